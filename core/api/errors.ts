@@ -1,0 +1,81 @@
+/**
+ * Signet's one error type. It crosses every boundary unchanged: IPC, the browser
+ * bridge, the CLI's JSON output and the audit log. No Node imports here: the
+ * renderer imports this file.
+ */
+
+/** Who has to act: `user` fixes their input (CLI exit 1), `device` fixes the hardware (exit 2). */
+export type ErrorCategory = 'user' | 'device' | 'internal';
+
+export const errorCodes = {
+  INVALID_ARGUMENT: 'user',
+  INVALID_URI: 'user',
+  MODULE_NOT_FOUND: 'user',
+  MODULE_INVALID: 'user',
+  PIN_REQUIRED: 'user',
+  PIN_INCORRECT: 'user',
+  PIN_LEN_RANGE: 'user',
+  PIN_LOCKED: 'user',
+  KEY_NOT_FOUND: 'user',
+  AMBIGUOUS_URI: 'user',
+  CURVE_UNSUPPORTED: 'user',
+  DIGEST_INVALID: 'user',
+  CONFIRMATION_REQUIRED: 'user',
+  TOKEN_NOT_FOUND: 'device',
+  TOKEN_REMOVED: 'device',
+  TOKEN_NOT_INITIALIZED: 'device',
+  MODULE_INIT_FAILED: 'device',
+  MECHANISM_UNSUPPORTED: 'device',
+  SIGNATURE_INVALID: 'device',
+  DEVICE_BUSY: 'device',
+  DEVICE_ERROR: 'device',
+  INTERNAL: 'internal',
+} as const satisfies Record<string, ErrorCategory>;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+/** The shape an error takes on the wire. */
+export interface SerializedError {
+  code: ErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export class SignetError extends Error {
+  override readonly name = 'SignetError';
+  readonly code: ErrorCode;
+  /** Structured facts for programs (retry state, the path, the URI); never secrets. */
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { details?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
+    // One line, always: the CLI prints it as is on stderr.
+    super(message.replace(/\s*\n\s*/g, ' '), { cause: options.cause });
+    this.code = code;
+    this.details = options.details;
+  }
+
+  get category(): ErrorCategory {
+    return errorCodes[this.code];
+  }
+
+  toJSON(): SerializedError {
+    return this.details
+      ? { code: this.code, message: this.message, details: this.details }
+      : { code: this.code, message: this.message };
+  }
+
+  static fromJSON(value: SerializedError): SignetError {
+    return new SignetError(value.code, value.message, { details: value.details });
+  }
+}
+
+/** Wraps anything thrown into a SignetError without losing the original as `cause`. */
+export function toSignetError(error: unknown): SignetError {
+  if (error instanceof SignetError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new SignetError('INTERNAL', `unexpected error: ${message}`, { cause: error });
+}
