@@ -1,0 +1,120 @@
+/**
+ * A loaded, initialised PKCS#11 module. C_Initialize is process-wide per library,
+ * so modules are shared through a reference-counted registry: every `openModule`
+ * is paired with a `close()`, and the last close finalises the library.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { SignetError } from '../../core/api/errors.js';
+import { type Pkcs11Api, pkcs11js } from './pkcs11js.js';
+import { ckrName } from './return-codes.js';
+
+export interface ModuleInfo {
+  manufacturer: string;
+  description: string;
+  cryptokiVersion: string;
+  libraryVersion: string;
+}
+
+export interface Pkcs11Module {
+  readonly path: string;
+  readonly api: Pkcs11Api;
+  info(): ModuleInfo;
+  close(): void;
+}
+
+interface Entry {
+  api: Pkcs11Api;
+  users: number;
+}
+
+const registry = new Map<string, Entry>();
+
+export function openModule(modulePath: string): Pkcs11Module {
+  const path = resolve(modulePath);
+  let entry = registry.get(path);
+  if (!entry) {
+    entry = { api: load(path), users: 0 };
+    registry.set(path, entry);
+  }
+  entry.users++;
+  const { api } = entry;
+  let closed = false;
+  return {
+    path,
+    api,
+    info: () => describe(api),
+    close() {
+      if (closed) return;
+      closed = true;
+      release(path);
+    },
+  };
+}
+
+function load(path: string): Pkcs11Api {
+  if (!existsSync(path) || !statSync(path).isFile()) {
+    throw new SignetError('MODULE_NOT_FOUND', `PKCS#11 module not found: ${path}`, {
+      details: { path },
+    });
+  }
+  const { PKCS11, CKF_OS_LOCKING_OK } = pkcs11js();
+  const api = new PKCS11();
+  try {
+    api.load(path);
+  } catch (error) {
+    const reason = firstLine(error);
+    throw new SignetError('MODULE_INVALID', `not a PKCS#11 module: ${path} (${reason})`, {
+      details: { path },
+      cause: error,
+    });
+  }
+  try {
+    // OS locking: Signet signs on several sessions from libuv's worker threads.
+    // Without this flag a module may assume single-threaded use (SoftHSM2 crashes).
+    api.C_Initialize({ flags: CKF_OS_LOCKING_OK });
+  } catch (error) {
+    if (ckrName(error) !== 'CKR_CRYPTOKI_ALREADY_INITIALIZED') {
+      api.close();
+      const reason = ckrName(error) ?? firstLine(error);
+      throw new SignetError(
+        'MODULE_INIT_FAILED',
+        `PKCS#11 module ${path} failed to initialise: ${reason}`,
+        {
+          details: { path, ckr: ckrName(error) },
+          cause: error,
+        },
+      );
+    }
+  }
+  return api;
+}
+
+function release(path: string): void {
+  const entry = registry.get(path);
+  if (!entry) return;
+  entry.users--;
+  if (entry.users > 0) return;
+  registry.delete(path);
+  try {
+    entry.api.C_Finalize();
+  } finally {
+    entry.api.close();
+  }
+}
+
+function describe(api: Pkcs11Api): ModuleInfo {
+  const info = api.C_GetInfo();
+  const version = (v: { major: number; minor: number }) => `${v.major}.${v.minor}`;
+  return {
+    manufacturer: info.manufacturerID.trimEnd(),
+    description: info.libraryDescription.trimEnd(),
+    cryptokiVersion: version(info.cryptokiVersion),
+    libraryVersion: version(info.libraryVersion),
+  };
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0] ?? message;
+}

@@ -1,0 +1,159 @@
+/** Slots and the tokens in them: what they are, their PIN state, what they can sign with. */
+import { SignetError } from '../../core/api/errors.js';
+import { CKM_EC_EDWARDS_KEY_PAIR_GEN, CKM_EDDSA } from './constants.js';
+import type { Pkcs11Module } from './module.js';
+import { type Handle, pkcs11js } from './pkcs11js.js';
+import { fromPkcs11Error } from './return-codes.js';
+import { formatPkcs11Uri, matchesToken, type Pkcs11Uri } from './uri.js';
+
+export interface TokenFlags {
+  tokenInitialized: boolean;
+  loginRequired: boolean;
+  protectedAuthenticationPath: boolean;
+  writeProtected: boolean;
+  userPinInitialized: boolean;
+  userPinCountLow: boolean;
+  userPinFinalTry: boolean;
+  userPinLocked: boolean;
+  userPinToBeChanged: boolean;
+  soPinCountLow: boolean;
+  soPinFinalTry: boolean;
+  soPinLocked: boolean;
+  soPinToBeChanged: boolean;
+}
+
+export interface TokenDescription {
+  /** The slot id as the module numbers it (may change after C_InitToken). */
+  slot: number;
+  slotHandle: Handle;
+  label: string;
+  manufacturer: string;
+  model: string;
+  serial: string;
+  flags: TokenFlags;
+  minPinLength: number;
+  maxPinLength: number;
+  /** Names of the mechanisms the token can sign with. */
+  mechanisms: string[];
+  modulePath: string;
+}
+
+export function slotNumber(handle: Handle): number {
+  return Number(handle.length >= 8 ? handle.readBigUInt64LE() : handle.readUInt32LE());
+}
+
+export function readTokenFlags(flags: number): TokenFlags {
+  const p = pkcs11js();
+  const has = (bit: number) => (flags & bit) !== 0;
+  return {
+    tokenInitialized: has(p.CKF_TOKEN_INITIALIZED),
+    loginRequired: has(p.CKF_LOGIN_REQUIRED),
+    protectedAuthenticationPath: has(p.CKF_PROTECTED_AUTHENTICATION_PATH),
+    writeProtected: has(p.CKF_WRITE_PROTECTED),
+    userPinInitialized: has(p.CKF_USER_PIN_INITIALIZED),
+    userPinCountLow: has(p.CKF_USER_PIN_COUNT_LOW),
+    userPinFinalTry: has(p.CKF_USER_PIN_FINAL_TRY),
+    userPinLocked: has(p.CKF_USER_PIN_LOCKED),
+    userPinToBeChanged: has(p.CKF_USER_PIN_TO_BE_CHANGED),
+    soPinCountLow: has(p.CKF_SO_PIN_COUNT_LOW),
+    soPinFinalTry: has(p.CKF_SO_PIN_FINAL_TRY),
+    soPinLocked: has(p.CKF_SO_PIN_LOCKED),
+    soPinToBeChanged: has(p.CKF_SO_PIN_TO_BE_CHANGED),
+  };
+}
+
+export function describeToken(module: Pkcs11Module, slotHandle: Handle): TokenDescription {
+  try {
+    const info = module.api.C_GetTokenInfo(slotHandle);
+    return {
+      slot: slotNumber(slotHandle),
+      slotHandle,
+      label: info.label.trimEnd(),
+      manufacturer: info.manufacturerID.trimEnd(),
+      model: info.model.trimEnd(),
+      serial: info.serialNumber.trimEnd(),
+      flags: readTokenFlags(info.flags),
+      minPinLength: info.minPinLen,
+      maxPinLength: info.maxPinLen,
+      mechanisms: signingMechanisms(module, slotHandle),
+      modulePath: module.path,
+    };
+  } catch (error) {
+    throw fromPkcs11Error(error, `reading the token in slot ${slotNumber(slotHandle)}`);
+  }
+}
+
+/** Every slot that holds a token, initialised or not. */
+export function listTokens(module: Pkcs11Module): TokenDescription[] {
+  let slots: Handle[];
+  try {
+    slots = module.api.C_GetSlotList(true);
+  } catch (error) {
+    throw fromPkcs11Error(error, `listing the slots of ${module.path}`);
+  }
+  return slots.map((slot) => describeToken(module, slot));
+}
+
+/** The token a URI names. Exactly one token must match. */
+export function findToken(module: Pkcs11Module, uri: Pkcs11Uri): TokenDescription {
+  if (uri.slotId !== undefined) {
+    const bySlot = listTokens(module).filter((t) => t.slot === uri.slotId && matchesToken(uri, t));
+    return single(bySlot, uri);
+  }
+  return single(
+    listTokens(module).filter((t) => t.flags.tokenInitialized && matchesToken(uri, t)),
+    uri,
+  );
+}
+
+function single(matches: TokenDescription[], uri: Pkcs11Uri): TokenDescription {
+  const text = formatPkcs11Uri(uri);
+  if (matches.length === 0) {
+    throw new SignetError('TOKEN_NOT_FOUND', `no token matches ${text} (is it inserted?)`, {
+      details: { uri: text },
+    });
+  }
+  if (matches.length > 1) {
+    throw new SignetError(
+      'AMBIGUOUS_URI',
+      `${matches.length} tokens match ${text}; add serial= to name one`,
+      { details: { uri: text, serials: matches.map((t) => t.serial) } },
+    );
+  }
+  return matches[0]!;
+}
+
+/** The URI that names this token from now on: by identity, never by slot. */
+export function tokenUri(token: TokenDescription): Pkcs11Uri {
+  const uri: Pkcs11Uri = { modulePath: token.modulePath };
+  if (token.label) uri.token = token.label;
+  if (token.manufacturer) uri.manufacturer = token.manufacturer;
+  if (token.serial) uri.serial = token.serial;
+  if (token.model) uri.model = token.model;
+  return uri;
+}
+
+let mechanismNames: Map<number, string> | undefined;
+
+export function mechanismName(mechanism: number): string {
+  if (!mechanismNames) {
+    mechanismNames = new Map([
+      [CKM_EDDSA, 'CKM_EDDSA'],
+      [CKM_EC_EDWARDS_KEY_PAIR_GEN, 'CKM_EC_EDWARDS_KEY_PAIR_GEN'],
+    ]);
+    for (const [name, value] of Object.entries(pkcs11js())) {
+      if (name.startsWith('CKM_') && typeof value === 'number' && !mechanismNames.has(value)) {
+        mechanismNames.set(value, name);
+      }
+    }
+  }
+  return mechanismNames.get(mechanism) ?? `0x${mechanism.toString(16).padStart(8, '0')}`;
+}
+
+function signingMechanisms(module: Pkcs11Module, slot: Handle): string[] {
+  const { CKF_SIGN } = pkcs11js();
+  return module.api
+    .C_GetMechanismList(slot)
+    .filter((mechanism) => (module.api.C_GetMechanismInfo(slot, mechanism).flags & CKF_SIGN) !== 0)
+    .map(mechanismName);
+}
