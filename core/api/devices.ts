@@ -1,0 +1,129 @@
+/**
+ * The device part of Signet's API contract: what the UI (through IPC or the
+ * browser bridge) and the CLI may ask, and what they get back. Pure zod, no
+ * Node imports, so the renderer can import it.
+ */
+import { z } from 'zod';
+
+export const hexSchema = z.string().regex(/^0x([0-9a-f]{2})*$/, 'lowercase 0x-prefixed hex');
+export const pkcs11UriSchema = z.string().startsWith('pkcs11:', 'a pkcs11: URI');
+export const curveSchema = z.enum(['secp256k1', 'p256', 'ed25519']);
+export type CurveName = z.infer<typeof curveSchema>;
+
+export const moduleSummarySchema = z.object({
+  path: z.string(),
+  name: z.string(),
+  source: z.enum(['config', 'p11-kit', 'well-known', 'argument']),
+  loaded: z.boolean(),
+  manufacturer: z.string().optional(),
+  description: z.string().optional(),
+  cryptokiVersion: z.string().optional(),
+  libraryVersion: z.string().optional(),
+  /** Why the module could not be loaded, one line. */
+  error: z.string().optional(),
+});
+export type ModuleSummary = z.infer<typeof moduleSummarySchema>;
+
+export const tokenFlagsSchema = z.object({
+  tokenInitialized: z.boolean(),
+  loginRequired: z.boolean(),
+  protectedAuthenticationPath: z.boolean(),
+  writeProtected: z.boolean(),
+  userPinInitialized: z.boolean(),
+  userPinCountLow: z.boolean(),
+  userPinFinalTry: z.boolean(),
+  userPinLocked: z.boolean(),
+  userPinToBeChanged: z.boolean(),
+  soPinCountLow: z.boolean(),
+  soPinFinalTry: z.boolean(),
+  soPinLocked: z.boolean(),
+  soPinToBeChanged: z.boolean(),
+});
+
+export const tokenSummarySchema = z.object({
+  uri: pkcs11UriSchema,
+  label: z.string(),
+  manufacturer: z.string(),
+  model: z.string(),
+  serial: z.string(),
+  slot: z.number().int().nonnegative(),
+  flags: tokenFlagsSchema,
+  mechanisms: z.array(z.string()),
+});
+export type TokenSummary = z.infer<typeof tokenSummarySchema>;
+
+export const keyProtectionSchema = z.object({
+  sensitive: z.boolean(),
+  extractable: z.boolean(),
+  alwaysSensitive: z.boolean(),
+  neverExtractable: z.boolean(),
+  local: z.boolean(),
+  hardwareProtected: z.boolean(),
+});
+
+export const keySummarySchema = z.object({
+  uri: pkcs11UriSchema,
+  label: z.string(),
+  id: hexSchema,
+  curve: curveSchema,
+  /** SEC1 uncompressed (65 bytes) for EC keys, 32 bytes for Ed25519. */
+  publicKey: hexSchema,
+  /** EIP-55 checksummed address, secp256k1 keys only. */
+  address: z.string().nullable(),
+  protection: keyProtectionSchema,
+});
+export type KeySummary = z.infer<typeof keySummarySchema>;
+
+export const signResultSchema = z.object({
+  /** r‖s (low-S) for ECDSA, the 64-byte signature for Ed25519. */
+  signature: hexSchema,
+  r: hexSchema,
+  s: hexSchema,
+  /** secp256k1 recovery id; null for other curves. */
+  v: z.union([z.literal(0), z.literal(1)]).nullable(),
+});
+export type SignResult = z.infer<typeof signResultSchema>;
+
+export const deviceRequests = {
+  listModules: z.object({}),
+  listTokens: z.object({ module: z.string().min(1).optional() }),
+  initToken: z
+    .object({
+      module: z.string().min(1),
+      slot: z.number().int().nonnegative().optional(),
+      free: z.boolean().optional(),
+      label: z.string().min(1).max(32),
+      confirmErase: z.boolean().optional(),
+    })
+    .refine(
+      (r) => (r.slot === undefined) !== (r.free !== true),
+      'give exactly one of slot or free',
+    ),
+  changePin: z.object({ token: pkcs11UriSchema }),
+  unblockPin: z.object({ token: pkcs11UriSchema }),
+  listKeys: z.object({ token: pkcs11UriSchema }),
+  generateKey: z.object({ token: pkcs11UriSchema, curve: z.string(), label: z.string().min(1) }),
+  deleteKey: z.object({ key: pkcs11UriSchema, confirm: z.boolean() }),
+  sign: z
+    .object({ key: pkcs11UriSchema, digest: z.string().optional(), message: z.string().optional() })
+    .refine(
+      (r) => (r.digest === undefined) !== (r.message === undefined),
+      'give exactly one of digest or message',
+    ),
+} as const;
+
+export const deviceResults = {
+  listModules: z.array(moduleSummarySchema),
+  listTokens: z.array(tokenSummarySchema),
+  initToken: z.object({ uri: pkcs11UriSchema }),
+  changePin: z.object({ changed: z.literal(true) }),
+  unblockPin: z.object({ unblocked: z.literal(true) }),
+  listKeys: z.array(keySummarySchema),
+  generateKey: keySummarySchema,
+  deleteKey: z.object({ deleted: pkcs11UriSchema }),
+  sign: signResultSchema,
+} as const;
+
+export type DeviceMethod = keyof typeof deviceRequests;
+export type DeviceRequest<M extends DeviceMethod> = z.input<(typeof deviceRequests)[M]>;
+export type DeviceResult<M extends DeviceMethod> = z.infer<(typeof deviceResults)[M]>;

@@ -1,0 +1,47 @@
+/** Signet's config file: `config.json` in the data directory. */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+import { SignetError } from '../api/errors.js';
+import { signetHome } from './paths.js';
+
+export const configSchema = z
+  .object({
+    /** PKCS#11 module paths to use besides the ones discovered. */
+    modules: z.array(z.string().min(1)).default([]),
+  })
+  .strict();
+
+export type SignetConfig = z.infer<typeof configSchema>;
+
+export function configPath(env: NodeJS.ProcessEnv = process.env): string {
+  return join(signetHome(env), 'config.json');
+}
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): SignetConfig {
+  const path = configPath(env);
+  if (!existsSync(path)) return configSchema.parse({});
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new SignetError('INVALID_ARGUMENT', `config file ${path} is not valid JSON`, {
+      cause: error,
+    });
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new SignetError(
+      'INVALID_ARGUMENT',
+      `config file ${path} is malformed: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
+    );
+  }
+  return parsed.data;
+}
+
+export function writeConfig(config: SignetConfig, env: NodeJS.ProcessEnv = process.env): void {
+  const path = configPath(env);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(configSchema.parse(config), null, 2)}\n`);
+}

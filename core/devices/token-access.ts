@@ -1,0 +1,103 @@
+/**
+ * From a pkcs11: URI to an open, logged-in connection on the token it names,
+ * closed again when the work is done (no session or login outlives a call).
+ */
+
+import type { PinProvider } from '../../native/pin.js';
+import { TokenConnection } from '../../native/pkcs11/connection.js';
+import { type DiscoveryOptions, discoverModules } from '../../native/pkcs11/discovery.js';
+import { openModule, type Pkcs11Module } from '../../native/pkcs11/module.js';
+import { findToken, type TokenDescription } from '../../native/pkcs11/tokens.js';
+import { formatPkcs11Uri, type Pkcs11Uri, parsePkcs11Uri } from '../../native/pkcs11/uri.js';
+import { SignetError } from '../api/errors.js';
+
+export interface ModuleSearch {
+  configured: string[];
+  discovery?: DiscoveryOptions;
+}
+
+export interface AccessOptions {
+  write?: boolean;
+  /** Log in as the user first (skipped for tokens that need no login). */
+  login?: PinProvider;
+  sessions?: number;
+}
+
+export async function withModule<T>(
+  path: string,
+  work: (module: Pkcs11Module) => T | Promise<T>,
+): Promise<T> {
+  const module = openModule(path);
+  try {
+    return await work(module);
+  } finally {
+    module.close();
+  }
+}
+
+export async function withToken<T>(
+  uriText: string,
+  search: ModuleSearch,
+  options: AccessOptions,
+  work: (connection: TokenConnection, uri: Pkcs11Uri) => T | Promise<T>,
+): Promise<T> {
+  const uri = parsePkcs11Uri(uriText);
+  const { module, token } = locateToken(uri, search);
+  const connection = new TokenConnection(module, token, options);
+  try {
+    if (options.login && token.flags.loginRequired) await connection.logIn('user', options.login);
+    return await work(connection, uri);
+  } finally {
+    connection.close();
+    module.close();
+  }
+}
+
+/**
+ * Finds the one token a URI names: in its module-path if it has one, else in
+ * every module Signet knows. The caller closes the returned module.
+ */
+export function locateToken(
+  uri: Pkcs11Uri,
+  search: ModuleSearch,
+): { module: Pkcs11Module; token: TokenDescription } {
+  if (uri.modulePath) {
+    const module = openModule(uri.modulePath);
+    try {
+      return { module, token: findToken(module, uri) };
+    } catch (error) {
+      module.close();
+      throw error;
+    }
+  }
+  const found: Array<{ module: Pkcs11Module; token: TokenDescription }> = [];
+  for (const candidate of discoverModules({ configured: search.configured, ...search.discovery })) {
+    let module: Pkcs11Module;
+    try {
+      module = openModule(candidate.path);
+    } catch {
+      continue; // A module that does not load holds no token we could use.
+    }
+    try {
+      found.push({ module, token: findToken(module, uri) });
+    } catch (error) {
+      module.close();
+      if (error instanceof SignetError && error.code === 'AMBIGUOUS_URI') throw error;
+    }
+  }
+  const text = formatPkcs11Uri(uri);
+  if (found.length === 1) return found[0]!;
+  for (const { module } of found) module.close();
+  if (found.length === 0) {
+    throw new SignetError('TOKEN_NOT_FOUND', `no token matches ${text} (is it inserted?)`, {
+      details: { uri: text },
+    });
+  }
+  throw new SignetError(
+    'AMBIGUOUS_URI',
+    `tokens in ${found.length} modules match ${text}; add module-path`,
+    {
+      details: { uri: text },
+    },
+  );
+}
