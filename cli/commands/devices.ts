@@ -1,0 +1,256 @@
+/** signet modules | tokens | token init | pin … | keys | key … | sign */
+import type { Command } from 'commander';
+import type { KeySummary, TokenSummary } from '../../core/api/devices.js';
+import { SignetError } from '../../core/api/errors.js';
+import type { DeviceService } from '../../core/devices/device-service.js';
+import type { PinRole } from '../../native/pin.js';
+import type { CliContext } from '../context.js';
+
+interface PinFlags {
+  pinFile?: string;
+  soPinFile?: string;
+  newPinFile?: string;
+  pinStdin?: boolean;
+}
+
+export function registerDeviceCommands(program: Command, context: CliContext): void {
+  const service = (flags: PinFlags, files: Partial<Record<PinRole, string | undefined>>) =>
+    context.deviceService({ files: definedOnly(files), stdin: flags.pinStdin === true });
+  const userPin = (flags: PinFlags) => service(flags, { user: flags.pinFile });
+
+  program
+    .command('modules')
+    .description('list the PKCS#11 modules Signet finds')
+    .option('--json', 'machine-readable output')
+    .action((flags: { json?: boolean }) =>
+      context.run(
+        flags,
+        () => service({}, {}).listModules(),
+        (modules) =>
+          modules
+            .map(
+              (m) =>
+                `${m.loaded ? 'ok   ' : 'error'}  ${m.path}  (${m.source})  ${m.loaded ? `${m.manufacturer} ${m.libraryVersion}` : m.error}`,
+            )
+            .join('\n') || 'no PKCS#11 modules found',
+      ),
+    );
+
+  program
+    .command('tokens')
+    .description('list tokens with their PIN state and signing mechanisms')
+    .option('--module <path>', 'PKCS#11 module (default: every module found)')
+    .option('--json', 'machine-readable output')
+    .action((flags: { module?: string; json?: boolean }) =>
+      context.run(
+        flags,
+        () => service({}, {}).listTokens({ module: flags.module }),
+        (tokens) => tokens.map(describeToken).join('\n') || 'no tokens found',
+      ),
+    );
+
+  const token = program.command('token').description('provision tokens');
+  token
+    .command('init')
+    .description('initialise a token: label, SO PIN and user PIN')
+    .requiredOption('--module <path>', 'PKCS#11 module')
+    .option('--slot <id>', 'slot id (decimal or 0x hex)')
+    .option('--free', 'the first slot with an uninitialised token')
+    .requiredOption('--label <label>', 'token label, at most 32 bytes')
+    .option('--so-pin-file <file>', 'file holding the new SO PIN')
+    .option('--pin-file <file>', 'file holding the new user PIN')
+    .option('--pin-stdin', 'read the SO PIN, then the user PIN, from standard input')
+    .option('--yes', 'confirm erasing a token that is already initialised')
+    .option('--json', 'machine-readable output')
+    .action(
+      (
+        flags: PinFlags & {
+          module: string;
+          slot?: string;
+          free?: boolean;
+          label: string;
+          yes?: boolean;
+          json?: boolean;
+        },
+      ) =>
+        context.run(
+          flags,
+          () =>
+            service(flags, { 'new-so': flags.soPinFile, 'new-user': flags.pinFile }).initToken({
+              module: flags.module,
+              slot: flags.slot === undefined ? undefined : parseSlot(flags.slot),
+              free: flags.free,
+              label: flags.label,
+              confirmErase: flags.yes === true,
+            }),
+          (result) => result.uri,
+        ),
+    );
+
+  const pin = program.command('pin').description('change or unblock a user PIN');
+  pin
+    .command('change')
+    .description('change the user PIN (asks for the current one, then the new one)')
+    .requiredOption('--token <uri>', 'pkcs11: URI of the token')
+    .option('--pin-file <file>', 'file holding the current PIN')
+    .option('--new-pin-file <file>', 'file holding the new PIN')
+    .option('--pin-stdin', 'read the current PIN, then the new PIN, from standard input')
+    .option('--json', 'machine-readable output')
+    .action((flags: PinFlags & { token: string; json?: boolean }) =>
+      context.run(
+        flags,
+        () =>
+          service(flags, { user: flags.pinFile, 'new-user': flags.newPinFile }).changePin({
+            token: flags.token,
+          }),
+        () => 'PIN changed',
+      ),
+    );
+  pin
+    .command('unblock')
+    .description('set a new user PIN with the SO PIN (unblocks a locked PIN)')
+    .requiredOption('--token <uri>', 'pkcs11: URI of the token')
+    .option('--so-pin-file <file>', 'file holding the SO PIN')
+    .option('--new-pin-file <file>', 'file holding the new user PIN')
+    .option('--pin-stdin', 'read the SO PIN, then the new PIN, from standard input')
+    .option('--json', 'machine-readable output')
+    .action((flags: PinFlags & { token: string; json?: boolean }) =>
+      context.run(
+        flags,
+        () =>
+          service(flags, { so: flags.soPinFile, 'new-user': flags.newPinFile }).unblockPin({
+            token: flags.token,
+          }),
+        () => 'PIN unblocked; the new PIN is set',
+      ),
+    );
+
+  program
+    .command('keys')
+    .description('list the keys on a token and how well each is protected')
+    .requiredOption('--token <uri>', 'pkcs11: URI of the token')
+    .option('--pin-file <file>', 'file holding the user PIN')
+    .option('--pin-stdin', 'read the user PIN from standard input')
+    .option('--json', 'machine-readable output')
+    .action((flags: PinFlags & { token: string; json?: boolean }) =>
+      context.run(
+        flags,
+        () => userPin(flags).listKeys({ token: flags.token }),
+        (keys) => keys.map(describeKey).join('\n') || 'no keys on this token',
+      ),
+    );
+
+  const key = program.command('key').description('make or remove keys');
+  key
+    .command('generate')
+    .description('generate a key pair on the token')
+    .requiredOption('--token <uri>', 'pkcs11: URI of the token')
+    .requiredOption('--curve <curve>', 'secp256k1, p256 or ed25519')
+    .requiredOption('--label <label>', 'the key label')
+    .option('--pin-file <file>', 'file holding the user PIN')
+    .option('--pin-stdin', 'read the user PIN from standard input')
+    .option('--json', 'machine-readable output')
+    .action((flags: PinFlags & { token: string; curve: string; label: string; json?: boolean }) =>
+      context.run(
+        flags,
+        () =>
+          userPin(flags).generateKey({
+            token: flags.token,
+            curve: flags.curve,
+            label: flags.label,
+          }),
+        describeKey,
+      ),
+    );
+  key
+    .command('delete')
+    .description('destroy a key pair on the token (needs --yes)')
+    .requiredOption('--key <uri>', 'pkcs11: URI of the key')
+    .option('--pin-file <file>', 'file holding the user PIN')
+    .option('--pin-stdin', 'read the user PIN from standard input')
+    .option('--yes', 'confirm: the key is destroyed for good')
+    .option('--json', 'machine-readable output')
+    .action((flags: PinFlags & { key: string; yes?: boolean; json?: boolean }) =>
+      context.run(
+        flags,
+        () => userPin(flags).deleteKey({ key: flags.key, confirm: flags.yes === true }),
+        (result) => `deleted ${result.deleted}`,
+      ),
+    );
+
+  program
+    .command('sign')
+    .description('sign a 32-byte digest (ECDSA) or a message (Ed25519)')
+    .requiredOption('--key <uri>', 'pkcs11: URI of the key')
+    .option('--digest <hex>', '32-byte digest, hex')
+    .option('--message <hex>', 'message to sign with an Ed25519 key, hex')
+    .option('--pin-file <file>', 'file holding the user PIN')
+    .option('--pin-stdin', 'read the user PIN from standard input')
+    .option('--json', 'machine-readable output')
+    .action(
+      (flags: PinFlags & { key: string; digest?: string; message?: string; json?: boolean }) =>
+        context.run(
+          flags,
+          () => {
+            if ((flags.digest === undefined) === (flags.message === undefined)) {
+              throw new SignetError(
+                'INVALID_ARGUMENT',
+                'give exactly one of --digest or --message',
+              );
+            }
+            return userPin(flags).sign({
+              key: flags.key,
+              digest: flags.digest,
+              message: flags.message,
+            });
+          },
+          (result) =>
+            [
+              `signature: ${result.signature}`,
+              `r: ${result.r}`,
+              `s: ${result.s}`,
+              ...(result.v === null ? [] : [`v: ${result.v}`]),
+            ].join('\n'),
+        ),
+    );
+}
+
+function parseSlot(text: string): number {
+  const value = /^(0x[0-9a-f]+|\d+)$/i.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(value)) {
+    throw new SignetError(
+      'INVALID_ARGUMENT',
+      `--slot must be a slot id (decimal or 0x hex), not "${text}"`,
+    );
+  }
+  return value;
+}
+
+function definedOnly<T extends object>(record: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as never;
+}
+
+function describeToken(token: TokenSummary): string {
+  const f = token.flags;
+  const state = !f.tokenInitialized
+    ? 'not initialised'
+    : f.userPinLocked
+      ? 'PIN LOCKED'
+      : f.userPinFinalTry
+        ? 'PIN final try'
+        : f.userPinCountLow
+          ? 'PIN tries low'
+          : f.protectedAuthenticationPath
+            ? 'PIN pad'
+            : 'ready';
+  return `slot ${token.slot}  "${token.label}"  ${token.model}  serial ${token.serial || '-'}  ${state}\n  ${token.uri}`;
+}
+
+function describeKey(key: KeySummary): string {
+  const protection = key.protection.hardwareProtected
+    ? 'hardware-protected'
+    : 'NOT hardware-protected';
+  return `"${key.label}"  ${key.curve}  ${key.address ?? key.publicKey}  ${protection}\n  ${key.uri}`;
+}
+
+export type { DeviceService };

@@ -1,0 +1,71 @@
+/**
+ * Runs `signet` for tests: in-process through cli/main.ts (fast; the module is
+ * finalised after each command exactly as in a real run), or as a real child
+ * process through bin/signet.js where the exit code of the process matters.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { main } from '../../cli/main.js';
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** stdout parsed as JSON (for --json runs). */
+  json: any;
+}
+
+export async function signet(
+  args: string[],
+  options: { stdin?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const stdin = Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]);
+  const code = await main(args, {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    stdin: stdin as Readable & { isTTY?: boolean },
+    env: options.env ?? process.env,
+  });
+  return { code, stdout, stderr, json: parseJson(stdout) };
+}
+
+export function signetProcess(
+  args: string[],
+  options: { stdin?: string; env?: NodeJS.ProcessEnv } = {},
+): CliRun {
+  const result = spawnSync(
+    process.execPath,
+    [join(import.meta.dirname, '../../bin/signet.js'), ...args],
+    {
+      input: options.stdin ?? '',
+      env: options.env ?? process.env,
+      encoding: 'utf8',
+    },
+  );
+  return {
+    code: result.status ?? -1,
+    stdout: result.stdout,
+    stderr: result.stderr,
+    json: parseJson(result.stdout),
+  };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes a PIN file (with the trailing newline an editor leaves) and returns its path. */
+export function pinFile(pin: string, dir = mkdtempSync(join(tmpdir(), 'signet-pin-'))): string {
+  const path = join(dir, `pin-${Math.random().toString(36).slice(2)}`);
+  writeFileSync(path, `${pin}\n`, { mode: 0o600 });
+  return path;
+}
