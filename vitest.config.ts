@@ -8,6 +8,9 @@ export default defineConfig({
     // (C_Initialize reads SOFTHSM2_CONF once), so files must not share one.
     pool: 'forks',
     testTimeout: 30_000,
+    // CI reads the JSON report to print its "N passed, N failed" line.
+    reporters: process.env.CI ? ['default', 'json'] : ['default'],
+    outputFile: { json: 'test-results/vitest.json' },
     hookTimeout: 60_000,
   },
 });
