@@ -210,6 +210,79 @@ describe('keys', () => {
       }),
     ).toBe(made.address);
   });
+  it('reports a key imported from software as not hardware-protected', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'signet-import-'));
+    const der = join(dir, 'key.der');
+    const pub = join(dir, 'pub.der');
+    execFileSync('openssl', [
+      'ecparam',
+      '-name',
+      'secp256k1',
+      '-genkey',
+      '-noout',
+      '-outform',
+      'DER',
+      '-out',
+      der,
+    ]);
+    execFileSync(
+      'openssl',
+      ['ec', '-inform', 'DER', '-in', der, '-pubout', '-outform', 'DER', '-out', pub],
+      { stdio: 'pipe' },
+    );
+    for (const [file, type] of [
+      [der, 'privkey'],
+      [pub, 'pubkey'],
+    ] as const) {
+      execFileSync(
+        'pkcs11-tool',
+        [
+          '--module',
+          softhsmModule,
+          '--token-label',
+          'Alice Treasury',
+          '--login',
+          '--pin',
+          USER_PIN,
+          '--write-object',
+          file,
+          '--type',
+          type,
+          '--id',
+          '0c0c',
+          '--label',
+          'imported',
+        ],
+        { env: store.env, stdio: 'pipe' },
+      );
+    }
+    const keys = (
+      await signet(['keys', '--token', tokenUri, '--pin-file', pinFile(USER_PIN), '--json'])
+    ).json;
+    const imported = keys.find((k: any) => k.label === 'imported');
+    expect(imported.protection).toMatchObject({
+      local: false,
+      alwaysSensitive: false,
+      hardwareProtected: false,
+    });
+    const human = await signet(['keys', '--token', tokenUri, '--pin-file', pinFile(USER_PIN)]);
+    expect(human.stdout).toContain(
+      `"imported"  secp256k1  ${imported.address}  NOT hardware-protected`,
+    );
+    expect(human.stdout).toContain(
+      `"secp256k1 key"  secp256k1  ${keyJson.secp256k1.address}  hardware-protected`,
+    );
+    const deleted = await signet([
+      'key',
+      'delete',
+      '--key',
+      imported.uri,
+      '--pin-file',
+      pinFile(USER_PIN),
+      '--yes',
+    ]);
+    expect(deleted.code).toBe(0);
+  });
 });
 
 describe('signing', () => {
@@ -364,6 +437,22 @@ describe('PIN management', () => {
 });
 
 describe('bad input: one line, the right exit code, nothing changed', () => {
+  /** `signet key generate` of a throwaway key "x", which bad input must never create. */
+  const generateX = (curve: string, pin: string, ...extra: string[]) =>
+    signet([
+      'key',
+      'generate',
+      '--token',
+      tokenUri,
+      '--curve',
+      curve,
+      '--label',
+      'x',
+      '--pin-file',
+      pinFile(pin),
+      ...extra,
+    ]);
+
   async function keyCount() {
     return (await signet(['keys', '--token', tokenUri, '--pin-file', pinFile(USER_PIN), '--json']))
       .json.length;
@@ -428,19 +517,7 @@ describe('bad input: one line, the right exit code, nothing changed', () => {
 
   it('a wrong PIN says so with the retry state and changes nothing (exit 1)', async () => {
     const before = await keyCount();
-    const run = await signet([
-      'key',
-      'generate',
-      '--token',
-      tokenUri,
-      '--curve',
-      'secp256k1',
-      '--label',
-      'x',
-      '--pin-file',
-      pinFile('wrong-pin-1'),
-      '--json',
-    ]);
+    const run = await generateX('secp256k1', 'wrong-pin-1', '--json');
     expect(run.code).toBe(1);
     expectOneLine(
       run,
@@ -455,18 +532,7 @@ describe('bad input: one line, the right exit code, nothing changed', () => {
 
   it('a PIN too short or too long for the token costs no try (exit 1)', async () => {
     const before = await keyCount();
-    const short = await signet([
-      'key',
-      'generate',
-      '--token',
-      tokenUri,
-      '--curve',
-      'secp256k1',
-      '--label',
-      'x',
-      '--pin-file',
-      pinFile('123'),
-    ]);
+    const short = await generateX('secp256k1', '123');
     expect(short.code).toBe(1);
     expectOneLine(
       short,
@@ -486,18 +552,7 @@ describe('bad input: one line, the right exit code, nothing changed', () => {
 
   it('an unsupported curve (exit 1)', async () => {
     const before = await keyCount();
-    const run = await signet([
-      'key',
-      'generate',
-      '--token',
-      tokenUri,
-      '--curve',
-      'ed448',
-      '--label',
-      'x',
-      '--pin-file',
-      pinFile(USER_PIN),
-    ]);
+    const run = await generateX('ed448', USER_PIN);
     expect(run.code).toBe(1);
     expectOneLine(run, /^signet: unsupported curve "ed448"; use secp256k1, p256, ed25519$/);
     expect(await keyCount()).toBe(before);

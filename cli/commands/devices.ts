@@ -2,7 +2,6 @@
 import type { Command } from 'commander';
 import type { KeySummary, TokenSummary } from '../../core/api/devices.js';
 import { SignetError } from '../../core/api/errors.js';
-import type { DeviceService } from '../../core/devices/device-service.js';
 import type { PinRole } from '../../native/pin.js';
 import type { CliContext } from '../context.js';
 
@@ -252,5 +251,3 @@ function describeKey(key: KeySummary): string {
     : 'NOT hardware-protected';
   return `"${key.label}"  ${key.curve}  ${key.address ?? key.publicKey}  ${protection}\n  ${key.uri}`;
 }
-
-export type { DeviceService };

@@ -13,7 +13,7 @@ export type CurveName = z.infer<typeof curveSchema>;
 export const moduleSummarySchema = z.object({
   path: z.string(),
   name: z.string(),
-  source: z.enum(['config', 'p11-kit', 'well-known', 'argument']),
+  source: z.enum(['config', 'p11-kit', 'well-known']),
   loaded: z.boolean(),
   manufacturer: z.string().optional(),
   description: z.string().optional(),

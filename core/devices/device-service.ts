@@ -55,11 +55,12 @@ export class DeviceService {
     return discoverModules({ configured: this.search.configured, ...this.search.discovery }).map(
       (candidate): ModuleSummary => {
         try {
-          return withModuleSync(candidate.path, (info) => ({
-            ...candidate,
-            loaded: true,
-            ...info,
-          }));
+          const module = openModule(candidate.path);
+          try {
+            return { ...candidate, loaded: true, ...module.info() };
+          } finally {
+            module.close();
+          }
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
           return { ...candidate, loaded: false, error: message };
@@ -219,18 +220,6 @@ function parse<M extends DeviceMethod>(
     );
   }
   return result.data as z.infer<(typeof deviceRequests)[M]>;
-}
-
-function withModuleSync<T>(
-  path: string,
-  use: (info: ReturnType<ReturnType<typeof openModule>['info']>) => T,
-): T {
-  const module = openModule(path);
-  try {
-    return use(module.info());
-  } finally {
-    module.close();
-  }
 }
 
 export function tokenSummary(token: TokenDescription): TokenSummary {
