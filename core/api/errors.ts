@@ -4,8 +4,11 @@
  * renderer imports this file.
  */
 
-/** Who has to act: `user` fixes their input (CLI exit 1), `device` fixes the hardware (exit 2). */
-export type ErrorCategory = 'user' | 'device' | 'internal';
+/**
+ * Who has to act: `user` fixes their input (CLI exit 1); `device` the hardware
+ * and `network` the ledger nodes (exit 2).
+ */
+export type ErrorCategory = 'user' | 'device' | 'network' | 'internal';
 
 export const errorCodes = {
   INVALID_ARGUMENT: 'user',
@@ -29,6 +32,23 @@ export const errorCodes = {
   SIGNATURE_INVALID: 'device',
   DEVICE_BUSY: 'device',
   DEVICE_ERROR: 'device',
+  PROFILE_INVALID: 'user',
+  ADDRESS_INVALID: 'user',
+  AMOUNT_INVALID: 'user',
+  ACCOUNT_UNKNOWN: 'user',
+  NOT_REGISTERED: 'user',
+  ACCOUNT_FROZEN: 'user',
+  INSUFFICIENT_BALANCE: 'user',
+  NOTE_NOT_FOUND: 'user',
+  NOTE_MATURED: 'user',
+  NOTE_NOT_MATURE: 'user',
+  NOT_DEV_LEDGER: 'user',
+  FILE_INVALID: 'user',
+  NODE_UNREACHABLE: 'network',
+  WRONG_CHAIN: 'network',
+  NODE_DISAGREES: 'network',
+  RPC_ERROR: 'network',
+  TX_REVERTED: 'network',
   INTERNAL: 'internal',
 } as const satisfies Record<string, ErrorCategory>;
 
