@@ -5,6 +5,8 @@
 
 import type { PinProvider } from '../../native/pin.js';
 import { TokenConnection } from '../../native/pkcs11/connection.js';
+import { findKey } from '../../native/pkcs11/keys.js';
+import { Pkcs11Signer } from '../../native/pkcs11/signer.js';
 import { type DiscoveryOptions, discoverModules } from '../../native/pkcs11/discovery.js';
 import { openModule, type Pkcs11Module } from '../../native/pkcs11/module.js';
 import { findToken, type TokenDescription } from '../../native/pkcs11/tokens.js';
@@ -100,4 +102,28 @@ export function locateToken(
       details: { uri: text },
     },
   );
+}
+
+/**
+ * Opens the key a URI names for a run of signatures, logged in once. The
+ * signer owns its connection and module: close() logs out and releases both.
+ */
+export async function openKeySigner(
+  keyUri: string,
+  search: ModuleSearch,
+  pins: PinProvider,
+  sessions = 1,
+): Promise<Pkcs11Signer> {
+  const uri = parsePkcs11Uri(keyUri);
+  const { module, token } = locateToken(uri, search);
+  const connection = new TokenConnection(module, token, { sessions });
+  try {
+    if (token.flags.loginRequired) await connection.logIn('user', pins);
+    const key = await findKey(connection, uri);
+    return new Pkcs11Signer(connection, key, () => module.close());
+  } catch (error) {
+    connection.close();
+    module.close();
+    throw error;
+  }
 }

@@ -33,10 +33,11 @@ export class Pkcs11Signer implements Signer {
   private handle: TokenKey['privateHandle'];
   private handleEpoch: number;
 
-  /** Takes ownership of the connection: close() closes it. */
+  /** Takes ownership of the connection: close() closes it, then runs `onClose`. */
   constructor(
     private readonly connection: TokenConnection,
     private readonly key: TokenKey,
+    private readonly onClose?: () => void,
   ) {
     this.keyUri = formatPkcs11Uri(key.uri);
     this.curve = key.curve;
@@ -95,5 +96,6 @@ export class Pkcs11Signer implements Signer {
 
   async close(): Promise<void> {
     this.connection.close();
+    this.onClose?.();
   }
 }
