@@ -1,0 +1,10 @@
+/** Signet's local SQLite store: accounts, synced ledger state, history, outbox, audit log. */
+export * from './accounts.js';
+export * from './audit-log.js';
+export * from './canonical-json.js';
+export * from './chain-meta.js';
+export * from './checkpoint.js';
+export * from './database.js';
+export * from './history.js';
+export * from './ledger-state.js';
+export * from './outbox.js';

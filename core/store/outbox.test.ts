@@ -1,0 +1,277 @@
+import { type Hex, keccak256 } from 'viem';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { addAccount } from './accounts.js';
+import type { Store } from './database.js';
+import {
+  addSigned,
+  getOutbox,
+  listOutbox,
+  markConfirmed,
+  markFailed,
+  markIncluded,
+  markReplaced,
+  markSent,
+  type NewOutboxTx,
+  nextNonce,
+  pendingOutgoing,
+  toSend,
+  unconfirm,
+} from './outbox.js';
+import { hex32, memoryStore, walletAccount } from './test-fixtures.js';
+
+const alice = walletAccount(1).address;
+const bob = walletAccount(2).address;
+const above53 = 2n ** 53n + 1n; // the first integer a float cannot hold
+
+let store: Store;
+beforeEach(() => {
+  store = memoryStore();
+  addAccount(store, walletAccount(1));
+  addAccount(store, walletAccount(2));
+});
+
+/** Stand-in signed bytes of transaction `id`; its hash is keccak256 of them, as on chain. */
+const raw = (id: number): Hex => `0x02f8${id.toString(16).padStart(4, '0')}`;
+const txHash = (id: number) => keccak256(raw(id));
+
+/** Transaction `id` from alice with the given nonce. */
+function tx(id: number, nonce: number, over: Partial<NewOutboxTx> = {}): NewOutboxTx {
+  return {
+    chainId: 1,
+    from: alice,
+    nonce,
+    txHash: txHash(id),
+    raw: raw(id),
+    kind: 'transfer',
+    summary: { to: bob, amount: above53 },
+    asset: 'currency',
+    amount: above53,
+    ...over,
+  };
+}
+
+const block = (n: number) => ({ blockNumber: n, blockHash: hex32(1000 + n) });
+
+describe('addSigned', () => {
+  it('records a signed transaction with status signed', () => {
+    const added = addSigned(store, tx(1, 0));
+    expect(added).toMatchObject({
+      chainId: 1,
+      from: alice,
+      nonce: 0,
+      txHash: txHash(1),
+      status: 'signed',
+      amount: above53,
+      summary: { to: bob, amount: above53.toString() },
+      attempts: 0,
+      sentAt: null,
+      blockNumber: null,
+    });
+    expect(getOutbox(store, txHash(1))).toEqual(added);
+  });
+
+  it('refuses a second transaction with a live nonce, naming the holder', () => {
+    addSigned(store, tx(1, 0));
+    expect(() => addSigned(store, tx(2, 0))).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_ARGUMENT',
+        details: { chainId: 1, from: alice, nonce: 0, txHash: txHash(1) },
+      }),
+    );
+    // Same nonce on another chain or from another account is fine.
+    addSigned(store, tx(3, 0, { chainId: 2 }));
+    addSigned(store, tx(4, 0, { from: bob }));
+  });
+
+  it('lets the partial unique index refuse a duplicate nonce even past the check', () => {
+    addSigned(store, tx(1, 0));
+    const insert = () =>
+      store.db
+        .prepare(
+          `INSERT INTO outbox (chain_id, from_address, nonce, tx_hash, raw, kind, summary, asset,
+                               amount, created_at)
+           VALUES (1, ?, 0, ?, '0x00', 'transfer', '{}', 'currency', '0', 'now')`,
+        )
+        .run(alice, txHash(2));
+    expect(insert).toThrow(
+      /UNIQUE constraint failed: outbox.chain_id, outbox.from_address, outbox.nonce/,
+    );
+  });
+
+  it('frees the nonce once the holder is replaced or failed (a fee bump)', () => {
+    addSigned(store, tx(1, 0));
+    store.transaction(() => {
+      markReplaced(store, txHash(1));
+      addSigned(store, tx(2, 0));
+    });
+    expect(listOutbox(store, 1).map((t) => [t.txHash, t.status])).toEqual([
+      [txHash(1), 'replaced'],
+      [txHash(2), 'signed'],
+    ]);
+  });
+
+  it('treats the same transaction again as a no-op (a retry after a crash)', () => {
+    const first = addSigned(store, tx(1, 0));
+    expect(addSigned(store, tx(1, 0))).toEqual(first);
+    expect(listOutbox(store, 1)).toHaveLength(1);
+  });
+
+  it('refuses a hash that is not the hash of the signed bytes', () => {
+    expect(() => addSigned(store, tx(1, 0, { txHash: txHash(2) }))).toThrow(
+      'the transaction hash is not keccak256 of the signed transaction',
+    );
+  });
+
+  it('refuses a sender that is not one of the wallet accounts', () => {
+    expect(() => addSigned(store, tx(1, 0, { from: walletAccount(9).address }))).toThrow(
+      expect.objectContaining({ code: 'ACCOUNT_UNKNOWN' }),
+    );
+  });
+});
+
+describe('nextNonce and pendingOutgoing', () => {
+  it('is the chain nonce with an empty outbox, else one past the highest live nonce', () => {
+    expect(nextNonce(store, 1, alice, 7)).toBe(7);
+    addSigned(store, tx(1, 7));
+    addSigned(store, tx(2, 8));
+    expect(nextNonce(store, 1, alice, 7)).toBe(9);
+    expect(nextNonce(store, 1, alice, 12)).toBe(12); // the chain moved on (another wallet)
+    markReplaced(store, txHash(2));
+    expect(nextNonce(store, 1, alice, 7)).toBe(8); // a replaced nonce is free again
+    expect(nextNonce(store, 1, bob, 0)).toBe(0);
+  });
+
+  it('sums unconfirmed currency exactly, past 2^53', () => {
+    addSigned(store, tx(1, 0));
+    addSigned(store, tx(2, 1));
+    addSigned(store, tx(3, 2, { asset: 'note', amount: 0n }));
+    addSigned(store, tx(4, 3, { amount: 1n }));
+    addSigned(store, tx(5, 4));
+    expect(pendingOutgoing(store, 1, alice)).toBe(3n * above53 + 1n);
+    // confirmed, failed and replaced no longer count; included still does
+    markSent(store, txHash(1));
+    markIncluded(store, txHash(1), block(10));
+    markConfirmed(store, txHash(1));
+    markFailed(store, txHash(2), 'execution reverted: frozen');
+    markReplaced(store, txHash(5));
+    markSent(store, txHash(4));
+    markIncluded(store, txHash(4), block(11));
+    expect(pendingOutgoing(store, 1, alice)).toBe(1n);
+    expect(pendingOutgoing(store, 2, alice)).toBe(0n);
+  });
+});
+
+describe('state machine', () => {
+  it('walks signed → sent → included → confirmed, stamping each step', () => {
+    addSigned(store, tx(1, 0));
+    expect(markSent(store, txHash(1))).toBe(true);
+    expect(markSent(store, txHash(1))).toBe(true); // a re-broadcast
+    expect(markIncluded(store, txHash(1), block(10))).toBe(true);
+    expect(markConfirmed(store, txHash(1))).toBe(true);
+    const done = getOutbox(store, txHash(1))!;
+    expect(done).toMatchObject({ status: 'confirmed', attempts: 2, ...block(10) });
+    expect(done.sentAt).not.toBeNull();
+    expect(done.includedAt! > done.sentAt!).toBe(true);
+  });
+
+  it('refuses a change the current status forbids', () => {
+    addSigned(store, tx(1, 0));
+    expect(() => markIncluded(store, txHash(1), block(10))).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_ARGUMENT',
+        message: `transaction ${txHash(1)} is signed; it cannot become included`,
+      }),
+    );
+    expect(() => markConfirmed(store, txHash(1))).toThrow(/is signed; it cannot become confirmed/);
+    markSent(store, txHash(1));
+    markIncluded(store, txHash(1), block(10));
+    markConfirmed(store, txHash(1));
+    expect(() => markFailed(store, txHash(1), 'late')).toThrow(
+      /is confirmed; it cannot become failed/,
+    );
+    expect(() => markReplaced(store, txHash(1))).toThrow(/is confirmed; it cannot become replaced/);
+    expect(getOutbox(store, txHash(1))?.status).toBe('confirmed');
+  });
+
+  it('makes repeating a change that already happened a no-op returning false', () => {
+    addSigned(store, tx(1, 0));
+    markSent(store, txHash(1));
+    markIncluded(store, txHash(1), block(10));
+    expect(markIncluded(store, txHash(1), block(10))).toBe(false);
+    expect(markSent(store, txHash(1))).toBe(false); // the other process saw it on chain first
+    markConfirmed(store, txHash(1));
+    expect(markConfirmed(store, txHash(1))).toBe(false);
+    expect(markIncluded(store, txHash(1), block(10))).toBe(false);
+    expect(getOutbox(store, txHash(1))).toMatchObject({ status: 'confirmed', attempts: 1 });
+
+    addSigned(store, tx(2, 1));
+    expect(markFailed(store, txHash(2), 'nonce too low')).toBe(true);
+    expect(markFailed(store, txHash(2), 'again')).toBe(false);
+    expect(getOutbox(store, txHash(2))?.error).toBe('nonce too low'); // the first reason stays
+  });
+
+  it('refuses inclusion in a different block without a rewind first', () => {
+    addSigned(store, tx(1, 0));
+    markSent(store, txHash(1));
+    markIncluded(store, txHash(1), block(10));
+    expect(() =>
+      markIncluded(store, txHash(1), { blockNumber: 10, blockHash: hex32(9_999) }),
+    ).toThrow(/is included; it cannot become included/);
+  });
+
+  it('names an unknown transaction', () => {
+    expect(() => markSent(store, txHash(42))).toThrow(
+      `transaction ${txHash(42)} is not in the outbox`,
+    );
+  });
+});
+
+describe('unconfirm', () => {
+  it('puts included and confirmed rows at or above the block back to sent', () => {
+    for (const [id, at] of [
+      [1, 9],
+      [2, 10],
+      [3, 11],
+    ] as const) {
+      addSigned(store, tx(id, id - 1));
+      markSent(store, txHash(id));
+      markIncluded(store, txHash(id), block(at));
+    }
+    markConfirmed(store, txHash(1));
+    markConfirmed(store, txHash(2));
+    addSigned(store, tx(4, 3, { chainId: 2 }));
+    markSent(store, txHash(4));
+    markIncluded(store, txHash(4), block(12));
+
+    const rewound = unconfirm(store, 1, 10);
+    expect(rewound.map((t) => t.nonce).sort()).toEqual([1, 2]);
+    expect(rewound.every((t) => t.status === 'sent' && t.blockNumber === null)).toBe(true);
+    expect(getOutbox(store, txHash(1))?.status).toBe('confirmed');
+    expect(getOutbox(store, txHash(4))?.status).toBe('included'); // another chain
+    expect(toSend(store, 1).map((t) => t.nonce)).toEqual([1, 2]);
+    expect(pendingOutgoing(store, 1, alice)).toBe(2n * above53);
+    // and they can be included again, in the new chain's block
+    expect(markIncluded(store, txHash(2), { blockNumber: 10, blockHash: hex32(7_777) })).toBe(true);
+  });
+});
+
+describe('listing', () => {
+  it('lists by sender then nonce, and filters by status', () => {
+    addSigned(store, tx(1, 1, { from: bob }));
+    addSigned(store, tx(2, 5));
+    addSigned(store, tx(3, 0, { from: bob }));
+    addSigned(store, tx(4, 4));
+    markSent(store, txHash(4));
+    // bob's address (0x2B5A…) sorts before alice's (0x7E5F…)
+    expect(listOutbox(store, 1).map((t) => [t.from, t.nonce])).toEqual([
+      [bob, 0],
+      [bob, 1],
+      [alice, 4],
+      [alice, 5],
+    ]);
+    expect(listOutbox(store, 1, { status: 'sent' }).map((t) => t.txHash)).toEqual([txHash(4)]);
+    expect(toSend(store, 1)).toHaveLength(4);
+    markFailed(store, txHash(2), 'insufficient funds');
+    expect(toSend(store, 1).map((t) => t.txHash)).not.toContain(txHash(2));
+  });
+});

@@ -1,0 +1,308 @@
+/**
+ * Signed transactions waiting to reach the chain: "sign offline, sync later".
+ *
+ *   signed ──► sent ──► included ──► confirmed
+ *     │         │          └──► failed     (reverted)
+ *     └─────────┴──► failed | replaced     (refused by the node | nonce taken by another)
+ *   unconfirm (a reorg): included | confirmed ──► sent
+ *
+ * Each state change is one UPDATE guarded by the statuses it may leave, so a
+ * crash or a second Signet process between steps can neither lose a transaction
+ * nor move it twice. Repeating a change that already happened is a no-op that
+ * returns false (two processes syncing the same receipt is normal); a change the
+ * current status forbids throws. markSent on a 'sent' row is a re-broadcast: it
+ * counts another attempt.
+ */
+import { type Address, type Hex, keccak256 } from 'viem';
+import { SignetError } from '../api/errors.js';
+import { requireAccount } from './accounts.js';
+import { canonicalJson } from './canonical-json.js';
+import { checksumAddress, hash32, hexBytes, parseJsonObject, safeUint, uintText } from './codec.js';
+import type { Store } from './database.js';
+
+export type OutboxStatus = 'signed' | 'sent' | 'included' | 'confirmed' | 'failed' | 'replaced';
+export type OutboxAsset = 'currency' | 'note';
+
+export interface NewOutboxTx {
+  chainId: number;
+  from: string;
+  nonce: number;
+  txHash: Hex;
+  /** The signed transaction, ready for eth_sendRawTransaction. */
+  raw: Hex;
+  kind: string;
+  /** What the UI shows and pending sums read: to, amount, tokenId, …; bigints become strings. */
+  summary: Record<string, unknown>;
+  asset: OutboxAsset;
+  /** Outgoing currency in minor units; 0n when none. */
+  amount: bigint;
+}
+
+export interface OutboxTx extends Omit<NewOutboxTx, 'from'> {
+  id: number;
+  from: Address;
+  status: OutboxStatus;
+  /** Why it failed (a revert reason, the node's refusal). */
+  error: string | null;
+  createdAt: string;
+  /** First broadcast. */
+  sentAt: string | null;
+  includedAt: string | null;
+  blockNumber: number | null;
+  blockHash: Hex | null;
+  /** Broadcasts so far. */
+  attempts: number;
+}
+
+interface OutboxRow {
+  id: number;
+  chain_id: number;
+  from_address: string;
+  nonce: number;
+  tx_hash: string;
+  raw: string;
+  kind: string;
+  summary: string;
+  asset: OutboxAsset;
+  amount: string;
+  status: OutboxStatus;
+  error: string | null;
+  created_at: string;
+  sent_at: string | null;
+  included_at: string | null;
+  block_number: number | null;
+  block_hash: string | null;
+  attempts: number;
+}
+
+/** Rows that hold their nonce: everything but failed and replaced. */
+const LIVE = `status NOT IN ('failed', 'replaced')`;
+/** Rows whose amount is still leaving the account. */
+const PENDING = `status IN ('signed', 'sent', 'included')`;
+
+/** Records a signed transaction. The same transaction again is a no-op; a second one with a live nonce is refused. */
+export function addSigned(store: Store, tx: NewOutboxTx): OutboxTx {
+  const row = {
+    chainId: safeUint(tx.chainId, 'chain id'),
+    from: checksumAddress(tx.from, 'sender'),
+    nonce: safeUint(tx.nonce, 'nonce'),
+    txHash: hash32(tx.txHash, 'transaction hash'),
+    raw: hexBytes(tx.raw, 'signed transaction'),
+    kind: tx.kind,
+    summary: canonicalJson(tx.summary),
+    asset: tx.asset,
+    amount: uintText(tx.amount, 'amount'),
+    createdAt: store.now().toISOString(),
+  };
+  // Then one hash means one set of signed bytes, everywhere below.
+  if (keccak256(row.raw) !== row.txHash) {
+    throw new SignetError(
+      'INVALID_ARGUMENT',
+      'the transaction hash is not keccak256 of the signed transaction',
+      { details: { txHash: row.txHash } },
+    );
+  }
+  return store.transaction(() => {
+    const same = getOutbox(store, row.txHash);
+    if (same) return same; // a retry after a crash
+    requireAccount(store, row.from);
+    const holder = store.db
+      .prepare<[number, string, number], string>(
+        `SELECT tx_hash FROM outbox WHERE chain_id = ? AND from_address = ? AND nonce = ? AND ${LIVE}`,
+      )
+      .pluck()
+      .get(row.chainId, row.from, row.nonce);
+    if (holder !== undefined) {
+      throw new SignetError(
+        'INVALID_ARGUMENT',
+        `nonce ${row.nonce} of ${row.from} is already used by transaction ${holder}; mark that one replaced or failed first`,
+        { details: { chainId: row.chainId, from: row.from, nonce: row.nonce, txHash: holder } },
+      );
+    }
+    store.db
+      .prepare(
+        `INSERT INTO outbox (chain_id, from_address, nonce, tx_hash, raw, kind, summary, asset, amount,
+                             created_at)
+         VALUES (@chainId, @from, @nonce, @txHash, @raw, @kind, @summary, @asset, @amount, @createdAt)`,
+      )
+      .run(row);
+    return getOutbox(store, row.txHash)!;
+  });
+}
+
+export function getOutbox(store: Store, txHash: string): OutboxTx | undefined {
+  const row = store.db
+    .prepare<[string], OutboxRow>('SELECT * FROM outbox WHERE tx_hash = ?')
+    .get(hash32(txHash, 'transaction hash'));
+  return row && fromRow(row);
+}
+
+/** The nonce to sign with next: past both the chain's count and every live outbox entry. */
+export function nextNonce(store: Store, chainId: number, from: string, chainNonce: number): number {
+  const highest = store.db
+    .prepare<[number, string], number | null>(
+      `SELECT max(nonce) FROM outbox WHERE chain_id = ? AND from_address = ? AND ${LIVE}`,
+    )
+    .pluck()
+    .get(chainId, checksumAddress(from, 'sender'));
+  return Math.max(safeUint(chainNonce, 'chain nonce'), highest == null ? 0 : highest + 1);
+}
+
+/** Currency signed away but not yet confirmed: subtract it from the synced balance. */
+export function pendingOutgoing(store: Store, chainId: number, from: string): bigint {
+  const amounts = store.db
+    .prepare<[number, string], string>(
+      `SELECT amount FROM outbox
+       WHERE chain_id = ? AND from_address = ? AND asset = 'currency' AND ${PENDING}`,
+    )
+    .pluck()
+    .all(chainId, checksumAddress(from, 'sender'));
+  // Summed here, not in SQL: SQLite's sum() would go through int64 or float.
+  return amounts.reduce((total, amount) => total + BigInt(amount), 0n);
+}
+
+export function listOutbox(
+  store: Store,
+  chainId: number,
+  filter: { status?: OutboxStatus } = {},
+): OutboxTx[] {
+  return store.db
+    .prepare<[{ chainId: number; status: string | null }], OutboxRow>(
+      `SELECT * FROM outbox WHERE chain_id = @chainId AND (@status IS NULL OR status = @status)
+       ORDER BY from_address, nonce, id`,
+    )
+    .all({ chainId, status: filter.status ?? null })
+    .map(fromRow);
+}
+
+/** What the sender should (re-)broadcast, each account's in nonce order. */
+export function toSend(store: Store, chainId: number): OutboxTx[] {
+  return store.db
+    .prepare<[number], OutboxRow>(
+      `SELECT * FROM outbox WHERE chain_id = ? AND status IN ('signed', 'sent')
+       ORDER BY from_address, nonce`,
+    )
+    .all(chainId)
+    .map(fromRow);
+}
+
+export function markSent(store: Store, txHash: Hex): boolean {
+  return transition(store, txHash, {
+    to: 'sent',
+    from: ['signed', 'sent'],
+    set: 'attempts = attempts + 1, sent_at = coalesce(sent_at, @now)',
+    // Another process saw it on chain first: it was evidently sent.
+    done: (row) => row.status === 'included' || row.status === 'confirmed',
+  });
+}
+
+export function markIncluded(
+  store: Store,
+  txHash: Hex,
+  block: { blockNumber: number; blockHash: Hex },
+): boolean {
+  const blockHash = hash32(block.blockHash, 'block hash');
+  return transition(store, txHash, {
+    to: 'included',
+    from: ['sent'],
+    set: 'included_at = @now, block_number = @blockNumber, block_hash = @blockHash',
+    params: { blockNumber: safeUint(block.blockNumber, 'block number'), blockHash },
+    // In another block means a reorg the caller has not rewound: refuse.
+    done: (row) =>
+      (row.status === 'included' || row.status === 'confirmed') && row.blockHash === blockHash,
+  });
+}
+
+export function markConfirmed(store: Store, txHash: Hex): boolean {
+  return transition(store, txHash, {
+    to: 'confirmed',
+    from: ['included'],
+    done: (row) => row.status === 'confirmed',
+  });
+}
+
+export function markFailed(store: Store, txHash: Hex, error: string): boolean {
+  return transition(store, txHash, {
+    to: 'failed',
+    from: ['signed', 'sent', 'included'],
+    set: 'error = @error',
+    params: { error },
+    done: (row) => row.status === 'failed',
+  });
+}
+
+/** Another transaction took this one's nonce (a fee bump, a cancel). */
+export function markReplaced(store: Store, txHash: Hex): boolean {
+  return transition(store, txHash, {
+    to: 'replaced',
+    from: ['signed', 'sent'],
+    done: (row) => row.status === 'replaced',
+  });
+}
+
+/** Reorg: transactions included at or above `blockNumber` are back in flight. */
+export function unconfirm(store: Store, chainId: number, blockNumber: number): OutboxTx[] {
+  return store.db
+    .prepare<[number, number], OutboxRow>(
+      `UPDATE outbox SET status = 'sent', included_at = NULL, block_number = NULL, block_hash = NULL
+       WHERE chain_id = ? AND status IN ('included', 'confirmed') AND block_number >= ?
+       RETURNING *`,
+    )
+    .all(chainId, safeUint(blockNumber, 'block number'))
+    .map(fromRow);
+}
+
+interface Transition {
+  to: OutboxStatus;
+  /** The statuses the UPDATE may move the row from. */
+  from: readonly OutboxStatus[];
+  set?: string;
+  params?: Record<string, unknown>;
+  /** The row already shows this change: report a no-op instead of an error. */
+  done: (row: OutboxTx) => boolean;
+}
+
+function transition(store: Store, txHash: Hex, step: Transition): boolean {
+  const hash = hash32(txHash, 'transaction hash');
+  const assignments = ['status = @to', ...(step.set ? [step.set] : [])].join(', ');
+  const guard = step.from.map((status) => `'${status}'`).join(', ');
+  const { changes } = store.db
+    .prepare(`UPDATE outbox SET ${assignments} WHERE tx_hash = @hash AND status IN (${guard})`)
+    .run({ ...step.params, to: step.to, hash, now: store.now().toISOString() });
+  if (changes === 1) return true;
+  const row = getOutbox(store, hash);
+  if (!row) {
+    throw new SignetError('INVALID_ARGUMENT', `transaction ${hash} is not in the outbox`, {
+      details: { txHash: hash },
+    });
+  }
+  if (step.done(row)) return false;
+  throw new SignetError(
+    'INVALID_ARGUMENT',
+    `transaction ${hash} is ${row.status}; it cannot become ${step.to}`,
+    { details: { txHash: hash, status: row.status, to: step.to } },
+  );
+}
+
+function fromRow(row: OutboxRow): OutboxTx {
+  return {
+    id: row.id,
+    chainId: row.chain_id,
+    from: row.from_address as Address,
+    nonce: row.nonce,
+    txHash: row.tx_hash as Hex,
+    raw: row.raw as Hex,
+    kind: row.kind,
+    summary: parseJsonObject(row.summary),
+    asset: row.asset,
+    amount: BigInt(row.amount),
+    status: row.status,
+    error: row.error,
+    createdAt: row.created_at,
+    sentAt: row.sent_at,
+    includedAt: row.included_at,
+    blockNumber: row.block_number,
+    blockHash: row.block_hash as Hex | null,
+    attempts: row.attempts,
+  };
+}

@@ -1,0 +1,136 @@
+/**
+ * The store's schema as numbered migrations: step i brings `user_version` from
+ * i to i + 1. Steps that have shipped are never edited (a user's file already
+ * ran them); change the schema by appending a step.
+ *
+ * Conventions: STRICT tables (no float sneaks into an INTEGER column); money and
+ * token ids are uint256, kept as canonical decimal TEXT (see `uint`) because
+ * they overflow int64; block numbers, nonces and unix times are INTEGER (they
+ * fit a JS number exactly); addresses are EIP-55 text, hashes lowercase hex.
+ */
+
+/** CHECK that a TEXT column holds a canonical uint256: digits only, no leading zero. */
+function uint(column: string): string {
+  return `(${column} GLOB '[0-9]*' AND ${column} NOT GLOB '*[^0-9]*'
+    AND (${column} = '0' OR ${column} NOT GLOB '0*') AND length(${column}) <= 78)`;
+}
+
+const v1 = `
+CREATE TABLE accounts (
+  address    TEXT PRIMARY KEY,
+  key_uri    TEXT NOT NULL UNIQUE,
+  name       TEXT NOT NULL,
+  curve      TEXT NOT NULL,
+  public_key TEXT NOT NULL,
+  created_at TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE account_state (
+  chain_id      INTEGER NOT NULL,
+  address       TEXT NOT NULL REFERENCES accounts (address),
+  balance       TEXT NOT NULL CHECK ${uint('balance')},
+  registered    INTEGER NOT NULL CHECK (registered IN (0, 1)),
+  frozen        INTEGER NOT NULL CHECK (frozen IN (0, 1)),
+  chain_nonce   INTEGER NOT NULL CHECK (chain_nonce >= 0),
+  updated_block INTEGER NOT NULL CHECK (updated_block >= 0),
+  PRIMARY KEY (chain_id, address)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE notes (
+  chain_id      INTEGER NOT NULL,
+  token_id      TEXT NOT NULL CHECK ${uint('token_id')},
+  holder        TEXT NOT NULL,
+  slot          TEXT NOT NULL CHECK ${uint('slot')},
+  acceptor      TEXT NOT NULL,
+  currency      TEXT NOT NULL,
+  maturity      INTEGER NOT NULL,
+  value         TEXT NOT NULL CHECK ${uint('value')},
+  status        TEXT NOT NULL CHECK (status IN ('active', 'redeemed', 'dishonoured')),
+  updated_block INTEGER NOT NULL CHECK (updated_block >= 0),
+  PRIMARY KEY (chain_id, token_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX notes_by_holder ON notes (chain_id, holder, maturity);
+
+CREATE TABLE history (
+  id           INTEGER PRIMARY KEY,
+  chain_id     INTEGER NOT NULL,
+  tx_hash      TEXT NOT NULL,
+  log_index    INTEGER NOT NULL CHECK (log_index >= 0),
+  block_number INTEGER NOT NULL CHECK (block_number >= 0),
+  block_hash   TEXT NOT NULL,
+  kind         TEXT NOT NULL,
+  from_address TEXT,
+  to_address   TEXT,
+  amount       TEXT NOT NULL CHECK ${uint('amount')},
+  token_id     TEXT CHECK (token_id IS NULL OR ${uint('token_id')}),
+  timestamp    INTEGER,
+  data         TEXT NOT NULL CHECK (json_valid(data)),
+  UNIQUE (chain_id, tx_hash, log_index)
+) STRICT;
+-- Newest-first paging walks one of these backwards and stops after a page.
+CREATE INDEX history_by_position ON history (chain_id, block_number, log_index);
+CREATE INDEX history_by_from ON history (chain_id, from_address, block_number, log_index);
+CREATE INDEX history_by_to ON history (chain_id, to_address, block_number, log_index);
+
+CREATE TABLE checkpoints (
+  chain_id     INTEGER NOT NULL,
+  stream       TEXT NOT NULL,
+  block_number INTEGER NOT NULL CHECK (block_number >= 0),
+  block_hash   TEXT NOT NULL,
+  updated_at   TEXT NOT NULL,
+  PRIMARY KEY (chain_id, stream)
+) STRICT, WITHOUT ROWID;
+
+-- Head and fees at the last sync, for pricing transactions signed offline (chain-meta.ts).
+CREATE TABLE chain_meta (
+  chain_id  INTEGER PRIMARY KEY,
+  head      INTEGER NOT NULL CHECK (head >= 0),
+  base_fee  TEXT NOT NULL CHECK ${uint('base_fee')},
+  gas_price TEXT NOT NULL CHECK ${uint('gas_price')},
+  synced_at TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE outbox (
+  id           INTEGER PRIMARY KEY,
+  chain_id     INTEGER NOT NULL,
+  from_address TEXT NOT NULL REFERENCES accounts (address),
+  nonce        INTEGER NOT NULL CHECK (nonce >= 0),
+  tx_hash      TEXT NOT NULL UNIQUE,
+  raw          TEXT NOT NULL,
+  kind         TEXT NOT NULL,
+  summary      TEXT NOT NULL CHECK (json_valid(summary)),
+  asset        TEXT NOT NULL CHECK (asset IN ('currency', 'note')),
+  amount       TEXT NOT NULL CHECK ${uint('amount')},
+  status       TEXT NOT NULL DEFAULT 'signed'
+               CHECK (status IN ('signed', 'sent', 'included', 'confirmed', 'failed', 'replaced')),
+  error        TEXT,
+  created_at   TEXT NOT NULL,
+  sent_at      TEXT,
+  included_at  TEXT,
+  block_number INTEGER,
+  block_hash   TEXT,
+  attempts     INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+  CHECK (status NOT IN ('included', 'confirmed') OR block_hash IS NOT NULL)
+) STRICT;
+-- Two live transactions with one nonce would be a double spend in waiting.
+CREATE UNIQUE INDEX outbox_live_nonce ON outbox (chain_id, from_address, nonce)
+  WHERE status NOT IN ('failed', 'replaced');
+CREATE INDEX outbox_by_status ON outbox (chain_id, status);
+
+CREATE TABLE audit_log (
+  seq       INTEGER PRIMARY KEY CHECK (seq >= 1),
+  at        TEXT NOT NULL,
+  action    TEXT NOT NULL,
+  key_uri   TEXT,
+  subject   TEXT NOT NULL CHECK (json_valid(subject)),
+  tx_hash   TEXT,
+  prev_hash TEXT NOT NULL,
+  hash      TEXT NOT NULL UNIQUE
+) STRICT;
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+`;
+
+export const migrations: readonly string[] = [v1];
