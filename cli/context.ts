@@ -15,6 +15,8 @@ export interface CliContext {
     human: (result: T) => string,
   ): Promise<void>;
   exitCode: number;
+  /** Work a long-running command (ledger up, sync --watch) does after printing. */
+  afterOutput?: () => Promise<void>;
 }
 
 export function createContext(io: CliIo): CliContext {
@@ -31,6 +33,7 @@ export function createContext(io: CliIo): CliContext {
       try {
         const result = await work();
         printResult(io, json, result, () => human(result));
+        await context.afterOutput?.();
       } catch (error) {
         context.exitCode = printError(io, json, error);
       }

@@ -2,6 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import { SignetError } from '../core/api/errors.js';
 import { registerDeviceCommands } from './commands/devices.js';
+import { registerLedgerCommands } from './commands/ledger.js';
+import { registerWalletCommands } from './commands/wallet.js';
 import { createContext } from './context.js';
 import { type CliIo, processIo } from './io.js';
 import { printError } from './output.js';
@@ -31,6 +33,8 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       writeErr: () => {},
     });
   registerDeviceCommands(program, context);
+  registerLedgerCommands(program, context);
+  registerWalletCommands(program, context);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {

@@ -7,7 +7,8 @@ import { z } from 'zod';
 
 export const addressSchema = z
   .string()
-  .regex(/^0x[0-9a-fA-F]{40}$/, 'a 0x-prefixed 20-byte address');
+  .regex(/^0x[0-9a-fA-F]{40}$/, 'a 0x-prefixed 20-byte address')
+  .transform((value) => value as `0x${string}`);
 
 export const profileSchema = z
   .object({

@@ -56,6 +56,23 @@ export class LedgerSigner {
     return { raw, hash: keccak256(raw) };
   }
 
+  /**
+   * Signs many transactions, several in flight, so the token signs the next
+   * while the host checks the last. Results are in input order.
+   */
+  async signTransactions(txs: TransactionSerializable[], window = 8): Promise<SignedTransaction[]> {
+    const results: SignedTransaction[] = new Array(txs.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < txs.length) {
+        const index = next++;
+        results[index] = await this.signTransaction(txs[index]!);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(window, txs.length) }, worker));
+    return results;
+  }
+
   async signTypedData(
     definition: TypedDataDefinition,
   ): Promise<{ signature: Hex; v: 27 | 28; r: Hex; s: Hex }> {

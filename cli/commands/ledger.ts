@@ -1,0 +1,98 @@
+/** signet ledger up | use | status | fund */
+import type { Command } from 'commander';
+import { SignetError } from '../../core/api/errors.js';
+import { parseAddress } from '../../core/ledger/address.js';
+import { formatAmount, parseAmount } from '../../core/ledger/amount.js';
+import {
+  readActiveProfile,
+  readProfileFile,
+  writeActiveProfile,
+} from '../../core/ledger/profile-file.js';
+import type { CliContext } from '../context.js';
+
+export function registerLedgerCommands(program: Command, context: CliContext): void {
+  const ledger = program.command('ledger').description('the ledger Signet syncs with');
+
+  ledger
+    .command('up')
+    .description(
+      'start the embedded dev ledger (Hardhat Network) and select it; runs until stopped',
+    )
+    .option('--port <port>', 'port on 127.0.0.1 (0 picks a free one)', '8545')
+    .option('--json', 'print the profile as one JSON line once the ledger is ready')
+    .action((flags: { port: string; json?: boolean }) =>
+      context.run(
+        flags,
+        async () => {
+          const port = Number(flags.port);
+          if (!Number.isInteger(port) || port < 0 || port > 65535) {
+            throw new SignetError(
+              'INVALID_ARGUMENT',
+              `--port must be 0 to 65535, not "${flags.port}"`,
+            );
+          }
+          // Loaded on demand: the dev ledger brings the Solidity compiler with it.
+          const { startDevLedger } = await import('../../ledger/dev-ledger.js');
+          const dev = await startDevLedger({ port });
+          writeActiveProfile(dev.profile, context.io.env);
+          context.afterOutput = () => untilStopped(dev.stop);
+          return dev.profile;
+        },
+        (profile) =>
+          `dev ledger up at ${profile.rpc[0]} (chain ${profile.chainId}); selected as the active ledger. Stop with Ctrl-C.\n${JSON.stringify(profile, null, 2)}`,
+      ),
+    );
+
+  ledger
+    .command('use')
+    .description('select a ledger profile (JSON) for every later command')
+    .argument('<file>', 'profile JSON file')
+    .option('--json', 'machine-readable output')
+    .action((file: string, flags: { json?: boolean }) =>
+      context.run(
+        flags,
+        () => {
+          const profile = readProfileFile(file);
+          writeActiveProfile(profile, context.io.env);
+          return profile;
+        },
+        (profile) =>
+          `using ledger "${profile.name}" (chain ${profile.chainId}, ${profile.rpc.length} node(s))`,
+      ),
+    );
+
+  ledger
+    .command('fund')
+    .description('dev ledger only: register an account and give it currency')
+    .requiredOption('--account <address>', 'account to fund')
+    .requiredOption('--amount <amount>', 'amount, e.g. 100.00')
+    .option('--json', 'machine-readable output')
+    .action((flags: { account: string; amount: string; json?: boolean }) =>
+      context.run(
+        flags,
+        async () => {
+          const account = parseAddress(flags.account, 'account');
+          const amount = parseAmount(flags.amount);
+          const profile = readActiveProfile(context.io.env);
+          const { fundAccount } = await import('../../ledger/dev-ledger.js');
+          const txHash = await fundAccount(profile, account, amount);
+          return { account, amount: amount.toString(), txHash };
+        },
+        (result) =>
+          `funded ${result.account} with ${formatAmount(BigInt(result.amount))} (tx ${result.txHash})`,
+      ),
+    );
+}
+
+/** Resolves when the process is told to stop, after stopping the ledger. */
+function untilStopped(stop: () => Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    const onSignal = () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      stop().then(resolve, resolve);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

@@ -1,0 +1,508 @@
+/**
+ * signet account add | accounts | balance | notes | history | send | note … | outbox | sync
+ * Amounts are decimal strings here ("12.34") and minor units inside.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { Address } from 'viem';
+import { SignetError } from '../../core/api/errors.js';
+import { parseAddress } from '../../core/ledger/address.js';
+import { formatAmount, parseAmount } from '../../core/ledger/amount.js';
+import { listAccounts } from '../../core/store/accounts.js';
+import { listHistory } from '../../core/store/history.js';
+import { getAccountState, listNotes, type Note } from '../../core/store/ledger-state.js';
+import { listOutbox, type OutboxTx, pendingOutgoing } from '../../core/store/outbox.js';
+import { SyncEngine, type SyncReport } from '../../core/sync/sync-engine.js';
+import type { FinanceOfferFile } from '../../core/wallet/wallet.js';
+import type { CliContext } from '../context.js';
+import { type LedgerSession, withLedger } from '../ledger-context.js';
+
+interface Flags {
+  json?: boolean;
+  pinFile?: string;
+  pinStdin?: boolean;
+  offline?: boolean;
+}
+
+export function registerWalletCommands(program: Command, context: CliContext): void {
+  const ledger = <T>(flags: Flags, work: (session: LedgerSession) => Promise<T>) =>
+    withLedger(
+      context.io,
+      { files: flags.pinFile ? { user: flags.pinFile } : {}, stdin: flags.pinStdin === true },
+      work,
+    );
+  const pinOptions = (command: Command) =>
+    command
+      .option('--pin-file <file>', 'file holding the user PIN')
+      .option('--pin-stdin', 'read the user PIN from standard input');
+  /** Signs offline, then (unless --offline) tries to send; a node that is down leaves it queued. */
+  const signThenSync = async (
+    session: LedgerSession,
+    flags: Flags,
+    sign: () => Promise<OutboxTx[]>,
+  ) => {
+    const queued = await sign();
+    let sync: SyncReport | { error: string } | null = null;
+    if (!flags.offline) {
+      try {
+        sync = await new SyncEngine(session.store, session.rpc(), session.profile).syncOnce();
+      } catch (error) {
+        sync = { error: error instanceof Error ? error.message : String(error) };
+      }
+    }
+    const fresh = queued.map(
+      (tx) =>
+        listOutbox(session.store, session.profile.chainId).find((t) => t.txHash === tx.txHash) ??
+        tx,
+    );
+    return { transactions: fresh.map(outboxJson), sync };
+  };
+  const describeQueued = (result: {
+    transactions: ReturnType<typeof outboxJson>[];
+    sync: SyncReport | { error: string } | null;
+  }) =>
+    [
+      ...result.transactions.map((t) => `${t.status}: ${t.kind} nonce ${t.nonce} tx ${t.txHash}`),
+      result.sync === null
+        ? 'signed offline; it is in the outbox until `signet sync`'
+        : 'error' in result.sync
+          ? `kept in the outbox: ${result.sync.error}`
+          : '',
+    ]
+      .filter(Boolean)
+      .join('\n');
+
+  const account = program.command('account').description('wallet accounts');
+  pinOptions(
+    account
+      .command('add')
+      .description('add a secp256k1 key on a token as a wallet account')
+      .requiredOption('--key <uri>', 'pkcs11: URI of the key')
+      .option('--name <name>', 'a name for people')
+      .option('--json', 'machine-readable output'),
+  ).action((flags: Flags & { key: string; name?: string }) =>
+    context.run(
+      flags,
+      () => ledger(flags, (s) => s.wallet.addAccount(flags.key, flags.name)),
+      (a) => `${a.name}  ${a.address}\n  ${a.keyUri}`,
+    ),
+  );
+
+  program
+    .command('accounts')
+    .description('list wallet accounts')
+    .option('--json', 'machine-readable output')
+    .action((flags: Flags) =>
+      context.run(
+        flags,
+        () => ledger(flags, async (s) => listAccounts(s.store)),
+        (list) =>
+          list.map((a) => `${a.name}  ${a.address}  ${a.keyUri}`).join('\n') || 'no accounts',
+      ),
+    );
+
+  program
+    .command('balance')
+    .description('balances as of the last sync, with what the outbox still owes')
+    .option('--account <address>', 'one account')
+    .option('--json', 'machine-readable output')
+    .action((flags: Flags & { account?: string }) =>
+      context.run(
+        flags,
+        () =>
+          ledger(flags, async (s) => {
+            const only = flags.account ? parseAddress(flags.account, 'account') : undefined;
+            return listAccounts(s.store)
+              .filter((a) => !only || a.address === only)
+              .map((a) => {
+                const state = getAccountState(s.store, s.profile.chainId, a.address);
+                const pending = pendingOutgoing(s.store, s.profile.chainId, a.address);
+                const balance = state?.balance ?? 0n;
+                return {
+                  address: a.address,
+                  name: a.name,
+                  balance: formatAmount(balance),
+                  pending: formatAmount(pending),
+                  available: formatAmount(balance - pending),
+                  registered: state?.registered ?? false,
+                  frozen: state?.frozen ?? false,
+                  syncedBlock: state?.updatedBlock ?? null,
+                };
+              });
+          }),
+        (rows) =>
+          rows
+            .map(
+              (r) =>
+                `${r.name}  ${r.balance}  (available ${r.available})${r.syncedBlock === null ? '  never synced' : ''}`,
+            )
+            .join('\n') || 'no accounts',
+      ),
+    );
+
+  program
+    .command('notes')
+    .description('notes held, by maturity, as of the last sync')
+    .option('--account <address>', 'one account')
+    .option('--json', 'machine-readable output')
+    .action((flags: Flags & { account?: string }) =>
+      context.run(
+        flags,
+        () =>
+          ledger(flags, async (s) => {
+            const ours = new Set(listAccounts(s.store).map((a) => a.address));
+            const only = flags.account ? parseAddress(flags.account, 'account') : undefined;
+            return listNotes(s.store, s.profile.chainId)
+              .filter(
+                (n) => (only ? n.holder === only : ours.has(n.holder)) && n.status !== 'redeemed',
+              )
+              .map(noteJson);
+          }),
+        (rows) =>
+          rows
+            .map(
+              (n) =>
+                `note ${n.tokenId}  ${n.value}  matures ${n.maturity}  ${n.status}  acceptor ${n.acceptor}`,
+            )
+            .join('\n') || 'no notes',
+      ),
+    );
+
+  program
+    .command('history')
+    .description('indexed history, newest first')
+    .option('--account <address>', 'one account')
+    .option('--limit <n>', 'how many', '50')
+    .option('--json', 'machine-readable output')
+    .action((flags: Flags & { account?: string; limit: string }) =>
+      context.run(
+        flags,
+        () =>
+          ledger(flags, async (s) =>
+            listHistory(s.store, s.profile.chainId, {
+              address: flags.account ? parseAddress(flags.account, 'account') : undefined,
+              limit: Number(flags.limit) || 50,
+            }).map((e) => ({
+              blockNumber: e.blockNumber,
+              txHash: e.txHash,
+              kind: e.kind,
+              from: e.from,
+              to: e.to,
+              amount: formatAmount(e.amount),
+              tokenId: e.tokenId?.toString() ?? null,
+            })),
+          ),
+        (rows) =>
+          rows
+            .map(
+              (e) =>
+                `#${e.blockNumber}  ${e.kind}  ${e.from ?? '-'} → ${e.to ?? '-'}  ${e.tokenId ? `note ${e.tokenId}` : e.amount}`,
+            )
+            .join('\n') || 'no history',
+      ),
+    );
+
+  pinOptions(
+    program
+      .command('send')
+      .description('pay currency; signed on the token, sent when a node is reachable')
+      .requiredOption('--from <uri>', 'pkcs11: URI of the paying key')
+      .requiredOption('--to <address>', 'recipient')
+      .requiredOption('--amount <amount>', 'e.g. 12.34')
+      .option('--offline', 'sign and queue only: no network access at all')
+      .option('--json', 'machine-readable output'),
+  ).action((flags: Flags & { from: string; to: string; amount: string }) =>
+    context.run(
+      flags,
+      () => {
+        const to = parseAddress(flags.to, 'recipient');
+        const amount = parseAmount(flags.amount);
+        return ledger(flags, (s) =>
+          signThenSync(s, flags, async () => [await s.wallet.send(flags.from, to, amount)]),
+        );
+      },
+      describeQueued,
+    ),
+  );
+
+  const note = program
+    .command('note')
+    .description('digital notes: issue, endorse, split, finance, redeem');
+  pinOptions(
+    note
+      .command('issue')
+      .description('issue a note as its acceptor (debtor)')
+      .requiredOption('--from <uri>', 'pkcs11: URI of the acceptor key')
+      .requiredOption('--to <address>', 'payee')
+      .requiredOption('--amount <amount>', 'face value')
+      .requiredOption('--maturity <date>', 'YYYY-MM-DD')
+      .option('--offline', 'sign and queue only')
+      .option('--json', 'machine-readable output'),
+  ).action((flags: Flags & { from: string; to: string; amount: string; maturity: string }) =>
+    context.run(
+      flags,
+      () => {
+        const to = parseAddress(flags.to, 'payee');
+        const amount = parseAmount(flags.amount);
+        const maturity = parseDate(flags.maturity);
+        return ledger(flags, (s) =>
+          signThenSync(s, flags, () => s.wallet.issueNote(flags.from, to, amount, maturity)),
+        );
+      },
+      describeQueued,
+    ),
+  );
+  pinOptions(
+    note
+      .command('endorse')
+      .description('transfer a whole note')
+      .requiredOption('--from <uri>', 'pkcs11: URI of the holder key')
+      .requiredOption('--note <id>', 'note id')
+      .requiredOption('--to <address>', 'new holder')
+      .option('--offline', 'sign and queue only')
+      .option('--json', 'machine-readable output'),
+  ).action((flags: Flags & { from: string; note: string; to: string }) =>
+    context.run(
+      flags,
+      () => {
+        const to = parseAddress(flags.to, 'new holder');
+        const id = parseNoteId(flags.note);
+        return ledger(flags, (s) =>
+          signThenSync(s, flags, async () => [await s.wallet.endorseNote(flags.from, id, to)]),
+        );
+      },
+      describeQueued,
+    ),
+  );
+  pinOptions(
+    note
+      .command('split')
+      .description('transfer part of a note; the rest stays')
+      .requiredOption('--from <uri>', 'pkcs11: URI of the holder key')
+      .requiredOption('--note <id>', 'note id')
+      .requiredOption('--to <address>', 'recipient of the part')
+      .requiredOption('--amount <amount>', 'value to transfer')
+      .option('--offline', 'sign and queue only')
+      .option('--json', 'machine-readable output'),
+  ).action((flags: Flags & { from: string; note: string; to: string; amount: string }) =>
+    context.run(
+      flags,
+      () => {
+        const to = parseAddress(flags.to, 'recipient');
+        const id = parseNoteId(flags.note);
+        const amount = parseAmount(flags.amount);
+        return ledger(flags, (s) =>
+          signThenSync(s, flags, async () => [
+            await s.wallet.splitNote(flags.from, id, to, amount),
+          ]),
+        );
+      },
+      describeQueued,
+    ),
+  );
+  pinOptions(
+    note
+      .command('redeem')
+      .description('at or after maturity: the acceptor pays the holder')
+      .requiredOption('--from <uri>', 'pkcs11: URI of the holder key')
+      .requiredOption('--note <id>', 'note id')
+      .option('--offline', 'sign and queue only')
+      .option('--json', 'machine-readable output'),
+  ).action((flags: Flags & { from: string; note: string }) =>
+    context.run(
+      flags,
+      () => {
+        const id = parseNoteId(flags.note);
+        return ledger(flags, (s) =>
+          signThenSync(s, flags, async () => [await s.wallet.redeemNote(flags.from, id)]),
+        );
+      },
+      describeQueued,
+    ),
+  );
+  pinOptions(
+    note
+      .command('finance')
+      .description(
+        'the holder offers note value to a bank for a price: signs an offer file (offline)',
+      )
+      .requiredOption('--from <uri>', 'pkcs11: URI of the holder key')
+      .requiredOption('--note <id>', 'note id')
+      .requiredOption('--bank <address>', 'the financing bank')
+      .requiredOption('--price <amount>', 'what the bank pays')
+      .option('--amount <amount>', 'note value sold (default: all of it)')
+      .option('--days <n>', 'the offer is valid this many days', '7')
+      .requiredOption('--out <file>', 'where to write the signed offer')
+      .option('--json', 'machine-readable output'),
+  ).action(
+    (
+      flags: Flags & {
+        from: string;
+        note: string;
+        bank: string;
+        price: string;
+        amount?: string;
+        days: string;
+        out: string;
+      },
+    ) =>
+      context.run(
+        flags,
+        () => {
+          const bank = parseAddress(flags.bank, 'bank');
+          const id = parseNoteId(flags.note);
+          const price = parseAmount(flags.price);
+          return ledger(flags, async (s) => {
+            const held = listNotes(s.store, s.profile.chainId).find((n) => n.tokenId === id);
+            const value = flags.amount ? parseAmount(flags.amount) : (held?.value ?? 0n);
+            const deadline = new Date(Date.now() + Number(flags.days) * 86_400_000);
+            const offer = await s.wallet.signFinanceOffer(
+              flags.from,
+              id,
+              bank,
+              value,
+              price,
+              deadline,
+            );
+            writeFileSync(flags.out, `${JSON.stringify(offer, null, 2)}\n`);
+            return { file: flags.out, offer };
+          });
+        },
+        (r) =>
+          `offer signed and written to ${r.file}; give it to the bank (\`signet note finance-accept\`)`,
+      ),
+  );
+  pinOptions(
+    note
+      .command('finance-accept')
+      .description("the bank pays for a note against the holder's signed offer (atomic)")
+      .requiredOption('--from <uri>', 'pkcs11: URI of the bank key')
+      .requiredOption('--offer <file>', 'the offer file from the holder')
+      .option('--offline', 'sign and queue only')
+      .option('--json', 'machine-readable output'),
+  ).action((flags: Flags & { from: string; offer: string }) =>
+    context.run(
+      flags,
+      () => {
+        const file = readOfferFile(flags.offer);
+        return ledger(flags, (s) =>
+          signThenSync(s, flags, () => s.wallet.acceptFinanceOffer(flags.from, file)),
+        );
+      },
+      describeQueued,
+    ),
+  );
+
+  program
+    .command('outbox')
+    .description('signed transactions and where they are')
+    .option('--json', 'machine-readable output')
+    .action((flags: Flags) =>
+      context.run(
+        flags,
+        () => ledger(flags, async (s) => listOutbox(s.store, s.profile.chainId).map(outboxJson)),
+        (rows) =>
+          rows
+            .map(
+              (t) =>
+                `${t.status.padEnd(9)} ${t.kind} nonce ${t.nonce} ${t.txHash}${t.error ? `  (${t.error})` : ''}`,
+            )
+            .join('\n') || 'the outbox is empty',
+      ),
+    );
+
+  program
+    .command('sync')
+    .description('send the outbox, follow it to finality, index history and balances')
+    .option('--watch', 'keep syncing until stopped')
+    .option('--interval <ms>', 'with --watch: pause between syncs', '1000')
+    .option('--json', 'machine-readable output')
+    .action((flags: Flags & { watch?: boolean; interval: string }) =>
+      context.run(
+        flags,
+        () =>
+          ledger(flags, async (s) => {
+            const engine = new SyncEngine(s.store, s.rpc(), s.profile);
+            if (!flags.watch) return engine.syncOnce();
+            const stop = new AbortController();
+            const onSignal = () => stop.abort();
+            process.once('SIGINT', onSignal);
+            process.once('SIGTERM', onSignal);
+            await engine.watch(stop.signal, Number(flags.interval) || 1000, (report) => {
+              const line = report instanceof Error ? { error: report.message } : report;
+              context.io.stdout.write(`${JSON.stringify(line)}\n`);
+            });
+            return { stopped: true } as unknown as SyncReport;
+          }),
+        (r) =>
+          `head ${r.head}: sent ${r.sent}, included ${r.included}, confirmed ${r.confirmed}, failed ${r.failed}, ${r.events} new events${r.rewoundTo === null ? '' : `, rewound to block ${r.rewoundTo} (reorg)`}`,
+      ),
+    );
+}
+
+export function outboxJson(t: OutboxTx) {
+  return {
+    txHash: t.txHash,
+    from: t.from,
+    nonce: t.nonce,
+    kind: t.kind,
+    status: t.status,
+    summary: t.summary,
+    amount: formatAmount(t.amount),
+    blockNumber: t.blockNumber,
+    error: t.error,
+  };
+}
+
+function noteJson(n: Note) {
+  return {
+    tokenId: n.tokenId.toString(),
+    holder: n.holder,
+    acceptor: n.acceptor,
+    maturity: new Date(n.maturity * 1000).toISOString().slice(0, 10),
+    value: formatAmount(n.value),
+    status: n.status,
+  };
+}
+
+function parseDate(text: string): Date {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  const date = match ? new Date(`${text}T00:00:00Z`) : new Date(Number.NaN);
+  if (Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== text) {
+    throw new SignetError('INVALID_ARGUMENT', `"${text}" is not a date (use YYYY-MM-DD)`);
+  }
+  return date;
+}
+
+function parseNoteId(text: string): bigint {
+  if (!/^\d+$/.test(text))
+    throw new SignetError('INVALID_ARGUMENT', `"${text}" is not a note id (digits)`);
+  return BigInt(text);
+}
+
+function readOfferFile(path: string): FinanceOfferFile {
+  let value: FinanceOfferFile;
+  try {
+    value = JSON.parse(readFileSync(path, 'utf8')) as FinanceOfferFile;
+  } catch {
+    throw new SignetError('FILE_INVALID', `${path} is not a readable JSON offer file`);
+  }
+  const offer = value?.offer;
+  const ok =
+    value?.type === 'signet-finance-offer' &&
+    typeof value.chainId === 'number' &&
+    typeof value.signature === 'string' &&
+    /^0x[0-9a-f]{130}$/i.test(value.signature) &&
+    offer &&
+    ['tokenId', 'value', 'price', 'deadline'].every((k) =>
+      /^\d+$/.test(String(offer[k as keyof typeof offer])),
+    ) &&
+    /^0x[0-9a-fA-F]{40}$/.test(String(offer.bank)) &&
+    /^0x[0-9a-f]{64}$/i.test(String(offer.nonce));
+  if (!ok)
+    throw new SignetError(
+      'FILE_INVALID',
+      `${path} is not a Signet finance offer (malformed fields)`,
+    );
+  return value;
+}

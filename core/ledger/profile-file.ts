@@ -1,0 +1,67 @@
+/**
+ * The active ledger profile: `profile.json` in the data directory, written by
+ * `signet ledger use FILE` (or `ledger up`). A malformed file is one line saying
+ * what is wrong with it, and nothing is written.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { SignetError } from '../api/errors.js';
+import { type LedgerProfile, profileSchema } from '../api/profile.js';
+import { signetHome } from '../config/paths.js';
+
+export function activeProfilePath(env: NodeJS.ProcessEnv = process.env): string {
+  return join(signetHome(env), 'profile.json');
+}
+
+/** Parses profile JSON from a file or a string (named by `source` in errors). */
+export function parseProfile(text: string, source: string): LedgerProfile {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new SignetError('PROFILE_INVALID', `ledger profile ${source} is not valid JSON`);
+  }
+  const parsed = profileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
+    throw new SignetError(
+      'PROFILE_INVALID',
+      `ledger profile ${source} is malformed: ${where}${issue.message}`,
+    );
+  }
+  return parsed.data;
+}
+
+export function readProfileFile(path: string): LedgerProfile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new SignetError('FILE_INVALID', `cannot read ledger profile ${path} (${reason})`);
+  }
+  return parseProfile(text, path);
+}
+
+export function readActiveProfile(env: NodeJS.ProcessEnv = process.env): LedgerProfile {
+  const path = activeProfilePath(env);
+  if (!existsSync(path)) {
+    throw new SignetError(
+      'PROFILE_INVALID',
+      'no ledger selected: run `signet ledger up` for the dev ledger, or `signet ledger use FILE`',
+    );
+  }
+  return readProfileFile(path);
+}
+
+export function writeActiveProfile(
+  profile: LedgerProfile,
+  env: NodeJS.ProcessEnv = process.env,
+): void {
+  const path = activeProfilePath(env);
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(profileSchema.parse(profile), null, 2)}\n`);
+  renameSync(tmp, path);
+}

@@ -1,0 +1,60 @@
+/**
+ * Turns a contract call into a transaction Signet can sign offline: nonce from
+ * the last sync plus the outbox, gas from a fixed budget per kind (estimating
+ * needs a node), fees from the last sync with headroom.
+ */
+import type { Address, Hex, TransactionSerializable } from 'viem';
+import { SignetError } from '../api/errors.js';
+import type { LedgerProfile } from '../api/profile.js';
+import { getChainMeta } from '../store/chain-meta.js';
+import type { Store } from '../store/database.js';
+import type { AccountState } from '../store/ledger-state.js';
+import { nextNonce } from '../store/outbox.js';
+
+/** Generous budgets measured on the dev ledger (unused gas is not charged). */
+export const gasBudget = {
+  transfer: 120_000n,
+  approve: 80_000n,
+  'note-issue': 400_000n,
+  'note-endorse': 250_000n,
+  'note-split': 450_000n,
+  'note-redeem': 250_000n,
+  'note-finance': 600_000n,
+} as const;
+
+export type TxKind = keyof typeof gasBudget;
+
+const PRIORITY_FEE = 1_000_000_000n; // 1 gwei
+
+export function planTransaction(
+  store: Store,
+  profile: LedgerProfile,
+  state: AccountState,
+  call: { to: Address; data: Hex; kind: TxKind },
+  nonceOffset = 0,
+): TransactionSerializable {
+  const meta = getChainMeta(store, profile.chainId);
+  if (!meta)
+    throw new SignetError(
+      'ACCOUNT_UNKNOWN',
+      'this ledger has never been synced; run `signet sync` once while online',
+    );
+  const nonce = nextNonce(store, profile.chainId, state.address, state.chainNonce) + nonceOffset;
+  const base = {
+    chainId: profile.chainId,
+    nonce,
+    to: call.to,
+    data: call.data,
+    value: 0n,
+    gas: gasBudget[call.kind],
+  };
+  if (profile.txType === 'legacy')
+    return { ...base, type: 'legacy', gasPrice: (meta.gasPrice * 5n) / 4n };
+  // Twice the last base fee survives six full blocks of fee growth (12.5% each).
+  return {
+    ...base,
+    type: 'eip1559',
+    maxFeePerGas: meta.baseFee * 2n + PRIORITY_FEE,
+    maxPriorityFeePerGas: PRIORITY_FEE,
+  };
+}
