@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
+    globalSetup: ['test/global-setup.ts'],
     exclude: ['node_modules/**'],
     // Each test file runs in its own process: PKCS#11 modules are process-global
     // (C_Initialize reads SOFTHSM2_CONF once), so files must not share one.

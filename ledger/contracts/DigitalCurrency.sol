@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: UNLICENSED
+pragma solidity ^0.8.24;
+
+import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Permit.sol";
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+
+/**
+ * @title Signet Digital Currency
+ * @notice A two-tier digital currency on a bank's permissioned ledger. The central bank
+ * issues money to operator banks; operator banks register their customers' accounts and
+ * pass money on by ordinary transfers. Only registered accounts hold money, so every
+ * balance on the ledger belongs to someone a bank knows (KYC stays off chain: the
+ * registry records only which operator vouches for an account and an opaque reference).
+ * @dev Amounts are in minor units (2 decimals: 100 = 1.00). Signed transfers come in two
+ * forms sharing one EIP-712 domain ("Signet Digital Currency", "1"): EIP-2612 `permit`
+ * (sequential nonces, sets an allowance) and EIP-3009 authorisations (random 32-byte
+ * nonces, move money directly). EIP-3009 is what makes offline payments possible: a
+ * payer can sign many authorisations without knowing the ledger's state.
+ */
+contract DigitalCurrency is ERC20, ERC20Permit, AccessControl {
+    /// @notice Issues money to operator banks and appoints them.
+    bytes32 public constant CENTRAL_BANK_ROLE = keccak256("CENTRAL_BANK_ROLE");
+    /// @notice Registers, freezes and recovers customer accounts; distributes money.
+    bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
+
+    /// @notice EIP-3009 typehashes, exactly as the standard spells them.
+    bytes32 public constant TRANSFER_WITH_AUTHORIZATION_TYPEHASH =
+        keccak256(
+            "TransferWithAuthorization(address from,address to,uint256 value,uint256 validAfter,uint256 validBefore,bytes32 nonce)"
+        );
+    bytes32 public constant RECEIVE_WITH_AUTHORIZATION_TYPEHASH =
+        keccak256(
+            "ReceiveWithAuthorization(address from,address to,uint256 value,uint256 validAfter,uint256 validBefore,bytes32 nonce)"
+        );
+    bytes32 public constant CANCEL_AUTHORIZATION_TYPEHASH =
+        keccak256("CancelAuthorization(address authorizer,bytes32 nonce)");
+
+    /// @dev Customer account => the operator bank that registered it (zero: not a customer).
+    mapping(address account => address operator) private _operatorOf;
+    mapping(address account => bool) private _frozen;
+    /// @dev EIP-3009: authoriser => nonce => used or cancelled.
+    mapping(address authorizer => mapping(bytes32 nonce => bool)) private _authorizationStates;
+
+    event AccountRegistered(address indexed account, address indexed operator, bytes32 customerRef);
+    event AccountFrozen(address indexed account, address indexed operator);
+    event AccountUnfrozen(address indexed account, address indexed operator);
+    event FundsRecovered(address indexed lost, address indexed replacement, uint256 amount);
+    event AuthorizationUsed(address indexed authorizer, bytes32 indexed nonce);
+    event AuthorizationCanceled(address indexed authorizer, bytes32 indexed nonce);
+
+    error NotAnOperator(address account);
+    error NotRegistered(address account);
+    error AlreadyRegistered(address account);
+    error AccountIsFrozen(address account);
+    error AccountNotFrozen(address account);
+    error NotAccountOperator(address account, address caller);
+    error AuthorizationAlreadyUsed(address authorizer, bytes32 nonce);
+    error AuthorizationNotYetValid(uint256 validAfter);
+    error AuthorizationExpired(uint256 validBefore);
+    error InvalidAuthorizationSigner(address signer, address authorizer);
+    error CallerMustBePayee(address caller, address payee);
+    error LengthMismatch(uint256 recipients, uint256 amounts);
+    error ZeroAddress();
+
+    /// @dev The deployer is the central bank; it alone appoints (and removes) operators.
+    constructor() ERC20("Signet Digital Currency", "SDC") ERC20Permit("Signet Digital Currency") {
+        _grantRole(DEFAULT_ADMIN_ROLE, msg.sender);
+        _grantRole(CENTRAL_BANK_ROLE, msg.sender);
+        _setRoleAdmin(OPERATOR_ROLE, CENTRAL_BANK_ROLE);
+    }
+
+    /// @notice Money is counted in minor units (cents): 2 decimals.
+    function decimals() public pure override returns (uint8) {
+        return 2;
+    }
+
+    // ----------------------------------------------------------------------------------
+    // Issuance
+    // ----------------------------------------------------------------------------------
+
+    /**
+     * @notice The central bank issues new money to an operator bank (the first tier).
+     * @dev Customers never receive money from the central bank directly: operators pass it on.
+     */
+    function issue(address operator, uint256 amount) external onlyRole(CENTRAL_BANK_ROLE) {
+        if (!hasRole(OPERATOR_ROLE, operator)) revert NotAnOperator(operator);
+        _mint(operator, amount);
+    }
+
+    // ----------------------------------------------------------------------------------
+    // Account registry
+    // ----------------------------------------------------------------------------------
+
+    /**
+     * @notice An operator bank vouches for an account it has identified.
+     * @param customerRef The bank's opaque reference for the customer (e.g. a hash), so the
+     * bank can match the account to its own records without putting personal data on chain.
+     */
+    function registerAccount(address account, bytes32 customerRef) external onlyRole(OPERATOR_ROLE) {
+        if (account == address(0)) revert ZeroAddress();
+        if (isRegistered(account)) revert AlreadyRegistered(account);
+        _operatorOf[account] = msg.sender;
+        emit AccountRegistered(account, msg.sender, customerRef);
+    }
+
+    /// @notice Whether `account` may hold money: a registered customer, an operator or the central bank.
+    function isRegistered(address account) public view returns (bool) {
+        return
+            _operatorOf[account] != address(0) ||
+            hasRole(OPERATOR_ROLE, account) ||
+            hasRole(CENTRAL_BANK_ROLE, account);
+    }
+
+    /// @notice The operator bank that registered a customer account; zero for operators, the
+    /// central bank and unknown accounts.
+    function operatorOf(address account) external view returns (address) {
+        return _operatorOf[account];
+    }
+
+    function isFrozen(address account) external view returns (bool) {
+        return _frozen[account];
+    }
+
+    /// @notice The account's operator stops it sending and receiving (court order, reported
+    /// theft, lost key).
+    function freeze(address account) external onlyAccountOperator(account) {
+        _frozen[account] = true;
+        emit AccountFrozen(account, msg.sender);
+    }
+
+    function unfreeze(address account) external onlyAccountOperator(account) {
+        if (!_frozen[account]) revert AccountNotFrozen(account);
+        _frozen[account] = false;
+        emit AccountUnfrozen(account, msg.sender);
+    }
+
+    /**
+     * @notice Lost hardware token: the operator moves the whole balance of a frozen account to
+     * a new account of the same customer. Freezing first is required so that whoever holds
+     * the lost key cannot race the recovery.
+     */
+    function recoverFrozen(address lost, address replacement) external onlyAccountOperator(lost) {
+        if (!_frozen[lost]) revert AccountNotFrozen(lost);
+        if (!isRegistered(replacement)) revert NotRegistered(replacement);
+        if (_frozen[replacement]) revert AccountIsFrozen(replacement);
+        uint256 amount = balanceOf(lost);
+        // Bypasses our own _update, whose freeze rule would block the move; ERC20's
+        // bookkeeping and Transfer event still apply.
+        super._update(lost, replacement, amount);
+        emit FundsRecovered(lost, replacement, amount);
+    }
+
+    modifier onlyAccountOperator(address account) {
+        if (_operatorOf[account] == address(0) || _operatorOf[account] != msg.sender) {
+            revert NotAccountOperator(account, msg.sender);
+        }
+        _;
+    }
+
+    /**
+     * @dev The one place every movement of money passes through (transfer, transferFrom,
+     * EIP-3009, batches): both sides must be registered and not frozen. Issuance (from
+     * zero) and burning (to zero) have only one side.
+     */
+    function _update(address from, address to, uint256 value) internal override {
+        if (from != address(0)) _requireActive(from);
+        if (to != address(0)) _requireActive(to);
+        super._update(from, to, value);
+    }
+
+    function _requireActive(address account) private view {
+        if (!isRegistered(account)) revert NotRegistered(account);
+        if (_frozen[account]) revert AccountIsFrozen(account);
+    }
+
+    // ----------------------------------------------------------------------------------
+    // Batch payments
+    // ----------------------------------------------------------------------------------
+
+    /// @notice Pays many accounts in one transaction (payroll); one Transfer event each.
+    /// Either every payment happens or none does.
+    function transferBatch(address[] calldata to, uint256[] calldata amounts) external {
+        if (to.length != amounts.length) revert LengthMismatch(to.length, amounts.length);
+        for (uint256 i = 0; i < to.length; ++i) {
+            _transfer(msg.sender, to[i], amounts[i]);
+        }
+    }
+
+    // ----------------------------------------------------------------------------------
+    // EIP-3009: transfer with authorization
+    // ----------------------------------------------------------------------------------
+
+    /// @notice Whether an authorisation nonce has been used or cancelled.
+    function authorizationState(address authorizer, bytes32 nonce) external view returns (bool) {
+        return _authorizationStates[authorizer][nonce];
+    }
+
+    /// @notice Anyone (the payee, a relayer, the payer's bank) submits a payment the payer signed.
+    function transferWithAuthorization(
+        address from,
+        address to,
+        uint256 value,
+        uint256 validAfter,
+        uint256 validBefore,
+        bytes32 nonce,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external {
+        _useAuthorization(TRANSFER_WITH_AUTHORIZATION_TYPEHASH, from, to, value, validAfter, validBefore, nonce, v, r, s);
+        _transfer(from, to, value);
+    }
+
+    /**
+     * @notice Like transferWithAuthorization, but only the payee may submit it. This stops
+     * someone who sees the signed authorisation from submitting it in a way the payee did
+     * not intend (EIP-3009's front-running protection for contract payees).
+     */
+    function receiveWithAuthorization(
+        address from,
+        address to,
+        uint256 value,
+        uint256 validAfter,
+        uint256 validBefore,
+        bytes32 nonce,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external {
+        if (to != msg.sender) revert CallerMustBePayee(msg.sender, to);
+        _useAuthorization(RECEIVE_WITH_AUTHORIZATION_TYPEHASH, from, to, value, validAfter, validBefore, nonce, v, r, s);
+        _transfer(from, to, value);
+    }
+
+    /// @notice The payer withdraws an authorisation not yet used (e.g. a lost offline payment).
+    function cancelAuthorization(address authorizer, bytes32 nonce, uint8 v, bytes32 r, bytes32 s) external {
+        if (_authorizationStates[authorizer][nonce]) revert AuthorizationAlreadyUsed(authorizer, nonce);
+        bytes32 structHash = keccak256(abi.encode(CANCEL_AUTHORIZATION_TYPEHASH, authorizer, nonce));
+        _requireSigner(structHash, authorizer, v, r, s);
+        _authorizationStates[authorizer][nonce] = true;
+        emit AuthorizationCanceled(authorizer, nonce);
+    }
+
+    function _useAuthorization(
+        bytes32 typehash,
+        address from,
+        address to,
+        uint256 value,
+        uint256 validAfter,
+        uint256 validBefore,
+        bytes32 nonce,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) private {
+        if (block.timestamp <= validAfter) revert AuthorizationNotYetValid(validAfter);
+        if (block.timestamp >= validBefore) revert AuthorizationExpired(validBefore);
+        if (_authorizationStates[from][nonce]) revert AuthorizationAlreadyUsed(from, nonce);
+        bytes32 structHash = keccak256(abi.encode(typehash, from, to, value, validAfter, validBefore, nonce));
+        _requireSigner(structHash, from, v, r, s);
+        _authorizationStates[from][nonce] = true;
+        emit AuthorizationUsed(from, nonce);
+    }
+
+    /// @dev OpenZeppelin's ECDSA rejects malleable (high-s) signatures and the zero address.
+    function _requireSigner(bytes32 structHash, address expected, uint8 v, bytes32 r, bytes32 s) private view {
+        address signer = ECDSA.recover(_hashTypedDataV4(structHash), v, r, s);
+        if (signer != expected) revert InvalidAuthorizationSigner(signer, expected);
+    }
+}
