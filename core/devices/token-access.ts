@@ -5,10 +5,10 @@
 
 import type { PinProvider } from '../../native/pin.js';
 import { TokenConnection } from '../../native/pkcs11/connection.js';
-import { findKey } from '../../native/pkcs11/keys.js';
-import { Pkcs11Signer } from '../../native/pkcs11/signer.js';
 import { type DiscoveryOptions, discoverModules } from '../../native/pkcs11/discovery.js';
+import { findKey } from '../../native/pkcs11/keys.js';
 import { openModule, type Pkcs11Module } from '../../native/pkcs11/module.js';
+import { Pkcs11Signer } from '../../native/pkcs11/signer.js';
 import { findToken, type TokenDescription } from '../../native/pkcs11/tokens.js';
 import { formatPkcs11Uri, type Pkcs11Uri, parsePkcs11Uri } from '../../native/pkcs11/uri.js';
 import { SignetError } from '../api/errors.js';
