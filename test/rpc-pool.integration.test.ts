@@ -297,7 +297,8 @@ describe('cross-check', () => {
   const balance = [ACCOUNT, 'latest'];
 
   it('returns the majority answer and flags the liar, which plain reads then avoid', async () => {
-    const lying = await liar('eth_getBalance', () => '0xdead');
+    let lies = true;
+    const lying = await liar('eth_getBalance', (result) => (lies ? '0xdead' : result));
     const honest = await fake(startFakeProxy(a.url));
     const p = pool([lying.url, a.url, honest.url]);
     const events: string[] = [];
@@ -315,8 +316,12 @@ describe('cross-check', () => {
     expect(await p.request('eth_getBalance', balance)).toBe(BALANCE_ON_A);
     expect(count(lying, 'eth_getBalance')).toBe(1);
 
-    // It agrees on the next cross-checked read: trusted again.
+    // Honest answers to other questions do not clear it: a liar may lie selectively.
     await p.request('eth_blockNumber', [], { crossCheck: true });
+    expect(states(p)).toEqual(['disagreeing', 'up', 'up']);
+    // It agrees again on the method it lied about: trusted again.
+    lies = false;
+    await p.request('eth_getBalance', balance, { crossCheck: true });
     expect(states(p)).toEqual(['up', 'up', 'up']);
     expect(events.at(-1)).toBe(`${lying.url} up`);
   });

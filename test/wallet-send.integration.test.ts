@@ -235,3 +235,26 @@ describe('offline checks before the token signs: one line, nothing queued', () =
     );
   });
 });
+
+describe('a payment the ledger refuses', () => {
+  it('ends failed in the outbox with the contract error named, and moves no money', async () => {
+    const unregistered = '0x000000000000000000000000000000000000dEaD';
+    await w.cli([
+      'send',
+      '--from',
+      w.keys.alice!.uri,
+      '--to',
+      unregistered,
+      '--amount',
+      '1.00',
+      '--offline',
+      '--pin-file',
+      w.pin,
+    ]);
+    await json(['sync']);
+    const failed = (await json(['outbox'])).filter(
+      (t: { status: string }) => t.status === 'failed',
+    );
+    expect(failed.at(-1).error).toBe(`transaction reverted: NotRegistered(${unregistered})`);
+  });
+});

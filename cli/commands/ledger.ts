@@ -8,7 +8,10 @@ import {
   readProfileFile,
   writeActiveProfile,
 } from '../../core/ledger/profile-file.js';
+import { getCheckpoint } from '../../core/store/checkpoint.js';
+import { listOutbox } from '../../core/store/outbox.js';
 import type { CliContext } from '../context.js';
+import { withLedger } from '../ledger-context.js';
 
 export function registerLedgerCommands(program: Command, context: CliContext): void {
   const ledger = program.command('ledger').description('the ledger Signet syncs with');
@@ -58,6 +61,59 @@ export function registerLedgerCommands(program: Command, context: CliContext): v
         },
         (profile) =>
           `using ledger "${profile.name}" (chain ${profile.chainId}, ${profile.rpc.length} node(s))`,
+      ),
+    );
+
+  ledger
+    .command('status')
+    .description(
+      'the active ledger: nodes (up, behind, disagreeing, down), head, sync checkpoint, outbox',
+    )
+    .option('--json', 'machine-readable output')
+    .action((flags: { json?: boolean }) =>
+      context.run(
+        flags,
+        () =>
+          withLedger(context.io, { files: {}, stdin: false }, async (s) => {
+            const rpc = s.rpc();
+            const heads = await rpc.heads().catch(() => null);
+            // A cross-checked read of the head block lets disagreeing nodes show up.
+            if (heads) {
+              await rpc
+                .request('eth_getBlockByNumber', [`0x${heads.common.toString(16)}`, false], {
+                  crossCheck: true,
+                  compareBy: (b) => (b as { hash?: string } | null)?.hash,
+                })
+                .catch(() => undefined);
+            }
+            const checkpoint = getCheckpoint(s.store, s.profile.chainId, 'logs');
+            const outbox = listOutbox(s.store, s.profile.chainId);
+            const count = (status: string) => outbox.filter((t) => t.status === status).length;
+            return {
+              name: s.profile.name,
+              chainId: s.profile.chainId,
+              dev: s.profile.dev,
+              head: heads?.best ?? null,
+              nodes: rpc.status(),
+              syncedBlock: checkpoint?.blockNumber ?? null,
+              outbox: {
+                signed: count('signed'),
+                sent: count('sent'),
+                included: count('included'),
+                confirmed: count('confirmed'),
+                failed: count('failed'),
+              },
+            };
+          }),
+        (r) =>
+          [
+            `ledger "${r.name}" (chain ${r.chainId}${r.dev ? ', dev' : ''}) head ${r.head ?? 'unknown'}, synced to ${r.syncedBlock ?? 'never'}`,
+            ...r.nodes.map(
+              (n) =>
+                `  ${n.state.padEnd(11)} ${n.url}${n.head === undefined ? '' : `  head ${n.head}`}${n.lastError ? `  (${n.lastError})` : ''}`,
+            ),
+            `  outbox: ${r.outbox.signed} signed, ${r.outbox.sent} sent, ${r.outbox.included} included, ${r.outbox.confirmed} confirmed, ${r.outbox.failed} failed`,
+          ].join('\n'),
       ),
     );
 

@@ -423,7 +423,7 @@ export function registerWalletCommands(program: Command, context: CliContext): v
         () =>
           ledger(flags, async (s) => {
             const engine = new SyncEngine(s.store, s.rpc(), s.profile);
-            if (!flags.watch) return engine.syncOnce();
+            if (!flags.watch) return { ...(await engine.syncOnce()), nodes: s.rpc().status() };
             const stop = new AbortController();
             const onSignal = () => stop.abort();
             process.once('SIGINT', onSignal);
@@ -432,7 +432,7 @@ export function registerWalletCommands(program: Command, context: CliContext): v
               const line = report instanceof Error ? { error: report.message } : report;
               context.io.stdout.write(`${JSON.stringify(line)}\n`);
             });
-            return { stopped: true } as unknown as SyncReport;
+            return { stopped: true } as unknown as SyncReport & { nodes: [] };
           }),
         (r) =>
           `head ${r.head}: sent ${r.sent}, included ${r.included}, confirmed ${r.confirmed}, failed ${r.failed}, ${r.events} new events${r.rewoundTo === null ? '' : `, rewound to block ${r.rewoundTo} (reorg)`}`,

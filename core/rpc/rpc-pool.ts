@@ -13,7 +13,7 @@
  *   the longest back-off in case an operator fixes it).
  * - Cross-checked requests ask every reachable node at once. The answer of a
  *   strict majority of the nodes that answered wins; nodes that said something
- *   else are flagged 'disagreeing' (and avoided) until they agree again. Ties and
+ *   else are flagged 'disagreeing' (and avoided) until they agree again on that method. Ties and
  *   mere pluralities are NODE_DISAGREES: the highest head does not break a tie,
  *   since any node can claim a high head. A lone answer (the others down) is
  *   accepted; status() shows how little it was checked.
@@ -258,10 +258,13 @@ export class RpcPool {
     }
     const agreed = keys.indexOf(winner);
     answers.forEach(({ node }, i) => {
-      node.disagreement =
-        keys[i] === winner
-          ? undefined
-          : { method, said: compared[i]!.shown, majority: compared[agreed]!.shown };
+      // A flag clears only when the node agrees again on the same kind of call:
+      // a node that lies about one thing is not cleared by answering others honestly.
+      const agrees = keys[i] === winner;
+      if (agrees && node.disagreement?.method !== method) return;
+      node.disagreement = agrees
+        ? undefined
+        : { method, said: compared[i]!.shown, majority: compared[agreed]!.shown };
       this.#changed(node);
     });
     return unwrap(method, answers[agreed]!.answer);

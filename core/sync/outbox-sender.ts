@@ -6,6 +6,7 @@
  */
 import { type Hex, parseTransaction } from 'viem';
 import { SignetError } from '../api/errors.js';
+import { revertMessage } from '../ledger/revert.js';
 import type { RpcPool } from '../rpc/rpc-pool.js';
 import type { Store } from '../store/database.js';
 import {
@@ -51,10 +52,13 @@ export async function sendOutbox(store: Store, rpc: RpcPool, chainId: number): P
       if (alreadyThere.test(error.message)) {
         markSent(store, tx.txHash);
       } else if (nonceUsed.test(error.message)) {
-        // Mined already (we will find its receipt), or another transaction took the nonce.
-        if (!(await receiptOf(rpc, tx.txHash))) markReplaced(store, tx.txHash);
+        // Mined already, or another transaction took the nonce. Mined while still 'signed'
+        // (a crash between the node taking it and markSent): record it as sent, or
+        // followReceipts, which reads only sent/included rows, would never confirm it.
+        if (await receiptOf(rpc, tx.txHash)) markSent(store, tx.txHash);
+        else markReplaced(store, tx.txHash);
       } else {
-        markFailed(store, tx.txHash, error.message);
+        markFailed(store, tx.txHash, revertMessage(error));
         blockedFrom.add(tx.from);
       }
     }
@@ -122,6 +126,6 @@ async function revertReason(rpc: RpcPool, tx: OutboxTx, blockNumber: number): Pr
     ]);
     return 'transaction reverted (no reason given)';
   } catch (error) {
-    return error instanceof Error ? error.message : String(error);
+    return revertMessage(error);
   }
 }

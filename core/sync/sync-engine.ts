@@ -10,6 +10,7 @@ import { listAccounts } from '../store/accounts.js';
 import { setChainMeta } from '../store/chain-meta.js';
 import type { Store } from '../store/database.js';
 import { listNotes } from '../store/ledger-state.js';
+import { listOutbox } from '../store/outbox.js';
 import { Indexer, type IndexProgress } from './indexer.js';
 import { followReceipts, sendOutbox } from './outbox-sender.js';
 import { refreshAccounts, refreshNotes } from './refresh-state.js';
@@ -38,7 +39,12 @@ export class SyncEngine {
 
   async syncOnce(): Promise<SyncReport> {
     const { chainId, confirmations } = this.profile;
+    // A node that refuses a transaction outright (Hardhat does, for one that reverts) fails
+    // it while sending, before any receipt: count those failures too.
+    const failedBefore = listOutbox(this.store, chainId, { status: 'failed' }).length;
     const sent = await sendOutbox(this.store, this.rpc, chainId);
+    const failedSending =
+      listOutbox(this.store, chainId, { status: 'failed' }).length - failedBefore;
     const head = Number(await this.rpc.request<Hex>('eth_blockNumber', []));
     await this.recordFees(head);
     const receipts = await followReceipts(this.store, this.rpc, chainId, head, confirmations);
@@ -67,7 +73,7 @@ export class SyncEngine {
       sent,
       included: after.included,
       confirmed: after.confirmed,
-      failed: after.failed,
+      failed: failedSending + after.failed,
       events: indexed.events,
       rewoundTo: indexed.rewoundTo ?? null,
     };
