@@ -258,3 +258,73 @@ describe('a payment the ledger refuses', () => {
     expect(failed.at(-1).error).toBe(`transaction reverted: NotRegistered(${unregistered})`);
   });
 });
+
+describe('a nonce gap', () => {
+  // Bob is frozen by now: pay the operator bank (Hardhat account 1), always registered.
+  const OPERATOR = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
+  it('fails a refused payment and the ones queued behind it, and the next payment reuses the nonce', async () => {
+    const alice = w.keys.alice!.address;
+    const test = w.ledger as unknown as { url: string };
+    const setBalance = (wei: bigint) =>
+      fetch(test.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'hardhat_setBalance',
+          params: [alice, `0x${wei.toString(16)}`],
+        }),
+      });
+    await json(['sync']);
+    const nonce = await w.ledger.publicClient.getTransactionCount({ address: alice });
+    await setBalance(0n); // no gas money: the node refuses the first payment outright
+    await w.cli([
+      'send',
+      '--from',
+      w.keys.alice!.uri,
+      '--to',
+      OPERATOR,
+      '--amount',
+      '0.10',
+      '--offline',
+      '--pin-file',
+      w.pin,
+    ]);
+    await w.cli([
+      'send',
+      '--from',
+      w.keys.alice!.uri,
+      '--to',
+      OPERATOR,
+      '--amount',
+      '0.20',
+      '--offline',
+      '--pin-file',
+      w.pin,
+    ]);
+    await json(['sync']);
+    const [first, second] = (await json(['outbox'])).slice(-2);
+    expect(first).toMatchObject({ status: 'failed', nonce });
+    expect(first.error).toMatch(/funds|balance/i);
+    expect(second).toMatchObject({
+      status: 'failed',
+      nonce: nonce + 1,
+      error: `waits for nonce ${nonce}, which the ledger refused; sign this payment again`,
+    });
+
+    await setBalance(10n ** 19n);
+    const again = await json([
+      'send',
+      '--from',
+      w.keys.alice!.uri,
+      '--to',
+      OPERATOR,
+      '--amount',
+      '0.10',
+      '--pin-file',
+      w.pin,
+    ]);
+    expect(again.transactions[0]).toMatchObject({ nonce, status: 'confirmed' });
+  });
+});

@@ -38,10 +38,18 @@ const nonceUsed = /nonce too low|nonce has already been used|OldNonce/i;
 
 export async function sendOutbox(store: Store, rpc: RpcPool, chainId: number): Promise<number> {
   let sent = 0;
-  const blockedFrom = new Set<string>();
+  /** Per account, the nonce the ledger refused: nothing after it can be mined. */
+  const gapAt = new Map<string, number>();
   for (const tx of toSend(store, chainId)) {
-    // A failed nonce stops that account's later ones: they cannot be mined before it.
-    if (blockedFrom.has(tx.from)) continue;
+    const gap = gapAt.get(tx.from);
+    if (gap !== undefined) {
+      markFailed(
+        store,
+        tx.txHash,
+        `waits for nonce ${gap}, which the ledger refused; sign this payment again`,
+      );
+      continue;
+    }
     if (tx.status === 'sent' && (await isKnown(rpc, tx.txHash))) continue;
     try {
       await rpc.request('eth_sendRawTransaction', [tx.raw]);
@@ -51,15 +59,17 @@ export async function sendOutbox(store: Store, rpc: RpcPool, chainId: number): P
       if (!(error instanceof SignetError) || error.code !== 'RPC_ERROR') throw error;
       if (alreadyThere.test(error.message)) {
         markSent(store, tx.txHash);
+      } else if (await receiptOf(rpc, tx.txHash)) {
+        // Mined although the node reported an error (Hardhat mines reverting
+        // transactions and then throws): the receipt decides, with its reason.
+        markSent(store, tx.txHash);
       } else if (nonceUsed.test(error.message)) {
-        // Mined already, or another transaction took the nonce. Mined while still 'signed'
-        // (a crash between the node taking it and markSent): record it as sent, or
-        // followReceipts, which reads only sent/included rows, would never confirm it.
-        if (await receiptOf(rpc, tx.txHash)) markSent(store, tx.txHash);
-        else markReplaced(store, tx.txHash);
+        // Another transaction took the nonce (a fee bump or cancel from elsewhere).
+        markReplaced(store, tx.txHash);
       } else {
+        // Refused, not mined: its nonce stays unused and blocks the account's later ones.
         markFailed(store, tx.txHash, revertMessage(error));
-        blockedFrom.add(tx.from);
+        gapAt.set(tx.from, tx.nonce);
       }
     }
   }
