@@ -2,8 +2,11 @@
  * Sign offline, sync later, with a SoftHSM2 key and the dev ledger; and every
  * offline check before signing as one line that changes nothing.
  */
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { useWallet } from './support/wallet-fixture.js';
+import { PIN, useWallet } from './support/wallet-fixture.js';
 
 const w = useWallet(['alice', 'bob', 'stranger']);
 const json = async (args: string[]) => {
@@ -326,5 +329,20 @@ describe('a nonce gap', () => {
       w.pin,
     ]);
     expect(again.transactions[0]).toMatchObject({ nonce, status: 'confirmed' });
+  });
+});
+
+describe('the audit log', () => {
+  it('holds every signature with its key URI and tx hash, never the PIN, and its chain verifies', async () => {
+    const audit = await json(['audit', '--limit', '1000']);
+    expect(audit.chain.intact).toBe(true);
+    const signed = (await json(['outbox'])).map((t: { txHash: string }) => t.txHash);
+    const logged = audit.entries.filter((e: { action: string }) => e.action === 'sign-transaction');
+    expect(logged.map((e: { txHash: string }) => e.txHash).sort()).toEqual([...signed].sort());
+    expect(logged.every((e: { keyUri: string }) => e.keyUri.startsWith('pkcs11:'))).toBe(true);
+    expect(JSON.stringify(audit)).not.toContain(PIN);
+    const csv = join(w.home, 'audit.csv');
+    await json(['audit', '--csv', csv]);
+    expect(readFileSync(csv, 'utf8').split('\r\n')[0]).toMatch(/^seq,at,action/);
   });
 });

@@ -9,6 +9,7 @@ import { SignetError } from '../../core/api/errors.js';
 import { parseAddress } from '../../core/ledger/address.js';
 import { formatAmount, parseAmount } from '../../core/ledger/amount.js';
 import { listAccounts } from '../../core/store/accounts.js';
+import { exportAuditCsv, listAudit, verifyAuditChain } from '../../core/store/audit-log.js';
 import { listHistory } from '../../core/store/history.js';
 import { getAccountState, listNotes, type Note } from '../../core/store/ledger-state.js';
 import { listOutbox, type OutboxTx, pendingOutgoing } from '../../core/store/outbox.js';
@@ -333,6 +334,9 @@ export function registerWalletCommands(program: Command, context: CliContext): v
       .option('--amount <amount>', 'note value sold (default: all of it)')
       .option('--days <n>', 'the offer is valid this many days', '7')
       .requiredOption('--out <file>', 'where to write the signed offer')
+      // Accepted like on every signing command (scripts pass it throughout): an offer is
+      // a signature written to a file, so this command never touches the network anyway.
+      .option('--offline', 'no network access (an offer never needs any)')
       .option('--json', 'machine-readable output'),
   ).action(
     (
@@ -352,10 +356,18 @@ export function registerWalletCommands(program: Command, context: CliContext): v
           const bank = parseAddress(flags.bank, 'bank');
           const id = parseNoteId(flags.note);
           const price = parseAmount(flags.price);
+          // Not a number would crash as an internal error; zero or less signs a dead offer.
+          const days = Number(flags.days);
+          if (!(Number.isFinite(days) && days > 0)) {
+            throw new SignetError(
+              'INVALID_ARGUMENT',
+              `--days must be a positive number of days, not "${flags.days}"`,
+            );
+          }
           return ledger(flags, async (s) => {
             const held = listNotes(s.store, s.profile.chainId).find((n) => n.tokenId === id);
             const value = flags.amount ? parseAmount(flags.amount) : (held?.value ?? 0n);
-            const deadline = new Date(Date.now() + Number(flags.days) * 86_400_000);
+            const deadline = new Date(Date.now() + days * 86_400_000);
             const offer = await s.wallet.signFinanceOffer(
               flags.from,
               id,
@@ -392,6 +404,39 @@ export function registerWalletCommands(program: Command, context: CliContext): v
       describeQueued,
     ),
   );
+
+  program
+    .command('audit')
+    .description('the append-only log of every signature, and whether its hash chain is intact')
+    .option('--search <text>', 'only entries mentioning this')
+    .option('--limit <n>', 'how many', '50')
+    .option('--csv <file>', 'export the whole log as CSV')
+    .option('--json', 'machine-readable output')
+    .action((flags: Flags & { search?: string; limit: string; csv?: string }) =>
+      context.run(
+        flags,
+        () =>
+          ledger(flags, async (s) => {
+            if (flags.csv) writeFileSync(flags.csv, exportAuditCsv(s.store));
+            return {
+              chain: verifyAuditChain(s.store),
+              entries: listAudit(s.store, {
+                search: flags.search,
+                limit: Number(flags.limit) || 50,
+              }),
+            };
+          }),
+        (r) =>
+          [
+            r.chain.intact
+              ? `hash chain intact (${r.chain.entries} entries)`
+              : `HASH CHAIN BROKEN at entry ${r.chain.firstBadSeq}`,
+            ...r.entries.map(
+              (e) => `#${e.seq} ${e.at} ${e.action} ${e.txHash ?? ''}\n  ${e.keyUri ?? ''}`,
+            ),
+          ].join('\n'),
+      ),
+    );
 
   program
     .command('outbox')
