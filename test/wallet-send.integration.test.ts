@@ -346,3 +346,40 @@ describe('the audit log', () => {
     expect(readFileSync(csv, 'utf8').split('\r\n')[0]).toMatch(/^seq,at,action/);
   });
 });
+
+describe('short key URIs', () => {
+  it('finds the account from the attributes people type, offline', async () => {
+    const short = `pkcs11:token=Wallet;object=alice`;
+    const run = await w.cli([
+      'send',
+      '--from',
+      short,
+      '--to',
+      '0x70997970C51812dc3A010C7d01b50e0d17dc79C8',
+      '--amount',
+      '0.01',
+      '--offline',
+      '--pin-file',
+      w.pin,
+      '--json',
+    ]);
+    expect(run.stderr).toBe('');
+    expect(run.json.transactions[0].from).toBe(w.keys.alice!.address);
+    const ambiguous = await w.cli([
+      'send',
+      '--from',
+      'pkcs11:token=Wallet',
+      '--to',
+      w.keys.bob!.address,
+      '--amount',
+      '0.01',
+      '--offline',
+      '--pin-file',
+      w.pin,
+    ]);
+    expect(ambiguous.code).toBe(1);
+    expect(ambiguous.stderr.trim()).toMatch(
+      /^signet: \d+ wallet accounts match pkcs11:token=Wallet: .*; add object= or id=$/,
+    );
+  });
+});

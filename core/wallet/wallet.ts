@@ -12,10 +12,11 @@ import type { LedgerProfile } from '../api/profile.js';
 import { type ModuleSearch, openKeySigner } from '../devices/token-access.js';
 import { currencyAbi, financeOfferTypes, notesAbi } from '../ledger/abi.js';
 import { LedgerSigner } from '../ledger/ledger-signer.js';
-import { type Account, addAccount, findAccountByKeyUri } from '../store/accounts.js';
+import { type Account, addAccount } from '../store/accounts.js';
 import { appendAudit } from '../store/audit-log.js';
 import type { Store } from '../store/database.js';
 import { addSigned, type OutboxTx } from '../store/outbox.js';
+import { findAccount } from './find-account.js';
 import {
   heldNote,
   requireActive,
@@ -390,12 +391,7 @@ export class Wallet {
   }
 
   private sender(keyUri: string) {
-    const account = findAccountByKeyUri(this.context.store, keyUri);
-    if (!account)
-      throw new SignetError(
-        'ACCOUNT_UNKNOWN',
-        `no wallet account uses ${keyUri}; add it with \`signet account add --key URI\``,
-      );
+    const account = findAccount(this.context.store, keyUri);
     const state = syncedState(this.context.store, this.context.profile.chainId, account.address);
     requireActive(state);
     return { account, state };
