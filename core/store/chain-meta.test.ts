@@ -1,16 +1,29 @@
 import { describe, expect, it } from 'vitest';
-import { getChainMeta, setChainMeta } from './chain-meta.js';
+import { getChainMeta, ledgerNow, setChainMeta } from './chain-meta.js';
 import { memoryStore } from './test-fixtures.js';
 
 describe('chain meta', () => {
   it('keeps the latest head and fees per chain, bigints exact', () => {
     const store = memoryStore();
     expect(getChainMeta(store, 1)).toBeUndefined();
-    setChainMeta(store, { chainId: 1, head: 10, baseFee: 7n, gasPrice: 2n ** 80n });
-    setChainMeta(store, { chainId: 1, head: 11, baseFee: 0n, gasPrice: 2n ** 80n + 1n });
+    setChainMeta(store, {
+      chainId: 1,
+      head: 10,
+      headTime: 1_700_000_000,
+      baseFee: 7n,
+      gasPrice: 2n ** 80n,
+    });
+    setChainMeta(store, {
+      chainId: 1,
+      head: 11,
+      headTime: 1_700_000_012,
+      baseFee: 0n,
+      gasPrice: 2n ** 80n + 1n,
+    });
     expect(getChainMeta(store, 1)).toEqual({
       chainId: 1,
       head: 11,
+      headTime: 1_700_000_012,
       baseFee: 0n,
       gasPrice: 2n ** 80n + 1n,
       syncedAt: '2026-01-01T00:00:02.000Z',
@@ -18,10 +31,27 @@ describe('chain meta', () => {
     expect(getChainMeta(store, 2)).toBeUndefined();
   });
 
+  it("estimates the ledger's now from the last synced block time, never behind our clock", () => {
+    const meta = {
+      chainId: 1,
+      head: 5,
+      headTime: 2_000_000_000,
+      baseFee: 0n,
+      gasPrice: 0n,
+      syncedAt: '2026-01-01T00:00:00.000Z',
+    };
+    // Synced an hour ago; the ledger's clock was ahead (a dev ledger moved forward in time).
+    const local = new Date('2026-01-01T01:00:00.000Z');
+    expect(ledgerNow(meta, local).getTime()).toBe(2_000_000_000_000 + 3_600_000);
+    // A ledger clock behind ours does not pull "now" back.
+    expect(ledgerNow({ ...meta, headTime: 0 }, local)).toEqual(local);
+    expect(ledgerNow(undefined, local)).toEqual(local);
+  });
+
   it('refuses a negative fee', () => {
     const store = memoryStore();
-    expect(() => setChainMeta(store, { chainId: 1, head: 1, baseFee: -1n, gasPrice: 1n })).toThrow(
-      expect.objectContaining({ code: 'AMOUNT_INVALID' }),
-    );
+    expect(() =>
+      setChainMeta(store, { chainId: 1, head: 1, headTime: 0, baseFee: -1n, gasPrice: 1n }),
+    ).toThrow(expect.objectContaining({ code: 'AMOUNT_INVALID' }));
   });
 });

@@ -85,6 +85,7 @@ CREATE TABLE checkpoints (
 CREATE TABLE chain_meta (
   chain_id  INTEGER PRIMARY KEY,
   head      INTEGER NOT NULL CHECK (head >= 0),
+  head_time INTEGER NOT NULL CHECK (head_time >= 0),
   base_fee  TEXT NOT NULL CHECK ${uint('base_fee')},
   gas_price TEXT NOT NULL CHECK ${uint('gas_price')},
   synced_at TEXT NOT NULL

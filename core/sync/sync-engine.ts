@@ -107,7 +107,7 @@ export class SyncEngine {
 
   private async recordFees(head: number): Promise<void> {
     const [block, gasPrice] = await Promise.all([
-      this.rpc.request<{ baseFeePerGas?: Hex } | null>('eth_getBlockByNumber', [
+      this.rpc.request<{ baseFeePerGas?: Hex; timestamp?: Hex } | null>('eth_getBlockByNumber', [
         `0x${head.toString(16)}`,
         false,
       ]),
@@ -116,6 +116,7 @@ export class SyncEngine {
     setChainMeta(this.store, {
       chainId: this.profile.chainId,
       head,
+      headTime: Number(block?.timestamp ?? 0),
       baseFee: BigInt(block?.baseFeePerGas ?? 0),
       gasPrice: BigInt(gasPrice),
     });

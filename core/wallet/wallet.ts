@@ -5,7 +5,7 @@
  * touches the network: `sync` sends.
  */
 import { randomBytes } from 'node:crypto';
-import { type Address, encodeFunctionData, type Hex } from 'viem';
+import { type Address, encodeFunctionData, type Hex, maxUint256 } from 'viem';
 import type { PinProvider } from '../../native/pin.js';
 import { SignetError } from '../api/errors.js';
 import type { LedgerProfile } from '../api/profile.js';
@@ -14,8 +14,9 @@ import { currencyAbi, financeOfferTypes, notesAbi } from '../ledger/abi.js';
 import { LedgerSigner } from '../ledger/ledger-signer.js';
 import { type Account, addAccount } from '../store/accounts.js';
 import { appendAudit } from '../store/audit-log.js';
+import { getChainMeta, ledgerNow } from '../store/chain-meta.js';
 import type { Store } from '../store/database.js';
-import { addSigned, type OutboxTx } from '../store/outbox.js';
+import { addSigned, listOutbox, type OutboxTx } from '../store/outbox.js';
 import { findAccount } from './find-account.js';
 import {
   heldNote,
@@ -48,8 +49,12 @@ interface Call {
 export class Wallet {
   constructor(private readonly context: WalletContext) {}
 
+  /** The ledger's time as best known offline: maturity is judged by block time. */
   private get now(): Date {
-    return this.context.now?.() ?? new Date();
+    return ledgerNow(
+      getChainMeta(this.context.store, this.context.profile.chainId),
+      this.context.now?.() ?? new Date(),
+    );
   }
 
   /** Registers a token key as a wallet account (reads its public key; signs nothing). */
@@ -152,16 +157,18 @@ export class Wallet {
         asset: 'note',
         amount: 0n,
       },
-      // Redemption pulls the face value from the acceptor: allow it now, pay at maturity.
+      // Redemption pulls the face value from the acceptor at maturity. The approval is
+      // unlimited: a finite one would replace (not add to) the one earlier notes rely
+      // on, and the note contract pulls only what matured notes entitle it to.
       {
         to: currency,
         data: encodeFunctionData({
           abi: currencyAbi,
           functionName: 'approve',
-          args: [notes, faceValue],
+          args: [notes, maxUint256],
         }),
         kind: 'approve',
-        summary: { spender: notes, amount: faceValue.toString(), for: 'note redemption' },
+        summary: { spender: notes, amount: 'unlimited', for: 'note redemption' },
         asset: 'currency',
         amount: 0n,
       },
@@ -345,6 +352,18 @@ export class Wallet {
     }
     const price = BigInt(file.offer.price);
     requireFunds(this.context.store, state, price);
+    const taken = listOutbox(this.context.store, profile.chainId).find(
+      (tx) =>
+        tx.kind === 'note-finance' &&
+        tx.summary.nonce === file.offer.nonce &&
+        tx.status !== 'failed',
+    );
+    if (taken) {
+      throw new SignetError(
+        'INVALID_ARGUMENT',
+        `this offer was already accepted (transaction ${taken.txHash})`,
+      );
+    }
     const offer = {
       tokenId: BigInt(file.offer.tokenId),
       value: BigInt(file.offer.value),
@@ -356,15 +375,18 @@ export class Wallet {
     return this.signAndQueue(account, [
       {
         to: profile.contracts.currency,
+        // Unlimited for the same reason as at issue: a finite approval would replace
+        // the one this bank's own notes may rely on. finance() pulls only the price
+        // of an offer the holder signed and this bank submits.
         data: encodeFunctionData({
           abi: currencyAbi,
           functionName: 'approve',
-          args: [profile.contracts.notes, price],
+          args: [profile.contracts.notes, maxUint256],
         }),
         kind: 'approve',
         summary: {
           spender: profile.contracts.notes,
-          amount: price.toString(),
+          amount: 'unlimited',
           for: `financing note ${offer.tokenId}`,
         },
         asset: 'currency',
@@ -383,6 +405,7 @@ export class Wallet {
           holder: file.holder,
           value: offer.value.toString(),
           price: price.toString(),
+          nonce: offer.nonce,
         },
         asset: 'note',
         amount: 0n,
