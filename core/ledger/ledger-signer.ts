@@ -16,6 +16,7 @@ import {
   toHex,
 } from 'viem';
 import { publicKeyToAddress } from 'viem/accounts';
+import { mapWindowed } from '../../native/map-windowed.js';
 import type { Signer } from '../../native/signer.js';
 import { SignetError } from '../api/errors.js';
 
@@ -61,16 +62,7 @@ export class LedgerSigner {
    * while the host checks the last. Results are in input order.
    */
   async signTransactions(txs: TransactionSerializable[], window = 8): Promise<SignedTransaction[]> {
-    const results: SignedTransaction[] = new Array(txs.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < txs.length) {
-        const index = next++;
-        results[index] = await this.signTransaction(txs[index]!);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(window, txs.length) }, worker));
-    return results;
+    return mapWindowed(txs, window, (tx) => this.signTransaction(tx));
   }
 
   async signTypedData(

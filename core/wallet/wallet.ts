@@ -176,14 +176,7 @@ export class Wallet {
   }
 
   async endorseNote(fromKeyUri: string, tokenId: bigint, to: Address): Promise<OutboxTx> {
-    const { account } = this.sender(fromKeyUri);
-    const note = heldNote(
-      this.context.store,
-      this.context.profile.chainId,
-      tokenId,
-      account.address,
-    );
-    requireBeforeMaturity(note, this.now);
+    const { account, note } = this.holder(fromKeyUri, tokenId, 'before-maturity');
     const data = encodeFunctionData({
       abi: notesAbi,
       functionName: 'transferFrom',
@@ -208,14 +201,7 @@ export class Wallet {
     to: Address,
     value: bigint,
   ): Promise<OutboxTx> {
-    const { account } = this.sender(fromKeyUri);
-    const note = heldNote(
-      this.context.store,
-      this.context.profile.chainId,
-      tokenId,
-      account.address,
-    );
-    requireBeforeMaturity(note, this.now);
+    const { account, note } = this.holder(fromKeyUri, tokenId, 'before-maturity');
     if (value >= note.value) {
       throw new SignetError(
         'AMOUNT_INVALID',
@@ -241,14 +227,7 @@ export class Wallet {
   }
 
   async redeemNote(fromKeyUri: string, tokenId: bigint): Promise<OutboxTx> {
-    const { account } = this.sender(fromKeyUri);
-    const note = heldNote(
-      this.context.store,
-      this.context.profile.chainId,
-      tokenId,
-      account.address,
-    );
-    requireMatured(note, this.now);
+    const { account } = this.holder(fromKeyUri, tokenId, 'matured');
     const data = encodeFunctionData({ abi: notesAbi, functionName: 'redeem', args: [tokenId] });
     const [queued] = await this.signAndQueue(account, [
       {
@@ -275,14 +254,7 @@ export class Wallet {
     price: bigint,
     deadline: Date,
   ): Promise<FinanceOfferFile> {
-    const { account } = this.sender(fromKeyUri);
-    const note = heldNote(
-      this.context.store,
-      this.context.profile.chainId,
-      tokenId,
-      account.address,
-    );
-    requireBeforeMaturity(note, this.now);
+    const { account, note } = this.holder(fromKeyUri, tokenId, 'before-maturity');
     if (value > note.value)
       throw new SignetError(
         'AMOUNT_INVALID',
@@ -411,6 +383,20 @@ export class Wallet {
         amount: 0n,
       },
     ]);
+  }
+
+  /** The account holding a note, checked for the moment the operation needs. */
+  private holder(keyUri: string, tokenId: bigint, when: 'before-maturity' | 'matured') {
+    const { account } = this.sender(keyUri);
+    const note = heldNote(
+      this.context.store,
+      this.context.profile.chainId,
+      tokenId,
+      account.address,
+    );
+    if (when === 'matured') requireMatured(note, this.now);
+    else requireBeforeMaturity(note, this.now);
+    return { account, note };
   }
 
   private sender(keyUri: string) {

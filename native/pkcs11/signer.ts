@@ -7,6 +7,7 @@
 import { SignetError } from '../../core/api/errors.js';
 import { verifyEd25519 } from '../ecdsa/ed25519.js';
 import { normaliseEcdsaSignature } from '../ecdsa/normalise.js';
+import { mapWindowed } from '../map-windowed.js';
 import type { Signature, Signer } from '../signer.js';
 import type { TokenConnection } from './connection.js';
 import { curveSpec } from './curves.js';
@@ -82,16 +83,7 @@ export class Pkcs11Signer implements Signer {
    * never idle while a signature is being checked. Results are in input order.
    */
   async signMany(items: Uint8Array[], window = 8): Promise<Signature[]> {
-    const results: Signature[] = new Array(items.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < items.length) {
-        const index = next++;
-        results[index] = await this.sign(items[index]!);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(window, items.length) }, worker));
-    return results;
+    return mapWindowed(items, window, (item) => this.sign(item));
   }
 
   async close(): Promise<void> {
