@@ -4,7 +4,6 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { Address } from 'viem';
 import { SignetError } from '../../core/api/errors.js';
 import { parseAddress } from '../../core/ledger/address.js';
 import { formatAmount, parseAmount } from '../../core/ledger/amount.js';

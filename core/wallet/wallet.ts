@@ -176,7 +176,7 @@ export class Wallet {
   }
 
   async endorseNote(fromKeyUri: string, tokenId: bigint, to: Address): Promise<OutboxTx> {
-    const { account, note } = this.holder(fromKeyUri, tokenId, 'before-maturity');
+    const { account } = this.holder(fromKeyUri, tokenId, 'before-maturity');
     const data = encodeFunctionData({
       abi: notesAbi,
       functionName: 'transferFrom',
