@@ -39,17 +39,43 @@ export function useWallet(names: string[]): WalletFixture {
   const env = { ...process.env, SIGNET_HOME: home, SOFTHSM2_CONF: tokens.conf };
   const pin = pinFile(PIN);
   const keys: Record<string, WalletKey> = {};
-  const cli = (args: string[], options: { stdin?: string } = {}) => signet(args, { env, ...options });
+  const cli = (args: string[], options: { stdin?: string } = {}) =>
+    signet(args, { env, ...options });
 
   beforeAll(async () => {
     tokens.initToken('Wallet', PIN);
     tokens.activate();
     writeActiveProfile(ledger.profile, env);
-    const token = (await cli(['tokens', '--module', softhsmModule, '--json'])).json.find((t: { label: string }) => t.label === 'Wallet').uri;
+    const token = (await cli(['tokens', '--module', softhsmModule, '--json'])).json.find(
+      (t: { label: string }) => t.label === 'Wallet',
+    ).uri;
     for (const name of names) {
-      const key = (await cli(['key', 'generate', '--token', token, '--curve', 'secp256k1', '--label', name, '--pin-file', pin, '--json'])).json;
+      const key = (
+        await cli([
+          'key',
+          'generate',
+          '--token',
+          token,
+          '--curve',
+          'secp256k1',
+          '--label',
+          name,
+          '--pin-file',
+          pin,
+          '--json',
+        ])
+      ).json;
       keys[name] = { uri: key.uri, address: key.address };
-      const added = await cli(['account', 'add', '--key', key.uri, '--name', name, '--pin-file', pin]);
+      const added = await cli([
+        'account',
+        'add',
+        '--key',
+        key.uri,
+        '--name',
+        name,
+        '--pin-file',
+        pin,
+      ]);
       if (added.code !== 0) throw new Error(added.stderr);
     }
   }, 120_000);
