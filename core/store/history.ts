@@ -5,14 +5,7 @@
  */
 import type { Address, Hex } from 'viem';
 import { canonicalJson } from './canonical-json.js';
-import {
-  checksumAddress,
-  hash32,
-  optionalAddress,
-  parseJsonObject,
-  safeUint,
-  uintText,
-} from './codec.js';
+import { checksumAddress, hash32, parseJsonObject, safeUint, uintText } from './codec.js';
 import type { Store } from './database.js';
 
 export interface HistoryEvent {
@@ -68,15 +61,27 @@ const columns = `chain_id, tx_hash, log_index, block_number, block_hash, kind, f
 
 /** Adds events in one transaction; ones already stored are skipped. Returns how many were new. */
 export function addEvents(store: Store, events: readonly HistoryEvent[]): number {
-  const insert = store.db.prepare(
+  // Checked before the write lock is taken; a history names the same few addresses
+  // over and over, so each is checked (EIP-55, a keccak) once per call.
+  const addresses = new Map<string, Address>();
+  const address = (text: string | null, what: string): Address | null => {
+    if (text === null || text === undefined) return null;
+    let checked = addresses.get(text);
+    if (checked === undefined) {
+      checked = checksumAddress(text, what);
+      addresses.set(text, checked);
+    }
+    return checked;
+  };
+  const rows = events.map((event) => toParams(event, address));
+  const insert = store.db.prepare<Row>(
     `INSERT INTO history (${columns})
-     VALUES (@chainId, @txHash, @logIndex, @blockNumber, @blockHash, @kind, @from, @to, @amount,
-             @tokenId, @timestamp, @data)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (chain_id, tx_hash, log_index) DO NOTHING`,
   );
   return store.transaction(() => {
     let added = 0;
-    for (const event of events) added += insert.run(toParams(event)).changes;
+    for (const row of rows) added += insert.run(...row).changes;
     return added;
   });
 }
@@ -149,21 +154,40 @@ export function deleteFromBlock(
   );
 }
 
-function toParams(event: HistoryEvent) {
-  return {
-    chainId: safeUint(event.chainId, 'chain id'),
-    txHash: hash32(event.txHash, 'transaction hash'),
-    logIndex: safeUint(event.logIndex, 'log index'),
-    blockNumber: safeUint(event.blockNumber, 'block number'),
-    blockHash: hash32(event.blockHash, 'block hash'),
-    kind: event.kind,
-    from: optionalAddress(event.from, 'sender'),
-    to: optionalAddress(event.to, 'recipient'),
-    amount: uintText(event.amount, 'amount'),
-    tokenId: event.tokenId === null ? null : uintText(event.tokenId, 'token id'),
-    timestamp: event.timestamp === null ? null : safeUint(event.timestamp, 'timestamp'),
-    data: canonicalJson(event.data ?? {}),
-  };
+/** A row's values in the order of `columns`. */
+type Row = [
+  chainId: number,
+  txHash: Hex,
+  logIndex: number,
+  blockNumber: number,
+  blockHash: Hex,
+  kind: string,
+  from: Address | null,
+  to: Address | null,
+  amount: string,
+  tokenId: string | null,
+  timestamp: number | null,
+  data: string,
+];
+
+function toParams(
+  event: HistoryEvent,
+  address: (text: string | null, what: string) => Address | null,
+): Row {
+  return [
+    safeUint(event.chainId, 'chain id'),
+    hash32(event.txHash, 'transaction hash'),
+    safeUint(event.logIndex, 'log index'),
+    safeUint(event.blockNumber, 'block number'),
+    hash32(event.blockHash, 'block hash'),
+    event.kind,
+    address(event.from, 'sender'),
+    address(event.to, 'recipient'),
+    uintText(event.amount, 'amount'),
+    event.tokenId === null ? null : uintText(event.tokenId, 'token id'),
+    event.timestamp === null ? null : safeUint(event.timestamp, 'timestamp'),
+    canonicalJson(event.data ?? {}),
+  ];
 }
 
 function fromRow(row: HistoryRow): HistoryEvent {

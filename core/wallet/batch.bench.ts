@@ -1,0 +1,147 @@
+/**
+ * npm run bench:batch — 1,000 payments from one token-held account with
+ * Wallet.sendMany (offline checks, build, sign on the token, audit log and
+ * outbox in one store transaction), against the bare token: 1,000 signatures in
+ * a bare pkcs11js loop (C_SignInit + C_Sign on one logged-in session, nothing
+ * checked), in one run, alternating, best round of each reported.
+ * Last line: `overhead: X.XX` (Signet's time ÷ the bare token's).
+ *
+ * The key is a secp256k1 key on a temporary SoftHSM2 token, added as a wallet
+ * account, funded on the dev ledger and synced once so the offline checks pass.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Address, getAddress, type Hex, recoverTransactionAddress } from 'viem';
+import { type DevLedger, fundAccount, startDevLedger } from '../../ledger/dev-ledger.js';
+import { TokenConnection } from '../../native/pkcs11/connection.js';
+import { findPrivateHandle, generateKeyPair, type TokenKey } from '../../native/pkcs11/keys.js';
+import { openModule, type Pkcs11Module } from '../../native/pkcs11/module.js';
+import { pkcs11js } from '../../native/pkcs11/pkcs11js.js';
+import { listTokens, type TokenDescription } from '../../native/pkcs11/tokens.js';
+import { formatPkcs11Uri } from '../../native/pkcs11/uri.js';
+import { createSoftHsmStore, softhsmModule } from '../../test/support/softhsm.js';
+import { RpcPool } from '../rpc/rpc-pool.js';
+import { verifyAuditChain } from '../store/audit-log.js';
+import { openStore } from '../store/database.js';
+import { listOutbox } from '../store/outbox.js';
+import { SyncEngine } from '../sync/sync-engine.js';
+import { Wallet } from './wallet.js';
+
+const COUNT = 1_000;
+const ROUNDS = 3;
+const PIN = 'bench-pin-1234';
+
+const tokens = createSoftHsmStore('signet-bench-batch-');
+tokens.activate();
+tokens.initToken('bench', PIN);
+const home = mkdtempSync(join(tmpdir(), 'signet-bench-batch-'));
+// Held open for the whole run, so the library is initialised once, as in a long-lived app.
+const module = openModule(softhsmModule);
+const pins = async () => Buffer.from(PIN);
+let ledger: DevLedger | undefined;
+
+try {
+  const token = listTokens(module).find((t) => t.label === 'bench')!;
+  const key = await withConnection(module, token, (connection) =>
+    generateKeyPair(connection, 'secp256k1', 'batch bench'),
+  );
+  const keyUri = formatPkcs11Uri(key.uri);
+
+  ledger = await startDevLedger();
+  const { profile } = ledger;
+  const store = openStore(join(home, 'signet.sqlite'));
+  const wallet = new Wallet({
+    store,
+    profile,
+    search: { configured: [softhsmModule], discovery: { p11kitConfigDirs: [], wellKnown: [] } },
+    pins,
+  });
+  const account = await wallet.addAccount(keyUri, 'payer');
+  await fundAccount(profile, account.address, 1_000_000_00n);
+  const rpc = new RpcPool({ urls: profile.rpc, chainId: profile.chainId, timeoutMs: 5_000 });
+  await new SyncEngine(store, rpc, profile).syncOnce();
+
+  const payments = Array.from({ length: COUNT }, (_, i) => ({
+    to: getAddress(`0x${randomBytes(20).toString('hex')}`) as Address,
+    amount: BigInt(1 + (i % 100)),
+  }));
+  const digests = Array.from({ length: COUNT }, () => randomBytes(32));
+
+  const bare: number[] = [];
+  const signet: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    bare.push(await withConnection(module, token, (c) => bareLoop(c, key, digests)));
+
+    const started = performance.now();
+    const queued = await wallet.sendMany(keyUri, payments);
+    signet.push(performance.now() - started);
+    await check(queued, account.address);
+  }
+  const outbox = listOutbox(store, profile.chainId, { status: 'signed' }).length;
+  const audit = verifyAuditChain(store);
+  if (outbox !== ROUNDS * COUNT || !audit.intact || audit.entries !== ROUNDS * COUNT)
+    throw new Error(`outbox ${outbox}, audit log ${JSON.stringify(audit)}`);
+  store.close();
+
+  const best = (ms: number[]) => Math.min(...ms);
+  const list = (ms: number[]) => ms.map((m) => m.toFixed(0)).join(', ');
+  console.log(`payments per run: ${COUNT}, rounds: ${ROUNDS} (best round reported)`);
+  console.log(
+    `bare token (sync C_SignInit + C_Sign, one session, nothing checked): ${best(bare).toFixed(0)} ms for ${COUNT} signatures  [${list(bare)}]`,
+  );
+  console.log(
+    `Signet Wallet.sendMany (checks, build, sign, verify, audit, outbox): ${best(signet).toFixed(0)} ms for ${COUNT} transfers  [${list(signet)}]`,
+  );
+  console.log(`overhead: ${(best(signet) / best(bare)).toFixed(2)}`);
+} finally {
+  await ledger?.stop();
+  module.close();
+  tokens.remove();
+  rmSync(home, { recursive: true, force: true });
+}
+
+/** A logged-in connection for `work`, logged out and closed after. */
+async function withConnection<T>(
+  module: Pkcs11Module,
+  token: TokenDescription,
+  work: (connection: TokenConnection) => Promise<T>,
+): Promise<T> {
+  // One connection at a time: the login belongs to the application, so closing a
+  // second connection would log the first one out.
+  const connection = new TokenConnection(module, token, { write: true });
+  try {
+    await connection.logIn('user', pins);
+    return await work(connection);
+  } finally {
+    connection.close();
+  }
+}
+
+/** Milliseconds for the signatures in a bare synchronous loop on one session. */
+function bareLoop(connection: TokenConnection, key: TokenKey, digests: Buffer[]): Promise<number> {
+  const { CKM_ECDSA } = pkcs11js();
+  const api = connection.module.api;
+  return connection.withSession((session) => {
+    // Handles do not outlive a login (SoftHSM2 renumbers them): look the key up again.
+    const handle = findPrivateHandle(connection, session, key.id);
+    const out = Buffer.alloc(128);
+    const start = performance.now();
+    for (const digest of digests) {
+      api.C_SignInit(session, { mechanism: CKM_ECDSA }, handle);
+      api.C_Sign(session, digest, out);
+    }
+    return performance.now() - start;
+  });
+}
+
+/** Every payment queued; the first and last signed by the account's key. */
+async function check(queued: Array<{ raw: Hex; status: string }>, from: Address): Promise<void> {
+  if (queued.length !== COUNT || queued.some((tx) => tx.status !== 'signed'))
+    throw new Error(`sendMany queued ${queued.length} transactions`);
+  for (const tx of [queued[0]!, queued.at(-1)!]) {
+    const signer = await recoverTransactionAddress({ serializedTransaction: tx.raw as never });
+    if (signer !== from) throw new Error(`a transaction recovers to ${signer}, not ${from}`);
+  }
+}
