@@ -2,7 +2,7 @@
  * npm run bench:sync — indexing a wallet's history from logs on the dev ledger.
  *
  * Seeds 20,000 currency transfers touching four wallet accounts (the operator's
- * transferBatch, 250 payments per transaction, plus batches between the wallet's
+ * transferBatch, 20 payments per transaction, plus batches between the wallet's
  * own accounts so both directions appear), one transaction every third block
  * (the blocks between are empty, as on a ledger that produces blocks on a
  * timer), then measures in one run:
@@ -37,11 +37,15 @@ import type { LogQuery, RawLog } from './fetch-logs.js';
 import { Indexer } from './indexer.js';
 import { SyncEngine } from './sync-engine.js';
 
+/**
+ * 20 wallet events per transaction, one transaction every third block: a wallet
+ * active in many blocks but never alone on the ledger (3,000 blocks in all).
+ */
 const PLAN = {
   accounts: 4,
-  perTx: 250,
-  operatorTxs: 76, // 19,000 payments from the operator to the wallet
-  internalTxs: 4, // 1,000 payments between the wallet's own accounts
+  perTx: 20,
+  operatorTxs: 950, // 19,000 payments from the operator to the wallet
+  internalTxs: 50, // 1,000 payments between the wallet's own accounts
   emptyBlocksAfterTx: 2,
 };
 /** Full-index rounds (Signet, then the naive indexer, each on a fresh store); best reported. */

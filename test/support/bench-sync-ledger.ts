@@ -66,7 +66,6 @@ export function addBenchAccounts(store: Store, wallet: PrivateKeyAccount[]): voi
 }
 
 export async function seedLedger(profile: LedgerProfile, plan: SeedPlan): Promise<SeededLedger> {
-  if (plan.internalTxs > plan.accounts) throw new Error('one internal batch per account at most');
   const started = performance.now();
   const wallet = benchAccounts(plan.accounts);
   const url = profile.rpc[0]!;
@@ -110,7 +109,7 @@ export async function seedLedger(profile: LedgerProfile, plan: SeedPlan): Promis
   let internal = 0;
   for (let tx = 0; tx < total; tx++) {
     if (internalAt.has(tx)) {
-      const k = internal++;
+      const k = internal++ % plan.accounts;
       await send(client(wallet[k]!), 'transferBatch', batch(k, tx));
     } else {
       await send(operator, 'transferBatch', batch(undefined, tx));
