@@ -54,6 +54,7 @@ function openDatabase(path: string, busyTimeoutMs: number): Database.Database {
     // FULL: a signed transaction recorded in the outbox must survive a power cut.
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
+    cacheStatements(db);
     return db;
   } catch (error) {
     db?.close();
@@ -63,6 +64,27 @@ function openDatabase(path: string, busyTimeoutMs: number): Database.Database {
       cause: error,
     });
   }
+}
+
+/**
+ * Every store function prepares its SQL where it runs it; preparing is most of
+ * the cost of a small write, so the same text reuses one compiled statement
+ * (a run of 1,000 signed payments prepares ~9,000 times otherwise). The result
+ * mode a caller set (pluck, raw, expand) is reset on each reuse.
+ */
+function cacheStatements(db: Database.Database): void {
+  const prepare = db.prepare.bind(db);
+  const cache = new Map<string, Database.Statement>();
+  db.prepare = ((sql: string) => {
+    let statement = cache.get(sql);
+    if (!statement) {
+      statement = prepare(sql);
+      cache.set(sql, statement);
+    } else if (statement.reader) {
+      statement.raw(false).pluck(false).expand(false);
+    }
+    return statement;
+  }) as typeof db.prepare;
 }
 
 /** Applies the missing steps in order, each in its own transaction with its version bump. */
