@@ -72,6 +72,29 @@ export function registerWalletCommands(program: Command, context: CliContext): v
       .filter(Boolean)
       .join('\n');
 
+  /**
+   * A command that has the token sign and queues what it signed: PIN options,
+   * --offline and --json, then sign-then-sync and one report. `prepare` parses
+   * the input first, so bad input fails before any token or store is touched.
+   */
+  const signing = <F extends Flags>(
+    command: Command,
+    prepare: (flags: F) => (session: LedgerSession) => Promise<OutboxTx | OutboxTx[]>,
+  ) =>
+    pinOptions(command)
+      .option('--offline', 'sign and queue only: no network access at all')
+      .option('--json', 'machine-readable output')
+      .action((flags: F) =>
+        context.run(
+          flags,
+          () => {
+            const sign = prepare(flags);
+            return ledger(flags, (s) => signThenSync(s, flags, async () => [await sign(s)].flat()));
+          },
+          describeQueued,
+        ),
+      );
+
   const account = program.command('account').description('wallet accounts');
   pinOptions(
     account
@@ -202,123 +225,76 @@ export function registerWalletCommands(program: Command, context: CliContext): v
       ),
     );
 
-  pinOptions(
+  signing(
     program
       .command('send')
       .description('pay currency; signed on the token, sent when a node is reachable')
       .requiredOption('--from <uri>', 'pkcs11: URI of the paying key')
       .requiredOption('--to <address>', 'recipient')
-      .requiredOption('--amount <amount>', 'e.g. 12.34')
-      .option('--offline', 'sign and queue only: no network access at all')
-      .option('--json', 'machine-readable output'),
-  ).action((flags: Flags & { from: string; to: string; amount: string }) =>
-    context.run(
-      flags,
-      () => {
-        const to = parseAddress(flags.to, 'recipient');
-        const amount = parseAmount(flags.amount);
-        return ledger(flags, (s) =>
-          signThenSync(s, flags, async () => [await s.wallet.send(flags.from, to, amount)]),
-        );
-      },
-      describeQueued,
-    ),
+      .requiredOption('--amount <amount>', 'e.g. 12.34'),
+    (flags: Flags & { from: string; to: string; amount: string }) => {
+      const to = parseAddress(flags.to, 'recipient');
+      const amount = parseAmount(flags.amount);
+      return (s) => s.wallet.send(flags.from, to, amount);
+    },
   );
 
   const note = program
     .command('note')
     .description('digital notes: issue, endorse, split, finance, redeem');
-  pinOptions(
+  signing(
     note
       .command('issue')
       .description('issue a note as its acceptor (debtor)')
       .requiredOption('--from <uri>', 'pkcs11: URI of the acceptor key')
       .requiredOption('--to <address>', 'payee')
       .requiredOption('--amount <amount>', 'face value')
-      .requiredOption('--maturity <date>', 'YYYY-MM-DD')
-      .option('--offline', 'sign and queue only')
-      .option('--json', 'machine-readable output'),
-  ).action((flags: Flags & { from: string; to: string; amount: string; maturity: string }) =>
-    context.run(
-      flags,
-      () => {
-        const to = parseAddress(flags.to, 'payee');
-        const amount = parseAmount(flags.amount);
-        const maturity = parseDate(flags.maturity);
-        return ledger(flags, (s) =>
-          signThenSync(s, flags, () => s.wallet.issueNote(flags.from, to, amount, maturity)),
-        );
-      },
-      describeQueued,
-    ),
+      .requiredOption('--maturity <date>', 'YYYY-MM-DD'),
+    (flags: Flags & { from: string; to: string; amount: string; maturity: string }) => {
+      const to = parseAddress(flags.to, 'payee');
+      const amount = parseAmount(flags.amount);
+      const maturity = parseDate(flags.maturity);
+      return (s) => s.wallet.issueNote(flags.from, to, amount, maturity);
+    },
   );
-  pinOptions(
+  signing(
     note
       .command('endorse')
       .description('transfer a whole note')
       .requiredOption('--from <uri>', 'pkcs11: URI of the holder key')
       .requiredOption('--note <id>', 'note id')
-      .requiredOption('--to <address>', 'new holder')
-      .option('--offline', 'sign and queue only')
-      .option('--json', 'machine-readable output'),
-  ).action((flags: Flags & { from: string; note: string; to: string }) =>
-    context.run(
-      flags,
-      () => {
-        const to = parseAddress(flags.to, 'new holder');
-        const id = parseNoteId(flags.note);
-        return ledger(flags, (s) =>
-          signThenSync(s, flags, async () => [await s.wallet.endorseNote(flags.from, id, to)]),
-        );
-      },
-      describeQueued,
-    ),
+      .requiredOption('--to <address>', 'new holder'),
+    (flags: Flags & { from: string; note: string; to: string }) => {
+      const to = parseAddress(flags.to, 'new holder');
+      const id = parseNoteId(flags.note);
+      return (s) => s.wallet.endorseNote(flags.from, id, to);
+    },
   );
-  pinOptions(
+  signing(
     note
       .command('split')
       .description('transfer part of a note; the rest stays')
       .requiredOption('--from <uri>', 'pkcs11: URI of the holder key')
       .requiredOption('--note <id>', 'note id')
       .requiredOption('--to <address>', 'recipient of the part')
-      .requiredOption('--amount <amount>', 'value to transfer')
-      .option('--offline', 'sign and queue only')
-      .option('--json', 'machine-readable output'),
-  ).action((flags: Flags & { from: string; note: string; to: string; amount: string }) =>
-    context.run(
-      flags,
-      () => {
-        const to = parseAddress(flags.to, 'recipient');
-        const id = parseNoteId(flags.note);
-        const amount = parseAmount(flags.amount);
-        return ledger(flags, (s) =>
-          signThenSync(s, flags, async () => [
-            await s.wallet.splitNote(flags.from, id, to, amount),
-          ]),
-        );
-      },
-      describeQueued,
-    ),
+      .requiredOption('--amount <amount>', 'value to transfer'),
+    (flags: Flags & { from: string; note: string; to: string; amount: string }) => {
+      const to = parseAddress(flags.to, 'recipient');
+      const id = parseNoteId(flags.note);
+      const amount = parseAmount(flags.amount);
+      return (s) => s.wallet.splitNote(flags.from, id, to, amount);
+    },
   );
-  pinOptions(
+  signing(
     note
       .command('redeem')
       .description('at or after maturity: the acceptor pays the holder')
       .requiredOption('--from <uri>', 'pkcs11: URI of the holder key')
-      .requiredOption('--note <id>', 'note id')
-      .option('--offline', 'sign and queue only')
-      .option('--json', 'machine-readable output'),
-  ).action((flags: Flags & { from: string; note: string }) =>
-    context.run(
-      flags,
-      () => {
-        const id = parseNoteId(flags.note);
-        return ledger(flags, (s) =>
-          signThenSync(s, flags, async () => [await s.wallet.redeemNote(flags.from, id)]),
-        );
-      },
-      describeQueued,
-    ),
+      .requiredOption('--note <id>', 'note id'),
+    (flags: Flags & { from: string; note: string }) => {
+      const id = parseNoteId(flags.note);
+      return (s) => s.wallet.redeemNote(flags.from, id);
+    },
   );
   pinOptions(
     note
@@ -383,25 +359,16 @@ export function registerWalletCommands(program: Command, context: CliContext): v
           `offer signed and written to ${r.file}; give it to the bank (\`signet note finance-accept\`)`,
       ),
   );
-  pinOptions(
+  signing(
     note
       .command('finance-accept')
       .description("the bank pays for a note against the holder's signed offer (atomic)")
       .requiredOption('--from <uri>', 'pkcs11: URI of the bank key')
-      .requiredOption('--offer <file>', 'the offer file from the holder')
-      .option('--offline', 'sign and queue only')
-      .option('--json', 'machine-readable output'),
-  ).action((flags: Flags & { from: string; offer: string }) =>
-    context.run(
-      flags,
-      () => {
-        const file = readOfferFile(flags.offer);
-        return ledger(flags, (s) =>
-          signThenSync(s, flags, () => s.wallet.acceptFinanceOffer(flags.from, file)),
-        );
-      },
-      describeQueued,
-    ),
+      .requiredOption('--offer <file>', 'the offer file from the holder'),
+    (flags: Flags & { from: string; offer: string }) => {
+      const file = readOfferFile(flags.offer);
+      return (s) => s.wallet.acceptFinanceOffer(flags.from, file);
+    },
   );
 
   program
