@@ -443,10 +443,12 @@ export function registerWalletCommands(program: Command, context: CliContext): v
               const line = report instanceof Error ? { error: report.message } : report;
               context.io.stdout.write(`${JSON.stringify(line)}\n`);
             });
-            return { stopped: true } as unknown as SyncReport & { nodes: [] };
+            return { stopped: true as const };
           }),
         (r) =>
-          `head ${r.head}: sent ${r.sent}, included ${r.included}, confirmed ${r.confirmed}, failed ${r.failed}, ${r.events} new events${r.rewoundTo === null ? '' : `, rewound to block ${r.rewoundTo} (reorg)`}`,
+          'stopped' in r
+            ? 'stopped'
+            : `head ${r.head}: sent ${r.sent}, included ${r.included}, confirmed ${r.confirmed}, failed ${r.failed}, ${r.events} new events${r.rewoundTo === null ? '' : `, rewound to block ${r.rewoundTo} (reorg)`}`,
       ),
     );
 }
