@@ -1,0 +1,230 @@
+/**
+ * The ledger and wallet part of Signet's API contract: what the UI reads from
+ * the store (balances, notes, history, outbox, audit log) and asks the wallet
+ * to do. The shapes are the CLI's `--json` shapes. Everything is JSON-safe:
+ * amounts are decimal strings ("12.34"), ids and wei amounts are decimal
+ * strings, never numbers that could lose digits. Pure zod, no Node imports.
+ */
+import { z } from 'zod';
+import { pkcs11UriSchema } from './devices.js';
+
+/** An address as the UI types it; the server checks the checksum. */
+export const addressInputSchema = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{40}$/, 'a 0x-prefixed 20-byte address');
+/** A currency amount for people: digits and at most two decimals. */
+export const amountInputSchema = z
+  .string()
+  .regex(/^\d{1,60}(\.\d{1,2})?$/, 'an amount like 12.34 (at most two decimals)');
+/** An amount the server prints: may be negative (available after pending payments). */
+export const amountSchema = z.string().regex(/^-?\d+\.\d{2}$/, 'an amount like 12.34');
+export const uintTextSchema = z.string().regex(/^(0|[1-9]\d*)$/, 'a decimal integer');
+export const txHashSchema = z.string().regex(/^0x[0-9a-f]{64}$/, 'a 32-byte hash');
+const blockNumberSchema = z.number().int().nonnegative();
+/** The user PIN, from the UI's PIN dialog; only on requests that may need a token login. */
+export const pinSchema = z.string().min(1).max(256);
+
+export const ledgerSummarySchema = z.object({
+  name: z.string(),
+  chainId: z.number().int().positive(),
+  dev: z.boolean(),
+});
+
+export const appInfoSchema = z.object({
+  /** The active ledger, or null when none is selected (device methods still work). */
+  ledger: ledgerSummarySchema.nullable(),
+  /** Why there is no ledger, one line (none selected, a malformed profile). */
+  ledgerProblem: z.string().nullable(),
+});
+
+export const accountSchema = z.object({
+  address: z.string(),
+  keyUri: pkcs11UriSchema,
+  name: z.string(),
+  curve: z.enum(['secp256k1', 'p256', 'ed25519']),
+  publicKey: z.string(),
+  createdAt: z.string(),
+});
+
+export const balanceRowSchema = z.object({
+  address: z.string(),
+  name: z.string(),
+  balance: amountSchema,
+  pending: amountSchema,
+  available: amountSchema,
+  registered: z.boolean(),
+  frozen: z.boolean(),
+  syncedBlock: blockNumberSchema.nullable(),
+});
+
+export const noteRowSchema = z.object({
+  tokenId: uintTextSchema,
+  holder: z.string(),
+  acceptor: z.string(),
+  /** YYYY-MM-DD. */
+  maturity: z.string(),
+  value: amountSchema,
+  status: z.enum(['active', 'redeemed', 'dishonoured']),
+});
+
+export const historyCursorSchema = z.object({
+  blockNumber: blockNumberSchema,
+  logIndex: z.number().int().nonnegative(),
+});
+
+export const historyRowSchema = z.object({
+  blockNumber: blockNumberSchema,
+  logIndex: z.number().int().nonnegative(),
+  txHash: txHashSchema,
+  kind: z.string(),
+  from: z.string().nullable(),
+  to: z.string().nullable(),
+  amount: amountSchema,
+  tokenId: uintTextSchema.nullable(),
+  /** Block time, unix seconds, when known. */
+  timestamp: z.number().int().nullable(),
+});
+
+export const historyPageSchema = z.object({
+  rows: z.array(historyRowSchema),
+  /** Pass as `before` for the next (older) page; null when this page is the last. */
+  next: historyCursorSchema.nullable(),
+});
+
+export const outboxRowSchema = z.object({
+  txHash: txHashSchema,
+  from: z.string(),
+  nonce: z.number().int().nonnegative(),
+  kind: z.string(),
+  status: z.enum(['signed', 'sent', 'included', 'confirmed', 'failed', 'replaced']),
+  summary: z.record(z.string(), z.unknown()),
+  amount: amountSchema,
+  blockNumber: blockNumberSchema.nullable(),
+  error: z.string().nullable(),
+});
+
+export const nodeStatusSchema = z.object({
+  url: z.string(),
+  state: z.enum(['up', 'down', 'behind', 'disagreeing', 'wrong-chain', 'unknown']),
+  head: z.number().int().optional(),
+  lastError: z.string().optional(),
+  latencyMs: z.number().optional(),
+  disagreement: z.object({ method: z.string(), said: z.string(), majority: z.string() }).optional(),
+});
+
+export const ledgerStatusSchema = ledgerSummarySchema.extend({
+  /** Best head a node reported just now; null when no node answered. */
+  head: blockNumberSchema.nullable(),
+  nodes: z.array(nodeStatusSchema),
+  syncedBlock: blockNumberSchema.nullable(),
+  outbox: z.object({
+    signed: z.number().int(),
+    sent: z.number().int(),
+    included: z.number().int(),
+    confirmed: z.number().int(),
+    failed: z.number().int(),
+  }),
+});
+
+export const syncReportSchema = z.object({
+  head: blockNumberSchema,
+  sent: z.number().int(),
+  included: z.number().int(),
+  confirmed: z.number().int(),
+  failed: z.number().int(),
+  events: z.number().int(),
+  rewoundTo: blockNumberSchema.nullable(),
+});
+
+export const auditEntrySchema = z.object({
+  seq: z.number().int().positive(),
+  at: z.string(),
+  action: z.string(),
+  keyUri: z.string().nullable(),
+  subject: z.record(z.string(), z.unknown()),
+  txHash: txHashSchema.nullable(),
+  prevHash: z.string(),
+  hash: z.string(),
+});
+
+export const auditChainSchema = z.object({
+  intact: z.boolean(),
+  firstBadSeq: z.number().int().optional(),
+  entries: z.number().int().nonnegative(),
+});
+
+/** What the review screen shows before the token signs: decoded, built offline, unsigned. */
+export const sendPreviewSchema = z.object({
+  from: z.string(),
+  fromKeyUri: pkcs11UriSchema,
+  to: z.string(),
+  amount: amountSchema,
+  /** The currency contract the transfer calls. */
+  contract: z.string(),
+  chainId: z.number().int().positive(),
+  nonce: z.number().int().nonnegative(),
+  type: z.enum(['eip1559', 'legacy']),
+  gasLimit: uintTextSchema,
+  /** EIP-1559: maxFeePerGas; legacy: gasPrice (wei). */
+  maxFeePerGas: uintTextSchema,
+  maxPriorityFeePerGas: uintTextSchema.nullable(),
+  /** gasLimit × maxFeePerGas: the most the transaction can cost, in wei of the chain's native coin (not the wallet's currency). */
+  fee: z.object({ maxWei: uintTextSchema, currency: z.literal('native') }),
+  /** Available after this payment and every one still in the outbox. */
+  availableAfter: amountSchema,
+});
+
+export const sendResultSchema = z.object({
+  transactions: z.array(outboxRowSchema),
+  /** The sync tried after signing: its report, why it failed (the payment stays queued), or null when offline. */
+  sync: z.union([syncReportSchema, z.object({ error: z.string() })]).nullable(),
+});
+
+const sendFields = {
+  from: pkcs11UriSchema,
+  to: addressInputSchema,
+  amount: amountInputSchema,
+};
+
+export const ledgerRequests = {
+  'app.info': z.object({}),
+  'accounts.list': z.object({}),
+  'accounts.balances': z.object({ address: addressInputSchema.optional() }),
+  'notes.list': z.object({ address: addressInputSchema.optional() }),
+  'history.page': z.object({
+    address: addressInputSchema.optional(),
+    limit: z.number().int().min(1).max(500).default(100),
+    before: historyCursorSchema.optional(),
+  }),
+  'outbox.list': z.object({}),
+  'ledger.status': z.object({}),
+  'sync.run': z.object({}),
+  'audit.list': z.object({
+    search: z.string().max(200).optional(),
+    limit: z.number().int().min(1).max(500).default(50),
+    offset: z.number().int().nonnegative().default(0),
+  }),
+  'audit.verify': z.object({}),
+  'wallet.previewSend': z.object(sendFields),
+  'wallet.send': z.object({
+    ...sendFields,
+    pin: pinSchema.optional(),
+    /** Sign and queue only; do not try to send now. */
+    offline: z.boolean().optional(),
+  }),
+} as const;
+
+export const ledgerResults = {
+  'app.info': appInfoSchema,
+  'accounts.list': z.array(accountSchema),
+  'accounts.balances': z.array(balanceRowSchema),
+  'notes.list': z.array(noteRowSchema),
+  'history.page': historyPageSchema,
+  'outbox.list': z.array(outboxRowSchema),
+  'ledger.status': ledgerStatusSchema,
+  'sync.run': syncReportSchema.extend({ nodes: z.array(nodeStatusSchema) }),
+  'audit.list': z.object({ entries: z.array(auditEntrySchema) }),
+  'audit.verify': auditChainSchema,
+  'wallet.previewSend': sendPreviewSchema,
+  'wallet.send': sendResultSchema,
+} as const;

@@ -1,0 +1,65 @@
+/**
+ * Signet's whole API contract in one map: every method the UI may call (through
+ * the Electron preload or the loopback browser bridge), its request schema and
+ * its result schema. The server validates requests on the way in and results
+ * on the way out against these; the renderer imports the same file to type its
+ * calls. Pure zod, no Node imports.
+ *
+ * PINs: a request that may need a token login carries the PIN the UI's PIN
+ * dialog collected (`pin` for the user PIN; `soPin` and `newPin` for
+ * provisioning). Without one, a token that needs it answers PIN_REQUIRED with
+ * `details.role`, and the UI asks and calls again. No reply ever carries a PIN.
+ */
+import { z } from 'zod';
+import { deviceRequests, deviceResults } from './devices.js';
+import { ledgerRequests, ledgerResults, pinSchema } from './ledger.js';
+
+/** The PINs a device request may carry, by the role the token asks for. */
+export const pinFieldsSchema = z.object({
+  /** The user PIN (role `user`). */
+  pin: pinSchema.optional(),
+  /** The security officer PIN (roles `so`, `new-so`). */
+  soPin: pinSchema.optional(),
+  /** A new user PIN (role `new-user`): changing, unblocking, initialising. */
+  newPin: pinSchema.optional(),
+});
+
+const withPins = <T extends z.ZodType>(schema: T) => z.intersection(schema, pinFieldsSchema);
+
+export const apiRequests = {
+  ...ledgerRequests,
+  'devices.listModules': deviceRequests.listModules,
+  'devices.listTokens': deviceRequests.listTokens,
+  'devices.initToken': withPins(deviceRequests.initToken),
+  'devices.changePin': withPins(deviceRequests.changePin),
+  'devices.unblockPin': withPins(deviceRequests.unblockPin),
+  'devices.listKeys': withPins(deviceRequests.listKeys),
+  'devices.generateKey': withPins(deviceRequests.generateKey),
+  'devices.deleteKey': withPins(deviceRequests.deleteKey),
+  'devices.sign': withPins(deviceRequests.sign),
+} as const;
+
+export const apiResults = {
+  ...ledgerResults,
+  'devices.listModules': deviceResults.listModules,
+  'devices.listTokens': deviceResults.listTokens,
+  'devices.initToken': deviceResults.initToken,
+  'devices.changePin': deviceResults.changePin,
+  'devices.unblockPin': deviceResults.unblockPin,
+  'devices.listKeys': deviceResults.listKeys,
+  'devices.generateKey': deviceResults.generateKey,
+  'devices.deleteKey': deviceResults.deleteKey,
+  'devices.sign': deviceResults.sign,
+} as const satisfies Record<keyof typeof apiRequests, z.ZodType>;
+
+export type ApiMethod = keyof typeof apiRequests;
+/** What a caller sends (defaults may be left out). */
+export type ApiRequest<M extends ApiMethod> = z.input<(typeof apiRequests)[M]>;
+export type ApiResult<M extends ApiMethod> = z.infer<(typeof apiResults)[M]>;
+
+export const apiMethods = Object.keys(apiRequests) as ApiMethod[];
+
+/** True for a method of the contract (own keys only: `__proto__`, `toString` are not methods). */
+export function isApiMethod(name: unknown): name is ApiMethod {
+  return typeof name === 'string' && Object.hasOwn(apiRequests, name);
+}

@@ -1,0 +1,239 @@
+/**
+ * The server side of Signet's API contract (core/api/methods.ts): one
+ * `dispatch(method, params)` that the Electron main process, the loopback
+ * browser bridge and any other boundary call. Every request is validated on
+ * the way in (a bad one is one INVALID_ARGUMENT line) and every result on the
+ * way out (a result that breaks the contract is an INTERNAL error, never sent
+ * raw). Errors leave as SignetError.toJSON(); anything else thrown becomes a
+ * generic INTERNAL error, its text kept for `onInternalError` only.
+ *
+ * The store is opened on first use and closed by close(). The ledger profile
+ * is read per request, so device methods work with no ledger selected and a
+ * `signet ledger use` in another process is picked up. Only sync.run and
+ * wallet.send (unless offline) talk to the nodes.
+ */
+import { join } from 'node:path';
+import type { PinProvider } from '../../native/pin.js';
+import { SignetError } from '../api/errors.js';
+import type { LedgerProfile } from '../api/profile.js';
+import type { ApiDispatch } from '../api/transport.js';
+import { readConfig } from '../config/config.js';
+import { DeviceService } from '../devices/device-service.js';
+import { parseAddress } from '../ledger/address.js';
+import { formatAmount, parseAmount } from '../ledger/amount.js';
+import { readActiveProfile } from '../ledger/profile-file.js';
+import { RpcPool } from '../rpc/rpc-pool.js';
+import { listAccounts } from '../store/accounts.js';
+import { listAudit, verifyAuditChain } from '../store/audit-log.js';
+import { getCheckpoint } from '../store/checkpoint.js';
+import { openStore, type Store } from '../store/database.js';
+import { listHistory } from '../store/history.js';
+import { getAccountState, listNotes } from '../store/ledger-state.js';
+import { listOutbox, pendingOutgoing } from '../store/outbox.js';
+import { SyncEngine, type SyncReport } from '../sync/sync-engine.js';
+import { Wallet } from '../wallet/wallet.js';
+import { createDispatcher, type DispatchHandlers, type Handlers } from './dispatcher.js';
+import { previewSend } from './preview-send.js';
+import { historyRow, noteRow, outboxRow } from './views.js';
+
+export interface AppApiOptions {
+  /** Signet's data directory (store, profile.json, config.json). */
+  home: string;
+  env?: NodeJS.ProcessEnv;
+  /** Store path; default `signet.sqlite` in home. Tests may pass ':memory:'. */
+  storePath?: string;
+  /** Told about every error that reached the caller as a generic INTERNAL one (for a log). */
+  onInternalError?: (method: string, error: unknown) => void;
+}
+
+export interface AppApi {
+  dispatch: ApiDispatch;
+  close(): void;
+}
+
+export function createAppApi(options: AppApiOptions): AppApi {
+  // Every path below (config, profile) resolves inside `home`.
+  const env: NodeJS.ProcessEnv = { ...(options.env ?? process.env), SIGNET_HOME: options.home };
+  let store: Store | undefined;
+  let closed = false;
+  let pool: { key: string; pool: RpcPool } | undefined;
+  let syncing: Promise<SyncReport> | undefined;
+
+  const openedStore = (): Store => {
+    if (closed) throw new SignetError('INTERNAL', 'the Signet API is closed');
+    store ??= openStore(options.storePath ?? join(options.home, 'signet.sqlite'));
+    return store;
+  };
+  const profile = (): LedgerProfile => readActiveProfile(env);
+  const rpc = (p: LedgerProfile): RpcPool => {
+    const key = JSON.stringify([p.chainId, p.rpc]);
+    if (pool?.key !== key) {
+      pool = {
+        key,
+        pool: new RpcPool({ urls: p.rpc, chainId: p.chainId, timeoutMs: 5_000 }),
+      };
+    }
+    return pool.pool;
+  };
+  const search = () => ({ configured: readConfig(env).modules });
+  const devices = (pins: PinProvider) =>
+    new DeviceService({ pins, configuredModules: readConfig(env).modules });
+  /** One sync at a time: a second caller shares the one running. */
+  const syncOnce = (p: LedgerProfile): Promise<SyncReport> => {
+    syncing ??= new SyncEngine(openedStore(), rpc(p), p).syncOnce().finally(() => {
+      syncing = undefined;
+    });
+    return syncing;
+  };
+  const address = (text: string | undefined) =>
+    text === undefined ? undefined : parseAddress(text, 'account');
+
+  const handlers: Handlers = {
+    'app.info': async () => {
+      try {
+        const p = profile();
+        return { ledger: { name: p.name, chainId: p.chainId, dev: p.dev }, ledgerProblem: null };
+      } catch (error) {
+        if (!(error instanceof SignetError)) throw error;
+        return { ledger: null, ledgerProblem: error.message };
+      }
+    },
+    'accounts.list': async () => listAccounts(openedStore()),
+    'accounts.balances': async (request) => {
+      const { chainId } = profile();
+      const s = openedStore();
+      const only = address(request.address);
+      return listAccounts(s)
+        .filter((a) => !only || a.address === only)
+        .map((a) => {
+          const state = getAccountState(s, chainId, a.address);
+          const pending = pendingOutgoing(s, chainId, a.address);
+          const balance = state?.balance ?? 0n;
+          return {
+            address: a.address,
+            name: a.name,
+            balance: formatAmount(balance),
+            pending: formatAmount(pending),
+            available: formatAmount(balance - pending),
+            registered: state?.registered ?? false,
+            frozen: state?.frozen ?? false,
+            syncedBlock: state?.updatedBlock ?? null,
+          };
+        });
+    },
+    'notes.list': async (request) => {
+      const { chainId } = profile();
+      const s = openedStore();
+      const ours = new Set(listAccounts(s).map((a) => a.address));
+      const only = address(request.address);
+      return listNotes(s, chainId)
+        .filter((n) => (only ? n.holder === only : ours.has(n.holder)) && n.status !== 'redeemed')
+        .map(noteRow);
+    },
+    'history.page': async (request) => {
+      const { chainId } = profile();
+      const rows = listHistory(openedStore(), chainId, {
+        address: address(request.address),
+        limit: request.limit,
+        before: request.before,
+      });
+      const last = rows.at(-1);
+      return {
+        rows: rows.map(historyRow),
+        next:
+          last && rows.length === request.limit
+            ? { blockNumber: last.blockNumber, logIndex: last.logIndex }
+            : null,
+      };
+    },
+    'outbox.list': async () => listOutbox(openedStore(), profile().chainId).map(outboxRow),
+    'ledger.status': async () => {
+      const p = profile();
+      const s = openedStore();
+      const nodes = rpc(p);
+      const heads = await nodes.heads().catch(() => null);
+      const outbox = listOutbox(s, p.chainId);
+      const count = (status: string) => outbox.filter((t) => t.status === status).length;
+      return {
+        name: p.name,
+        chainId: p.chainId,
+        dev: p.dev,
+        head: heads?.best ?? null,
+        nodes: nodes.status(),
+        syncedBlock: getCheckpoint(s, p.chainId, 'logs')?.blockNumber ?? null,
+        outbox: {
+          signed: count('signed'),
+          sent: count('sent'),
+          included: count('included'),
+          confirmed: count('confirmed'),
+          failed: count('failed'),
+        },
+      };
+    },
+    'sync.run': async () => {
+      const p = profile();
+      return { ...(await syncOnce(p)), nodes: rpc(p).status() };
+    },
+    'audit.list': async (request) => ({
+      entries: listAudit(openedStore(), {
+        search: request.search,
+        limit: request.limit,
+        offset: request.offset,
+      }),
+    }),
+    'audit.verify': async () => verifyAuditChain(openedStore()),
+    'wallet.previewSend': async (request) =>
+      previewSend(
+        openedStore(),
+        profile(),
+        request.from,
+        parseAddress(request.to, 'recipient'),
+        parseAmount(request.amount),
+      ),
+    'wallet.send': async (request, pins) => {
+      const to = parseAddress(request.to, 'recipient');
+      const amount = parseAmount(request.amount);
+      const p = profile();
+      const s = openedStore();
+      const wallet = new Wallet({ store: s, profile: p, search: search(), pins });
+      const queued = await wallet.send(request.from, to, amount);
+      let sync: SyncReport | { error: string } | null = null;
+      if (!request.offline) {
+        try {
+          sync = await syncOnce(p);
+        } catch (error) {
+          sync = {
+            error:
+              error instanceof SignetError ? error.message : 'the sync failed (internal error)',
+          };
+        }
+      }
+      const fresh = listOutbox(s, p.chainId).find((t) => t.txHash === queued.txHash) ?? queued;
+      return { transactions: [outboxRow(fresh)], sync };
+    },
+    'devices.listModules': (request, pins) => devices(pins).listModules(request),
+    'devices.listTokens': (request, pins) => devices(pins).listTokens(request),
+    'devices.initToken': (request, pins) => devices(pins).initToken(request),
+    'devices.changePin': (request, pins) => devices(pins).changePin(request),
+    'devices.unblockPin': (request, pins) => devices(pins).unblockPin(request),
+    'devices.listKeys': (request, pins) => devices(pins).listKeys(request),
+    'devices.generateKey': (request, pins) => devices(pins).generateKey(request),
+    'devices.deleteKey': (request, pins) => devices(pins).deleteKey(request),
+    'devices.sign': (request, pins) => devices(pins).sign(request),
+  };
+
+  const dispatch = createDispatcher({
+    handlers: handlers as DispatchHandlers,
+    isClosed: () => closed,
+    onInternalError: options.onInternalError,
+  });
+
+  return {
+    dispatch,
+    close() {
+      closed = true;
+      store?.close();
+      store = undefined;
+    },
+  };
+}
