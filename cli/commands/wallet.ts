@@ -5,12 +5,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { SignetError } from '../../core/api/errors.js';
+import { historyRow, noteRow, outboxRow } from '../../core/app/views.js';
 import { parseAddress } from '../../core/ledger/address.js';
 import { formatAmount, parseAmount } from '../../core/ledger/amount.js';
 import { listAccounts } from '../../core/store/accounts.js';
 import { exportAuditCsv, listAudit, verifyAuditChain } from '../../core/store/audit-log.js';
 import { listHistory } from '../../core/store/history.js';
-import { getAccountState, listNotes, type Note } from '../../core/store/ledger-state.js';
+import { getAccountState, listNotes } from '../../core/store/ledger-state.js';
 import { listOutbox, type OutboxTx, pendingOutgoing } from '../../core/store/outbox.js';
 import { SyncEngine, type SyncReport } from '../../core/sync/sync-engine.js';
 import type { FinanceOfferFile } from '../../core/wallet/wallet.js';
@@ -55,10 +56,10 @@ export function registerWalletCommands(program: Command, context: CliContext): v
         listOutbox(session.store, session.profile.chainId).find((t) => t.txHash === tx.txHash) ??
         tx,
     );
-    return { transactions: fresh.map(outboxJson), sync };
+    return { transactions: fresh.map(outboxRow), sync };
   };
   const describeQueued = (result: {
-    transactions: ReturnType<typeof outboxJson>[];
+    transactions: ReturnType<typeof outboxRow>[];
     sync: SyncReport | { error: string } | null;
   }) =>
     [
@@ -179,7 +180,7 @@ export function registerWalletCommands(program: Command, context: CliContext): v
               .filter(
                 (n) => (only ? n.holder === only : ours.has(n.holder)) && n.status !== 'redeemed',
               )
-              .map(noteJson);
+              .map(noteRow);
           }),
         (rows) =>
           rows
@@ -205,15 +206,7 @@ export function registerWalletCommands(program: Command, context: CliContext): v
             listHistory(s.store, s.profile.chainId, {
               address: flags.account ? parseAddress(flags.account, 'account') : undefined,
               limit: Number(flags.limit) || 50,
-            }).map((e) => ({
-              blockNumber: e.blockNumber,
-              txHash: e.txHash,
-              kind: e.kind,
-              from: e.from,
-              to: e.to,
-              amount: formatAmount(e.amount),
-              tokenId: e.tokenId?.toString() ?? null,
-            })),
+            }).map(historyRow),
           ),
         (rows) =>
           rows
@@ -411,7 +404,7 @@ export function registerWalletCommands(program: Command, context: CliContext): v
     .action((flags: Flags) =>
       context.run(
         flags,
-        () => ledger(flags, async (s) => listOutbox(s.store, s.profile.chainId).map(outboxJson)),
+        () => ledger(flags, async (s) => listOutbox(s.store, s.profile.chainId).map(outboxRow)),
         (rows) =>
           rows
             .map(
@@ -451,31 +444,6 @@ export function registerWalletCommands(program: Command, context: CliContext): v
             : `head ${r.head}: sent ${r.sent}, included ${r.included}, confirmed ${r.confirmed}, failed ${r.failed}, ${r.events} new events${r.rewoundTo === null ? '' : `, rewound to block ${r.rewoundTo} (reorg)`}`,
       ),
     );
-}
-
-export function outboxJson(t: OutboxTx) {
-  return {
-    txHash: t.txHash,
-    from: t.from,
-    nonce: t.nonce,
-    kind: t.kind,
-    status: t.status,
-    summary: t.summary,
-    amount: formatAmount(t.amount),
-    blockNumber: t.blockNumber,
-    error: t.error,
-  };
-}
-
-function noteJson(n: Note) {
-  return {
-    tokenId: n.tokenId.toString(),
-    holder: n.holder,
-    acceptor: n.acceptor,
-    maturity: new Date(n.maturity * 1000).toISOString().slice(0, 10),
-    value: formatAmount(n.value),
-    status: n.status,
-  };
 }
 
 function parseDate(text: string): Date {
