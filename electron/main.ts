@@ -1,0 +1,122 @@
+/**
+ * Signet's Electron main process: one instance, one window, one API seam.
+ *
+ * The window loads the built renderer (renderer/dist/index.html), or in an
+ * unpackaged run the loopback dev server named by SIGNET_DEV_SERVER_URL. Every
+ * call from it goes through registerApi (sender frame checked, payload
+ * validated) to core/app/app-api.ts's dispatch. Data lives in SIGNET_HOME,
+ * else in Electron's userData folder.
+ *
+ * Bundled to dist/electron/main.js (ESM); the preload to dist/electron/preload.cjs.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { app, BrowserWindow, ipcMain, session, type WebContents } from 'electron';
+import type { ApiDispatch, ApiEvent } from '../core/api/transport.js';
+import { createAppApi } from '../core/app/app-api.js';
+import { type AppLocation, devLocation, fileLocation } from './app-location.js';
+import { createEventSender, createTrustedSenderCheck, registerApi } from './ipc.js';
+import {
+  createPermissionPolicy,
+  hardenSession,
+  hardenWebContents,
+  secureWebPreferences,
+} from './security.js';
+
+/** What main needs from the API; createAppApi satisfies it. */
+export interface DesktopApi {
+  dispatch: ApiDispatch;
+  close(): void;
+  /** Optional: sync progress and the like, pushed to the window. */
+  onEvent?(listener: (event: ApiEvent) => void): () => void;
+}
+export type DesktopApiFactory = (options: { home: string; env: NodeJS.ProcessEnv }) => DesktopApi;
+
+export function appHome(env: NodeJS.ProcessEnv, userData: () => string): string {
+  const home = env.SIGNET_HOME?.trim();
+  return home ? home : userData();
+}
+
+function rendererLocation(): AppLocation {
+  const devServer = process.env.SIGNET_DEV_SERVER_URL;
+  if (devServer && !app.isPackaged) return devLocation(devServer);
+  return fileLocation(join(app.getAppPath(), 'renderer', 'dist', 'index.html'));
+}
+
+export function startDesktop(createApi: DesktopApiFactory): void {
+  // Sandbox every renderer, whatever a window's options say.
+  app.enableSandbox();
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return;
+  }
+
+  const location = rendererLocation();
+  const permissions = createPermissionPolicy(location);
+  let window: BrowserWindow | undefined;
+  let api: DesktopApi | undefined;
+  let unregister: (() => void) | undefined;
+  let unsubscribe: (() => void) | undefined;
+
+  // Every webContents (the window, devtools, anything created later) gets the guards.
+  app.on('web-contents-created', (_event, contents: WebContents) => {
+    hardenWebContents(contents, location);
+  });
+
+  const createWindow = () => {
+    const created = new BrowserWindow({
+      title: 'Signet',
+      width: 1200,
+      height: 800,
+      minWidth: 800,
+      minHeight: 560,
+      show: false,
+      autoHideMenuBar: true,
+      webPreferences: secureWebPreferences(
+        join(app.getAppPath(), 'dist', 'electron', 'preload.cjs'),
+      ),
+    });
+    created.once('ready-to-show', () => created.show());
+    created.on('closed', () => {
+      if (window === created) window = undefined;
+    });
+    window = created;
+    if (location.kind === 'dev') void created.loadURL(location.origin);
+    else void created.loadFile(fileURLToPath(location.indexUrl));
+  };
+
+  app.on('second-instance', () => {
+    if (!window) return;
+    if (window.isMinimized()) window.restore();
+    window.focus();
+  });
+  app.on('window-all-closed', () => app.quit());
+  app.on('activate', () => {
+    if (!window) createWindow();
+  });
+  app.on('will-quit', () => {
+    unsubscribe?.();
+    unregister?.();
+    api?.close();
+  });
+
+  void app.whenReady().then(() => {
+    hardenSession(session.defaultSession, location, permissions);
+    const home = appHome(process.env, () => app.getPath('userData'));
+    mkdirSync(home, { recursive: true, mode: 0o700 });
+    api = createApi({ home, env: process.env });
+    const mainFrame = () =>
+      window && !window.isDestroyed() ? window.webContents.mainFrame : undefined;
+    unregister = registerApi(ipcMain, api.dispatch, {
+      isTrustedSender: createTrustedSenderCheck(location, mainFrame),
+    });
+    const send = createEventSender(() =>
+      window && !window.isDestroyed() ? window.webContents : undefined,
+    );
+    unsubscribe = api.onEvent?.(send);
+    createWindow();
+  });
+}
+
+startDesktop(createAppApi);

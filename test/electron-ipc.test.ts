@@ -1,0 +1,287 @@
+/**
+ * The IPC seam with FAKE Electron objects: registerApi's sender check and
+ * payload validation in main, the event sender, and the preload's
+ * `window.signet` bridge validating what comes back.
+ */
+import { describe, expect, it, vi } from 'vitest';
+import { SignetError } from '../core/api/errors.js';
+import type { ApiDispatch, ApiReply } from '../core/api/transport.js';
+import { devLocation, fileLocation } from '../electron/app-location.js';
+import {
+  createEventSender,
+  createTrustedSenderCheck,
+  type InvokeEvent,
+  type IpcMainLike,
+  registerApi,
+  type SenderFrame,
+} from '../electron/ipc.js';
+import { ipcChannels } from '../electron/ipc-contract.js';
+import { createSignetBridge, type IpcRendererLike } from '../electron/preload-bridge.js';
+
+const location = fileLocation('/opt/Signet/resources/app.asar/renderer/dist/index.html');
+const appUrl = 'file:///opt/Signet/resources/app.asar/renderer/dist/index.html';
+
+/** A fake WebFrameMain. */
+function frame(url: string, ids: { processId?: number; routingId?: number } = {}): SenderFrame {
+  return { url, parent: null, processId: ids.processId ?? 4, routingId: ids.routingId ?? 1 };
+}
+
+/** A fake ipcMain: keeps the handlers; `invoke` calls one as Electron would. */
+class FakeIpcMain implements IpcMainLike {
+  readonly handlers = new Map<string, (event: InvokeEvent, ...args: unknown[]) => unknown>();
+  handle(channel: string, listener: (event: InvokeEvent, ...args: unknown[]) => unknown): void {
+    if (this.handlers.has(channel)) throw new Error(`second handler for ${channel}`);
+    this.handlers.set(channel, listener);
+  }
+  removeHandler(channel: string): void {
+    this.handlers.delete(channel);
+  }
+  invoke(senderFrame: SenderFrame | null, ...args: unknown[]): Promise<ApiReply> {
+    const handler = this.handlers.get(ipcChannels.call);
+    if (!handler) throw new Error('no handler');
+    return Promise.resolve(handler({ senderFrame }, ...args)) as Promise<ApiReply>;
+  }
+}
+
+/** `windowFrame` null: the window is gone. */
+function setup(windowFrame: SenderFrame | null = frame(appUrl)) {
+  const ipcMain = new FakeIpcMain();
+  const dispatch = vi.fn<ApiDispatch>(async (method, params) => ({
+    ok: true,
+    result: { method, params },
+  }));
+  const unregister = registerApi(ipcMain, dispatch, {
+    isTrustedSender: createTrustedSenderCheck(location, () => windowFrame ?? undefined),
+  });
+  return { ipcMain, dispatch, unregister };
+}
+
+describe('registerApi: trusted sender', () => {
+  it('registers exactly one channel, signet:call, and unregisters it', () => {
+    const { ipcMain, unregister } = setup();
+    expect([...ipcMain.handlers.keys()]).toEqual(['signet:call']);
+    unregister();
+    expect(ipcMain.handlers.size).toBe(0);
+  });
+
+  it('dispatches a call from the main frame and returns its reply', async () => {
+    const { ipcMain, dispatch } = setup();
+    const reply = await ipcMain.invoke(frame(`${appUrl}#/accounts`), {
+      method: 'accounts.list',
+      params: { address: '0xabc' },
+    });
+    expect(reply).toEqual({
+      ok: true,
+      result: { method: 'accounts.list', params: { address: '0xabc' } },
+    });
+    expect(dispatch).toHaveBeenCalledExactlyOnceWith('accounts.list', { address: '0xabc' });
+  });
+
+  it('passes error replies through and turns a thrown error into one', async () => {
+    const { ipcMain, dispatch } = setup();
+    dispatch.mockResolvedValueOnce({
+      ok: false,
+      error: { code: 'PIN_REQUIRED', message: 'PIN needed', details: { role: 'user' } },
+    });
+    expect(await ipcMain.invoke(frame(appUrl), { method: 'devices.sign', params: {} })).toEqual({
+      ok: false,
+      error: { code: 'PIN_REQUIRED', message: 'PIN needed', details: { role: 'user' } },
+    });
+    dispatch.mockRejectedValueOnce(new SignetError('DEVICE_BUSY', 'token busy'));
+    expect(await ipcMain.invoke(frame(appUrl), { method: 'devices.sign', params: {} })).toEqual({
+      ok: false,
+      error: { code: 'DEVICE_BUSY', message: 'token busy' },
+    });
+    dispatch.mockRejectedValueOnce(new Error('boom'));
+    const reply = await ipcMain.invoke(frame(appUrl), { method: 'app.info', params: {} });
+    expect(reply.ok === false && reply.error.code).toBe('INTERNAL');
+  });
+
+  it('accepts the dev server origin when that is where the app is loaded from', async () => {
+    const ipcMain = new FakeIpcMain();
+    const dispatch = vi.fn<ApiDispatch>(async () => ({ ok: true, result: 1 }));
+    const dev = devLocation('http://localhost:5173');
+    const devFrame = frame('http://localhost:5173/#/send');
+    registerApi(ipcMain, dispatch, {
+      isTrustedSender: createTrustedSenderCheck(dev, () => devFrame),
+    });
+    expect(await ipcMain.invoke(devFrame, { method: 'app.info', params: {} })).toEqual({
+      ok: true,
+      result: 1,
+    });
+  });
+});
+
+describe('registerApi: untrusted sender gets an error and nothing is dispatched', () => {
+  const call = { method: 'devices.sign', params: { keyUri: 'pkcs11:object=k' } };
+
+  async function expectRefused(
+    sender: SenderFrame | null,
+    windowFrame: SenderFrame | null = frame(appUrl),
+  ) {
+    const { ipcMain, dispatch } = setup(windowFrame);
+    const reply = await ipcMain.invoke(sender, call);
+    expect(reply).toMatchObject({
+      ok: false,
+      error: { code: 'INTERNAL', details: { reason: 'untrusted-sender' } },
+    });
+    expect(dispatch).not.toHaveBeenCalled();
+  }
+
+  it('a main frame showing another URL', async () => {
+    await expectRefused(frame('https://evil.example/'));
+    await expectRefused(frame('file:///tmp/downloaded.html'));
+    await expectRefused(frame('http://localhost:5173/'));
+  });
+
+  it('a subframe, even one showing our own page', async () => {
+    const parent = frame(appUrl);
+    await expectRefused({ ...frame(appUrl, { routingId: 7 }), parent });
+    await expectRefused({ ...frame(appUrl), parent });
+  });
+
+  it("a frame that is not our window's main frame (another window or process)", async () => {
+    await expectRefused(frame(appUrl, { processId: 99 }));
+    await expectRefused(frame(appUrl, { routingId: 2 }));
+  });
+
+  it('a destroyed frame, or no window at all', async () => {
+    await expectRefused(null);
+    await expectRefused(frame(appUrl), null);
+  });
+});
+
+describe('registerApi: malformed payload → INVALID_ARGUMENT, nothing dispatched', () => {
+  const cases: Array<[string, unknown[]]> = [
+    ['method not a string', [{ method: 42, params: {} }]],
+    ['method missing', [{ params: {} }]],
+    ['extra junk beside method and params', [{ method: 'app.info', params: {}, junk: 1 }]],
+    ['prototype junk', [JSON.parse('{"method":"app.info","params":{},"__proto__":{"x":1}}')]],
+    ['method with a path', [{ method: '../../etc/passwd', params: {} }]],
+    ['method with spaces', [{ method: 'accounts.list ', params: {} }]],
+    ['method with no namespace', [{ method: 'constructor', params: {} }]],
+    ['method through __proto__', [{ method: '__proto__.toString', params: {} }]],
+    ['method with unicode', [{ method: 'accounts.lіst', params: {} }]],
+    ['method too long', [{ method: `a.${'b'.repeat(80)}`, params: {} }]],
+    ['payload not an object', ['accounts.list']],
+    ['payload null', [null]],
+    ['payload an array', [['accounts.list', {}]]],
+    ['no payload', []],
+    [
+      'two payloads',
+      [
+        { method: 'app.info', params: {} },
+        { method: 'app.info', params: {} },
+      ],
+    ],
+  ];
+
+  it.each(cases)('%s', async (_name, args) => {
+    const { ipcMain, dispatch } = setup();
+    const reply = await ipcMain.invoke(frame(appUrl), ...args);
+    expect(reply.ok).toBe(false);
+    expect(reply.ok === false && reply.error.code).toBe('INVALID_ARGUMENT');
+    expect(dispatch).not.toHaveBeenCalled();
+  });
+
+  it('a call without params passes through with params undefined', async () => {
+    const { ipcMain, dispatch } = setup();
+    await ipcMain.invoke(frame(appUrl), { method: 'app.info' });
+    expect(dispatch).toHaveBeenCalledExactlyOnceWith('app.info', undefined);
+  });
+});
+
+describe('events to the window', () => {
+  it('sends well-formed events on signet:event, drops the rest and sends nothing without a window', () => {
+    const sent: unknown[][] = [];
+    let destroyed = false;
+    const contents = {
+      isDestroyed: () => destroyed,
+      send: (...args: unknown[]) => sent.push(args),
+    };
+    let target: typeof contents | undefined = contents;
+    const send = createEventSender(() => target);
+    send({ type: 'sync.progress', payload: { block: 12 } });
+    send({ type: '', payload: 1 });
+    send({ type: 'x', payload: 1, extra: true } as never);
+    destroyed = true;
+    send({ type: 'sync.progress', payload: { block: 13 } });
+    target = undefined;
+    send({ type: 'sync.progress', payload: { block: 14 } });
+    expect(sent).toEqual([['signet:event', { type: 'sync.progress', payload: { block: 12 } }]]);
+  });
+});
+
+describe('preload bridge (window.signet)', () => {
+  /** A fake ipcRenderer wired straight to a FakeIpcMain, as Electron wires them. */
+  function bridge(reply?: (args: unknown[]) => unknown) {
+    const listeners = new Set<(event: unknown, ...args: unknown[]) => void>();
+    const { ipcMain, dispatch } = setup();
+    const ipcRenderer: IpcRendererLike = {
+      invoke: async (channel, ...args) =>
+        reply
+          ? reply(args)
+          : ipcMain.handlers.get(channel)!({ senderFrame: frame(appUrl) }, ...args),
+      on: (_channel, listener) => listeners.add(listener),
+      removeListener: (_channel, listener) => listeners.delete(listener),
+    };
+    const emit = (payload: unknown) => {
+      for (const listener of listeners) listener({ sender: 'ipc' }, payload);
+    };
+    return { signet: createSignetBridge(ipcRenderer), dispatch, emit, listeners };
+  }
+
+  it('has exactly call and onEvent', () => {
+    expect(Object.keys(bridge().signet).sort()).toEqual(['call', 'onEvent']);
+  });
+
+  it('call goes through main to dispatch and returns its reply', async () => {
+    const { signet, dispatch } = bridge();
+    expect(await signet.call('accounts.list', {})).toEqual({
+      ok: true,
+      result: { method: 'accounts.list', params: {} },
+    });
+    expect(dispatch).toHaveBeenCalledOnce();
+  });
+
+  it('a malformed reply from main becomes an INTERNAL error reply', async () => {
+    for (const bad of [
+      undefined,
+      { ok: 'yes' },
+      { ok: false, error: { code: 'NOPE', message: '' } },
+    ]) {
+      const reply = await bridge(() => bad).signet.call('app.info', {});
+      expect(reply).toEqual({
+        ok: false,
+        error: { code: 'INTERNAL', message: 'malformed reply from the main process' },
+      });
+    }
+  });
+
+  it('a reply without result (a method with nothing to return) arrives as result undefined', async () => {
+    expect(await bridge(() => ({ ok: true })).signet.call('sync.run', {})).toEqual({
+      ok: true,
+      result: undefined,
+    });
+  });
+
+  it('a call that cannot be sent resolves to an error reply, never rejects', async () => {
+    const { signet } = bridge(() => {
+      throw new Error('An object could not be cloned.');
+    });
+    const reply = await signet.call('app.info', { f: () => 1 });
+    expect(reply.ok === false && reply.error.code).toBe('INVALID_ARGUMENT');
+  });
+
+  it('onEvent hands over validated events only, without the IPC event, until unsubscribed', () => {
+    const { signet, emit, listeners } = bridge();
+    const seen: unknown[] = [];
+    const off = signet.onEvent((event) => seen.push(event));
+    emit({ type: 'sync.progress', payload: 1 });
+    emit({ nope: true });
+    off();
+    emit({ type: 'sync.progress', payload: 2 });
+    expect(seen).toEqual([{ type: 'sync.progress', payload: 1 }]);
+    expect(listeners.size).toBe(0);
+  });
+});
