@@ -1,0 +1,106 @@
+/**
+ * The PIN prompt: a modal <dialog>. The PIN lives in this component's state
+ * only while typed; on submit it is taken out of state (the field empties)
+ * and handed to the one call that needs it, never stored anywhere else.
+ */
+import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { SerializedError } from '../../../core/api/errors.js';
+import { serialized } from '../api.js';
+import { ErrorMessage } from './Panel.js';
+
+export interface PinRequest {
+  title: string;
+  description: string;
+  /** Runs the call with the PIN; throwing keeps the dialog open with the error. */
+  run(pin: string): Promise<void>;
+}
+
+export function PinDialog({ request, onClose }: { request: PinRequest | null; onClose(): void }) {
+  const { t } = useTranslation();
+  const ref = useRef<HTMLDialogElement>(null);
+  const inputRef = useRef<HTMLInputElement>(null);
+  const [pin, setPin] = useState('');
+  const [error, setError] = useState<SerializedError>();
+  const [busy, setBusy] = useState(false);
+  const titleId = useId();
+  const descId = useId();
+  const inputId = useId();
+
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!dialog) return;
+    if (request && !dialog.open) {
+      setPin('');
+      setError(undefined);
+      dialog.showModal();
+      inputRef.current?.focus();
+    } else if (!request && dialog.open) {
+      dialog.close();
+    }
+  }, [request]);
+
+  const close = () => {
+    setPin('');
+    setError(undefined);
+    onClose();
+  };
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (!request || busy || pin.length === 0) return;
+    const entered = pin;
+    setPin('');
+    setBusy(true);
+    setError(undefined);
+    try {
+      await request.run(entered);
+      close();
+    } catch (caught) {
+      setError(serialized(caught));
+      inputRef.current?.focus();
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <dialog
+      ref={ref}
+      className="pin-dialog"
+      aria-labelledby={titleId}
+      aria-describedby={descId}
+      onCancel={(event) => {
+        event.preventDefault();
+        if (!busy) close();
+      }}
+    >
+      <form onSubmit={submit}>
+        <h2 id={titleId}>{request?.title ?? t('pin.title')}</h2>
+        <p id={descId}>{request?.description}</p>
+        <label htmlFor={inputId}>{t('pin.label')}</label>
+        <input
+          ref={inputRef}
+          id={inputId}
+          type="password"
+          autoComplete="off"
+          spellCheck={false}
+          value={pin}
+          onChange={(e) => setPin(e.target.value)}
+          disabled={busy}
+          required
+        />
+        <p className="muted small">{t('pin.hint')}</p>
+        {error ? <ErrorMessage error={error} /> : null}
+        <div className="row-actions">
+          <button type="button" className="secondary" onClick={close} disabled={busy}>
+            {t('common.cancel')}
+          </button>
+          <button type="submit" disabled={busy || pin.length === 0}>
+            {busy ? t('pin.working') : t('pin.submit')}
+          </button>
+        </div>
+      </form>
+    </dialog>
+  );
+}

@@ -1,0 +1,231 @@
+import { type FormEvent, useId, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { KeySummary, TokenSummary } from '../../../core/api/devices.js';
+import type { SerializedError } from '../../../core/api/errors.js';
+import { call, serialized } from '../api.js';
+import { Badge, type BadgeTone, ErrorMessage, Panel } from '../components/Panel.js';
+import type { PinRequest } from '../components/PinDialog.js';
+import { shortHex } from '../format.js';
+import { useQuery } from '../hooks.js';
+
+type AskPin = (request: PinRequest) => void;
+
+function pinState(flags: TokenSummary['flags']): { key: string; tone: BadgeTone }[] {
+  const states: { key: string; tone: BadgeTone }[] = [];
+  if (!flags.tokenInitialized) states.push({ key: 'uninitialised', tone: 'bad' });
+  else if (flags.userPinLocked) states.push({ key: 'locked', tone: 'bad' });
+  else if (!flags.userPinInitialized) states.push({ key: 'noPin', tone: 'warn' });
+  else if (flags.userPinFinalTry) states.push({ key: 'finalTry', tone: 'bad' });
+  else if (flags.userPinCountLow) states.push({ key: 'countLow', tone: 'warn' });
+  else states.push({ key: 'ok', tone: 'ok' });
+  if (flags.userPinToBeChanged) states.push({ key: 'toChange', tone: 'warn' });
+  if (flags.writeProtected) states.push({ key: 'readOnly', tone: 'info' });
+  return states;
+}
+
+export function Devices({ askPin }: { askPin: AskPin }) {
+  const { t } = useTranslation();
+  const tokens = useQuery('devices.listTokens', {});
+  return (
+    <>
+      <h1>{t('devices.title')}</h1>
+      <p className="muted">{t('devices.intro')}</p>
+      <Panel
+        title={t('devices.tokens')}
+        loading={tokens.loading}
+        error={tokens.error}
+        onRetry={tokens.reload}
+        actions={
+          <button type="button" className="secondary" onClick={tokens.reload}>
+            {t('common.refresh')}
+          </button>
+        }
+      >
+        {tokens.data?.length === 0 ? <p>{t('devices.none')}</p> : null}
+        <ul className="cards">
+          {tokens.data?.map((token) => (
+            <TokenCard key={token.uri} token={token} askPin={askPin} onChanged={tokens.reload} />
+          ))}
+        </ul>
+      </Panel>
+    </>
+  );
+}
+
+function TokenCard({
+  token,
+  askPin,
+  onChanged,
+}: {
+  token: TokenSummary;
+  askPin: AskPin;
+  onChanged(): void;
+}) {
+  const { t } = useTranslation();
+  const [keys, setKeys] = useState<KeySummary[] | null>(null);
+  const [error, setError] = useState<SerializedError>();
+  const headingId = useId();
+  const needsPin = token.flags.loginRequired;
+  const name = token.label.trim() || t('devices.unlabelled', { slot: token.slot });
+
+  const withPin = (title: string, run: (pin: string | undefined) => Promise<void>) => {
+    setError(undefined);
+    if (!needsPin) {
+      run(undefined).catch((caught: unknown) => setError(serialized(caught)));
+      return;
+    }
+    askPin({
+      title,
+      description: t('pin.forToken', { token: name }),
+      run: async (pin) => {
+        try {
+          await run(pin);
+        } finally {
+          // A wrong PIN changes the token's retry flags: show the new state.
+          onChanged();
+        }
+      },
+    });
+  };
+
+  const showKeys = () =>
+    withPin(t('devices.showKeys'), async (pin) => {
+      setKeys(await call('devices.listKeys', { token: token.uri, ...(pin ? { pin } : {}) }));
+    });
+
+  return (
+    <li className="card" aria-labelledby={headingId}>
+      <div className="card-head">
+        <h3 id={headingId}>{name}</h3>
+        <div className="badges">
+          {pinState(token.flags).map((s) => (
+            <Badge key={s.key} tone={s.tone}>
+              {t(`devices.state.${s.key}`)}
+            </Badge>
+          ))}
+        </div>
+      </div>
+      <dl className="facts">
+        <dt>{t('devices.model')}</dt>
+        <dd>
+          {token.manufacturer} {token.model}
+        </dd>
+        <dt>{t('devices.serial')}</dt>
+        <dd className="mono">{token.serial}</dd>
+        <dt>{t('devices.slot')}</dt>
+        <dd>{token.slot}</dd>
+      </dl>
+      <div className="row-actions">
+        {!token.flags.tokenInitialized ? (
+          <p className="muted small">{t('devices.initialiseHint')}</p>
+        ) : keys ? (
+          <button type="button" className="secondary" onClick={() => setKeys(null)}>
+            {t('devices.hideKeys')}
+          </button>
+        ) : (
+          <button type="button" onClick={showKeys} disabled={token.flags.userPinLocked}>
+            {t('devices.showKeys')}
+          </button>
+        )}
+      </div>
+      {error ? <ErrorMessage error={error} /> : null}
+      {keys ? (
+        <>
+          <KeyTable name={name} keys={keys} />
+          <GenerateKey
+            onGenerate={(curve, label) =>
+              withPin(t('devices.generateTitle'), async (pin) => {
+                const key = await call('devices.generateKey', {
+                  token: token.uri,
+                  curve,
+                  label,
+                  ...(pin ? { pin } : {}),
+                });
+                setKeys((old) => [...(old ?? []), key]);
+              })
+            }
+          />
+        </>
+      ) : null}
+    </li>
+  );
+}
+
+function KeyTable({ name, keys }: { name: string; keys: KeySummary[] }) {
+  const { t } = useTranslation();
+  if (keys.length === 0) return <p>{t('devices.noKeys')}</p>;
+  return (
+    <div className="table-wrap">
+      <table>
+        <caption>{t('devices.keysTitle', { token: name })}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{t('devices.keyLabel')}</th>
+            <th scope="col">{t('devices.curve')}</th>
+            <th scope="col">{t('devices.address')}</th>
+            <th scope="col">{t('devices.protection')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {keys.map((key) => (
+            <tr key={key.uri}>
+              <td>{key.label}</td>
+              <td>{key.curve}</td>
+              <td className="mono" title={key.address ?? key.publicKey}>
+                {key.address ?? shortHex(key.publicKey)}
+              </td>
+              <td>
+                {key.protection.extractable ? (
+                  <Badge tone="warn">{t('devices.extractable')}</Badge>
+                ) : (
+                  <Badge tone="ok">{t('devices.hardware')}</Badge>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+const curves = ['secp256k1', 'p256', 'ed25519'] as const;
+
+function GenerateKey({ onGenerate }: { onGenerate(curve: string, label: string): void }) {
+  const { t } = useTranslation();
+  const [curve, setCurve] = useState<string>('secp256k1');
+  const [label, setLabel] = useState('');
+  const curveId = useId();
+  const labelId = useId();
+  const headingId = useId();
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (label.trim()) onGenerate(curve, label.trim());
+  };
+  return (
+    <form className="inline-form" onSubmit={submit} aria-labelledby={headingId}>
+      <h4 id={headingId}>{t('devices.generateTitle')}</h4>
+      <div className="field">
+        <label htmlFor={curveId}>{t('devices.curve')}</label>
+        <select id={curveId} value={curve} onChange={(e) => setCurve(e.target.value)}>
+          {curves.map((c) => (
+            <option key={c} value={c}>
+              {c}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor={labelId}>{t('devices.newLabel')}</label>
+        <input
+          id={labelId}
+          value={label}
+          onChange={(e) => setLabel(e.target.value)}
+          maxLength={64}
+          required
+        />
+      </div>
+      <button type="submit">{t('devices.generate')}</button>
+    </form>
+  );
+}

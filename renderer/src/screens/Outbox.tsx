@@ -1,0 +1,177 @@
+import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { SerializedError } from '../../../core/api/errors.js';
+import type { ApiResult } from '../../../core/api/methods.js';
+import { call, serialized } from '../api.js';
+import { Badge, type BadgeTone, ErrorMessage, Panel } from '../components/Panel.js';
+import { formatAmount, formatNumber, shortHex } from '../format.js';
+import { useQuery } from '../hooks.js';
+
+type NodeState = ApiResult<'ledger.status'>['nodes'][number]['state'];
+const nodeTone: Record<NodeState, BadgeTone> = {
+  up: 'ok',
+  behind: 'warn',
+  disagreeing: 'bad',
+  'wrong-chain': 'bad',
+  down: 'bad',
+  unknown: 'neutral',
+};
+type TxStatus = ApiResult<'outbox.list'>[number]['status'];
+const txTone: Record<TxStatus, BadgeTone> = {
+  signed: 'info',
+  sent: 'info',
+  included: 'info',
+  confirmed: 'ok',
+  failed: 'bad',
+  replaced: 'neutral',
+};
+
+export function Outbox({ refreshKey, onSynced }: { refreshKey: number; onSynced(): void }) {
+  const { t, i18n } = useTranslation();
+  const locale = i18n.language;
+  const [tick, setTick] = useState(0);
+  const status = useQuery('ledger.status', {}, refreshKey + tick);
+  const outbox = useQuery('outbox.list', {}, refreshKey + tick);
+  const [syncing, setSyncing] = useState(false);
+  const [report, setReport] = useState<ApiResult<'sync.run'>>();
+  const [syncError, setSyncError] = useState<SerializedError>();
+
+  const sync = async () => {
+    setSyncing(true);
+    setSyncError(undefined);
+    setReport(undefined);
+    try {
+      setReport(await call('sync.run', {}));
+      onSynced();
+    } catch (caught) {
+      setSyncError(serialized(caught));
+    } finally {
+      setSyncing(false);
+      setTick((n) => n + 1);
+    }
+  };
+  const num = (n: number | null) => (n === null ? t('common.unknown') : formatNumber(n, locale));
+
+  return (
+    <>
+      <h1>{t('outbox.title')}</h1>
+      <div className="toolbar">
+        <button type="button" onClick={sync} disabled={syncing}>
+          {syncing ? t('outbox.syncing') : t('outbox.sync')}
+        </button>
+        <div aria-live="polite" className="toolbar-status">
+          {report ? (
+            <span role="status">
+              {t('outbox.syncDone', {
+                head: num(report.head),
+                events: num(report.events),
+                confirmed: num(report.confirmed),
+              })}
+            </span>
+          ) : null}
+        </div>
+      </div>
+      {syncError ? <ErrorMessage error={syncError} /> : null}
+      <Panel
+        title={t('outbox.nodes')}
+        loading={status.loading}
+        error={status.error}
+        onRetry={status.reload}
+      >
+        {status.data ? (
+          <>
+            <p className="muted">
+              {t('outbox.ledgerHead', {
+                head: num(status.data.head),
+                synced: num(status.data.syncedBlock),
+              })}
+            </p>
+            <div className="table-wrap">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">{t('outbox.node')}</th>
+                    <th scope="col">{t('outbox.status')}</th>
+                    <th scope="col" className="num">
+                      {t('outbox.head')}
+                    </th>
+                    <th scope="col" className="num">
+                      {t('outbox.latency')}
+                    </th>
+                    <th scope="col">{t('outbox.lastError')}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {status.data.nodes.map((node) => (
+                    <tr key={node.url}>
+                      <td className="mono">{node.url}</td>
+                      <td>
+                        <Badge tone={nodeTone[node.state]}>
+                          {t(`outbox.nodeState.${node.state}`)}
+                        </Badge>
+                      </td>
+                      <td className="num">
+                        {node.head === undefined ? t('common.none') : num(node.head)}
+                      </td>
+                      <td className="num">
+                        {node.latencyMs === undefined
+                          ? t('common.none')
+                          : t('outbox.latencyMs', {
+                              ms: formatNumber(Math.round(node.latencyMs), locale),
+                            })}
+                      </td>
+                      <td className="small">{node.lastError ?? t('common.none')}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </>
+        ) : null}
+      </Panel>
+      <Panel
+        title={t('outbox.transactions')}
+        loading={outbox.loading}
+        error={outbox.error}
+        onRetry={outbox.reload}
+      >
+        {outbox.data?.length === 0 ? <p>{t('outbox.empty')}</p> : null}
+        {outbox.data && outbox.data.length > 0 ? (
+          <div className="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">{t('outbox.txHash')}</th>
+                  <th scope="col">{t('outbox.kind')}</th>
+                  <th scope="col" className="num">
+                    {t('outbox.nonce')}
+                  </th>
+                  <th scope="col" className="num">
+                    {t('outbox.amount')}
+                  </th>
+                  <th scope="col">{t('outbox.status')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {outbox.data.map((tx) => (
+                  <tr key={tx.txHash}>
+                    <td className="mono" title={tx.txHash}>
+                      {shortHex(tx.txHash)}
+                    </td>
+                    <td>{tx.kind}</td>
+                    <td className="num">{tx.nonce}</td>
+                    <td className="num">{formatAmount(tx.amount, locale)}</td>
+                    <td>
+                      <Badge tone={txTone[tx.status]}>{t(`outbox.txStatus.${tx.status}`)}</Badge>
+                      {tx.error ? <span className="small muted"> {tx.error}</span> : null}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ) : null}
+      </Panel>
+    </>
+  );
+}

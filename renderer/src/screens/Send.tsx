@@ -1,0 +1,248 @@
+import { type FormEvent, useId, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { SerializedError } from '../../../core/api/errors.js';
+import { addressInputSchema, amountInputSchema } from '../../../core/api/ledger.js';
+import type { ApiResult } from '../../../core/api/methods.js';
+import { call, serialized } from '../api.js';
+import { Badge, ErrorMessage, Panel } from '../components/Panel.js';
+import type { PinRequest } from '../components/PinDialog.js';
+import { formatAmount, formatUint, shortHex } from '../format.js';
+import { useQuery } from '../hooks.js';
+
+type Preview = ApiResult<'wallet.previewSend'>;
+type Sent = ApiResult<'wallet.send'>;
+interface Draft {
+  from: string;
+  to: string;
+  amount: string;
+}
+
+export function Send({ askPin, onSent }: { askPin(request: PinRequest): void; onSent(): void }) {
+  const { t } = useTranslation();
+  const [step, setStep] = useState<
+    | { kind: 'form' }
+    | { kind: 'review'; preview: Preview; draft: Draft }
+    | { kind: 'done'; sent: Sent }
+  >({ kind: 'form' });
+  const [draft, setDraft] = useState<Draft>({ from: '', to: '', amount: '' });
+
+  return (
+    <>
+      <h1>{t('send.title')}</h1>
+      {step.kind === 'form' ? (
+        <SendForm
+          draft={draft}
+          onChange={setDraft}
+          onPreview={(preview) => setStep({ kind: 'review', preview, draft })}
+        />
+      ) : step.kind === 'review' ? (
+        <Review
+          preview={step.preview}
+          onBack={() => setStep({ kind: 'form' })}
+          onSign={() =>
+            askPin({
+              title: t('send.signTitle'),
+              description: t('send.reviewIntro'),
+              run: async (pin) => {
+                const sent = await call('wallet.send', { ...step.draft, pin });
+                setStep({ kind: 'done', sent });
+                onSent();
+              },
+            })
+          }
+        />
+      ) : (
+        <Result
+          sent={step.sent}
+          onAgain={() => {
+            setDraft({ from: draft.from, to: '', amount: '' });
+            setStep({ kind: 'form' });
+          }}
+        />
+      )}
+    </>
+  );
+}
+
+function SendForm({
+  draft,
+  onChange,
+  onPreview,
+}: {
+  draft: Draft;
+  onChange(draft: Draft): void;
+  onPreview(preview: Preview): void;
+}) {
+  const { t } = useTranslation();
+  const accounts = useQuery('accounts.list', {});
+  const [error, setError] = useState<SerializedError>();
+  const [busy, setBusy] = useState(false);
+  const [touched, setTouched] = useState(false);
+  const ids = { from: useId(), to: useId(), amount: useId(), toHint: useId(), amountHint: useId() };
+  const toValid = addressInputSchema.safeParse(draft.to).success;
+  const amountValid = amountInputSchema.safeParse(draft.amount).success;
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setTouched(true);
+    if (!draft.from || !toValid || !amountValid) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      onPreview(await call('wallet.previewSend', draft));
+    } catch (caught) {
+      setError(serialized(caught));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Panel
+      title={t('send.title')}
+      loading={accounts.loading}
+      error={accounts.error}
+      onRetry={accounts.reload}
+    >
+      {accounts.data?.length === 0 ? <p>{t('send.noAccounts')}</p> : null}
+      <form className="form" onSubmit={submit} noValidate>
+        <div className="field">
+          <label htmlFor={ids.from}>{t('send.from')}</label>
+          <select
+            id={ids.from}
+            value={draft.from}
+            required
+            onChange={(e) => onChange({ ...draft, from: e.target.value })}
+          >
+            <option value="">{t('send.chooseAccount')}</option>
+            {(accounts.data ?? []).map((a) => (
+              <option key={a.keyUri} value={a.keyUri}>
+                {a.name} · {shortHex(a.address, 4)}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor={ids.to}>{t('send.to')}</label>
+          <input
+            id={ids.to}
+            className="mono"
+            value={draft.to}
+            spellCheck={false}
+            autoComplete="off"
+            aria-describedby={ids.toHint}
+            aria-invalid={touched && !toValid ? true : undefined}
+            onChange={(e) => onChange({ ...draft, to: e.target.value.trim() })}
+          />
+          <p id={ids.toHint} className={touched && !toValid ? 'field-error' : 'muted small'}>
+            {touched && !toValid ? t('send.invalidTo') : t('send.toHint')}
+          </p>
+        </div>
+        <div className="field">
+          <label htmlFor={ids.amount}>{t('send.amount')}</label>
+          <input
+            id={ids.amount}
+            inputMode="decimal"
+            value={draft.amount}
+            autoComplete="off"
+            aria-describedby={ids.amountHint}
+            aria-invalid={touched && !amountValid ? true : undefined}
+            onChange={(e) => onChange({ ...draft, amount: e.target.value.trim() })}
+          />
+          <p
+            id={ids.amountHint}
+            className={touched && !amountValid ? 'field-error' : 'muted small'}
+          >
+            {touched && !amountValid ? t('send.invalidAmount') : t('send.amountHint')}
+          </p>
+        </div>
+        {error ? <ErrorMessage error={error} /> : null}
+        <div className="row-actions">
+          <button type="submit" disabled={busy || !draft.from}>
+            {busy ? t('common.loading') : t('send.review')}
+          </button>
+        </div>
+      </form>
+    </Panel>
+  );
+}
+
+function Review({ preview, onBack, onSign }: { preview: Preview; onBack(): void; onSign(): void }) {
+  const { t, i18n } = useTranslation();
+  const locale = i18n.language;
+  return (
+    <Panel title={t('send.reviewTitle')}>
+      <p>{t('send.reviewIntro')}</p>
+      <dl className="facts review">
+        <dt>{t('send.from')}</dt>
+        <dd className="mono">{preview.from}</dd>
+        <dt>{t('send.to')}</dt>
+        <dd className="mono">{preview.to}</dd>
+        <dt>{t('send.amount')}</dt>
+        <dd className="strong">{formatAmount(preview.amount, locale)}</dd>
+        <dt>{t('send.fee')}</dt>
+        <dd>{t('send.feeWei', { amount: formatUint(preview.fee.maxWei, locale) })}</dd>
+        <dt>{t('send.chain')}</dt>
+        <dd>{preview.chainId}</dd>
+        <dt>{t('send.nonce')}</dt>
+        <dd>{preview.nonce}</dd>
+        <dt>{t('send.txType')}</dt>
+        <dd>{preview.type}</dd>
+        <dt>{t('send.contract')}</dt>
+        <dd className="mono">{preview.contract}</dd>
+        <dt>{t('send.availableAfter')}</dt>
+        <dd>{formatAmount(preview.availableAfter, locale)}</dd>
+      </dl>
+      <div className="row-actions">
+        <button type="button" className="secondary" onClick={onBack}>
+          {t('common.back')}
+        </button>
+        <button type="button" onClick={onSign}>
+          {t('send.sign')}
+        </button>
+      </div>
+    </Panel>
+  );
+}
+
+function Result({ sent, onAgain }: { sent: Sent; onAgain(): void }) {
+  const { t, i18n } = useTranslation();
+  const tx = sent.transactions.at(-1);
+  const status = tx?.status ?? 'signed';
+  const message =
+    status === 'confirmed' || status === 'included'
+      ? t('send.confirmed')
+      : status === 'sent'
+        ? t('send.sent')
+        : status === 'failed' || status === 'replaced'
+          ? t('send.failed')
+          : t('send.queued');
+  return (
+    <Panel title={t('send.resultTitle')}>
+      <p role="status" className="strong">
+        <Badge tone={status === 'failed' ? 'bad' : status === 'confirmed' ? 'ok' : 'info'}>
+          {t(`outbox.txStatus.${status}`)}
+        </Badge>{' '}
+        {message}
+      </p>
+      {sent.sync && 'error' in sent.sync ? (
+        <p className="muted">{t('send.syncError', { error: sent.sync.error })}</p>
+      ) : null}
+      {tx ? (
+        <dl className="facts">
+          <dt>{t('send.txHash')}</dt>
+          <dd className="mono">{tx.txHash}</dd>
+          <dt>{t('send.amount')}</dt>
+          <dd>{formatAmount(tx.amount, i18n.language)}</dd>
+          <dt>{t('send.nonce')}</dt>
+          <dd>{tx.nonce}</dd>
+        </dl>
+      ) : null}
+      <div className="row-actions">
+        <button type="button" onClick={onAgain}>
+          {t('send.another')}
+        </button>
+      </div>
+    </Panel>
+  );
+}
