@@ -160,6 +160,7 @@ export const en = {
     sync: 'Sync now',
     syncing: 'Syncing…',
     syncDone: 'Synced to block {{head}}: {{events}} new events, {{confirmed}} confirmed.',
+    syncFailed: '{{failed}} failed: see the outbox.',
     nodes: 'Ledger nodes',
     node: 'Node',
     head: 'Head',

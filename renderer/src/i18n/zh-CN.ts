@@ -161,6 +161,7 @@ export const zhCN: Messages = {
     sync: '立即同步',
     syncing: '同步中…',
     syncDone: '已同步至区块 {{head}}：{{events}} 个新事件，{{confirmed}} 笔已确认。',
+    syncFailed: '{{failed}} 笔失败：请查看发件箱。',
     nodes: '账本节点',
     node: '节点',
     head: '最新区块',

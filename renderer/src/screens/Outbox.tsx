@@ -67,6 +67,9 @@ export function Outbox({ refreshKey, onSynced }: { refreshKey: number; onSynced(
                 events: num(report.events),
                 confirmed: num(report.confirmed),
               })}
+              {report.failed > 0
+                ? ` ${t('outbox.syncFailed', { failed: num(report.failed) })}`
+                : null}
             </span>
           ) : null}
         </div>
