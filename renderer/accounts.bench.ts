@@ -33,16 +33,18 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { type AppApi, createAppApi } from '../core/app/app-api.js';
 import { type Bridge, startBridge } from '../core/bridge/bridge-server.js';
 import { writeActiveProfile } from '../core/ledger/profile-file.js';
-import { appendAudit } from '../core/store/audit-log.js';
-import { openStore } from '../core/store/database.js';
-import { addEvents, type HistoryEvent } from '../core/store/history.js';
-import { upsertAccountState, upsertNote } from '../core/store/ledger-state.js';
 import { pinFile, signet } from '../test/support/cli.js';
 import { createSoftHsmStore, type SoftHsmStore, softhsmModule } from '../test/support/softhsm.js';
+import {
+  closedPortProfile,
+  HISTORY_ROWS,
+  launchChromium,
+  seedUiStore,
+} from '../test/support/ui-harness.js';
 
 // Globals of the page, for the callbacks Chromium runs: this file is type-checked for Node.
 declare const window: any;
@@ -55,9 +57,6 @@ const repo = resolve(import.meta.dirname, '..');
 const dist = join(repo, 'renderer', 'dist');
 const RUNS = Number(process.env.BENCH_UI_RUNS ?? 5);
 const PIN = '1357-ui-pin';
-const CHAIN_ID = 31337;
-const HISTORY_ROWS = 100_000;
-const OTHER = '0x1111111111111111111111111111111111111111';
 const SCROLL_TIMEOUT_MS = 300_000;
 
 interface Run {
@@ -75,29 +74,6 @@ interface Run {
   heapEndGc: number;
 }
 
-function fakeProfile() {
-  const address = (n: number) => `0x${n.toString(16).padStart(40, '0')}` as const;
-  return {
-    name: 'ui-test',
-    chainId: CHAIN_ID,
-    // A closed port: no node is reachable, every read comes from the store.
-    rpc: ['http://127.0.0.1:1'],
-    confirmations: 1,
-    txType: 'eip1559' as const,
-    contracts: {
-      currency: address(0xc1),
-      notes: address(0xc2),
-      safeSingleton: address(0xc3),
-      safeProxyFactory: address(0xc4),
-      multiSend: address(0xc5),
-      multiSendCallOnly: address(0xc6),
-      fallbackHandler: address(0xc7),
-    },
-    deployBlock: 0,
-    dev: true,
-  };
-}
-
 async function cli(args: string[], env: NodeJS.ProcessEnv) {
   const run = await signet(args, { env });
   if (run.code !== 0) throw new Error(`signet ${args.join(' ')}: ${run.stderr}`);
@@ -105,69 +81,6 @@ async function cli(args: string[], env: NodeJS.ProcessEnv) {
 }
 
 /** The smoke test's seed, unchanged. */
-function seedStore(path: string, address: string, keyUri: string): void {
-  const store = openStore(path);
-  try {
-    const events: HistoryEvent[] = [];
-    for (let i = 0; i < HISTORY_ROWS; i++) {
-      const incoming = i % 3 === 0;
-      events.push({
-        chainId: CHAIN_ID,
-        txHash: `0x${i.toString(16).padStart(64, '0')}`,
-        logIndex: 0,
-        blockNumber: i + 1,
-        blockHash: `0x${(i + 1).toString(16).padStart(64, 'b')}`,
-        kind: 'transfer',
-        from: (incoming ? OTHER : address) as `0x${string}`,
-        to: (incoming ? address : OTHER) as `0x${string}`,
-        amount: BigInt(100 + (i % 997) * 123),
-        tokenId: null,
-        timestamp: 1_700_000_000 + i * 60,
-        data: {},
-      });
-    }
-    addEvents(store, events);
-    const holder = address as `0x${string}`;
-    upsertAccountState(store, {
-      chainId: CHAIN_ID,
-      address: holder,
-      balance: 123_456_789n,
-      registered: true,
-      frozen: false,
-      chainNonce: 0,
-      updatedBlock: HISTORY_ROWS,
-    });
-    const day = (iso: string) => Date.parse(`${iso}T00:00:00Z`) / 1000;
-    for (const [id, maturity, value] of [
-      [1n, '2026-03-31', 50_000n],
-      [2n, '2026-03-31', 25_050n],
-      [3n, '2026-09-30', 1_000_000n],
-    ] as const) {
-      upsertNote(store, {
-        chainId: CHAIN_ID,
-        tokenId: id,
-        holder,
-        slot: 1n,
-        acceptor: OTHER,
-        currency: `0x${'c1'.padStart(40, '0')}`,
-        maturity: day(maturity),
-        value,
-        status: 'active',
-        updatedBlock: 1,
-      });
-    }
-    appendAudit(store, { action: 'add-account', keyUri, subject: { name: 'alice', address } });
-    appendAudit(store, {
-      action: 'sign-transaction',
-      keyUri,
-      subject: { to: OTHER, amount: '1.00' },
-      txHash: `0x${'ab'.repeat(32)}`,
-    });
-    appendAudit(store, { action: 'sync', subject: { head: 42 } });
-  } finally {
-    store.close();
-  }
-}
 
 async function settle(page: Page): Promise<void> {
   await page.waitForFunction(
@@ -322,7 +235,7 @@ try {
   const home = join(temp, 'home');
   mkdirSync(home);
   const env = { ...process.env, SIGNET_HOME: home, SOFTHSM2_CONF: tokens.conf };
-  writeActiveProfile(fakeProfile(), env);
+  writeActiveProfile(closedPortProfile(), env);
   const token = (await cli(['tokens', '--module', softhsmModule, '--json'], env)).json.find(
     (t: { label: string }) => t.label === 'UI Token',
   ).uri;
@@ -338,23 +251,11 @@ try {
     )
   ).json;
   await cli(['account', 'add', '--key', key.uri, '--name', 'alice', '--pin-file', pin], env);
-  seedStore(join(home, 'signet.sqlite'), key.address, key.uri);
+  seedUiStore(join(home, 'signet.sqlite'), key.address, key.uri);
 
   app = createAppApi({ home, env });
   bridge = await startBridge({ dispatch: app.dispatch, staticDir: dist });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    timeout: 60_000,
-  });
+  browser = await launchChromium();
 
   console.log(
     `Accounts screen, ${HISTORY_ROWS.toLocaleString('en-US')} history rows, Chromium ${browser.version()} headless, ${RUNS} runs (fresh context each)`,

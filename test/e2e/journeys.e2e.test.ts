@@ -1,34 +1,25 @@
-/**
- * User journeys through the built UI in Debian's Chromium, against the real
- * dev ledger (Hardhat) and SoftHSM2 keys: a real bridge over a real app API
- * sharing the wallet fixture's data directory, so the CLI (fund, sync) and the
- * UI see the same store. Journeys:
- *   1. retail: sign offline (the profile points at a closed port), see it
- *      queued, sync once the node is back, see it confirmed and the balance down;
- *   2. a wrong PIN while sending: the retry state, and nothing queued;
- *   3. the node behind a proxy goes down and comes back, seen from Outbox & Sync;
- *   4. the review step in zh-CN.
- * axe-core runs on the review screen and the PIN dialog; screenshots go to
- * test-results/screenshots/journey-*.png.
- *
- * Browser launch flags and the axe/settle helpers are copied from ui-smoke.
- */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppApi, createAppApi } from '../../core/app/app-api.js';
 import { type Bridge, startBridge } from '../../core/bridge/bridge-server.js';
 import { type FakeNode, startFakeProxy } from '../fakes/rpc-fake-nodes.js';
+import {
+  axeFindings,
+  buildRenderer,
+  launchChromium,
+  openScreen as openScreenOf,
+  repo,
+  settle as settlePage,
+} from '../support/ui-harness.js';
 import { PIN, useWallet } from '../support/wallet-fixture.js';
 
 // Globals of the page, for the callbacks Chromium runs: the root tsconfig is Node-only on purpose.
 declare const window: any;
 declare const document: any;
 
-const repo = resolve(import.meta.dirname, '../..');
 // A private build: ui-smoke rebuilds renderer/dist (emptying it) in a parallel fork.
 const dist = mkdtempSync(join(tmpdir(), 'signet-journeys-dist-'));
 const shots = join(repo, 'test-results', 'screenshots');
@@ -48,42 +39,12 @@ let page: Page;
 const pageErrors: string[] = [];
 
 async function runAxe(label: string): Promise<void> {
-  const { passes, violations } = await page.evaluate(async () => {
-    const axe = (window as { axe: any }).axe;
-    const result = await axe.run(document, { resultTypes: ['violations'] });
-    return {
-      passes: result.passes.length,
-      violations: result.violations.map((v: any) => ({
-        id: v.id,
-        impact: v.impact,
-        help: v.help,
-        targets: v.nodes.slice(0, 3).map((n: any) => n.target.join(' ')),
-      })),
-    };
-  });
+  const { passes, serious } = await axeFindings(page);
   expect(passes).toBeGreaterThan(10);
-  const serious = violations.filter(
-    (v: { impact: string }) => v.impact === 'serious' || v.impact === 'critical',
-  );
   expect(serious, `axe on ${label}: ${JSON.stringify(serious, null, 2)}`).toEqual([]);
 }
-
-async function settle(): Promise<void> {
-  await page.waitForFunction(
-    () =>
-      document.querySelectorAll('[aria-busy="true"]').length === 0 &&
-      !document.body.innerText.includes('Loading…') &&
-      !document.body.innerText.includes('加载中…'),
-    undefined,
-    { timeout: 15_000 },
-  );
-}
-
-async function openScreen(id: string, heading: string): Promise<void> {
-  await page.click(`nav [data-screen="${id}"]`);
-  await page.getByRole('heading', { level: 1, name: heading, exact: true }).waitFor();
-  await settle();
-}
+const settle = () => settlePage(page);
+const openScreen = (id: string, heading: string) => openScreenOf(page, id, heading);
 
 const shot = (name: string) => page.screenshot({ path: join(shots, `journey-${name}.png`) });
 
@@ -139,27 +100,10 @@ function nodeRow(url: string) {
 }
 
 beforeAll(async () => {
-  const vite = join(repo, 'node_modules/vite/bin/vite.js');
-  execFileSync(process.execPath, [vite, 'build', '--outDir', dist, '--emptyOutDir'], {
-    cwd: repo,
-    env: { ...process.env, NODE_ENV: 'production' },
-    stdio: 'pipe',
-  });
+  buildRenderer(dist);
   app = createAppApi({ home: w.home, env: w.env });
   bridge = await startBridge({ dispatch: app.dispatch, staticDir: dist });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    timeout: 60_000,
-  });
+  browser = await launchChromium();
   const context = await browser.newContext({
     viewport: { width: 1280, height: 900 },
     locale: 'en-US',

@@ -1,45 +1,33 @@
-/**
- * The built UI end to end, in Debian's Chromium: a real bridge over a real app
- * API, a SoftHSM2 token in a temporary store, a data directory whose ledger
- * profile points at a closed port (no node reachable), and 100,000 history
- * rows in the store. Checks the Devices screen and the PIN dialog (a wrong PIN
- * shows the retry state, the right one lists the keys), the virtualised
- * history, the language switch, the CSP (no violation on any screen) and
- * axe-core on every screen in both languages; saves a screenshot of each to
- * test-results/screenshots/<screen>-<lang>.png.
- *
- * axe is injected with page.evaluate, which Chromium runs through DevTools
- * and so outside the page's CSP: no bypassCSP anywhere, the page runs under
- * the very policy it ships with.
- */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppApi, createAppApi } from '../../core/app/app-api.js';
 import { type Bridge, startBridge } from '../../core/bridge/bridge-server.js';
 import { writeActiveProfile } from '../../core/ledger/profile-file.js';
-import { appendAudit } from '../../core/store/audit-log.js';
-import { openStore } from '../../core/store/database.js';
-import { addEvents, type HistoryEvent } from '../../core/store/history.js';
-import { upsertAccountState, upsertNote } from '../../core/store/ledger-state.js';
 import { pinFile, signet } from '../support/cli.js';
 import { createSoftHsmStore, type SoftHsmStore, softhsmModule } from '../support/softhsm.js';
+import {
+  axeFindings,
+  buildRenderer,
+  closedPortProfile,
+  launchChromium,
+  OTHER,
+  openScreen as openScreenOf,
+  repo,
+  seedUiStore,
+  settle as settlePage,
+} from '../support/ui-harness.js';
 
 // Globals of the page, for the callbacks Chromium runs: the root tsconfig is Node-only on purpose.
 declare const window: any;
 declare const document: any;
 declare const sessionStorage: any;
 
-const repo = resolve(import.meta.dirname, '../..');
 const dist = join(repo, 'renderer', 'dist');
 const shots = join(repo, 'test-results', 'screenshots');
 const PIN = '1357-ui-pin';
-const CHAIN_ID = 31337;
-const HISTORY_ROWS = 100_000;
-const OTHER = '0x1111111111111111111111111111111111111111';
 
 const screens = [
   { id: 'devices', en: 'Devices', zh: '设备' },
@@ -59,28 +47,14 @@ let page: Page;
 let alice: string;
 const pageErrors: string[] = [];
 
-function fakeProfile() {
-  const address = (n: number) => `0x${n.toString(16).padStart(40, '0')}` as const;
-  return {
-    name: 'ui-test',
-    chainId: CHAIN_ID,
-    // A closed port: no node is reachable, every read must still work from the store.
-    rpc: ['http://127.0.0.1:1'],
-    confirmations: 1,
-    txType: 'eip1559' as const,
-    contracts: {
-      currency: address(0xc1),
-      notes: address(0xc2),
-      safeSingleton: address(0xc3),
-      safeProxyFactory: address(0xc4),
-      multiSend: address(0xc5),
-      multiSendCallOnly: address(0xc6),
-      fallbackHandler: address(0xc7),
-    },
-    deployBlock: 0,
-    dev: true,
-  };
+async function runAxe(label: string): Promise<void> {
+  const { passes, serious } = await axeFindings(page);
+  // axe really looked at the screen (its rules found things to pass).
+  expect(passes).toBeGreaterThan(10);
+  expect(serious, `axe on ${label}: ${JSON.stringify(serious, null, 2)}`).toEqual([]);
 }
+const _settle = () => settlePage(page);
+const openScreen = (id: string, heading: string) => openScreenOf(page, id, heading);
 
 async function cli(args: string[], env: NodeJS.ProcessEnv) {
   const run = await signet(args, { env });
@@ -88,124 +62,16 @@ async function cli(args: string[], env: NodeJS.ProcessEnv) {
   return run;
 }
 
-function seedStore(path: string, address: string, keyUri: string): void {
-  const store = openStore(path);
-  try {
-    const events: HistoryEvent[] = [];
-    for (let i = 0; i < HISTORY_ROWS; i++) {
-      const incoming = i % 3 === 0;
-      events.push({
-        chainId: CHAIN_ID,
-        txHash: `0x${i.toString(16).padStart(64, '0')}`,
-        logIndex: 0,
-        blockNumber: i + 1,
-        blockHash: `0x${(i + 1).toString(16).padStart(64, 'b')}`,
-        kind: 'transfer',
-        from: (incoming ? OTHER : address) as `0x${string}`,
-        to: (incoming ? address : OTHER) as `0x${string}`,
-        amount: BigInt(100 + (i % 997) * 123),
-        tokenId: null,
-        timestamp: 1_700_000_000 + i * 60,
-        data: {},
-      });
-    }
-    addEvents(store, events);
-    const holder = address as `0x${string}`;
-    upsertAccountState(store, {
-      chainId: CHAIN_ID,
-      address: holder,
-      balance: 123_456_789n,
-      registered: true,
-      frozen: false,
-      chainNonce: 0,
-      updatedBlock: HISTORY_ROWS,
-    });
-    const day = (iso: string) => Date.parse(`${iso}T00:00:00Z`) / 1000;
-    for (const [id, maturity, value] of [
-      [1n, '2026-03-31', 50_000n],
-      [2n, '2026-03-31', 25_050n],
-      [3n, '2026-09-30', 1_000_000n],
-    ] as const) {
-      upsertNote(store, {
-        chainId: CHAIN_ID,
-        tokenId: id,
-        holder,
-        slot: 1n,
-        acceptor: OTHER,
-        currency: `0x${'c1'.padStart(40, '0')}`,
-        maturity: day(maturity),
-        value,
-        status: 'active',
-        updatedBlock: 1,
-      });
-    }
-    appendAudit(store, { action: 'add-account', keyUri, subject: { name: 'alice', address } });
-    appendAudit(store, {
-      action: 'sign-transaction',
-      keyUri,
-      subject: { to: OTHER, amount: '1.00' },
-      txHash: `0x${'ab'.repeat(32)}`,
-    });
-    appendAudit(store, { action: 'sync', subject: { head: 42 } });
-  } finally {
-    store.close();
-  }
-}
-
-async function runAxe(label: string): Promise<void> {
-  const { passes, violations } = await page.evaluate(async () => {
-    const axe = (window as { axe: any }).axe;
-    const result = await axe.run(document, { resultTypes: ['violations'] });
-    return {
-      passes: result.passes.length,
-      violations: result.violations.map((v: any) => ({
-        id: v.id,
-        impact: v.impact,
-        help: v.help,
-        targets: v.nodes.slice(0, 3).map((n: any) => n.target.join(' ')),
-      })),
-    };
-  });
-  // axe really looked at the screen (its rules found things to pass).
-  expect(passes).toBeGreaterThan(10);
-  const serious = violations.filter(
-    (v: { impact: string }) => v.impact === 'serious' || v.impact === 'critical',
-  );
-  expect(serious, `axe on ${label}: ${JSON.stringify(serious, null, 2)}`).toEqual([]);
-}
-
-async function settle(): Promise<void> {
-  // Every panel has finished loading (its own content, or its own error).
-  await page.waitForFunction(
-    () =>
-      document.querySelectorAll('[aria-busy="true"]').length === 0 &&
-      !document.body.innerText.includes('Loading…') &&
-      !document.body.innerText.includes('加载中…'),
-    undefined,
-    { timeout: 15_000 },
-  );
-}
-
-async function openScreen(id: string, heading: string): Promise<void> {
-  await page.click(`nav [data-screen="${id}"]`);
-  await page.getByRole('heading', { level: 1, name: heading, exact: true }).waitFor();
-  await settle();
-}
-
 beforeAll(async () => {
   // The renderer as shipped: a production build (NODE_ENV would be 'test' in-process).
-  execFileSync(process.execPath, [join(repo, 'node_modules/vite/bin/vite.js'), 'build'], {
-    cwd: repo,
-    env: { ...process.env, NODE_ENV: 'production' },
-    stdio: 'pipe',
-  });
+  buildRenderer(dist);
 
   tokens = createSoftHsmStore('signet-ui-softhsm-');
   tokens.initToken('UI Token', PIN);
   tokens.activate();
   home = mkdtempSync(join(tmpdir(), 'signet-ui-home-'));
   const env = { ...process.env, SIGNET_HOME: home, SOFTHSM2_CONF: tokens.conf };
-  writeActiveProfile(fakeProfile(), env);
+  writeActiveProfile(closedPortProfile(), env);
 
   const token = (await cli(['tokens', '--module', softhsmModule, '--json'], env)).json.find(
     (t: { label: string }) => t.label === 'UI Token',
@@ -223,23 +89,11 @@ beforeAll(async () => {
   ).json;
   alice = key.address;
   await cli(['account', 'add', '--key', key.uri, '--name', 'alice', '--pin-file', pin], env);
-  seedStore(join(home, 'signet.sqlite'), alice, key.uri);
+  seedUiStore(join(home, 'signet.sqlite'), alice, key.uri);
 
   app = createAppApi({ home, env });
   bridge = await startBridge({ dispatch: app.dispatch, staticDir: dist });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    timeout: 60_000,
-  });
+  browser = await launchChromium();
   const context = await browser.newContext({
     viewport: { width: 1280, height: 860 },
     locale: 'en-US',

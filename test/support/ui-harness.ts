@@ -1,0 +1,183 @@
+/**
+ * What the UI tests and the UI benchmark share: building the renderer as
+ * shipped, launching Debian's Chromium (no browser download), a ledger profile
+ * at a closed port, a store seeded with 100,000 history rows, axe, and waiting
+ * for a screen to settle.
+ */
+import { execFileSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import type { LedgerProfile } from '../../core/api/profile.js';
+import { appendAudit } from '../../core/store/audit-log.js';
+import { openStore } from '../../core/store/database.js';
+import { addEvents, type HistoryEvent } from '../../core/store/history.js';
+import { upsertAccountState, upsertNote } from '../../core/store/ledger-state.js';
+
+// Globals of the page, for the callbacks Chromium runs: the root tsconfig is Node-only on purpose.
+declare const window: any;
+declare const document: any;
+
+export const repo = resolve(import.meta.dirname, '../..');
+export const CHAIN_ID = 31337;
+export const HISTORY_ROWS = 100_000;
+export const OTHER = '0x1111111111111111111111111111111111111111';
+
+/** A production build of the renderer into `outDir` (NODE_ENV would be 'test' in-process). */
+export function buildRenderer(outDir = join(repo, 'renderer', 'dist')): string {
+  execFileSync(
+    process.execPath,
+    [join(repo, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', outDir, '--emptyOutDir'],
+    {
+      cwd: repo,
+      env: { ...process.env, NODE_ENV: 'production' },
+      stdio: 'pipe',
+    },
+  );
+  return outDir;
+}
+
+/** Headless Debian Chromium, as root, with no background traffic on the closed network. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    timeout: 60_000,
+  });
+}
+
+/** A dev profile whose only node is a closed port: every read must come from the store. */
+export function closedPortProfile(): LedgerProfile {
+  const address = (n: number) => `0x${n.toString(16).padStart(40, '0')}` as const;
+  return {
+    name: 'ui-test',
+    chainId: CHAIN_ID,
+    rpc: ['http://127.0.0.1:1'],
+    confirmations: 1,
+    txType: 'eip1559',
+    contracts: {
+      currency: address(0xc1),
+      notes: address(0xc2),
+      safeSingleton: address(0xc3),
+      safeProxyFactory: address(0xc4),
+      multiSend: address(0xc5),
+      multiSendCallOnly: address(0xc6),
+      fallbackHandler: address(0xc7),
+    },
+    deployBlock: 0,
+    dev: true,
+  };
+}
+
+/** 100,000 transfers, a balance, three notes and a few audit entries for `address`. */
+export function seedUiStore(path: string, address: string, keyUri: string): void {
+  const store = openStore(path);
+  try {
+    const events: HistoryEvent[] = [];
+    for (let i = 0; i < HISTORY_ROWS; i++) {
+      const incoming = i % 3 === 0;
+      events.push({
+        chainId: CHAIN_ID,
+        txHash: `0x${i.toString(16).padStart(64, '0')}`,
+        logIndex: 0,
+        blockNumber: i + 1,
+        blockHash: `0x${(i + 1).toString(16).padStart(64, 'b')}`,
+        kind: 'transfer',
+        from: (incoming ? OTHER : address) as `0x${string}`,
+        to: (incoming ? address : OTHER) as `0x${string}`,
+        amount: BigInt(100 + (i % 997) * 123),
+        tokenId: null,
+        timestamp: 1_700_000_000 + i * 60,
+        data: {},
+      });
+    }
+    addEvents(store, events);
+    const holder = address as `0x${string}`;
+    upsertAccountState(store, {
+      chainId: CHAIN_ID,
+      address: holder,
+      balance: 123_456_789n,
+      registered: true,
+      frozen: false,
+      chainNonce: 0,
+      updatedBlock: HISTORY_ROWS,
+    });
+    const day = (iso: string) => Date.parse(`${iso}T00:00:00Z`) / 1000;
+    for (const [id, maturity, value] of [
+      [1n, '2026-03-31', 50_000n],
+      [2n, '2026-03-31', 25_050n],
+      [3n, '2026-09-30', 1_000_000n],
+    ] as const) {
+      upsertNote(store, {
+        chainId: CHAIN_ID,
+        tokenId: id,
+        holder,
+        slot: 1n,
+        acceptor: OTHER,
+        currency: `0x${'c1'.padStart(40, '0')}`,
+        maturity: day(maturity),
+        value,
+        status: 'active',
+        updatedBlock: 1,
+      });
+    }
+    appendAudit(store, { action: 'add-account', keyUri, subject: { name: 'alice', address } });
+    appendAudit(store, {
+      action: 'sign-transaction',
+      keyUri,
+      subject: { to: OTHER, amount: '1.00' },
+      txHash: `0x${'ab'.repeat(32)}`,
+    });
+    appendAudit(store, { action: 'sync', subject: { head: 42 } });
+  } finally {
+    store.close();
+  }
+}
+
+/** axe-core on the page (injected beforehand): how many rules passed, and the serious or critical violations. */
+export async function axeFindings(page: Page): Promise<{ passes: number; serious: unknown[] }> {
+  const { passes, violations } = await page.evaluate(async () => {
+    const axe = (window as { axe: any }).axe;
+    const result = await axe.run(document, { resultTypes: ['violations'] });
+    return {
+      passes: result.passes.length,
+      violations: result.violations.map((v: any) => ({
+        id: v.id,
+        impact: v.impact,
+        help: v.help,
+        targets: v.nodes.slice(0, 3).map((n: any) => n.target.join(' ')),
+      })),
+    };
+  });
+  return {
+    passes,
+    serious: violations.filter(
+      (v: { impact: string }) => v.impact === 'serious' || v.impact === 'critical',
+    ),
+  };
+}
+
+/** Every panel has finished loading (its own content, or its own error). */
+export async function settle(page: Page, timeout = 15_000): Promise<void> {
+  await page.waitForFunction(
+    () =>
+      document.querySelectorAll('[aria-busy="true"]').length === 0 &&
+      !document.body.innerText.includes('Loading…') &&
+      !document.body.innerText.includes('加载中…'),
+    undefined,
+    { timeout },
+  );
+}
+
+export async function openScreen(page: Page, id: string, heading: string): Promise<void> {
+  await page.click(`nav [data-screen="${id}"]`);
+  await page.getByRole('heading', { level: 1, name: heading, exact: true }).waitFor();
+  await settle(page);
+}
