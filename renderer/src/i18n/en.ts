@@ -38,6 +38,23 @@ export const en = {
     working: 'Checking…',
     hint: 'The PIN goes to the token only for this action and is not kept.',
   },
+  init: {
+    title: 'Initialise a token',
+    description:
+      'Slot {{slot}}: give the new token a label, a security officer PIN and a user PIN. Anything on this slot is erased.',
+    label: 'Token label',
+    soLegend: 'Security officer PIN',
+    soPin: 'SO PIN',
+    soPinRepeat: 'Repeat SO PIN',
+    userLegend: 'User PIN',
+    userPin: 'User PIN',
+    userPinRepeat: 'Repeat user PIN',
+    soMismatch: 'The two SO PINs differ. Type them again.',
+    userMismatch: 'The two user PINs differ. Type them again.',
+    submit: 'Initialise',
+    working: 'Initialising…',
+    done: 'Token “{{label}}” initialised.',
+  },
   devices: {
     title: 'Devices',
     tokens: 'Tokens',
@@ -61,8 +78,8 @@ export const en = {
     newLabel: 'Key label',
     generated: 'Key “{{label}}” generated.',
     unlabelled: 'Empty slot {{slot}}',
-    initialiseHint:
-      'This slot has no initialised token. Initialise one with the CLI: signet token init.',
+    initialiseHint: 'This slot has no initialised token yet.',
+    initialise: 'Initialise token',
     state: {
       ok: 'PIN OK',
       locked: 'PIN locked',

@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import type { KeySummary, TokenSummary } from '../../../core/api/devices.js';
 import type { SerializedError } from '../../../core/api/errors.js';
 import { call, serialized } from '../api.js';
+import { type InitTarget, InitTokenDialog } from '../components/InitTokenDialog.js';
 import { Badge, type BadgeTone, ErrorMessage, Panel } from '../components/Panel.js';
 import type { PinRequest } from '../components/PinDialog.js';
 import { shortHex } from '../format.js';
@@ -23,9 +24,22 @@ function pinState(flags: TokenSummary['flags']): { key: string; tone: BadgeTone 
   return states;
 }
 
+/** The module path a token URI carries in its `module-path` query attribute (RFC 7512). */
+export function modulePathOf(uri: string): string | undefined {
+  const query = uri.split('?')[1];
+  if (!query) return undefined;
+  for (const part of query.split('&')) {
+    const [name, value] = part.split('=');
+    if (name === 'module-path' && value) return decodeURIComponent(value);
+  }
+  return undefined;
+}
+
 export function Devices({ askPin }: { askPin: AskPin }) {
   const { t } = useTranslation();
   const tokens = useQuery('devices.listTokens', {});
+  const [initTarget, setInitTarget] = useState<InitTarget | null>(null);
+  const [notice, setNotice] = useState('');
   return (
     <>
       <h1>{t('devices.title')}</h1>
@@ -42,12 +56,32 @@ export function Devices({ askPin }: { askPin: AskPin }) {
         }
       >
         {tokens.data?.length === 0 ? <p>{t('devices.none')}</p> : null}
+        <p className="muted small" role="status">
+          {notice}
+        </p>
         <ul className="cards">
           {tokens.data?.map((token) => (
-            <TokenCard key={token.uri} token={token} askPin={askPin} onChanged={tokens.reload} />
+            <TokenCard
+              key={token.uri}
+              token={token}
+              askPin={askPin}
+              onChanged={tokens.reload}
+              onInitialise={(target) => {
+                setNotice('');
+                setInitTarget(target);
+              }}
+            />
           ))}
         </ul>
       </Panel>
+      <InitTokenDialog
+        target={initTarget}
+        onClose={() => setInitTarget(null)}
+        onDone={(label) => {
+          setNotice(t('init.done', { label }));
+          tokens.reload();
+        }}
+      />
     </>
   );
 }
@@ -56,10 +90,12 @@ function TokenCard({
   token,
   askPin,
   onChanged,
+  onInitialise,
 }: {
   token: TokenSummary;
   askPin: AskPin;
   onChanged(): void;
+  onInitialise(target: InitTarget): void;
 }) {
   const { t } = useTranslation();
   const [keys, setKeys] = useState<KeySummary[] | null>(null);
@@ -67,6 +103,7 @@ function TokenCard({
   const headingId = useId();
   const needsPin = token.flags.loginRequired;
   const name = token.label.trim() || t('devices.unlabelled', { slot: token.slot });
+  const modulePath = modulePathOf(token.uri);
 
   const withPin = (title: string, run: (pin: string | undefined) => Promise<void>) => {
     setError(undefined);
@@ -117,7 +154,18 @@ function TokenCard({
       </dl>
       <div className="row-actions">
         {!token.flags.tokenInitialized ? (
-          <p className="muted small">{t('devices.initialiseHint')}</p>
+          <>
+            <p className="muted small">{t('devices.initialiseHint')}</p>
+            {modulePath ? (
+              <button
+                type="button"
+                aria-haspopup="dialog"
+                onClick={() => onInitialise({ module: modulePath, slot: token.slot })}
+              >
+                {t('devices.initialise')}
+              </button>
+            ) : null}
+          </>
         ) : keys ? (
           <button type="button" className="secondary" onClick={() => setKeys(null)}>
             {t('devices.hideKeys')}
