@@ -4,15 +4,14 @@
  * so the review screen shows what will be signed rather than what was typed.
  * No token, no network, nothing written.
  */
-import { type Address, decodeFunctionData, encodeFunctionData } from 'viem';
+import { type Address, decodeFunctionData } from 'viem';
 import { SignetError } from '../api/errors.js';
 import type { LedgerProfile } from '../api/profile.js';
 import { currencyAbi } from '../ledger/abi.js';
 import { formatAmount } from '../ledger/amount.js';
 import type { Store } from '../store/database.js';
 import { pendingOutgoing } from '../store/outbox.js';
-import { findAccount } from '../wallet/find-account.js';
-import { requireActive, requireFunds, syncedState } from '../wallet/offline-checks.js';
+import { checkedPayment } from '../wallet/payment.js';
 import { gasBudget, planTransaction } from '../wallet/transaction-plan.js';
 
 export function previewSend(
@@ -22,21 +21,9 @@ export function previewSend(
   to: Address,
   amount: bigint,
 ) {
-  // The checks Wallet.send makes, in its order.
-  const account = findAccount(store, fromKeyUri);
-  const state = syncedState(store, profile.chainId, account.address);
-  requireActive(state);
-  requireFunds(store, state, amount);
-  const data = encodeFunctionData({
-    abi: currencyAbi,
-    functionName: 'transfer',
-    args: [to, amount],
-  });
-  const tx = planTransaction(store, profile, state, {
-    to: profile.contracts.currency,
-    data,
-    kind: 'transfer',
-  });
+  // The same checks and call Wallet.send makes.
+  const { account, state, call: payment } = checkedPayment(store, profile, fromKeyUri, to, amount);
+  const tx = planTransaction(store, profile, state, payment);
   const call = decodeFunctionData({ abi: currencyAbi, data: tx.data ?? '0x' });
   if (call.functionName !== 'transfer') {
     throw new SignetError('INTERNAL', 'the planned payment does not decode as a transfer');

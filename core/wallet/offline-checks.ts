@@ -8,6 +8,7 @@ import { formatAmount } from '../ledger/amount.js';
 import type { Store } from '../store/database.js';
 import { type AccountState, getAccountState, getNote, type Note } from '../store/ledger-state.js';
 import { pendingOutgoing } from '../store/outbox.js';
+import { findAccount } from './find-account.js';
 
 export function syncedState(store: Store, chainId: number, address: Address): AccountState {
   const state = getAccountState(store, chainId, address);
@@ -86,4 +87,12 @@ export function requireMatured(note: Note, now: Date): void {
       `note ${note.tokenId} matures on ${new Date(note.maturity * 1000).toISOString().slice(0, 10)}; it cannot be redeemed before`,
     );
   }
+}
+
+/** The account a key URI names, synced at least once, registered and not frozen. */
+export function activeSender(store: Store, chainId: number, keyUri: string) {
+  const account = findAccount(store, keyUri);
+  const state = syncedState(store, chainId, account.address);
+  requireActive(state);
+  return { account, state };
 }

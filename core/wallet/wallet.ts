@@ -17,15 +17,15 @@ import { appendAudit } from '../store/audit-log.js';
 import { getChainMeta, ledgerNow } from '../store/chain-meta.js';
 import type { Store } from '../store/database.js';
 import { addSigned, listOutbox, type OutboxTx } from '../store/outbox.js';
-import { findAccount } from './find-account.js';
 import {
+  activeSender,
   heldNote,
-  requireActive,
   requireBeforeMaturity,
   requireFunds,
   requireMatured,
   syncedState,
 } from './offline-checks.js';
+import { checkedPayment, paymentCall } from './payment.js';
 import { planTransaction, type TxKind } from './transaction-plan.js';
 
 export interface WalletContext {
@@ -75,23 +75,14 @@ export class Wallet {
   }
 
   async send(fromKeyUri: string, to: Address, amount: bigint): Promise<OutboxTx> {
-    const { account, state } = this.sender(fromKeyUri);
-    requireFunds(this.context.store, state, amount);
-    const data = encodeFunctionData({
-      abi: currencyAbi,
-      functionName: 'transfer',
-      args: [to, amount],
-    });
-    const [queued] = await this.signAndQueue(account, [
-      {
-        to: this.context.profile.contracts.currency,
-        data,
-        kind: 'transfer',
-        summary: { to, amount: amount.toString() },
-        asset: 'currency',
-        amount,
-      },
-    ]);
+    const { account, call } = checkedPayment(
+      this.context.store,
+      this.context.profile,
+      fromKeyUri,
+      to,
+      amount,
+    );
+    const [queued] = await this.signAndQueue(account, [call]);
     return queued!;
   }
 
@@ -106,21 +97,9 @@ export class Wallet {
       state,
       payments.reduce((sum, p) => sum + p.amount, 0n),
     );
-    const currency = this.context.profile.contracts.currency;
     return this.signAndQueue(
       account,
-      payments.map(({ to, amount }) => ({
-        to: currency,
-        data: encodeFunctionData({
-          abi: currencyAbi,
-          functionName: 'transfer',
-          args: [to, amount],
-        }),
-        kind: 'transfer' as const,
-        summary: { to, amount: amount.toString() },
-        asset: 'currency' as const,
-        amount,
-      })),
+      payments.map(({ to, amount }) => paymentCall(this.context.profile, to, amount)),
     );
   }
 
@@ -400,10 +379,7 @@ export class Wallet {
   }
 
   private sender(keyUri: string) {
-    const account = findAccount(this.context.store, keyUri);
-    const state = syncedState(this.context.store, this.context.profile.chainId, account.address);
-    requireActive(state);
-    return { account, state };
+    return activeSender(this.context.store, this.context.profile.chainId, keyUri);
   }
 
   /** Signs every call with one login, then records them all or none. */

@@ -1,0 +1,34 @@
+/**
+ * A currency payment as Signet checks and builds it offline. Sending it and
+ * previewing it for the review screen both start here, so what the user
+ * reviews is exactly what the token will be asked to sign.
+ */
+import { type Address, encodeFunctionData } from 'viem';
+import type { LedgerProfile } from '../api/profile.js';
+import { currencyAbi } from '../ledger/abi.js';
+import type { Store } from '../store/database.js';
+import { activeSender, requireFunds } from './offline-checks.js';
+
+export function paymentCall(profile: LedgerProfile, to: Address, amount: bigint) {
+  return {
+    to: profile.contracts.currency,
+    data: encodeFunctionData({ abi: currencyAbi, functionName: 'transfer', args: [to, amount] }),
+    kind: 'transfer' as const,
+    summary: { to, amount: amount.toString() },
+    asset: 'currency' as const,
+    amount,
+  };
+}
+
+/** The sender's checks (synced, registered, not frozen, funds after pending), then the call. */
+export function checkedPayment(
+  store: Store,
+  profile: LedgerProfile,
+  fromKeyUri: string,
+  to: Address,
+  amount: bigint,
+) {
+  const { account, state } = activeSender(store, profile.chainId, fromKeyUri);
+  requireFunds(store, state, amount);
+  return { account, state, call: paymentCall(profile, to, amount) };
+}
