@@ -5,6 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { SignetError } from '../../core/api/errors.js';
+import { type FinanceOfferFile, financeOfferFileSchema } from '../../core/api/notes.js';
 import { historyRow, noteRow, outboxRow } from '../../core/app/views.js';
 import { parseAddress } from '../../core/ledger/address.js';
 import { formatAmount, parseAmount } from '../../core/ledger/amount.js';
@@ -14,7 +15,6 @@ import { listHistory } from '../../core/store/history.js';
 import { getAccountState, listNotes } from '../../core/store/ledger-state.js';
 import { listOutbox, type OutboxTx, pendingOutgoing } from '../../core/store/outbox.js';
 import { SyncEngine, type SyncReport } from '../../core/sync/sync-engine.js';
-import type { FinanceOfferFile } from '../../core/wallet/wallet.js';
 import type { CliContext } from '../context.js';
 import { type LedgerSession, withLedger } from '../ledger-context.js';
 
@@ -336,14 +336,13 @@ export function registerWalletCommands(program: Command, context: CliContext): v
             const held = listNotes(s.store, s.profile.chainId).find((n) => n.tokenId === id);
             const value = flags.amount ? parseAmount(flags.amount) : (held?.value ?? 0n);
             const deadline = new Date(Date.now() + days * 86_400_000);
-            const offer = await s.wallet.signFinanceOffer(
-              flags.from,
-              id,
+            const offer = await s.wallet.signFinanceOffer(flags.from, {
+              tokenId: id,
               bank,
               value,
               price,
               deadline,
-            );
+            });
             writeFileSync(flags.out, `${JSON.stringify(offer, null, 2)}\n`);
             return { file: flags.out, offer };
           });
@@ -462,28 +461,17 @@ function parseNoteId(text: string): bigint {
 }
 
 function readOfferFile(path: string): FinanceOfferFile {
-  let value: FinanceOfferFile;
+  let value: unknown;
   try {
-    value = JSON.parse(readFileSync(path, 'utf8')) as FinanceOfferFile;
+    value = JSON.parse(readFileSync(path, 'utf8'));
   } catch {
     throw new SignetError('FILE_INVALID', `${path} is not a readable JSON offer file`);
   }
-  const offer = value?.offer;
-  const ok =
-    value?.type === 'signet-finance-offer' &&
-    typeof value.chainId === 'number' &&
-    typeof value.signature === 'string' &&
-    /^0x[0-9a-f]{130}$/i.test(value.signature) &&
-    offer &&
-    ['tokenId', 'value', 'price', 'deadline'].every((k) =>
-      /^\d+$/.test(String(offer[k as keyof typeof offer])),
-    ) &&
-    /^0x[0-9a-fA-F]{40}$/.test(String(offer.bank)) &&
-    /^0x[0-9a-f]{64}$/i.test(String(offer.nonce));
-  if (!ok)
+  const parsed = financeOfferFileSchema.safeParse(value);
+  if (!parsed.success)
     throw new SignetError(
       'FILE_INVALID',
       `${path} is not a Signet finance offer (malformed fields)`,
     );
-  return value;
+  return parsed.data;
 }

@@ -174,10 +174,14 @@ export const sendPreviewSchema = z.object({
   availableAfter: amountSchema,
 });
 
+/** The sync tried after signing: its report, why it failed (the transactions stay queued), or null when offline. */
+export const syncAfterSigningSchema = z
+  .union([syncReportSchema, z.object({ error: z.string() })])
+  .nullable();
+
 export const sendResultSchema = z.object({
   transactions: z.array(outboxRowSchema),
-  /** The sync tried after signing: its report, why it failed (the payment stays queued), or null when offline. */
-  sync: z.union([syncReportSchema, z.object({ error: z.string() })]).nullable(),
+  sync: syncAfterSigningSchema,
 });
 
 const sendFields = {

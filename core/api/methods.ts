@@ -13,6 +13,7 @@
 import { z } from 'zod';
 import { deviceRequests, deviceResults } from './devices.js';
 import { ledgerRequests, ledgerResults, pinSchema } from './ledger.js';
+import { noteRequests, noteResults } from './notes.js';
 
 /** The PINs a device request may carry, by the role the token asks for. */
 export const pinFieldsSchema = z.object({
@@ -28,6 +29,7 @@ const withPins = <T extends z.ZodType>(schema: T) => z.intersection(schema, pinF
 
 export const apiRequests = {
   ...ledgerRequests,
+  ...noteRequests,
   'devices.listModules': deviceRequests.listModules,
   'devices.listTokens': deviceRequests.listTokens,
   'devices.initToken': withPins(deviceRequests.initToken),
@@ -41,6 +43,7 @@ export const apiRequests = {
 
 export const apiResults = {
   ...ledgerResults,
+  ...noteResults,
   'devices.listModules': deviceResults.listModules,
   'devices.listTokens': deviceResults.listTokens,
   'devices.initToken': deviceResults.initToken,

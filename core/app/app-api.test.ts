@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { getAddress } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerProfile } from '../api/profile.js';
 import { writeActiveProfile } from '../ledger/profile-file.js';
@@ -8,7 +9,7 @@ import { addAccount } from '../store/accounts.js';
 import { setChainMeta } from '../store/chain-meta.js';
 import { openStore } from '../store/database.js';
 import { addEvents } from '../store/history.js';
-import { upsertAccountState } from '../store/ledger-state.js';
+import { upsertAccountState, upsertNote } from '../store/ledger-state.js';
 import { hex32, walletAccount } from '../store/test-fixtures.js';
 import { type AppApi, createAppApi } from './app-api.js';
 
@@ -83,6 +84,18 @@ beforeAll(() => {
       data: {},
     })),
   );
+  upsertNote(store, {
+    chainId,
+    tokenId: 7n,
+    holder: alice.address,
+    slot: 1n,
+    acceptor: bob.address,
+    currency: profile.contracts.currency,
+    maturity: 1_800_000_000 + 30 * 86_400,
+    value: 50_000n,
+    status: 'active',
+    updatedBlock: 10,
+  });
   store.close();
   api = createAppApi({ home, env: {} });
 });
@@ -204,9 +217,175 @@ describe('the app API with a ledger whose nodes are all down', () => {
     expect(reply).toMatchObject({ ok: false, error: { code: 'NODE_UNREACHABLE' } });
   });
 
-  it('lists the outbox, notes and audit entries (empty here)', async () => {
+  it('lists the outbox and audit entries (empty here) and the note held', async () => {
     expect(await result('outbox.list')).toEqual([]);
-    expect(await result('notes.list')).toEqual([]);
+    expect(await result('notes.list')).toEqual([
+      {
+        tokenId: '7',
+        holder: alice.address,
+        acceptor: bob.address,
+        maturity: '2027-02-14',
+        value: '500.00',
+        status: 'active',
+      },
+    ]);
     expect(await result('audit.list', { search: 'transfer' })).toEqual({ entries: [] });
+  });
+});
+
+describe('note operations reviewed offline (notes.preview)', () => {
+  const preview = (operation: Record<string, unknown>) => call('notes.preview', { operation });
+  const from = alice.keyUri;
+
+  it('decodes a split back from its calldata: the ERC-3525 value transfer, nonce and fee', async () => {
+    const reply = await result('notes.preview', {
+      operation: { op: 'split', from, tokenId: '7', to: bob.address, value: '200.00' },
+    });
+    expect(reply).toEqual({
+      op: 'split',
+      from: alice.address,
+      fromKeyUri: alice.keyUri,
+      chainId,
+      transactions: [
+        {
+          kind: 'note-split',
+          contract: profile.contracts.notes,
+          function: 'transferFrom',
+          args: { fromTokenId: '7', to: bob.address, value: '20000' },
+          nonce: 3,
+          type: 'eip1559',
+          gasLimit: '450000',
+          maxFeePerGas: '3000000000',
+          maxPriorityFeePerGas: '1000000000',
+          maxFeeWei: '1350000000000000',
+        },
+      ],
+      typedData: null,
+      availableAfter: null,
+    });
+  });
+
+  it('shows an issue as two transactions: the note, then the approval that pays it at maturity', async () => {
+    const reply = await result('notes.preview', {
+      operation: {
+        op: 'issue',
+        from,
+        payee: bob.address,
+        faceValue: '1000.00',
+        maturity: '2027-06-30',
+      },
+    });
+    expect(
+      reply.transactions.map((t: { function: string; nonce: number }) => [t.function, t.nonce]),
+    ).toEqual([
+      ['issue', 3],
+      ['approve', 4],
+    ]);
+    expect(reply.transactions[0].args).toMatchObject({ faceValue: '100000' });
+    expect(reply.transactions[1].args).toMatchObject({
+      spender: getAddress(profile.contracts.notes),
+      amount: (2n ** 256n - 1n).toString(),
+    });
+  });
+
+  it('shows a finance offer as the typed data the token signs, with the nonce it will sign', async () => {
+    const nonce = hex32(99);
+    const reply = await result('notes.preview', {
+      operation: {
+        op: 'finance-offer',
+        from,
+        tokenId: '7',
+        bank: bob.address,
+        value: '500.00',
+        price: '490.00',
+        deadline: '2027-01-31',
+        nonce,
+      },
+    });
+    expect(reply.transactions).toEqual([]);
+    expect(reply.typedData).toEqual({
+      primaryType: 'FinanceOffer',
+      domain: {
+        name: 'Signet Digital Note',
+        version: '1',
+        chainId: String(chainId),
+        verifyingContract: profile.contracts.notes,
+      },
+      message: {
+        tokenId: '7',
+        value: '50000',
+        bank: bob.address,
+        price: '49000',
+        deadline: String(Date.parse('2027-01-31T23:59:59Z') / 1000),
+        nonce,
+      },
+    });
+  });
+
+  it('refuses, in one line, what the wallet would refuse', async () => {
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ op: 'split', from, tokenId: '7', to: bob.address, value: '500.00' }, 'AMOUNT_INVALID'],
+      [{ op: 'split', from, tokenId: '8', to: bob.address, value: '1.00' }, 'NOTE_NOT_FOUND'],
+      [{ op: 'redeem', from, tokenId: '7' }, 'NOTE_NOT_MATURE'],
+      [{ op: 'endorse', from: bob.keyUri, tokenId: '7', to: alice.address }, 'ACCOUNT_UNKNOWN'],
+      [
+        { op: 'issue', from, payee: bob.address, faceValue: '1.00', maturity: '2026-01-01' },
+        'INVALID_ARGUMENT',
+      ],
+      [
+        { op: 'issue', from, payee: bob.address, faceValue: '1.00', maturity: '2027-02-30' },
+        'INVALID_ARGUMENT',
+      ],
+      [{ op: 'melt', from, tokenId: '7' }, 'INVALID_ARGUMENT'],
+    ];
+    for (const [operation, code] of cases) {
+      const reply = await preview(operation);
+      expect(reply, JSON.stringify(operation)).toMatchObject({ ok: false, error: { code } });
+      if (!reply.ok) expect(reply.error.message).not.toContain('\n');
+    }
+  });
+
+  it('refuses a finance offer file for another chain, or made to another bank', async () => {
+    const offer = {
+      type: 'signet-finance-offer',
+      chainId,
+      notes: profile.contracts.notes,
+      holder: bob.address,
+      offer: {
+        tokenId: '9',
+        value: '100',
+        bank: alice.address,
+        price: '90',
+        deadline: '1900000000',
+        nonce: hex32(5),
+      },
+      signature: `0x${'11'.repeat(65)}`,
+    };
+    const accept = (o: unknown) => preview({ op: 'finance-accept', from, offer: o });
+    expect(await accept({ ...offer, chainId: 1 })).toMatchObject({
+      ok: false,
+      error: { code: 'WRONG_CHAIN' },
+    });
+    expect(await accept({ ...offer, offer: { ...offer.offer, bank: bob.address } })).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_ARGUMENT', message: expect.stringMatching(/made to bank/) },
+    });
+    expect(await accept({ ...offer, signature: '0x12' })).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_ARGUMENT' },
+    });
+    // A well-formed offer to alice: the price comes off what she has available.
+    const ok = await result('notes.preview', { operation: { op: 'finance-accept', from, offer } });
+    expect(ok.transactions.map((t: { function: string }) => t.function)).toEqual([
+      'approve',
+      'finance',
+    ]);
+    expect(ok.availableAfter).toBe('99.10');
+    expect(JSON.parse(ok.transactions[1].args.offer)).toMatchObject({ tokenId: '9', price: '90' });
+  });
+
+  it('writes nothing while previewing', async () => {
+    expect(await result('outbox.list')).toEqual([]);
+    expect(await result('audit.verify')).toEqual({ intact: true, entries: 0 });
   });
 });

@@ -29,11 +29,12 @@ import { getCheckpoint } from '../store/checkpoint.js';
 import { openStore, type Store } from '../store/database.js';
 import { listHistory } from '../store/history.js';
 import { getAccountState, listNotes } from '../store/ledger-state.js';
-import { listOutbox, pendingOutgoing } from '../store/outbox.js';
+import { listOutbox, type OutboxTx, pendingOutgoing } from '../store/outbox.js';
 import { SyncEngine, type SyncReport } from '../sync/sync-engine.js';
 import { Wallet } from '../wallet/wallet.js';
 import { createDispatcher, type DispatchHandlers, type Handlers } from './dispatcher.js';
-import { previewSend } from './preview-send.js';
+import { planNoteOperation } from './note-operation.js';
+import { previewNote, previewSend } from './preview.js';
 import { historyRow, noteRow, outboxRow } from './views.js';
 
 export interface AppApiOptions {
@@ -84,6 +85,21 @@ export function createAppApi(options: AppApiOptions): AppApi {
       syncing = undefined;
     });
     return syncing;
+  };
+  /** Tries to send what was just signed (unless offline); a failed sync leaves it queued. */
+  const afterSigning = async (p: LedgerProfile, queued: OutboxTx[], offline?: boolean) => {
+    let sync: SyncReport | { error: string } | null = null;
+    if (!offline) {
+      try {
+        sync = await syncOnce(p);
+      } catch (error) {
+        sync = {
+          error: error instanceof SignetError ? error.message : 'the sync failed (internal error)',
+        };
+      }
+    }
+    const now = new Map(listOutbox(openedStore(), p.chainId).map((t) => [t.txHash, t]));
+    return { transactions: queued.map((t) => outboxRow(now.get(t.txHash) ?? t)), sync };
   };
   const address = (text: string | undefined) =>
     text === undefined ? undefined : parseAddress(text, 'account');
@@ -197,19 +213,21 @@ export function createAppApi(options: AppApiOptions): AppApi {
       const s = openedStore();
       const wallet = new Wallet({ store: s, profile: p, search: search(), pins });
       const queued = await wallet.send(request.from, to, amount);
-      let sync: SyncReport | { error: string } | null = null;
-      if (!request.offline) {
-        try {
-          sync = await syncOnce(p);
-        } catch (error) {
-          sync = {
-            error:
-              error instanceof SignetError ? error.message : 'the sync failed (internal error)',
-          };
-        }
+      return afterSigning(p, [queued], request.offline);
+    },
+    'notes.preview': async (request) =>
+      previewNote({ store: openedStore(), profile: profile() }, request.operation),
+    'notes.execute': async (request, pins) => {
+      const p = profile();
+      const s = openedStore();
+      const wallet = new Wallet({ store: s, profile: p, search: search(), pins });
+      const planned = planNoteOperation({ store: s, profile: p }, request.operation);
+      if (planned.kind === 'typed-data') {
+        // An offer is a signature handed to the bank: nothing to send.
+        return { transactions: [], offer: await wallet.signOffer(planned), sync: null };
       }
-      const fresh = listOutbox(s, p.chainId).find((t) => t.txHash === queued.txHash) ?? queued;
-      return { transactions: [outboxRow(fresh)], sync };
+      const queued = await wallet.queue(planned);
+      return { ...(await afterSigning(p, queued, request.offline)), offer: null };
     },
     'devices.listModules': (request, pins) => devices(pins).listModules(request),
     'devices.listTokens': (request, pins) => devices(pins).listTokens(request),

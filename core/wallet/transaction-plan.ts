@@ -24,6 +24,17 @@ export const gasBudget = {
 
 export type TxKind = keyof typeof gasBudget;
 
+/** A contract call Signet will sign, with what the outbox and audit log record of it. */
+export interface Call {
+  to: Address;
+  data: Hex;
+  kind: TxKind;
+  summary: Record<string, unknown>;
+  asset: 'currency' | 'note';
+  /** Outgoing currency (minor units) this transaction commits. */
+  amount: bigint;
+}
+
 const PRIORITY_FEE = 1_000_000_000n; // 1 gwei
 
 export function planTransaction(

@@ -4,29 +4,28 @@
  * audit log and the transaction in the outbox in one store transaction. None
  * touches the network: `sync` sends.
  */
-import { randomBytes } from 'node:crypto';
-import { type Address, encodeFunctionData, type Hex, maxUint256 } from 'viem';
+import type { Address, Hex } from 'viem';
 import type { PinProvider } from '../../native/pin.js';
-import { SignetError } from '../api/errors.js';
+import type { FinanceOfferFile } from '../api/notes.js';
 import type { LedgerProfile } from '../api/profile.js';
 import { type ModuleSearch, openKeySigner } from '../devices/token-access.js';
-import { currencyAbi, financeOfferTypes, notesAbi } from '../ledger/abi.js';
 import { LedgerSigner } from '../ledger/ledger-signer.js';
 import { type Account, addAccount } from '../store/accounts.js';
 import { appendAudit } from '../store/audit-log.js';
-import { getChainMeta, ledgerNow } from '../store/chain-meta.js';
 import type { Store } from '../store/database.js';
-import { addSigned, listOutbox, type OutboxTx } from '../store/outbox.js';
+import { addSigned, type OutboxTx } from '../store/outbox.js';
 import {
-  activeSender,
-  heldNote,
-  requireBeforeMaturity,
-  requireFunds,
-  requireMatured,
-  syncedState,
-} from './offline-checks.js';
+  acceptFinanceOfferCalls,
+  endorseNoteCalls,
+  financeOfferTypedData,
+  issueNoteCalls,
+  type PlannedCalls,
+  redeemNoteCalls,
+  splitNoteCalls,
+} from './note-calls.js';
+import { activeSender, requireFunds, syncedState } from './offline-checks.js';
 import { checkedPayment, paymentCall } from './payment.js';
-import { planTransaction, type TxKind } from './transaction-plan.js';
+import { type Call, planTransaction } from './transaction-plan.js';
 
 export interface WalletContext {
   store: Store;
@@ -36,26 +35,8 @@ export interface WalletContext {
   now?: () => Date;
 }
 
-interface Call {
-  to: Address;
-  data: Hex;
-  kind: TxKind;
-  summary: Record<string, unknown>;
-  asset: 'currency' | 'note';
-  /** Outgoing currency (minor units) this transaction commits. */
-  amount: bigint;
-}
-
 export class Wallet {
   constructor(private readonly context: WalletContext) {}
-
-  /** The ledger's time as best known offline: maturity is judged by block time. */
-  private get now(): Date {
-    return ledgerNow(
-      getChainMeta(this.context.store, this.context.profile.chainId),
-      this.context.now?.() ?? new Date(),
-    );
-  }
 
   /** Registers a token key as a wallet account (reads its public key; signs nothing). */
   async addAccount(keyUri: string, name?: string): Promise<Account> {
@@ -103,74 +84,17 @@ export class Wallet {
     );
   }
 
-  /** The acceptor (debtor) issues a note to a payee, and approves paying it at maturity. */
   async issueNote(
     fromKeyUri: string,
     payee: Address,
     faceValue: bigint,
     maturity: Date,
   ): Promise<OutboxTx[]> {
-    const { account } = this.sender(fromKeyUri);
-    if (maturity.getTime() <= this.now.getTime()) {
-      throw new SignetError(
-        'INVALID_ARGUMENT',
-        `the maturity ${maturity.toISOString().slice(0, 10)} is not in the future`,
-      );
-    }
-    const { currency, notes } = this.context.profile.contracts;
-    const seconds = BigInt(Math.floor(maturity.getTime() / 1000));
-    return this.signAndQueue(account, [
-      {
-        to: notes,
-        data: encodeFunctionData({
-          abi: notesAbi,
-          functionName: 'issue',
-          args: [payee, faceValue, currency, seconds],
-        }),
-        kind: 'note-issue',
-        summary: {
-          payee,
-          faceValue: faceValue.toString(),
-          maturity: maturity.toISOString().slice(0, 10),
-        },
-        asset: 'note',
-        amount: 0n,
-      },
-      // Redemption pulls the face value from the acceptor at maturity. The approval is
-      // unlimited: a finite one would replace (not add to) the one earlier notes rely
-      // on, and the note contract pulls only what matured notes entitle it to.
-      {
-        to: currency,
-        data: encodeFunctionData({
-          abi: currencyAbi,
-          functionName: 'approve',
-          args: [notes, maxUint256],
-        }),
-        kind: 'approve',
-        summary: { spender: notes, amount: 'unlimited', for: 'note redemption' },
-        asset: 'currency',
-        amount: 0n,
-      },
-    ]);
+    return this.queue(issueNoteCalls(this.context, fromKeyUri, payee, faceValue, maturity));
   }
 
   async endorseNote(fromKeyUri: string, tokenId: bigint, to: Address): Promise<OutboxTx> {
-    const { account } = this.holder(fromKeyUri, tokenId, 'before-maturity');
-    const data = encodeFunctionData({
-      abi: notesAbi,
-      functionName: 'transferFrom',
-      args: [account.address, to, tokenId],
-    });
-    const [queued] = await this.signAndQueue(account, [
-      {
-        to: this.context.profile.contracts.notes,
-        data,
-        kind: 'note-endorse',
-        summary: { tokenId: tokenId.toString(), to },
-        asset: 'note',
-        amount: 0n,
-      },
-    ]);
+    const [queued] = await this.queue(endorseNoteCalls(this.context, fromKeyUri, tokenId, to));
     return queued!;
   }
 
@@ -180,44 +104,12 @@ export class Wallet {
     to: Address,
     value: bigint,
   ): Promise<OutboxTx> {
-    const { account, note } = this.holder(fromKeyUri, tokenId, 'before-maturity');
-    if (value >= note.value) {
-      throw new SignetError(
-        'AMOUNT_INVALID',
-        `a split must leave value on note ${tokenId} (it holds ${note.value}); endorse it to move it whole`,
-      );
-    }
-    const data = encodeFunctionData({
-      abi: notesAbi,
-      functionName: 'transferFrom',
-      args: [tokenId, to, value],
-    });
-    const [queued] = await this.signAndQueue(account, [
-      {
-        to: this.context.profile.contracts.notes,
-        data,
-        kind: 'note-split',
-        summary: { tokenId: tokenId.toString(), to, value: value.toString() },
-        asset: 'note',
-        amount: 0n,
-      },
-    ]);
+    const [queued] = await this.queue(splitNoteCalls(this.context, fromKeyUri, tokenId, to, value));
     return queued!;
   }
 
   async redeemNote(fromKeyUri: string, tokenId: bigint): Promise<OutboxTx> {
-    const { account } = this.holder(fromKeyUri, tokenId, 'matured');
-    const data = encodeFunctionData({ abi: notesAbi, functionName: 'redeem', args: [tokenId] });
-    const [queued] = await this.signAndQueue(account, [
-      {
-        to: this.context.profile.contracts.notes,
-        data,
-        kind: 'note-redeem',
-        summary: { tokenId: tokenId.toString() },
-        asset: 'note',
-        amount: 0n,
-      },
-    ]);
+    const [queued] = await this.queue(redeemNoteCalls(this.context, fromKeyUri, tokenId));
     return queued!;
   }
 
@@ -225,56 +117,37 @@ export class Wallet {
    * Finance, step 1 (the holder, possibly offline): sign an offer to sell `value`
    * of a note to `bank` for `price`. The offer travels to the bank as a file.
    */
-  async signFinanceOffer(
+  signFinanceOffer(
     fromKeyUri: string,
-    tokenId: bigint,
-    bank: Address,
-    value: bigint,
-    price: bigint,
-    deadline: Date,
+    terms: { tokenId: bigint; bank: Address; value: bigint; price: bigint; deadline: Date },
+    nonce?: Hex,
   ): Promise<FinanceOfferFile> {
-    const { account, note } = this.holder(fromKeyUri, tokenId, 'before-maturity');
-    if (value > note.value)
-      throw new SignetError(
-        'AMOUNT_INVALID',
-        `note ${tokenId} holds ${note.value}, less than ${value}`,
-      );
-    const offer = {
-      tokenId,
-      value,
-      bank,
-      price,
-      deadline: BigInt(Math.floor(deadline.getTime() / 1000)),
-      nonce: `0x${randomBytes(32).toString('hex')}` as Hex,
-    };
+    return this.signOffer(financeOfferTypedData(this.context, fromKeyUri, terms, nonce));
+  }
+
+  /** Signs a finance offer built (and possibly reviewed) by financeOfferTypedData. */
+  async signOffer({
+    account,
+    typedData,
+  }: ReturnType<typeof financeOfferTypedData>): Promise<FinanceOfferFile> {
     const signer = new LedgerSigner(
       await openKeySigner(account.keyUri, this.context.search, this.context.pins),
       account.address,
     );
     try {
-      const definition = {
-        domain: {
-          name: 'Signet Digital Note',
-          version: '1',
-          chainId: this.context.profile.chainId,
-          verifyingContract: this.context.profile.contracts.notes,
-        },
-        types: financeOfferTypes,
-        primaryType: 'FinanceOffer' as const,
-        message: offer,
-      };
-      const { signature } = await signer.signTypedData(definition);
+      const { signature } = await signer.signTypedData(typedData);
+      const offer = stringify(typedData.message);
       appendAudit(this.context.store, {
         action: 'sign-typed-data',
         keyUri: account.keyUri,
-        subject: { type: 'FinanceOffer', holder: account.address, ...stringify(offer) },
+        subject: { type: 'FinanceOffer', holder: account.address, ...offer },
       });
       return {
         type: 'signet-finance-offer',
         chainId: this.context.profile.chainId,
         notes: this.context.profile.contracts.notes,
         holder: account.address,
-        offer: stringify(offer),
+        offer,
         signature,
       };
     } finally {
@@ -284,102 +157,16 @@ export class Wallet {
 
   /** Finance, step 2 (the bank): approve the price and submit the holder's offer. */
   async acceptFinanceOffer(bankKeyUri: string, file: FinanceOfferFile): Promise<OutboxTx[]> {
-    const { account, state } = this.sender(bankKeyUri);
-    const { profile } = this.context;
-    if (
-      file.chainId !== profile.chainId ||
-      file.notes.toLowerCase() !== profile.contracts.notes.toLowerCase()
-    ) {
-      throw new SignetError(
-        'WRONG_CHAIN',
-        `the offer is for chain ${file.chainId} contract ${file.notes}, not this ledger`,
-      );
-    }
-    if (file.offer.bank.toLowerCase() !== account.address.toLowerCase()) {
-      throw new SignetError(
-        'INVALID_ARGUMENT',
-        `the offer is made to bank ${file.offer.bank}, not ${account.address}`,
-      );
-    }
-    const price = BigInt(file.offer.price);
-    requireFunds(this.context.store, state, price);
-    const taken = listOutbox(this.context.store, profile.chainId).find(
-      (tx) =>
-        tx.kind === 'note-finance' &&
-        tx.summary.nonce === file.offer.nonce &&
-        tx.status !== 'failed',
-    );
-    if (taken) {
-      throw new SignetError(
-        'INVALID_ARGUMENT',
-        `this offer was already accepted (transaction ${taken.txHash})`,
-      );
-    }
-    const offer = {
-      tokenId: BigInt(file.offer.tokenId),
-      value: BigInt(file.offer.value),
-      bank: file.offer.bank as Address,
-      price,
-      deadline: BigInt(file.offer.deadline),
-      nonce: file.offer.nonce as Hex,
-    };
-    return this.signAndQueue(account, [
-      {
-        to: profile.contracts.currency,
-        // Unlimited for the same reason as at issue: a finite approval would replace
-        // the one this bank's own notes may rely on. finance() pulls only the price
-        // of an offer the holder signed and this bank submits.
-        data: encodeFunctionData({
-          abi: currencyAbi,
-          functionName: 'approve',
-          args: [profile.contracts.notes, maxUint256],
-        }),
-        kind: 'approve',
-        summary: {
-          spender: profile.contracts.notes,
-          amount: 'unlimited',
-          for: `financing note ${offer.tokenId}`,
-        },
-        asset: 'currency',
-        amount: price,
-      },
-      {
-        to: profile.contracts.notes,
-        data: encodeFunctionData({
-          abi: notesAbi,
-          functionName: 'finance',
-          args: [offer, file.signature],
-        }),
-        kind: 'note-finance',
-        summary: {
-          tokenId: offer.tokenId.toString(),
-          holder: file.holder,
-          value: offer.value.toString(),
-          price: price.toString(),
-          nonce: offer.nonce,
-        },
-        asset: 'note',
-        amount: 0n,
-      },
-    ]);
-  }
-
-  /** The account holding a note, checked for the moment the operation needs. */
-  private holder(keyUri: string, tokenId: bigint, when: 'before-maturity' | 'matured') {
-    const { account } = this.sender(keyUri);
-    const note = heldNote(
-      this.context.store,
-      this.context.profile.chainId,
-      tokenId,
-      account.address,
-    );
-    if (when === 'matured') requireMatured(note, this.now);
-    else requireBeforeMaturity(note, this.now);
-    return { account, note };
+    return this.queue(acceptFinanceOfferCalls(this.context, bankKeyUri, file));
   }
 
   private sender(keyUri: string) {
     return activeSender(this.context.store, this.context.profile.chainId, keyUri);
+  }
+
+  /** Signs and queues calls built (and possibly reviewed) by the note-calls builders. */
+  queue({ account, calls }: PlannedCalls): Promise<OutboxTx[]> {
+    return this.signAndQueue(account, calls);
   }
 
   /** Signs every call with one login, then records them all or none. */
@@ -433,22 +220,6 @@ export class Wallet {
       }),
     );
   }
-}
-
-export interface FinanceOfferFile {
-  type: 'signet-finance-offer';
-  chainId: number;
-  notes: string;
-  holder: string;
-  offer: {
-    tokenId: string;
-    value: string;
-    bank: string;
-    price: string;
-    deadline: string;
-    nonce: string;
-  };
-  signature: Hex;
 }
 
 function stringify<T extends Record<string, unknown>>(value: T): { [K in keyof T]: string } {

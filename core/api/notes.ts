@@ -1,0 +1,143 @@
+/**
+ * The digital-note part of Signet's API contract: the operations the Notes
+ * screen offers (issue, endorse, split, finance, redeem), the review the user
+ * sees before the token signs, and the signed finance offer that travels from
+ * holder to bank as a file. Pure zod, no Node imports.
+ */
+import { z } from 'zod';
+import { pkcs11UriSchema } from './devices.js';
+import {
+  addressInputSchema,
+  amountInputSchema,
+  amountSchema,
+  outboxRowSchema,
+  pinSchema,
+  syncAfterSigningSchema,
+  uintTextSchema,
+} from './ledger.js';
+
+/** A calendar day, YYYY-MM-DD, that exists (no 2026-02-30). */
+export const dateInputSchema = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date like 2027-03-31')
+  .refine((text) => {
+    const date = new Date(`${text}T00:00:00Z`);
+    return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === text;
+  }, 'not a calendar date');
+
+const bytes32Schema = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'a 32-byte hex value');
+
+/** The holder's signed offer, as the bank receives it (the CLI's offer file). */
+export const financeOfferFileSchema = z.object({
+  type: z.literal('signet-finance-offer'),
+  chainId: z.number().int().positive(),
+  notes: addressInputSchema,
+  holder: addressInputSchema,
+  offer: z.object({
+    tokenId: uintTextSchema,
+    value: uintTextSchema,
+    bank: addressInputSchema,
+    price: uintTextSchema,
+    deadline: uintTextSchema,
+    nonce: bytes32Schema,
+  }),
+  signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, 'a 65-byte signature'),
+});
+export type FinanceOfferFile = z.infer<typeof financeOfferFileSchema>;
+
+const holderKey = { from: pkcs11UriSchema, tokenId: uintTextSchema };
+
+export const noteOperationSchema = z.discriminatedUnion('op', [
+  z.object({
+    op: z.literal('issue'),
+    /** The acceptor (debtor), who pays at maturity. */
+    from: pkcs11UriSchema,
+    payee: addressInputSchema,
+    faceValue: amountInputSchema,
+    maturity: dateInputSchema,
+  }),
+  z.object({ op: z.literal('endorse'), ...holderKey, to: addressInputSchema }),
+  z.object({
+    op: z.literal('split'),
+    ...holderKey,
+    to: addressInputSchema,
+    value: amountInputSchema,
+  }),
+  z.object({ op: z.literal('redeem'), ...holderKey }),
+  /** The holder signs an offer (EIP-712, no transaction) for a bank to finance. */
+  z.object({
+    op: z.literal('finance-offer'),
+    ...holderKey,
+    bank: addressInputSchema,
+    value: amountInputSchema,
+    price: amountInputSchema,
+    /** The last day the bank may accept. */
+    deadline: dateInputSchema,
+    /** The nonce the review showed; a fresh one when left out. */
+    nonce: bytes32Schema.optional(),
+  }),
+  /** The bank pays the price against the holder's signed offer. */
+  z.object({
+    op: z.literal('finance-accept'),
+    from: pkcs11UriSchema,
+    offer: financeOfferFileSchema,
+  }),
+]);
+export type NoteOperation = z.infer<typeof noteOperationSchema>;
+
+/** One transaction as the token will sign it, its calldata decoded back. */
+export const plannedTransactionSchema = z.object({
+  kind: z.string(),
+  contract: z.string(),
+  /** The decoded call: function name and its arguments as text. */
+  function: z.string(),
+  args: z.record(z.string(), z.string()),
+  nonce: z.number().int().nonnegative(),
+  type: z.enum(['eip1559', 'legacy']),
+  gasLimit: uintTextSchema,
+  /** EIP-1559: maxFeePerGas; legacy: gasPrice (wei). */
+  maxFeePerGas: uintTextSchema,
+  maxPriorityFeePerGas: uintTextSchema.nullable(),
+  /** gasLimit × maxFeePerGas in wei of the chain's native coin. */
+  maxFeeWei: uintTextSchema,
+});
+
+export const notePreviewSchema = z.object({
+  op: z.enum(['issue', 'endorse', 'split', 'redeem', 'finance-offer', 'finance-accept']),
+  from: z.string(),
+  fromKeyUri: pkcs11UriSchema,
+  chainId: z.number().int().positive(),
+  /** What the token signs: transactions, or for a finance offer the typed data. */
+  transactions: z.array(plannedTransactionSchema),
+  typedData: z
+    .object({
+      primaryType: z.string(),
+      domain: z.record(z.string(), z.string()),
+      message: z.record(z.string(), z.string()),
+    })
+    .nullable(),
+  /** Currency available after these and every payment still in the outbox (bank paying a price). */
+  availableAfter: amountSchema.nullable(),
+});
+
+export const noteResultSchema = z.object({
+  transactions: z.array(outboxRowSchema),
+  /** A finance offer: the file to hand the bank. */
+  offer: financeOfferFileSchema.nullable(),
+  sync: syncAfterSigningSchema,
+});
+
+export const noteRequests = {
+  'notes.preview': z.object({ operation: noteOperationSchema }),
+  'notes.execute': z.object({
+    operation: noteOperationSchema,
+    pin: pinSchema.optional(),
+    /** Sign and queue only; do not try to send now. */
+    offline: z.boolean().optional(),
+  }),
+} as const;
+
+export const noteResults = {
+  'notes.preview': notePreviewSchema,
+  'notes.execute': noteResultSchema,
+} as const;

@@ -1,0 +1,322 @@
+/**
+ * The digital-note operations as Signet checks and builds them offline: who
+ * may act, on which note, at which moment, and the contract calls that do it.
+ * Signing them (Wallet) and previewing them for the review screen both start
+ * here, so what the user reviews is exactly what the token will be asked to sign.
+ */
+import { randomBytes } from 'node:crypto';
+import { type Address, encodeFunctionData, type Hex, maxUint256 } from 'viem';
+import { SignetError } from '../api/errors.js';
+import type { FinanceOfferFile } from '../api/notes.js';
+import type { LedgerProfile } from '../api/profile.js';
+import { currencyAbi, financeOfferTypes, notesAbi } from '../ledger/abi.js';
+import type { Account } from '../store/accounts.js';
+import { getChainMeta, ledgerNow } from '../store/chain-meta.js';
+import type { Store } from '../store/database.js';
+import { listOutbox } from '../store/outbox.js';
+import {
+  activeSender,
+  heldNote,
+  requireBeforeMaturity,
+  requireFunds,
+  requireMatured,
+} from './offline-checks.js';
+import type { Call } from './transaction-plan.js';
+
+export interface NoteContext {
+  store: Store;
+  profile: LedgerProfile;
+  /** The local clock; maturity is judged by the ledger's time as best known offline. */
+  now?: () => Date;
+}
+
+export interface PlannedCalls {
+  account: Account;
+  calls: Call[];
+}
+
+function ledgerTime({ store, profile, now }: NoteContext): Date {
+  return ledgerNow(getChainMeta(store, profile.chainId), now?.() ?? new Date());
+}
+
+/** The account holding a note, checked for the moment the operation needs. */
+function holder(
+  context: NoteContext,
+  keyUri: string,
+  tokenId: bigint,
+  when: 'before-maturity' | 'matured',
+) {
+  const { account } = activeSender(context.store, context.profile.chainId, keyUri);
+  const note = heldNote(context.store, context.profile.chainId, tokenId, account.address);
+  if (when === 'matured') requireMatured(note, ledgerTime(context));
+  else requireBeforeMaturity(note, ledgerTime(context));
+  return { account, note };
+}
+
+const day = (date: Date) => date.toISOString().slice(0, 10);
+
+/** The acceptor (debtor) issues a note to a payee, and approves paying it at maturity. */
+export function issueNoteCalls(
+  context: NoteContext,
+  fromKeyUri: string,
+  payee: Address,
+  faceValue: bigint,
+  maturity: Date,
+): PlannedCalls {
+  const { account } = activeSender(context.store, context.profile.chainId, fromKeyUri);
+  if (faceValue <= 0n) throw new SignetError('AMOUNT_INVALID', 'a note needs a face value above 0');
+  if (maturity.getTime() <= ledgerTime(context).getTime()) {
+    throw new SignetError('INVALID_ARGUMENT', `the maturity ${day(maturity)} is not in the future`);
+  }
+  const { currency, notes } = context.profile.contracts;
+  const seconds = BigInt(Math.floor(maturity.getTime() / 1000));
+  return {
+    account,
+    calls: [
+      {
+        to: notes,
+        data: encodeFunctionData({
+          abi: notesAbi,
+          functionName: 'issue',
+          args: [payee, faceValue, currency, seconds],
+        }),
+        kind: 'note-issue',
+        summary: { payee, faceValue: faceValue.toString(), maturity: day(maturity) },
+        asset: 'note',
+        amount: 0n,
+      },
+      // Redemption pulls the face value from the acceptor at maturity. The approval is
+      // unlimited: a finite one would replace (not add to) the one earlier notes rely
+      // on, and the note contract pulls only what matured notes entitle it to.
+      {
+        to: currency,
+        data: encodeFunctionData({
+          abi: currencyAbi,
+          functionName: 'approve',
+          args: [notes, maxUint256],
+        }),
+        kind: 'approve',
+        summary: { spender: notes, amount: 'unlimited', for: 'note redemption' },
+        asset: 'currency',
+        amount: 0n,
+      },
+    ],
+  };
+}
+
+/** Transfers a whole note to a new holder. */
+export function endorseNoteCalls(
+  context: NoteContext,
+  fromKeyUri: string,
+  tokenId: bigint,
+  to: Address,
+): PlannedCalls {
+  const { account } = holder(context, fromKeyUri, tokenId, 'before-maturity');
+  return {
+    account,
+    calls: [
+      {
+        to: context.profile.contracts.notes,
+        data: encodeFunctionData({
+          abi: notesAbi,
+          functionName: 'transferFrom',
+          args: [account.address, to, tokenId],
+        }),
+        kind: 'note-endorse',
+        summary: { tokenId: tokenId.toString(), to },
+        asset: 'note',
+        amount: 0n,
+      },
+    ],
+  };
+}
+
+/** Transfers part of a note's value to `to` as a new note; the rest stays. */
+export function splitNoteCalls(
+  context: NoteContext,
+  fromKeyUri: string,
+  tokenId: bigint,
+  to: Address,
+  value: bigint,
+): PlannedCalls {
+  const { account, note } = holder(context, fromKeyUri, tokenId, 'before-maturity');
+  if (value <= 0n) throw new SignetError('AMOUNT_INVALID', 'a split needs a value above 0');
+  if (value >= note.value) {
+    throw new SignetError(
+      'AMOUNT_INVALID',
+      `a split must leave value on note ${tokenId} (it holds ${note.value}); endorse it to move it whole`,
+    );
+  }
+  return {
+    account,
+    calls: [
+      {
+        to: context.profile.contracts.notes,
+        data: encodeFunctionData({
+          abi: notesAbi,
+          functionName: 'transferFrom',
+          args: [tokenId, to, value],
+        }),
+        kind: 'note-split',
+        summary: { tokenId: tokenId.toString(), to, value: value.toString() },
+        asset: 'note',
+        amount: 0n,
+      },
+    ],
+  };
+}
+
+/** At or after maturity, the holder has the acceptor pay the note. */
+export function redeemNoteCalls(
+  context: NoteContext,
+  fromKeyUri: string,
+  tokenId: bigint,
+): PlannedCalls {
+  const { account } = holder(context, fromKeyUri, tokenId, 'matured');
+  return {
+    account,
+    calls: [
+      {
+        to: context.profile.contracts.notes,
+        data: encodeFunctionData({ abi: notesAbi, functionName: 'redeem', args: [tokenId] }),
+        kind: 'note-redeem',
+        summary: { tokenId: tokenId.toString() },
+        asset: 'note',
+        amount: 0n,
+      },
+    ],
+  };
+}
+
+/**
+ * Finance, step 1 (the holder, possibly offline): the EIP-712 offer to sell
+ * `value` of a note to `bank` for `price`. `nonce` is fresh unless the caller
+ * passes the one it previewed, so the review shows exactly what is signed.
+ */
+export function financeOfferTypedData(
+  context: NoteContext,
+  fromKeyUri: string,
+  terms: { tokenId: bigint; bank: Address; value: bigint; price: bigint; deadline: Date },
+  nonce: Hex = `0x${randomBytes(32).toString('hex')}`,
+) {
+  const { account, note } = holder(context, fromKeyUri, terms.tokenId, 'before-maturity');
+  const { tokenId, bank, value, price, deadline } = terms;
+  if (value <= 0n || value > note.value) {
+    throw new SignetError(
+      'AMOUNT_INVALID',
+      `note ${tokenId} holds ${note.value}; offer between 1 and all of it, not ${value}`,
+    );
+  }
+  if (deadline.getTime() <= ledgerTime(context).getTime()) {
+    throw new SignetError('INVALID_ARGUMENT', `the offer deadline ${day(deadline)} has passed`);
+  }
+  const { profile } = context;
+  return {
+    account,
+    typedData: {
+      domain: {
+        name: 'Signet Digital Note',
+        version: '1',
+        chainId: profile.chainId,
+        verifyingContract: profile.contracts.notes,
+      },
+      types: financeOfferTypes,
+      primaryType: 'FinanceOffer' as const,
+      message: {
+        tokenId,
+        value,
+        bank,
+        price,
+        deadline: BigInt(Math.floor(deadline.getTime() / 1000)),
+        nonce,
+      },
+    },
+  };
+}
+
+/** Finance, step 2 (the bank): approve the price and submit the holder's signed offer. */
+export function acceptFinanceOfferCalls(
+  context: NoteContext,
+  bankKeyUri: string,
+  file: FinanceOfferFile,
+): PlannedCalls {
+  const { store, profile } = context;
+  const { account, state } = activeSender(store, profile.chainId, bankKeyUri);
+  if (
+    file.chainId !== profile.chainId ||
+    file.notes.toLowerCase() !== profile.contracts.notes.toLowerCase()
+  ) {
+    throw new SignetError(
+      'WRONG_CHAIN',
+      `the offer is for chain ${file.chainId} contract ${file.notes}, not this ledger`,
+    );
+  }
+  if (file.offer.bank.toLowerCase() !== account.address.toLowerCase()) {
+    throw new SignetError(
+      'INVALID_ARGUMENT',
+      `the offer is made to bank ${file.offer.bank}, not ${account.address}`,
+    );
+  }
+  const taken = listOutbox(store, profile.chainId).find(
+    (tx) =>
+      tx.kind === 'note-finance' && tx.summary.nonce === file.offer.nonce && tx.status !== 'failed',
+  );
+  if (taken) {
+    throw new SignetError(
+      'INVALID_ARGUMENT',
+      `this offer was already accepted (transaction ${taken.txHash})`,
+    );
+  }
+  const price = BigInt(file.offer.price);
+  requireFunds(store, state, price);
+  const offer = {
+    tokenId: BigInt(file.offer.tokenId),
+    value: BigInt(file.offer.value),
+    bank: file.offer.bank as Address,
+    price,
+    deadline: BigInt(file.offer.deadline),
+    nonce: file.offer.nonce as Hex,
+  };
+  return {
+    account,
+    calls: [
+      {
+        to: profile.contracts.currency,
+        // Unlimited for the same reason as at issue: a finite approval would replace
+        // the one this bank's own notes may rely on. finance() pulls only the price
+        // of an offer the holder signed and this bank submits.
+        data: encodeFunctionData({
+          abi: currencyAbi,
+          functionName: 'approve',
+          args: [profile.contracts.notes, maxUint256],
+        }),
+        kind: 'approve',
+        summary: {
+          spender: profile.contracts.notes,
+          amount: 'unlimited',
+          for: `financing note ${offer.tokenId}`,
+        },
+        asset: 'currency',
+        amount: price,
+      },
+      {
+        to: profile.contracts.notes,
+        data: encodeFunctionData({
+          abi: notesAbi,
+          functionName: 'finance',
+          args: [offer, file.signature as Hex],
+        }),
+        kind: 'note-finance',
+        summary: {
+          tokenId: offer.tokenId.toString(),
+          holder: file.holder,
+          value: offer.value.toString(),
+          price: price.toString(),
+          nonce: offer.nonce,
+        },
+        asset: 'note',
+        amount: 0n,
+      },
+    ],
+  };
+}

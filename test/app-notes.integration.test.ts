@@ -1,0 +1,149 @@
+/**
+ * Note operations through the app API (what the Notes screen calls), against
+ * the dev ledger and SoftHSM2 keys: each is previewed offline, then signed with
+ * the PIN the UI sent, and the signed transactions are exactly the previewed
+ * ones. Issue → split → finance offer (typed data) → the bank accepts.
+ */
+import { verifyTypedData } from 'viem';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AppApi, createAppApi } from '../core/app/app-api.js';
+import { financeOfferTypes } from '../core/ledger/abi.js';
+import { PIN, useWallet } from './support/wallet-fixture.js';
+
+const w = useWallet(['alice', 'bob', 'bank']);
+let app: AppApi;
+
+async function result(method: string, params: unknown = {}) {
+  const reply = await app.dispatch(method, params);
+  if (!reply.ok) throw new Error(`${method}: ${reply.error.code} ${reply.error.message}`);
+  return reply.result as any;
+}
+const day = (offsetDays: number) =>
+  new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
+const notesOf = async (name: string) =>
+  (await result('notes.list', { address: w.keys[name]!.address })).map(
+    (n: { value: string }) => n.value,
+  );
+
+/** Previews, signs with the PIN, and checks the signed transactions are the previewed ones. */
+async function reviewThenSign(operation: Record<string, unknown>) {
+  const preview = await result('notes.preview', { operation });
+  const done = await result('notes.execute', { operation, pin: PIN });
+  expect(done.transactions.map((t: { nonce: number; kind: string }) => [t.kind, t.nonce])).toEqual(
+    preview.transactions.map((t: { nonce: number; kind: string }) => [t.kind, t.nonce]),
+  );
+  return { preview, done };
+}
+
+beforeAll(async () => {
+  app = createAppApi({ home: w.home, env: w.env });
+  for (const [name, amount] of [
+    ['alice', '1000.00'],
+    ['bob', '1.00'],
+    ['bank', '500.00'],
+  ] as const) {
+    await w.cli(['ledger', 'fund', '--account', w.keys[name]!.address, '--amount', amount]);
+  }
+  await result('sync.run');
+});
+afterAll(() => app?.close());
+
+describe('note operations through the app API, reviewed then signed', () => {
+  it('alice issues 500.00 to bob: a PIN is asked for, then the note and the approval are sent', async () => {
+    const operation = {
+      op: 'issue',
+      from: w.keys.alice!.uri,
+      payee: w.keys.bob!.address,
+      faceValue: '500.00',
+      maturity: day(30),
+    };
+    const asked = await app.dispatch('notes.execute', { operation });
+    expect(asked).toMatchObject({ ok: false, error: { code: 'PIN_REQUIRED' } });
+    expect(await result('outbox.list')).toEqual([]);
+
+    const { done } = await reviewThenSign(operation);
+    expect(done.sync).toMatchObject({ sent: 2 });
+    await result('sync.run');
+    expect(await notesOf('bob')).toEqual(['500.00']);
+  });
+
+  it('bob splits 200.00 off to the bank and sees both parts: 300.00 with him, 200.00 with the bank', async () => {
+    const [note] = await result('notes.list', { address: w.keys.bob!.address });
+    const { preview } = await reviewThenSign({
+      op: 'split',
+      from: w.keys.bob!.uri,
+      tokenId: note.tokenId,
+      to: w.keys.bank!.address,
+      value: '200.00',
+    });
+    expect(preview.transactions[0]).toMatchObject({
+      function: 'transferFrom',
+      args: { fromTokenId: note.tokenId, to: w.keys.bank!.address, value: '20000' },
+    });
+    await result('sync.run');
+    expect(await notesOf('bob')).toEqual(['300.00']);
+    expect(await notesOf('bank')).toEqual(['200.00']);
+    // Both parts in the wallet's own list, the same maturity and acceptor.
+    const all = await result('notes.list');
+    expect(all.map((n: { value: string }) => n.value).sort()).toEqual(['200.00', '300.00']);
+    expect(new Set(all.map((n: { maturity: string }) => n.maturity)).size).toBe(1);
+  });
+
+  it('bob signs the finance offer he reviewed (same nonce), and the bank accepts it', async () => {
+    const [note] = await result('notes.list', { address: w.keys.bob!.address });
+    const terms = {
+      op: 'finance-offer',
+      from: w.keys.bob!.uri,
+      tokenId: note.tokenId,
+      bank: w.keys.bank!.address,
+      value: '300.00',
+      price: '295.00',
+      deadline: day(3),
+    };
+    const preview = await result('notes.preview', { operation: terms });
+    const nonce = preview.typedData.message.nonce;
+    const signed = await result('notes.execute', { operation: { ...terms, nonce }, pin: PIN });
+    expect(signed.transactions).toEqual([]);
+    expect(signed.offer.offer).toEqual(preview.typedData.message);
+    expect(
+      await verifyTypedData({
+        address: w.keys.bob!.address,
+        domain: {
+          ...preview.typedData.domain,
+          chainId: Number(preview.typedData.domain.chainId),
+        },
+        types: financeOfferTypes,
+        primaryType: 'FinanceOffer',
+        message: {
+          ...signed.offer.offer,
+          tokenId: BigInt(signed.offer.offer.tokenId),
+          value: BigInt(signed.offer.offer.value),
+          price: BigInt(signed.offer.offer.price),
+          deadline: BigInt(signed.offer.offer.deadline),
+        },
+        signature: signed.offer.signature,
+      }),
+    ).toBe(true);
+
+    const accept = { op: 'finance-accept', from: w.keys.bank!.uri, offer: signed.offer };
+    const { preview: review } = await reviewThenSign(accept);
+    expect(review.availableAfter).toBe('205.00');
+    await result('sync.run');
+    expect(await notesOf('bob')).toEqual([]);
+    expect((await notesOf('bank')).sort()).toEqual(['200.00', '300.00']);
+    const [bob] = await result('accounts.balances', { address: w.keys.bob!.address });
+    expect(bob.balance).toBe('296.00');
+    // The same offer again is refused offline and queues nothing.
+    const again = await app.dispatch('notes.execute', { operation: accept, pin: PIN });
+    expect(again).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+  });
+
+  it('logged every signature, offer included, in an intact audit chain', async () => {
+    const audit = await result('audit.list', { limit: 50 });
+    const actions = audit.entries.map((e: { action: string }) => e.action);
+    expect(actions.filter((a: string) => a === 'sign-typed-data')).toHaveLength(1);
+    expect(actions.filter((a: string) => a === 'sign-transaction')).toHaveLength(5);
+    expect(await result('audit.verify')).toMatchObject({ intact: true });
+    expect(JSON.stringify(audit)).not.toContain(PIN);
+  });
+});
