@@ -103,7 +103,9 @@ export function App() {
         {screen === 'devices' ? <Devices askPin={setPinRequest} /> : null}
         {screen === 'accounts' ? <Accounts refreshKey={refreshKey} /> : null}
         {screen === 'send' ? <Send askPin={setPinRequest} onSent={bump} /> : null}
-        {screen === 'notes' ? <Notes refreshKey={refreshKey} /> : null}
+        {screen === 'notes' ? (
+          <Notes refreshKey={refreshKey} askPin={setPinRequest} onSigned={bump} />
+        ) : null}
         {screen === 'outbox' ? <Outbox refreshKey={refreshKey} onSynced={bump} /> : null}
         {screen === 'audit' ? <Audit refreshKey={refreshKey} /> : null}
       </main>

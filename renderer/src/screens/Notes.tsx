@@ -1,6 +1,15 @@
+/**
+ * Notes: the portfolio by maturity, and each note operation (issue, endorse,
+ * split, finance, redeem) as form → review of exactly what the token signs →
+ * PIN → result.
+ */
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ApiResult } from '../../../core/api/methods.js';
+import type { NoteOperation } from '../../../core/api/notes.js';
+import { call } from '../api.js';
 import { Badge, Panel } from '../components/Panel.js';
+import type { PinRequest } from '../components/PinDialog.js';
 import {
   formatAmount,
   formatDay,
@@ -10,8 +19,15 @@ import {
   sumAmounts,
 } from '../format.js';
 import { useQuery } from '../hooks.js';
+import { NoteForm, type NotePreview, type NoteTask, taskTitle } from './notes/NoteForm.js';
+import { NoteResult, NoteReview } from './notes/NoteReview.js';
 
 type Note = ApiResult<'notes.list'>[number];
+type Step =
+  | { kind: 'portfolio' }
+  | { kind: 'form'; task: NoteTask }
+  | { kind: 'review'; task: NoteTask; operation: NoteOperation; preview: NotePreview }
+  | { kind: 'done'; result: ApiResult<'notes.execute'> };
 
 /** Notes grouped by maturity day, earliest first. */
 function byMaturity(notes: readonly Note[]): [string, Note[]][] {
@@ -24,15 +40,86 @@ function byMaturity(notes: readonly Note[]): [string, Note[]][] {
   return [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-export function Notes({ refreshKey }: { refreshKey: number }) {
-  const { t, i18n } = useTranslation();
-  const locale = i18n.language;
-  const notes = useQuery('notes.list', {}, refreshKey);
+export function Notes({
+  refreshKey,
+  askPin,
+  onSigned,
+}: {
+  refreshKey: number;
+  askPin(request: PinRequest): void;
+  onSigned(): void;
+}) {
+  const { t } = useTranslation();
+  const [step, setStep] = useState<Step>({ kind: 'portfolio' });
+  const portfolio = () => setStep({ kind: 'portfolio' });
+
   return (
     <>
       <h1>{t('notes.title')}</h1>
+      {step.kind === 'portfolio' ? (
+        <Portfolio refreshKey={refreshKey} onTask={(task) => setStep({ kind: 'form', task })} />
+      ) : step.kind === 'form' ? (
+        <NoteForm
+          task={step.task}
+          onCancel={portfolio}
+          onPreview={(operation, preview) =>
+            setStep({ kind: 'review', task: step.task, operation, preview })
+          }
+        />
+      ) : step.kind === 'review' ? (
+        <NoteReview
+          title={taskTitle(t, step.task)}
+          preview={step.preview}
+          onBack={() => setStep({ kind: 'form', task: step.task })}
+          onSign={() =>
+            askPin({
+              title: t('notes.signTitle', { op: taskTitle(t, step.task) }),
+              description: t('notes.reviewIntro'),
+              run: async (pin) => {
+                // A finance offer signs the nonce the review showed.
+                const operation =
+                  step.operation.op === 'finance-offer' && step.preview.typedData
+                    ? { ...step.operation, nonce: step.preview.typedData.message.nonce }
+                    : step.operation;
+                const result = await call('notes.execute', { operation, pin });
+                setStep({ kind: 'done', result });
+                onSigned();
+              },
+            })
+          }
+        />
+      ) : (
+        <NoteResult result={step.result} onDone={portfolio} />
+      )}
+    </>
+  );
+}
+
+function Portfolio({ refreshKey, onTask }: { refreshKey: number; onTask(task: NoteTask): void }) {
+  const { t, i18n } = useTranslation();
+  const locale = i18n.language;
+  const notes = useQuery('notes.list', {}, refreshKey);
+  const accounts = useQuery('accounts.list', {}, refreshKey);
+  const keyUri = (address: string) => accounts.data?.find((a) => a.address === address)?.keyUri;
+  const today = new Date().toISOString().slice(0, 10);
+  const groups = byMaturity(notes.data ?? []);
+
+  return (
+    <>
       <p className="muted">{t('notes.intro')}</p>
-      {notes.loading || notes.error || notes.data?.length === 0 ? (
+      <div className="row-actions start">
+        <button type="button" onClick={() => onTask({ op: 'issue' })}>
+          {t('notes.issueButton')}
+        </button>
+        <button
+          type="button"
+          className="secondary"
+          onClick={() => onTask({ op: 'finance-accept' })}
+        >
+          {t('notes.acceptButton')}
+        </button>
+      </div>
+      {notes.loading || notes.error || groups.length === 0 ? (
         <Panel
           title={t('notes.title')}
           loading={notes.loading}
@@ -42,7 +129,7 @@ export function Notes({ refreshKey }: { refreshKey: number }) {
           <p>{t('notes.none')}</p>
         </Panel>
       ) : (
-        byMaturity(notes.data ?? []).map(([day, group]) => (
+        groups.map(([day, group]) => (
           <Panel
             key={day}
             title={t('notes.maturity', { date: formatDay(day, locale) })}
@@ -66,26 +153,50 @@ export function Notes({ refreshKey }: { refreshKey: number }) {
                       {t('notes.value')}
                     </th>
                     <th scope="col">{t('notes.status')}</th>
+                    <th scope="col">{t('notes.actions')}</th>
                   </tr>
                 </thead>
                 <tbody>
-                  {group.map((note) => (
-                    <tr key={note.tokenId}>
-                      <td>{formatUint(note.tokenId, locale)}</td>
-                      <td className="mono" title={note.holder}>
-                        {shortHex(note.holder)}
-                      </td>
-                      <td className="mono" title={note.acceptor}>
-                        {shortHex(note.acceptor)}
-                      </td>
-                      <td className="num">{formatAmount(note.value, locale)}</td>
-                      <td>
-                        <Badge tone={note.status === 'dishonoured' ? 'bad' : 'ok'}>
-                          {t(`notes.statusName.${note.status}`)}
-                        </Badge>
-                      </td>
-                    </tr>
-                  ))}
+                  {group.map((note) => {
+                    const uri = keyUri(note.holder);
+                    // Notes move before maturity and are redeemed from it (the server checks
+                    // against the ledger's clock; this only chooses which buttons to show).
+                    const ops = (
+                      note.maturity <= today ? ['redeem'] : ['endorse', 'split', 'finance-offer']
+                    ) as Array<'endorse' | 'split' | 'redeem' | 'finance-offer'>;
+                    return (
+                      <tr key={note.tokenId} data-note={note.tokenId}>
+                        <td>{formatUint(note.tokenId, locale)}</td>
+                        <td className="mono" title={note.holder}>
+                          {shortHex(note.holder)}
+                        </td>
+                        <td className="mono" title={note.acceptor}>
+                          {shortHex(note.acceptor)}
+                        </td>
+                        <td className="num">{formatAmount(note.value, locale)}</td>
+                        <td>
+                          <Badge tone={note.status === 'dishonoured' ? 'bad' : 'ok'}>
+                            {t(`notes.statusName.${note.status}`)}
+                          </Badge>
+                        </td>
+                        <td className="row-buttons">
+                          {uri && note.status !== 'redeemed'
+                            ? ops.map((op) => (
+                                <button
+                                  key={op}
+                                  type="button"
+                                  className="secondary small"
+                                  aria-label={t(`notes.op.${op}`, { id: note.tokenId })}
+                                  onClick={() => onTask({ op, note, keyUri: uri })}
+                                >
+                                  {t(`notes.opShort.${op}`)}
+                                </button>
+                              ))
+                            : null}
+                        </td>
+                      </tr>
+                    );
+                  })}
                 </tbody>
               </table>
             </div>

@@ -1,0 +1,209 @@
+/**
+ * The review step of a note operation: every transaction the token will sign,
+ * decoded back from its calldata (or, for a finance offer, the typed data),
+ * then what signing it did.
+ */
+import { useTranslation } from 'react-i18next';
+import type { ApiResult } from '../../../../core/api/methods.js';
+import { Badge, Panel } from '../../components/Panel.js';
+import { formatAmount, formatDateTime, formatUint } from '../../format.js';
+import type { NotePreview } from './NoteForm.js';
+
+type Executed = ApiResult<'notes.execute'>;
+
+export function NoteReview({
+  title,
+  preview,
+  onBack,
+  onSign,
+}: {
+  title: string;
+  preview: NotePreview;
+  onBack(): void;
+  onSign(): void;
+}) {
+  const { t, i18n } = useTranslation();
+  const locale = i18n.language;
+  const count = preview.transactions.length;
+  return (
+    <Panel title={t('notes.reviewTitle', { op: title })}>
+      <p>{t('notes.reviewIntro')}</p>
+      <dl className="facts review">
+        <dt>{t('notes.from')}</dt>
+        <dd className="mono">{preview.from}</dd>
+        <dt>{t('notes.chain')}</dt>
+        <dd>{preview.chainId}</dd>
+        {preview.availableAfter !== null ? (
+          <>
+            <dt>{t('notes.availableAfter')}</dt>
+            <dd>{formatAmount(preview.availableAfter, locale)}</dd>
+          </>
+        ) : null}
+      </dl>
+      {preview.transactions.map((tx, i) => (
+        <section
+          className="review-item"
+          key={tx.nonce}
+          aria-label={t('notes.transaction', { n: i + 1, count })}
+        >
+          <h3>{t('notes.transaction', { n: i + 1, count })}</h3>
+          <dl className="facts review">
+            <dt>{t('notes.call')}</dt>
+            <dd className="mono strong">{tx.function}</dd>
+            {Object.entries(tx.args).map(([name, value]) => (
+              <Arg key={name} name={name} value={value} />
+            ))}
+            <dt>{t('notes.contract')}</dt>
+            <dd className="mono">{tx.contract}</dd>
+            <dt>{t('notes.nonce')}</dt>
+            <dd>{tx.nonce}</dd>
+            <dt>{t('notes.fee')}</dt>
+            <dd>{t('notes.feeWei', { amount: formatUint(tx.maxFeeWei, locale) })}</dd>
+          </dl>
+        </section>
+      ))}
+      {preview.typedData ? (
+        <section
+          className="review-item"
+          aria-label={t('notes.typedData', { type: preview.typedData.primaryType })}
+        >
+          <h3>{t('notes.typedData', { type: preview.typedData.primaryType })}</h3>
+          <dl className="facts review">
+            {Object.entries(preview.typedData.message).map(([name, value]) => (
+              <Arg key={name} name={name} value={value} />
+            ))}
+            {Object.entries(preview.typedData.domain).map(([name, value]) => (
+              <Arg key={`domain.${name}`} name={`domain.${name}`} value={value} />
+            ))}
+          </dl>
+        </section>
+      ) : null}
+      <div className="row-actions">
+        <button type="button" className="secondary" onClick={onBack}>
+          {t('common.back')}
+        </button>
+        <button type="button" onClick={onSign}>
+          {t('notes.sign')}
+        </button>
+      </div>
+    </Panel>
+  );
+}
+
+const MAX_UINT256 = (2n ** 256n - 1n).toString();
+const minorUnitArgs = new Set(['faceValue', 'value', 'price', 'amount']);
+const timeArgs = new Set(['maturity', 'deadline']);
+
+/**
+ * One decoded argument under the contract's own name, exactly as signed, with
+ * what it means for people beside it: minor units as an amount, unix seconds
+ * as a date, the largest uint256 as "unlimited".
+ */
+function Arg({ name, value }: { name: string; value: string }) {
+  const { t, i18n } = useTranslation();
+  const locale = i18n.language;
+  let meaning: string | null = null;
+  if (value === MAX_UINT256) meaning = t('notes.unlimited');
+  else if (/^\d+$/.test(value) && minorUnitArgs.has(name)) {
+    const cents = BigInt(value);
+    meaning = formatAmount(`${cents / 100n}.${(cents % 100n).toString().padStart(2, '0')}`, locale);
+  } else if (/^\d+$/.test(value) && timeArgs.has(name)) {
+    meaning = formatDateTime(Number(value), locale);
+  }
+  return (
+    <>
+      <dt className="mono">{name}</dt>
+      <dd>
+        <span className="mono">{value}</span>
+        {meaning ? <span className="muted"> ({meaning})</span> : null}
+      </dd>
+    </>
+  );
+}
+
+export function NoteResult({ result, onDone }: { result: Executed; onDone(): void }) {
+  const { t, i18n } = useTranslation();
+  if (result.offer) {
+    const text = `${JSON.stringify(result.offer, null, 2)}\n`;
+    const href = `data:application/json;charset=utf-8,${encodeURIComponent(text)}`;
+    return (
+      <Panel title={t('notes.offerTitle')}>
+        <p role="status">{t('notes.offerIntro')}</p>
+        <textarea
+          className="mono"
+          readOnly
+          rows={14}
+          value={text}
+          aria-label={t('notes.offerTitle')}
+        />
+        <div className="row-actions">
+          <a
+            className="button secondary"
+            href={href}
+            download={`finance-offer-note-${result.offer.offer.tokenId}.json`}
+          >
+            {t('notes.offerDownload')}
+          </a>
+          <button type="button" onClick={onDone}>
+            {t('notes.done')}
+          </button>
+        </div>
+      </Panel>
+    );
+  }
+  const statuses = result.transactions.map((tx) => tx.status);
+  const worst =
+    statuses.find((s) => s === 'failed' || s === 'replaced') ??
+    statuses.find((s) => s === 'signed') ??
+    statuses.find((s) => s === 'sent') ??
+    statuses[0] ??
+    'signed';
+  const message =
+    worst === 'confirmed' || worst === 'included'
+      ? t('notes.confirmed')
+      : worst === 'sent'
+        ? t('notes.sent')
+        : worst === 'failed' || worst === 'replaced'
+          ? t('notes.failed')
+          : t('notes.queued');
+  return (
+    <Panel title={t('notes.resultTitle')}>
+      <p role="status" className="strong">
+        <Badge tone={worst === 'failed' ? 'bad' : worst === 'confirmed' ? 'ok' : 'info'}>
+          {t(`outbox.txStatus.${worst}`)}
+        </Badge>{' '}
+        {message}
+      </p>
+      {result.sync && 'error' in result.sync ? (
+        <p className="muted">{t('notes.syncError', { error: result.sync.error })}</p>
+      ) : null}
+      <div className="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">{t('outbox.kind')}</th>
+              <th scope="col">{t('notes.nonce')}</th>
+              <th scope="col">{t('outbox.status')}</th>
+              <th scope="col">{t('send.txHash')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {result.transactions.map((tx) => (
+              <tr key={tx.txHash}>
+                <td className="mono">{tx.kind}</td>
+                <td>{formatUint(String(tx.nonce), i18n.language)}</td>
+                <td>{t(`outbox.txStatus.${tx.status}`)}</td>
+                <td className="mono">{tx.txHash}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <div className="row-actions">
+        <button type="button" onClick={onDone}>
+          {t('notes.done')}
+        </button>
+      </div>
+    </Panel>
+  );
+}

@@ -1,0 +1,297 @@
+/**
+ * The treasurer's note journey in Chromium, through the bridge, against the
+ * dev ledger and SoftHSM2 keys: issue a note (reviewed: both transactions
+ * decoded), split it and see both parts; offer a part for financing and accept
+ * the offer as the bank. Bad input is refused in one line and queues nothing.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AppApi, createAppApi } from '../../core/app/app-api.js';
+import { type Bridge, startBridge } from '../../core/bridge/bridge-server.js';
+import {
+  axeFindings,
+  buildRenderer,
+  launchChromium,
+  openScreen as openScreenOf,
+  repo,
+  settle as settlePage,
+} from '../support/ui-harness.js';
+import { PIN, useWallet } from '../support/wallet-fixture.js';
+
+// A private build: ui-smoke rebuilds renderer/dist (emptying it) in a parallel fork.
+const dist = mkdtempSync(join(tmpdir(), 'signet-notes-dist-'));
+const shots = join(repo, 'test-results', 'screenshots');
+
+// The group treasurer runs the parent company (the acceptor) and two subsidiaries.
+const w = useWallet(['parent', 'north', 'south']);
+const json = async (args: string[]) => {
+  const run = await w.cli([...args, '--json']);
+  if (run.code !== 0) throw new Error(`signet ${args.join(' ')}: ${run.stderr}`);
+  return run.json;
+};
+
+let app: AppApi;
+let bridge: Bridge;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+
+const settle = () => settlePage(page);
+const openScreen = (id: string, heading: string) => openScreenOf(page, id, heading);
+const shot = (name: string) => page.screenshot({ path: join(shots, `notes-${name}.png`) });
+async function runAxe(label: string): Promise<void> {
+  const { passes, serious } = await axeFindings(page);
+  expect(passes).toBeGreaterThan(10);
+  expect(serious, `axe on ${label}: ${JSON.stringify(serious, null, 2)}`).toEqual([]);
+}
+const inDays = (days: number) =>
+  new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+const maturity = inDays(60);
+
+/** The facts of one review section (label → value), in order. */
+async function facts(section: ReturnType<Page['locator']>): Promise<Record<string, string>> {
+  return section
+    .locator('dl')
+    .first()
+    .evaluate((dl) => {
+      const out: Record<string, string> = {};
+      for (const dt of dl.querySelectorAll('dt'))
+        out[dt.textContent ?? ''] = dt.nextElementSibling?.textContent ?? '';
+      return out;
+    });
+}
+
+/** The notes shown in the portfolio: id → [holder title, value]. */
+async function portfolio(): Promise<Array<[string, string]>> {
+  await openScreen('notes', 'Notes');
+  return page.locator('tr[data-note]').evaluateAll((rows) =>
+    rows.map((row) => {
+      const cells = row.querySelectorAll('td');
+      return [cells[1]?.getAttribute('title') ?? '', cells[3]?.textContent ?? ''] as [
+        string,
+        string,
+      ];
+    }),
+  );
+}
+
+/** Signs what the review shows with the PIN and waits for the result panel. */
+async function signWithPin(dialogName: string, resultHeading: string): Promise<void> {
+  await page.getByRole('button', { name: 'Sign', exact: true }).click();
+  const dialog = page.getByRole('dialog', { name: dialogName });
+  await dialog.waitFor();
+  await dialog.getByLabel('PIN', { exact: true }).fill(PIN);
+  await dialog.getByRole('button', { name: 'Unlock' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+  await page.getByRole('heading', { level: 2, name: resultHeading }).waitFor();
+}
+
+/** Presses Sync now on the Outbox screen and waits for the report. */
+async function sync(): Promise<void> {
+  await openScreen('outbox', 'Outbox & Sync');
+  await page.getByRole('button', { name: 'Sync now' }).click();
+  await page.getByRole('button', { name: 'Sync now' }).waitFor();
+  await settle();
+}
+
+beforeAll(async () => {
+  buildRenderer(dist);
+  for (const [name, amount] of [
+    ['parent', '1000.00'],
+    ['north', '1.00'],
+    ['south', '400.00'],
+  ] as const) {
+    await json(['ledger', 'fund', '--account', w.keys[name]!.address, '--amount', amount]);
+  }
+  await json(['sync']);
+  app = createAppApi({ home: w.home, env: w.env });
+  bridge = await startBridge({ dispatch: app.dispatch, staticDir: dist });
+  browser = await launchChromium();
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 900 },
+    locale: 'en-US',
+    timezoneId: 'UTC',
+  });
+  page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  mkdirSync(shots, { recursive: true });
+  await page.goto(bridge.url);
+  await page.evaluate(readFileSync(join(repo, 'node_modules/axe-core/axe.min.js'), 'utf8'));
+  await page.getByRole('heading', { level: 1, name: 'Devices' }).waitFor();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await bridge?.close();
+  app?.close();
+  rmSync(dist, { recursive: true, force: true });
+});
+
+describe('the treasurer’s notes in Chromium, against the dev ledger and SoftHSM2', () => {
+  it('refuses an issue form with a bad payee in the form itself, calling nothing', async () => {
+    expect(await portfolio()).toEqual([]);
+    await page.getByRole('button', { name: 'Issue a note' }).click();
+    const form = page.getByRole('form', { name: 'Issue a note' });
+    await form.getByLabel('Acceptor account').selectOption(w.keys.parent!.uri);
+    await form.getByLabel('Payee address').fill('0x1234');
+    await form.getByLabel('Face value').fill('500.001');
+    await form.getByRole('button', { name: 'Review' }).click();
+    await expect(form.locator('.field-error').allTextContents()).resolves.toEqual([
+      'Enter an address: 0x followed by 40 hexadecimal digits.',
+      'Enter an amount like 12.34 (at most two decimals).',
+    ]);
+    await shot('1-issue-form-invalid');
+    await runAxe('issue form (invalid)');
+    expect(await json(['outbox'])).toEqual([]);
+  });
+
+  it('issues 500.00 from the parent to North: both transactions reviewed decoded, then sent', async () => {
+    const form = page.getByRole('form', { name: 'Issue a note' });
+    await form.getByLabel('Payee address').fill(w.keys.north!.address);
+    await form.getByLabel('Face value').fill('500.00');
+    await form.getByLabel('Maturity date').fill(maturity);
+    await form.getByRole('button', { name: 'Review' }).click();
+    await page.getByRole('heading', { level: 2, name: 'Review: Issue a note' }).waitFor();
+
+    const issue = await facts(page.getByRole('region', { name: 'Transaction 1 of 2' }));
+    expect(issue).toMatchObject({
+      'Contract call': 'issue',
+      payee: w.keys.north!.address,
+      faceValue: '50000 (500.00)',
+      currency: w.ledger.profile.contracts.currency,
+      maturity: `${Date.parse(`${maturity}T00:00:00Z`) / 1000} (${new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(new Date(`${maturity}T00:00:00Z`))})`,
+      Contract: w.ledger.profile.contracts.notes,
+      Nonce: '0',
+    });
+    const approve = await facts(page.getByRole('region', { name: 'Transaction 2 of 2' }));
+    expect(approve).toMatchObject({
+      'Contract call': 'approve',
+      spender: w.ledger.profile.contracts.notes,
+      amount: `${(2n ** 256n - 1n).toString()} (unlimited)`,
+      Nonce: '1',
+    });
+    await shot('2-issue-review');
+    await runAxe('issue review');
+
+    await signWithPin('Sign: Issue a note', 'Signed');
+    const kinds = await page.locator('main tbody tr td:first-child').allTextContents();
+    expect(kinds).toEqual(['note-issue', 'approve']);
+    await shot('3-issue-signed');
+    await sync();
+    expect(await portfolio()).toEqual([[w.keys.north!.address, '500.00']]);
+    await shot('4-portfolio-one-note');
+  }, 60_000);
+
+  it('North splits 200.00 off to South, and both parts show with the same maturity', async () => {
+    const row = page.locator('tr[data-note]');
+    const tokenId = (await row.getAttribute('data-note'))!;
+    await row.getByRole('button', { name: `Split note ${tokenId}` }).click();
+    const form = page.getByRole('form', { name: `Split note ${tokenId}` });
+    await form.getByLabel('Recipient address').fill(w.keys.south!.address);
+
+    // All of it is not a split: the server refuses it offline, in one line.
+    await form.getByLabel('Value to split off').fill('500.00');
+    await form.getByRole('button', { name: 'Review' }).click();
+    await expect(form.getByRole('alert').locator('.error-text').textContent()).resolves.toBe(
+      'This amount is not valid.',
+    );
+    await expect(form.getByRole('alert').locator('.error-detail').textContent()).resolves.toMatch(
+      /a split must leave value on note/,
+    );
+
+    await form.getByLabel('Value to split off').fill('200.00');
+    await form.getByRole('button', { name: 'Review' }).click();
+    await page.getByRole('heading', { level: 2, name: `Review: Split note ${tokenId}` }).waitFor();
+    expect(await facts(page.getByRole('region', { name: 'Transaction 1 of 1' }))).toMatchObject({
+      'Contract call': 'transferFrom',
+      fromTokenId: tokenId,
+      to: w.keys.south!.address,
+      value: '20000 (200.00)',
+      Nonce: '0',
+    });
+    await shot('5-split-review');
+    await signWithPin(`Sign: Split note ${tokenId}`, 'Signed');
+    await sync();
+
+    const parts = await portfolio();
+    expect(parts).toEqual(
+      expect.arrayContaining([
+        [w.keys.north!.address, '300.00'],
+        [w.keys.south!.address, '200.00'],
+      ]),
+    );
+    expect(parts).toHaveLength(2);
+    // One maturity group holding both, and the total unchanged.
+    const group = page.getByRole('region', { name: /^Matures / });
+    await expect(group.count()).resolves.toBe(1);
+    await expect(group.locator('.panel-actions').textContent()).resolves.toBe(
+      '2 notes, total 500.00',
+    );
+    await shot('6-portfolio-both-parts');
+    await runAxe('portfolio with both parts');
+  }, 60_000);
+
+  it('North offers its part to South (the bank) for financing; South accepts the offer', async () => {
+    const northRow = page.locator('tr[data-note]', {
+      has: page.locator(`td[title="${w.keys.north!.address}"]`),
+    });
+    const tokenId = (await northRow.getAttribute('data-note'))!;
+    await northRow.getByRole('button', { name: `Finance note ${tokenId}` }).click();
+    const form = page.getByRole('form', { name: `Finance note ${tokenId}` });
+    await expect(form.getByLabel('Note value offered').inputValue()).resolves.toBe('300.00');
+    await form.getByLabel('Bank address').fill(w.keys.south!.address);
+    await form.getByLabel('Price').fill('295.00');
+    await form.getByRole('button', { name: 'Review' }).click();
+    const typed = page.getByRole('region', { name: 'Signed message (EIP-712 FinanceOffer)' });
+    await typed.waitFor();
+    const message = await facts(typed);
+    expect(message).toMatchObject({
+      tokenId,
+      value: '30000 (300.00)',
+      bank: w.keys.south!.address,
+      price: '29500 (295.00)',
+      'domain.chainId': '31337',
+      'domain.verifyingContract': w.ledger.profile.contracts.notes,
+    });
+    expect(message.nonce).toMatch(/^0x[0-9a-f]{64}$/);
+    await shot('7-finance-offer-review');
+    await signWithPin(`Sign: Finance note ${tokenId}`, 'Finance offer signed');
+    const offerText = await page
+      .getByRole('textbox', { name: 'Finance offer signed' })
+      .inputValue();
+    const offer = JSON.parse(offerText);
+    // The nonce signed is the one reviewed.
+    expect(offer.offer.nonce).toBe(message.nonce);
+    await shot('8-finance-offer-file');
+    await page.getByRole('button', { name: 'Back to the notes' }).click();
+
+    // South, the bank, pastes the file it was given.
+    await page.getByRole('button', { name: 'Accept a finance offer' }).click();
+    const accept = page.getByRole('form', { name: 'Accept a finance offer' });
+    await accept.getByLabel('Bank account').selectOption(w.keys.south!.uri);
+    await accept.getByLabel('Offer file (JSON)').fill('{"type":"not an offer"}');
+    await accept.getByRole('button', { name: 'Review' }).click();
+    await expect(accept.locator('.field-error').textContent()).resolves.toBe(
+      'This is not a Signet finance offer.',
+    );
+    await accept.getByLabel('Offer file (JSON)').fill(offerText);
+    await accept.getByRole('button', { name: 'Review' }).click();
+    await page.getByRole('heading', { level: 2, name: 'Review: Accept a finance offer' }).waitFor();
+    const summary = await facts(page.locator('main .panel').first());
+    expect(summary).toMatchObject({ 'Available afterwards': '105.00' });
+    await shot('9-finance-accept-review');
+    await signWithPin('Sign: Accept a finance offer', 'Signed');
+    await sync();
+    const after = await portfolio();
+    expect(after).toHaveLength(2);
+    expect(after.every(([holder]) => holder === w.keys.south!.address)).toBe(true);
+    await shot('10-portfolio-financed');
+  }, 60_000);
+
+  it('ran with no page error', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
