@@ -291,6 +291,37 @@ describe('the treasurer’s notes in Chromium, against the dev ledger and SoftHS
     await shot('10-portfolio-financed');
   }, 60_000);
 
+  it('reviews a split in zh-CN: Chinese labels, amounts and dates for the locale, nothing signed', async () => {
+    await page.locator('header select').selectOption('zh-CN');
+    await openScreen('notes', '票据');
+    const row = page.locator('tr[data-note]').first();
+    const tokenId = (await row.getAttribute('data-note'))!;
+    await row.getByRole('button', { name: `拆分票据 ${tokenId}` }).click();
+    const form = page.getByRole('form', { name: `拆分票据 ${tokenId}` });
+    await form.getByLabel('收款人地址').fill(w.keys.north!.address);
+    await form.getByLabel('拆出金额').fill('0.50');
+    await form.getByRole('button', { name: '复核' }).click();
+    await page.getByRole('heading', { level: 2, name: `复核：拆分票据 ${tokenId}` }).waitFor();
+    expect(await facts(page.getByRole('region', { name: '第 1 笔交易，共 1 笔' }))).toMatchObject({
+      合约调用: 'transferFrom',
+      value: '50 (0.50)',
+      合约: w.ledger.profile.contracts.notes,
+    });
+    await shot('11-split-review-zh-CN');
+    await runAxe('split review (zh-CN)');
+    await page.getByRole('button', { name: '返回', exact: true }).click();
+    await form.getByRole('button', { name: '取消' }).click();
+    const group = page.getByRole('region', { name: /到期$/ });
+    await expect(group.locator('h2').textContent()).resolves.toBe(
+      `${new Intl.DateTimeFormat('zh-CN', { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(`${maturity}T00:00:00Z`))} 到期`,
+    );
+    await shot('12-portfolio-zh-CN');
+    await page.locator('header select').selectOption('en');
+    expect(
+      (await json(['outbox'])).filter((t: { kind: string }) => t.kind === 'note-split'),
+    ).toHaveLength(1);
+  });
+
   it('ran with no page error', () => {
     expect(pageErrors).toEqual([]);
   });
