@@ -107,6 +107,9 @@ async function main(): Promise<number> {
       home,
       env,
       onInternalError: (method, error) => warn(`internal error in ${method}: ${describe(error)}`),
+      // Sync progress and node state to the browser's event stream, once the bridge is up
+      // (Electron's main process makes its own API and sends them to its window).
+      onEvent: (event) => bridge?.publish(event),
     });
 
     if (ledger && profile) await setUpDemoToken(home, env, profile, api);

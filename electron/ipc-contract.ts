@@ -6,7 +6,10 @@
  */
 import { z } from 'zod';
 import { errorCodes } from '../core/api/errors.js';
-import type { ApiEvent, ApiReply } from '../core/api/transport.js';
+import type { ApiReply } from '../core/api/transport.js';
+
+/** The events' contract (a union on `type`, each with its payload's schema), checked on both sides. */
+export { apiEventSchema } from '../core/api/events.js';
 
 export const ipcChannels = {
   /** invoke: `{ method, params }` → ApiReply. */
@@ -45,7 +48,3 @@ export const apiReplySchema: z.ZodType<ApiReply> = z.discriminatedUnion('ok', [
     .transform((reply) => ({ ok: true as const, result: reply.result })),
   z.object({ ok: z.literal(false), error: serializedErrorSchema }).strict(),
 ]);
-
-export const apiEventSchema: z.ZodType<ApiEvent> = z
-  .object({ type: z.string().min(1).max(64), payload: z.unknown() })
-  .strict();

@@ -28,10 +28,13 @@ import {
 export interface DesktopApi {
   dispatch: ApiDispatch;
   close(): void;
-  /** Optional: sync progress and the like, pushed to the window. */
-  onEvent?(listener: (event: ApiEvent) => void): () => void;
 }
-export type DesktopApiFactory = (options: { home: string; env: NodeJS.ProcessEnv }) => DesktopApi;
+/** `onEvent`: where the API sends sync progress and the like (to the window, validated again). */
+export type DesktopApiFactory = (options: {
+  home: string;
+  env: NodeJS.ProcessEnv;
+  onEvent: (event: ApiEvent) => void;
+}) => DesktopApi;
 
 export function appHome(env: NodeJS.ProcessEnv, userData: () => string): string {
   const home = env.SIGNET_HOME?.trim();
@@ -57,7 +60,6 @@ export function startDesktop(createApi: DesktopApiFactory): void {
   let window: BrowserWindow | undefined;
   let api: DesktopApi | undefined;
   let unregister: (() => void) | undefined;
-  let unsubscribe: (() => void) | undefined;
 
   // Every webContents (the window, devtools, anything created later) gets the guards.
   app.on('web-contents-created', (_event, contents: WebContents) => {
@@ -96,7 +98,6 @@ export function startDesktop(createApi: DesktopApiFactory): void {
     if (!window) createWindow();
   });
   app.on('will-quit', () => {
-    unsubscribe?.();
     unregister?.();
     api?.close();
   });
@@ -105,16 +106,16 @@ export function startDesktop(createApi: DesktopApiFactory): void {
     hardenSession(session.defaultSession, location, permissions);
     const home = appHome(process.env, () => app.getPath('userData'));
     mkdirSync(home, { recursive: true, mode: 0o700 });
-    api = createApi({ home, env: process.env });
+    // Events reach the window only while there is one; each is validated on the way out.
+    const send = createEventSender(() =>
+      window && !window.isDestroyed() ? window.webContents : undefined,
+    );
+    api = createApi({ home, env: process.env, onEvent: send });
     const mainFrame = () =>
       window && !window.isDestroyed() ? window.webContents.mainFrame : undefined;
     unregister = registerApi(ipcMain, api.dispatch, {
       isTrustedSender: createTrustedSenderCheck(location, mainFrame),
     });
-    const send = createEventSender(() =>
-      window && !window.isDestroyed() ? window.webContents : undefined,
-    );
-    unsubscribe = api.onEvent?.(send);
     createWindow();
   });
 }

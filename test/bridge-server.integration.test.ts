@@ -284,8 +284,21 @@ describe('the bridge', () => {
     }
   });
 
-  it('streams events: hello on connect, then what is published; a wrong token gets 401', async () => {
+  it('streams events: hello on connect, then what is published and well formed; a wrong token gets 401', async () => {
     expect((await send('/api/events?token=nope')).status).toBe(401);
+    expect((await send('/api/events')).status).toBe(401);
+    const progress = {
+      type: 'sync.progress',
+      payload: {
+        phase: 'logs',
+        fromBlock: 1,
+        toBlock: 90,
+        currentBlock: 7,
+        sent: 0,
+        confirmed: 0,
+        events: 0,
+      },
+    } as const;
     const events = await new Promise<unknown[]>((resolve, reject) => {
       const received: unknown[] = [];
       const req = httpRequest(
@@ -306,8 +319,11 @@ describe('the bridge', () => {
               buffer = buffer.slice(end + 2);
               const data = /^data: (.*)$/m.exec(message)?.[1];
               if (data) received.push(JSON.parse(data));
-              if (received.length === 1)
-                bridge.publish({ type: 'sync.progress', payload: { block: 7 } });
+              if (received.length === 1) {
+                // Breaks the contract (the old loose shape): dropped, never written.
+                bridge.publish({ type: 'sync.progress', payload: { block: 7 } } as never);
+                bridge.publish(progress);
+              }
               if (received.length === 2) {
                 req.destroy();
                 resolve(received);
@@ -320,9 +336,6 @@ describe('the bridge', () => {
       req.on('error', (error) => (received.length === 2 ? undefined : reject(error)));
       req.end();
     });
-    expect(events).toEqual([
-      { type: 'hello', payload: { server: 'signet-bridge' } },
-      { type: 'sync.progress', payload: { block: 7 } },
-    ]);
+    expect(events).toEqual([{ type: 'hello', payload: { server: 'signet-bridge' } }, progress]);
   });
 });

@@ -3,7 +3,9 @@
  * balances, the offline payment preview (decoded fee, nonce, chain id), and a
  * payment signed with the PIN the UI sent, then sent by the sync after it.
  */
+import { get as httpGet } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ApiEvent, type SyncProgress, syncPhases } from '../core/api/events.js';
 import { type AppApi, createAppApi } from '../core/app/app-api.js';
 import { type Bridge, startBridge } from '../core/bridge/bridge-server.js';
 import { PIN, useWallet } from './support/wallet-fixture.js';
@@ -28,8 +30,62 @@ async function result(method: string, params: unknown = {}) {
   return reply.result;
 }
 
+/**
+ * A plain SSE client on /api/events: collects every event, and resolves
+ * `until(predicate)` once one matches.
+ */
+function eventStream(path: string) {
+  const events: ApiEvent[] = [];
+  let wake = () => {};
+  let status = 0;
+  const request = httpGet(
+    { host: '127.0.0.1', port: bridge.port, path, headers: { host: `127.0.0.1:${bridge.port}` } },
+    (res) => {
+      status = res.statusCode ?? 0;
+      let buffer = '';
+      res.on('data', (chunk: Buffer) => {
+        buffer += chunk.toString('utf8');
+        for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
+          const data = /^data: (.*)$/m.exec(buffer.slice(0, end))?.[1];
+          buffer = buffer.slice(end + 2);
+          if (data) events.push(JSON.parse(data));
+        }
+        wake();
+      });
+    },
+  );
+  request.on('error', () => {});
+  return {
+    events,
+    status: () => status,
+    until: (match: (event: ApiEvent) => boolean) =>
+      new Promise<void>((resolve) => {
+        wake = () => {
+          if (events.some(match)) resolve();
+        };
+        wake();
+      }),
+    close: () => request.destroy(),
+  };
+}
+
+/** Mines empty blocks (Hardhat's hardhat_mine) so a sync has a long scan ahead. */
+async function mine(blocks: number): Promise<void> {
+  await fetch(w.ledger.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'hardhat_mine',
+      params: [`0x${blocks.toString(16)}`],
+    }),
+  });
+}
+
 beforeAll(async () => {
-  app = createAppApi({ home: w.home, env: w.env });
+  // Events go to the bridge's stream, as in `npm start`'s browser mode.
+  app = createAppApi({ home: w.home, env: w.env, onEvent: (event) => bridge?.publish(event) });
   bridge = await startBridge({ dispatch: app.dispatch });
 });
 afterAll(async () => {
@@ -109,5 +165,66 @@ describe('the wallet through the bridge', () => {
     const audit = await result('audit.list', { search: 'sign-transaction', limit: 10 });
     expect(audit.entries).toHaveLength(1);
     expect(await result('audit.verify')).toMatchObject({ intact: true });
+  });
+
+  it("streams a sync's progress to an SSE client: each range of the scan, done, then the nodes", async () => {
+    await mine(400);
+    const stream = eventStream(`/api/events?token=${bridge.token}`);
+    try {
+      await stream.until((e) => e.type === 'hello');
+      const report = await result('sync.run');
+      await stream.until((e) => e.type === 'ledger.nodes');
+      expect(stream.status()).toBe(200);
+      expect(stream.events[0]).toEqual({ type: 'hello', payload: { server: 'signet-bridge' } });
+
+      const progress = stream.events.flatMap((e) =>
+        e.type === 'sync.progress' ? [e.payload] : [],
+      );
+      const phases = progress.map((p) => p.phase);
+      expect(phases.filter((p, i) => p !== phases[i - 1])).toEqual([
+        'sending',
+        'receipts',
+        'logs',
+        'state',
+        'done',
+      ]);
+      const rank = (p: SyncProgress) => syncPhases.indexOf(p.phase);
+      const scan = progress.filter((p) => p.phase === 'logs');
+      expect(scan.length).toBeGreaterThanOrEqual(4); // start, then 32, 64, 128… blocks
+      for (let i = 1; i < progress.length; i++) {
+        expect(rank(progress[i]!)).toBeGreaterThanOrEqual(rank(progress[i - 1]!));
+        expect(progress[i]!.currentBlock ?? 0).toBeGreaterThanOrEqual(
+          progress[i - 1]!.currentBlock ?? 0,
+        );
+      }
+      expect(progress.at(-1)).toMatchObject({
+        phase: 'done',
+        toBlock: report.head,
+        currentBlock: report.head,
+        events: report.events,
+      });
+      expect(stream.events.at(-1)).toEqual({
+        type: 'ledger.nodes',
+        payload: { nodes: [expect.objectContaining({ url: w.ledger.url, state: 'up' })] },
+      });
+    } finally {
+      stream.close();
+    }
+  });
+
+  it('refuses the event stream without the session token', async () => {
+    for (const path of [
+      '/api/events',
+      '/api/events?token=',
+      `/api/events?token=${'0'.repeat(64)}`,
+    ]) {
+      const stream = eventStream(path);
+      await new Promise<void>((resolve) => {
+        const poll = () => (stream.status() ? resolve() : setTimeout(poll, 10));
+        poll();
+      });
+      expect(stream.status(), path).toBe(401);
+      stream.close();
+    }
   });
 });

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { SignetError } from '../core/api/errors.js';
+import type { ApiEvent, SyncProgress } from '../core/api/events.js';
 import type { ApiDispatch, ApiReply } from '../core/api/transport.js';
 import { devLocation, fileLocation } from '../electron/app-location.js';
 import {
@@ -42,6 +43,41 @@ class FakeIpcMain implements IpcMainLike {
     return Promise.resolve(handler({ senderFrame }, ...args)) as Promise<ApiReply>;
   }
 }
+
+/** A well-formed sync.progress event: half of blocks 1–100 scanned. */
+function progress(change: Partial<SyncProgress> = {}): ApiEvent {
+  return {
+    type: 'sync.progress',
+    payload: {
+      phase: 'logs',
+      fromBlock: 1,
+      toBlock: 100,
+      currentBlock: 50,
+      sent: 0,
+      confirmed: 0,
+      events: 3,
+      ...change,
+    },
+  };
+}
+
+/** Events that break the contract, as main might get them from a bug or a renderer from a forged message. */
+const malformedEvents: Array<[string, unknown]> = [
+  ['the old loose shape', { type: 'sync.progress', payload: { block: 12 } }],
+  ['an empty type', { type: '', payload: 1 }],
+  ['an unknown type', { type: 'wallet.drained', payload: {} }],
+  ['junk beside type and payload', { ...progress(), extra: true }],
+  ['junk in the payload', progress({ pin: '1234' } as never)],
+  ['a phase that does not exist', progress({ phase: 'mining' as never })],
+  ['a negative block', progress({ currentBlock: -1 })],
+  ['a position past the end', progress({ currentBlock: 101 })],
+  ['a scan without an end', progress({ toBlock: null })],
+  ['an error without failure', progress({ error: 'boom' })],
+  ['a failure without its error', progress({ phase: 'failed' })],
+  ['a node list that is not one', { type: 'ledger.nodes', payload: { nodes: [{ url: 1 }] } }],
+  ['not an object', 'sync.progress'],
+  ['null', null],
+];
 
 /** `windowFrame` null: the window is gone. */
 function setup(windowFrame: SenderFrame | null = frame(appUrl)) {
@@ -201,14 +237,21 @@ describe('events to the window', () => {
     };
     let target: typeof contents | undefined = contents;
     const send = createEventSender(() => target);
-    send({ type: 'sync.progress', payload: { block: 12 } });
-    send({ type: '', payload: 1 });
-    send({ type: 'x', payload: 1, extra: true } as never);
+    send(progress());
+    for (const [, bad] of malformedEvents) send(bad as ApiEvent);
+    const nodes: ApiEvent = {
+      type: 'ledger.nodes',
+      payload: { nodes: [{ url: 'http://127.0.0.1:8545', state: 'down', lastError: 'refused' }] },
+    };
+    send(nodes);
     destroyed = true;
-    send({ type: 'sync.progress', payload: { block: 13 } });
+    send(progress({ currentBlock: 60 }));
     target = undefined;
-    send({ type: 'sync.progress', payload: { block: 14 } });
-    expect(sent).toEqual([['signet:event', { type: 'sync.progress', payload: { block: 12 } }]]);
+    send(progress({ currentBlock: 70 }));
+    expect(sent).toEqual([
+      ['signet:event', progress()],
+      ['signet:event', nodes],
+    ]);
   });
 });
 
@@ -277,11 +320,21 @@ describe('preload bridge (window.signet)', () => {
     const { signet, emit, listeners } = bridge();
     const seen: unknown[] = [];
     const off = signet.onEvent((event) => seen.push(event));
-    emit({ type: 'sync.progress', payload: 1 });
+    emit(progress());
     emit({ nope: true });
     off();
-    emit({ type: 'sync.progress', payload: 2 });
-    expect(seen).toEqual([{ type: 'sync.progress', payload: 1 }]);
+    emit(progress({ currentBlock: 60 }));
+    expect(seen).toEqual([progress()]);
     expect(listeners.size).toBe(0);
+  });
+
+  it.each(malformedEvents)('onEvent drops an event from main with %s', (_name, bad) => {
+    const { signet, emit } = bridge();
+    const seen: unknown[] = [];
+    signet.onEvent((event) => seen.push(event));
+    emit(bad);
+    const failed = progress({ phase: 'failed', error: 'no ledger node answered' });
+    emit(failed);
+    expect(seen).toEqual([failed]);
   });
 });

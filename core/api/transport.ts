@@ -10,8 +10,5 @@ export type ApiReply<T = unknown> = { ok: true; result: T } | { ok: false; error
 /** What the main process (or the bridge server) offers: every boundary calls only this. */
 export type ApiDispatch = (method: string, params: unknown) => Promise<ApiReply>;
 
-/** Events pushed to the UI (sync progress, node status); validated like replies. */
-export interface ApiEvent {
-  type: string;
-  payload: unknown;
-}
+/** Events pushed to the UI (sync progress, node status): see events.ts; validated like replies. */
+export type { ApiEvent } from './events.js';

@@ -15,6 +15,7 @@
 import { join } from 'node:path';
 import type { PinProvider } from '../../native/pin.js';
 import { SignetError } from '../api/errors.js';
+import { type ApiEvent, apiEventSchema } from '../api/events.js';
 import type { LedgerProfile } from '../api/profile.js';
 import type { ApiDispatch } from '../api/transport.js';
 import { readConfig } from '../config/config.js';
@@ -45,6 +46,12 @@ export interface AppApiOptions {
   storePath?: string;
   /** Told about every error that reached the caller as a generic INTERNAL one (for a log). */
   onInternalError?: (method: string, error: unknown) => void;
+  /**
+   * Told about events for the UI (sync progress, the nodes' state after a
+   * sync), each validated against core/api/events.ts first. Electron main sends
+   * them to the window, the browser bridge to its event stream.
+   */
+  onEvent?: (event: ApiEvent) => void;
 }
 
 export interface AppApi {
@@ -79,11 +86,42 @@ export function createAppApi(options: AppApiOptions): AppApi {
   const search = () => ({ configured: readConfig(env).modules });
   const devices = (pins: PinProvider) =>
     new DeviceService({ pins, configuredModules: readConfig(env).modules });
-  /** One sync at a time: a second caller shares the one running. */
+  /** Validated, then handed to onEvent; an event that breaks the contract is never sent. */
+  const emit = (event: ApiEvent): void => {
+    if (!options.onEvent) return;
+    const checked = apiEventSchema.safeParse(event);
+    if (!checked.success) {
+      const issue = checked.error.issues[0];
+      options.onInternalError?.(
+        `event ${event.type}`,
+        new Error(`event breaks the contract at ${issue?.path.join('.')}: ${issue?.message}`),
+      );
+      return;
+    }
+    try {
+      options.onEvent(checked.data);
+    } catch (error) {
+      options.onInternalError?.(`event ${event.type}`, error);
+    }
+  };
+  /**
+   * One sync at a time: a second caller shares the one running. Every sync here
+   * is one a user asked for (Sync, or sending), so nodes in a back-off are tried
+   * now. Progress goes out as sync.progress events, the nodes' state after it as
+   * ledger.nodes.
+   */
   const syncOnce = (p: LedgerProfile): Promise<SyncReport> => {
-    syncing ??= new SyncEngine(openedStore(), rpc(p), p).syncOnce().finally(() => {
-      syncing = undefined;
-    });
+    if (!syncing) {
+      const nodes = rpc(p);
+      nodes.retryNow();
+      const engine = new SyncEngine(openedStore(), nodes, p, (progress) =>
+        emit({ type: 'sync.progress', payload: progress }),
+      );
+      syncing = engine.syncOnce().finally(() => {
+        syncing = undefined;
+        emit({ type: 'ledger.nodes', payload: { nodes: nodes.status() } });
+      });
+    }
     return syncing;
   };
   /** Tries to send what was just signed (unless offline); a failed sync leaves it queued. */

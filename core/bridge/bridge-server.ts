@@ -12,6 +12,7 @@
  *
  *   POST /api/<method>   Authorization: Bearer TOKEN, JSON body → ApiReply
  *   GET  /api/events?token=TOKEN   Server-Sent Events, one ApiEvent per message
+ *                                  (core/api/events.ts; checked before it is written)
  *
  * Every refusal is an ApiReply too ({ ok: false, error: SerializedError }), so
  * the client reads one shape.
@@ -22,6 +23,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { extname, resolve, sep } from 'node:path';
 import { type ErrorCode, errorCodes, type SerializedError } from '../api/errors.js';
+import { apiEventSchema } from '../api/events.js';
 import { isApiMethod } from '../api/methods.js';
 import type { ApiDispatch, ApiEvent, ApiReply } from '../api/transport.js';
 
@@ -44,7 +46,7 @@ export interface Bridge {
   token: string;
   port: number;
   server: Server;
-  /** Pushes an event to every connected UI. */
+  /** Pushes an event to every connected UI; one that breaks the contract is dropped. */
   publish(event: ApiEvent): void;
   close(): Promise<void>;
 }
@@ -233,7 +235,9 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     port,
     server,
     publish(event) {
-      for (const res of listeners) writeEvent(res, event);
+      const checked = apiEventSchema.safeParse(event);
+      if (!checked.success) return;
+      for (const res of listeners) writeEvent(res, checked.data);
     },
     close: () =>
       new Promise<void>((resolveClose) => {

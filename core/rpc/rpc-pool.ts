@@ -6,8 +6,9 @@
  *   profile's order, nodes 'behind' last, 'disagreeing' nodes never. A node that
  *   cannot serve (refused, timeout, HTTP 5xx, garbage, over the size cap) is
  *   marked down and the next one is asked; it is tried again after a back-off
- *   (2 s doubling to 30 s) and its chain id is checked again first. A JSON-RPC
- *   error is the node's answer, not its failure: every node would say the same.
+ *   (2 s doubling to 30 s), or at once after retryNow() (a sync the user asked
+ *   for), and its chain id is checked again first. A JSON-RPC error is the
+ *   node's answer, not its failure: every node would say the same.
  * - Before a node serves anything its eth_chainId must match the profile's; a
  *   node on another chain is never used ('wrong-chain', looked at again after
  *   the longest back-off in case an operator fixes it).
@@ -219,6 +220,16 @@ export class RpcPool {
 
   status(): NodeStatus[] {
     return this.#nodes.map(statusOf);
+  }
+
+  /**
+   * Ends every node's back-off: the next requests try each node again (its chain
+   * id first). For a sync the user asked for: a node that was down a moment ago
+   * is asked now instead of after its back-off. A node that fails again is
+   * marked down with the next, longer back-off.
+   */
+  retryNow(): void {
+    for (const node of this.#nodes) node.retryAt = 0;
   }
 
   /** Called with a node's status whenever its state changes; returns the unsubscribe. */

@@ -19,9 +19,13 @@ import { AdaptiveLogFetcher, type LogQuery } from './fetch-logs.js';
 const STREAM = 'logs';
 
 export interface IndexProgress {
+  /** First block of this scan. */
   from: number;
+  /** Last block of this scan (the head). */
   to: number;
+  /** The last block indexed: from - 1 when the scan starts, then each range's end. */
   done: number;
+  /** History events indexed by this scan so far. */
   events: number;
 }
 
@@ -67,6 +71,7 @@ export class Indexer {
 
     const queries = this.queries(accounts, heldNotes);
     const contracts = this.profile.contracts;
+    onProgress?.({ from, to: head, done: from - 1, events: 0 });
     await this.fetcher.fetch(from, head, queries, async (logs, rangeEnd) => {
       const events = logs
         .map((log) => toHistoryEvent(chainId, log, contracts))

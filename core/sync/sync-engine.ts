@@ -4,6 +4,8 @@
  * step is resumable, so `sync --watch` can be killed at any moment and restarted.
  */
 import type { Hex } from 'viem';
+import { SignetError } from '../api/errors.js';
+import { MAX_EVENT_ERROR, type SyncProgress } from '../api/events.js';
 import type { LedgerProfile } from '../api/profile.js';
 import type { RpcPool } from '../rpc/rpc-pool.js';
 import { listAccounts } from '../store/accounts.js';
@@ -11,7 +13,7 @@ import { setChainMeta } from '../store/chain-meta.js';
 import type { Store } from '../store/database.js';
 import { listNotes } from '../store/ledger-state.js';
 import { listOutbox } from '../store/outbox.js';
-import { Indexer, type IndexProgress } from './indexer.js';
+import { Indexer } from './indexer.js';
 import { followReceipts, sendOutbox } from './outbox-sender.js';
 import { refreshAccounts, refreshNotes } from './refresh-state.js';
 
@@ -25,6 +27,13 @@ export interface SyncReport {
   rewoundTo: number | null;
 }
 
+/**
+ * Told where a sync is: when it starts sending, once the head is read, when the
+ * log scan starts and after each range of it, before reading balances, and
+ * when it is done or has failed. A listener that throws does not stop the sync.
+ */
+export type SyncProgressListener = (progress: SyncProgress) => void;
+
 export class SyncEngine {
   private readonly indexer: Indexer;
 
@@ -32,13 +41,24 @@ export class SyncEngine {
     private readonly store: Store,
     private readonly rpc: RpcPool,
     private readonly profile: LedgerProfile,
-    private readonly onProgress?: (progress: IndexProgress) => void,
+    private readonly onProgress?: SyncProgressListener,
   ) {
     this.indexer = new Indexer(store, rpc, profile);
   }
 
   async syncOnce(): Promise<SyncReport> {
+    const progress = this.progressReporter();
+    try {
+      return await this.run(progress);
+    } catch (error) {
+      progress({ phase: 'failed', error: failureLine(error) });
+      throw error;
+    }
+  }
+
+  private async run(progress: (update: Partial<SyncProgress>) => void): Promise<SyncReport> {
     const { chainId, confirmations } = this.profile;
+    progress({ phase: 'sending' });
     // A node that refuses a transaction outright (Hardhat does, for one that reverts) fails
     // it while sending, before any receipt: count those failures too.
     const failedBefore = listOutbox(this.store, chainId, { status: 'failed' }).length;
@@ -46,6 +66,7 @@ export class SyncEngine {
     const failedSending =
       listOutbox(this.store, chainId, { status: 'failed' }).length - failedBefore;
     const head = Number(await this.rpc.request<Hex>('eth_blockNumber', []));
+    progress({ phase: 'receipts', toBlock: head, sent });
     await this.recordFees(head);
     const receipts = await followReceipts(this.store, this.rpc, chainId, head, confirmations);
 
@@ -53,13 +74,23 @@ export class SyncEngine {
     const held = accounts.flatMap((address) =>
       listNotes(this.store, chainId, { holder: address }).map((n) => n.tokenId),
     );
-    const indexed = await this.indexer.index(head, accounts, held, this.onProgress);
+    const indexed = await this.indexer.index(head, accounts, held, (p) =>
+      progress({
+        phase: 'logs',
+        fromBlock: p.from,
+        toBlock: p.to,
+        currentBlock: p.done,
+        confirmed: receipts.confirmed,
+        events: p.events,
+      }),
+    );
     // A rewind put transactions back in flight: follow them again on the new branch.
     const after =
       indexed.rewoundTo === undefined
         ? receipts
         : await followReceipts(this.store, this.rpc, chainId, head, confirmations);
 
+    progress({ phase: 'state', confirmed: after.confirmed, events: indexed.events });
     await refreshAccounts(this.store, this.rpc, this.profile, head);
     await refreshNotes(
       this.store,
@@ -68,6 +99,7 @@ export class SyncEngine {
       head,
       new Set([...held, ...indexed.touchedNotes]),
     );
+    progress({ phase: 'done' });
     return {
       head,
       sent,
@@ -76,6 +108,28 @@ export class SyncEngine {
       failed: failedSending + after.failed,
       events: indexed.events,
       rewoundTo: indexed.rewoundTo ?? null,
+    };
+  }
+
+  /** One sync's progress: each update is merged into the last and the whole is reported. */
+  private progressReporter(): (update: Partial<SyncProgress>) => void {
+    const current: SyncProgress = {
+      phase: 'sending',
+      fromBlock: null,
+      toBlock: null,
+      currentBlock: null,
+      sent: 0,
+      confirmed: 0,
+      events: 0,
+    };
+    return (update) => {
+      Object.assign(current, update);
+      if (!this.onProgress) return;
+      try {
+        this.onProgress({ ...current });
+      } catch {
+        // Whoever listens (the UI) must not break the sync.
+      }
     };
   }
 
@@ -121,4 +175,17 @@ export class SyncEngine {
       gasPrice: BigInt(gasPrice),
     });
   }
+}
+
+/**
+ * Why a sync failed, as one line for the UI: a SignetError's message (it is
+ * written for people); anything else may name paths or internals, so it is not shown.
+ */
+function failureLine(error: unknown): string {
+  const text =
+    error instanceof SignetError
+      ? error.message.replace(/\s+/g, ' ').trim()
+      : 'the sync failed (internal error)';
+  if (!text) return 'the sync failed';
+  return text.length > MAX_EVENT_ERROR ? `${text.slice(0, MAX_EVENT_ERROR - 1)}…` : text;
 }

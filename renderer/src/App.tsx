@@ -35,7 +35,8 @@ export function App() {
   useEffect(
     () =>
       subscribe((event) => {
-        if (event.type !== 'hello') setRefreshKey((n) => n + 1);
+        // Panels reload once a sync has ended (its nodes' state comes last), not at every step.
+        if (event.type === 'ledger.nodes') setRefreshKey((n) => n + 1);
       }),
     [],
   );

@@ -8,6 +8,7 @@
  */
 import './zod-setup.js';
 import { type ErrorCode, errorCodes, type SerializedError } from '../../core/api/errors.js';
+import { apiEventSchema } from '../../core/api/events.js';
 import {
   type ApiMethod,
   type ApiRequest,
@@ -127,24 +128,45 @@ export async function call<M extends ApiMethod>(
   throw new ApiError({ code: 'INTERNAL', message: `malformed reply to ${method}` });
 }
 
-/** Server events (sync progress, node status); returns the function that stops listening. */
+/**
+ * One stream per page, however many screens listen: each EventSource holds an
+ * HTTP/1.1 connection, and the browser allows only six per origin.
+ */
+const eventListeners = new Set<(event: ApiEvent) => void>();
+let eventSource: EventSource | undefined;
+
+function openEventStream(sessionToken: string): EventSource {
+  const source = new EventSource(`/api/events?token=${encodeURIComponent(sessionToken)}`);
+  source.onmessage = (message) => {
+    let data: unknown;
+    try {
+      data = JSON.parse(String(message.data));
+    } catch {
+      return; // Not JSON: not an event.
+    }
+    const event = apiEventSchema.safeParse(data);
+    if (!event.success) return;
+    for (const listener of [...eventListeners]) listener(event.data);
+  };
+  return source;
+}
+
+/**
+ * Server events (sync progress, node status); returns the function that stops
+ * listening. Each event is checked against the events' contract
+ * (core/api/events.ts): the preload checks them in Electron, this function on
+ * the bridge's stream; anything else is dropped.
+ */
 export function subscribe(listener: (event: ApiEvent) => void): () => void {
   if (window.signet) return window.signet.onEvent(listener);
   if (!token || typeof EventSource === 'undefined') return () => {};
-  const source = new EventSource(`/api/events?token=${encodeURIComponent(token)}`);
-  source.onmessage = (message) => {
-    try {
-      const event = JSON.parse(String(message.data)) as unknown;
-      if (
-        typeof event === 'object' &&
-        event !== null &&
-        typeof (event as ApiEvent).type === 'string'
-      ) {
-        listener(event as ApiEvent);
-      }
-    } catch {
-      // Not an event: ignore.
+  eventListeners.add(listener);
+  eventSource ??= openEventStream(token);
+  return () => {
+    eventListeners.delete(listener);
+    if (eventListeners.size === 0) {
+      eventSource?.close();
+      eventSource = undefined;
     }
   };
-  return () => source.close();
 }

@@ -1,8 +1,9 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { SerializedError } from '../../../core/api/errors.js';
+import type { SyncProgress } from '../../../core/api/events.js';
 import type { ApiResult } from '../../../core/api/methods.js';
-import { call, serialized } from '../api.js';
+import { call, serialized, subscribe } from '../api.js';
 import { Badge, type BadgeTone, ErrorMessage, Panel } from '../components/Panel.js';
 import { formatAmount, formatNumber, shortHex } from '../format.js';
 import { useQuery } from '../hooks.js';
@@ -26,6 +27,12 @@ const txTone: Record<TxStatus, BadgeTone> = {
   replaced: 'neutral',
 };
 
+/** Blocks of the log scan done and in all; undefined before the scan (or without one). */
+function scanned(p: SyncProgress): { now: number; max: number } | undefined {
+  if (p.fromBlock === null || p.toBlock === null || p.currentBlock === null) return undefined;
+  return { now: p.currentBlock - p.fromBlock + 1, max: p.toBlock - p.fromBlock + 1 };
+}
+
 export function Outbox({ refreshKey, onSynced }: { refreshKey: number; onSynced(): void }) {
   const { t, i18n } = useTranslation();
   const locale = i18n.language;
@@ -35,22 +42,72 @@ export function Outbox({ refreshKey, onSynced }: { refreshKey: number; onSynced(
   const [syncing, setSyncing] = useState(false);
   const [report, setReport] = useState<ApiResult<'sync.run'>>();
   const [syncError, setSyncError] = useState<SerializedError>();
+  /** The last sync.progress event: whoever started the sync (this button, a payment, another window). */
+  const [progress, setProgress] = useState<SyncProgress>();
+  /** True while this screen's own Sync call runs: its reply, not the events, reports the outcome. */
+  const ownSync = useRef(false);
+
+  useEffect(
+    () =>
+      subscribe((event) => {
+        if (event.type !== 'sync.progress') return;
+        const { phase } = event.payload;
+        if (!ownSync.current) {
+          // A sync started elsewhere: the last report no longer holds; its end reloads the panels.
+          if (phase === 'sending') {
+            setReport(undefined);
+            setSyncError(undefined);
+          }
+          if (phase === 'done' || phase === 'failed') setTick((n) => n + 1);
+        }
+        setProgress(event.payload);
+      }),
+    [],
+  );
 
   const sync = async () => {
+    ownSync.current = true;
     setSyncing(true);
     setSyncError(undefined);
     setReport(undefined);
+    setProgress(undefined);
     try {
       setReport(await call('sync.run', {}));
       onSynced();
     } catch (caught) {
       setSyncError(serialized(caught));
     } finally {
+      ownSync.current = false;
       setSyncing(false);
       setTick((n) => n + 1);
     }
   };
   const num = (n: number | null) => (n === null ? t('common.unknown') : formatNumber(n, locale));
+
+  const running = progress && progress.phase !== 'done' && progress.phase !== 'failed';
+  const bar = progress ? scanned(progress) : undefined;
+  const progressText = (p: SyncProgress): string => {
+    switch (p.phase) {
+      case 'sending':
+        return t('outbox.progressSending');
+      case 'receipts':
+        return t('outbox.progressReceipts', { head: num(p.toBlock) });
+      case 'logs':
+        return p.currentBlock !== null && p.fromBlock !== null && p.currentBlock >= p.fromBlock
+          ? t('outbox.progressLogs', {
+              from: num(p.fromBlock),
+              current: num(p.currentBlock),
+              to: num(p.toBlock),
+            })
+          : t('outbox.progressLogsStart', { from: num(p.fromBlock), to: num(p.toBlock) });
+      case 'state':
+        return t('outbox.progressState', { head: num(p.toBlock) });
+      case 'done':
+        return t('outbox.progressDone', { head: num(p.toBlock) });
+      case 'failed':
+        return t('outbox.progressFailed', { error: p.error ?? '' });
+    }
+  };
 
   return (
     <>
@@ -74,6 +131,39 @@ export function Outbox({ refreshKey, onSynced }: { refreshKey: number; onSynced(
           ) : null}
         </div>
       </div>
+      {progress && running ? (
+        <div className="sync-progress">
+          <div
+            className={bar ? 'sync-bar' : 'sync-bar indeterminate'}
+            role="progressbar"
+            aria-label={t('outbox.progressLabel')}
+            aria-valuemin={bar ? 0 : undefined}
+            aria-valuemax={bar?.max}
+            aria-valuenow={bar?.now}
+            aria-valuetext={progressText(progress)}
+          >
+            <div
+              className="sync-bar-fill"
+              style={bar ? { width: `${(100 * bar.now) / bar.max}%` } : undefined}
+            />
+          </div>
+          <p className="small">{progressText(progress)}</p>
+        </div>
+      ) : null}
+      {progress?.phase === 'done' && !report && !syncing ? (
+        <div className="sync-progress">
+          <p className="small muted" role="status">
+            {progressText(progress)}
+          </p>
+        </div>
+      ) : null}
+      {progress?.phase === 'failed' && !syncError && !syncing ? (
+        <div className="sync-progress">
+          <p className="sync-failed" role="alert">
+            {progressText(progress)}
+          </p>
+        </div>
+      ) : null}
       {syncError ? <ErrorMessage error={syncError} /> : null}
       <Panel
         title={t('outbox.nodes')}

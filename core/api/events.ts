@@ -1,0 +1,88 @@
+/**
+ * The events Signet pushes to the UI, the other way from calls: sync progress
+ * and the ledger nodes' state. One discriminated union on `type`, each with its
+ * own payload schema. Whoever sends an event (the app API, Electron main, the
+ * browser bridge) validates it against this schema first, and whoever receives
+ * one (the preload, the renderer's bridge client) validates it again and drops
+ * what does not match. Pure zod, no Node imports.
+ */
+import { z } from 'zod';
+import { nodeStatusSchema } from './ledger.js';
+
+const blockSchema = z.number().int().nonnegative();
+const countSchema = z.number().int().nonnegative();
+
+/**
+ * A sync's steps, in the order it takes them: broadcast the outbox, read the
+ * head and follow receipts, scan the logs, read balances and notes; then done
+ * or failed (which may come from any step).
+ */
+export const syncPhases = ['sending', 'receipts', 'logs', 'state', 'done', 'failed'] as const;
+export const syncPhaseSchema = z.enum(syncPhases);
+export type SyncPhase = z.infer<typeof syncPhaseSchema>;
+
+/** Longest error line an event carries. */
+export const MAX_EVENT_ERROR = 1_000;
+
+export const syncProgressSchema = z
+  .object({
+    phase: syncPhaseSchema,
+    /** First block of this sync's log scan; null until the scan starts (or when there is none). */
+    fromBlock: blockSchema.nullable(),
+    /** The head this sync goes to; null until it is read. */
+    toBlock: blockSchema.nullable(),
+    /** The last block scanned (fromBlock - 1 when the scan starts); null before the scan. */
+    currentBlock: blockSchema.nullable(),
+    /** Transactions this sync broadcast. */
+    sent: countSchema,
+    /** Transactions this sync saw reach their confirmations. */
+    confirmed: countSchema,
+    /** History events indexed so far. */
+    events: countSchema,
+    /** Why the sync failed, one line; only with phase 'failed'. */
+    error: z.string().min(1).max(MAX_EVENT_ERROR).optional(),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    if ((p.phase === 'failed') !== (p.error !== undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['error'],
+        message: "an error goes with 'failed' only",
+      });
+    if (p.fromBlock === null) return;
+    if (p.toBlock === null || p.currentBlock === null) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['toBlock'],
+        message: 'a scan has an end and a position',
+      });
+      return;
+    }
+    if (p.fromBlock > p.toBlock || p.currentBlock < p.fromBlock - 1 || p.currentBlock > p.toBlock)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['currentBlock'],
+        message: 'fromBlock - 1 <= currentBlock <= toBlock and fromBlock <= toBlock',
+      });
+  });
+export type SyncProgress = z.infer<typeof syncProgressSchema>;
+
+export const ledgerNodesSchema = z.object({ nodes: z.array(nodeStatusSchema).max(256) }).strict();
+
+export const apiEventSchema = z.discriminatedUnion('type', [
+  /** The bridge's greeting on a new event stream. */
+  z
+    .object({
+      type: z.literal('hello'),
+      payload: z.object({ server: z.string().max(64) }).strict(),
+    })
+    .strict(),
+  z.object({ type: z.literal('sync.progress'), payload: syncProgressSchema }).strict(),
+  /** The nodes' state after a sync (up, down, behind, disagreeing…). */
+  z.object({ type: z.literal('ledger.nodes'), payload: ledgerNodesSchema }).strict(),
+]);
+
+/** One event from the server to the UI. */
+export type ApiEvent = z.infer<typeof apiEventSchema>;
+export type ApiEventType = ApiEvent['type'];
