@@ -1,18 +1,24 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppApi, createAppApi } from '../../core/app/app-api.js';
 import { type Bridge, startBridge } from '../../core/bridge/bridge-server.js';
+import { en, type Messages } from '../../renderer/src/i18n/en.js';
+import { zhCN } from '../../renderer/src/i18n/zh-CN.js';
 import { type FakeNode, startFakeProxy } from '../fakes/rpc-fake-nodes.js';
 import {
   axeFindings,
   buildRenderer,
+  fillTemplate,
+  latinText,
+  latinWordsOf,
   launchChromium,
   openScreen as openScreenOf,
   repo,
   settle as settlePage,
+  templatePattern,
 } from '../support/ui-harness.js';
 import { PIN, useWallet } from '../support/wallet-fixture.js';
 
@@ -24,13 +30,25 @@ declare const document: any;
 const dist = mkdtempSync(join(tmpdir(), 'signet-journeys-dist-'));
 const shots = join(repo, 'test-results', 'screenshots');
 
-const w = useWallet(['alice', 'bob']);
+// alice → bob is the English retail journey, carol → dave the Chinese one: each run has
+// its own fresh accounts, so neither depends on the other having run, or in which order.
+const w = useWallet(['alice', 'bob', 'carol', 'dave']);
+/** The label of the fixture's SoftHSM2 token. */
+const TOKEN = 'Wallet';
+/** A closed port: with it as the only node, the UI must sign and queue offline. */
+const OFFLINE_NODE = 'http://127.0.0.1:1';
 const json = async (args: string[]) => {
   const run = await w.cli([...args, '--json']);
   if (run.code !== 0) throw new Error(`signet ${args.join(' ')}: ${run.stderr}`);
   return run.json;
 };
-const outboxRows = async (): Promise<{ status: string; amount: string }[]> => json(['outbox']);
+interface OutboxRow {
+  txHash: string;
+  status: string;
+  amount: string;
+  blockNumber: number | null;
+}
+const outboxRows = async (): Promise<OutboxRow[]> => json(['outbox']);
 
 let app: AppApi;
 let bridge: Bridge;
@@ -48,55 +66,332 @@ const openScreen = (id: string, heading: string) => openScreenOf(page, id, headi
 
 const shot = (name: string) => page.screenshot({ path: join(shots, `journey-${name}.png`) });
 
-/** The review screen's facts, label → value, as shown. */
-async function reviewFacts(): Promise<Record<string, string>> {
-  return page.locator('dl.review').evaluate((dl) => {
+/** A `<dl>`'s facts, label → value, as shown. */
+async function factsOf(dl: Locator): Promise<Record<string, string>> {
+  return dl.evaluate((list) => {
     const facts: Record<string, string> = {};
-    for (const dt of dl.querySelectorAll('dt'))
+    for (const dt of list.querySelectorAll('dt'))
       facts[dt.textContent ?? ''] = dt.nextElementSibling?.textContent ?? '';
     return facts;
   });
 }
 
 /** Send screen → form filled → Review; waits for the review panel. */
-async function reviewPayment(to: string, amount: string, labels = en): Promise<void> {
-  await openScreen('send', labels.send);
-  await page.getByLabel(labels.from).selectOption(w.keys.alice!.uri);
-  await page.getByLabel(labels.to).fill(to);
-  await page.getByLabel(labels.amount, { exact: true }).fill(amount);
-  await page.getByRole('button', { name: labels.review, exact: true }).click();
-  await page.getByRole('heading', { level: 2, name: labels.reviewTitle }).waitFor();
+async function reviewPayment(to: string, amount: string, m: Messages = en): Promise<void> {
+  await openScreen('send', m.send.title);
+  await page.getByLabel(m.send.from, { exact: true }).selectOption(w.keys.alice!.uri);
+  await page.getByLabel(m.send.to, { exact: true }).fill(to);
+  await page.getByLabel(m.send.amount, { exact: true }).fill(amount);
+  await page.getByRole('button', { name: m.send.review, exact: true }).click();
+  await page.getByRole('heading', { level: 2, name: m.send.reviewTitle }).waitFor();
 }
-const en = {
-  send: 'Send',
-  from: 'From account',
-  to: 'To address',
-  amount: 'Amount',
-  review: 'Review',
-  reviewTitle: 'Review the payment',
-};
-const zh = {
-  send: '转账',
-  from: '付款账户',
-  to: '收款地址',
-  amount: '金额',
-  review: '核对',
-  reviewTitle: '核对付款',
-};
 
 /** Presses Sync now and waits for its outcome: the report, or the error. */
-async function pressSync(): Promise<'synced' | 'error'> {
-  await page.getByRole('button', { name: 'Sync now' }).click();
-  await page.getByRole('button', { name: 'Sync now' }).waitFor(); // not "Syncing…" any more
+async function pressSync(m: Messages = en): Promise<'synced' | 'error'> {
+  await page.getByRole('button', { name: m.outbox.sync, exact: true }).click();
+  // Not "Syncing…" any more.
+  await page.getByRole('button', { name: m.outbox.sync, exact: true }).waitFor();
   await settle();
   const synced = await page.locator('.toolbar-status [role="status"]').count();
   return synced > 0 ? 'synced' : 'error';
 }
 
-function nodeRow(url: string) {
+function nodeRow(url: string, m: Messages = en) {
   return page
-    .getByRole('region', { name: 'Ledger nodes' })
+    .getByRole('region', { name: m.outbox.nodes, exact: true })
     .locator('tbody tr', { has: page.getByRole('cell', { name: url, exact: true }) });
+}
+
+/** A UI language, with its texts straight from the i18n resources: the tests follow the UI. */
+interface Locale {
+  code: 'en' | 'zh-CN';
+  /** The language's own name, as the switcher lists it. */
+  name: string;
+  m: Messages;
+}
+const english: Locale = { code: 'en', name: 'English', m: en };
+const chinese: Locale = { code: 'zh-CN', name: '简体中文', m: zhCN };
+const screenIds = ['devices', 'accounts', 'send', 'notes', 'outbox', 'audit'] as const;
+
+/** Picks `locale` in the top bar's language switcher, as a user would, and waits for the UI to show it. */
+async function chooseLanguage(locale: Locale): Promise<void> {
+  // Labelled in whichever language is showing now.
+  const switcher = page.getByRole('combobox', {
+    name: new RegExp(`^(${english.m.app.language}|${chinese.m.app.language})`),
+  });
+  await switcher.selectOption({ label: locale.name });
+  await expect.poll(() => page.evaluate(() => document.documentElement.lang)).toBe(locale.code);
+  await expect(
+    page.getByRole('combobox', { name: locale.m.app.language }).inputValue(),
+  ).resolves.toBe(locale.code);
+  const nav = page.getByRole('navigation', { name: locale.m.nav.label, exact: true });
+  for (const id of screenIds) {
+    await expect(
+      nav.getByRole('button', { name: locale.m.nav[id], exact: true }).count(),
+    ).resolves.toBe(1);
+  }
+}
+
+/**
+ * Text that en-US and zh-CN both group by thousands with ",": "1,234,567".
+ * Written out here, not taken from Intl, so a change of the UI's formatting shows.
+ */
+const grouped = (digits: string | number) => String(digits).replace(/\B(?=(\d{3})+$)/g, ',');
+/** A whole number of at least four digits, grouped. */
+const GROUPED = '[1-9]\\d{0,2}(?:,\\d{3})+';
+/** Any whole number, grouped. */
+const NUMBER = '[1-9]\\d{0,2}(?:,\\d{3})*|0';
+/** 0x1234…abcd, as the UI shortens addresses in narrow places. */
+const short4 = (address: string) => `${address.slice(0, 6)}…${address.slice(-4)}`;
+
+/** One retail journey: who pays whom, and every amount as typed and as the language shows it. */
+interface RetailRun {
+  locale: Locale;
+  payer: string;
+  payee: string;
+  /** What the faucet gives the payer, and the payment, as typed. */
+  funds: string;
+  amount: string;
+  /**
+   * The same amounts as the language formats them: `after` = funds − amount, and
+   * `payeeAfter` = 1.00 (the faucet's, to register the payee) + amount.
+   */
+  shown: { funds: string; amount: string; after: string; payeeAfter: string };
+  /** Checks a screen's visible text for words the language should not show; none for English. */
+  checkText?: (where: string) => Promise<void>;
+}
+
+/**
+ * The retail journey, in the run's language: choose the language in the top bar,
+ * unlock the token with its PIN and see its keys, fill the payment form, review
+ * it, sign with the PIN while no node answers (queued), see it waiting in the
+ * outbox and as pending on the account, sync, see it confirmed and the balances
+ * updated. A screenshot at each step: journey-retail-<language>-<nn>-<step>.png.
+ */
+async function retailJourney(run: RetailRun): Promise<void> {
+  const { m, code } = run.locale;
+  const payer = w.keys[run.payer]!;
+  const payee = w.keys[run.payee]!;
+  let step = 0;
+  const snap = (name: string) => shot(`retail-${code}-${String(++step).padStart(2, '0')}-${name}`);
+  const checkText = run.checkText ?? (async () => {});
+
+  await json(['ledger', 'fund', '--account', payer.address, '--amount', run.funds]);
+  // The currency only pays registered accounts: the faucet registers the payee.
+  await json(['ledger', 'fund', '--account', payee.address, '--amount', '1.00']);
+  await json(['sync']);
+  // No node reachable from here on: the UI must sign and queue offline.
+  w.useProfile({ ...w.ledger.profile, rpc: [OFFLINE_NODE] });
+
+  await chooseLanguage(run.locale);
+
+  // Unlock the token: its keys show once the PIN is given.
+  await openScreen('devices', m.devices.title);
+  const card = page.locator('li.card', {
+    has: page.getByRole('heading', { level: 3, name: TOKEN, exact: true }),
+  });
+  // The PIN's state, in the language (another test may have left a wrong try: not always "OK").
+  const pinStates: string[] = Object.values(m.devices.state);
+  for (const badge of await card.locator('.badge').allTextContents())
+    expect(pinStates).toContain(badge);
+  await card.getByRole('button', { name: m.devices.showKeys, exact: true }).click();
+  const unlock = page.getByRole('dialog', { name: m.devices.showKeys, exact: true });
+  await unlock.waitFor();
+  await expect(unlock.locator('p').first().textContent()).resolves.toBe(
+    fillTemplate(m.pin.forToken, { token: TOKEN }),
+  );
+  await unlock.getByLabel(m.pin.label, { exact: true }).fill(PIN);
+  await snap('unlock');
+  await unlock.getByRole('button', { name: m.pin.submit, exact: true }).click();
+  await unlock.waitFor({ state: 'hidden' });
+  const keys = card.getByRole('table', {
+    name: fillTemplate(m.devices.keysTitle, { token: TOKEN }),
+  });
+  const keyRow = keys.locator('tbody tr', {
+    has: page.getByRole('cell', { name: run.payer, exact: true }),
+  });
+  await expect(keyRow.locator('td').allTextContents()).resolves.toEqual([
+    run.payer,
+    'secp256k1',
+    payer.address,
+    m.devices.hardware,
+  ]);
+  await snap('keys');
+
+  // The payment form.
+  await openScreen('send', m.send.title);
+  await page.getByLabel(m.send.from, { exact: true }).selectOption(payer.uri);
+  await page.getByLabel(m.send.to, { exact: true }).fill(payee.address);
+  await page.getByLabel(m.send.amount, { exact: true }).fill(run.amount);
+  await expect(page.getByText(m.send.toHint, { exact: true }).count()).resolves.toBe(1);
+  await expect(page.getByText(m.send.amountHint, { exact: true }).count()).resolves.toBe(1);
+  await checkText('the payment form');
+  await snap('form');
+
+  // The review: exactly what the token will sign, formatted for the language.
+  await page.getByRole('button', { name: m.send.review, exact: true }).click();
+  await page.getByRole('heading', { level: 2, name: m.send.reviewTitle, exact: true }).waitFor();
+  await expect(page.getByText(m.send.reviewIntro, { exact: true }).count()).resolves.toBe(1);
+  expect(w.ledger.profile.chainId).toBe(31337);
+  await expect(factsOf(page.locator('dl.review'))).resolves.toEqual({
+    [m.send.from]: payer.address,
+    [m.send.to]: payee.address,
+    [m.send.amount]: run.shown.amount,
+    // A maximum fee is far above 1,000 wei: its digits show grouped.
+    [m.send.fee]: expect.stringMatching(templatePattern(m.send.feeWei, { amount: GROUPED })),
+    [m.send.chain]: '31337', // an id: never grouped
+    [m.send.nonce]: '0',
+    [m.send.txType]: w.ledger.profile.txType,
+    [m.send.contract]: expect.stringMatching(
+      new RegExp(`^${w.ledger.profile.contracts.currency}$`, 'i'),
+    ),
+    [m.send.availableAfter]: run.shown.after,
+  });
+  await expect(
+    page.getByRole('button', { name: m.common.back, exact: true }).count(),
+  ).resolves.toBe(1);
+  await checkText('the review');
+  await snap('review');
+  await runAxe(`review (${code})`);
+
+  // Sign with the PIN, with no node reachable: signed and queued.
+  await page.getByRole('button', { name: m.send.sign, exact: true }).click();
+  const dialog = page.getByRole('dialog', { name: m.send.signTitle, exact: true });
+  await dialog.waitFor();
+  await expect(dialog.locator('p').allTextContents()).resolves.toEqual([
+    m.send.reviewIntro,
+    m.pin.hint,
+  ]);
+  await expect(
+    dialog.getByRole('button', { name: m.common.cancel, exact: true }).count(),
+  ).resolves.toBe(1);
+  await checkText('the PIN dialog');
+  await snap('pin');
+  await runAxe(`PIN dialog (send, ${code})`);
+  await dialog.getByLabel(m.pin.label, { exact: true }).fill(PIN);
+  await dialog.getByRole('button', { name: m.pin.submit, exact: true }).click();
+  await dialog.waitFor({ state: 'hidden' });
+
+  await page.getByRole('heading', { level: 2, name: m.send.resultTitle, exact: true }).waitFor();
+  await expect(page.locator('main').getByRole('status').textContent()).resolves.toBe(
+    `${m.outbox.txStatus.signed} ${m.send.queued}`,
+  );
+  await expect(page.locator('main').textContent()).resolves.toContain(
+    fillTemplate(m.send.syncError, { error: `no ledger node answered: ${OFFLINE_NODE}` }),
+  );
+  const result = await factsOf(page.locator('main dl.facts'));
+  const txHash = result[m.send.txHash]!;
+  expect(txHash).toMatch(/^0x[0-9a-f]{64}$/);
+  expect(result).toEqual({
+    [m.send.txHash]: txHash,
+    [m.send.amount]: run.shown.amount,
+    [m.send.nonce]: '0',
+  });
+  await expect(
+    page.getByRole('button', { name: m.send.another, exact: true }).count(),
+  ).resolves.toBe(1);
+  await checkText('the signed payment');
+  await snap('queued');
+  const mine = async () => (await outboxRows()).filter((t) => t.txHash === txHash);
+  expect((await mine()).map((t) => [t.status, t.amount])).toEqual([['signed', run.amount]]);
+
+  // The account counts it as pending until it is confirmed.
+  await openScreen('accounts', m.accounts.title);
+  const balances = page.getByRole('region', { name: m.accounts.balances, exact: true });
+  await expect(balances.locator('thead th').allTextContents()).resolves.toEqual([
+    m.accounts.name,
+    m.accounts.address,
+    m.accounts.balance,
+    m.accounts.pending,
+    m.accounts.available,
+    m.accounts.status,
+  ]);
+  const balanceRow = (name: string) =>
+    balances.locator('tbody tr', { has: page.getByRole('cell', { name, exact: true }) });
+  // balance, pending, available
+  await expect(balanceRow(run.payer).locator('td.num').allTextContents()).resolves.toEqual([
+    run.shown.funds,
+    run.shown.amount,
+    run.shown.after,
+  ]);
+  await checkText('the accounts, payment pending');
+  await snap('pending');
+
+  // Waiting in the outbox, while the only node is down.
+  await openScreen('outbox', m.outbox.title);
+  const outbox = page.getByRole('region', { name: m.outbox.transactions, exact: true });
+  await expect(outbox.locator('thead th').allTextContents()).resolves.toEqual([
+    m.outbox.txHash,
+    m.outbox.kind,
+    m.outbox.nonce,
+    m.outbox.amount,
+    m.outbox.status,
+  ]);
+  const row = outbox.locator('tbody tr', { has: page.locator(`td[title="${txHash}"]`) });
+  await expect(row.count()).resolves.toBe(1);
+  await expect(row.locator('td.num').allTextContents()).resolves.toEqual(['0', run.shown.amount]);
+  await expect(row.locator('.badge').textContent()).resolves.toBe(m.outbox.txStatus.signed);
+  await expect(nodeRow(OFFLINE_NODE, m).locator('.badge').textContent()).resolves.toBe(
+    m.outbox.nodeState.down,
+  );
+  await checkText('the outbox, payment signed');
+  await snap('outbox-signed');
+
+  // The node is back: one press of Sync sends and confirms it.
+  w.useProfile(w.ledger.profile);
+  expect(await pressSync(m)).toBe('synced');
+  await expect(page.locator('.toolbar-status').textContent()).resolves.toMatch(
+    templatePattern(m.outbox.syncDone, { head: NUMBER, events: NUMBER, confirmed: '1' }),
+  );
+  await expect(row.locator('.badge').textContent()).resolves.toBe(m.outbox.txStatus.confirmed);
+  await expect(nodeRow(w.ledger.url, m).locator('.badge').textContent()).resolves.toBe(
+    m.outbox.nodeState.up,
+  );
+  await expect(
+    page.getByText(templatePattern(m.outbox.ledgerHead, { head: NUMBER, synced: NUMBER })).count(),
+  ).resolves.toBe(1);
+  await checkText('the outbox, payment confirmed');
+  await snap('confirmed');
+  const [confirmed] = await mine();
+  expect(confirmed?.status).toBe('confirmed');
+
+  // Balances updated, and the payment at the top of the payer's history.
+  await openScreen('accounts', m.accounts.title);
+  await expect(balanceRow(run.payer).locator('td.num').allTextContents()).resolves.toEqual([
+    run.shown.after,
+    '0.00',
+    run.shown.after,
+  ]);
+  await expect(balanceRow(run.payer).locator('.badge').textContent()).resolves.toBe(
+    m.accounts.registered,
+  );
+  await expect(balanceRow(run.payee).locator('td.num').allTextContents()).resolves.toEqual([
+    run.shown.payeeAfter,
+    '0.00',
+    run.shown.payeeAfter,
+  ]);
+  await page.getByLabel(m.accounts.historyFor, { exact: true }).selectOption(payer.address);
+  const history = page.getByRole('region', { name: m.accounts.historyList, exact: true });
+  // Two entries: the faucet's payment and this one.
+  await page.getByText(fillTemplate(m.accounts.loadedAll, { n: 2 }), { exact: true }).waitFor();
+  const newest = history.locator('.history-row[data-index="0"]');
+  await expect(newest.locator('span').allTextContents()).resolves.toEqual([
+    m.accounts.kind.transfer,
+    fillTemplate(m.accounts.block, { block: grouped(confirmed!.blockNumber!) }),
+    fillTemplate(m.accounts.fromTo, { from: short4(payer.address), to: short4(payee.address) }),
+    // Between two accounts of this wallet: no sign.
+    run.shown.amount,
+  ]);
+  // The faucet's payment, from outside the wallet: "+".
+  const funding = history.locator('.history-row[data-index="1"]');
+  await expect(funding.locator('.history-kind').textContent()).resolves.toBe(
+    m.accounts.kind.transfer,
+  );
+  await expect(funding.locator('.history-amount').textContent()).resolves.toBe(
+    `+${run.shown.funds}`,
+  );
+  await checkText('the accounts, balances updated');
+  await snap('balances');
 }
 
 beforeAll(async () => {
@@ -112,6 +407,10 @@ beforeAll(async () => {
   page = await context.newPage();
   page.on('pageerror', (error) => pageErrors.push(error.message));
   mkdirSync(shots, { recursive: true });
+  await page.goto(bridge.url);
+  await page.evaluate(readFileSync(join(repo, 'node_modules/axe-core/axe.min.js'), 'utf8'));
+  await page.getByRole('heading', { level: 1, name: en.devices.title }).waitFor();
+  await settle();
 }, 120_000);
 
 afterAll(async () => {
@@ -123,96 +422,14 @@ afterAll(async () => {
 
 describe('user journeys in Chromium, against the dev ledger and SoftHSM2', () => {
   it('retail: signs offline, queues, then confirms on sync', async () => {
-    const alice = w.keys.alice!.address;
-    const bob = w.keys.bob!.address;
-    await json(['ledger', 'fund', '--account', alice, '--amount', '100.00']);
-    // The currency only pays registered accounts: the faucet registers bob.
-    await json(['ledger', 'fund', '--account', bob, '--amount', '1.00']);
-    await json(['sync']);
-    // No node reachable from here on: the UI must sign and queue offline.
-    w.useProfile({ ...w.ledger.profile, rpc: ['http://127.0.0.1:1'] });
-
-    await page.goto(bridge.url);
-    await page.evaluate(readFileSync(join(repo, 'node_modules/axe-core/axe.min.js'), 'utf8'));
-    await page.getByRole('heading', { level: 1, name: 'Devices' }).waitFor();
-    await settle();
-
-    await openScreen('send', 'Send');
-    await page.getByLabel('From account').selectOption(w.keys.alice!.uri);
-    await page.getByLabel('To address').fill(bob);
-    await page.getByLabel('Amount', { exact: true }).fill('12.34');
-    await shot('retail-1-form');
-    await page.getByRole('button', { name: 'Review', exact: true }).click();
-    await page.getByRole('heading', { level: 2, name: 'Review the payment' }).waitFor();
-
-    const facts = await reviewFacts();
-    expect(facts).toMatchObject({
-      'From account': alice,
-      'To address': bob,
-      Amount: '12.34',
-      Chain: '31337',
-      Nonce: '0',
-      'Available afterwards': '87.66',
+    await retailJourney({
+      locale: english,
+      payer: 'alice',
+      payee: 'bob',
+      funds: '100.00',
+      amount: '12.34',
+      shown: { funds: '100.00', amount: '12.34', after: '87.66', payeeAfter: '13.34' },
     });
-    expect(w.ledger.profile.chainId).toBe(31337);
-    expect(facts['Maximum network fee']).toMatch(/^[1-9]\d{0,2}(,\d{3})* wei$/);
-    await shot('retail-2-review');
-    await runAxe('review (en)');
-
-    await page.getByRole('button', { name: 'Sign and send' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Sign this payment' });
-    await dialog.waitFor();
-    await shot('retail-3-pin');
-    await runAxe('PIN dialog (send)');
-    await dialog.getByLabel('PIN', { exact: true }).fill(PIN);
-    await dialog.getByRole('button', { name: 'Unlock' }).click();
-    await dialog.waitFor({ state: 'hidden' });
-
-    await page.getByRole('heading', { level: 2, name: 'Payment signed' }).waitFor();
-    const result = page.locator('main').getByRole('status');
-    await expect(result.textContent()).resolves.toBe(
-      'Signed Queued: it will be sent at the next sync.',
-    );
-    await expect(page.locator('main').textContent()).resolves.toContain(
-      'Could not reach the ledger now: no ledger node answered: http://127.0.0.1:1',
-    );
-    await shot('retail-4-queued');
-    expect((await outboxRows()).map((t) => [t.status, t.amount])).toEqual([['signed', '12.34']]);
-
-    await openScreen('outbox', 'Outbox & Sync');
-    const outbox = page.getByRole('region', { name: 'Outbox', exact: true });
-    const row = outbox.locator('tbody tr');
-    await expect(row.count()).resolves.toBe(1);
-    await expect(row.locator('td').nth(3).textContent()).resolves.toBe('12.34');
-    await expect(row.locator('.badge').textContent()).resolves.toBe('Signed');
-    await expect(nodeRow('http://127.0.0.1:1').locator('.badge').textContent()).resolves.toBe(
-      'Down',
-    );
-    await shot('retail-5-outbox-signed');
-
-    // The node is back: one press of Sync sends and confirms it.
-    w.useProfile(w.ledger.profile);
-    expect(await pressSync()).toBe('synced');
-    await expect(page.locator('.toolbar-status').textContent()).resolves.toMatch(
-      /^Synced to block \d+: \d+ new events, 1 confirmed\.$/,
-    );
-    await expect(row.locator('.badge').textContent()).resolves.toBe('Confirmed');
-    await expect(nodeRow(w.ledger.url).locator('.badge').textContent()).resolves.toBe('Up');
-    await shot('retail-6-confirmed');
-
-    await openScreen('accounts', 'Accounts');
-    const balances = page.getByRole('region', { name: 'Balances' });
-    const aliceRow = balances.locator('tbody tr', {
-      has: page.getByRole('cell', { name: 'alice', exact: true }),
-    });
-    // balance, pending, available
-    await expect(aliceRow.locator('td.num').allTextContents()).resolves.toEqual([
-      '87.66',
-      '0.00',
-      '87.66',
-    ]);
-    await shot('retail-7-balance');
-    expect((await outboxRows()).map((t) => t.status)).toEqual(['confirmed']);
   }, 60_000);
 
   it('a wrong PIN while sending shows the retry state and queues nothing', async () => {
@@ -289,27 +506,55 @@ describe('user journeys in Chromium, against the dev ledger and SoftHSM2', () =>
     }
   });
 
-  it('shows the retail review step in zh-CN', async () => {
-    await page.locator('.lang select').selectOption('zh-CN');
-    await expect(page.evaluate(() => document.documentElement.lang)).resolves.toBe('zh-CN');
+  /**
+   * English the zh-CN journey still shows, known and outside the screens this test may
+   * change: tolerated here so the test guards everything else, not required (a fix passes).
+   */
+  const knownGaps = [
+    // Send's result: the sync after signing reports only the server's English message, not
+    // an error code (core/api/ledger.ts syncAfterSigningSchema), so send.syncError embeds it.
+    templatePattern(zhCN.send.syncError, { error: 'no ledger node answered: .+' }),
+    // Outbox.tsx: the Kind column shows the raw kind ("transfer"), not a translation.
+    /^transfer$/,
+    // Outbox.tsx: the nodes' "Last error" column shows the server's message as it is.
+    /^bad port$/,
+  ];
+
+  it('retail in zh-CN: the same journey, in Chinese, with zh-CN number formats', async () => {
+    // Latin words in the Chinese strings on purpose (PIN, nonce, PKCS…), the unit and the
+    // app's name, and data: account names and the transaction type.
+    const allowed = [
+      ...latinWordsOf(zhCN, /\p{Script=Han}/u),
+      'wei',
+      zhCN.app.name,
+      ...Object.keys(w.keys),
+      w.ledger.profile.txType,
+    ];
+    const checkText = async (where: string) => {
+      const leaks = await latinText(page, ['main', 'nav', 'dialog[open]'], allowed);
+      const unknown = leaks.filter((text) => !knownGaps.some((gap) => gap.test(text)));
+      expect(unknown, `English left in ${where} (zh-CN)`).toEqual([]);
+      await expect(page.title()).resolves.toMatch(/^\P{Script=Latin}+ · Signet$/u);
+    };
     try {
-      await reviewPayment(w.keys.bob!.address, '12.34', zh);
-      const facts = await reviewFacts();
-      expect(facts).toMatchObject({
-        付款账户: w.keys.alice!.address,
-        收款地址: w.keys.bob!.address,
-        金额: '12.34',
-        链: '31337',
-        '序号 (nonce)': '1',
+      await retailJourney({
+        locale: chinese,
+        payer: 'carol',
+        payee: 'dave',
+        funds: '1500000.00',
+        amount: '123456.78',
+        shown: {
+          funds: '1,500,000.00',
+          amount: '123,456.78',
+          after: '1,376,543.22',
+          payeeAfter: '123,457.78',
+        },
+        checkText,
       });
-      expect(facts.最高网络手续费).toMatch(/ wei$/);
-      await page.getByRole('button', { name: '签名并发送' }).waitFor();
-      await shot('retail-review-zh-CN');
-      await runAxe('review (zh-CN)');
     } finally {
-      await page.locator('.lang select').selectOption('en');
+      await chooseLanguage(english);
     }
-  });
+  }, 60_000);
 
   it('ran with no page error', () => {
     expect(pageErrors).toEqual([]);

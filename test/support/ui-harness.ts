@@ -181,3 +181,89 @@ export async function openScreen(page: Page, id: string, heading: string): Promi
   await page.getByRole('heading', { level: 1, name: heading, exact: true }).waitFor();
   await settle(page);
 }
+
+/** An i18next template with its `{{name}}` placeholders filled, as the UI renders it. */
+export function fillTemplate(template: string, values: Record<string, string | number>): string {
+  return template.replace(/\{\{(\w+)\}\}/g, (whole, name: string) =>
+    name in values ? String(values[name]) : whole,
+  );
+}
+
+/**
+ * A whole-text pattern for an i18next template: its literal parts matched as they
+ * are, each `{{name}}` by the regular-expression source given for it.
+ */
+export function templatePattern(template: string, sources: Record<string, string>): RegExp {
+  const parts = template.split(/\{\{(\w+)\}\}/);
+  const body = parts
+    .map((part, i) =>
+      i % 2 === 0 ? part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : `(?:${sources[part] ?? '.*'})`,
+    )
+    .join('');
+  return new RegExp(`^${body}$`);
+}
+
+/**
+ * The words in Latin letters a language's strings use on purpose (PIN, nonce…):
+ * those of its strings that match `within` (e.g. /\p{Script=Han}/u: translated
+ * ones, so that a string left in English does not vouch for its own words).
+ */
+export function latinWordsOf(messages: object, within = /./): Set<string> {
+  const words = new Set<string>();
+  const walk = (value: unknown): void => {
+    if (typeof value === 'string') {
+      if (!within.test(value)) return;
+      for (const word of value.replace(/\{\{\w+\}\}/g, ' ').match(/[A-Za-z]+/g) ?? [])
+        words.add(word);
+    } else if (value && typeof value === 'object') Object.values(value).forEach(walk);
+  };
+  walk(messages);
+  return words;
+}
+
+/**
+ * Text the user sees (text nodes and the names given in aria-label, aria-valuetext,
+ * placeholder) in `scopes` that still holds Latin words once `allowed` words are
+ * set aside. Addresses, hashes and URLs (0x…, http://…) are data, not words. Each
+ * finding is the trimmed text it came from.
+ */
+export async function latinText(
+  page: Page,
+  scopes: string[],
+  allowed: Iterable<string>,
+): Promise<string[]> {
+  return page.evaluate(
+    ({ scopes, allowed }) => {
+      const ok = new Set(allowed);
+      const leaks = (text: string) =>
+        (
+          text
+            .replace(/https?:\/\/\S+/g, ' ')
+            .replace(/0x[0-9a-fA-F]*(…[0-9a-fA-F]+)?/g, ' ')
+            .match(/[A-Za-z][A-Za-z0-9]*/g) ?? []
+        ).some((word) => !ok.has(word));
+      const found: string[] = [];
+      const visible = (el: any) => el.checkVisibility?.() ?? true;
+      for (const scope of scopes) {
+        for (const root of document.querySelectorAll(scope)) {
+          if (!visible(root)) continue;
+          const walker = document.createTreeWalker(root, 4 /* NodeFilter.SHOW_TEXT */);
+          for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            const text = node.textContent.trim();
+            const parent = node.parentElement;
+            if (text && parent && visible(parent) && leaks(text)) found.push(text);
+          }
+          for (const el of [root, ...root.querySelectorAll('*')]) {
+            if (!visible(el)) continue;
+            for (const name of ['aria-label', 'aria-valuetext', 'placeholder']) {
+              const text = el.getAttribute(name)?.trim();
+              if (text && leaks(text)) found.push(text);
+            }
+          }
+        }
+      }
+      return found;
+    },
+    { scopes, allowed: [...allowed] },
+  );
+}
