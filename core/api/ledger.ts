@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { pkcs11UriSchema } from './devices.js';
+import { type ErrorCode, errorCodes } from './errors.js';
 
 /** An address as the UI types it; the server checks the checksum. */
 export const addressInputSchema = z
@@ -176,7 +177,13 @@ export const sendPreviewSchema = z.object({
 
 /** The sync tried after signing: its report, why it failed (the transactions stay queued), or null when offline. */
 export const syncAfterSigningSchema = z
-  .union([syncReportSchema, z.object({ error: z.string() })])
+  .union([
+    syncReportSchema,
+    z.object({
+      error: z.string(),
+      code: z.enum(Object.keys(errorCodes) as [ErrorCode, ...ErrorCode[]]),
+    }),
+  ])
   .nullable();
 
 export const sendResultSchema = z.object({

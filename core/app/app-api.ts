@@ -14,7 +14,7 @@
  */
 import { join } from 'node:path';
 import type { PinProvider } from '../../native/pin.js';
-import { SignetError } from '../api/errors.js';
+import { type ErrorCode, SignetError } from '../api/errors.js';
 import { type ApiEvent, apiEventSchema } from '../api/events.js';
 import type { LedgerProfile } from '../api/profile.js';
 import type { ApiDispatch } from '../api/transport.js';
@@ -126,14 +126,15 @@ export function createAppApi(options: AppApiOptions): AppApi {
   };
   /** Tries to send what was just signed (unless offline); a failed sync leaves it queued. */
   const afterSigning = async (p: LedgerProfile, queued: OutboxTx[], offline?: boolean) => {
-    let sync: SyncReport | { error: string } | null = null;
+    let sync: SyncReport | { error: string; code: ErrorCode } | null = null;
     if (!offline) {
       try {
         sync = await syncOnce(p);
       } catch (error) {
-        sync = {
-          error: error instanceof SignetError ? error.message : 'the sync failed (internal error)',
-        };
+        sync =
+          error instanceof SignetError
+            ? { error: error.message, code: error.code }
+            : { error: 'the sync failed (internal error)', code: 'INTERNAL' };
       }
     }
     const now = new Map(listOutbox(openedStore(), p.chainId).map((t) => [t.txHash, t]));

@@ -178,7 +178,7 @@ describe('the treasurer’s notes in Chromium, against the dev ledger and SoftHS
 
     await signWithPin('Sign: Issue a note', 'Signed');
     const kinds = await page.locator('main tbody tr td:first-child').allTextContents();
-    expect(kinds).toEqual(['note-issue', 'approve']);
+    expect(kinds).toEqual(['Note issue', 'Approval']);
     await shot('3-issue-signed');
     await sync();
     expect(await portfolio()).toEqual([[w.keys.north!.address, '500.00']]);

@@ -251,7 +251,7 @@ export function Outbox({ refreshKey, onSynced }: { refreshKey: number; onSynced(
                     <td className="mono" title={tx.txHash}>
                       {shortHex(tx.txHash)}
                     </td>
-                    <td>{tx.kind}</td>
+                    <td>{t(`outbox.kindName.${tx.kind}`, { defaultValue: tx.kind })}</td>
                     <td className="num">{tx.nonce}</td>
                     <td className="num">{formatAmount(tx.amount, locale)}</td>
                     <td>

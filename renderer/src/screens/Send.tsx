@@ -6,7 +6,7 @@ import type { ApiResult } from '../../../core/api/methods.js';
 import { call, serialized } from '../api.js';
 import { Badge, ErrorMessage, Panel } from '../components/Panel.js';
 import type { PinRequest } from '../components/PinDialog.js';
-import { formatAmount, formatUint, shortHex } from '../format.js';
+import { errorText, formatAmount, formatUint, shortHex } from '../format.js';
 import { useQuery } from '../hooks.js';
 
 type Preview = ApiResult<'wallet.previewSend'>;
@@ -226,7 +226,11 @@ function Result({ sent, onAgain }: { sent: Sent; onAgain(): void }) {
         {message}
       </p>
       {sent.sync && 'error' in sent.sync ? (
-        <p className="muted">{t('send.syncError', { error: sent.sync.error })}</p>
+        <p className="muted">
+          {t('send.syncError', {
+            error: errorText(t, { code: sent.sync.code, message: sent.sync.error }),
+          })}
+        </p>
       ) : null}
       {tx ? (
         <dl className="facts">

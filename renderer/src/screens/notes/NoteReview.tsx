@@ -6,7 +6,7 @@
 import { useTranslation } from 'react-i18next';
 import type { ApiResult } from '../../../../core/api/methods.js';
 import { Badge, Panel } from '../../components/Panel.js';
-import { formatAmount, formatDateTime, formatUint } from '../../format.js';
+import { errorText, formatAmount, formatDateTime, formatUint } from '../../format.js';
 import type { NotePreview } from './NoteForm.js';
 
 type Executed = ApiResult<'notes.execute'>;
@@ -175,7 +175,11 @@ export function NoteResult({ result, onDone }: { result: Executed; onDone(): voi
         {message}
       </p>
       {result.sync && 'error' in result.sync ? (
-        <p className="muted">{t('notes.syncError', { error: result.sync.error })}</p>
+        <p className="muted">
+          {t('notes.syncError', {
+            error: errorText(t, { code: result.sync.code, message: result.sync.error }),
+          })}
+        </p>
       ) : null}
       <div className="table-wrap">
         <table>
@@ -190,7 +194,7 @@ export function NoteResult({ result, onDone }: { result: Executed; onDone(): voi
           <tbody>
             {result.transactions.map((tx) => (
               <tr key={tx.txHash}>
-                <td className="mono">{tx.kind}</td>
+                <td>{t(`outbox.kindName.${tx.kind}`, { defaultValue: tx.kind })}</td>
                 <td>{formatUint(String(tx.nonce), i18n.language)}</td>
                 <td>{t(`outbox.txStatus.${tx.status}`)}</td>
                 <td className="mono">{tx.txHash}</td>
