@@ -10,6 +10,7 @@ import { useTranslation } from 'react-i18next';
 import type { SerializedError } from '../../../core/api/errors.js';
 import { call, serialized } from '../api.js';
 import { ErrorMessage } from './Panel.js';
+import { MismatchAlert, noPin, PinPair, type RepeatedPin } from './PinFields.js';
 
 export interface InitTarget {
   /** The PKCS#11 module path of the slot. */
@@ -30,22 +31,18 @@ export function InitTokenDialog({
   const ref = useRef<HTMLDialogElement>(null);
   const labelRef = useRef<HTMLInputElement>(null);
   const [label, setLabel] = useState('');
-  const [soPin, setSoPin] = useState('');
-  const [soPin2, setSoPin2] = useState('');
-  const [userPin, setUserPin] = useState('');
-  const [userPin2, setUserPin2] = useState('');
+  const [soPin, setSoPin] = useState<RepeatedPin>(noPin);
+  const [userPin, setUserPin] = useState<RepeatedPin>(noPin);
   const [mismatch, setMismatch] = useState<string>();
   const [error, setError] = useState<SerializedError>();
   const [busy, setBusy] = useState(false);
   const titleId = useId();
   const descId = useId();
-  const ids = { label: useId(), so: useId(), so2: useId(), user: useId(), user2: useId() };
+  const labelId = useId();
 
   const clearPins = () => {
-    setSoPin('');
-    setSoPin2('');
-    setUserPin('');
-    setUserPin2('');
+    setSoPin(noPin);
+    setUserPin(noPin);
   };
 
   useEffect(() => {
@@ -74,8 +71,8 @@ export function InitTokenDialog({
     event.preventDefault();
     if (!target || busy) return;
     setError(undefined);
-    if (soPin !== soPin2 || userPin !== userPin2) {
-      setMismatch(soPin !== soPin2 ? t('init.soMismatch') : t('init.userMismatch'));
+    if (soPin.pin !== soPin.repeat || userPin.pin !== userPin.repeat) {
+      setMismatch(soPin.pin !== soPin.repeat ? t('init.soMismatch') : t('init.userMismatch'));
       clearPins();
       return;
     }
@@ -84,8 +81,8 @@ export function InitTokenDialog({
       module: target.module,
       slot: target.slot,
       label: label.trim(),
-      soPin,
-      newPin: userPin,
+      soPin: soPin.pin,
+      newPin: userPin.pin,
     };
     clearPins();
     setBusy(true);
@@ -100,23 +97,6 @@ export function InitTokenDialog({
       setBusy(false);
     }
   };
-
-  const pinField = (id: string, text: string, value: string, set: (v: string) => void) => (
-    <div className="field">
-      <label htmlFor={id}>{text}</label>
-      <input
-        id={id}
-        type="password"
-        autoComplete="off"
-        spellCheck={false}
-        value={value}
-        onChange={(e) => set(e.target.value)}
-        disabled={busy}
-        maxLength={256}
-        required
-      />
-    </div>
-  );
 
   return (
     <dialog
@@ -133,10 +113,10 @@ export function InitTokenDialog({
         <h2 id={titleId}>{t('init.title')}</h2>
         <p id={descId}>{t('init.description', { slot: target?.slot ?? '' })}</p>
         <div className="field">
-          <label htmlFor={ids.label}>{t('init.label')}</label>
+          <label htmlFor={labelId}>{t('init.label')}</label>
           <input
             ref={labelRef}
-            id={ids.label}
+            id={labelId}
             value={label}
             onChange={(e) => setLabel(e.target.value)}
             disabled={busy}
@@ -144,22 +124,24 @@ export function InitTokenDialog({
             required
           />
         </div>
-        <fieldset className="pin-pair">
-          <legend>{t('init.soLegend')}</legend>
-          {pinField(ids.so, t('init.soPin'), soPin, setSoPin)}
-          {pinField(ids.so2, t('init.soPinRepeat'), soPin2, setSoPin2)}
-        </fieldset>
-        <fieldset className="pin-pair">
-          <legend>{t('init.userLegend')}</legend>
-          {pinField(ids.user, t('init.userPin'), userPin, setUserPin)}
-          {pinField(ids.user2, t('init.userPinRepeat'), userPin2, setUserPin2)}
-        </fieldset>
+        <PinPair
+          legend={t('init.soLegend')}
+          label={t('init.soPin')}
+          repeatLabel={t('init.soPinRepeat')}
+          value={soPin}
+          onChange={setSoPin}
+          disabled={busy}
+        />
+        <PinPair
+          legend={t('init.userLegend')}
+          label={t('init.userPin')}
+          repeatLabel={t('init.userPinRepeat')}
+          value={userPin}
+          onChange={setUserPin}
+          disabled={busy}
+        />
         <p className="muted small">{t('pin.hint')}</p>
-        {mismatch ? (
-          <div className="error" role="alert">
-            <p className="error-text">{mismatch}</p>
-          </div>
-        ) : null}
+        <MismatchAlert text={mismatch} />
         {error ? <ErrorMessage error={error} /> : null}
         <div className="row-actions">
           <button type="button" className="secondary" onClick={close} disabled={busy}>

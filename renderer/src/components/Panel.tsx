@@ -4,10 +4,21 @@ import { useTranslation } from 'react-i18next';
 import type { SerializedError } from '../../../core/api/errors.js';
 import { errorText } from '../format.js';
 
-/** The error state of one panel: a sentence for people, the server's line for support. */
-export function ErrorMessage({ error, onRetry }: { error: SerializedError; onRetry?: () => void }) {
+/**
+ * The error state of one panel: a sentence for people (`text` where the caller
+ * knows better words than the error code's), the server's line for support.
+ */
+export function ErrorMessage({
+  error,
+  text: words,
+  onRetry,
+}: {
+  error: SerializedError;
+  text?: string | undefined;
+  onRetry?: () => void;
+}) {
   const { t } = useTranslation();
-  const text = errorText(t, error);
+  const text = words ?? errorText(t, error);
   return (
     <div className="error" role="alert">
       <p className="error-text">{text}</p>

@@ -55,6 +55,37 @@ export const en = {
     working: 'Initialising…',
     done: 'Token “{{label}}” initialised.',
   },
+  pinChange: {
+    change: {
+      title: 'Change the user PIN',
+      description: 'Token “{{token}}”: type the current user PIN, then the new one twice.',
+      pin: 'Current PIN',
+      submit: 'Change PIN',
+      working: 'Changing…',
+      done: 'The user PIN of “{{token}}” was changed.',
+    },
+    unblock: {
+      title: 'Unblock the user PIN',
+      description:
+        'Token “{{token}}”: the security officer PIN sets a new user PIN, which also unlocks a locked PIN. The keys stay on the token.',
+      pin: 'SO PIN',
+      submit: 'Unblock PIN',
+      working: 'Unblocking…',
+      done: 'The user PIN of “{{token}}” was reset and is unblocked.',
+    },
+    newLegend: 'New user PIN',
+    newPin: 'New PIN',
+    newPinRepeat: 'Repeat new PIN',
+    mismatch: 'The two new PINs differ. Type them again.',
+    wrong: {
+      user: 'Wrong current PIN.',
+      so: 'Wrong SO PIN.',
+    },
+    soFinalTry:
+      'One try left before the SO PIN locks; after that only re-initialising the token helps, and that erases its keys.',
+    soLocked:
+      'The SO PIN is locked. Only re-initialising the token helps, and that erases its keys.',
+  },
   devices: {
     title: 'Devices',
     tokens: 'Tokens',
@@ -80,6 +111,9 @@ export const en = {
     unlabelled: 'Empty slot {{slot}}',
     initialiseHint: 'This slot has no initialised token yet.',
     initialise: 'Initialise token',
+    changePin: 'Change PIN',
+    unblockPin: 'Unblock PIN',
+    lockedHint: 'The user PIN is locked. Unblock it with the SO PIN to use this token again.',
     state: {
       ok: 'PIN OK',
       locked: 'PIN locked',

@@ -56,6 +56,35 @@ export const zhCN: Messages = {
     working: '正在初始化…',
     done: '已初始化令牌“{{label}}”。',
   },
+  pinChange: {
+    change: {
+      title: '更改用户 PIN',
+      description: '令牌“{{token}}”：先输入当前用户 PIN，再输入两次新 PIN。',
+      pin: '当前 PIN',
+      submit: '更改 PIN',
+      working: '正在更改…',
+      done: '令牌“{{token}}”的用户 PIN 已更改。',
+    },
+    unblock: {
+      title: '解锁用户 PIN',
+      description:
+        '令牌“{{token}}”：用安全官 PIN 设置新的用户 PIN，已锁定的 PIN 随之解锁。令牌上的密钥保持不变。',
+      pin: 'SO PIN',
+      submit: '解锁 PIN',
+      working: '正在解锁…',
+      done: '令牌“{{token}}”的用户 PIN 已重设并解锁。',
+    },
+    newLegend: '新用户 PIN',
+    newPin: '新 PIN',
+    newPinRepeat: '再次输入新 PIN',
+    mismatch: '两次输入的新 PIN 不一致，请重新输入。',
+    wrong: {
+      user: '当前 PIN 错误。',
+      so: 'SO PIN 错误。',
+    },
+    soFinalTry: '再错一次 SO PIN 就会锁定；锁定后只能重新初始化令牌，这会清除令牌上的密钥。',
+    soLocked: 'SO PIN 已锁定。只能重新初始化令牌，这会清除令牌上的密钥。',
+  },
   devices: {
     title: '设备',
     tokens: '令牌',
@@ -81,6 +110,9 @@ export const zhCN: Messages = {
     unlabelled: '空插槽 {{slot}}',
     initialiseHint: '此插槽尚无已初始化的令牌。',
     initialise: '初始化令牌',
+    changePin: '更改 PIN',
+    unblockPin: '解锁 PIN',
+    lockedHint: '用户 PIN 已锁定。请用 SO PIN 解锁后再使用此令牌。',
     state: {
       ok: 'PIN 正常',
       locked: 'PIN 已锁定',

@@ -5,6 +5,11 @@ import type { SerializedError } from '../../../core/api/errors.js';
 import { call, serialized } from '../api.js';
 import { type InitTarget, InitTokenDialog } from '../components/InitTokenDialog.js';
 import { Badge, type BadgeTone, ErrorMessage, Panel } from '../components/Panel.js';
+import {
+  PinChangeDialog,
+  type PinChangeMode,
+  type PinChangeTarget,
+} from '../components/PinChangeDialog.js';
 import type { PinRequest } from '../components/PinDialog.js';
 import { shortHex } from '../format.js';
 import { useQuery } from '../hooks.js';
@@ -39,6 +44,7 @@ export function Devices({ askPin }: { askPin: AskPin }) {
   const { t } = useTranslation();
   const tokens = useQuery('devices.listTokens', {});
   const [initTarget, setInitTarget] = useState<InitTarget | null>(null);
+  const [pinTarget, setPinTarget] = useState<PinChangeTarget | null>(null);
   const [notice, setNotice] = useState('');
   return (
     <>
@@ -70,6 +76,10 @@ export function Devices({ askPin }: { askPin: AskPin }) {
                 setNotice('');
                 setInitTarget(target);
               }}
+              onPinChange={(target) => {
+                setNotice('');
+                setPinTarget(target);
+              }}
             />
           ))}
         </ul>
@@ -82,6 +92,12 @@ export function Devices({ askPin }: { askPin: AskPin }) {
           tokens.reload();
         }}
       />
+      <PinChangeDialog
+        target={pinTarget}
+        onClose={() => setPinTarget(null)}
+        onTried={tokens.reload}
+        onDone={(target) => setNotice(t(`pinChange.${target.mode}.done`, { token: target.name }))}
+      />
     </>
   );
 }
@@ -91,19 +107,38 @@ function TokenCard({
   askPin,
   onChanged,
   onInitialise,
+  onPinChange,
 }: {
   token: TokenSummary;
   askPin: AskPin;
   onChanged(): void;
   onInitialise(target: InitTarget): void;
+  onPinChange(target: PinChangeTarget): void;
 }) {
   const { t } = useTranslation();
   const [keys, setKeys] = useState<KeySummary[] | null>(null);
   const [error, setError] = useState<SerializedError>();
   const headingId = useId();
+  const lockedHintId = useId();
   const needsPin = token.flags.loginRequired;
   const name = token.label.trim() || t('devices.unlabelled', { slot: token.slot });
   const modulePath = modulePathOf(token.uri);
+  const { flags } = token;
+  // A locked PIN, or one the token says few tries are left for: unblocking comes first.
+  const pinTrouble = flags.userPinLocked || flags.userPinFinalTry || flags.userPinCountLow;
+  const pinButton = (mode: PinChangeMode, primary: boolean, disabled: boolean) => (
+    <button
+      type="button"
+      className={primary ? undefined : 'secondary'}
+      aria-haspopup="dialog"
+      aria-describedby={mode === 'unblock' && flags.userPinLocked ? lockedHintId : undefined}
+      disabled={disabled}
+      onClick={() => onPinChange({ mode, token: token.uri, name })}
+    >
+      {t(`devices.${mode}Pin`)}
+    </button>
+  );
+  const unblockButton = pinButton('unblock', pinTrouble, flags.soPinLocked || flags.writeProtected);
 
   const withPin = (title: string, run: (pin: string | undefined) => Promise<void>) => {
     setError(undefined);
@@ -166,14 +201,35 @@ function TokenCard({
               </button>
             ) : null}
           </>
-        ) : keys ? (
-          <button type="button" className="secondary" onClick={() => setKeys(null)}>
-            {t('devices.hideKeys')}
-          </button>
         ) : (
-          <button type="button" onClick={showKeys} disabled={token.flags.userPinLocked}>
-            {t('devices.showKeys')}
-          </button>
+          <>
+            {flags.userPinLocked ? (
+              <p id={lockedHintId} className="muted small">
+                {t('devices.lockedHint')}
+              </p>
+            ) : null}
+            {pinTrouble ? unblockButton : null}
+            {keys ? (
+              <button type="button" className="secondary" onClick={() => setKeys(null)}>
+                {t('devices.hideKeys')}
+              </button>
+            ) : (
+              <button
+                type="button"
+                className={pinTrouble ? 'secondary' : undefined}
+                onClick={showKeys}
+                disabled={flags.userPinLocked}
+              >
+                {t('devices.showKeys')}
+              </button>
+            )}
+            {pinButton(
+              'change',
+              flags.userPinToBeChanged && !pinTrouble,
+              !flags.userPinInitialized || flags.userPinLocked || flags.writeProtected,
+            )}
+            {pinTrouble ? null : unblockButton}
+          </>
         )}
       </div>
       {error ? <ErrorMessage error={error} /> : null}
