@@ -448,6 +448,8 @@ describe('user journeys in Chromium, against the dev ledger and SoftHSM2', () =>
     // The dialog stays open for another try, with the field emptied.
     await expect(dialog.getByLabel('PIN', { exact: true }).inputValue()).resolves.toBe('');
     await expect(dialog.isVisible()).resolves.toBe(true);
+    // …and the cursor back in it, ready for the next try.
+    await page.waitForFunction(() => document.activeElement?.getAttribute('type') === 'password');
     await shot('wrong-pin');
     await runAxe('PIN dialog with the wrong-PIN error');
 

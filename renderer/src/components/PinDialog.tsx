@@ -40,6 +40,11 @@ export function PinDialog({ request, onClose }: { request: PinRequest | null; on
     }
   }, [request]);
 
+  // After a failed try, back to the field once it is enabled again (focus on a disabled input is lost).
+  useEffect(() => {
+    if (error && !busy) inputRef.current?.focus();
+  }, [error, busy]);
+
   const close = () => {
     setPin('');
     setError(undefined);
@@ -58,7 +63,6 @@ export function PinDialog({ request, onClose }: { request: PinRequest | null; on
       close();
     } catch (caught) {
       setError(serialized(caught));
-      inputRef.current?.focus();
     } finally {
       setBusy(false);
     }
