@@ -232,6 +232,20 @@ describe('the treasurer’s notes in Chromium, against the dev ledger and SoftHS
     );
     await shot('6-portfolio-both-parts');
     await runAxe('portfolio with both parts');
+
+    // Accounts shows the notes each account holds.
+    await openScreen('accounts', 'Accounts');
+    const held = page.getByRole('region', { name: 'Notes held' }).locator('tbody tr');
+    await expect(
+      held.evaluateAll((rows) =>
+        rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)),
+      ),
+    ).resolves.toEqual([
+      ['north', '1', '300.00', expect.stringMatching(/^[A-Z][a-z]+ \d{1,2}, \d{4}$/)],
+      ['south', '1', '200.00', expect.stringMatching(/^[A-Z][a-z]+ \d{1,2}, \d{4}$/)],
+    ]);
+    await shot('6b-accounts-notes-held');
+    await openScreen('notes', 'Notes');
   }, 60_000);
 
   it('North offers its part to South (the bank) for financing; South accepts the offer', async () => {

@@ -5,7 +5,14 @@ import type { SerializedError } from '../../../core/api/errors.js';
 import type { ApiResult } from '../../../core/api/methods.js';
 import { call, serialized } from '../api.js';
 import { Badge, ErrorMessage, Panel } from '../components/Panel.js';
-import { formatAmount, formatDateTime, formatNumber, shortHex } from '../format.js';
+import {
+  formatAmount,
+  formatDateTime,
+  formatDay,
+  formatNumber,
+  shortHex,
+  sumAmounts,
+} from '../format.js';
 import { useQuery } from '../hooks.js';
 
 type HistoryRow = ApiResult<'history.page'>['rows'][number];
@@ -79,6 +86,7 @@ export function Accounts({ refreshKey }: { refreshKey: number }) {
           </div>
         ) : null}
       </Panel>
+      <NotesHeld accounts={balances.data ?? []} refreshKey={refreshKey} />
       <Panel
         title={t('accounts.history')}
         actions={
@@ -98,6 +106,67 @@ export function Accounts({ refreshKey }: { refreshKey: number }) {
         <HistoryList address={address} ours={ours} refreshKey={refreshKey} />
       </Panel>
     </>
+  );
+}
+
+/** Per account: how many notes it holds, their total value, and the next maturity. */
+function NotesHeld({
+  accounts,
+  refreshKey,
+}: {
+  accounts: ApiResult<'accounts.balances'>;
+  refreshKey: number;
+}) {
+  const { t, i18n } = useTranslation();
+  const locale = i18n.language;
+  const notes = useQuery('notes.list', {}, refreshKey);
+  const rows = accounts
+    .map((account) => {
+      const held = (notes.data ?? []).filter((n) => n.holder === account.address);
+      const next = held.map((n) => n.maturity).sort()[0];
+      return { account, held, next };
+    })
+    .filter((row) => row.held.length > 0);
+  return (
+    <Panel
+      title={t('accounts.notesHeld')}
+      loading={notes.loading}
+      error={notes.error}
+      onRetry={notes.reload}
+    >
+      {rows.length === 0 ? (
+        <p>{t('accounts.noNotes')}</p>
+      ) : (
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{t('accounts.name')}</th>
+                <th scope="col" className="num">
+                  {t('accounts.notesCount')}
+                </th>
+                <th scope="col" className="num">
+                  {t('accounts.notesValue')}
+                </th>
+                <th scope="col">{t('accounts.nextMaturity')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map(({ account, held, next }) => (
+                <tr key={account.address}>
+                  <td>{account.name}</td>
+                  <td className="num">{formatNumber(held.length, locale)}</td>
+                  <td className="num">
+                    {formatAmount(sumAmounts(held.map((n) => n.value)), locale)}
+                  </td>
+                  <td>{next ? formatDay(next, locale) : t('common.none')}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </Panel>
   );
 }
 
