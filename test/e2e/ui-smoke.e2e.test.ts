@@ -181,7 +181,10 @@ describe('the Signet UI in Chromium, through the bridge', () => {
 
   it('virtualises 100,000 history rows and pages older ones in as it scrolls', async () => {
     await openScreen('accounts', 'Accounts');
-    await page.getByRole('cell', { name: 'alice', exact: true }).waitFor();
+    await page
+      .getByRole('region', { name: 'Balances' })
+      .getByRole('cell', { name: 'alice', exact: true })
+      .waitFor();
     const region = page.getByRole('region', { name: 'Transaction history, newest first' });
     await region.locator('li.history-row').first().waitFor();
     const status = page.locator('p[aria-live="polite"]');
