@@ -28,6 +28,10 @@
  * 3. JS heap of the page (CDP Runtime.getHeapUsage, usedSize) after the first
  *    rows and after the end, each straight away and after a forced GC
  *    (HeapProfiler.collectGarbage), i.e. what the page retains.
+ * Baseline, in the same run: the same screen over a store holding one page of
+ * history (BASELINE_ROWS = 500 rows, the size of one history.page), measured
+ * the same way, runs interleaved with the full ones. The ratio of first rows
+ * (100,000 rows ÷ one page) shows what the size of the history costs.
  * Medians over RUNS runs, then every run. Last line: `first-rows-ms: N` (median).
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -58,6 +62,7 @@ const dist = join(repo, 'renderer', 'dist');
 const RUNS = Number(process.env.BENCH_UI_RUNS ?? 5);
 const PIN = '1357-ui-pin';
 const SCROLL_TIMEOUT_MS = 300_000;
+const BASELINE_ROWS = 500;
 
 interface Run {
   firstRowsMs: number;
@@ -102,7 +107,7 @@ async function heap(page: Page, gc: boolean): Promise<number> {
   }
 }
 
-async function measure(browser: Browser, url: string): Promise<Run> {
+async function measure(browser: Browser, url: string, total: number): Promise<Run> {
   const context: BrowserContext = await browser.newContext({
     viewport: { width: 1280, height: 860 },
     locale: 'en-US',
@@ -204,7 +209,7 @@ async function measure(browser: Browser, url: string): Promise<Run> {
           region.scrollTop = region.scrollHeight;
           requestAnimationFrame(tick);
         }),
-      { total: HISTORY_ROWS, timeoutMs: SCROLL_TIMEOUT_MS },
+      { total, timeoutMs: SCROLL_TIMEOUT_MS },
     );
     const heapEnd = await heap(page, false);
     const heapEndGc = await heap(page, true);
@@ -225,17 +230,21 @@ const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 
 const temp = mkdtempSync(join(tmpdir(), 'signet-bench-ui-'));
 let tokens: SoftHsmStore | undefined;
-let app: AppApi | undefined;
-let bridge: Bridge | undefined;
+const apps: AppApi[] = [];
+const bridges: Bridge[] = [];
 let browser: Browser | undefined;
 try {
   tokens = createSoftHsmStore('signet-bench-ui-softhsm-');
   tokens.initToken('UI Token', PIN);
   tokens.activate();
   const home = join(temp, 'home');
+  const baselineHome = join(temp, 'home-baseline');
   mkdirSync(home);
+  mkdirSync(baselineHome);
   const env = { ...process.env, SIGNET_HOME: home, SOFTHSM2_CONF: tokens.conf };
+  const baselineEnv = { ...env, SIGNET_HOME: baselineHome };
   writeActiveProfile(closedPortProfile(), env);
+  writeActiveProfile(closedPortProfile(), baselineEnv);
   const token = (await cli(['tokens', '--module', softhsmModule, '--json'], env)).json.find(
     (t: { label: string }) => t.label === 'UI Token',
   ).uri;
@@ -250,18 +259,32 @@ try {
       env,
     )
   ).json;
-  await cli(['account', 'add', '--key', key.uri, '--name', 'alice', '--pin-file', pin], env);
+  for (const e of [env, baselineEnv]) {
+    await cli(['account', 'add', '--key', key.uri, '--name', 'alice', '--pin-file', pin], e);
+  }
   seedUiStore(join(home, 'signet.sqlite'), key.address, key.uri);
+  seedUiStore(join(baselineHome, 'signet.sqlite'), key.address, key.uri, BASELINE_ROWS);
 
-  app = createAppApi({ home, env });
-  bridge = await startBridge({ dispatch: app.dispatch, staticDir: dist });
+  const serve = async (h: string, e: NodeJS.ProcessEnv) => {
+    const app = createAppApi({ home: h, env: e });
+    apps.push(app);
+    const bridge = await startBridge({ dispatch: app.dispatch, staticDir: dist });
+    bridges.push(bridge);
+    return bridge.url;
+  };
+  const url = await serve(home, env);
+  const baselineUrl = await serve(baselineHome, baselineEnv);
   browser = await launchChromium();
 
   console.log(
     `Accounts screen, ${HISTORY_ROWS.toLocaleString('en-US')} history rows, Chromium ${browser.version()} headless, ${RUNS} runs (fresh context each)`,
   );
   const runs: Run[] = [];
-  for (let i = 0; i < RUNS; i++) runs.push(await measure(browser, bridge.url));
+  const baseline: Run[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    baseline.push(await measure(browser, baselineUrl, BASELINE_ROWS));
+    runs.push(await measure(browser, url, HISTORY_ROWS));
+  }
 
   const col = (pick: (r: Run) => number, fmt: (n: number) => string) =>
     `median ${fmt(median(runs.map(pick)))}; runs: ${runs.map((r) => fmt(pick(r))).join(', ')}`;
@@ -280,11 +303,20 @@ try {
   console.log(`JS heap after first rows, after GC: ${col((r) => r.heapFirstGc, mib)}`);
   console.log(`JS heap at the end: ${col((r) => r.heapEnd, mib)}`);
   console.log(`JS heap at the end, after GC: ${col((r) => r.heapEndGc, mib)}`);
-  console.log(`first-rows-ms: ${Math.round(median(runs.map((r) => r.firstRowsMs)))}`);
+  const firstRows = median(runs.map((r) => r.firstRowsMs));
+  const baselineFirstRows = median(baseline.map((r) => r.firstRowsMs));
+  console.log(
+    `baseline, ${BASELINE_ROWS} history rows (one page), first rows painted: median ${ms(baselineFirstRows)}; runs: ${baseline.map((r) => ms(r.firstRowsMs)).join(', ')}`,
+  );
+  console.log(
+    `ratio first rows, ${HISTORY_ROWS.toLocaleString('en-US')} rows / ${BASELINE_ROWS} rows: ${(firstRows / baselineFirstRows).toFixed(2)}`,
+  );
+  console.log(`target: first rows < 300 ms: ${firstRows < 300 ? 'met' : 'NOT met'}`);
+  console.log(`first-rows-ms: ${Math.round(firstRows)}`);
 } finally {
   await browser?.close();
-  await bridge?.close();
-  app?.close();
+  for (const bridge of bridges) await bridge.close();
+  for (const app of apps) app.close();
   tokens?.remove();
   rmSync(temp, { recursive: true, force: true });
 }

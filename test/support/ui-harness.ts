@@ -76,12 +76,17 @@ export function closedPortProfile(): LedgerProfile {
   };
 }
 
-/** 100,000 transfers, a balance, three notes and a few audit entries for `address`. */
-export function seedUiStore(path: string, address: string, keyUri: string): void {
+/** `rows` transfers (100,000 by default), a balance, three notes and a few audit entries for `address`. */
+export function seedUiStore(
+  path: string,
+  address: string,
+  keyUri: string,
+  rows = HISTORY_ROWS,
+): void {
   const store = openStore(path);
   try {
     const events: HistoryEvent[] = [];
-    for (let i = 0; i < HISTORY_ROWS; i++) {
+    for (let i = 0; i < rows; i++) {
       const incoming = i % 3 === 0;
       events.push({
         chainId: CHAIN_ID,
@@ -107,7 +112,7 @@ export function seedUiStore(path: string, address: string, keyUri: string): void
       registered: true,
       frozen: false,
       chainNonce: 0,
-      updatedBlock: HISTORY_ROWS,
+      updatedBlock: rows,
     });
     const day = (iso: string) => Date.parse(`${iso}T00:00:00Z`) / 1000;
     for (const [id, maturity, value] of [
