@@ -464,6 +464,30 @@ describe('user journeys in Chromium, against the dev ledger and SoftHSM2', () =>
     ).resolves.toBe(before.length);
   });
 
+  it('refuses a payment above the available balance before review, in words, queuing nothing', async () => {
+    const before = await outboxRows();
+    await openScreen('send', en.send.title);
+    await page.getByLabel(en.send.from, { exact: true }).selectOption(w.keys.alice!.uri);
+    await page.getByLabel(en.send.to, { exact: true }).fill(w.keys.bob!.address);
+    await page.getByLabel(en.send.amount, { exact: true }).fill('1000000.00');
+    await page.getByRole('button', { name: en.send.review, exact: true }).click();
+    const alert = page.locator('main').getByRole('alert');
+    await alert.waitFor();
+    await expect(alert.locator('.error-text').textContent()).resolves.toBe(
+      en.errors.INSUFFICIENT_BALANCE,
+    );
+    // The server's line, with the figures, for whoever supports the user.
+    await expect(alert.locator('.error-detail').textContent()).resolves.toMatch(
+      /^Details: not enough funds: [\d.]+ available, 1000000\.00 needed$/,
+    );
+    await expect(
+      page.getByRole('heading', { level: 2, name: en.send.reviewTitle }).count(),
+    ).resolves.toBe(0);
+    await shot('en-insufficient-balance');
+    await runAxe('send form with the balance error');
+    expect(await outboxRows()).toEqual(before);
+  });
+
   it('shows the node going down and coming back on the same URL', async () => {
     let proxy: FakeNode | undefined = await startFakeProxy(w.ledger.url);
     const url = proxy.url;
