@@ -5,12 +5,13 @@
  * call (whatever its outcome) and on cancel, and a mismatched repeat is refused
  * here without calling anything.
  */
-import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
+import { type FormEvent, useId, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { SerializedError } from '../../../core/api/errors.js';
 import { call, serialized } from '../api.js';
 import { ErrorMessage } from './Panel.js';
 import { MismatchAlert, noPin, PinPair, type RepeatedPin } from './PinFields.js';
+import { useModalDialog } from './useModalDialog.js';
 
 export interface InitTarget {
   /** The PKCS#11 module path of the slot. */
@@ -28,7 +29,6 @@ export function InitTokenDialog({
   onDone(label: string): void;
 }) {
   const { t } = useTranslation();
-  const ref = useRef<HTMLDialogElement>(null);
   const labelRef = useRef<HTMLInputElement>(null);
   const [label, setLabel] = useState('');
   const [soPin, setSoPin] = useState<RepeatedPin>(noPin);
@@ -45,20 +45,17 @@ export function InitTokenDialog({
     setUserPin(noPin);
   };
 
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    if (target && !dialog.open) {
+  const ref = useModalDialog({
+    open: target !== null,
+    reset: () => {
       setLabel('');
       clearPins();
       setMismatch(undefined);
       setError(undefined);
-      dialog.showModal();
-      labelRef.current?.focus();
-    } else if (!target && dialog.open) {
-      dialog.close();
-    }
-  }, [target]);
+    },
+    first: labelRef,
+    refused: error !== undefined && !busy,
+  });
 
   const close = () => {
     clearPins();

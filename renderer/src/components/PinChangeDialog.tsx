@@ -12,12 +12,13 @@
  * token says about the tries left.
  */
 import type { TFunction } from 'i18next';
-import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
+import { type FormEvent, useId, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { SerializedError } from '../../../core/api/errors.js';
 import { call, serialized } from '../api.js';
 import { ErrorMessage } from './Panel.js';
 import { MismatchAlert, noPin, PinField, PinPair, type RepeatedPin } from './PinFields.js';
+import { useModalDialog } from './useModalDialog.js';
 
 export type PinChangeMode = 'change' | 'unblock';
 
@@ -60,7 +61,6 @@ export function PinChangeDialog({
   onDone(target: PinChangeTarget): void;
 }) {
   const { t } = useTranslation();
-  const ref = useRef<HTMLDialogElement>(null);
   const firstRef = useRef<HTMLInputElement>(null);
   // The PIN the token checks: the current user PIN (change) or the SO PIN (unblock).
   const [pin, setPin] = useState('');
@@ -77,24 +77,16 @@ export function PinChangeDialog({
     setNewPin(noPin);
   };
 
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    if (target && !dialog.open) {
+  const ref = useModalDialog({
+    open: target !== null,
+    reset: () => {
       clearPins();
       setMismatch(undefined);
       setError(undefined);
-      dialog.showModal();
-      firstRef.current?.focus();
-    } else if (!target && dialog.open) {
-      dialog.close();
-    }
-  }, [target]);
-
-  // After a refused PIN, back to the first field (once the fields are enabled again).
-  useEffect(() => {
-    if (error && !busy) firstRef.current?.focus();
-  }, [error, busy]);
+    },
+    first: firstRef,
+    refused: error !== undefined && !busy,
+  });
 
   const close = () => {
     clearPins();

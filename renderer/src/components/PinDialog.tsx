@@ -3,11 +3,12 @@
  * only while typed; on submit it is taken out of state (the field empties)
  * and handed to the one call that needs it, never stored anywhere else.
  */
-import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
+import { type FormEvent, useId, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { SerializedError } from '../../../core/api/errors.js';
 import { serialized } from '../api.js';
 import { ErrorMessage } from './Panel.js';
+import { useModalDialog } from './useModalDialog.js';
 
 export interface PinRequest {
   title: string;
@@ -18,7 +19,6 @@ export interface PinRequest {
 
 export function PinDialog({ request, onClose }: { request: PinRequest | null; onClose(): void }) {
   const { t } = useTranslation();
-  const ref = useRef<HTMLDialogElement>(null);
   const inputRef = useRef<HTMLInputElement>(null);
   const [pin, setPin] = useState('');
   const [error, setError] = useState<SerializedError>();
@@ -26,24 +26,15 @@ export function PinDialog({ request, onClose }: { request: PinRequest | null; on
   const titleId = useId();
   const descId = useId();
   const inputId = useId();
-
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    if (request && !dialog.open) {
+  const ref = useModalDialog({
+    open: request !== null,
+    reset: () => {
       setPin('');
       setError(undefined);
-      dialog.showModal();
-      inputRef.current?.focus();
-    } else if (!request && dialog.open) {
-      dialog.close();
-    }
-  }, [request]);
-
-  // After a failed try, back to the field once it is enabled again (focus on a disabled input is lost).
-  useEffect(() => {
-    if (error && !busy) inputRef.current?.focus();
-  }, [error, busy]);
+    },
+    first: inputRef,
+    refused: error !== undefined && !busy,
+  });
 
   const close = () => {
     setPin('');
