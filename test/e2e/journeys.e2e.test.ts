@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
@@ -16,7 +16,8 @@ import {
   latinWordsOf,
   launchChromium,
   openScreen as openScreenOf,
-  repo,
+  openUiPage,
+  screenshotDir,
   settle as settlePage,
   templatePattern,
 } from '../support/ui-harness.js';
@@ -28,7 +29,7 @@ declare const document: any;
 
 // A private build: ui-smoke rebuilds renderer/dist (emptying it) in a parallel fork.
 const dist = mkdtempSync(join(tmpdir(), 'signet-journeys-dist-'));
-const shots = join(repo, 'test-results', 'screenshots');
+const shots = screenshotDir;
 
 // alice → bob is the English retail journey, carol → dave the Chinese one: each run has
 // its own fresh accounts, so neither depends on the other having run, or in which order.
@@ -399,16 +400,7 @@ beforeAll(async () => {
   app = createAppApi({ home: w.home, env: w.env });
   bridge = await startBridge({ dispatch: app.dispatch, staticDir: dist });
   browser = await launchChromium();
-  const context = await browser.newContext({
-    viewport: { width: 1280, height: 900 },
-    locale: 'en-US',
-    timezoneId: 'UTC',
-  });
-  page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  mkdirSync(shots, { recursive: true });
-  await page.goto(bridge.url);
-  await page.evaluate(readFileSync(join(repo, 'node_modules/axe-core/axe.min.js'), 'utf8'));
+  page = await openUiPage(browser, bridge.url, pageErrors);
   await page.getByRole('heading', { level: 1, name: en.devices.title }).waitFor();
   await settle();
 }, 120_000);

@@ -4,7 +4,7 @@
  * decoded), split it and see both parts; offer a part for financing and accept
  * the offer as the bank. Bad input is refused in one line and queues nothing.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -16,14 +16,15 @@ import {
   buildRenderer,
   launchChromium,
   openScreen as openScreenOf,
-  repo,
+  openUiPage,
+  screenshotDir,
   settle as settlePage,
 } from '../support/ui-harness.js';
 import { PIN, useWallet } from '../support/wallet-fixture.js';
 
 // A private build: ui-smoke rebuilds renderer/dist (emptying it) in a parallel fork.
 const dist = mkdtempSync(join(tmpdir(), 'signet-notes-dist-'));
-const shots = join(repo, 'test-results', 'screenshots');
+const shots = screenshotDir;
 
 // The group treasurer runs the parent company (the acceptor) and two subsidiaries.
 const w = useWallet(['parent', 'north', 'south']);
@@ -110,16 +111,7 @@ beforeAll(async () => {
   app = createAppApi({ home: w.home, env: w.env });
   bridge = await startBridge({ dispatch: app.dispatch, staticDir: dist });
   browser = await launchChromium();
-  const context = await browser.newContext({
-    viewport: { width: 1280, height: 900 },
-    locale: 'en-US',
-    timezoneId: 'UTC',
-  });
-  page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  mkdirSync(shots, { recursive: true });
-  await page.goto(bridge.url);
-  await page.evaluate(readFileSync(join(repo, 'node_modules/axe-core/axe.min.js'), 'utf8'));
+  page = await openUiPage(browser, bridge.url, pageErrors);
   await page.getByRole('heading', { level: 1, name: 'Devices' }).waitFor();
 }, 120_000);
 

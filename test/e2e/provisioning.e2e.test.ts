@@ -10,7 +10,7 @@
  * itself runs on the FAKE smart card (test/fakes), which wraps the same SoftHSM2
  * token and locks after three wrong PINs as cards do.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
@@ -26,12 +26,14 @@ import {
   buildRenderer,
   closedPortProfile,
   launchChromium,
+  openUiPage,
   repo,
+  screenshotDir,
   settle,
 } from '../support/ui-harness.js';
 
 const dist = join(repo, 'renderer', 'dist');
-const shots = join(repo, 'test-results', 'screenshots');
+const shots = screenshotDir;
 const LABEL = 'Branch 7';
 const SO_PIN = '2468-so-pin';
 const USER_PIN = '1357-branch-pin';
@@ -73,16 +75,7 @@ beforeAll(async () => {
   app = createAppApi({ home, env });
   bridge = await startBridge({ dispatch: app.dispatch, staticDir: dist });
   browser = await launchChromium();
-  const context = await browser.newContext({
-    viewport: { width: 1280, height: 900 },
-    locale: 'en-US',
-    timezoneId: 'UTC',
-  });
-  page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto(bridge.url);
-  await page.evaluate(readFileSync(join(repo, 'node_modules/axe-core/axe.min.js'), 'utf8'));
-  mkdirSync(shots, { recursive: true });
+  page = await openUiPage(browser, bridge.url, pageErrors);
 }, 120_000);
 
 afterAll(async () => {

@@ -8,7 +8,7 @@
  * test releases it: the bar is caught at a known position every time, with
  * nothing slowed down in Signet itself.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -22,7 +22,8 @@ import {
   buildRenderer,
   launchChromium,
   openScreen as openScreenOf,
-  repo,
+  openUiPage,
+  screenshotDir,
 } from '../support/ui-harness.js';
 import { useWallet } from '../support/wallet-fixture.js';
 
@@ -32,7 +33,7 @@ const MINED = 2_000;
 
 // A private build: ui-smoke rebuilds renderer/dist (emptying it) in a parallel fork.
 const dist = mkdtempSync(join(tmpdir(), 'signet-sync-progress-dist-'));
-const shots = join(repo, 'test-results', 'screenshots');
+const shots = screenshotDir;
 
 const w = useWallet(['alice']);
 const json = async (args: string[]) => {
@@ -179,16 +180,7 @@ beforeAll(async () => {
     res.on('close', () => streams--);
   });
   browser = await launchChromium();
-  const context = await browser.newContext({
-    viewport: { width: 1280, height: 900 },
-    locale: 'en-US',
-    timezoneId: 'UTC',
-  });
-  page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  mkdirSync(shots, { recursive: true });
-  await page.goto(bridge.url);
-  await page.evaluate(readFileSync(join(repo, 'node_modules/axe-core/axe.min.js'), 'utf8'));
+  page = await openUiPage(browser, bridge.url, pageErrors);
   await page.getByRole('heading', { level: 1, name: 'Devices' }).waitFor();
 }, 120_000);
 

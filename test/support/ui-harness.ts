@@ -5,6 +5,7 @@
  * for a screen to settle.
  */
 import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import type { LedgerProfile } from '../../core/api/profile.js';
@@ -51,6 +52,32 @@ export function launchChromium(): Promise<Browser> {
     ],
     timeout: 60_000,
   });
+}
+
+/** Where the UI tests save their screenshots (CI keeps them as artefacts). */
+export const screenshotDir = join(repo, 'test-results', 'screenshots');
+
+/**
+ * A page of the UI as the e2e tests use it: a fresh context (1280×900, en-US,
+ * UTC), every page error collected into `pageErrors`, the bridge URL opened and
+ * axe-core injected; the screenshot folder made.
+ */
+export async function openUiPage(
+  browser: Browser,
+  url: string,
+  pageErrors: string[],
+): Promise<Page> {
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 900 },
+    locale: 'en-US',
+    timezoneId: 'UTC',
+  });
+  const page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  mkdirSync(screenshotDir, { recursive: true });
+  await page.goto(url);
+  await page.evaluate(readFileSync(join(repo, 'node_modules/axe-core/axe.min.js'), 'utf8'));
+  return page;
 }
 
 /** A dev profile whose only node is a closed port: every read must come from the store. */
