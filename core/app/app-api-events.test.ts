@@ -10,29 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiEvent, apiEventSchema } from '../api/events.js';
-import type { LedgerProfile } from '../api/profile.js';
 import { writeActiveProfile } from '../ledger/profile-file.js';
+import { closedPortProfile } from '../store/test-fixtures.js';
 import { createAppApi } from './app-api.js';
 
-const contract = (n: number) => `0x${n.toString(16).padStart(40, '0')}` as `0x${string}`;
-const profile: LedgerProfile = {
-  name: 'events ledger',
-  chainId: 4243,
-  rpc: ['http://127.0.0.1:1'],
-  confirmations: 0,
-  txType: 'eip1559',
-  contracts: {
-    currency: contract(0xc0),
-    notes: contract(0xc1),
-    safeSingleton: contract(0xc2),
-    safeProxyFactory: contract(0xc3),
-    multiSend: contract(0xc4),
-    multiSendCallOnly: contract(0xc5),
-    fallbackHandler: contract(0xc6),
-  },
-  deployBlock: 0,
-  dev: true,
-};
+const profile = closedPortProfile({ name: 'events ledger', chainId: 4243, confirmations: 0 });
 
 let home: string;
 beforeAll(() => {

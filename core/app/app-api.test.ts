@@ -3,39 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getAddress } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LedgerProfile } from '../api/profile.js';
 import { writeActiveProfile } from '../ledger/profile-file.js';
 import { addAccount } from '../store/accounts.js';
 import { setChainMeta } from '../store/chain-meta.js';
 import { openStore } from '../store/database.js';
 import { addEvents } from '../store/history.js';
 import { upsertAccountState, upsertNote } from '../store/ledger-state.js';
-import { hex32, walletAccount } from '../store/test-fixtures.js';
+import { closedPortProfile, hex32, walletAccount } from '../store/test-fixtures.js';
 import { type AppApi, createAppApi } from './app-api.js';
 
 const chainId = 4242;
 const alice = walletAccount(1);
 const bob = walletAccount(2);
-const contract = (n: number) => `0x${n.toString(16).padStart(40, '0')}` as `0x${string}`;
-const profile: LedgerProfile = {
-  name: 'test ledger',
-  chainId,
-  // Nothing listens on port 1: every online step fails fast.
-  rpc: ['http://127.0.0.1:1'],
-  confirmations: 0,
-  txType: 'eip1559',
-  contracts: {
-    currency: contract(0xc0),
-    notes: contract(0xc1),
-    safeSingleton: contract(0xc2),
-    safeProxyFactory: contract(0xc3),
-    multiSend: contract(0xc4),
-    multiSendCallOnly: contract(0xc5),
-    fallbackHandler: contract(0xc6),
-  },
-  deployBlock: 0,
-  dev: true,
-};
+const profile = closedPortProfile({ name: 'test ledger', chainId: chainId, confirmations: 0 });
 
 let home: string;
 let api: AppApi;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
+import type { LedgerProfile } from '../api/profile.js';
 import type { NewAccount } from './accounts.js';
 import { openStore, type Store } from './database.js';
 
@@ -38,4 +39,29 @@ export function walletAccount(n: number): NewAccount {
 /** A distinct 32-byte hash for test n. */
 export function hex32(n: number | bigint): Hex {
   return `0x${n.toString(16).padStart(64, '0')}`;
+}
+
+/** A dev ledger profile whose only node is a closed port: every online step fails fast. */
+export function closedPortProfile(options: {
+  name: string;
+  chainId: number;
+  confirmations: number;
+}): LedgerProfile {
+  const contract = (n: number) => `0x${n.toString(16).padStart(40, '0')}` as const;
+  return {
+    ...options,
+    rpc: ['http://127.0.0.1:1'],
+    txType: 'eip1559',
+    contracts: {
+      currency: contract(0xc1),
+      notes: contract(0xc2),
+      safeSingleton: contract(0xc3),
+      safeProxyFactory: contract(0xc4),
+      multiSend: contract(0xc5),
+      multiSendCallOnly: contract(0xc6),
+      fallbackHandler: contract(0xc7),
+    },
+    deployBlock: 0,
+    dev: true,
+  };
 }

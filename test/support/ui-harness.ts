@@ -13,6 +13,7 @@ import { appendAudit } from '../../core/store/audit-log.js';
 import { openStore } from '../../core/store/database.js';
 import { addEvents, type HistoryEvent } from '../../core/store/history.js';
 import { upsertAccountState, upsertNote } from '../../core/store/ledger-state.js';
+import { closedPortProfile as closedPort } from '../../core/store/test-fixtures.js';
 
 // Globals of the page, for the callbacks Chromium runs: the root tsconfig is Node-only on purpose.
 declare const window: any;
@@ -82,25 +83,7 @@ export async function openUiPage(
 
 /** A dev profile whose only node is a closed port: every read must come from the store. */
 export function closedPortProfile(): LedgerProfile {
-  const address = (n: number) => `0x${n.toString(16).padStart(40, '0')}` as const;
-  return {
-    name: 'ui-test',
-    chainId: CHAIN_ID,
-    rpc: ['http://127.0.0.1:1'],
-    confirmations: 1,
-    txType: 'eip1559',
-    contracts: {
-      currency: address(0xc1),
-      notes: address(0xc2),
-      safeSingleton: address(0xc3),
-      safeProxyFactory: address(0xc4),
-      multiSend: address(0xc5),
-      multiSendCallOnly: address(0xc6),
-      fallbackHandler: address(0xc7),
-    },
-    deployBlock: 0,
-    dev: true,
-  };
+  return closedPort({ name: 'ui-test', chainId: CHAIN_ID, confirmations: 1 });
 }
 
 /** `rows` transfers (100,000 by default), a balance, three notes and a few audit entries for `address`. */
