@@ -44,23 +44,25 @@ export function InitTokenDialog({
     setSoPin(noPin);
     setUserPin(noPin);
   };
+  /** PINs and messages, on opening and on closing. */
+  const clear = () => {
+    clearPins();
+    setMismatch(undefined);
+    setError(undefined);
+  };
 
   const ref = useModalDialog({
     open: target !== null,
     reset: () => {
       setLabel('');
-      clearPins();
-      setMismatch(undefined);
-      setError(undefined);
+      clear();
     },
     first: labelRef,
     refused: error !== undefined && !busy,
   });
 
   const close = () => {
-    clearPins();
-    setMismatch(undefined);
-    setError(undefined);
+    clear();
     onClose();
   };
 

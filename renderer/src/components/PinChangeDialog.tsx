@@ -76,22 +76,22 @@ export function PinChangeDialog({
     setPin('');
     setNewPin(noPin);
   };
+  /** PINs and messages, on opening and on closing. */
+  const clear = () => {
+    clearPins();
+    setMismatch(undefined);
+    setError(undefined);
+  };
 
   const ref = useModalDialog({
     open: target !== null,
-    reset: () => {
-      clearPins();
-      setMismatch(undefined);
-      setError(undefined);
-    },
+    reset: () => clear(),
     first: firstRef,
     refused: error !== undefined && !busy,
   });
 
   const close = () => {
-    clearPins();
-    setMismatch(undefined);
-    setError(undefined);
+    clear();
     onClose();
   };
 
