@@ -3,6 +3,11 @@
  * operation runs on a session at a time (never two interleaved C_SignInit on a
  * session); a second caller waits for a free session. A session that fails is
  * closed, not reused; a new one is opened (and logged in again) on demand.
+ *
+ * A token pulled out takes its sessions and its login with it, even once it is
+ * back (PKCS#11 v2.40 §5.1): an idle session is checked before it is reused, and
+ * if it is dead every idle one is dropped, so the next operation after the token
+ * is put back opens a new session and logs in again rather than fail.
  */
 import { SignetError } from '../../core/api/errors.js';
 import { type PinProvider, type PinRole, withPin } from '../pin.js';
@@ -21,7 +26,10 @@ export interface ConnectionOptions {
 
 export class TokenConnection {
   private readonly idle: Handle[] = [];
-  private readonly waiting: Array<(session: Handle) => void> = [];
+  private readonly waiting: Array<{
+    resolve(session: Handle): void;
+    reject(error: unknown): void;
+  }> = [];
   private open = 0;
   private max: number;
   /** Set once Signet itself logged in, so close() logs out only what it logged in. */
@@ -67,7 +75,11 @@ export class TokenConnection {
 
   /** Re-reads the token's flags (PIN state changes with every login attempt). */
   flags(): TokenFlags {
-    return readTokenFlags(this.module.api.C_GetTokenInfo(this.token.slotHandle).flags);
+    try {
+      return readTokenFlags(this.module.api.C_GetTokenInfo(this.token.slotHandle).flags);
+    } catch (error) {
+      throw fromPkcs11Error(error, `reading the state of token "${this.token.label}"`);
+    }
   }
 
   refresh(): TokenDescription {
@@ -93,7 +105,7 @@ export class TokenConnection {
 
   private async acquire(): Promise<Handle> {
     if (this.closed) throw new SignetError('INTERNAL', 'token connection already closed');
-    const ready = this.idle.pop();
+    const ready = this.takeIdle();
     if (ready) return ready;
     if (this.open < this.max) {
       this.open++;
@@ -108,12 +120,31 @@ export class TokenConnection {
         this.max = this.open;
       }
     }
-    return new Promise((resolve) => this.waiting.push(resolve));
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+  }
+
+  /**
+   * An idle session that still answers. One that does not (the token was pulled
+   * out, and maybe put back) is dead with every other idle one: all are dropped.
+   */
+  private takeIdle(): Handle | undefined {
+    const session = this.idle.pop();
+    if (!session) return undefined;
+    try {
+      this.module.api.C_GetSessionInfo(session);
+      return session;
+    } catch {
+      for (const dead of [session, ...this.idle.splice(0)]) {
+        closeQuietly(this.module, dead);
+        this.open--;
+      }
+      return undefined;
+    }
   }
 
   private release(session: Handle): void {
     const next = this.waiting.shift();
-    if (next) next(session);
+    if (next) next.resolve(session);
     else this.idle.push(session);
   }
 
@@ -121,11 +152,22 @@ export class TokenConnection {
   private discard(session: Handle): void {
     closeQuietly(this.module, session);
     this.open--;
-    const next = this.waiting.shift();
-    if (next) {
+    this.serveWaiting();
+  }
+
+  /**
+   * New sessions for callers waiting on discarded ones. A caller that cannot have
+   * one (the token is out) gets the error, and the next caller tries in turn:
+   * nobody waits for a session that will never come.
+   */
+  private serveWaiting(): void {
+    while (this.waiting.length > 0 && this.open < this.max) {
+      const next = this.waiting.shift()!;
       this.open++;
-      this.openSession().then(next, () => {
+      this.openSession().then(next.resolve, (error: unknown) => {
         this.open--;
+        next.reject(error);
+        this.serveWaiting();
       });
     }
   }
@@ -141,15 +183,16 @@ export class TokenConnection {
     }
     // The login belongs to the application, not the session, and ends when the
     // last session closes: after a discarded session, log in again if needed.
+    // A token pulled out and put back has forgotten the login too.
     if (this.login) {
-      const state = this.module.api.C_GetSessionInfo(session).state;
-      if (state === CKS_RO_PUBLIC_SESSION || state === CKS_RW_PUBLIC_SESSION) {
-        try {
+      try {
+        const state = this.module.api.C_GetSessionInfo(session).state;
+        if (state === CKS_RO_PUBLIC_SESSION || state === CKS_RW_PUBLIC_SESSION) {
           await this.logInOn(session, this.login.role, this.login.pins);
-        } catch (error) {
-          closeQuietly(this.module, session);
-          throw error;
         }
+      } catch (error) {
+        closeQuietly(this.module, session);
+        throw fromPkcs11Error(error, `logging in to token "${this.token.label}"`);
       }
     }
     return session;

@@ -22,15 +22,21 @@ const table: Record<string, Mapping> = {
   },
   CKR_PIN_LOCKED: { code: 'PIN_LOCKED', say: 'the PIN is locked; unblock it with the SO PIN' },
   CKR_PIN_EXPIRED: { code: 'PIN_LOCKED', say: 'the PIN has expired and must be changed' },
-  CKR_TOKEN_NOT_PRESENT: { code: 'TOKEN_REMOVED', say: 'the token was removed' },
-  CKR_DEVICE_REMOVED: { code: 'TOKEN_REMOVED', say: 'the token was removed' },
+  CKR_TOKEN_NOT_PRESENT: {
+    code: 'TOKEN_REMOVED',
+    say: 'the token was removed; plug it back in and try again',
+  },
+  CKR_DEVICE_REMOVED: {
+    code: 'TOKEN_REMOVED',
+    say: 'the token was removed; plug it back in and try again',
+  },
   CKR_SESSION_HANDLE_INVALID: {
     code: 'TOKEN_REMOVED',
-    say: 'the token session is gone (token removed?)',
+    say: 'the token session is gone (token removed?); plug it back in and try again',
   },
   CKR_SESSION_CLOSED: {
     code: 'TOKEN_REMOVED',
-    say: 'the token session was closed (token removed?)',
+    say: 'the token session was closed (token removed?); plug it back in and try again',
   },
   CKR_TOKEN_NOT_RECOGNIZED: { code: 'TOKEN_NOT_FOUND', say: 'the token is not recognised' },
   CKR_SLOT_ID_INVALID: { code: 'TOKEN_NOT_FOUND', say: 'no such slot' },

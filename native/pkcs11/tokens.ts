@@ -91,7 +91,17 @@ export function listTokens(module: Pkcs11Module): TokenDescription[] {
   } catch (error) {
     throw fromPkcs11Error(error, `listing the slots of ${module.path}`);
   }
-  return slots.map((slot) => describeToken(module, slot));
+  const tokens: TokenDescription[] = [];
+  for (const slot of slots) {
+    try {
+      tokens.push(describeToken(module, slot));
+    } catch (error) {
+      // Pulled out between the two calls: that slot holds no token any more.
+      if (error instanceof SignetError && error.code === 'TOKEN_REMOVED') continue;
+      throw error;
+    }
+  }
+  return tokens;
 }
 
 /** The token a URI names. Exactly one token must match. */

@@ -1,7 +1,7 @@
 /**
- * The FAKE smart card (a SoftHSM2 token wrapped to lock its PIN and to have a PIN pad)
- * behaves like a card: lockout progression, SO unblock, state shared across processes,
- * PIN-pad login.
+ * The FAKE smart card (a SoftHSM2 token wrapped to lock its PIN, to have a PIN pad and
+ * to be pulled out) behaves like a card: lockout progression, SO unblock, state shared
+ * across processes, PIN-pad login, removal and re-insertion.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -13,6 +13,12 @@ import { createSoftHsmStore, type SoftHsmStore } from '../support/softhsm.js';
 import { buildFakeSmartcard, type FakeSmartcard } from './fake-smartcard.js';
 
 const { CKU_USER, CKU_SO, CKF_SERIAL_SESSION, CKF_RW_SESSION } = pkcs11js;
+/** Session states (CK_STATE), which pkcs11js does not name. */
+const CKS_RO_PUBLIC_SESSION = 0;
+const CKS_RO_USER_FUNCTIONS = 1;
+/** Slot flags (CK_SLOT_INFO), which pkcs11js's typings do not name. */
+const CKF_TOKEN_PRESENT = 0x1;
+const CKF_REMOVABLE_DEVICE = 0x2;
 const COUNT_LOW = pkcs11js.CKF_USER_PIN_COUNT_LOW;
 const FINAL_TRY = pkcs11js.CKF_USER_PIN_FINAL_TRY;
 const LOCKED = pkcs11js.CKF_USER_PIN_LOCKED;
@@ -27,6 +33,7 @@ let p11: pkcs11js.PKCS11;
 let lockout: string; // token serials
 let shared: string;
 let pinpad: string;
+let removable: string;
 
 function slotOf(serial: string): Buffer {
   const slot = p11
@@ -82,6 +89,7 @@ beforeAll(() => {
   lockout = store.initToken('fake-lockout', '1234', SO_PIN);
   shared = store.initToken('fake-shared', '2468', SO_PIN);
   pinpad = store.initToken('fake-pinpad', '5678', SO_PIN);
+  removable = store.initToken('fake-removable', '1357', SO_PIN);
   fake = buildFakeSmartcard({ softhsmConf: store.conf, dir: join(store.dir, 'fake') });
   fake.activate();
   p11 = new pkcs11js.PKCS11();
@@ -189,5 +197,154 @@ describe('fake smart card', () => {
       expect(login(pinpad, '')).toBe('CKR_FUNCTION_CANCELED');
       expect(flagsOf(pinpad) & PIN_FLAGS).toBe(0);
     });
+  });
+});
+
+/** The CKR_ name a call throws, or 'CKR_OK'. */
+function ckrOf(call: () => unknown): string {
+  try {
+    call();
+    return 'CKR_OK';
+  } catch (error) {
+    return (error as { message: string }).message;
+  }
+}
+
+const sameSlot = (a: Buffer) => (b: Buffer) => a.equals(b);
+
+describe('fake smart card: pulled out and put back', () => {
+  let slot: Buffer;
+
+  beforeAll(() => {
+    slot = slotOf(removable);
+  });
+  afterAll(() => fake.insert(removable));
+
+  it('out: the reader is listed without a card, the token and new sessions are "not present"', () => {
+    expect(p11.C_GetSlotInfo(slot).flags & (CKF_TOKEN_PRESENT | CKF_REMOVABLE_DEVICE)).toBe(
+      CKF_TOKEN_PRESENT | CKF_REMOVABLE_DEVICE,
+    );
+    fake.remove(removable);
+    expect(fake.isPresent(removable)).toBe(false);
+    expect(p11.C_GetSlotList(true).some(sameSlot(slot))).toBe(false);
+    expect(p11.C_GetSlotList(false).some(sameSlot(slot))).toBe(true);
+    expect(p11.C_GetSlotInfo(slot).flags & (CKF_TOKEN_PRESENT | CKF_REMOVABLE_DEVICE)).toBe(
+      CKF_REMOVABLE_DEVICE,
+    );
+    expect(ckrOf(() => p11.C_GetTokenInfo(slot))).toBe('CKR_TOKEN_NOT_PRESENT');
+    expect(ckrOf(() => p11.C_GetMechanismList(slot))).toBe('CKR_TOKEN_NOT_PRESENT');
+    expect(ckrOf(() => p11.C_OpenSession(slot, CKF_SERIAL_SESSION))).toBe('CKR_TOKEN_NOT_PRESENT');
+    // The other cards are where they were.
+    expect(flagsOf(shared) & PIN_FLAGS).toBe(0);
+    expect(login(shared, '2468')).toBe('CKR_OK');
+
+    fake.insert(removable);
+    expect(fake.isPresent(removable)).toBe(true);
+    expect(p11.C_GetSlotList(true).some(sameSlot(slot))).toBe(true);
+    expect(p11.C_GetTokenInfo(slot).serialNumber.trim()).toBe(removable);
+    expect(login(removable, '1357')).toBe('CKR_OK');
+  });
+
+  it('sessions from before: CKR_DEVICE_REMOVED while out, CKR_SESSION_HANDLE_INVALID once back; the login is gone, new sessions work', () => {
+    const keyId = Buffer.from('removal-test');
+    const before = p11.C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION);
+    const other = p11.C_OpenSession(slot, CKF_SERIAL_SESSION);
+    p11.C_Login(before, CKU_USER, '1357');
+    expect(p11.C_GetSessionInfo(other).state).toBe(CKS_RO_USER_FUNCTIONS);
+    const { privateKey } = p11.C_GenerateKeyPair(
+      before,
+      { mechanism: pkcs11js.CKM_EC_KEY_PAIR_GEN },
+      [
+        { type: pkcs11js.CKA_TOKEN, value: true },
+        { type: pkcs11js.CKA_EC_PARAMS, value: Buffer.from('06052b8104000a', 'hex') }, // secp256k1
+      ],
+      [
+        { type: pkcs11js.CKA_TOKEN, value: true },
+        { type: pkcs11js.CKA_ID, value: keyId },
+        { type: pkcs11js.CKA_SIGN, value: true },
+        { type: pkcs11js.CKA_PRIVATE, value: true },
+      ],
+    );
+
+    fake.remove(removable);
+    for (const call of [
+      () => p11.C_GetSessionInfo(before),
+      () => p11.C_SignInit(before, { mechanism: pkcs11js.CKM_ECDSA }, privateKey),
+      () => p11.C_FindObjectsInit(other, []),
+      () => p11.C_Login(other, CKU_USER, '1357'),
+      () => p11.C_Logout(before),
+      () => p11.C_GenerateRandom(other, Buffer.alloc(8)),
+    ]) {
+      expect(ckrOf(call)).toBe('CKR_DEVICE_REMOVED');
+    }
+
+    fake.insert(removable);
+    for (const call of [
+      () => p11.C_GetSessionInfo(before),
+      () => p11.C_SignInit(before, { mechanism: pkcs11js.CKM_ECDSA }, privateKey),
+      () => p11.C_FindObjectsInit(other, []),
+    ]) {
+      expect(ckrOf(call)).toBe('CKR_SESSION_HANDLE_INVALID');
+    }
+    // Power-cycled: a new session starts logged out, and a login works again.
+    const after = p11.C_OpenSession(slot, CKF_SERIAL_SESSION);
+    expect(after.equals(before) || after.equals(other)).toBe(false);
+    expect(p11.C_GetSessionInfo(after).state).toBe(CKS_RO_PUBLIC_SESSION);
+    p11.C_Login(after, CKU_USER, '1357');
+    // The key is on the card; its handle, from the login before, is looked up again.
+    p11.C_FindObjectsInit(after, [{ type: pkcs11js.CKA_ID, value: keyId }]);
+    const [key] = p11.C_FindObjects(after, 1);
+    p11.C_FindObjectsFinal(after);
+    p11.C_SignInit(after, { mechanism: pkcs11js.CKM_ECDSA }, key!);
+    expect(p11.C_Sign(after, Buffer.alloc(32, 7), Buffer.alloc(80))).toHaveLength(64);
+    p11.C_Logout(after);
+    p11.C_CloseSession(after);
+    // The dead handles are released by C_CloseSession, which still says they were dead.
+    expect(ckrOf(() => p11.C_CloseSession(before))).toBe('CKR_SESSION_HANDLE_INVALID');
+    expect(ckrOf(() => p11.C_CloseSession(other))).toBe('CKR_SESSION_HANDLE_INVALID');
+    expect(ckrOf(() => p11.C_GetSessionInfo(before))).toBe('CKR_SESSION_HANDLE_INVALID');
+  });
+
+  it('a session opened after re-insertion dies at the next removal; C_CloseSession while out releases it', () => {
+    const session = p11.C_OpenSession(slot, CKF_SERIAL_SESSION);
+    fake.remove(removable);
+    expect(ckrOf(() => p11.C_GetSessionInfo(session))).toBe('CKR_DEVICE_REMOVED');
+    expect(ckrOf(() => p11.C_CloseSession(session))).toBe('CKR_DEVICE_REMOVED');
+    fake.insert(removable);
+    expect(ckrOf(() => p11.C_GetSessionInfo(session))).toBe('CKR_SESSION_HANDLE_INVALID');
+    expect(login(removable, '1357')).toBe('CKR_OK');
+  });
+
+  it('the PIN failure count survives the removal, as on a card', () => {
+    expect(login(removable, '0000')).toBe('CKR_PIN_INCORRECT');
+    fake.remove(removable);
+    fake.insert(removable);
+    expect(flagsOf(removable) & PIN_FLAGS).toBe(COUNT_LOW);
+    expect(login(removable, '1357')).toBe('CKR_OK');
+    expect(flagsOf(removable) & PIN_FLAGS).toBe(0);
+  });
+
+  it('another process sees the card out, and back', () => {
+    const script = `
+      const pkcs11js = require('pkcs11js');
+      const [modulePath, serial] = process.argv.slice(1);
+      const p11 = new pkcs11js.PKCS11();
+      p11.load(modulePath);
+      p11.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
+      const serials = p11.C_GetSlotList(true).map((s) => p11.C_GetTokenInfo(s).serialNumber.trim());
+      p11.C_Finalize();
+      console.log(JSON.stringify(serials.includes(serial)));`;
+    const listed = () =>
+      JSON.parse(
+        execFileSync(process.execPath, ['-e', script, fake.modulePath, removable], {
+          cwd: repoRoot,
+          env: fake.env,
+          encoding: 'utf8',
+        }),
+      ) as boolean;
+    fake.remove(removable);
+    expect(listed()).toBe(false);
+    fake.insert(removable);
+    expect(listed()).toBe(true);
   });
 });

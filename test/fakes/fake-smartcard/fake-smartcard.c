@@ -2,11 +2,13 @@
  * fake-smartcard.c -- a FAKE PKCS#11 smart card, for Signet's tests only.
  *
  * Why it exists: SoftHSM2 never locks a PIN (it only raises CKF_USER_PIN_COUNT_LOW
- * after a wrong PIN) and has no PIN pad, while real smart cards lock after a few
- * wrong tries and some authenticate through a protected path (a PIN pad). Signet
- * has to show the lockout progression and log in through a PIN pad, so this module
- * wraps a real SoftHSM2 token and adds exactly that behaviour. It is not a real
- * card, and says so: every token reports manufacturerID "Signet fake smart card".
+ * after a wrong PIN), has no PIN pad and its tokens can never be pulled out, while
+ * real smart cards lock after a few wrong tries, some authenticate through a
+ * protected path (a PIN pad), and any of them can be pulled from the reader. Signet
+ * has to show the lockout progression, log in through a PIN pad and survive a card
+ * pulled and put back, so this module wraps a real SoftHSM2 token and adds exactly
+ * that behaviour. It is not a real card, and says so: every token reports
+ * manufacturerID "Signet fake smart card".
  *
  * Everything is forwarded to SoftHSM2 except:
  *   C_GetFunctionList  returns a copy of SoftHSM2's list with the entries below patched.
@@ -18,10 +20,31 @@
  *                      CKF_PROTECTED_AUTHENTICATION_PATH with a PIN pad, renames the maker.
  *   C_InitPIN          (the SO unblocking the PIN) resets the count on success.
  *
+ * Card removal (each SoftHSM2 slot is a reader, its token the card in it, named by
+ * serial). The presence file says which cards are out; while one is:
+ *   C_GetSlotList(CK_TRUE) leaves its slot out; with CK_FALSE the slot is listed and
+ *                      C_GetSlotInfo lacks CKF_TOKEN_PRESENT (every slot reports
+ *                      CKF_REMOVABLE_DEVICE: it is a reader).
+ *   C_GetTokenInfo, C_GetMechanismList/Info, C_InitToken, C_OpenSession and
+ *   C_CloseAllSessions give CKR_TOKEN_NOT_PRESENT.
+ *   Every call on a session opened before the removal gives CKR_DEVICE_REMOVED.
+ * The card loses power when pulled: its SoftHSM2 sessions are closed (which ends the
+ * login), so once it is back new sessions work and start logged out, while the
+ * sessions from before stay dead: CKR_SESSION_HANDLE_INVALID, as OpenSC answers once it
+ * has noticed the removal (PKCS#11 v2.40 §5.1 and §11: the sessions of a removed token
+ * are closed). For that the module hands out session handles of its own, never reused,
+ * so a dead handle cannot alias a new SoftHSM2 session. Each process notices a change
+ * at its next call touching that card, as a driver notices it at its next APDU.
+ *
  * Environment (read per call, except the first):
  *   FAKE_SMARTCARD_UNDERLYING  SoftHSM2 library (default /usr/lib/softhsm/libsofthsm2.so)
  *   FAKE_SMARTCARD_STATE       required: file holding "<token serial> <failures>" lines, so
  *                              the count survives across processes (each CLI run is one)
+ *   FAKE_SMARTCARD_PRESENCE    optional: file of "<token serial> present|removed <insertion>"
+ *                              lines, written by the test (atomically, by rename); a card
+ *                              not listed (or no file) is in its reader, insertion 0. The
+ *                              insertion number goes up at each removal: a session opened
+ *                              under another number is from before a removal.
  *   FAKE_SMARTCARD_PINPAD=1    the card has a PIN pad
  *   FAKE_SMARTCARD_PINPAD_PIN  what the user "types on the pad"; unset = user cancels
  *
@@ -130,10 +153,172 @@ static int pinpad(void) {
   return v && strcmp(v, "1") == 0;
 }
 
+/* ---- card presence: "<serial> present|removed <insertion>" lines ---------------- */
+
+struct card {
+  int removed;
+  long insertion; /* goes up at each removal */
+};
+
+/* Where the card with this serial is now. Read per call: the test moves cards between
+ * calls, from its own process, by renaming a new file over the old one. */
+static struct card card_state(const char *serial) {
+  struct card card = {0, 0};
+  const char *path = getenv("FAKE_SMARTCARD_PRESENCE");
+  if (!path || !*path || !*serial) return card;
+  FILE *file = fopen(path, "re");
+  if (!file) return card;
+  char line[128], name[17], state[16];
+  long insertion;
+  while (fgets(line, sizeof line, file)) {
+    if (sscanf(line, " %16s %15s %ld", name, state, &insertion) == 3 && strcmp(name, serial) == 0) {
+      card.removed = strcmp(state, "removed") == 0;
+      card.insertion = insertion;
+      break;
+    }
+  }
+  fclose(file);
+  return card;
+}
+
+/* ---- sessions: our handles, SoftHSM2's behind them ---------------------------------- */
+
+struct session {
+  CK_SESSION_HANDLE handle; /* what the application holds; never reused */
+  CK_SESSION_HANDLE real;   /* SoftHSM2's; 0 once the card lost power */
+  CK_SLOT_ID slot;
+  char serial[17];
+  long insertion; /* of the card when the session was opened */
+};
+
+static pthread_mutex_t sessions_mutex = PTHREAD_MUTEX_INITIALIZER;
+static struct session *sessions;
+static size_t session_count, session_capacity;
+static CK_SESSION_HANDLE next_handle = 0x5100;
+
+static CK_RV remember_session(const struct session *entry) {
+  pthread_mutex_lock(&sessions_mutex);
+  if (session_count == session_capacity) {
+    size_t capacity = session_capacity ? session_capacity * 2 : 16;
+    struct session *grown = realloc(sessions, capacity * sizeof *grown);
+    if (!grown) {
+      pthread_mutex_unlock(&sessions_mutex);
+      return CKR_HOST_MEMORY;
+    }
+    sessions = grown;
+    session_capacity = capacity;
+  }
+  sessions[session_count++] = *entry;
+  pthread_mutex_unlock(&sessions_mutex);
+  return CKR_OK;
+}
+
+/* Copies the session out; 0 if the handle is not one of ours. */
+static int find_session(CK_SESSION_HANDLE handle, struct session *out) {
+  int found = 0;
+  pthread_mutex_lock(&sessions_mutex);
+  for (size_t i = 0; i < session_count && !found; i++)
+    if (sessions[i].handle == handle) {
+      *out = sessions[i];
+      found = 1;
+    }
+  pthread_mutex_unlock(&sessions_mutex);
+  return found;
+}
+
+/* Forgets the session; `out` gets it as it was last (its real handle may be 0 by now). */
+static int forget_session(CK_SESSION_HANDLE handle, struct session *out) {
+  int found = 0;
+  pthread_mutex_lock(&sessions_mutex);
+  for (size_t i = 0; i < session_count; i++)
+    if (sessions[i].handle == handle) {
+      *out = sessions[i];
+      sessions[i] = sessions[--session_count];
+      found = 1;
+      break;
+    }
+  pthread_mutex_unlock(&sessions_mutex);
+  return found;
+}
+
+/* Forgets every session in a slot (C_CloseAllSessions); SoftHSM2 closes its own. */
+static void forget_slot(CK_SLOT_ID slot) {
+  pthread_mutex_lock(&sessions_mutex);
+  for (size_t i = 0; i < session_count;)
+    if (sessions[i].slot == slot)
+      sessions[i] = sessions[--session_count];
+    else
+      i++;
+  pthread_mutex_unlock(&sessions_mutex);
+}
+
+static void forget_all_sessions(void) {
+  pthread_mutex_lock(&sessions_mutex);
+  free(sessions);
+  sessions = NULL;
+  session_count = session_capacity = 0;
+  pthread_mutex_unlock(&sessions_mutex);
+}
+
+/*
+ * The card as it is now, after what pulling it did: a pulled card loses power, so
+ * the SoftHSM2 sessions opened under an earlier insertion are closed (SoftHSM2 ends
+ * the login with the token's last session). Their handles stay known, and dead.
+ */
+static struct card sync_card(const char *serial) {
+  struct card card = card_state(serial);
+  CK_SESSION_HANDLE dead[64];
+  size_t n;
+  do {
+    n = 0;
+    pthread_mutex_lock(&sessions_mutex);
+    for (size_t i = 0; i < session_count && n < 64; i++) {
+      struct session *s = &sessions[i];
+      if (s->real && s->insertion != card.insertion && strcmp(s->serial, serial) == 0) {
+        dead[n++] = s->real;
+        s->real = 0;
+      }
+    }
+    pthread_mutex_unlock(&sessions_mutex);
+    for (size_t i = 0; i < n; i++) real->C_CloseSession(dead[i]);
+  } while (n == 64);
+  return card;
+}
+
+static CK_RV serial_of_slot(CK_SLOT_ID slot, char out[17]) {
+  CK_TOKEN_INFO info;
+  CK_RV rv = real->C_GetTokenInfo(slot, &info);
+  if (rv == CKR_OK) trimmed_serial(&info, out);
+  return rv;
+}
+
+/* CKR_TOKEN_NOT_PRESENT if the slot's card is out, else CKR_OK (or SoftHSM2's error). */
+static CK_RV check_slot(CK_SLOT_ID slot) {
+  char serial[17];
+  CK_RV rv = serial_of_slot(slot, serial);
+  if (rv != CKR_OK) return rv;
+  return sync_card(serial).removed ? CKR_TOKEN_NOT_PRESENT : CKR_OK;
+}
+
+/* From the application's handle to SoftHSM2's, or why the session is dead. */
+static CK_RV resolve(CK_SESSION_HANDLE handle, CK_SESSION_HANDLE *real_handle) {
+  struct session s;
+  if (!find_session(handle, &s)) return CKR_SESSION_HANDLE_INVALID;
+  struct card card = sync_card(s.serial);
+  if (card.removed) return CKR_DEVICE_REMOVED;
+  if (card.insertion != s.insertion || !find_session(handle, &s) || !s.real)
+    return CKR_SESSION_HANDLE_INVALID; /* the card was pulled and put back since */
+  *real_handle = s.real;
+  return CKR_OK;
+}
+
 /* ---- patched entry points ----------------------------------------------------- */
 
-static CK_RV fake_Login(CK_SESSION_HANDLE session, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin,
+static CK_RV fake_Login(CK_SESSION_HANDLE handle, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin,
                         CK_ULONG pin_len) {
+  CK_SESSION_HANDLE session;
+  CK_RV rv = resolve(handle, &session);
+  if (rv != CKR_OK) return rv;
   if (user != CKU_USER) return real->C_Login(session, user, pin, pin_len);
 
   if (pinpad() && pin_len == 0) { /* nothing given: the user types on the pad */
@@ -144,7 +329,7 @@ static CK_RV fake_Login(CK_SESSION_HANDLE session, CK_USER_TYPE user, CK_UTF8CHA
   }
 
   char serial[17];
-  CK_RV rv = serial_of_session(session, serial);
+  rv = serial_of_session(session, serial);
   if (rv != CKR_OK) return rv;
   int fd = state_lock();
   if (fd < 0) return CKR_GENERAL_ERROR;
@@ -170,6 +355,7 @@ static CK_RV fake_GetTokenInfo(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info) {
 
   char serial[17];
   trimmed_serial(info, serial);
+  if (sync_card(serial).removed) return CKR_TOKEN_NOT_PRESENT;
   int fd = state_lock();
   if (fd < 0) return CKR_GENERAL_ERROR;
   int failures = get_failures(fd, serial);
@@ -190,8 +376,11 @@ static CK_RV fake_GetTokenInfo(CK_SLOT_ID slot, CK_TOKEN_INFO_PTR info) {
   return CKR_OK;
 }
 
-static CK_RV fake_InitPIN(CK_SESSION_HANDLE session, CK_UTF8CHAR_PTR pin, CK_ULONG pin_len) {
-  CK_RV rv = real->C_InitPIN(session, pin, pin_len);
+static CK_RV fake_InitPIN(CK_SESSION_HANDLE handle, CK_UTF8CHAR_PTR pin, CK_ULONG pin_len) {
+  CK_SESSION_HANDLE session;
+  CK_RV rv = resolve(handle, &session);
+  if (rv != CKR_OK) return rv;
+  rv = real->C_InitPIN(session, pin, pin_len);
   if (rv != CKR_OK) return rv;
   char serial[17];
   if (serial_of_session(session, serial) != CKR_OK) return CKR_OK;
@@ -201,6 +390,259 @@ static CK_RV fake_InitPIN(CK_SESSION_HANDLE session, CK_UTF8CHAR_PTR pin, CK_ULO
   state_unlock(fd);
   return CKR_OK;
 }
+
+/* ---- removal: slots, tokens and sessions ----------------------------------------- */
+
+static CK_RV fake_Finalize(CK_VOID_PTR reserved) {
+  CK_RV rv = real->C_Finalize(reserved);
+  if (rv == CKR_OK) forget_all_sessions();
+  return rv;
+}
+
+static CK_RV fake_GetSlotList(CK_BBOOL present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count) {
+  if (!present || !count) return real->C_GetSlotList(present, list, count);
+  CK_ULONG n = 0;
+  CK_RV rv = real->C_GetSlotList(CK_TRUE, NULL, &n);
+  if (rv != CKR_OK) return rv;
+  CK_SLOT_ID *slots = calloc(n ? n : 1, sizeof *slots);
+  if (!slots) return CKR_HOST_MEMORY;
+  rv = real->C_GetSlotList(CK_TRUE, slots, &n);
+  CK_ULONG kept = 0;
+  for (CK_ULONG i = 0; rv == CKR_OK && i < n; i++)
+    if (check_slot(slots[i]) != CKR_TOKEN_NOT_PRESENT) slots[kept++] = slots[i];
+  if (rv == CKR_OK && list) {
+    if (*count < kept)
+      rv = CKR_BUFFER_TOO_SMALL;
+    else
+      memcpy(list, slots, kept * sizeof *slots);
+  }
+  if (rv == CKR_OK || rv == CKR_BUFFER_TOO_SMALL) *count = kept;
+  free(slots);
+  return rv;
+}
+
+static CK_RV fake_GetSlotInfo(CK_SLOT_ID slot, CK_SLOT_INFO_PTR info) {
+  CK_RV rv = real->C_GetSlotInfo(slot, info);
+  if (rv != CKR_OK) return rv;
+  info->flags |= CKF_REMOVABLE_DEVICE; /* a card reader */
+  if ((info->flags & CKF_TOKEN_PRESENT) && check_slot(slot) == CKR_TOKEN_NOT_PRESENT)
+    info->flags &= ~(CK_FLAGS)CKF_TOKEN_PRESENT;
+  return CKR_OK;
+}
+
+static CK_RV fake_GetMechanismList(CK_SLOT_ID slot, CK_MECHANISM_TYPE_PTR list,
+                                   CK_ULONG_PTR count) {
+  CK_RV rv = check_slot(slot);
+  return rv == CKR_OK ? real->C_GetMechanismList(slot, list, count) : rv;
+}
+
+static CK_RV fake_GetMechanismInfo(CK_SLOT_ID slot, CK_MECHANISM_TYPE type,
+                                   CK_MECHANISM_INFO_PTR info) {
+  CK_RV rv = check_slot(slot);
+  return rv == CKR_OK ? real->C_GetMechanismInfo(slot, type, info) : rv;
+}
+
+static CK_RV fake_InitToken(CK_SLOT_ID slot, CK_UTF8CHAR_PTR pin, CK_ULONG pin_len,
+                            CK_UTF8CHAR_PTR label) {
+  CK_RV rv = check_slot(slot);
+  return rv == CKR_OK ? real->C_InitToken(slot, pin, pin_len, label) : rv;
+}
+
+static CK_RV fake_OpenSession(CK_SLOT_ID slot, CK_FLAGS flags, CK_VOID_PTR app, CK_NOTIFY notify,
+                              CK_SESSION_HANDLE_PTR out) {
+  if (!out) return CKR_ARGUMENTS_BAD;
+  struct session s = {0, 0, slot, "", 0};
+  CK_RV rv = serial_of_slot(slot, s.serial);
+  if (rv != CKR_OK) return rv;
+  struct card card = sync_card(s.serial);
+  if (card.removed) return CKR_TOKEN_NOT_PRESENT;
+  s.insertion = card.insertion;
+  rv = real->C_OpenSession(slot, flags, app, notify, &s.real);
+  if (rv != CKR_OK) return rv;
+  pthread_mutex_lock(&sessions_mutex);
+  s.handle = next_handle++;
+  pthread_mutex_unlock(&sessions_mutex);
+  rv = remember_session(&s);
+  if (rv != CKR_OK) {
+    real->C_CloseSession(s.real);
+    return rv;
+  }
+  *out = s.handle;
+  return CKR_OK;
+}
+
+/* The handle is released whatever the card's state; a dead session still says it was dead. */
+static CK_RV fake_CloseSession(CK_SESSION_HANDLE handle) {
+  struct session s;
+  if (!find_session(handle, &s)) return CKR_SESSION_HANDLE_INVALID;
+  struct card card = sync_card(s.serial);
+  if (!forget_session(handle, &s)) return CKR_SESSION_HANDLE_INVALID;
+  CK_RV rv = s.real ? real->C_CloseSession(s.real) : CKR_OK;
+  if (card.removed) return CKR_DEVICE_REMOVED;
+  if (card.insertion != s.insertion) return CKR_SESSION_HANDLE_INVALID;
+  return rv;
+}
+
+static CK_RV fake_CloseAllSessions(CK_SLOT_ID slot) {
+  CK_RV rv = check_slot(slot);
+  forget_slot(slot);
+  CK_RV closed = real->C_CloseAllSessions(slot);
+  return rv == CKR_OK ? closed : rv;
+}
+
+/*
+ * Every other call on a session: checked, then forwarded with SoftHSM2's handle.
+ * `params` names the session `hSession`; `args` passes SoftHSM2's as `session`.
+ */
+#define SESSION_CALL(name, params, args)                  \
+  static CK_RV fake_##name params {                       \
+    CK_SESSION_HANDLE session;                            \
+    CK_RV rv = resolve(hSession, &session);               \
+    return rv == CKR_OK ? real->C_##name args : rv;       \
+  }
+
+SESSION_CALL(GetSessionInfo, (CK_SESSION_HANDLE hSession, CK_SESSION_INFO_PTR a), (session, a))
+SESSION_CALL(GetOperationState, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR a, CK_ULONG_PTR b),
+             (session, a, b))
+SESSION_CALL(SetOperationState,
+             (CK_SESSION_HANDLE hSession, CK_BYTE_PTR a, CK_ULONG b, CK_OBJECT_HANDLE c,
+              CK_OBJECT_HANDLE d),
+             (session, a, b, c, d))
+SESSION_CALL(Logout, (CK_SESSION_HANDLE hSession), (session))
+SESSION_CALL(SetPIN,
+             (CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR a, CK_ULONG b, CK_UTF8CHAR_PTR c,
+              CK_ULONG d),
+             (session, a, b, c, d))
+SESSION_CALL(CreateObject,
+             (CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR a, CK_ULONG b, CK_OBJECT_HANDLE_PTR c),
+             (session, a, b, c))
+SESSION_CALL(CopyObject,
+             (CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE a, CK_ATTRIBUTE_PTR b, CK_ULONG c,
+              CK_OBJECT_HANDLE_PTR d),
+             (session, a, b, c, d))
+SESSION_CALL(DestroyObject, (CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE a), (session, a))
+SESSION_CALL(GetObjectSize, (CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE a, CK_ULONG_PTR b),
+             (session, a, b))
+SESSION_CALL(GetAttributeValue,
+             (CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE a, CK_ATTRIBUTE_PTR b, CK_ULONG c),
+             (session, a, b, c))
+SESSION_CALL(SetAttributeValue,
+             (CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE a, CK_ATTRIBUTE_PTR b, CK_ULONG c),
+             (session, a, b, c))
+SESSION_CALL(FindObjectsInit, (CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR a, CK_ULONG b),
+             (session, a, b))
+SESSION_CALL(FindObjects,
+             (CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE_PTR a, CK_ULONG b, CK_ULONG_PTR c),
+             (session, a, b, c))
+SESSION_CALL(FindObjectsFinal, (CK_SESSION_HANDLE hSession), (session))
+SESSION_CALL(EncryptInit, (CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR a, CK_OBJECT_HANDLE b),
+             (session, a, b))
+SESSION_CALL(Encrypt,
+             (CK_SESSION_HANDLE hSession, CK_BYTE_PTR a, CK_ULONG b, CK_BYTE_PTR c,
+              CK_ULONG_PTR d),
+             (session, a, b, c, d))
+SESSION_CALL(EncryptUpdate,
+             (CK_SESSION_HANDLE hSession, CK_BYTE_PTR a, CK_ULONG b, CK_BYTE_PTR c,
+              CK_ULONG_PTR d),
+             (session, a, b, c, d))
+SESSION_CALL(EncryptFinal, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR a, CK_ULONG_PTR b),
+             (session, a, b))
+SESSION_CALL(DecryptInit, (CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR a, CK_OBJECT_HANDLE b),
+             (session, a, b))
+SESSION_CALL(Decrypt,
+             (CK_SESSION_HANDLE hSession, CK_BYTE_PTR a, CK_ULONG b, CK_BYTE_PTR c,
+              CK_ULONG_PTR d),
+             (session, a, b, c, d))
+SESSION_CALL(DecryptUpdate,
+             (CK_SESSION_HANDLE hSession, CK_BYTE_PTR a, CK_ULONG b, CK_BYTE_PTR c,
+              CK_ULONG_PTR d),
+             (session, a, b, c, d))
+SESSION_CALL(DecryptFinal, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR a, CK_ULONG_PTR b),
+             (session, a, b))
+SESSION_CALL(DigestInit, (CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR a), (session, a))
+SESSION_CALL(Digest,
+             (CK_SESSION_HANDLE hSession, CK_BYTE_PTR a, CK_ULONG b, CK_BYTE_PTR c,
+              CK_ULONG_PTR d),
+             (session, a, b, c, d))
+SESSION_CALL(DigestUpdate, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR a, CK_ULONG b),
+             (session, a, b))
+SESSION_CALL(DigestKey, (CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE a), (session, a))
+SESSION_CALL(DigestFinal, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR a, CK_ULONG_PTR b),
+             (session, a, b))
+SESSION_CALL(SignInit, (CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR a, CK_OBJECT_HANDLE b),
+             (session, a, b))
+SESSION_CALL(Sign,
+             (CK_SESSION_HANDLE hSession, CK_BYTE_PTR a, CK_ULONG b, CK_BYTE_PTR c,
+              CK_ULONG_PTR d),
+             (session, a, b, c, d))
+SESSION_CALL(SignUpdate, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR a, CK_ULONG b),
+             (session, a, b))
+SESSION_CALL(SignFinal, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR a, CK_ULONG_PTR b),
+             (session, a, b))
+SESSION_CALL(SignRecoverInit,
+             (CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR a, CK_OBJECT_HANDLE b), (session, a, b))
+SESSION_CALL(SignRecover,
+             (CK_SESSION_HANDLE hSession, CK_BYTE_PTR a, CK_ULONG b, CK_BYTE_PTR c,
+              CK_ULONG_PTR d),
+             (session, a, b, c, d))
+SESSION_CALL(VerifyInit, (CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR a, CK_OBJECT_HANDLE b),
+             (session, a, b))
+SESSION_CALL(Verify,
+             (CK_SESSION_HANDLE hSession, CK_BYTE_PTR a, CK_ULONG b, CK_BYTE_PTR c, CK_ULONG d),
+             (session, a, b, c, d))
+SESSION_CALL(VerifyUpdate, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR a, CK_ULONG b),
+             (session, a, b))
+SESSION_CALL(VerifyFinal, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR a, CK_ULONG b),
+             (session, a, b))
+SESSION_CALL(VerifyRecoverInit,
+             (CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR a, CK_OBJECT_HANDLE b), (session, a, b))
+SESSION_CALL(VerifyRecover,
+             (CK_SESSION_HANDLE hSession, CK_BYTE_PTR a, CK_ULONG b, CK_BYTE_PTR c,
+              CK_ULONG_PTR d),
+             (session, a, b, c, d))
+SESSION_CALL(DigestEncryptUpdate,
+             (CK_SESSION_HANDLE hSession, CK_BYTE_PTR a, CK_ULONG b, CK_BYTE_PTR c,
+              CK_ULONG_PTR d),
+             (session, a, b, c, d))
+SESSION_CALL(DecryptDigestUpdate,
+             (CK_SESSION_HANDLE hSession, CK_BYTE_PTR a, CK_ULONG b, CK_BYTE_PTR c,
+              CK_ULONG_PTR d),
+             (session, a, b, c, d))
+SESSION_CALL(SignEncryptUpdate,
+             (CK_SESSION_HANDLE hSession, CK_BYTE_PTR a, CK_ULONG b, CK_BYTE_PTR c,
+              CK_ULONG_PTR d),
+             (session, a, b, c, d))
+SESSION_CALL(DecryptVerifyUpdate,
+             (CK_SESSION_HANDLE hSession, CK_BYTE_PTR a, CK_ULONG b, CK_BYTE_PTR c,
+              CK_ULONG_PTR d),
+             (session, a, b, c, d))
+SESSION_CALL(GenerateKey,
+             (CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR a, CK_ATTRIBUTE_PTR b, CK_ULONG c,
+              CK_OBJECT_HANDLE_PTR d),
+             (session, a, b, c, d))
+SESSION_CALL(GenerateKeyPair,
+             (CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR a, CK_ATTRIBUTE_PTR b, CK_ULONG c,
+              CK_ATTRIBUTE_PTR d, CK_ULONG e, CK_OBJECT_HANDLE_PTR f, CK_OBJECT_HANDLE_PTR g),
+             (session, a, b, c, d, e, f, g))
+SESSION_CALL(WrapKey,
+             (CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR a, CK_OBJECT_HANDLE b,
+              CK_OBJECT_HANDLE c, CK_BYTE_PTR d, CK_ULONG_PTR e),
+             (session, a, b, c, d, e))
+SESSION_CALL(UnwrapKey,
+             (CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR a, CK_OBJECT_HANDLE b, CK_BYTE_PTR c,
+              CK_ULONG d, CK_ATTRIBUTE_PTR e, CK_ULONG f, CK_OBJECT_HANDLE_PTR g),
+             (session, a, b, c, d, e, f, g))
+SESSION_CALL(DeriveKey,
+             (CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR a, CK_OBJECT_HANDLE b,
+              CK_ATTRIBUTE_PTR c, CK_ULONG d, CK_OBJECT_HANDLE_PTR e),
+             (session, a, b, c, d, e))
+SESSION_CALL(SeedRandom, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR a, CK_ULONG b), (session, a, b))
+SESSION_CALL(GenerateRandom, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR a, CK_ULONG b),
+             (session, a, b))
+SESSION_CALL(GetFunctionStatus, (CK_SESSION_HANDLE hSession), (session))
+SESSION_CALL(CancelFunction, (CK_SESSION_HANDLE hSession), (session))
+
+#define PATCH(name) fake.C_##name = fake_##name
 
 CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list) {
   if (!list) return CKR_ARGUMENTS_BAD;
@@ -222,9 +664,71 @@ CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list) {
     } else {
       fake = *real;
       fake.C_GetFunctionList = C_GetFunctionList;
-      fake.C_Login = fake_Login;
-      fake.C_GetTokenInfo = fake_GetTokenInfo;
-      fake.C_InitPIN = fake_InitPIN;
+      PATCH(Login);
+      PATCH(GetTokenInfo);
+      PATCH(InitPIN);
+      /* removal: every call that names a slot or a session */
+      PATCH(Finalize);
+      PATCH(GetSlotList);
+      PATCH(GetSlotInfo);
+      PATCH(GetMechanismList);
+      PATCH(GetMechanismInfo);
+      PATCH(InitToken);
+      PATCH(OpenSession);
+      PATCH(CloseSession);
+      PATCH(CloseAllSessions);
+      PATCH(GetSessionInfo);
+      PATCH(GetOperationState);
+      PATCH(SetOperationState);
+      PATCH(Logout);
+      PATCH(SetPIN);
+      PATCH(CreateObject);
+      PATCH(CopyObject);
+      PATCH(DestroyObject);
+      PATCH(GetObjectSize);
+      PATCH(GetAttributeValue);
+      PATCH(SetAttributeValue);
+      PATCH(FindObjectsInit);
+      PATCH(FindObjects);
+      PATCH(FindObjectsFinal);
+      PATCH(EncryptInit);
+      PATCH(Encrypt);
+      PATCH(EncryptUpdate);
+      PATCH(EncryptFinal);
+      PATCH(DecryptInit);
+      PATCH(Decrypt);
+      PATCH(DecryptUpdate);
+      PATCH(DecryptFinal);
+      PATCH(DigestInit);
+      PATCH(Digest);
+      PATCH(DigestUpdate);
+      PATCH(DigestKey);
+      PATCH(DigestFinal);
+      PATCH(SignInit);
+      PATCH(Sign);
+      PATCH(SignUpdate);
+      PATCH(SignFinal);
+      PATCH(SignRecoverInit);
+      PATCH(SignRecover);
+      PATCH(VerifyInit);
+      PATCH(Verify);
+      PATCH(VerifyUpdate);
+      PATCH(VerifyFinal);
+      PATCH(VerifyRecoverInit);
+      PATCH(VerifyRecover);
+      PATCH(DigestEncryptUpdate);
+      PATCH(DecryptDigestUpdate);
+      PATCH(SignEncryptUpdate);
+      PATCH(DecryptVerifyUpdate);
+      PATCH(GenerateKey);
+      PATCH(GenerateKeyPair);
+      PATCH(WrapKey);
+      PATCH(UnwrapKey);
+      PATCH(DeriveKey);
+      PATCH(SeedRandom);
+      PATCH(GenerateRandom);
+      PATCH(GetFunctionStatus);
+      PATCH(CancelFunction);
     }
   }
   pthread_mutex_unlock(&state_mutex);
