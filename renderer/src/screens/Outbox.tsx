@@ -53,12 +53,12 @@ export function Outbox({ refreshKey, onSynced }: { refreshKey: number; onSynced(
         if (event.type !== 'sync.progress') return;
         const { phase } = event.payload;
         if (!ownSync.current) {
-          // A sync started elsewhere: the last report no longer holds; its end reloads the panels.
+          // A sync started elsewhere: the last report no longer holds. (Its end reloads
+          // every panel: App bumps refreshKey on the ledger.nodes event that follows.)
           if (phase === 'sending') {
             setReport(undefined);
             setSyncError(undefined);
           }
-          if (phase === 'done' || phase === 'failed') setTick((n) => n + 1);
         }
         setProgress(event.payload);
       }),
