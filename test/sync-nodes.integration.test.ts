@@ -19,11 +19,7 @@ const fake = async (node: Promise<FakeNode>) => {
   fakes.push(started);
   return started;
 };
-const json = async (args: string[]) => {
-  const run = await w.cli([...args, '--json']);
-  if (run.code !== 0) throw new Error(`signet ${args.join(' ')}: ${run.stderr}`);
-  return run.json;
-};
+const json = w.json;
 const pay = (amount: string) =>
   json([
     'send',

@@ -42,11 +42,7 @@ afterAll(() => rmSync(files, { recursive: true, force: true }));
 const DAY = 86_400;
 
 const key = (name: Name) => w.keys[name]!;
-const json = async (args: string[]) => {
-  const run = await w.cli([...args, '--json']);
-  if (run.code !== 0) throw new Error(`signet ${args.join(' ')}: ${run.stderr}`);
-  return run.json;
-};
+const json = w.json;
 /** A signing command (PIN from the fixture's file); its transactions as the CLI reports them. */
 const signing = async (args: string[]) => json([...args, '--pin-file', w.pin]);
 const outbox = async (): Promise<OutboxRow[]> => json(['outbox']);

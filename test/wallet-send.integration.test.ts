@@ -9,11 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { PIN, useWallet } from './support/wallet-fixture.js';
 
 const w = useWallet(['alice', 'bob', 'stranger']);
-const json = async (args: string[]) => {
-  const run = await w.cli([...args, '--json']);
-  if (run.code !== 0) throw new Error(`signet ${args.join(' ')}: ${run.stderr}`);
-  return run.json;
-};
+const json = w.json;
 const balanceOf = async (name: string) =>
   (await json(['balance', '--account', w.keys[name]!.address]))[0];
 const closedPort = () => ({ ...w.ledger.profile, rpc: ['http://127.0.0.1:1'] });

@@ -8,8 +8,8 @@ import { type Bridge, startBridge } from '../../core/bridge/bridge-server.js';
 import { en, type Messages } from '../../renderer/src/i18n/en.js';
 import { zhCN } from '../../renderer/src/i18n/zh-CN.js';
 import { type FakeNode, startFakeProxy } from '../fakes/rpc-fake-nodes.js';
+import { expectAccessible } from '../support/ui-expect.js';
 import {
-  axeFindings,
   buildRenderer,
   fillTemplate,
   latinText,
@@ -38,11 +38,7 @@ const w = useWallet(['alice', 'bob', 'carol', 'dave']);
 const TOKEN = 'Wallet';
 /** A closed port: with it as the only node, the UI must sign and queue offline. */
 const OFFLINE_NODE = 'http://127.0.0.1:1';
-const json = async (args: string[]) => {
-  const run = await w.cli([...args, '--json']);
-  if (run.code !== 0) throw new Error(`signet ${args.join(' ')}: ${run.stderr}`);
-  return run.json;
-};
+const json = w.json;
 interface OutboxRow {
   txHash: string;
   status: string;
@@ -57,11 +53,7 @@ let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
 
-async function runAxe(label: string): Promise<void> {
-  const { passes, serious } = await axeFindings(page);
-  expect(passes).toBeGreaterThan(10);
-  expect(serious, `axe on ${label}: ${JSON.stringify(serious, null, 2)}`).toEqual([]);
-}
+const runAxe = (label: string) => expectAccessible(page, label);
 const settle = () => settlePage(page);
 const openScreen = (id: string, heading: string) => openScreenOf(page, id, heading);
 

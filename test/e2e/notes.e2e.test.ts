@@ -11,8 +11,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppApi, createAppApi } from '../../core/app/app-api.js';
 import { type Bridge, startBridge } from '../../core/bridge/bridge-server.js';
+import { expectAccessible } from '../support/ui-expect.js';
 import {
-  axeFindings,
   buildRenderer,
   launchChromium,
   openScreen as openScreenOf,
@@ -28,11 +28,7 @@ const shots = screenshotDir;
 
 // The group treasurer runs the parent company (the acceptor) and two subsidiaries.
 const w = useWallet(['parent', 'north', 'south']);
-const json = async (args: string[]) => {
-  const run = await w.cli([...args, '--json']);
-  if (run.code !== 0) throw new Error(`signet ${args.join(' ')}: ${run.stderr}`);
-  return run.json;
-};
+const json = w.json;
 
 let app: AppApi;
 let bridge: Bridge;
@@ -43,11 +39,7 @@ const pageErrors: string[] = [];
 const settle = () => settlePage(page);
 const openScreen = (id: string, heading: string) => openScreenOf(page, id, heading);
 const shot = (name: string) => page.screenshot({ path: join(shots, `notes-${name}.png`) });
-async function runAxe(label: string): Promise<void> {
-  const { passes, serious } = await axeFindings(page);
-  expect(passes).toBeGreaterThan(10);
-  expect(serious, `axe on ${label}: ${JSON.stringify(serious, null, 2)}`).toEqual([]);
-}
+const runAxe = (label: string) => expectAccessible(page, label);
 const inDays = (days: number) =>
   new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
 const maturity = inDays(60);

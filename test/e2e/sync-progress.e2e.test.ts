@@ -36,11 +36,7 @@ const dist = mkdtempSync(join(tmpdir(), 'signet-sync-progress-dist-'));
 const shots = screenshotDir;
 
 const w = useWallet(['alice']);
-const json = async (args: string[]) => {
-  const run = await w.cli([...args, '--json']);
-  if (run.code !== 0) throw new Error(`signet ${args.join(' ')}: ${run.stderr}`);
-  return run.json;
-};
+const json = w.json;
 
 /**
  * A FAKE node in front of the real one: forwards every JSON-RPC call, except

@@ -19,8 +19,8 @@ import { type Bridge, startBridge } from '../../core/bridge/bridge-server.js';
 import { en } from '../../renderer/src/i18n/en.js';
 import { buildFakeSmartcard, type FakeSmartcard } from '../fakes/fake-smartcard.js';
 import { signetProcess } from '../support/cli.js';
+import { expectAccessible } from '../support/ui-expect.js';
 import {
-  axeFindings,
   buildRenderer,
   fillTemplate,
   launchChromium,
@@ -38,11 +38,7 @@ const MAKER = 'Signet fake smart card';
 const TOKEN = 'Wallet';
 
 const w = useWallet(['shop']);
-const json = async (args: string[]) => {
-  const run = await w.cli([...args, '--json']);
-  if (run.code !== 0) throw new Error(`signet ${args.join(' ')}: ${run.stderr}`);
-  return run.json;
-};
+const json = w.json;
 
 let card: FakeSmartcard;
 let serial: string;
@@ -58,11 +54,7 @@ const settle = () => settlePage(page);
 const openScreen = (id: string, heading: string) => openScreenOf(page, id, heading);
 const shot = (name: string) => page.screenshot({ path: join(shots, `token-removed-${name}.png`) });
 
-async function runAxe(label: string): Promise<void> {
-  const { passes, serious } = await axeFindings(page);
-  expect(passes).toBeGreaterThan(10);
-  expect(serious, `axe on ${label}: ${JSON.stringify(serious, null, 2)}`).toEqual([]);
-}
+const runAxe = (label: string) => expectAccessible(page, label);
 
 /** The card as Devices lists it (the same token straight through SoftHSM2 is another card). */
 const fakeCard = (): Locator =>

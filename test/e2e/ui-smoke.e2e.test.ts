@@ -8,8 +8,8 @@ import { type Bridge, startBridge } from '../../core/bridge/bridge-server.js';
 import { writeActiveProfile } from '../../core/ledger/profile-file.js';
 import { pinFile, signet } from '../support/cli.js';
 import { createSoftHsmStore, type SoftHsmStore, softhsmModule } from '../support/softhsm.js';
+import { expectAccessible } from '../support/ui-expect.js';
 import {
-  axeFindings,
   buildRenderer,
   closedPortProfile,
   launchChromium,
@@ -47,12 +47,7 @@ let page: Page;
 let alice: string;
 const pageErrors: string[] = [];
 
-async function runAxe(label: string): Promise<void> {
-  const { passes, serious } = await axeFindings(page);
-  // axe really looked at the screen (its rules found things to pass).
-  expect(passes).toBeGreaterThan(10);
-  expect(serious, `axe on ${label}: ${JSON.stringify(serious, null, 2)}`).toEqual([]);
-}
+const runAxe = (label: string) => expectAccessible(page, label);
 const _settle = () => settlePage(page);
 const openScreen = (id: string, heading: string) => openScreenOf(page, id, heading);
 

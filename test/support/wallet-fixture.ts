@@ -28,6 +28,8 @@ export interface WalletFixture {
   pin: string;
   /** Runs `signet …` with this wallet's data directory and token store. */
   cli(args: string[], options?: { stdin?: string }): Promise<CliRun>;
+  /** Runs `signet … --json` and returns its JSON; a failing command throws with its stderr. */
+  json(args: string[]): Promise<any>;
   /** Selects a profile (e.g. one pointing at a closed port) for later commands. */
   useProfile(profile: LedgerProfile): void;
 }
@@ -91,6 +93,11 @@ export function useWallet(names: string[]): WalletFixture {
     keys,
     pin,
     cli,
+    async json(args) {
+      const run = await cli([...args, '--json']);
+      if (run.code !== 0) throw new Error(`signet ${args.join(' ')}: ${run.stderr}`);
+      return run.json;
+    },
     useProfile: (profile) => writeActiveProfile(profile, env),
   };
 }
