@@ -1,5 +1,5 @@
 /**
- * The one IPC contract between the preload and main, imported by both: two
+ * The one IPC contract between the preload and main, imported by both: three
  * channel names and the zod schemas of what crosses them. The renderer never
  * sees these names; it sees `window.signet` (see preload.ts). No Node or
  * Electron imports: the sandboxed preload bundles this file.
@@ -16,6 +16,8 @@ export const ipcChannels = {
   call: 'signet:call',
   /** main → renderer: ApiEvent. */
   event: 'signet:event',
+  /** invoke: `true` | `false` → ApiReply. Turns the camera permission on for a QR scan, then off. */
+  scanning: 'signet:scanning',
 } as const;
 
 /** `namespace.method` in camelCase, as in core/api/methods.ts; nothing else gets near dispatch. */
@@ -29,6 +31,9 @@ export const callRequestSchema = z
   })
   .strict();
 export type CallRequest = z.infer<typeof callRequestSchema>;
+
+/** The one argument of `signet:scanning`: a boolean, nothing else (not "true", not 1). */
+export const scanningRequestSchema = z.boolean();
 
 const errorCodeSchema = z.enum(Object.keys(errorCodes) as [keyof typeof errorCodes]);
 

@@ -9,7 +9,12 @@
 import { SignetError, toSignetError } from '../core/api/errors.js';
 import type { ApiDispatch, ApiEvent, ApiReply } from '../core/api/transport.js';
 import { type AppLocation, isAppPageUrl } from './app-location.js';
-import { apiEventSchema, callRequestSchema, ipcChannels } from './ipc-contract.js';
+import {
+  apiEventSchema,
+  callRequestSchema,
+  ipcChannels,
+  scanningRequestSchema,
+} from './ipc-contract.js';
 
 /** What Electron's `WebFrameMain` offers that the sender check reads. */
 export interface SenderFrame {
@@ -37,6 +42,13 @@ function refuse(error: SignetError): ApiReply {
   return { ok: false, error: error.toJSON() };
 }
 
+const untrustedSender = () =>
+  refuse(
+    new SignetError('INTERNAL', 'call refused: it does not come from the Signet window', {
+      details: { reason: 'untrusted-sender' },
+    }),
+  );
+
 /**
  * Registers `signet:call`. Returns the function that unregisters it (on quit).
  * The handler never throws: every outcome is an ApiReply.
@@ -47,13 +59,7 @@ export function registerApi(
   options: RegisterApiOptions,
 ): () => void {
   ipcMain.handle(ipcChannels.call, async (event, ...args): Promise<ApiReply> => {
-    if (!options.isTrustedSender(event.senderFrame)) {
-      return refuse(
-        new SignetError('INTERNAL', 'call refused: it does not come from the Signet window', {
-          details: { reason: 'untrusted-sender' },
-        }),
-      );
-    }
+    if (!options.isTrustedSender(event.senderFrame)) return untrustedSender();
     const parsed = args.length === 1 ? callRequestSchema.safeParse(args[0]) : undefined;
     if (!parsed?.success) {
       const issues = parsed?.error.issues.map((issue) => ({
@@ -73,6 +79,36 @@ export function registerApi(
     }
   });
   return () => ipcMain.removeHandler(ipcChannels.call);
+}
+
+/** What `signet:scanning` switches: security.ts's PermissionPolicy satisfies it. */
+export interface ScanningSwitch {
+  setScanning(active: boolean): void;
+}
+
+/**
+ * Registers `signet:scanning`: the app's window turns the camera permission on
+ * just before it opens the camera for a QR scan, and off when the scan ends.
+ * Same sender check as `signet:call`; the one argument must be a boolean.
+ * Returns the function that unregisters it. Never throws: every outcome is an ApiReply.
+ */
+export function registerScanning(
+  ipcMain: IpcMainLike,
+  permissions: ScanningSwitch,
+  options: RegisterApiOptions,
+): () => void {
+  ipcMain.handle(ipcChannels.scanning, (event, ...args): ApiReply => {
+    if (!options.isTrustedSender(event.senderFrame)) return untrustedSender();
+    const parsed = args.length === 1 ? scanningRequestSchema.safeParse(args[0]) : undefined;
+    if (!parsed?.success) {
+      return refuse(
+        new SignetError('INVALID_ARGUMENT', 'malformed scanning switch: expected true or false'),
+      );
+    }
+    permissions.setScanning(parsed.data);
+    return { ok: true, result: parsed.data };
+  });
+  return () => ipcMain.removeHandler(ipcChannels.scanning);
 }
 
 /**

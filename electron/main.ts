@@ -16,7 +16,12 @@ import { app, BrowserWindow, ipcMain, session, type WebContents } from 'electron
 import type { ApiDispatch, ApiEvent } from '../core/api/transport.js';
 import { createAppApi } from '../core/app/app-api.js';
 import { type AppLocation, devLocation, fileLocation } from './app-location.js';
-import { createEventSender, createTrustedSenderCheck, registerApi } from './ipc.js';
+import {
+  createEventSender,
+  createTrustedSenderCheck,
+  registerApi,
+  registerScanning,
+} from './ipc.js';
 import {
   createPermissionPolicy,
   hardenSession,
@@ -60,6 +65,7 @@ export function startDesktop(createApi: DesktopApiFactory): void {
   let window: BrowserWindow | undefined;
   let api: DesktopApi | undefined;
   let unregister: (() => void) | undefined;
+  let unregisterScanning: (() => void) | undefined;
 
   // Every webContents (the window, devtools, anything created later) gets the guards.
   app.on('web-contents-created', (_event, contents: WebContents) => {
@@ -82,6 +88,8 @@ export function startDesktop(createApi: DesktopApiFactory): void {
     created.once('ready-to-show', () => created.show());
     created.on('closed', () => {
       if (window === created) window = undefined;
+      // A scan cannot outlive its window: the next window starts without the camera.
+      permissions.setScanning(false);
     });
     window = created;
     if (location.kind === 'dev') void created.loadURL(location.origin);
@@ -99,6 +107,7 @@ export function startDesktop(createApi: DesktopApiFactory): void {
   });
   app.on('will-quit', () => {
     unregister?.();
+    unregisterScanning?.();
     api?.close();
   });
 
@@ -113,9 +122,10 @@ export function startDesktop(createApi: DesktopApiFactory): void {
     api = createApi({ home, env: process.env, onEvent: send });
     const mainFrame = () =>
       window && !window.isDestroyed() ? window.webContents.mainFrame : undefined;
-    unregister = registerApi(ipcMain, api.dispatch, {
-      isTrustedSender: createTrustedSenderCheck(location, mainFrame),
-    });
+    const isTrustedSender = createTrustedSenderCheck(location, mainFrame);
+    unregister = registerApi(ipcMain, api.dispatch, { isTrustedSender });
+    // The camera exception: on only while the window's QR scanner is open.
+    unregisterScanning = registerScanning(ipcMain, permissions, { isTrustedSender });
     createWindow();
   });
 }

@@ -17,6 +17,11 @@ export interface SignetBridge {
   call(method: string, params?: unknown): Promise<ApiReply>;
   /** Returns the function that stops listening. */
   onEvent(listener: (event: ApiEvent) => void): () => void;
+  /**
+   * Allows the camera (`true`, just before a QR scan opens it) or stops
+   * allowing it (`false`, when the scan ends). Never rejects.
+   */
+  setScanning(active: boolean): Promise<ApiReply>;
 }
 
 function internal(message: string): ApiReply {
@@ -39,6 +44,17 @@ export function createSignetBridge(ipcRenderer: IpcRendererLike): SignetBridge {
       }
       const reply = apiReplySchema.safeParse(raw);
       return reply.success ? reply.data : internal('malformed reply from the main process');
+    },
+    async setScanning(active) {
+      if (typeof active !== 'boolean') return internal('setScanning takes true or false');
+      try {
+        const reply = apiReplySchema.safeParse(
+          await ipcRenderer.invoke(ipcChannels.scanning, active),
+        );
+        return reply.success ? reply.data : internal('malformed reply from the main process');
+      } catch (error) {
+        return internal(error instanceof Error ? error.message : String(error));
+      }
     },
     onEvent(listener) {
       const forward = (_event: unknown, ...args: unknown[]) => {

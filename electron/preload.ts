@@ -1,6 +1,6 @@
 /**
- * The sandboxed preload: exposes exactly one global, `window.signet`, with two
- * functions. The renderer never gets `ipcRenderer`, a channel name or an event
+ * The sandboxed preload: exposes exactly one global, `window.signet`, with three
+ * functions (call, onEvent, setScanning). The renderer never gets `ipcRenderer`, a channel name or an event
  * object. Replies and events are validated here too, so a bad message from main
  * becomes an INTERNAL error reply instead of an odd object in the UI.
  *

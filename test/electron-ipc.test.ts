@@ -1,6 +1,7 @@
 /**
  * The IPC seam with FAKE Electron objects: registerApi's sender check and
- * payload validation in main, the event sender, and the preload's
+ * payload validation in main, the camera switch for QR scans (registerScanning,
+ * wired to the real permission policy), the event sender, and the preload's
  * `window.signet` bridge validating what comes back.
  */
 import { describe, expect, it, vi } from 'vitest';
@@ -14,10 +15,12 @@ import {
   type InvokeEvent,
   type IpcMainLike,
   registerApi,
+  registerScanning,
   type SenderFrame,
 } from '../electron/ipc.js';
 import { ipcChannels } from '../electron/ipc-contract.js';
 import { createSignetBridge, type IpcRendererLike } from '../electron/preload-bridge.js';
+import { createPermissionPolicy, type PermissionPolicy } from '../electron/security.js';
 
 const location = fileLocation('/opt/Signet/resources/app.asar/renderer/dist/index.html');
 const appUrl = 'file:///opt/Signet/resources/app.asar/renderer/dist/index.html';
@@ -38,8 +41,11 @@ class FakeIpcMain implements IpcMainLike {
     this.handlers.delete(channel);
   }
   invoke(senderFrame: SenderFrame | null, ...args: unknown[]): Promise<ApiReply> {
-    const handler = this.handlers.get(ipcChannels.call);
-    if (!handler) throw new Error('no handler');
+    return this.invokeOn(ipcChannels.call, senderFrame, ...args);
+  }
+  invokeOn(channel: string, senderFrame: SenderFrame | null, ...args: unknown[]) {
+    const handler = this.handlers.get(channel);
+    if (!handler) throw new Error(`no handler for ${channel}`);
     return Promise.resolve(handler({ senderFrame }, ...args)) as Promise<ApiReply>;
   }
 }
@@ -227,6 +233,106 @@ describe('registerApi: malformed payload → INVALID_ARGUMENT, nothing dispatche
   });
 });
 
+describe('registerScanning: the camera switch for a QR scan (signet:scanning)', () => {
+  /** The real permission policy behind the channel; `windowFrame` null: the window is gone. */
+  function scanning(windowFrame: SenderFrame | null = frame(appUrl)) {
+    const ipcMain = new FakeIpcMain();
+    const policy = createPermissionPolicy(location);
+    const unregister = registerScanning(ipcMain, policy, {
+      isTrustedSender: createTrustedSenderCheck(location, () => windowFrame ?? undefined),
+    });
+    const send = (sender: SenderFrame | null, ...args: unknown[]) =>
+      ipcMain.invokeOn(ipcChannels.scanning, sender, ...args);
+    return { ipcMain, policy, unregister, send };
+  }
+
+  /** What Electron would answer when the app's page asks for the camera now. */
+  function cameraGranted(policy: PermissionPolicy): boolean {
+    let granted: boolean | undefined;
+    policy.onRequest(null, 'media', (value) => (granted = value), {
+      requestingUrl: appUrl,
+      mediaTypes: ['video'],
+    });
+    if (granted === undefined) throw new Error('permission callback not called');
+    return granted;
+  }
+
+  it('registers exactly one channel, signet:scanning, and unregisters it', () => {
+    const { ipcMain, unregister } = scanning();
+    expect([...ipcMain.handlers.keys()]).toEqual(['signet:scanning']);
+    unregister();
+    expect(ipcMain.handlers.size).toBe(0);
+  });
+
+  it('true from the main frame allows the camera, false stops allowing it', async () => {
+    const { policy, send } = scanning();
+    expect(cameraGranted(policy)).toBe(false);
+    expect(await send(frame(`${appUrl}#/notes`), true)).toEqual({ ok: true, result: true });
+    expect(policy.isScanning()).toBe(true);
+    expect(cameraGranted(policy)).toBe(true);
+    // The microphone stays refused while scanning.
+    let microphone: boolean | undefined;
+    policy.onRequest(null, 'media', (value) => (microphone = value), {
+      requestingUrl: appUrl,
+      mediaTypes: ['audio'],
+    });
+    expect(microphone).toBe(false);
+    expect(await send(frame(appUrl), false)).toEqual({ ok: true, result: false });
+    expect(policy.isScanning()).toBe(false);
+    expect(cameraGranted(policy)).toBe(false);
+  });
+
+  const malformed: Array<[string, unknown[]]> = [
+    ['the string "true"', ['true']],
+    ['the number 1', [1]],
+    ['the number 0', [0]],
+    ['null', [null]],
+    ['undefined', [undefined]],
+    ['an object', [{ active: true }]],
+    ['an array', [[true]]],
+    ['no argument', []],
+    ['two arguments', [true, true]],
+  ];
+
+  it.each(malformed)(
+    'a payload of %s is INVALID_ARGUMENT and changes nothing',
+    async (_name, args) => {
+      const { policy, send } = scanning();
+      const reply = await send(frame(appUrl), ...args);
+      expect(reply.ok === false && reply.error.code).toBe('INVALID_ARGUMENT');
+      expect(policy.isScanning()).toBe(false);
+      expect(cameraGranted(policy)).toBe(false);
+      // Nor does it turn a running scan off.
+      await send(frame(appUrl), true);
+      expect((await send(frame(appUrl), ...args)).ok).toBe(false);
+      expect(policy.isScanning()).toBe(true);
+    },
+  );
+
+  it('only the trusted main frame may switch it: other frames, windows and pages are refused', async () => {
+    const parent = frame(appUrl);
+    const senders: Array<[SenderFrame | null, SenderFrame | null]> = [
+      [frame('https://evil.example/'), frame(appUrl)],
+      [frame('file:///tmp/downloaded.html'), frame(appUrl)],
+      [{ ...frame(appUrl, { routingId: 7 }), parent }, frame(appUrl)],
+      [frame(appUrl, { processId: 99 }), frame(appUrl)],
+      [frame(appUrl, { routingId: 2 }), frame(appUrl)],
+      [null, frame(appUrl)],
+      [frame(appUrl), null],
+    ];
+    for (const [sender, windowFrame] of senders) {
+      const { policy, send } = scanning(windowFrame);
+      const reply = await send(sender, true);
+      expect(reply).toMatchObject({
+        ok: false,
+        error: { code: 'INTERNAL', details: { reason: 'untrusted-sender' } },
+      });
+      expect(policy.isScanning()).toBe(false);
+      expect(cameraGranted(policy)).toBe(false);
+    }
+  });
+});
+
 describe('events to the window', () => {
   it('sends well-formed events on signet:event, drops the rest and sends nothing without a window', () => {
     const sent: unknown[][] = [];
@@ -260,22 +366,63 @@ describe('preload bridge (window.signet)', () => {
   function bridge(reply?: (args: unknown[]) => unknown) {
     const listeners = new Set<(event: unknown, ...args: unknown[]) => void>();
     const { ipcMain, dispatch } = setup();
+    const policy = createPermissionPolicy(location);
+    registerScanning(ipcMain, policy, {
+      isTrustedSender: createTrustedSenderCheck(location, () => frame(appUrl)),
+    });
+    const invoked: string[] = [];
     const ipcRenderer: IpcRendererLike = {
-      invoke: async (channel, ...args) =>
-        reply
+      invoke: async (channel, ...args) => {
+        invoked.push(channel);
+        return reply
           ? reply(args)
-          : ipcMain.handlers.get(channel)!({ senderFrame: frame(appUrl) }, ...args),
+          : ipcMain.handlers.get(channel)!({ senderFrame: frame(appUrl) }, ...args);
+      },
       on: (_channel, listener) => listeners.add(listener),
       removeListener: (_channel, listener) => listeners.delete(listener),
     };
     const emit = (payload: unknown) => {
       for (const listener of listeners) listener({ sender: 'ipc' }, payload);
     };
-    return { signet: createSignetBridge(ipcRenderer), dispatch, emit, listeners };
+    return { signet: createSignetBridge(ipcRenderer), dispatch, emit, listeners, policy, invoked };
   }
 
-  it('has exactly call and onEvent', () => {
-    expect(Object.keys(bridge().signet).sort()).toEqual(['call', 'onEvent']);
+  it('has exactly call, onEvent and setScanning', () => {
+    expect(Object.keys(bridge().signet).sort()).toEqual(['call', 'onEvent', 'setScanning']);
+  });
+
+  it('setScanning goes to main on signet:scanning and switches the camera permission', async () => {
+    const { signet, policy, invoked, dispatch } = bridge();
+    expect(await signet.setScanning(true)).toEqual({ ok: true, result: true });
+    expect(policy.isScanning()).toBe(true);
+    expect(await signet.setScanning(false)).toEqual({ ok: true, result: false });
+    expect(policy.isScanning()).toBe(false);
+    expect(invoked).toEqual(['signet:scanning', 'signet:scanning']);
+    expect(dispatch).not.toHaveBeenCalled();
+  });
+
+  it('setScanning with anything but a boolean is refused in the preload, nothing sent', async () => {
+    const { signet, policy, invoked } = bridge();
+    for (const bad of ['true', 1, null, undefined, {}]) {
+      const reply = await signet.setScanning(bad as never);
+      expect(reply.ok === false && reply.error.code).toBe('INTERNAL');
+    }
+    expect(invoked).toEqual([]);
+    expect(policy.isScanning()).toBe(false);
+  });
+
+  it('setScanning never rejects: a failed send or a malformed reply is an error reply', async () => {
+    const failing = bridge(() => {
+      throw new Error('the main process is gone');
+    });
+    await expect(failing.signet.setScanning(true)).resolves.toEqual({
+      ok: false,
+      error: { code: 'INTERNAL', message: 'the main process is gone' },
+    });
+    await expect(bridge(() => 'yes').signet.setScanning(true)).resolves.toEqual({
+      ok: false,
+      error: { code: 'INTERNAL', message: 'malformed reply from the main process' },
+    });
   });
 
   it('call goes through main to dispatch and returns its reply', async () => {
