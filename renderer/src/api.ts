@@ -20,6 +20,8 @@ import type { ApiEvent, ApiReply } from '../../core/api/transport.js';
 interface SignetPreload {
   call(method: string, params?: unknown): Promise<ApiReply>;
   onEvent(listener: (event: ApiEvent) => void): () => void;
+  /** Lets main grant the camera while a QR scan runs (electron/preload-bridge.ts). */
+  setScanning(active: boolean): Promise<ApiReply>;
 }
 
 declare global {
@@ -149,6 +151,14 @@ function openEventStream(sessionToken: string): EventSource {
     for (const listener of [...eventListeners]) listener(event.data);
   };
   return source;
+}
+
+/**
+ * Tells Electron's main process a QR scan starts or ends: only then may the page
+ * have the camera. In a browser the browser's own camera prompt applies.
+ */
+export async function setScanning(active: boolean): Promise<void> {
+  await window.signet?.setScanning(active);
 }
 
 /**

@@ -38,8 +38,11 @@ export function buildRenderer(outDir = join(repo, 'renderer', 'dist')): string {
   return outDir;
 }
 
-/** Headless Debian Chromium, as root, with no background traffic on the closed network. */
-export function launchChromium(): Promise<Browser> {
+/**
+ * Headless Debian Chromium, as root, with no background traffic on the closed
+ * network; `extraArgs` adds switches (e.g. fake-camera.ts's fakeCameraArgs).
+ */
+export function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: [
@@ -50,6 +53,7 @@ export function launchChromium(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...extraArgs,
     ],
     timeout: 60_000,
   });

@@ -285,6 +285,18 @@ export const en = {
     offerTitle: 'Finance offer signed',
     offerIntro: 'Give this file to the bank. It holds no secret: only your signature on the offer.',
     offerDownload: 'Save the offer file',
+    offerQr: 'QR code of the finance offer',
+    offerQrHint: 'Or let the bank scan this QR code: it holds the same offer.',
+    scan: {
+      button: 'Scan the offer’s QR code',
+      camera: 'Camera: the offer’s QR code',
+      hint: 'Hold the offer’s QR code up to the camera.',
+      cancel: 'Cancel the scan',
+      done: 'Offer read from its QR code.',
+      denied: 'The camera is not allowed. Paste the offer or open its file instead.',
+      missing: 'No camera was found. Paste the offer or open its file instead.',
+      failed: 'The camera could not be opened. Paste the offer or open its file instead.',
+    },
     done: 'Back to the notes',
   },
   outbox: {

@@ -282,6 +282,18 @@ export const zhCN: Messages = {
     offerTitle: '融资要约已签名',
     offerIntro: '请将此文件交给银行。文件不含任何机密，只有您对要约的签名。',
     offerDownload: '保存要约文件',
+    offerQr: '融资要约二维码',
+    offerQrHint: '也可以让银行扫描此二维码：其中是同一份要约。',
+    scan: {
+      button: '扫描要约二维码',
+      camera: '摄像头：要约二维码',
+      hint: '请将要约二维码对准摄像头。',
+      cancel: '取消扫描',
+      done: '已从二维码读取要约。',
+      denied: '未允许使用摄像头。请粘贴要约或打开要约文件。',
+      missing: '未找到摄像头。请粘贴要约或打开要约文件。',
+      failed: '无法打开摄像头。请粘贴要约或打开要约文件。',
+    },
     done: '返回票据',
   },
   outbox: {

@@ -16,6 +16,7 @@ import {
 } from '../../../../core/api/notes.js';
 import { call, serialized } from '../../api.js';
 import { ErrorMessage, Panel } from '../../components/Panel.js';
+import { type CameraProblem, QrScanner } from '../../components/QrScanner.js';
 import { shortHex } from '../../format.js';
 import { useQuery } from '../../hooks.js';
 
@@ -75,6 +76,16 @@ function draftOperation(task: NoteTask, f: Fields): unknown {
   }
 }
 
+/** The JSON of `text` when it is a Signet finance offer file, else undefined. */
+function offerJson(text: string): unknown {
+  try {
+    const json: unknown = JSON.parse(text);
+    return financeOfferFileSchema.safeParse(json).success ? json : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The fields each operation's schema reports problems under, and the sentence for each. */
 const problemKey: Record<string, string> = {
   from: 'notes.invalid.account',
@@ -109,6 +120,9 @@ export function NoteForm({
   const [problems, setProblems] = useState<Set<string>>(new Set());
   const [error, setError] = useState<SerializedError>();
   const [busy, setBusy] = useState(false);
+  // The offer's QR code: the camera is on while `scanning`; one line says how it went.
+  const [scanning, setScanning] = useState(false);
+  const [scanNote, setScanNote] = useState<{ key: string; error: boolean }>();
   const formId = useId();
 
   const set = (name: string) => (value: string) => setFields((f) => ({ ...f, [name]: value }));
@@ -162,23 +176,39 @@ export function NoteForm({
     }
   };
 
-  const readOfferFile = async (file: File | undefined) => {
-    if (!file) return;
-    const text = await file.text();
-    set('offer')(text);
-    const ok = (() => {
-      try {
-        return financeOfferFileSchema.safeParse(JSON.parse(text)).success;
-      } catch {
-        return false;
-      }
-    })();
+  const markOffer = (ok: boolean) =>
     setProblems((p) => {
       const next = new Set(p);
       if (ok) next.delete('offer');
       else next.add('offer');
       return next;
     });
+
+  const readOfferFile = async (file: File | undefined) => {
+    if (!file) return;
+    const text = await file.text();
+    set('offer')(text);
+    markOffer(offerJson(text) !== undefined);
+  };
+
+  /**
+   * A QR code read: an offer fills the field (laid out as its file is) and ends
+   * the scan; anything else is said in one line and the scan goes on.
+   */
+  const scanned = (text: string) => {
+    const offer = offerJson(text);
+    if (offer === undefined) {
+      setScanNote({ key: 'notes.invalid.offer', error: true });
+      return;
+    }
+    set('offer')(`${JSON.stringify(offer, null, 2)}\n`);
+    markOffer(true);
+    setScanning(false);
+    setScanNote({ key: 'notes.scan.done', error: false });
+  };
+  const cameraProblem = (problem: CameraProblem) => {
+    setScanning(false);
+    setScanNote({ key: `notes.scan.${problem}`, error: true });
   };
 
   let body: ReactNode;
@@ -215,6 +245,38 @@ export function NoteForm({
             accept="application/json,.json"
             onChange={(e) => void readOfferFile(e.target.files?.[0])}
           />
+        </div>,
+        <div className="field" key="offer-scan">
+          {scanning ? (
+            <>
+              <QrScanner
+                label={t('notes.scan.camera')}
+                onText={scanned}
+                onProblem={cameraProblem}
+              />
+              <p className="muted small">{t('notes.scan.hint')}</p>
+            </>
+          ) : null}
+          <div className="row-actions start">
+            <button
+              type="button"
+              className="secondary"
+              onClick={() => {
+                setScanNote(undefined);
+                setScanning(!scanning);
+              }}
+            >
+              {scanning ? t('notes.scan.cancel') : t('notes.scan.button')}
+            </button>
+          </div>
+          {scanNote ? (
+            <p
+              className={scanNote.error ? 'field-error' : 'muted small'}
+              role={scanNote.error ? 'alert' : 'status'}
+            >
+              {t(scanNote.key)}
+            </p>
+          ) : null}
         </div>,
       ];
       break;

@@ -6,6 +6,7 @@
 import { useTranslation } from 'react-i18next';
 import type { ApiResult } from '../../../../core/api/methods.js';
 import { Badge, Panel } from '../../components/Panel.js';
+import { QrCode } from '../../components/QrCode.js';
 import { errorText, formatAmount, formatDateTime, formatUint } from '../../format.js';
 import type { NotePreview } from './NoteForm.js';
 
@@ -136,6 +137,11 @@ export function NoteResult({ result, onDone }: { result: Executed; onDone(): voi
           value={text}
           aria-label={t('notes.offerTitle')}
         />
+        {/* The same text as the file, for a bank that scans it (from an air-gapped machine too). */}
+        <figure className="offer-qr">
+          <QrCode text={text} label={t('notes.offerQr')} />
+          <figcaption className="muted small">{t('notes.offerQrHint')}</figcaption>
+        </figure>
         <div className="row-actions">
           <a
             className="button secondary"
