@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppApi, createAppApi } from '../../core/app/app-api.js';
 import { type Bridge, startBridge } from '../../core/bridge/bridge-server.js';
@@ -21,6 +21,7 @@ import {
   settle as settlePage,
   templatePattern,
 } from '../support/ui-harness.js';
+import { factsOf } from '../support/ui-steps.js';
 import { PIN, useWallet } from '../support/wallet-fixture.js';
 
 // Globals of the page, for the callbacks Chromium runs: the root tsconfig is Node-only on purpose.
@@ -58,16 +59,6 @@ const settle = () => settlePage(page);
 const openScreen = (id: string, heading: string) => openScreenOf(page, id, heading);
 
 const shot = (name: string) => page.screenshot({ path: join(shots, `journey-${name}.png`) });
-
-/** A `<dl>`'s facts, label → value, as shown. */
-async function factsOf(dl: Locator): Promise<Record<string, string>> {
-  return dl.evaluate((list) => {
-    const facts: Record<string, string> = {};
-    for (const dt of list.querySelectorAll('dt'))
-      facts[dt.textContent ?? ''] = dt.nextElementSibling?.textContent ?? '';
-    return facts;
-  });
-}
 
 /** Send screen → form filled → Review; waits for the review panel. */
 async function reviewPayment(to: string, amount: string, m: Messages = en): Promise<void> {

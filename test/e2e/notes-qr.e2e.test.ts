@@ -26,6 +26,7 @@ import {
   screenshotDir,
   settle as settlePage,
 } from '../support/ui-harness.js';
+import { factsOf, notePortfolio, signWithPin, syncNow } from '../support/ui-steps.js';
 import { PIN, useWallet } from '../support/wallet-fixture.js';
 
 // Globals of the page, for the callbacks Chromium runs: the root tsconfig is Node-only on purpose.
@@ -57,55 +58,11 @@ let offerText = '';
 /** The outbox once the note is issued: the offer and a refused scan must leave it as it is. */
 let issuedOutbox: unknown;
 
-const settle = () => settlePage(page);
-const openScreen = (id: string, heading: string) => openScreenOf(page, id, heading);
+const _settle = () => settlePage(page);
+const _openScreen = (id: string, heading: string) => openScreenOf(page, id, heading);
 const shot = (name: string, on: Page = page) =>
   on.screenshot({ path: join(screenshotDir, `notes-qr-${name}.png`) });
 const runAxe = (label: string) => expectAccessible(page, label);
-
-/** The facts of one review section (label → value), in order. */
-async function facts(section: Locator): Promise<Record<string, string>> {
-  return section
-    .locator('dl')
-    .first()
-    .evaluate((dl) => {
-      const out: Record<string, string> = {};
-      for (const dt of dl.querySelectorAll('dt'))
-        out[dt.textContent ?? ''] = dt.nextElementSibling?.textContent ?? '';
-      return out;
-    });
-}
-
-/** The notes shown in the portfolio: [holder, value] per row. */
-async function portfolio(): Promise<Array<[string, string]>> {
-  await openScreen('notes', 'Notes');
-  return page.locator('tr[data-note]').evaluateAll((rows) =>
-    rows.map((row) => {
-      const cells = row.querySelectorAll('td');
-      return [cells[1]?.getAttribute('title') ?? '', cells[3]?.textContent ?? ''] as [
-        string,
-        string,
-      ];
-    }),
-  );
-}
-
-async function signWithPin(dialogName: string, resultHeading: string): Promise<void> {
-  await page.getByRole('button', { name: 'Sign', exact: true }).click();
-  const dialog = page.getByRole('dialog', { name: dialogName });
-  await dialog.waitFor();
-  await dialog.getByLabel('PIN', { exact: true }).fill(PIN);
-  await dialog.getByRole('button', { name: 'Unlock' }).click();
-  await dialog.waitFor({ state: 'hidden' });
-  await page.getByRole('heading', { level: 2, name: resultHeading }).waitFor();
-}
-
-async function sync(): Promise<void> {
-  await openScreen('outbox', 'Outbox & Sync');
-  await page.getByRole('button', { name: 'Sync now' }).click();
-  await page.getByRole('button', { name: 'Sync now' }).waitFor();
-  await settle();
-}
 
 /**
  * Records every camera stream the page opens (window.cameraStreams), so a test
@@ -219,7 +176,7 @@ afterAll(async () => {
 
 describe('a finance offer handed over as a QR code (FAKE camera), in Chromium', () => {
   it('the holder signs an offer: shown as text and as a QR code of exactly that text', async () => {
-    expect(await portfolio()).toEqual([[w.keys.holder!.address, '300.00']]);
+    expect(await notePortfolio(page)).toEqual([[w.keys.holder!.address, '300.00']]);
     const row = page.locator('tr[data-note]');
     const tokenId = (await row.getAttribute('data-note'))!;
     await row.getByRole('button', { name: `Finance note ${tokenId}` }).click();
@@ -228,7 +185,7 @@ describe('a finance offer handed over as a QR code (FAKE camera), in Chromium', 
     await form.getByLabel('Price').fill('295.00');
     await form.getByRole('button', { name: 'Review' }).click();
     await page.getByRole('region', { name: 'Signed message (EIP-712 FinanceOffer)' }).waitFor();
-    await signWithPin(`Sign: Finance note ${tokenId}`, 'Finance offer signed');
+    await signWithPin(page, PIN, `Sign: Finance note ${tokenId}`, 'Finance offer signed');
 
     offerText = await page.getByRole('textbox', { name: 'Finance offer signed' }).inputValue();
     expect(JSON.parse(offerText)).toMatchObject({
@@ -288,21 +245,23 @@ describe('a finance offer handed over as a QR code (FAKE camera), in Chromium', 
     await form.getByRole('button', { name: 'Review' }).click();
     await page.getByRole('heading', { level: 2, name: 'Review: Accept a finance offer' }).waitFor();
     const offer = JSON.parse(offerText);
-    expect(await facts(page.getByRole('region', { name: 'Transaction 2 of 2' }))).toMatchObject({
+    expect(
+      await factsOf(page.getByRole('region', { name: 'Transaction 2 of 2' }).locator('dl').first()),
+    ).toMatchObject({
       'Contract call': 'finance',
       Contract: w.ledger.profile.contracts.notes,
     });
     const text = await page.getByRole('region', { name: 'Transaction 2 of 2' }).textContent();
     expect(text).toContain(offer.offer.nonce);
     expect(text).toContain(offer.signature);
-    expect(await facts(page.locator('main .panel').first())).toMatchObject({
+    expect(await factsOf(page.locator('main .panel').first().locator('dl').first())).toMatchObject({
       'Signing account': w.keys.bank!.address,
       'Available afterwards': '105.00',
     });
     await shot('4-accept-review');
-    await signWithPin('Sign: Accept a finance offer', 'Signed');
-    await sync();
-    expect(await portfolio()).toEqual([[w.keys.bank!.address, '300.00']]);
+    await signWithPin(page, PIN, 'Sign: Accept a finance offer', 'Signed');
+    await syncNow(page);
+    expect(await notePortfolio(page)).toEqual([[w.keys.bank!.address, '300.00']]);
     await shot('5-bank-holds-the-note');
   }, 60_000);
 

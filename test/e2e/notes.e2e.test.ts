@@ -20,6 +20,7 @@ import {
   screenshotDir,
   settle as settlePage,
 } from '../support/ui-harness.js';
+import { factsOf, notePortfolio, signWithPin, syncNow } from '../support/ui-steps.js';
 import { PIN, useWallet } from '../support/wallet-fixture.js';
 
 // A private build: ui-smoke rebuilds renderer/dist (emptying it) in a parallel fork.
@@ -36,59 +37,13 @@ let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
 
-const settle = () => settlePage(page);
+const _settle = () => settlePage(page);
 const openScreen = (id: string, heading: string) => openScreenOf(page, id, heading);
 const shot = (name: string) => page.screenshot({ path: join(shots, `notes-${name}.png`) });
 const runAxe = (label: string) => expectAccessible(page, label);
 const inDays = (days: number) =>
   new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
 const maturity = inDays(60);
-
-/** The facts of one review section (label → value), in order. */
-async function facts(section: ReturnType<Page['locator']>): Promise<Record<string, string>> {
-  return section
-    .locator('dl')
-    .first()
-    .evaluate((dl) => {
-      const out: Record<string, string> = {};
-      for (const dt of dl.querySelectorAll('dt'))
-        out[dt.textContent ?? ''] = dt.nextElementSibling?.textContent ?? '';
-      return out;
-    });
-}
-
-/** The notes shown in the portfolio: id → [holder title, value]. */
-async function portfolio(): Promise<Array<[string, string]>> {
-  await openScreen('notes', 'Notes');
-  return page.locator('tr[data-note]').evaluateAll((rows) =>
-    rows.map((row) => {
-      const cells = row.querySelectorAll('td');
-      return [cells[1]?.getAttribute('title') ?? '', cells[3]?.textContent ?? ''] as [
-        string,
-        string,
-      ];
-    }),
-  );
-}
-
-/** Signs what the review shows with the PIN and waits for the result panel. */
-async function signWithPin(dialogName: string, resultHeading: string): Promise<void> {
-  await page.getByRole('button', { name: 'Sign', exact: true }).click();
-  const dialog = page.getByRole('dialog', { name: dialogName });
-  await dialog.waitFor();
-  await dialog.getByLabel('PIN', { exact: true }).fill(PIN);
-  await dialog.getByRole('button', { name: 'Unlock' }).click();
-  await dialog.waitFor({ state: 'hidden' });
-  await page.getByRole('heading', { level: 2, name: resultHeading }).waitFor();
-}
-
-/** Presses Sync now on the Outbox screen and waits for the report. */
-async function sync(): Promise<void> {
-  await openScreen('outbox', 'Outbox & Sync');
-  await page.getByRole('button', { name: 'Sync now' }).click();
-  await page.getByRole('button', { name: 'Sync now' }).waitFor();
-  await settle();
-}
 
 beforeAll(async () => {
   buildRenderer(dist);
@@ -116,7 +71,7 @@ afterAll(async () => {
 
 describe('the treasurer’s notes in Chromium, against the dev ledger and SoftHSM2', () => {
   it('refuses an issue form with a bad payee in the form itself, calling nothing', async () => {
-    expect(await portfolio()).toEqual([]);
+    expect(await notePortfolio(page)).toEqual([]);
     await page.getByRole('button', { name: 'Issue a note' }).click();
     const form = page.getByRole('form', { name: 'Issue a note' });
     await form.getByLabel('Acceptor account').selectOption(w.keys.parent!.uri);
@@ -140,7 +95,9 @@ describe('the treasurer’s notes in Chromium, against the dev ledger and SoftHS
     await form.getByRole('button', { name: 'Review' }).click();
     await page.getByRole('heading', { level: 2, name: 'Review: Issue a note' }).waitFor();
 
-    const issue = await facts(page.getByRole('region', { name: 'Transaction 1 of 2' }));
+    const issue = await factsOf(
+      page.getByRole('region', { name: 'Transaction 1 of 2' }).locator('dl').first(),
+    );
     expect(issue).toMatchObject({
       'Contract call': 'issue',
       payee: w.keys.north!.address,
@@ -150,7 +107,9 @@ describe('the treasurer’s notes in Chromium, against the dev ledger and SoftHS
       Contract: w.ledger.profile.contracts.notes,
       Nonce: '0',
     });
-    const approve = await facts(page.getByRole('region', { name: 'Transaction 2 of 2' }));
+    const approve = await factsOf(
+      page.getByRole('region', { name: 'Transaction 2 of 2' }).locator('dl').first(),
+    );
     expect(approve).toMatchObject({
       'Contract call': 'approve',
       spender: w.ledger.profile.contracts.notes,
@@ -160,12 +119,12 @@ describe('the treasurer’s notes in Chromium, against the dev ledger and SoftHS
     await shot('2-issue-review');
     await runAxe('issue review');
 
-    await signWithPin('Sign: Issue a note', 'Signed');
+    await signWithPin(page, PIN, 'Sign: Issue a note', 'Signed');
     const kinds = await page.locator('main tbody tr td:first-child').allTextContents();
     expect(kinds).toEqual(['Note issue', 'Approval']);
     await shot('3-issue-signed');
-    await sync();
-    expect(await portfolio()).toEqual([[w.keys.north!.address, '500.00']]);
+    await syncNow(page);
+    expect(await notePortfolio(page)).toEqual([[w.keys.north!.address, '500.00']]);
     await shot('4-portfolio-one-note');
   }, 60_000);
 
@@ -189,7 +148,9 @@ describe('the treasurer’s notes in Chromium, against the dev ledger and SoftHS
     await form.getByLabel('Value to split off').fill('200.00');
     await form.getByRole('button', { name: 'Review' }).click();
     await page.getByRole('heading', { level: 2, name: `Review: Split note ${tokenId}` }).waitFor();
-    expect(await facts(page.getByRole('region', { name: 'Transaction 1 of 1' }))).toMatchObject({
+    expect(
+      await factsOf(page.getByRole('region', { name: 'Transaction 1 of 1' }).locator('dl').first()),
+    ).toMatchObject({
       'Contract call': 'transferFrom',
       fromTokenId: tokenId,
       to: w.keys.south!.address,
@@ -197,10 +158,10 @@ describe('the treasurer’s notes in Chromium, against the dev ledger and SoftHS
       Nonce: '0',
     });
     await shot('5-split-review');
-    await signWithPin(`Sign: Split note ${tokenId}`, 'Signed');
-    await sync();
+    await signWithPin(page, PIN, `Sign: Split note ${tokenId}`, 'Signed');
+    await syncNow(page);
 
-    const parts = await portfolio();
+    const parts = await notePortfolio(page);
     expect(parts).toEqual(
       expect.arrayContaining([
         [w.keys.north!.address, '300.00'],
@@ -245,7 +206,7 @@ describe('the treasurer’s notes in Chromium, against the dev ledger and SoftHS
     await form.getByRole('button', { name: 'Review' }).click();
     const typed = page.getByRole('region', { name: 'Signed message (EIP-712 FinanceOffer)' });
     await typed.waitFor();
-    const message = await facts(typed);
+    const message = await factsOf(typed.locator('dl').first());
     expect(message).toMatchObject({
       tokenId,
       value: '30000 (300.00)',
@@ -256,7 +217,7 @@ describe('the treasurer’s notes in Chromium, against the dev ledger and SoftHS
     });
     expect(message.nonce).toMatch(/^0x[0-9a-f]{64}$/);
     await shot('7-finance-offer-review');
-    await signWithPin(`Sign: Finance note ${tokenId}`, 'Finance offer signed');
+    await signWithPin(page, PIN, `Sign: Finance note ${tokenId}`, 'Finance offer signed');
     const offerText = await page
       .getByRole('textbox', { name: 'Finance offer signed' })
       .inputValue();
@@ -278,12 +239,12 @@ describe('the treasurer’s notes in Chromium, against the dev ledger and SoftHS
     await accept.getByLabel('Offer file (JSON)').fill(offerText);
     await accept.getByRole('button', { name: 'Review' }).click();
     await page.getByRole('heading', { level: 2, name: 'Review: Accept a finance offer' }).waitFor();
-    const summary = await facts(page.locator('main .panel').first());
+    const summary = await factsOf(page.locator('main .panel').first().locator('dl').first());
     expect(summary).toMatchObject({ 'Available afterwards': '105.00' });
     await shot('9-finance-accept-review');
-    await signWithPin('Sign: Accept a finance offer', 'Signed');
-    await sync();
-    const after = await portfolio();
+    await signWithPin(page, PIN, 'Sign: Accept a finance offer', 'Signed');
+    await syncNow(page);
+    const after = await notePortfolio(page);
     expect(after).toHaveLength(2);
     expect(after.every(([holder]) => holder === w.keys.south!.address)).toBe(true);
     await shot('10-portfolio-financed');
@@ -300,7 +261,11 @@ describe('the treasurer’s notes in Chromium, against the dev ledger and SoftHS
     await form.getByLabel('拆出金额').fill('0.50');
     await form.getByRole('button', { name: '复核' }).click();
     await page.getByRole('heading', { level: 2, name: `复核：拆分票据 ${tokenId}` }).waitFor();
-    expect(await facts(page.getByRole('region', { name: '第 1 笔交易，共 1 笔' }))).toMatchObject({
+    expect(
+      await factsOf(
+        page.getByRole('region', { name: '第 1 笔交易，共 1 笔' }).locator('dl').first(),
+      ),
+    ).toMatchObject({
       合约调用: 'transferFrom',
       value: '50 (0.50)',
       合约: w.ledger.profile.contracts.notes,
