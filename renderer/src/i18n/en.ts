@@ -149,6 +149,9 @@ export const en = {
     historyList: 'Transaction history, newest first',
     loaded: '{{n}} entries loaded',
     loadedAll: 'All {{n}} entries loaded',
+    // i18next picks the _one form for a count of 1 (English plural rules).
+    loadedAll_one: '{{n}} entry, all loaded',
+    loaded_one: '{{n}} entry loaded',
     loadingMore: 'Loading older entries…',
     noHistory: 'No transactions yet.',
     block: 'Block {{block}}',

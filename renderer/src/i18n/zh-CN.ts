@@ -148,6 +148,9 @@ export const zhCN: Messages = {
     historyList: '交易记录，最新的在前',
     loaded: '已加载 {{n}} 条',
     loadedAll: '已加载全部 {{n}} 条',
+    // Chinese has no singular form: i18next never picks these; they keep the key sets equal.
+    loadedAll_one: '已加载全部 {{n}} 条',
+    loaded_one: '已加载 {{n}} 条',
     loadingMore: '正在加载更早的记录…',
     noHistory: '暂无交易。',
     block: '区块 {{block}}',
