@@ -1,6 +1,7 @@
 /** signet ledger up | use | status | fund */
 import type { Command } from 'commander';
 import { SignetError } from '../../core/api/errors.js';
+import { ledgerStatus } from '../../core/app/read-models.js';
 import { parseAddress } from '../../core/ledger/address.js';
 import { formatAmount, parseAmount } from '../../core/ledger/amount.js';
 import {
@@ -8,8 +9,6 @@ import {
   readProfileFile,
   writeActiveProfile,
 } from '../../core/ledger/profile-file.js';
-import { getCheckpoint } from '../../core/store/checkpoint.js';
-import { listOutbox } from '../../core/store/outbox.js';
 import type { CliContext } from '../context.js';
 import { withLedger } from '../ledger-context.js';
 
@@ -74,37 +73,9 @@ export function registerLedgerCommands(program: Command, context: CliContext): v
       context.run(
         flags,
         () =>
-          withLedger(context.io, { files: {}, stdin: false }, async (s) => {
-            const rpc = s.rpc();
-            const heads = await rpc.heads().catch(() => null);
-            // A cross-checked read of the head block lets disagreeing nodes show up.
-            if (heads) {
-              await rpc
-                .request('eth_getBlockByNumber', [`0x${heads.common.toString(16)}`, false], {
-                  crossCheck: true,
-                  compareBy: (b) => (b as { hash?: string } | null)?.hash,
-                })
-                .catch(() => undefined);
-            }
-            const checkpoint = getCheckpoint(s.store, s.profile.chainId, 'logs');
-            const outbox = listOutbox(s.store, s.profile.chainId);
-            const count = (status: string) => outbox.filter((t) => t.status === status).length;
-            return {
-              name: s.profile.name,
-              chainId: s.profile.chainId,
-              dev: s.profile.dev,
-              head: heads?.best ?? null,
-              nodes: rpc.status(),
-              syncedBlock: checkpoint?.blockNumber ?? null,
-              outbox: {
-                signed: count('signed'),
-                sent: count('sent'),
-                included: count('included'),
-                confirmed: count('confirmed'),
-                failed: count('failed'),
-              },
-            };
-          }),
+          withLedger(context.io, { files: {}, stdin: false }, (s) =>
+            ledgerStatus(s.store, s.profile, s.rpc()),
+          ),
         (r) =>
           [
             `ledger "${r.name}" (chain ${r.chainId}${r.dev ? ', dev' : ''}) head ${r.head ?? 'unknown'}, synced to ${r.syncedBlock ?? 'never'}`,

@@ -6,14 +6,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { SignetError } from '../../core/api/errors.js';
 import { type FinanceOfferFile, financeOfferFileSchema } from '../../core/api/notes.js';
-import { historyRow, noteRow, outboxRow } from '../../core/app/views.js';
+import { balanceRows, heldNoteRows } from '../../core/app/read-models.js';
+import { historyRow, outboxRow } from '../../core/app/views.js';
 import { parseAddress } from '../../core/ledger/address.js';
-import { formatAmount, parseAmount } from '../../core/ledger/amount.js';
+import { parseAmount } from '../../core/ledger/amount.js';
 import { listAccounts } from '../../core/store/accounts.js';
 import { exportAuditCsv, listAudit, verifyAuditChain } from '../../core/store/audit-log.js';
 import { listHistory } from '../../core/store/history.js';
-import { getAccountState, listNotes } from '../../core/store/ledger-state.js';
-import { listOutbox, type OutboxTx, pendingOutgoing } from '../../core/store/outbox.js';
+import { listNotes } from '../../core/store/ledger-state.js';
+import { listOutbox, type OutboxTx } from '../../core/store/outbox.js';
 import { SyncEngine, type SyncReport } from '../../core/sync/sync-engine.js';
 import type { CliContext } from '../context.js';
 import { type LedgerSession, withLedger } from '../ledger-context.js';
@@ -134,26 +135,9 @@ export function registerWalletCommands(program: Command, context: CliContext): v
       context.run(
         flags,
         () =>
-          ledger(flags, async (s) => {
-            const only = flags.account ? parseAddress(flags.account, 'account') : undefined;
-            return listAccounts(s.store)
-              .filter((a) => !only || a.address === only)
-              .map((a) => {
-                const state = getAccountState(s.store, s.profile.chainId, a.address);
-                const pending = pendingOutgoing(s.store, s.profile.chainId, a.address);
-                const balance = state?.balance ?? 0n;
-                return {
-                  address: a.address,
-                  name: a.name,
-                  balance: formatAmount(balance),
-                  pending: formatAmount(pending),
-                  available: formatAmount(balance - pending),
-                  registered: state?.registered ?? false,
-                  frozen: state?.frozen ?? false,
-                  syncedBlock: state?.updatedBlock ?? null,
-                };
-              });
-          }),
+          ledger(flags, async (s) =>
+            balanceRows(s.store, s.profile.chainId, accountFlag(flags.account)),
+          ),
         (rows) =>
           rows
             .map(
@@ -173,15 +157,9 @@ export function registerWalletCommands(program: Command, context: CliContext): v
       context.run(
         flags,
         () =>
-          ledger(flags, async (s) => {
-            const ours = new Set(listAccounts(s.store).map((a) => a.address));
-            const only = flags.account ? parseAddress(flags.account, 'account') : undefined;
-            return listNotes(s.store, s.profile.chainId)
-              .filter(
-                (n) => (only ? n.holder === only : ours.has(n.holder)) && n.status !== 'redeemed',
-              )
-              .map(noteRow);
-          }),
+          ledger(flags, async (s) =>
+            heldNoteRows(s.store, s.profile.chainId, accountFlag(flags.account)),
+          ),
         (rows) =>
           rows
             .map(
@@ -204,7 +182,7 @@ export function registerWalletCommands(program: Command, context: CliContext): v
         () =>
           ledger(flags, async (s) =>
             listHistory(s.store, s.profile.chainId, {
-              address: flags.account ? parseAddress(flags.account, 'account') : undefined,
+              address: accountFlag(flags.account),
               limit: Number(flags.limit) || 50,
             }).map(historyRow),
           ),
@@ -452,6 +430,11 @@ function parseDate(text: string): Date {
     throw new SignetError('INVALID_ARGUMENT', `"${text}" is not a date (use YYYY-MM-DD)`);
   }
   return date;
+}
+
+/** The --account filter, checked (checksum included) when given. */
+function accountFlag(text: string | undefined) {
+  return text ? parseAddress(text, 'account') : undefined;
 }
 
 function parseNoteId(text: string): bigint {

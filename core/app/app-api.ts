@@ -21,22 +21,21 @@ import type { ApiDispatch } from '../api/transport.js';
 import { readConfig } from '../config/config.js';
 import { DeviceService } from '../devices/device-service.js';
 import { parseAddress } from '../ledger/address.js';
-import { formatAmount, parseAmount } from '../ledger/amount.js';
+import { parseAmount } from '../ledger/amount.js';
 import { readActiveProfile } from '../ledger/profile-file.js';
 import { RpcPool } from '../rpc/rpc-pool.js';
 import { listAccounts } from '../store/accounts.js';
 import { listAudit, verifyAuditChain } from '../store/audit-log.js';
-import { getCheckpoint } from '../store/checkpoint.js';
 import { openStore, type Store } from '../store/database.js';
 import { listHistory } from '../store/history.js';
-import { getAccountState, listNotes } from '../store/ledger-state.js';
-import { listOutbox, type OutboxTx, pendingOutgoing } from '../store/outbox.js';
+import { listOutbox, type OutboxTx } from '../store/outbox.js';
 import { SyncEngine, type SyncReport } from '../sync/sync-engine.js';
 import { Wallet } from '../wallet/wallet.js';
 import { createDispatcher, type DispatchHandlers, type Handlers } from './dispatcher.js';
 import { planNoteOperation } from './note-operation.js';
 import { previewNote, previewSend } from './preview.js';
-import { historyRow, noteRow, outboxRow } from './views.js';
+import { balanceRows, heldNoteRows, ledgerStatus } from './read-models.js';
+import { historyRow, outboxRow } from './views.js';
 
 export interface AppApiOptions {
   /** Signet's data directory (store, profile.json, config.json). */
@@ -154,37 +153,10 @@ export function createAppApi(options: AppApiOptions): AppApi {
       }
     },
     'accounts.list': async () => listAccounts(openedStore()),
-    'accounts.balances': async (request) => {
-      const { chainId } = profile();
-      const s = openedStore();
-      const only = address(request.address);
-      return listAccounts(s)
-        .filter((a) => !only || a.address === only)
-        .map((a) => {
-          const state = getAccountState(s, chainId, a.address);
-          const pending = pendingOutgoing(s, chainId, a.address);
-          const balance = state?.balance ?? 0n;
-          return {
-            address: a.address,
-            name: a.name,
-            balance: formatAmount(balance),
-            pending: formatAmount(pending),
-            available: formatAmount(balance - pending),
-            registered: state?.registered ?? false,
-            frozen: state?.frozen ?? false,
-            syncedBlock: state?.updatedBlock ?? null,
-          };
-        });
-    },
-    'notes.list': async (request) => {
-      const { chainId } = profile();
-      const s = openedStore();
-      const ours = new Set(listAccounts(s).map((a) => a.address));
-      const only = address(request.address);
-      return listNotes(s, chainId)
-        .filter((n) => (only ? n.holder === only : ours.has(n.holder)) && n.status !== 'redeemed')
-        .map(noteRow);
-    },
+    'accounts.balances': async (request) =>
+      balanceRows(openedStore(), profile().chainId, address(request.address)),
+    'notes.list': async (request) =>
+      heldNoteRows(openedStore(), profile().chainId, address(request.address)),
     'history.page': async (request) => {
       const { chainId } = profile();
       const rows = listHistory(openedStore(), chainId, {
@@ -204,26 +176,7 @@ export function createAppApi(options: AppApiOptions): AppApi {
     'outbox.list': async () => listOutbox(openedStore(), profile().chainId).map(outboxRow),
     'ledger.status': async () => {
       const p = profile();
-      const s = openedStore();
-      const nodes = rpc(p);
-      const heads = await nodes.heads().catch(() => null);
-      const outbox = listOutbox(s, p.chainId);
-      const count = (status: string) => outbox.filter((t) => t.status === status).length;
-      return {
-        name: p.name,
-        chainId: p.chainId,
-        dev: p.dev,
-        head: heads?.best ?? null,
-        nodes: nodes.status(),
-        syncedBlock: getCheckpoint(s, p.chainId, 'logs')?.blockNumber ?? null,
-        outbox: {
-          signed: count('signed'),
-          sent: count('sent'),
-          included: count('included'),
-          confirmed: count('confirmed'),
-          failed: count('failed'),
-        },
-      };
+      return ledgerStatus(openedStore(), p, rpc(p));
     },
     'sync.run': async () => {
       const p = profile();
