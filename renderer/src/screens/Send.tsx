@@ -4,9 +4,10 @@ import type { SerializedError } from '../../../core/api/errors.js';
 import { addressInputSchema, amountInputSchema } from '../../../core/api/ledger.js';
 import type { ApiResult } from '../../../core/api/methods.js';
 import { call, serialized } from '../api.js';
+import { AccountOptions } from '../components/AccountOptions.js';
 import { Badge, ErrorMessage, Panel } from '../components/Panel.js';
 import type { PinRequest } from '../components/PinDialog.js';
-import { errorText, formatAmount, formatUint, shortHex } from '../format.js';
+import { errorText, formatAmount, formatUint } from '../format.js';
 import { useQuery } from '../hooks.js';
 
 type Preview = ApiResult<'wallet.previewSend'>;
@@ -114,12 +115,7 @@ function SendForm({
             required
             onChange={(e) => onChange({ ...draft, from: e.target.value })}
           >
-            <option value="">{t('send.chooseAccount')}</option>
-            {(accounts.data ?? []).map((a) => (
-              <option key={a.keyUri} value={a.keyUri}>
-                {a.name} · {shortHex(a.address, 4)}
-              </option>
-            ))}
+            <AccountOptions accounts={accounts.data} />
           </select>
         </div>
         <div className="field">

@@ -15,9 +15,9 @@ import {
   noteOperationSchema,
 } from '../../../../core/api/notes.js';
 import { call, serialized } from '../../api.js';
+import { AccountOptions } from '../../components/AccountOptions.js';
 import { ErrorMessage, Panel } from '../../components/Panel.js';
 import { type CameraProblem, QrScanner } from '../../components/QrScanner.js';
-import { shortHex } from '../../format.js';
 import { useQuery } from '../../hooks.js';
 
 export type NotePreview = ApiResult<'notes.preview'>;
@@ -146,12 +146,7 @@ export function NoteForm({
         aria-invalid={problems.has('from') ? true : undefined}
         onChange={(e) => set('from')(e.target.value)}
       >
-        <option value="">{t('send.chooseAccount')}</option>
-        {(accounts.data ?? []).map((a) => (
-          <option key={a.keyUri} value={a.keyUri}>
-            {a.name} · {shortHex(a.address, 4)}
-          </option>
-        ))}
+        <AccountOptions accounts={accounts.data} />
       </select>
       {problems.has('from') ? <p className="field-error">{t('notes.invalid.account')}</p> : null}
     </div>
