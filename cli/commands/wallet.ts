@@ -5,7 +5,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { SignetError } from '../../core/api/errors.js';
-import { type FinanceOfferFile, financeOfferFileSchema } from '../../core/api/notes.js';
+import {
+  dateInputSchema,
+  type FinanceOfferFile,
+  financeOfferFileSchema,
+} from '../../core/api/notes.js';
 import { balanceRows, heldNoteRows } from '../../core/app/read-models.js';
 import { historyRow, outboxRow } from '../../core/app/views.js';
 import { parseAddress } from '../../core/ledger/address.js';
@@ -423,13 +427,12 @@ export function registerWalletCommands(program: Command, context: CliContext): v
     );
 }
 
+/** A calendar day as the API checks it (core/api/notes.ts), at 00:00 UTC. */
 function parseDate(text: string): Date {
-  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
-  const date = match ? new Date(`${text}T00:00:00Z`) : new Date(Number.NaN);
-  if (Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== text) {
+  if (!dateInputSchema.safeParse(text).success) {
     throw new SignetError('INVALID_ARGUMENT', `"${text}" is not a date (use YYYY-MM-DD)`);
   }
-  return date;
+  return new Date(`${text}T00:00:00Z`);
 }
 
 /** The --account filter, checked (checksum included) when given. */

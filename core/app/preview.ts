@@ -21,7 +21,7 @@ import type { Account } from '../store/accounts.js';
 import type { Store } from '../store/database.js';
 import type { AccountState } from '../store/ledger-state.js';
 import { pendingOutgoing } from '../store/outbox.js';
-import type { NoteContext } from '../wallet/note-calls.js';
+import { type NoteContext, textValues } from '../wallet/note-calls.js';
 import { syncedState } from '../wallet/offline-checks.js';
 import { checkedPayment } from '../wallet/payment.js';
 import { type Call, gasBudget, planTransaction } from '../wallet/transaction-plan.js';
@@ -132,8 +132,8 @@ export function previewNote(context: NoteContext, operation: NoteOperation) {
       transactions: [],
       typedData: {
         primaryType,
-        domain: Object.fromEntries(Object.entries(domain).map(([k, v]) => [k, String(v)])),
-        message: Object.fromEntries(Object.entries(message).map(([k, v]) => [k, String(v)])),
+        domain: textValues(domain),
+        message: textValues(message),
       },
       availableAfter: null,
     };

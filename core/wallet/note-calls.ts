@@ -55,6 +55,13 @@ function holder(
 
 const day = (date: Date) => date.toISOString().slice(0, 10);
 
+/** Every value of a record as text (bigints in decimal): how offers and their review travel as JSON. */
+export function textValues<T extends Record<string, unknown>>(
+  value: T,
+): { [K in keyof T]: string } {
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)])) as never;
+}
+
 /** The acceptor (debtor) issues a note to a payee, and approves paying it at maturity. */
 export function issueNoteCalls(
   context: NoteContext,

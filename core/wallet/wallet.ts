@@ -22,6 +22,7 @@ import {
   type PlannedCalls,
   redeemNoteCalls,
   splitNoteCalls,
+  textValues,
 } from './note-calls.js';
 import { activeSender, requireFunds, syncedState } from './offline-checks.js';
 import { checkedPayment, paymentCall } from './payment.js';
@@ -136,7 +137,7 @@ export class Wallet {
     );
     try {
       const { signature } = await signer.signTypedData(typedData);
-      const offer = stringify(typedData.message);
+      const offer = textValues(typedData.message);
       appendAudit(this.context.store, {
         action: 'sign-typed-data',
         keyUri: account.keyUri,
@@ -220,8 +221,4 @@ export class Wallet {
       }),
     );
   }
-}
-
-function stringify<T extends Record<string, unknown>>(value: T): { [K in keyof T]: string } {
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)])) as never;
 }
