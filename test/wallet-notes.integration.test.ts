@@ -171,6 +171,29 @@ describe('a note from issue to redemption, through the CLI', () => {
     );
   });
 
+  it('refuses an issue whose maturity is not a calendar day, offline, in one line', async () => {
+    for (const maturity of ['2027-02-30', '31.03.2027']) {
+      await refused(
+        [
+          'note',
+          'issue',
+          '--from',
+          key('alice').uri,
+          '--to',
+          key('bob').address,
+          '--amount',
+          '1.00',
+          '--maturity',
+          maturity,
+        ],
+        'INVALID_ARGUMENT',
+        new RegExp(
+          `^signet: "${maturity.replace(/\./g, '\\.')}" is not a date \\(use YYYY-MM-DD\\)$`,
+        ),
+      );
+    }
+  });
+
   it('bob splits 200.00 off to the bank: 300.00 stays with bob, the values add up', async () => {
     await refused(
       [
