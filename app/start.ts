@@ -223,19 +223,19 @@ async function setUpDemoToken(
   }
 }
 
-/** Runs the bundled Electron shell (bundling it first if needed) on this environment. */
+/**
+ * Bundles the Electron shell and runs it on this environment. Bundled on every
+ * start, as `npm start` rebuilds the renderer: a bundle left from older sources
+ * would run a main process that no longer matches the UI (esbuild takes a moment).
+ */
 async function launchElectron(binary: string, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const bundle = join(repoRoot, 'dist', 'electron', 'main.js');
-  if (!existsSync(bundle)) {
-    say('Bundling the Electron shell (build/bundle-electron.ts)…');
-    const code = await new Promise<number | null>((resolveBuild) => {
-      spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'build', 'bundle-electron.ts')], {
-        cwd: repoRoot,
-        stdio: 'inherit',
-      }).once('exit', resolveBuild);
-    });
-    if (code !== 0) throw new Error('bundling the Electron shell failed');
-  }
+  const code = await new Promise<number | null>((resolveBuild) => {
+    spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'build', 'bundle-electron.ts')], {
+      cwd: repoRoot,
+      stdio: 'inherit',
+    }).once('exit', resolveBuild);
+  });
+  if (code !== 0) throw new Error('bundling the Electron shell failed');
   const childEnv = { ...env };
   delete childEnv.ELECTRON_RUN_AS_NODE; // it would make the binary a plain Node
   say('Opening the Signet window.');
