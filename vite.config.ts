@@ -10,6 +10,7 @@
 import { dirname, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
+import { META_CONTENT_SECURITY_POLICY } from './core/security/content-security-policy.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const rendererDir = resolve(here, 'renderer');
@@ -38,11 +39,25 @@ function backendImportGuard(): Plugin {
   };
 }
 
+/** The UI's one CSP (core/security) as index.html's first <meta>, for pages loaded from file://. */
+function contentSecurityPolicyMeta(): Plugin {
+  return {
+    name: 'signet-csp-meta',
+    transformIndexHtml: () => [
+      {
+        tag: 'meta',
+        attrs: { 'http-equiv': 'Content-Security-Policy', content: META_CONTENT_SECURITY_POLICY },
+        injectTo: 'head-prepend',
+      },
+    ],
+  };
+}
+
 export default defineConfig({
   root: rendererDir,
   base: './',
   publicDir: false,
-  plugins: [backendImportGuard()],
+  plugins: [backendImportGuard(), contentSecurityPolicyMeta()],
   oxc: { jsx: { runtime: 'automatic', importSource: 'react' } },
   build: {
     outDir: resolve(rendererDir, 'dist'),

@@ -7,6 +7,7 @@
  * Electron is not imported: every function takes the few members it uses
  * (structural types below), which the real objects satisfy and the tests fake.
  */
+import { CONTENT_SECURITY_POLICY } from '../core/security/content-security-policy.js';
 import { type AppLocation, isAppPageUrl, isAppResourceUrl } from './app-location.js';
 
 /** The BrowserWindow `webPreferences` for the one app window. */
@@ -27,23 +28,6 @@ export function secureWebPreferences(preloadPath: string) {
     spellcheck: false,
   } as const;
 }
-
-/** No eval, no inline script or style, nothing from any other origin. */
-export const contentSecurityPolicy = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "connect-src 'self'",
-  "img-src 'self' data:",
-  "style-src 'self'",
-  "font-src 'self'",
-  "media-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-src 'none'",
-  "worker-src 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
 
 // --- the members of Electron's objects these functions use -----------------
 
@@ -174,7 +158,7 @@ export function withCspHeader(
       ([name]) => name.toLowerCase() !== 'content-security-policy',
     ),
   );
-  return { ...kept, 'Content-Security-Policy': [contentSecurityPolicy] };
+  return { ...kept, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] };
 }
 
 /**

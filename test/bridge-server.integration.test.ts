@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiDispatch } from '../core/api/transport.js';
 import { type AppApi, createAppApi } from '../core/app/app-api.js';
-import { type Bridge, CONTENT_SECURITY_POLICY, startBridge } from '../core/bridge/bridge-server.js';
+import { type Bridge, startBridge } from '../core/bridge/bridge-server.js';
 import { writeConfig } from '../core/config/config.js';
+import { CONTENT_SECURITY_POLICY } from '../core/security/content-security-policy.js';
 import { createSoftHsmStore, softhsmModule } from './support/softhsm.js';
 
 const PIN = '1357-bridge';
@@ -163,7 +164,7 @@ describe('the bridge', () => {
     expect(dispatched.length).toBe(before);
     const same = await api('app.info', {}, { origin: `http://127.0.0.1:${bridge.port}` });
     expect(same.status).toBe(200);
-    expect(same.json.result).toEqual({ ledger: null, ledgerProblem: expect.any(String) });
+    expect(same.json.result).toEqual({ ledger: null, chainProblem: expect.any(String) });
   });
 
   it('answers an unknown method with 404 and one line, without dispatching', async () => {

@@ -4,7 +4,12 @@
  * window.open and <webview> guards, the permission policy, and the session's
  * header and request hooks.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import {
+  CONTENT_SECURITY_POLICY,
+  META_CONTENT_SECURITY_POLICY,
+} from '../core/security/content-security-policy.js';
 import {
   type AppLocation,
   devLocation,
@@ -13,7 +18,6 @@ import {
   isAppResourceUrl,
 } from '../electron/app-location.js';
 import {
-  contentSecurityPolicy,
   createPermissionPolicy,
   type HardenableSession,
   type HardenableWebContents,
@@ -117,7 +121,7 @@ describe('webPreferences', () => {
 
 describe('Content-Security-Policy', () => {
   const directives = new Map(
-    contentSecurityPolicy.split(';').map((part) => {
+    CONTENT_SECURITY_POLICY.split(';').map((part) => {
       const [name, ...values] = part.trim().split(/\s+/);
       return [name!, values];
     }),
@@ -135,12 +139,23 @@ describe('Content-Security-Policy', () => {
   });
 
   it('allows no eval, no inline code and no other origin', () => {
-    expect(contentSecurityPolicy).not.toMatch(/unsafe-eval|unsafe-inline|wasm-unsafe|\*/);
+    expect(CONTENT_SECURITY_POLICY).not.toMatch(/unsafe-eval|unsafe-inline|wasm-unsafe|\*/);
     for (const values of directives.values()) {
       for (const value of values) {
         expect(["'self'", "'none'", 'data:']).toContain(value);
       }
     }
+  });
+
+  it('is one policy: the <meta> form is the header without frame-ancestors, which a meta cannot carry', () => {
+    const withoutFrameAncestors = CONTENT_SECURITY_POLICY.split('; ')
+      .filter((d) => !d.startsWith('frame-ancestors'))
+      .join('; ');
+    expect(META_CONTENT_SECURITY_POLICY).toBe(withoutFrameAncestors);
+    expect(META_CONTENT_SECURITY_POLICY).not.toContain('frame-ancestors');
+    // index.html has no policy of its own: the build writes the one above into it.
+    const html = readFileSync(new URL('../renderer/index.html', import.meta.url), 'utf8');
+    expect(html).not.toMatch(/Content-Security-Policy/i);
   });
 
   it('is set on every response, replacing a server-sent policy', () => {
@@ -150,7 +165,7 @@ describe('Content-Security-Policy', () => {
     });
     expect(headers).toEqual({
       'Content-Type': ['text/html'],
-      'Content-Security-Policy': [contentSecurityPolicy],
+      'Content-Security-Policy': [CONTENT_SECURITY_POLICY],
     });
   });
 });
@@ -303,7 +318,9 @@ describe('hardenSession', () => {
       { url: 'http://localhost:5173/', responseHeaders: { 'Content-Type': ['text/html'] } },
       (value) => (response = value),
     );
-    expect(response?.responseHeaders?.['Content-Security-Policy']).toEqual([contentSecurityPolicy]);
+    expect(response?.responseHeaders?.['Content-Security-Policy']).toEqual([
+      CONTENT_SECURITY_POLICY,
+    ]);
     expect(response?.cancel).toBeUndefined();
   });
 

@@ -26,11 +26,9 @@ import { type ErrorCode, errorCodes, type SerializedError } from '../api/errors.
 import { apiEventSchema } from '../api/events.js';
 import { isApiMethod } from '../api/methods.js';
 import type { ApiDispatch, ApiEvent, ApiReply } from '../api/transport.js';
+import { CONTENT_SECURITY_POLICY } from '../security/content-security-policy.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
-
-export const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'";
 
 export interface BridgeOptions {
   dispatch: ApiDispatch;
