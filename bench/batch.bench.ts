@@ -14,20 +14,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Address, getAddress, type Hex, recoverTransactionAddress } from 'viem';
-import { type DevLedger, fundAccount, startDevLedger } from '../../ledger/dev-ledger.js';
-import { TokenConnection } from '../../native/pkcs11/connection.js';
-import { findPrivateHandle, generateKeyPair, type TokenKey } from '../../native/pkcs11/keys.js';
-import { openModule, type Pkcs11Module } from '../../native/pkcs11/module.js';
-import { pkcs11js } from '../../native/pkcs11/pkcs11js.js';
-import { listTokens, type TokenDescription } from '../../native/pkcs11/tokens.js';
-import { formatPkcs11Uri } from '../../native/pkcs11/uri.js';
-import { createSoftHsmStore, softhsmModule } from '../../test/support/softhsm.js';
-import { RpcPool } from '../rpc/rpc-pool.js';
-import { verifyAuditChain } from '../store/audit-log.js';
-import { openStore } from '../store/database.js';
-import { listOutbox } from '../store/outbox.js';
-import { SyncEngine } from '../sync/sync-engine.js';
-import { Wallet } from './wallet.js';
+import { RpcPool } from '../core/rpc/rpc-pool.js';
+import { verifyAuditChain } from '../core/store/audit-log.js';
+import { openStore } from '../core/store/database.js';
+import { listOutbox } from '../core/store/outbox.js';
+import { SyncEngine } from '../core/sync/sync-engine.js';
+import { Wallet } from '../core/wallet/wallet.js';
+import { type DevChain, fundAccount, startDevChain } from '../ledger/dev-chain.js';
+import { TokenConnection } from '../native/pkcs11/connection.js';
+import { findPrivateHandle, generateKeyPair, type TokenKey } from '../native/pkcs11/keys.js';
+import { openModule, type Pkcs11Module } from '../native/pkcs11/module.js';
+import { pkcs11js } from '../native/pkcs11/pkcs11js.js';
+import { listTokens, type TokenDescription } from '../native/pkcs11/tokens.js';
+import { formatPkcs11Uri } from '../native/pkcs11/uri.js';
+import { createSoftHsmStore, softhsmModule } from '../test/support/softhsm.js';
 
 const COUNT = 1_000;
 const ROUNDS = 3;
@@ -40,7 +40,7 @@ const home = mkdtempSync(join(tmpdir(), 'signet-bench-batch-'));
 // Held open for the whole run, so the library is initialised once, as in a long-lived app.
 const module = openModule(softhsmModule);
 const pins = async () => Buffer.from(PIN);
-let ledger: DevLedger | undefined;
+let ledger: DevChain | undefined;
 
 try {
   const token = listTokens(module).find((t) => t.label === 'bench')!;
@@ -49,7 +49,7 @@ try {
   );
   const keyUri = formatPkcs11Uri(key.uri);
 
-  ledger = await startDevLedger();
+  ledger = await startDevChain();
   const { profile } = ledger;
   const store = openStore(join(home, 'signet.sqlite'));
   const wallet = new Wallet({

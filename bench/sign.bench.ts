@@ -5,13 +5,13 @@
  * logged-in session, nothing checked), in one run. Last line: `ratio: X.XX`.
  */
 import { randomBytes } from 'node:crypto';
-import { createSoftHsmStore, softhsmModule } from '../../test/support/softhsm.js';
-import { TokenConnection } from './connection.js';
-import { generateKeyPair, type TokenKey } from './keys.js';
-import { openModule } from './module.js';
-import { pkcs11js } from './pkcs11js.js';
-import { Pkcs11Signer, SIGNING_SESSIONS } from './signer.js';
-import { listTokens } from './tokens.js';
+import { TokenConnection } from '../native/pkcs11/connection.js';
+import { generateKeyPair, type TokenKey } from '../native/pkcs11/keys.js';
+import { openModule } from '../native/pkcs11/module.js';
+import { pkcs11js } from '../native/pkcs11/pkcs11js.js';
+import { Pkcs11Signer, SIGNING_SESSIONS } from '../native/pkcs11/signer.js';
+import { listTokens } from '../native/pkcs11/tokens.js';
+import { createSoftHsmStore, softhsmModule } from '../test/support/softhsm.js';
 
 const COUNT = 2_000;
 const ROUNDS = 3;

@@ -26,16 +26,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PrivateKeyAccount } from 'viem/accounts';
-import { type DevLedger, startDevLedger } from '../../ledger/dev-ledger.js';
-import { addBenchAccounts, seedLedger } from '../../test/support/bench-sync-ledger.js';
-import type { LedgerProfile } from '../api/profile.js';
-import { RpcPool } from '../rpc/rpc-pool.js';
-import { openStore, type Store } from '../store/database.js';
-import { addEvents, countHistory } from '../store/history.js';
-import { addressTopic, TRANSFER, toHistoryEvent } from './events.js';
-import type { LogQuery, RawLog } from './fetch-logs.js';
-import { Indexer } from './indexer.js';
-import { SyncEngine } from './sync-engine.js';
+import type { ChainProfile } from '../core/api/profile.js';
+import { RpcPool } from '../core/rpc/rpc-pool.js';
+import { openStore, type Store } from '../core/store/database.js';
+import { addEvents, countHistory } from '../core/store/history.js';
+import { addressTopic, TRANSFER, toHistoryEvent } from '../core/sync/events.js';
+import type { LogQuery, RawLog } from '../core/sync/fetch-logs.js';
+import { Indexer } from '../core/sync/indexer.js';
+import { SyncEngine } from '../core/sync/sync-engine.js';
+import { type DevChain, startDevChain } from '../ledger/dev-chain.js';
+import { addBenchAccounts, seedChain } from './support/sync-chain.js';
 
 /**
  * 20 wallet events per transaction, one transaction every third block: a wallet
@@ -55,13 +55,13 @@ const INCREMENTAL_RUNS = 5;
 const POOL = { timeoutMs: 5_000 };
 
 const temp = mkdtempSync(join(tmpdir(), 'signet-bench-sync-'));
-let ledger: DevLedger | undefined;
+let ledger: DevChain | undefined;
 let storeCount = 0;
 
 try {
-  ledger = await startDevLedger();
+  ledger = await startDevChain();
   const { profile } = ledger;
-  const seeded = await seedLedger(profile, PLAN);
+  const seeded = await seedChain(profile, PLAN);
   const { wallet, head, events } = seeded;
   const blocks = head - profile.deployBlock + 1;
   const addresses = wallet.map((account) => account.address);
@@ -149,7 +149,7 @@ try {
 
 function expectRows(
   store: Store,
-  profile: LedgerProfile,
+  profile: ChainProfile,
   events: number,
   reported: number | undefined,
   who: string,
@@ -159,7 +159,7 @@ function expectRows(
     throw new Error(`${who} wrote ${rows} history rows (reported ${reported}), not ${events}`);
 }
 
-function pool(profile: LedgerProfile): RpcPool {
+function pool(profile: ChainProfile): RpcPool {
   return new RpcPool({ urls: profile.rpc, chainId: profile.chainId, ...POOL });
 }
 
@@ -177,7 +177,7 @@ function freshStore(wallet: PrivateKeyAccount[]): Store {
 async function naiveIndex(
   store: Store,
   rpc: RpcPool,
-  profile: LedgerProfile,
+  profile: ChainProfile,
   wallet: PrivateKeyAccount[],
   from: number,
   to: number,
@@ -210,7 +210,7 @@ async function naiveIndex(
  * the answers read but not parsed: the node's own share, which every indexer pays.
  */
 async function nodeAlone(
-  profile: LedgerProfile,
+  profile: ChainProfile,
   wallet: PrivateKeyAccount[],
   head: number,
 ): Promise<number> {

@@ -40,7 +40,7 @@ import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { type AppApi, createAppApi } from '../core/app/app-api.js';
 import { type Bridge, startBridge } from '../core/bridge/bridge-server.js';
-import { writeActiveProfile } from '../core/ledger/profile-file.js';
+import { writeActiveProfile } from '../core/chain/profile-file.js';
 import { pinFile, signet } from '../test/support/cli.js';
 import { createSoftHsmStore, type SoftHsmStore, softhsmModule } from '../test/support/softhsm.js';
 import {

@@ -1,5 +1,5 @@
 /**
- * The history the sync bench indexes (core/sync/sync.bench.ts): wallet accounts
+ * The history the sync bench indexes (bench/sync.bench.ts): wallet accounts
  * with software keys (syncing signs nothing), registered by the dev operator,
  * and batches of currency transfers touching them, each batch in its own block
  * followed by empty blocks.
@@ -16,8 +16,8 @@ import {
   toHex,
 } from 'viem';
 import { type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts';
-import type { LedgerProfile } from '../../core/api/profile.js';
-import { currencyAbi } from '../../core/ledger/abi.js';
+import type { ChainProfile } from '../../core/api/profile.js';
+import { currencyAbi } from '../../core/chain/abi.js';
 import { addAccount } from '../../core/store/accounts.js';
 import type { Store } from '../../core/store/database.js';
 import { confirmed, devChain, devKeys } from '../../ledger/deploy.js';
@@ -34,7 +34,7 @@ export interface SeedPlan {
   emptyBlocksAfterTx: number;
 }
 
-export interface SeededLedger {
+export interface SeededChain {
   wallet: PrivateKeyAccount[];
   /** Transfer events that touch the wallet's accounts (each counted once). */
   events: number;
@@ -65,7 +65,7 @@ export function addBenchAccounts(store: Store, wallet: PrivateKeyAccount[]): voi
   }
 }
 
-export async function seedLedger(profile: LedgerProfile, plan: SeedPlan): Promise<SeededLedger> {
+export async function seedChain(profile: ChainProfile, plan: SeedPlan): Promise<SeededChain> {
   const started = performance.now();
   const wallet = benchAccounts(plan.accounts);
   const url = profile.rpc[0]!;

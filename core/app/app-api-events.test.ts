@@ -9,9 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closedPortProfile } from '../../test/support/store-fixtures.js';
 import { type ApiEvent, apiEventSchema } from '../api/events.js';
-import { writeActiveProfile } from '../ledger/profile-file.js';
-import { closedPortProfile } from '../store/test-fixtures.js';
+import { writeActiveProfile } from '../chain/profile-file.js';
 import { createAppApi } from './app-api.js';
 
 const profile = closedPortProfile({ name: 'events ledger', chainId: 4243, confirmations: 0 });

@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getAddress } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeActiveProfile } from '../ledger/profile-file.js';
+import { closedPortProfile, hex32, walletAccount } from '../../test/support/store-fixtures.js';
+import { writeActiveProfile } from '../chain/profile-file.js';
 import { addAccount } from '../store/accounts.js';
 import { setChainMeta } from '../store/chain-meta.js';
+import { upsertAccountState, upsertNote } from '../store/chain-state.js';
 import { openStore } from '../store/database.js';
 import { addEvents } from '../store/history.js';
-import { upsertAccountState, upsertNote } from '../store/ledger-state.js';
-import { closedPortProfile, hex32, walletAccount } from '../store/test-fixtures.js';
 import { type AppApi, createAppApi } from './app-api.js';
 
 const chainId = 4242;
@@ -88,7 +88,7 @@ describe('the app API with no ledger selected', () => {
   it('says so in app.info, and still lists accounts and the audit log', async () => {
     expect(await result('app.info')).toEqual({
       ledger: null,
-      ledgerProblem: expect.stringMatching(/^no ledger selected/),
+      chainProblem: expect.stringMatching(/^no ledger selected/),
     });
     // Both accounts, in the store's order (creation time, then address: the two
     // may share a millisecond, so not necessarily the order they were added in).
@@ -109,7 +109,7 @@ describe('the app API with a ledger whose nodes are all down', () => {
   it('reads the profile lazily', async () => {
     expect(await result('app.info')).toEqual({
       ledger: { name: 'test ledger', chainId, dev: true },
-      ledgerProblem: null,
+      chainProblem: null,
     });
   });
 

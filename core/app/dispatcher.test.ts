@@ -3,7 +3,7 @@ import type { PinProvider } from '../../native/pin.js';
 import { SignetError } from '../api/errors.js';
 import { createDispatcher } from './dispatcher.js';
 
-const info = { ledger: null, ledgerProblem: 'no ledger selected' };
+const info = { ledger: null, chainProblem: 'no ledger selected' };
 
 describe('the dispatcher', () => {
   it('answers a valid request with the validated result', async () => {

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { memoryStore, walletAccount } from '../../test/support/store-fixtures.js';
 import { addAccount, findAccountByKeyUri, getAccount, listAccounts } from './accounts.js';
 import type { Store } from './database.js';
-import { memoryStore, walletAccount } from './test-fixtures.js';
 
 let store: Store;
 beforeEach(() => {

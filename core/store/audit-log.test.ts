@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import { hex32, memoryStore, tempDir } from '../../test/support/store-fixtures.js';
 import {
   appendAudit,
   exportAuditCsv,
@@ -10,7 +11,6 @@ import {
 } from './audit-log.js';
 import { canonicalJson } from './canonical-json.js';
 import { openStore, type Store } from './database.js';
-import { hex32, memoryStore, tempDir } from './test-fixtures.js';
 
 const keyUri = 'pkcs11:token=Signet;object=key-1;type=private';
 

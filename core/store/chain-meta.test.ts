@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { getChainMeta, ledgerNow, setChainMeta } from './chain-meta.js';
-import { memoryStore } from './test-fixtures.js';
+import { memoryStore } from '../../test/support/store-fixtures.js';
+import { chainNow, getChainMeta, setChainMeta } from './chain-meta.js';
 
 describe('chain meta', () => {
   it('keeps the latest head and fees per chain, bigints exact', () => {
@@ -42,10 +42,10 @@ describe('chain meta', () => {
     };
     // Synced an hour ago; the ledger's clock was ahead (a dev ledger moved forward in time).
     const local = new Date('2026-01-01T01:00:00.000Z');
-    expect(ledgerNow(meta, local).getTime()).toBe(2_000_000_000_000 + 3_600_000);
+    expect(chainNow(meta, local).getTime()).toBe(2_000_000_000_000 + 3_600_000);
     // A ledger clock behind ours does not pull "now" back.
-    expect(ledgerNow({ ...meta, headTime: 0 }, local)).toEqual(local);
-    expect(ledgerNow(undefined, local)).toEqual(local);
+    expect(chainNow({ ...meta, headTime: 0 }, local)).toEqual(local);
+    expect(chainNow(undefined, local)).toEqual(local);
   });
 
   it('refuses a negative fee', () => {

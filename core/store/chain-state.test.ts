@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { memoryStore, walletAccount } from '../../test/support/store-fixtures.js';
 import { addAccount } from './accounts.js';
-import type { Store } from './database.js';
 import {
   getAccountState,
   getNote,
@@ -9,8 +9,8 @@ import {
   type Note,
   upsertAccountState,
   upsertNote,
-} from './ledger-state.js';
-import { memoryStore, walletAccount } from './test-fixtures.js';
+} from './chain-state.js';
+import type { Store } from './database.js';
 
 const alice = walletAccount(1).address;
 const bob = walletAccount(2).address;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { hex32, memoryStore } from '../../test/support/store-fixtures.js';
 import { getCheckpoint, setCheckpoint } from './checkpoint.js';
-import { hex32, memoryStore } from './test-fixtures.js';
 
 describe('checkpoints', () => {
   it('is undefined until set, then holds the latest per chain and stream', () => {

@@ -2,10 +2,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tempDir, walletAccount } from '../../test/support/store-fixtures.js';
 import { addAccount, getAccount } from './accounts.js';
 import { openStore } from './database.js';
 import { migrations } from './schema.js';
-import { tempDir, walletAccount } from './test-fixtures.js';
 
 let temp: ReturnType<typeof tempDir>;
 let file: string;

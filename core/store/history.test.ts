@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { hex32, memoryStore, walletAccount } from '../../test/support/store-fixtures.js';
 import type { Store } from './database.js';
 import {
   addEvents,
@@ -8,7 +9,6 @@ import {
   historyBlocks,
   listHistory,
 } from './history.js';
-import { hex32, memoryStore, walletAccount } from './test-fixtures.js';
 
 const alice = walletAccount(1).address;
 const bob = walletAccount(2).address;

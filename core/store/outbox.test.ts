@@ -1,5 +1,6 @@
 import { type Hex, keccak256 } from 'viem';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { hex32, memoryStore, walletAccount } from '../../test/support/store-fixtures.js';
 import { addAccount } from './accounts.js';
 import type { Store } from './database.js';
 import {
@@ -17,7 +18,6 @@ import {
   toSend,
   unconfirm,
 } from './outbox.js';
-import { hex32, memoryStore, walletAccount } from './test-fixtures.js';
 
 const alice = walletAccount(1).address;
 const bob = walletAccount(2).address;

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import type { LedgerProfile } from '../api/profile.js';
-import type { NewAccount } from './accounts.js';
-import { openStore, type Store } from './database.js';
+import type { ChainProfile } from '../../core/api/profile.js';
+import type { NewAccount } from '../../core/store/accounts.js';
+import { openStore, type Store } from '../../core/store/database.js';
 
 /** An in-memory store whose clock ticks one second per reading, from 2026-01-01. */
 export function memoryStore(): Store {
@@ -46,7 +46,7 @@ export function closedPortProfile(options: {
   name: string;
   chainId: number;
   confirmations: number;
-}): LedgerProfile {
+}): ChainProfile {
   const contract = (n: number) => `0x${n.toString(16).padStart(40, '0')}` as const;
   return {
     ...options,

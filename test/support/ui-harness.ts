@@ -8,12 +8,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import type { LedgerProfile } from '../../core/api/profile.js';
+import type { ChainProfile } from '../../core/api/profile.js';
 import { appendAudit } from '../../core/store/audit-log.js';
+import { upsertAccountState, upsertNote } from '../../core/store/chain-state.js';
 import { openStore } from '../../core/store/database.js';
 import { addEvents, type HistoryEvent } from '../../core/store/history.js';
-import { upsertAccountState, upsertNote } from '../../core/store/ledger-state.js';
-import { closedPortProfile as closedPort } from '../../core/store/test-fixtures.js';
+import { closedPortProfile as closedPort } from './store-fixtures.js';
 
 // Globals of the page, for the callbacks Chromium runs: the root tsconfig is Node-only on purpose.
 declare const window: any;
@@ -86,7 +86,7 @@ export async function openUiPage(
 }
 
 /** A dev profile whose only node is a closed port: every read must come from the store. */
-export function closedPortProfile(): LedgerProfile {
+export function closedPortProfile(): ChainProfile {
   return closedPort({ name: 'ui-test', chainId: CHAIN_ID, confirmations: 1 });
 }
 
