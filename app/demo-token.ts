@@ -10,8 +10,8 @@ import { randomInt } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeviceService } from '../core/devices/device-service.js';
-import { withModule } from '../core/devices/token-access.js';
 import type { PinProvider } from '../native/pin.js';
+import { withModule } from '../native/pkcs11/token-access.js';
 import { listTokens } from '../native/pkcs11/tokens.js';
 import { parsePkcs11Uri } from '../native/pkcs11/uri.js';
 

@@ -6,9 +6,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SignetError } from '../core/api/errors.js';
-import type { LedgerProfile } from '../core/api/profile.js';
+import type { ChainProfile } from '../core/api/profile.js';
+import { activeProfilePath, readActiveProfile } from '../core/chain/profile-file.js';
 import { readConfig } from '../core/config/config.js';
-import { activeProfilePath, readActiveProfile } from '../core/ledger/profile-file.js';
 import { getAccount } from '../core/store/accounts.js';
 import { openStore } from '../core/store/database.js';
 import { Wallet } from '../core/wallet/wallet.js';
@@ -17,9 +17,9 @@ export type CurrentProfile =
   /** No ledger selected yet: the dev ledger may be selected. */
   | { kind: 'none' }
   /** A dev ledger from an earlier run (its node is gone with that run): replaceable. */
-  | { kind: 'dev'; profile: LedgerProfile }
+  | { kind: 'dev'; profile: ChainProfile }
   /** The user's own ledger: never replaced. */
-  | { kind: 'real'; profile: LedgerProfile }
+  | { kind: 'real'; profile: ChainProfile }
   /** A profile that cannot be read: left alone for the user to fix. */
   | { kind: 'unreadable'; problem: string };
 
@@ -41,7 +41,7 @@ export function currentProfile(env: NodeJS.ProcessEnv): CurrentProfile {
 export async function addDemoAccount(options: {
   home: string;
   env: NodeJS.ProcessEnv;
-  profile: LedgerProfile;
+  profile: ChainProfile;
   keyUri: string;
   address: string;
   pin: string;

@@ -30,13 +30,13 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SignetError } from '../core/api/errors.js';
-import type { LedgerProfile } from '../core/api/profile.js';
+import type { ChainProfile } from '../core/api/profile.js';
 import { type AppApi, createAppApi } from '../core/app/app-api.js';
 import { type Bridge, startBridge } from '../core/bridge/bridge-server.js';
+import { formatAmount, parseAmount } from '../core/chain/amount.js';
+import { activeProfilePath, writeActiveProfile } from '../core/chain/profile-file.js';
 import { signetHome } from '../core/config/paths.js';
-import { formatAmount, parseAmount } from '../core/ledger/amount.js';
-import { activeProfilePath, writeActiveProfile } from '../core/ledger/profile-file.js';
-import type { DevLedger } from '../ledger/dev-ledger.js';
+import type { DevChain } from '../ledger/dev-chain.js';
 import { DEMO_TOKEN_LABEL, ensureDemoToken, findSoftHsmModule } from './demo-token.js';
 import { findElectronBinary } from './electron-binary.js';
 import { addDemoAccount, currentProfile } from './embedded-default.js';
@@ -75,14 +75,14 @@ async function main(): Promise<number> {
   const env: NodeJS.ProcessEnv = { ...process.env, SIGNET_HOME: home };
   say(`Signet data folder: ${home}`);
 
-  let ledger: DevLedger | undefined;
+  let ledger: DevChain | undefined;
   let api: AppApi | undefined;
   let bridge: Bridge | undefined;
   let electron: ChildProcess | undefined;
   try {
     // 1–2. The embedded default, unless the user chose a ledger of their own.
     const current = currentProfile(env);
-    let profile: LedgerProfile | undefined;
+    let profile: ChainProfile | undefined;
     if (current.kind === 'real') {
       say(
         `Using your ledger "${current.profile.name}" (chain ${current.profile.chainId}) from ${activeProfilePath(env)}; the dev ledger and the demo token are not started.`,
@@ -93,8 +93,8 @@ async function main(): Promise<number> {
       );
     } else {
       // Loaded on demand: the dev ledger brings Hardhat and the contract artifacts.
-      const { startDevLedger } = await import('../ledger/dev-ledger.js');
-      ledger = await startDevLedger({ port: 0 });
+      const { startDevChain } = await import('../ledger/dev-chain.js');
+      ledger = await startDevChain({ port: 0 });
       profile = ledger.profile;
       writeActiveProfile(profile, env);
       say(
@@ -173,7 +173,7 @@ async function main(): Promise<number> {
 async function setUpDemoToken(
   home: string,
   env: NodeJS.ProcessEnv,
-  profile: LedgerProfile,
+  profile: ChainProfile,
   api: AppApi,
 ): Promise<void> {
   if (env.SIGNET_DEMO_TOKEN === '0') {
@@ -201,7 +201,7 @@ async function setUpDemoToken(
       name: 'Demo account',
     });
     // Each start brings a fresh dev chain: fund the demo account on it.
-    const { fundAccount } = await import('../ledger/dev-ledger.js');
+    const { fundAccount } = await import('../ledger/dev-chain.js');
     await fundAccount(profile, demo.address, parseAmount(DEMO_FUNDING));
     const synced = await api.dispatch('sync.run', {});
     if (!synced.ok) throw new SignetError(synced.error.code, synced.error.message);

@@ -4,28 +4,28 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LedgerProfile } from '../core/api/profile.js';
+import type { ChainProfile } from '../core/api/profile.js';
+import { readActiveProfile } from '../core/chain/profile-file.js';
 import { readConfig } from '../core/config/config.js';
 import { signetHome } from '../core/config/paths.js';
-import { readActiveProfile } from '../core/ledger/profile-file.js';
 import { RpcPool } from '../core/rpc/rpc-pool.js';
 import { openStore, type Store } from '../core/store/database.js';
 import { Wallet } from '../core/wallet/wallet.js';
 import type { CliIo } from './io.js';
 import { cliPinProvider, type PinOptions } from './pin-source.js';
 
-export interface LedgerSession {
+export interface ChainSession {
   store: Store;
-  profile: LedgerProfile;
+  profile: ChainProfile;
   wallet: Wallet;
   /** Nodes of the profile; never called for --offline work. */
   rpc(): RpcPool;
 }
 
-export async function withLedger<T>(
+export async function withChain<T>(
   io: CliIo,
   pins: PinOptions,
-  work: (session: LedgerSession) => Promise<T>,
+  work: (session: ChainSession) => Promise<T>,
 ): Promise<T> {
   const profile = readActiveProfile(io.env);
   const home = signetHome(io.env);

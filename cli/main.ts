@@ -1,8 +1,8 @@
 /** The `signet` command: the same API as the UI, for branch staff and scripts. */
 import { Command, CommanderError } from 'commander';
 import { SignetError } from '../core/api/errors.js';
+import { registerChainCommands } from './commands/chain.js';
 import { registerDeviceCommands } from './commands/devices.js';
-import { registerLedgerCommands } from './commands/ledger.js';
 import { registerWalletCommands } from './commands/wallet.js';
 import { createContext } from './context.js';
 import { type CliIo, processIo } from './io.js';
@@ -33,7 +33,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       writeErr: () => {},
     });
   registerDeviceCommands(program, context);
-  registerLedgerCommands(program, context);
+  registerChainCommands(program, context);
   registerWalletCommands(program, context);
   try {
     await program.parseAsync(argv, { from: 'user' });

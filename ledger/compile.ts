@@ -28,7 +28,7 @@ export interface ContractArtifact {
   deployedBytecode: Hex;
 }
 
-export interface LedgerArtifacts {
+export interface ChainArtifacts {
   DigitalCurrency: ContractArtifact;
   DigitalNote: ContractArtifact;
 }
@@ -52,7 +52,7 @@ const require = createRequire(import.meta.url);
 const entries = {
   DigitalCurrency: 'ledger/contracts/DigitalCurrency.sol',
   DigitalNote: 'ledger/contracts/DigitalNote.sol',
-} as const satisfies Record<keyof LedgerArtifacts, string>;
+} as const satisfies Record<keyof ChainArtifacts, string>;
 
 const settings = {
   optimizer: { enabled: true, runs: 200 },
@@ -70,17 +70,17 @@ interface SourceGraph {
 interface CacheFile {
   key: string;
   solcVersion: string;
-  contracts: LedgerArtifacts;
+  contracts: ChainArtifacts;
   warnings: string[];
 }
 
-let memo: Promise<LedgerArtifacts> | undefined;
+let memo: Promise<ChainArtifacts> | undefined;
 
 /**
  * The compiled contracts, from the cache when it matches the sources, otherwise
  * compiled now (and cached). Safe to call from several processes at once.
  */
-export function loadArtifacts(): Promise<LedgerArtifacts> {
+export function loadArtifacts(): Promise<ChainArtifacts> {
   memo ??= build().then((result) => result.contracts);
   // A failed compile must not stick: the next call tries again.
   memo.catch(() => {
@@ -261,7 +261,7 @@ async function compile(graph: SourceGraph, solcVersion: string, key: string): Pr
       `solc ${solcVersion} failed:\n${errors.map((e) => e.formattedMessage).join('\n')}`,
     );
   }
-  const artifact = (name: keyof LedgerArtifacts): ContractArtifact => {
+  const artifact = (name: keyof ChainArtifacts): ContractArtifact => {
     const out = output.contracts?.[entries[name]]?.[name];
     if (!out) throw new Error(`solc produced no output for ${name}`);
     return {

@@ -16,7 +16,7 @@ import {
   type PublicClient,
 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { type LedgerProfile, profileSchema } from '../core/api/profile.js';
+import { type ChainProfile, profileSchema } from '../core/api/profile.js';
 import { type ContractArtifact, loadArtifacts, loadSafeArtifacts } from './compile.js';
 
 /**
@@ -36,7 +36,7 @@ export const devOperatorFloat = 1_000_000_000_00n;
 /** Fast polling: a dev node mines each transaction as it arrives. */
 const pollingInterval = 50;
 
-export async function deployLedger(url: string): Promise<LedgerProfile> {
+export async function deployChain(url: string): Promise<ChainProfile> {
   // A dev node answers at once; viem would retry its revert replies (-32603) with back-off.
   const transport = http(url, { retryCount: 0 });
   const probe = createPublicClient({ transport, pollingInterval });
@@ -105,7 +105,7 @@ export async function deployLedger(url: string): Promise<LedgerProfile> {
     deployBlock: Number(currency.block),
     dev: true,
     devOperatorKey: devKeys.operator,
-  } satisfies LedgerProfile);
+  } satisfies ChainProfile);
 }
 
 /** A viem chain for a dev node whose id was read from the node itself. */

@@ -18,21 +18,21 @@ import {
 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { SignetError } from '../core/api/errors.js';
-import type { LedgerProfile } from '../core/api/profile.js';
-import { confirmed, deployLedger, devChain } from './deploy.js';
+import type { ChainProfile } from '../core/api/profile.js';
+import { confirmed, deployChain, devChain } from './deploy.js';
 import { type HardhatNode, startHardhatNode } from './hardhat-node.js';
 
-export interface DevLedger {
-  profile: LedgerProfile;
+export interface DevChain {
+  profile: ChainProfile;
   node: HardhatNode;
   stop(): Promise<void>;
 }
 
 /** Starts a Hardhat node (port 0 or omitted: a free port) and deploys Signet's contracts on it. */
-export async function startDevLedger(options: { port?: number } = {}): Promise<DevLedger> {
+export async function startDevChain(options: { port?: number } = {}): Promise<DevChain> {
   const node = await startHardhatNode(options.port ? { port: options.port } : {});
   try {
-    const profile = await deployLedger(node.url);
+    const profile = await deployChain(node.url);
     return { profile, node, stop: () => node.stop() };
   } catch (error) {
     await node.stop();
@@ -57,13 +57,13 @@ const gasFloat = parseEther('10');
  * @returns The hash of the payment transaction.
  */
 export async function fundAccount(
-  profile: LedgerProfile,
+  profile: ChainProfile,
   address: string,
   amountMinorUnits: bigint,
 ): Promise<Hex> {
   if (!profile.dev || !profile.devOperatorKey) {
     throw new SignetError(
-      'NOT_DEV_LEDGER',
+      'NOT_DEV_CHAIN',
       `ledger "${profile.name}" is not a dev ledger with a dev operator key; only dev ledgers have a faucet`,
     );
   }

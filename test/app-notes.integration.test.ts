@@ -7,7 +7,7 @@
 import { verifyTypedData } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppApi, createAppApi } from '../core/app/app-api.js';
-import { financeOfferTypes } from '../core/ledger/abi.js';
+import { financeOfferTypes } from '../core/chain/abi.js';
 import { PIN, useWallet } from './support/wallet-fixture.js';
 
 const w = useWallet(['alice', 'bob', 'bank']);

@@ -109,7 +109,7 @@ describe('the wallet through the bridge', () => {
     });
     expect(await result('app.info')).toEqual({
       ledger: { name: w.ledger.profile.name, chainId: w.ledger.profile.chainId, dev: true },
-      ledgerProblem: null,
+      chainProblem: null,
     });
   });
 

@@ -10,23 +10,23 @@ import {
   recoverTypedDataAddress,
 } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openKeySigner } from '../core/devices/token-access.js';
-import { LedgerSigner } from '../core/ledger/ledger-signer.js';
+import { ChainSigner } from '../core/chain/chain-signer.js';
+import { openKeySigner } from '../native/pkcs11/token-access.js';
 import { pinFile, signet } from './support/cli.js';
 import { createSoftHsmStore, softhsmModule } from './support/softhsm.js';
 
 const store = createSoftHsmStore();
 const PIN = '1234-ledger';
-let signer: LedgerSigner;
+let signer: ChainSigner;
 let p256Uri: string;
 let tokenUri: string;
 const pins = async () => Buffer.from(PIN);
 
 beforeAll(async () => {
-  store.initToken('Ledger', PIN);
+  store.initToken('Chain signer', PIN);
   store.activate();
   tokenUri = (await signet(['tokens', '--module', softhsmModule, '--json'])).json.find(
-    (t: any) => t.label === 'Ledger',
+    (t: any) => t.label === 'Chain signer',
   ).uri;
   const generate = async (curve: string) =>
     (
@@ -46,7 +46,7 @@ beforeAll(async () => {
     ).json;
   const key = await generate('secp256k1');
   p256Uri = (await generate('p256')).uri;
-  signer = new LedgerSigner(await openKeySigner(key.uri, { configured: [] }, pins), key.address);
+  signer = new ChainSigner(await openKeySigner(key.uri, { configured: [] }, pins), key.address);
 });
 afterAll(async () => {
   await signer?.close();
@@ -62,7 +62,7 @@ const tx = {
   gas: 90_000n,
 } as const;
 
-describe('LedgerSigner', () => {
+describe('ChainSigner', () => {
   it('signs EIP-1559 transactions that recover to the account', async () => {
     for (let i = 0; i < 6; i++) {
       const signed = await signer.signTransaction({
@@ -129,12 +129,12 @@ describe('LedgerSigner', () => {
       signer.signTransaction({ ...tx, chainId: undefined, type: 'eip1559' } as any),
     ).rejects.toThrow('refusing to sign a transaction without a chain id');
     const again = await openKeySigner(signer.signer.keyUri, { configured: [] }, pins);
-    expect(() => new LedgerSigner(again, tx.to)).toThrow(
+    expect(() => new ChainSigner(again, tx.to)).toThrow(
       `is account ${signer.address}, not ${tx.to}`,
     );
     await again.close();
     const p256 = await openKeySigner(p256Uri, { configured: [] }, pins);
-    expect(() => new LedgerSigner(p256)).toThrow('ledger accounts need a secp256k1 key');
+    expect(() => new ChainSigner(p256)).toThrow('ledger accounts need a secp256k1 key');
     await p256.close();
   });
 });

@@ -5,8 +5,8 @@
  */
 import { type AbiParameter, toFunctionSelector } from 'viem';
 import { describe, expect, it } from 'vitest';
-import { currencyAbi, financeOfferTypes, notesAbi } from '../core/ledger/abi.js';
-import { ledgerErrorsAbi } from '../core/ledger/revert.js';
+import { currencyAbi, financeOfferTypes, notesAbi } from '../core/chain/abi.js';
+import { chainErrorsAbi } from '../core/chain/revert.js';
 import { noteEventsAbi } from '../core/sync/events.js';
 import { loadArtifacts } from '../ledger/compile.js';
 
@@ -50,7 +50,7 @@ describe('core/ledger ABIs match the compiled contracts', () => {
       ...signatures(compiled.DigitalCurrency.abi),
       ...signatures(compiled.DigitalNote.abi),
     ]);
-    for (const item of signatures(ledgerErrorsAbi)) expect(available, item).toContain(item);
+    for (const item of signatures(chainErrorsAbi)) expect(available, item).toContain(item);
   });
 
   it('the finance offer type matches the contract typehash', () => {

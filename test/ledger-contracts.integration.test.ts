@@ -19,13 +19,13 @@ import {
 } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type LedgerArtifacts, loadArtifacts, loadSafeArtifacts } from '../ledger/compile.js';
+import { type ChainArtifacts, loadArtifacts, loadSafeArtifacts } from '../ledger/compile.js';
 import { devKeys, devOperatorFloat } from '../ledger/deploy.js';
-import { fundAccount } from '../ledger/dev-ledger.js';
-import { useDevLedger } from './support/dev-ledger.js';
+import { fundAccount } from '../ledger/dev-chain.js';
+import { useDevChain } from './support/dev-chain.js';
 
-const ledger = useDevLedger();
-let artifacts: LedgerArtifacts;
+const ledger = useDevChain();
+let artifacts: ChainArtifacts;
 
 const centralBank = privateKeyToAccount(devKeys.centralBank);
 const operator = privateKeyToAccount(devKeys.operator);
@@ -139,7 +139,7 @@ describe('dev ledger', () => {
   it('refuses to fund on a ledger that is not a dev ledger', async () => {
     const { devOperatorKey: _, ...rest } = ledger.profile;
     await expect(fundAccount({ ...rest, dev: false }, alice.address, 1n)).rejects.toMatchObject({
-      code: 'NOT_DEV_LEDGER',
+      code: 'NOT_DEV_CHAIN',
     });
   });
 });

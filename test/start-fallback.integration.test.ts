@@ -179,7 +179,7 @@ describe('npm start without Electron', () => {
         ok: true,
         result: {
           ledger: { name: profile.name, chainId: 31337, dev: true },
-          ledgerProblem: null,
+          chainProblem: null,
         },
       },
     });
@@ -259,7 +259,7 @@ describe('npm start without Electron', () => {
     const info = await post(port!, 'app.info', token);
     expect(info.reply).toEqual({
       ok: true,
-      result: { ledger: { name: 'Branch ledger', chainId: 1337, dev: false }, ledgerProblem: null },
+      result: { ledger: { name: 'Branch ledger', chainId: 1337, dev: false }, chainProblem: null },
     });
     signet.child.kill('SIGTERM');
     expect(await signet.exited).toBe(0);

@@ -15,9 +15,9 @@ import { Readable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { type Address, parseAbiItem } from 'viem';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { withLedger } from '../cli/ledger-context.js';
-import { currencyAbi } from '../core/ledger/abi.js';
-import { formatAmount } from '../core/ledger/amount.js';
+import { withChain } from '../cli/chain-context.js';
+import { currencyAbi } from '../core/chain/abi.js';
+import { formatAmount } from '../core/chain/amount.js';
 import { openStore } from '../core/store/database.js';
 import { listOutbox, type OutboxStatus, type OutboxTx } from '../core/store/outbox.js';
 import { useWallet } from './support/wallet-fixture.js';
@@ -64,7 +64,7 @@ function pay(amounts: bigint[]): Promise<OutboxTx[]> {
     stdin: Readable.from([]),
     env: fixture.env,
   };
-  return withLedger(io, { files: { user: fixture.pin }, stdin: false }, (session) =>
+  return withChain(io, { files: { user: fixture.pin }, stdin: false }, (session) =>
     session.wallet.sendMany(
       fixture.keys.alice!.uri,
       amounts.map((amount) => ({ to: bob(), amount })),

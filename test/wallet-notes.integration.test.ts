@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { maxUint256 } from 'viem';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { currencyAbi } from '../core/ledger/abi.js';
+import { currencyAbi } from '../core/chain/abi.js';
 import { useWallet } from './support/wallet-fixture.js';
 
 type Name = 'alice' | 'bob' | 'bank';
@@ -69,7 +69,7 @@ async function refused(args: string[], code: string, message: RegExp) {
 }
 
 /** The local clock (Date only; sockets and timers stay real) set to the ledger's time. */
-async function clockAtLedgerTime() {
+async function clockAtChainTime() {
   const now = Number(await w.ledger.now());
   vi.useFakeTimers({ toFake: ['Date'] });
   vi.setSystemTime(now * 1000);
@@ -86,7 +86,7 @@ async function maturityDate(days: number) {
 const seconds = (date: string) => Date.parse(`${date}T00:00:00Z`) / 1000;
 
 /** Moves the ledger's clock to `at` (unix seconds) or a minute past it, and mines a block there. */
-async function ledgerTimePast(at: number) {
+async function chainTimePast(at: number) {
   const now = Number(await w.ledger.now());
   await w.ledger.increaseTime(at - now + 60);
   await w.ledger.mine();
@@ -471,7 +471,7 @@ describe('a note from issue to redemption, through the CLI', () => {
 
   it("past maturity on the ledger but not on the local clock: the ledger's clock decides, offline", async () => {
     const maturity = seconds(shared.maturity);
-    await ledgerTimePast(maturity);
+    await chainTimePast(maturity);
     // One sync teaches the wallet the ledger's time; the local clock is still before maturity.
     await sync();
     expect(Date.now()).toBeLessThan(maturity * 1000);
@@ -495,7 +495,7 @@ describe('a note from issue to redemption, through the CLI', () => {
   });
 
   it('past maturity on both clocks: endorse, split and finance are refused offline (NOTE_MATURED)', async () => {
-    await clockAtLedgerTime();
+    await clockAtChainTime();
     const matured = new RegExp(
       `^signet: note ${shared.original} matured on ${shared.maturity}; it can only be redeemed$`,
     );
@@ -520,7 +520,7 @@ describe('a note from issue to redemption, through the CLI', () => {
   });
 
   it('at maturity bob redeems his notes and the bank its own: alice pays each holder', async () => {
-    await clockAtLedgerTime();
+    await clockAtChainTime();
     for (const [holder, tokenId] of [
       ['bob', shared.original],
       ['bob', shared.split],
@@ -593,8 +593,8 @@ describe('a note from issue to redemption, through the CLI', () => {
     // The allowance covers the note; the balance (500.00) does not.
     expect(await allowance('alice')).toBe(maxUint256);
 
-    await ledgerTimePast(seconds(maturity));
-    await clockAtLedgerTime();
+    await chainTimePast(seconds(maturity));
+    await clockAtChainTime();
     const presented = await signing([
       'note',
       'redeem',

@@ -1,18 +1,18 @@
 /** signet ledger up | use | status | fund */
 import type { Command } from 'commander';
 import { SignetError } from '../../core/api/errors.js';
-import { ledgerStatus } from '../../core/app/read-models.js';
-import { parseAddress } from '../../core/ledger/address.js';
-import { formatAmount, parseAmount } from '../../core/ledger/amount.js';
+import { chainStatus } from '../../core/app/read-models.js';
+import { parseAddress } from '../../core/chain/address.js';
+import { formatAmount, parseAmount } from '../../core/chain/amount.js';
 import {
   readActiveProfile,
   readProfileFile,
   writeActiveProfile,
-} from '../../core/ledger/profile-file.js';
+} from '../../core/chain/profile-file.js';
+import { withChain } from '../chain-context.js';
 import type { CliContext } from '../context.js';
-import { withLedger } from '../ledger-context.js';
 
-export function registerLedgerCommands(program: Command, context: CliContext): void {
+export function registerChainCommands(program: Command, context: CliContext): void {
   const ledger = program.command('ledger').description('the ledger Signet syncs with');
 
   ledger
@@ -34,8 +34,8 @@ export function registerLedgerCommands(program: Command, context: CliContext): v
             );
           }
           // Loaded on demand: the dev ledger brings the Solidity compiler with it.
-          const { startDevLedger } = await import('../../ledger/dev-ledger.js');
-          const dev = await startDevLedger({ port });
+          const { startDevChain } = await import('../../ledger/dev-chain.js');
+          const dev = await startDevChain({ port });
           writeActiveProfile(dev.profile, context.io.env);
           context.afterOutput = () => untilStopped(dev.stop);
           return dev.profile;
@@ -73,8 +73,8 @@ export function registerLedgerCommands(program: Command, context: CliContext): v
       context.run(
         flags,
         () =>
-          withLedger(context.io, { files: {}, stdin: false }, (s) =>
-            ledgerStatus(s.store, s.profile, s.rpc()),
+          withChain(context.io, { files: {}, stdin: false }, (s) =>
+            chainStatus(s.store, s.profile, s.rpc()),
           ),
         (r) =>
           [
@@ -101,7 +101,7 @@ export function registerLedgerCommands(program: Command, context: CliContext): v
           const account = parseAddress(flags.account, 'account');
           const amount = parseAmount(flags.amount);
           const profile = readActiveProfile(context.io.env);
-          const { fundAccount } = await import('../../ledger/dev-ledger.js');
+          const { fundAccount } = await import('../../ledger/dev-chain.js');
           const txHash = await fundAccount(profile, account, amount);
           return { account, amount: amount.toString(), txHash };
         },

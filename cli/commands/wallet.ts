@@ -12,16 +12,16 @@ import {
 } from '../../core/api/notes.js';
 import { balanceRows, heldNoteRows } from '../../core/app/read-models.js';
 import { historyRow, outboxRow } from '../../core/app/views.js';
-import { parseAddress } from '../../core/ledger/address.js';
-import { parseAmount } from '../../core/ledger/amount.js';
+import { parseAddress } from '../../core/chain/address.js';
+import { parseAmount } from '../../core/chain/amount.js';
 import { listAccounts } from '../../core/store/accounts.js';
 import { exportAuditCsv, listAudit, verifyAuditChain } from '../../core/store/audit-log.js';
+import { listNotes } from '../../core/store/chain-state.js';
 import { listHistory } from '../../core/store/history.js';
-import { listNotes } from '../../core/store/ledger-state.js';
 import { listOutbox, type OutboxTx } from '../../core/store/outbox.js';
 import { SyncEngine, type SyncReport } from '../../core/sync/sync-engine.js';
+import { type ChainSession, withChain } from '../chain-context.js';
 import type { CliContext } from '../context.js';
-import { type LedgerSession, withLedger } from '../ledger-context.js';
 
 interface Flags {
   json?: boolean;
@@ -31,8 +31,8 @@ interface Flags {
 }
 
 export function registerWalletCommands(program: Command, context: CliContext): void {
-  const ledger = <T>(flags: Flags, work: (session: LedgerSession) => Promise<T>) =>
-    withLedger(
+  const ledger = <T>(flags: Flags, work: (session: ChainSession) => Promise<T>) =>
+    withChain(
       context.io,
       { files: flags.pinFile ? { user: flags.pinFile } : {}, stdin: flags.pinStdin === true },
       work,
@@ -43,7 +43,7 @@ export function registerWalletCommands(program: Command, context: CliContext): v
       .option('--pin-stdin', 'read the user PIN from standard input');
   /** Signs offline, then (unless --offline) tries to send; a node that is down leaves it queued. */
   const signThenSync = async (
-    session: LedgerSession,
+    session: ChainSession,
     flags: Flags,
     sign: () => Promise<OutboxTx[]>,
   ) => {
@@ -85,7 +85,7 @@ export function registerWalletCommands(program: Command, context: CliContext): v
    */
   const signing = <F extends Flags>(
     command: Command,
-    prepare: (flags: F) => (session: LedgerSession) => Promise<OutboxTx | OutboxTx[]>,
+    prepare: (flags: F) => (session: ChainSession) => Promise<OutboxTx | OutboxTx[]>,
   ) =>
     pinOptions(command)
       .option('--offline', 'sign and queue only: no network access at all')

@@ -25,7 +25,7 @@ const blockNumberSchema = z.number().int().nonnegative();
 /** The user PIN, from the UI's PIN dialog; only on requests that may need a token login. */
 export const pinSchema = z.string().min(1).max(256);
 
-export const ledgerSummarySchema = z.object({
+export const chainSummarySchema = z.object({
   name: z.string(),
   chainId: z.number().int().positive(),
   dev: z.boolean(),
@@ -33,9 +33,9 @@ export const ledgerSummarySchema = z.object({
 
 export const appInfoSchema = z.object({
   /** The active ledger, or null when none is selected (device methods still work). */
-  ledger: ledgerSummarySchema.nullable(),
+  ledger: chainSummarySchema.nullable(),
   /** Why there is no ledger, one line (none selected, a malformed profile). */
-  ledgerProblem: z.string().nullable(),
+  chainProblem: z.string().nullable(),
 });
 
 export const accountSchema = z.object({
@@ -113,7 +113,7 @@ export const nodeStatusSchema = z.object({
   disagreement: z.object({ method: z.string(), said: z.string(), majority: z.string() }).optional(),
 });
 
-export const ledgerStatusSchema = ledgerSummarySchema.extend({
+export const chainStatusSchema = chainSummarySchema.extend({
   /** Best head a node reported just now; null when no node answered. */
   head: blockNumberSchema.nullable(),
   nodes: z.array(nodeStatusSchema),
@@ -197,7 +197,7 @@ const sendFields = {
   amount: amountInputSchema,
 };
 
-export const ledgerRequests = {
+export const chainRequests = {
   'app.info': z.object({}),
   'accounts.list': z.object({}),
   'accounts.balances': z.object({ address: addressInputSchema.optional() }),
@@ -225,14 +225,14 @@ export const ledgerRequests = {
   }),
 } as const;
 
-export const ledgerResults = {
+export const chainResults = {
   'app.info': appInfoSchema,
   'accounts.list': z.array(accountSchema),
   'accounts.balances': z.array(balanceRowSchema),
   'notes.list': z.array(noteRowSchema),
   'history.page': historyPageSchema,
   'outbox.list': z.array(outboxRowSchema),
-  'ledger.status': ledgerStatusSchema,
+  'ledger.status': chainStatusSchema,
   'sync.run': syncReportSchema.extend({ nodes: z.array(nodeStatusSchema) }),
   'audit.list': z.object({ entries: z.array(auditEntrySchema) }),
   'audit.verify': auditChainSchema,

@@ -42,7 +42,7 @@ export const errorCodes = {
   NOTE_NOT_FOUND: 'user',
   NOTE_MATURED: 'user',
   NOTE_NOT_MATURE: 'user',
-  NOT_DEV_LEDGER: 'user',
+  NOT_DEV_CHAIN: 'user',
   FILE_INVALID: 'user',
   NODE_UNREACHABLE: 'network',
   WRONG_CHAIN: 'network',

@@ -7,7 +7,7 @@
  * what does not match. Pure zod, no Node imports.
  */
 import { z } from 'zod';
-import { nodeStatusSchema } from './ledger.js';
+import { nodeStatusSchema } from './chain.js';
 
 const blockSchema = z.number().int().nonnegative();
 const countSchema = z.number().int().nonnegative();
@@ -68,7 +68,7 @@ export const syncProgressSchema = z
   });
 export type SyncProgress = z.infer<typeof syncProgressSchema>;
 
-export const ledgerNodesSchema = z.object({ nodes: z.array(nodeStatusSchema).max(256) }).strict();
+export const chainNodesSchema = z.object({ nodes: z.array(nodeStatusSchema).max(256) }).strict();
 
 export const apiEventSchema = z.discriminatedUnion('type', [
   /** The bridge's greeting on a new event stream. */
@@ -80,7 +80,7 @@ export const apiEventSchema = z.discriminatedUnion('type', [
     .strict(),
   z.object({ type: z.literal('sync.progress'), payload: syncProgressSchema }).strict(),
   /** The nodes' state after a sync (up, down, behind, disagreeing…). */
-  z.object({ type: z.literal('ledger.nodes'), payload: ledgerNodesSchema }).strict(),
+  z.object({ type: z.literal('ledger.nodes'), payload: chainNodesSchema }).strict(),
 ]);
 
 /** One event from the server to the UI. */

@@ -11,8 +11,8 @@
  * `details.role`, and the UI asks and calls again. No reply ever carries a PIN.
  */
 import { z } from 'zod';
+import { chainRequests, chainResults, pinSchema } from './chain.js';
 import { deviceRequests, deviceResults } from './devices.js';
-import { ledgerRequests, ledgerResults, pinSchema } from './ledger.js';
 import { noteRequests, noteResults } from './notes.js';
 
 /** The PINs a device request may carry, by the role the token asks for. */
@@ -28,7 +28,7 @@ export const pinFieldsSchema = z.object({
 const withPins = <T extends z.ZodType>(schema: T) => z.intersection(schema, pinFieldsSchema);
 
 export const apiRequests = {
-  ...ledgerRequests,
+  ...chainRequests,
   ...noteRequests,
   'devices.listModules': deviceRequests.listModules,
   'devices.listTokens': deviceRequests.listTokens,
@@ -42,7 +42,7 @@ export const apiRequests = {
 } as const;
 
 export const apiResults = {
-  ...ledgerResults,
+  ...chainResults,
   ...noteResults,
   'devices.listModules': deviceResults.listModules,
   'devices.listTokens': deviceResults.listTokens,

@@ -5,7 +5,6 @@
  * holder to bank as a file. Pure zod, no Node imports.
  */
 import { z } from 'zod';
-import { pkcs11UriSchema } from './devices.js';
 import {
   addressInputSchema,
   amountInputSchema,
@@ -14,7 +13,8 @@ import {
   pinSchema,
   syncAfterSigningSchema,
   uintTextSchema,
-} from './ledger.js';
+} from './chain.js';
+import { pkcs11UriSchema } from './devices.js';
 
 /** A calendar day, YYYY-MM-DD, that exists (no 2026-02-30). */
 export const dateInputSchema = z

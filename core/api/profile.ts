@@ -43,4 +43,4 @@ export const profileSchema = z
   .strict()
   .refine((p) => p.dev || p.devOperatorKey === undefined, 'only a dev profile may carry a dev key');
 
-export type LedgerProfile = z.infer<typeof profileSchema>;
+export type ChainProfile = z.infer<typeof profileSchema>;

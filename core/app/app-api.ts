@@ -16,13 +16,13 @@ import { join } from 'node:path';
 import type { PinProvider } from '../../native/pin.js';
 import { type ErrorCode, SignetError } from '../api/errors.js';
 import { type ApiEvent, apiEventSchema } from '../api/events.js';
-import type { LedgerProfile } from '../api/profile.js';
+import type { ChainProfile } from '../api/profile.js';
 import type { ApiDispatch } from '../api/transport.js';
+import { parseAddress } from '../chain/address.js';
+import { parseAmount } from '../chain/amount.js';
+import { readActiveProfile } from '../chain/profile-file.js';
 import { readConfig } from '../config/config.js';
 import { DeviceService } from '../devices/device-service.js';
-import { parseAddress } from '../ledger/address.js';
-import { parseAmount } from '../ledger/amount.js';
-import { readActiveProfile } from '../ledger/profile-file.js';
 import { RpcPool } from '../rpc/rpc-pool.js';
 import { listAccounts } from '../store/accounts.js';
 import { listAudit, verifyAuditChain } from '../store/audit-log.js';
@@ -34,7 +34,7 @@ import { Wallet } from '../wallet/wallet.js';
 import { createDispatcher, type DispatchHandlers, type Handlers } from './dispatcher.js';
 import { planNoteOperation } from './note-operation.js';
 import { previewNote, previewSend } from './preview.js';
-import { balanceRows, heldNoteRows, ledgerStatus } from './read-models.js';
+import { balanceRows, chainStatus, heldNoteRows } from './read-models.js';
 import { historyRow, outboxRow } from './views.js';
 
 export interface AppApiOptions {
@@ -71,8 +71,8 @@ export function createAppApi(options: AppApiOptions): AppApi {
     store ??= openStore(options.storePath ?? join(options.home, 'signet.sqlite'));
     return store;
   };
-  const profile = (): LedgerProfile => readActiveProfile(env);
-  const rpc = (p: LedgerProfile): RpcPool => {
+  const profile = (): ChainProfile => readActiveProfile(env);
+  const rpc = (p: ChainProfile): RpcPool => {
     const key = JSON.stringify([p.chainId, p.rpc]);
     if (pool?.key !== key) {
       pool = {
@@ -109,7 +109,7 @@ export function createAppApi(options: AppApiOptions): AppApi {
    * now. Progress goes out as sync.progress events, the nodes' state after it as
    * ledger.nodes.
    */
-  const syncOnce = (p: LedgerProfile): Promise<SyncReport> => {
+  const syncOnce = (p: ChainProfile): Promise<SyncReport> => {
     if (!syncing) {
       const nodes = rpc(p);
       nodes.retryNow();
@@ -124,7 +124,7 @@ export function createAppApi(options: AppApiOptions): AppApi {
     return syncing;
   };
   /** Tries to send what was just signed (unless offline); a failed sync leaves it queued. */
-  const afterSigning = async (p: LedgerProfile, queued: OutboxTx[], offline?: boolean) => {
+  const afterSigning = async (p: ChainProfile, queued: OutboxTx[], offline?: boolean) => {
     let sync: SyncReport | { error: string; code: ErrorCode } | null = null;
     if (!offline) {
       try {
@@ -146,10 +146,10 @@ export function createAppApi(options: AppApiOptions): AppApi {
     'app.info': async () => {
       try {
         const p = profile();
-        return { ledger: { name: p.name, chainId: p.chainId, dev: p.dev }, ledgerProblem: null };
+        return { ledger: { name: p.name, chainId: p.chainId, dev: p.dev }, chainProblem: null };
       } catch (error) {
         if (!(error instanceof SignetError)) throw error;
-        return { ledger: null, ledgerProblem: error.message };
+        return { ledger: null, chainProblem: error.message };
       }
     },
     'accounts.list': async () => listAccounts(openedStore()),
@@ -176,7 +176,7 @@ export function createAppApi(options: AppApiOptions): AppApi {
     'outbox.list': async () => listOutbox(openedStore(), profile().chainId).map(outboxRow),
     'ledger.status': async () => {
       const p = profile();
-      return ledgerStatus(openedStore(), p, rpc(p));
+      return chainStatus(openedStore(), p, rpc(p));
     },
     'sync.run': async () => {
       const p = profile();

@@ -4,8 +4,8 @@
  * typed data. The preview and the execution both start here.
  */
 import type { NoteOperation } from '../api/notes.js';
-import { parseAddress } from '../ledger/address.js';
-import { parseAmount } from '../ledger/amount.js';
+import { parseAddress } from '../chain/address.js';
+import { parseAmount } from '../chain/amount.js';
 import {
   acceptFinanceOfferCalls,
   endorseNoteCalls,

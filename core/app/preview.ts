@@ -14,12 +14,12 @@ import {
 } from 'viem';
 import { SignetError } from '../api/errors.js';
 import type { NoteOperation } from '../api/notes.js';
-import type { LedgerProfile } from '../api/profile.js';
-import { currencyAbi, notesAbi } from '../ledger/abi.js';
-import { formatAmount } from '../ledger/amount.js';
+import type { ChainProfile } from '../api/profile.js';
+import { currencyAbi, notesAbi } from '../chain/abi.js';
+import { formatAmount } from '../chain/amount.js';
 import type { Account } from '../store/accounts.js';
+import type { AccountState } from '../store/chain-state.js';
 import type { Store } from '../store/database.js';
-import type { AccountState } from '../store/ledger-state.js';
 import { pendingOutgoing } from '../store/outbox.js';
 import { type NoteContext, textValues } from '../wallet/note-calls.js';
 import { syncedState } from '../wallet/offline-checks.js';
@@ -49,7 +49,7 @@ function availableAfter(store: Store, state: AccountState, extra: bigint): strin
 
 export function previewSend(
   store: Store,
-  profile: LedgerProfile,
+  profile: ChainProfile,
   fromKeyUri: string,
   to: Address,
   amount: bigint,
@@ -76,7 +76,7 @@ export function previewSend(
 }
 
 /** A call's function and named arguments, decoded from its calldata with the contract's ABI. */
-function decodeCall(profile: LedgerProfile, to: Address, data: Hex) {
+function decodeCall(profile: ChainProfile, to: Address, data: Hex) {
   const abi: Abi =
     to.toLowerCase() === profile.contracts.notes.toLowerCase() ? notesAbi : currencyAbi;
   const { functionName, args = [] } = decodeFunctionData({ abi, data });
@@ -99,7 +99,7 @@ function text(value: unknown): string {
 
 function previewCalls(
   store: Store,
-  profile: LedgerProfile,
+  profile: ChainProfile,
   account: Account,
   calls: Call[],
 ): { transactions: ReturnType<typeof describe>[]; state: AccountState } {

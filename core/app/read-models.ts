@@ -4,13 +4,13 @@
  * answer from here, so the UI and a script see the same figures.
  */
 import type { Address } from 'viem';
-import type { LedgerProfile } from '../api/profile.js';
-import { formatAmount } from '../ledger/amount.js';
+import type { ChainProfile } from '../api/profile.js';
+import { formatAmount } from '../chain/amount.js';
 import type { RpcPool } from '../rpc/rpc-pool.js';
 import { listAccounts } from '../store/accounts.js';
+import { getAccountState, listNotes } from '../store/chain-state.js';
 import { getCheckpoint } from '../store/checkpoint.js';
 import type { Store } from '../store/database.js';
-import { getAccountState, listNotes } from '../store/ledger-state.js';
 import { listOutbox, pendingOutgoing } from '../store/outbox.js';
 import { noteRow } from './views.js';
 
@@ -48,7 +48,7 @@ export function heldNoteRows(store: Store, chainId: number, only?: Address) {
  * synced, and the outbox by status. The head block is read cross-checked, so a
  * node that disagrees with the others shows up as disagreeing.
  */
-export async function ledgerStatus(store: Store, profile: LedgerProfile, rpc: RpcPool) {
+export async function chainStatus(store: Store, profile: ChainProfile, rpc: RpcPool) {
   const heads = await rpc.heads().catch(() => null);
   if (heads) {
     await rpc

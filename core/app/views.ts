@@ -2,9 +2,9 @@
  * Store records as the API (and the CLI's --json) shows them: amounts as
  * decimal strings, ids as decimal text, dates as YYYY-MM-DD.
  */
-import { formatAmount } from '../ledger/amount.js';
+import { formatAmount } from '../chain/amount.js';
+import type { Note } from '../store/chain-state.js';
 import type { HistoryEvent } from '../store/history.js';
-import type { Note } from '../store/ledger-state.js';
 import type { OutboxTx } from '../store/outbox.js';
 
 export function outboxRow(t: OutboxTx) {

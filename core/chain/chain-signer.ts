@@ -25,7 +25,7 @@ export interface SignedTransaction {
   hash: Hex;
 }
 
-export class LedgerSigner {
+export class ChainSigner {
   readonly address: Address;
 
   constructor(

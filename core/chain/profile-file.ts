@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SignetError } from '../api/errors.js';
-import { type LedgerProfile, profileSchema } from '../api/profile.js';
+import { type ChainProfile, profileSchema } from '../api/profile.js';
 import { signetHome } from '../config/paths.js';
 
 export function activeProfilePath(env: NodeJS.ProcessEnv = process.env): string {
@@ -14,7 +14,7 @@ export function activeProfilePath(env: NodeJS.ProcessEnv = process.env): string 
 }
 
 /** Parses profile JSON from a file or a string (named by `source` in errors). */
-export function parseProfile(text: string, source: string): LedgerProfile {
+export function parseProfile(text: string, source: string): ChainProfile {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -33,7 +33,7 @@ export function parseProfile(text: string, source: string): LedgerProfile {
   return parsed.data;
 }
 
-export function readProfileFile(path: string): LedgerProfile {
+export function readProfileFile(path: string): ChainProfile {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -44,7 +44,7 @@ export function readProfileFile(path: string): LedgerProfile {
   return parseProfile(text, path);
 }
 
-export function readActiveProfile(env: NodeJS.ProcessEnv = process.env): LedgerProfile {
+export function readActiveProfile(env: NodeJS.ProcessEnv = process.env): ChainProfile {
   const path = activeProfilePath(env);
   if (!existsSync(path)) {
     throw new SignetError(
@@ -56,7 +56,7 @@ export function readActiveProfile(env: NodeJS.ProcessEnv = process.env): LedgerP
 }
 
 export function writeActiveProfile(
-  profile: LedgerProfile,
+  profile: ChainProfile,
   env: NodeJS.ProcessEnv = process.env,
 ): void {
   const path = activeProfilePath(env);

@@ -5,7 +5,7 @@
 import { decodeErrorResult, type Hex, parseAbi } from 'viem';
 import { SignetError } from '../api/errors.js';
 
-export const ledgerErrorsAbi = parseAbi([
+export const chainErrorsAbi = parseAbi([
   'error AccountIsFrozen(address account)',
   'error NotRegistered(address account)',
   'error ERC20InsufficientAllowance(address spender, uint256 allowance, uint256 needed)',
@@ -34,7 +34,7 @@ export function revertMessage(error: unknown): string {
     error instanceof SignetError ? (error.details?.revertData as Hex | undefined) : undefined;
   if (!data) return message;
   try {
-    const decoded = decodeErrorResult({ abi: ledgerErrorsAbi, data });
+    const decoded = decodeErrorResult({ abi: chainErrorsAbi, data });
     const args = (decoded.args ?? []).map(String).join(', ');
     return `transaction reverted: ${decoded.errorName}(${args})`;
   } catch {

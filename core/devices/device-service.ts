@@ -18,6 +18,7 @@ import {
 import { openModule } from '../../native/pkcs11/module.js';
 import { changeUserPin, initToken, unblockUserPin } from '../../native/pkcs11/provision.js';
 import { Pkcs11Signer } from '../../native/pkcs11/signer.js';
+import { type ModuleSearch, withModule, withToken } from '../../native/pkcs11/token-access.js';
 import { listTokens, type TokenDescription, tokenUri } from '../../native/pkcs11/tokens.js';
 import { formatPkcs11Uri } from '../../native/pkcs11/uri.js';
 import {
@@ -31,7 +32,6 @@ import {
 } from '../api/devices.js';
 import { SignetError } from '../api/errors.js';
 import { parseHexInput, toHex } from './hex.js';
-import { type ModuleSearch, withModule, withToken } from './token-access.js';
 
 export interface DeviceServiceOptions {
   /** Asked for a PIN only when one is needed. */

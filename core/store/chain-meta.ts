@@ -59,7 +59,7 @@ export function setChainMeta(store: Store, meta: Omit<ChainMeta, 'syncedAt'>): v
  * by the time elapsed since that sync, or our clock if the ledger's is behind.
  * Maturity is the contract's business, judged by block time, not by our clock.
  */
-export function ledgerNow(meta: ChainMeta | undefined, local: Date): Date {
+export function chainNow(meta: ChainMeta | undefined, local: Date): Date {
   if (!meta) return local;
   const elapsed = local.getTime() - new Date(meta.syncedAt).getTime();
   return new Date(Math.max(local.getTime(), meta.headTime * 1000 + Math.max(0, elapsed)));

@@ -7,7 +7,7 @@
  * chain still has (a matching hash proves every earlier block matches too).
  */
 import type { Address, Hex } from 'viem';
-import type { LedgerProfile } from '../api/profile.js';
+import type { ChainProfile } from '../api/profile.js';
 import type { RpcPool } from '../rpc/rpc-pool.js';
 import { getCheckpoint, setCheckpoint } from '../store/checkpoint.js';
 import type { Store } from '../store/database.js';
@@ -48,7 +48,7 @@ export class Indexer {
   constructor(
     private readonly store: Store,
     private readonly rpc: RpcPool,
-    private readonly profile: LedgerProfile,
+    private readonly profile: ChainProfile,
   ) {
     this.fetcher = new AdaptiveLogFetcher(rpc);
   }

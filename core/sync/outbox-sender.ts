@@ -6,7 +6,7 @@
  */
 import { type Hex, parseTransaction } from 'viem';
 import { SignetError } from '../api/errors.js';
-import { revertMessage } from '../ledger/revert.js';
+import { revertMessage } from '../chain/revert.js';
 import type { RpcPool } from '../rpc/rpc-pool.js';
 import type { Store } from '../store/database.js';
 import {

@@ -5,12 +5,12 @@
  */
 import { type Address, decodeFunctionResult, encodeFunctionData, type Hex } from 'viem';
 import { SignetError } from '../api/errors.js';
-import type { LedgerProfile } from '../api/profile.js';
-import { currencyAbi, notesAbi } from '../ledger/abi.js';
+import type { ChainProfile } from '../api/profile.js';
+import { currencyAbi, notesAbi } from '../chain/abi.js';
 import type { RpcPool } from '../rpc/rpc-pool.js';
 import { listAccounts } from '../store/accounts.js';
+import { getNote, type Note, upsertAccountState, upsertNote } from '../store/chain-state.js';
 import type { Store } from '../store/database.js';
-import { getNote, type Note, upsertAccountState, upsertNote } from '../store/ledger-state.js';
 
 type Abi = typeof currencyAbi | typeof notesAbi;
 
@@ -31,7 +31,7 @@ async function read<T>(
 export async function refreshAccounts(
   store: Store,
   rpc: RpcPool,
-  profile: LedgerProfile,
+  profile: ChainProfile,
   head: number,
 ): Promise<void> {
   const block = `0x${head.toString(16)}` as Hex;
@@ -58,7 +58,7 @@ export async function refreshAccounts(
 export async function refreshNotes(
   store: Store,
   rpc: RpcPool,
-  profile: LedgerProfile,
+  profile: ChainProfile,
   head: number,
   tokenIds: Iterable<bigint>,
 ): Promise<void> {

@@ -7,7 +7,7 @@
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakeDownNodeUrl } from '../../test/fakes/rpc-fake-nodes.js';
-import { useDevLedger } from '../../test/support/dev-ledger.js';
+import { useDevChain } from '../../test/support/dev-chain.js';
 import {
   type SyncPhase,
   type SyncProgress,
@@ -19,7 +19,7 @@ import { addAccount } from '../store/accounts.js';
 import { openStore, type Store } from '../store/database.js';
 import { SyncEngine } from './sync-engine.js';
 
-const ledger = useDevLedger();
+const ledger = useDevChain();
 const key = privateKeyToAccount(generatePrivateKey());
 let store: Store;
 

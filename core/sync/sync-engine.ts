@@ -6,12 +6,12 @@
 import type { Hex } from 'viem';
 import { SignetError } from '../api/errors.js';
 import { MAX_EVENT_ERROR, type SyncProgress } from '../api/events.js';
-import type { LedgerProfile } from '../api/profile.js';
+import type { ChainProfile } from '../api/profile.js';
 import type { RpcPool } from '../rpc/rpc-pool.js';
 import { listAccounts } from '../store/accounts.js';
 import { setChainMeta } from '../store/chain-meta.js';
+import { listNotes } from '../store/chain-state.js';
 import type { Store } from '../store/database.js';
-import { listNotes } from '../store/ledger-state.js';
 import { listOutbox } from '../store/outbox.js';
 import { Indexer } from './indexer.js';
 import { followReceipts, sendOutbox } from './outbox-sender.js';
@@ -40,7 +40,7 @@ export class SyncEngine {
   constructor(
     private readonly store: Store,
     private readonly rpc: RpcPool,
-    private readonly profile: LedgerProfile,
+    private readonly profile: ChainProfile,
     private readonly onProgress?: SyncProgressListener,
   ) {
     this.indexer = new Indexer(store, rpc, profile);

@@ -8,10 +8,10 @@ import { randomBytes } from 'node:crypto';
 import { type Address, encodeFunctionData, type Hex, maxUint256 } from 'viem';
 import { SignetError } from '../api/errors.js';
 import type { FinanceOfferFile } from '../api/notes.js';
-import type { LedgerProfile } from '../api/profile.js';
-import { currencyAbi, financeOfferTypes, notesAbi } from '../ledger/abi.js';
+import type { ChainProfile } from '../api/profile.js';
+import { currencyAbi, financeOfferTypes, notesAbi } from '../chain/abi.js';
 import type { Account } from '../store/accounts.js';
-import { getChainMeta, ledgerNow } from '../store/chain-meta.js';
+import { chainNow, getChainMeta } from '../store/chain-meta.js';
 import type { Store } from '../store/database.js';
 import { listOutbox } from '../store/outbox.js';
 import {
@@ -25,7 +25,7 @@ import type { Call } from './transaction-plan.js';
 
 export interface NoteContext {
   store: Store;
-  profile: LedgerProfile;
+  profile: ChainProfile;
   /** The local clock; maturity is judged by the ledger's time as best known offline. */
   now?: () => Date;
 }
@@ -35,8 +35,8 @@ export interface PlannedCalls {
   calls: Call[];
 }
 
-function ledgerTime({ store, profile, now }: NoteContext): Date {
-  return ledgerNow(getChainMeta(store, profile.chainId), now?.() ?? new Date());
+function chainTime({ store, profile, now }: NoteContext): Date {
+  return chainNow(getChainMeta(store, profile.chainId), now?.() ?? new Date());
 }
 
 /** The account holding a note, checked for the moment the operation needs. */
@@ -48,8 +48,8 @@ function holder(
 ) {
   const { account } = activeSender(context.store, context.profile.chainId, keyUri);
   const note = heldNote(context.store, context.profile.chainId, tokenId, account.address);
-  if (when === 'matured') requireMatured(note, ledgerTime(context));
-  else requireBeforeMaturity(note, ledgerTime(context));
+  if (when === 'matured') requireMatured(note, chainTime(context));
+  else requireBeforeMaturity(note, chainTime(context));
   return { account, note };
 }
 
@@ -72,7 +72,7 @@ export function issueNoteCalls(
 ): PlannedCalls {
   const { account } = activeSender(context.store, context.profile.chainId, fromKeyUri);
   if (faceValue <= 0n) throw new SignetError('AMOUNT_INVALID', 'a note needs a face value above 0');
-  if (maturity.getTime() <= ledgerTime(context).getTime()) {
+  if (maturity.getTime() <= chainTime(context).getTime()) {
     throw new SignetError('INVALID_ARGUMENT', `the maturity ${day(maturity)} is not in the future`);
   }
   const { currency, notes } = context.profile.contracts;
@@ -214,7 +214,7 @@ export function financeOfferTypedData(
       `note ${tokenId} holds ${note.value}; offer between 1 and all of it, not ${value}`,
     );
   }
-  if (deadline.getTime() <= ledgerTime(context).getTime()) {
+  if (deadline.getTime() <= chainTime(context).getTime()) {
     throw new SignetError('INVALID_ARGUMENT', `the offer deadline ${day(deadline)} has passed`);
   }
   const { profile } = context;

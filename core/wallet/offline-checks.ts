@@ -4,9 +4,9 @@
  */
 import type { Address } from 'viem';
 import { SignetError } from '../api/errors.js';
-import { formatAmount } from '../ledger/amount.js';
+import { formatAmount } from '../chain/amount.js';
+import { type AccountState, getAccountState, getNote, type Note } from '../store/chain-state.js';
 import type { Store } from '../store/database.js';
-import { type AccountState, getAccountState, getNote, type Note } from '../store/ledger-state.js';
 import { pendingOutgoing } from '../store/outbox.js';
 import { findAccount } from './find-account.js';
 

@@ -4,12 +4,12 @@
  * reviews is exactly what the token will be asked to sign.
  */
 import { type Address, encodeFunctionData } from 'viem';
-import type { LedgerProfile } from '../api/profile.js';
-import { currencyAbi } from '../ledger/abi.js';
+import type { ChainProfile } from '../api/profile.js';
+import { currencyAbi } from '../chain/abi.js';
 import type { Store } from '../store/database.js';
 import { activeSender, requireFunds } from './offline-checks.js';
 
-export function paymentCall(profile: LedgerProfile, to: Address, amount: bigint) {
+export function paymentCall(profile: ChainProfile, to: Address, amount: bigint) {
   return {
     to: profile.contracts.currency,
     data: encodeFunctionData({ abi: currencyAbi, functionName: 'transfer', args: [to, amount] }),
@@ -23,7 +23,7 @@ export function paymentCall(profile: LedgerProfile, to: Address, amount: bigint)
 /** The sender's checks (synced, registered, not frozen, funds after pending), then the call. */
 export function checkedPayment(
   store: Store,
-  profile: LedgerProfile,
+  profile: ChainProfile,
   fromKeyUri: string,
   to: Address,
   amount: bigint,

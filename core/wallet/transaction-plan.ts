@@ -5,10 +5,10 @@
  */
 import type { Address, Hex, TransactionSerializable } from 'viem';
 import { SignetError } from '../api/errors.js';
-import type { LedgerProfile } from '../api/profile.js';
+import type { ChainProfile } from '../api/profile.js';
 import { getChainMeta } from '../store/chain-meta.js';
+import type { AccountState } from '../store/chain-state.js';
 import type { Store } from '../store/database.js';
-import type { AccountState } from '../store/ledger-state.js';
 import { nextNonce } from '../store/outbox.js';
 
 /** Generous budgets measured on the dev ledger (unused gas is not charged). */
@@ -39,7 +39,7 @@ const PRIORITY_FEE = 1_000_000_000n; // 1 gwei
 
 export function planTransaction(
   store: Store,
-  profile: LedgerProfile,
+  profile: ChainProfile,
   state: AccountState,
   call: { to: Address; data: Hex; kind: TxKind },
   nonceOffset = 0,

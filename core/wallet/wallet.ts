@@ -6,10 +6,10 @@
  */
 import type { Address, Hex } from 'viem';
 import type { PinProvider } from '../../native/pin.js';
+import { type ModuleSearch, openKeySigner } from '../../native/pkcs11/token-access.js';
 import type { FinanceOfferFile } from '../api/notes.js';
-import type { LedgerProfile } from '../api/profile.js';
-import { type ModuleSearch, openKeySigner } from '../devices/token-access.js';
-import { LedgerSigner } from '../ledger/ledger-signer.js';
+import type { ChainProfile } from '../api/profile.js';
+import { ChainSigner } from '../chain/chain-signer.js';
 import { type Account, addAccount } from '../store/accounts.js';
 import { appendAudit } from '../store/audit-log.js';
 import type { Store } from '../store/database.js';
@@ -30,7 +30,7 @@ import { type Call, planTransaction } from './transaction-plan.js';
 
 export interface WalletContext {
   store: Store;
-  profile: LedgerProfile;
+  profile: ChainProfile;
   search: ModuleSearch;
   pins: PinProvider;
   now?: () => Date;
@@ -43,7 +43,7 @@ export class Wallet {
   async addAccount(keyUri: string, name?: string): Promise<Account> {
     const signer = await openKeySigner(keyUri, this.context.search, this.context.pins);
     try {
-      const ledger = new LedgerSigner(signer);
+      const ledger = new ChainSigner(signer);
       return addAccount(this.context.store, {
         address: ledger.address,
         keyUri: signer.keyUri,
@@ -131,7 +131,7 @@ export class Wallet {
     account,
     typedData,
   }: ReturnType<typeof financeOfferTypedData>): Promise<FinanceOfferFile> {
-    const signer = new LedgerSigner(
+    const signer = new ChainSigner(
       await openKeySigner(account.keyUri, this.context.search, this.context.pins),
       account.address,
     );
@@ -175,7 +175,7 @@ export class Wallet {
     const { store, profile } = this.context;
     const state = syncedState(store, profile.chainId, account.address);
     const txs = calls.map((call, i) => planTransaction(store, profile, state, call, i));
-    const signer = new LedgerSigner(
+    const signer = new ChainSigner(
       await openKeySigner(
         account.keyUri,
         this.context.search,
@@ -184,7 +184,7 @@ export class Wallet {
       ),
       account.address,
     );
-    let signed: Awaited<ReturnType<LedgerSigner['signTransaction']>>[];
+    let signed: Awaited<ReturnType<ChainSigner['signTransaction']>>[];
     try {
       signed = await signer.signTransactions(txs);
     } finally {

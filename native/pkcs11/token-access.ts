@@ -3,15 +3,15 @@
  * closed again when the work is done (no session or login outlives a call).
  */
 
-import type { PinProvider } from '../../native/pin.js';
-import { TokenConnection } from '../../native/pkcs11/connection.js';
-import { type DiscoveryOptions, discoverModules } from '../../native/pkcs11/discovery.js';
-import { findKey } from '../../native/pkcs11/keys.js';
-import { openModule, type Pkcs11Module } from '../../native/pkcs11/module.js';
-import { Pkcs11Signer } from '../../native/pkcs11/signer.js';
-import { findToken, type TokenDescription } from '../../native/pkcs11/tokens.js';
-import { formatPkcs11Uri, type Pkcs11Uri, parsePkcs11Uri } from '../../native/pkcs11/uri.js';
-import { SignetError } from '../api/errors.js';
+import { SignetError } from '../../core/api/errors.js';
+import type { PinProvider } from '../pin.js';
+import { TokenConnection } from './connection.js';
+import { type DiscoveryOptions, discoverModules } from './discovery.js';
+import { findKey } from './keys.js';
+import { openModule, type Pkcs11Module } from './module.js';
+import { Pkcs11Signer } from './signer.js';
+import { findToken, type TokenDescription } from './tokens.js';
+import { formatPkcs11Uri, type Pkcs11Uri, parsePkcs11Uri } from './uri.js';
 
 export interface ModuleSearch {
   configured: string[];

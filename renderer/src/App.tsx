@@ -59,10 +59,10 @@ export function App() {
           <span className="ledger small" role="status">
             {info.data?.ledger
               ? `${t('app.ledger', { name: info.data.ledger.name, chainId: info.data.ledger.chainId })}${
-                  info.data.ledger.dev ? ` · ${t('app.ledgerDev')}` : ''
+                  info.data.ledger.dev ? ` · ${t('app.chainDev')}` : ''
                 }`
               : info.data
-                ? t('app.noLedger')
+                ? t('app.noChain')
                 : ''}
           </span>
           <label className="lang">

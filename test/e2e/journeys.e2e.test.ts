@@ -332,7 +332,7 @@ async function retailJourney(run: RetailRun): Promise<void> {
     m.outbox.nodeState.up,
   );
   await expect(
-    page.getByText(templatePattern(m.outbox.ledgerHead, { head: NUMBER, synced: NUMBER })).count(),
+    page.getByText(templatePattern(m.outbox.chainHead, { head: NUMBER, synced: NUMBER })).count(),
   ).resolves.toBe(1);
   await checkText('the outbox, payment confirmed');
   await snap('confirmed');

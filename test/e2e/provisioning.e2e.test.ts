@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TokenSummary } from '../../core/api/devices.js';
 import { type AppApi, createAppApi } from '../../core/app/app-api.js';
 import { type Bridge, startBridge } from '../../core/bridge/bridge-server.js';
-import { writeActiveProfile } from '../../core/ledger/profile-file.js';
+import { writeActiveProfile } from '../../core/chain/profile-file.js';
 import { buildFakeSmartcard } from '../fakes/fake-smartcard.js';
 import { createSoftHsmStore, type SoftHsmStore } from '../support/softhsm.js';
 import {

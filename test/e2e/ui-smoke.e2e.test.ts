@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppApi, createAppApi } from '../../core/app/app-api.js';
 import { type Bridge, startBridge } from '../../core/bridge/bridge-server.js';
-import { writeActiveProfile } from '../../core/ledger/profile-file.js';
+import { writeActiveProfile } from '../../core/chain/profile-file.js';
 import { pinFile, signet } from '../support/cli.js';
 import { createSoftHsmStore, type SoftHsmStore, softhsmModule } from '../support/softhsm.js';
 import { expectAccessible } from '../support/ui-expect.js';

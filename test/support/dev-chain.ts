@@ -17,12 +17,12 @@ import {
 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll } from 'vitest';
-import type { LedgerProfile } from '../../core/api/profile.js';
+import type { ChainProfile } from '../../core/api/profile.js';
 import { devChain } from '../../ledger/deploy.js';
-import { type DevLedger, fundAccount, startDevLedger } from '../../ledger/dev-ledger.js';
+import { type DevChain, fundAccount, startDevChain } from '../../ledger/dev-chain.js';
 
-export interface DevLedgerHandle {
-  readonly profile: LedgerProfile;
+export interface DevChainHandle {
+  readonly profile: ChainProfile;
   readonly url: string;
   readonly chain: Chain;
   readonly publicClient: PublicClient<HttpTransport, Chain>;
@@ -48,13 +48,13 @@ export interface DevLedgerHandle {
  */
 const noRetry = { retryCount: 0 } as const;
 
-export function useDevLedger(): DevLedgerHandle {
-  let ledger: DevLedger | undefined;
+export function useDevChain(): DevChainHandle {
+  let ledger: DevChain | undefined;
   let chain: Chain | undefined;
   let publicClient: PublicClient<HttpTransport, Chain> | undefined;
 
   beforeAll(async () => {
-    ledger = await startDevLedger();
+    ledger = await startDevChain();
     chain = devChain(ledger.profile.chainId, ledger.node.url);
     publicClient = createPublicClient({
       chain,

@@ -7,10 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import type { LedgerProfile } from '../../core/api/profile.js';
-import { writeActiveProfile } from '../../core/ledger/profile-file.js';
+import type { ChainProfile } from '../../core/api/profile.js';
+import { writeActiveProfile } from '../../core/chain/profile-file.js';
 import { type CliRun, pinFile, signet } from './cli.js';
-import { type DevLedgerHandle, useDevLedger } from './dev-ledger.js';
+import { type DevChainHandle, useDevChain } from './dev-chain.js';
 import { createSoftHsmStore, softhsmModule } from './softhsm.js';
 
 export const PIN = '2468-wallet';
@@ -21,7 +21,7 @@ export interface WalletKey {
 }
 
 export interface WalletFixture {
-  ledger: DevLedgerHandle;
+  ledger: DevChainHandle;
   env: NodeJS.ProcessEnv;
   home: string;
   keys: Record<string, WalletKey>;
@@ -31,11 +31,11 @@ export interface WalletFixture {
   /** Runs `signet … --json` and returns its JSON; a failing command throws with its stderr. */
   json(args: string[]): Promise<any>;
   /** Selects a profile (e.g. one pointing at a closed port) for later commands. */
-  useProfile(profile: LedgerProfile): void;
+  useProfile(profile: ChainProfile): void;
 }
 
 export function useWallet(names: string[]): WalletFixture {
-  const ledger = useDevLedger();
+  const ledger = useDevChain();
   const tokens = createSoftHsmStore();
   const home = mkdtempSync(join(tmpdir(), 'signet-wallet-'));
   const env = { ...process.env, SIGNET_HOME: home, SOFTHSM2_CONF: tokens.conf };

@@ -174,7 +174,7 @@ export function Outbox({ refreshKey, onSynced }: { refreshKey: number; onSynced(
         {status.data ? (
           <>
             <p className="muted">
-              {t('outbox.ledgerHead', {
+              {t('outbox.chainHead', {
                 head: num(status.data.head),
                 synced: num(status.data.syncedBlock),
               })}

@@ -1,7 +1,7 @@
 import { type FormEvent, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { addressInputSchema, amountInputSchema } from '../../../core/api/chain.js';
 import type { SerializedError } from '../../../core/api/errors.js';
-import { addressInputSchema, amountInputSchema } from '../../../core/api/ledger.js';
 import type { ApiResult } from '../../../core/api/methods.js';
 import { call, serialized } from '../api.js';
 import { AccountOptions } from '../components/AccountOptions.js';
