@@ -44,6 +44,10 @@ export const errorCodes = {
   NOTE_NOT_MATURE: 'user',
   NOT_DEV_CHAIN: 'user',
   FILE_INVALID: 'user',
+  /** Another process on the data folder holds the sync: wait, or stop it. */
+  SYNC_BUSY: 'user',
+  /** Signet already runs on this data folder. */
+  ALREADY_RUNNING: 'user',
   NODE_UNREACHABLE: 'network',
   WRONG_CHAIN: 'network',
   NODE_DISAGREES: 'network',

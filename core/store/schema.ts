@@ -134,4 +134,20 @@ CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 `;
 
-export const migrations: readonly string[] = [v1];
+/**
+ * Who holds what across processes on one data directory: the sync (only one
+ * process broadcasts and indexes at a time) and the app itself (one `npm start`
+ * per data directory). See process-lock.ts.
+ */
+const v2 = `
+CREATE TABLE process_locks (
+  name     TEXT PRIMARY KEY,
+  pid      INTEGER NOT NULL CHECK (pid > 0),
+  host     TEXT NOT NULL,
+  purpose  TEXT NOT NULL,
+  since    TEXT NOT NULL,
+  location TEXT
+) STRICT, WITHOUT ROWID;
+`;
+
+export const migrations: readonly string[] = [v1, v2];
