@@ -3,7 +3,9 @@
  * Electron cannot run, in the browser through the loopback bridge.
  *
  *   1. The data directory is SIGNET_HOME, else the platform default (the same
- *      folder the CLI uses). If it already selects a ledger that is not a dev
+ *      folder the CLI uses). One app per data directory: if another start
+ *      already runs on it, one line says which process and where, exit 1,
+ *      and nothing is started or changed. If it already selects a ledger that is not a dev
  *      ledger (or one that cannot be read), that choice is kept: no dev ledger
  *      and no demo token are started, and the UI opens on the user's ledger.
  *   2. Otherwise the embedded dev ledger (Hardhat Network, a free port on
@@ -36,11 +38,14 @@ import { type Bridge, startBridge } from '../core/bridge/bridge-server.js';
 import { formatAmount, parseAmount } from '../core/chain/amount.js';
 import { activeProfilePath, writeActiveProfile } from '../core/chain/profile-file.js';
 import { signetHome } from '../core/config/paths.js';
+import { openStore } from '../core/store/database.js';
+import { busy, release, setLockLocation, tryAcquire } from '../core/store/process-lock.js';
 import type { DevChain } from '../ledger/dev-chain.js';
 import { DEMO_TOKEN_LABEL, ensureDemoToken, findSoftHsmModule } from './demo-token.js';
 import { findElectronBinary } from './electron-binary.js';
 import { addDemoAccount, currentProfile } from './embedded-default.js';
 
+const APP_PURPOSE = 'the Signet app (npm start)';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DEMO_FUNDING = '1000.00';
 
@@ -74,6 +79,16 @@ async function main(): Promise<number> {
   // Every path below (profile, config, store) resolves inside `home`.
   const env: NodeJS.ProcessEnv = { ...process.env, SIGNET_HOME: home };
   say(`Signet data folder: ${home}`);
+
+  // One app per data folder: a second start would start a second dev ledger and re-point
+  // the shared profile under the first one's window.
+  const lockStore = openStore(join(home, 'signet.sqlite'));
+  const holder = tryAcquire(lockStore, 'app', APP_PURPOSE);
+  if (holder) {
+    lockStore.close();
+    warn(`signet start: ${busy('app', holder).message}; use that one, or stop it first.`);
+    return 1;
+  }
 
   let ledger: DevChain | undefined;
   let api: AppApi | undefined;
@@ -121,6 +136,7 @@ async function main(): Promise<number> {
       // Electron's main process opens the store itself: this process lets go of it.
       api.close();
       api = undefined;
+      setLockLocation(lockStore, 'app', 'the desktop window');
       electron = await launchElectron(binary.path, env);
       const exited = new Promise<number>((resolveExit) =>
         electron?.once('exit', (code) => resolveExit(code ?? 0)),
@@ -146,6 +162,7 @@ async function main(): Promise<number> {
       staticDir: existsSync(staticDir) ? staticDir : undefined,
       port: 0,
     });
+    setLockLocation(lockStore, 'app', `http://127.0.0.1:${bridge.port}/`);
     say(`Open ${bridge.url}`);
     say('Stop with Ctrl-C.');
     await stop.stopped;
@@ -162,6 +179,8 @@ async function main(): Promise<number> {
     await bridge?.close();
     api?.close();
     await ledger?.stop();
+    release(lockStore, 'app');
+    lockStore.close();
     if (ledger) say('Signet stopped; the dev ledger is down.');
   }
 }

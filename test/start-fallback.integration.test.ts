@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findSoftHsmModule } from '../app/demo-token.js';
 import { findElectronBinary } from '../app/electron-binary.js';
@@ -215,13 +216,31 @@ describe('npm start without Electron', () => {
     }
     expect(await tryConnect('127.0.0.1', Number(port))).toBe('connected');
 
+    // A second start on the same data folder says where the first one is, and starts nothing.
+    const second = startSignet(home, uiStandIn());
+    expect(await second.exited).toBe(1);
+    const pid = signet.child.pid;
+    expect(second.output()).toMatch(
+      new RegExp(
+        `^signet start: Signet is already running on this data folder: the Signet app \\(npm start\\) \\(pid ${pid}, since [^)]+\\) at http://127\\.0\\.0\\.1:${port}/; use that one, or stop it first\\.$`,
+        'm',
+      ),
+    );
+    expect(second.output()).not.toMatch(/Dev ledger|Open http/);
+    expect(JSON.parse(readFileSync(join(home, 'profile.json'), 'utf8'))).toEqual(profile);
+    expect((await post(port!, 'app.info', token)).reply).toEqual(info.reply);
+
     // SIGTERM: bridge, API and dev ledger down, exit code 0.
     signet.child.kill('SIGTERM');
     expect(await signet.exited).toBe(0);
     expect(signet.output()).toContain('Signet stopped; the dev ledger is down.');
     expect(alive(hardhatPid)).toBe(false);
     expect(await tryConnect('127.0.0.1', Number(port))).toBe('ECONNREFUSED');
-  }, 60_000);
+    // The first one let go of the data folder as it stopped.
+    const db = new Database(join(home, 'signet.sqlite'), { readonly: true });
+    expect(db.prepare("SELECT * FROM process_locks WHERE name = 'app'").all()).toEqual([]);
+    db.close();
+  }, 90_000);
 
   it('keeps a data directory that already selects a real ledger as it is', async () => {
     const home = join(tempDir('signet-start-real-'), 'home');
