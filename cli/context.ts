@@ -1,43 +1,76 @@
-/** What every command needs: the streams, the config, and a way to run and report. */
-import { readConfig } from '../core/config/config.js';
-import { DeviceService } from '../core/devices/device-service.js';
+/**
+ * What every command needs: the streams, and a way to run its work against the
+ * app's handlers (core/app, the same ones the UI reaches) and report. A command
+ * parses its flags, calls the handlers, prints: nothing else.
+ */
+import type { AppMethod, AppRequest, AppResult } from '../core/api/methods.js';
+import { type AppApi, createAppApi } from '../core/app/app-api.js';
+import { signetHome } from '../core/config/paths.js';
 import type { CliIo } from './io.js';
 import { printError, printResult } from './output.js';
 import { cliPinProvider, type PinOptions } from './pin-source.js';
 
+/** The app's handlers as a command sees them: one call per operation, with the command's PIN sources. */
+export interface CliApp {
+  call<M extends AppMethod>(
+    method: M,
+    request: AppRequest<M>,
+    pins?: PinOptions,
+  ): Promise<AppResult<M>>;
+}
+
 export interface CliContext {
   io: CliIo;
-  deviceService(pins: PinOptions): DeviceService;
   /** Runs a command's work and prints its result or its error; sets the exit code. */
   run<T>(
     flags: { json?: boolean },
-    work: () => T | Promise<T>,
+    work: (app: CliApp) => T | Promise<T>,
     human: (result: T) => string,
   ): Promise<void>;
   exitCode: number;
-  /** Work a long-running command (ledger up, sync --watch) does after printing. */
+  /** Work a long-running command (ledger up) does after printing. */
   afterOutput?: () => Promise<void>;
 }
 
-export function createContext(io: CliIo): CliContext {
+const noPins: PinOptions = { files: {}, stdin: false };
+
+/** `purpose` says what this command is to another process waiting for its lock ("signet sync --watch"). */
+export function createContext(io: CliIo, purpose = 'signet'): CliContext {
   const context: CliContext = {
     io,
     exitCode: 0,
-    deviceService: (pins) =>
-      new DeviceService({
-        pins: cliPinProvider(pins, io),
-        configuredModules: readConfig(io.env).modules,
-      }),
     async run(flags, work, human) {
       const json = flags.json === true;
+      let api: AppApi | undefined;
+      const app: CliApp = {
+        call: (method, request, pins = noPins) => {
+          api ??= createAppApi({
+            home: signetHome(io.env),
+            env: io.env,
+            purpose,
+            onInternalError: (method, error) => {
+              // The one line says "internal error in …"; the cause, only when asked for.
+              if (io.env.SIGNET_DEBUG)
+                io.stderr.write(`signet: internal error in ${method}: ${describe(error)}\n`);
+            },
+          });
+          return api.call(method, request, cliPinProvider(pins, io));
+        },
+      };
       try {
-        const result = await work();
+        const result = await work(app);
         printResult(io, json, result, () => human(result));
         await context.afterOutput?.();
       } catch (error) {
         context.exitCode = printError(io, json, error);
+      } finally {
+        api?.close();
       }
     },
   };
   return context;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }

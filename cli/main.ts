@@ -23,7 +23,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       ),
     );
   }
-  const context = createContext(io);
+  const context = createContext(io, purposeOf(argv));
   const program = new Command('signet')
     .description('Signet: a wallet and signing client whose keys never leave hardware')
     .exitOverride()
@@ -46,4 +46,15 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     return printError(io, json, error);
   }
   return context.exitCode;
+}
+
+/** What this command is, for another process waiting on its lock: "signet sync --watch". */
+function purposeOf(argv: string[]): string {
+  const words: string[] = [];
+  for (const arg of argv) {
+    if (arg.startsWith('-')) break;
+    words.push(arg);
+  }
+  const watch = argv.includes('--watch') ? ' --watch' : '';
+  return `signet ${words.slice(0, 2).join(' ')}${watch}`.trim();
 }

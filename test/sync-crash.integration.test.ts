@@ -10,16 +10,16 @@
  * The moments come from a seeded PRNG: SIGNET_CRASH_SEED=n replays a schedule.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { type Address, parseAbiItem } from 'viem';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { withChain } from '../cli/chain-context.js';
 import { currencyAbi } from '../core/chain/abi.js';
 import { formatAmount } from '../core/chain/amount.js';
 import { openStore } from '../core/store/database.js';
 import { listOutbox, type OutboxStatus, type OutboxTx } from '../core/store/outbox.js';
+import { Wallet } from '../core/wallet/wallet.js';
 import { useWallet } from './support/wallet-fixture.js';
 
 const fixture = useWallet(['alice', 'bob']);
@@ -57,19 +57,22 @@ const dbPath = () => join(fixture.home, 'signet.sqlite');
 const chainId = () => fixture.ledger.profile.chainId;
 
 /** Signs payments alice → bob offline, through the Wallet API; the store is closed on return. */
-function pay(amounts: bigint[]): Promise<OutboxTx[]> {
-  const io = {
-    stdout: { write: () => true },
-    stderr: { write: () => true },
-    stdin: Readable.from([]),
-    env: fixture.env,
-  };
-  return withChain(io, { files: { user: fixture.pin }, stdin: false }, (session) =>
-    session.wallet.sendMany(
+async function pay(amounts: bigint[]): Promise<OutboxTx[]> {
+  const store = openStore(dbPath());
+  try {
+    const wallet = new Wallet({
+      store,
+      profile: fixture.ledger.profile,
+      search: { configured: [] },
+      pins: async () => Buffer.from(readFileSync(fixture.pin, 'utf8').trim()),
+    });
+    return await wallet.sendMany(
       fixture.keys.alice!.uri,
       amounts.map((amount) => ({ to: bob(), amount })),
-    ),
-  );
+    );
+  } finally {
+    store.close();
+  }
 }
 
 function readOutbox(): OutboxTx[] {

@@ -304,6 +304,10 @@ describe('a note from issue to redemption, through the CLI', () => {
       holder: key('bob').address,
       offer: { tokenId: shared.original, value: '10000', bank: key('bank').address, price: '9500' },
     });
+    // The same deadline rule as the UI's date field: the bank may accept until the end
+    // (UTC) of the last day, here 7 days (--days' default) from today.
+    const lastDay = new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 10);
+    expect(file.offer.deadline).toBe(String(Date.parse(`${lastDay}T23:59:59Z`) / 1000));
     expect(file.signature).toMatch(/^0x[0-9a-f]{130}$/);
     expect(file.offer.nonce).toMatch(/^0x[0-9a-f]{64}$/);
 

@@ -1,7 +1,6 @@
 /** signet ledger up | use | status | fund */
 import type { Command } from 'commander';
 import { SignetError } from '../../core/api/errors.js';
-import { chainStatus } from '../../core/app/read-models.js';
 import { parseAddress } from '../../core/chain/address.js';
 import { formatAmount, parseAmount } from '../../core/chain/amount.js';
 import {
@@ -9,7 +8,6 @@ import {
   readProfileFile,
   writeActiveProfile,
 } from '../../core/chain/profile-file.js';
-import { withChain } from '../chain-context.js';
 import type { CliContext } from '../context.js';
 
 export function registerChainCommands(program: Command, context: CliContext): void {
@@ -72,10 +70,7 @@ export function registerChainCommands(program: Command, context: CliContext): vo
     .action((flags: { json?: boolean }) =>
       context.run(
         flags,
-        () =>
-          withChain(context.io, { files: {}, stdin: false }, (s) =>
-            chainStatus(s.store, s.profile, s.rpc()),
-          ),
+        (app) => app.call('ledger.status', {}),
         (r) =>
           [
             `ledger "${r.name}" (chain ${r.chainId}${r.dev ? ', dev' : ''}) head ${r.head ?? 'unknown'}, synced to ${r.syncedBlock ?? 'never'}`,

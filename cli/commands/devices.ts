@@ -4,6 +4,7 @@ import type { KeySummary, TokenSummary } from '../../core/api/devices.js';
 import { SignetError } from '../../core/api/errors.js';
 import type { PinRole } from '../../native/pin.js';
 import type { CliContext } from '../context.js';
+import type { PinOptions } from '../pin-source.js';
 
 interface PinFlags {
   pinFile?: string;
@@ -13,9 +14,12 @@ interface PinFlags {
 }
 
 export function registerDeviceCommands(program: Command, context: CliContext): void {
-  const service = (flags: PinFlags, files: Partial<Record<PinRole, string | undefined>>) =>
-    context.deviceService({ files: definedOnly(files), stdin: flags.pinStdin === true });
-  const userPin = (flags: PinFlags) => service(flags, { user: flags.pinFile });
+  /** The command's PIN sources: a file per role, or standard input. */
+  const pins = (
+    flags: PinFlags,
+    files: Partial<Record<PinRole, string | undefined>>,
+  ): PinOptions => ({ files: definedOnly(files), stdin: flags.pinStdin === true });
+  const userPin = (flags: PinFlags) => pins(flags, { user: flags.pinFile });
 
   program
     .command('modules')
@@ -24,7 +28,7 @@ export function registerDeviceCommands(program: Command, context: CliContext): v
     .action((flags: { json?: boolean }) =>
       context.run(
         flags,
-        () => service({}, {}).listModules(),
+        (app) => app.call('devices.listModules', {}),
         (modules) =>
           modules
             .map(
@@ -43,7 +47,7 @@ export function registerDeviceCommands(program: Command, context: CliContext): v
     .action((flags: { module?: string; json?: boolean }) =>
       context.run(
         flags,
-        () => service({}, {}).listTokens({ module: flags.module }),
+        (app) => app.call('devices.listTokens', { module: flags.module }),
         (tokens) => tokens.map(describeToken).join('\n') || 'no tokens found',
       ),
     );
@@ -74,14 +78,18 @@ export function registerDeviceCommands(program: Command, context: CliContext): v
       ) =>
         context.run(
           flags,
-          () =>
-            service(flags, { 'new-so': flags.soPinFile, 'new-user': flags.pinFile }).initToken({
-              module: flags.module,
-              slot: flags.slot === undefined ? undefined : parseSlot(flags.slot),
-              free: flags.free,
-              label: flags.label,
-              confirmErase: flags.yes === true,
-            }),
+          (app) =>
+            app.call(
+              'devices.initToken',
+              {
+                module: flags.module,
+                slot: flags.slot === undefined ? undefined : parseSlot(flags.slot),
+                free: flags.free,
+                label: flags.label,
+                confirmErase: flags.yes === true,
+              },
+              pins(flags, { 'new-so': flags.soPinFile, 'new-user': flags.pinFile }),
+            ),
           (result) => result.uri,
         ),
     );
@@ -98,10 +106,12 @@ export function registerDeviceCommands(program: Command, context: CliContext): v
     .action((flags: PinFlags & { token: string; json?: boolean }) =>
       context.run(
         flags,
-        () =>
-          service(flags, { user: flags.pinFile, 'new-user': flags.newPinFile }).changePin({
-            token: flags.token,
-          }),
+        (app) =>
+          app.call(
+            'devices.changePin',
+            { token: flags.token },
+            pins(flags, { user: flags.pinFile, 'new-user': flags.newPinFile }),
+          ),
         () => 'PIN changed',
       ),
     );
@@ -116,10 +126,12 @@ export function registerDeviceCommands(program: Command, context: CliContext): v
     .action((flags: PinFlags & { token: string; json?: boolean }) =>
       context.run(
         flags,
-        () =>
-          service(flags, { so: flags.soPinFile, 'new-user': flags.newPinFile }).unblockPin({
-            token: flags.token,
-          }),
+        (app) =>
+          app.call(
+            'devices.unblockPin',
+            { token: flags.token },
+            pins(flags, { so: flags.soPinFile, 'new-user': flags.newPinFile }),
+          ),
         () => 'PIN unblocked; the new PIN is set',
       ),
     );
@@ -134,7 +146,7 @@ export function registerDeviceCommands(program: Command, context: CliContext): v
     .action((flags: PinFlags & { token: string; json?: boolean }) =>
       context.run(
         flags,
-        () => userPin(flags).listKeys({ token: flags.token }),
+        (app) => app.call('devices.listKeys', { token: flags.token }, userPin(flags)),
         (keys) => keys.map(describeKey).join('\n') || 'no keys on this token',
       ),
     );
@@ -152,12 +164,12 @@ export function registerDeviceCommands(program: Command, context: CliContext): v
     .action((flags: PinFlags & { token: string; curve: string; label: string; json?: boolean }) =>
       context.run(
         flags,
-        () =>
-          userPin(flags).generateKey({
-            token: flags.token,
-            curve: flags.curve,
-            label: flags.label,
-          }),
+        (app) =>
+          app.call(
+            'devices.generateKey',
+            { token: flags.token, curve: flags.curve, label: flags.label },
+            userPin(flags),
+          ),
         describeKey,
       ),
     );
@@ -172,7 +184,12 @@ export function registerDeviceCommands(program: Command, context: CliContext): v
     .action((flags: PinFlags & { key: string; yes?: boolean; json?: boolean }) =>
       context.run(
         flags,
-        () => userPin(flags).deleteKey({ key: flags.key, confirm: flags.yes === true }),
+        (app) =>
+          app.call(
+            'devices.deleteKey',
+            { key: flags.key, confirm: flags.yes === true },
+            userPin(flags),
+          ),
         (result) => `deleted ${result.deleted}`,
       ),
     );
@@ -190,18 +207,18 @@ export function registerDeviceCommands(program: Command, context: CliContext): v
       (flags: PinFlags & { key: string; digest?: string; message?: string; json?: boolean }) =>
         context.run(
           flags,
-          () => {
+          (app) => {
             if ((flags.digest === undefined) === (flags.message === undefined)) {
               throw new SignetError(
                 'INVALID_ARGUMENT',
                 'give exactly one of --digest or --message',
               );
             }
-            return userPin(flags).sign({
-              key: flags.key,
-              digest: flags.digest,
-              message: flags.message,
-            });
+            return app.call(
+              'devices.sign',
+              { key: flags.key, digest: flags.digest, message: flags.message },
+              userPin(flags),
+            );
           },
           (result) =>
             [

@@ -1,27 +1,24 @@
 /**
- * signet account add | accounts | balance | notes | history | send | note … | outbox | sync
- * Amounts are decimal strings here ("12.34") and minor units inside.
+ * signet account add | accounts | balance | notes | history | send | note … | outbox | sync | audit
+ *
+ * Each command parses its flags (amounts are decimal strings like "12.34",
+ * checked here so a typo is named by its flag), calls the app's handler for
+ * the operation (the UI's own: the same checks, sign-then-sync and sync), and
+ * prints the result.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { SignetError } from '../../core/api/errors.js';
+import type { AppRequest, AppResult } from '../../core/api/methods.js';
 import {
   dateInputSchema,
   type FinanceOfferFile,
   financeOfferFileSchema,
 } from '../../core/api/notes.js';
-import { balanceRows, heldNoteRows } from '../../core/app/read-models.js';
-import { historyRow, outboxRow } from '../../core/app/views.js';
 import { parseAddress } from '../../core/chain/address.js';
-import { parseAmount } from '../../core/chain/amount.js';
-import { listAccounts } from '../../core/store/accounts.js';
-import { exportAuditCsv, listAudit, verifyAuditChain } from '../../core/store/audit-log.js';
-import { listNotes } from '../../core/store/chain-state.js';
-import { listHistory } from '../../core/store/history.js';
-import { listOutbox, type OutboxTx } from '../../core/store/outbox.js';
-import { SyncEngine, type SyncReport } from '../../core/sync/sync-engine.js';
-import { type ChainSession, withChain } from '../chain-context.js';
-import type { CliContext } from '../context.js';
+import { formatAmount, parseAmount } from '../../core/chain/amount.js';
+import type { CliApp, CliContext } from '../context.js';
+import type { PinOptions } from '../pin-source.js';
 
 interface Flags {
   json?: boolean;
@@ -30,62 +27,28 @@ interface Flags {
   offline?: boolean;
 }
 
+type Signed = Pick<AppResult<'wallet.send'>, 'transactions' | 'sync'>;
+type NoteOperationRequest = AppRequest<'notes.execute'>['operation'];
+
 export function registerWalletCommands(program: Command, context: CliContext): void {
-  const ledger = <T>(flags: Flags, work: (session: ChainSession) => Promise<T>) =>
-    withChain(
-      context.io,
-      { files: flags.pinFile ? { user: flags.pinFile } : {}, stdin: flags.pinStdin === true },
-      work,
-    );
+  const pins = (flags: Flags): PinOptions => ({
+    files: flags.pinFile ? { user: flags.pinFile } : {},
+    stdin: flags.pinStdin === true,
+  });
   const pinOptions = (command: Command) =>
     command
       .option('--pin-file <file>', 'file holding the user PIN')
       .option('--pin-stdin', 'read the user PIN from standard input');
-  /** Signs offline, then (unless --offline) tries to send; a node that is down leaves it queued. */
-  const signThenSync = async (
-    session: ChainSession,
-    flags: Flags,
-    sign: () => Promise<OutboxTx[]>,
-  ) => {
-    const queued = await sign();
-    let sync: SyncReport | { error: string } | null = null;
-    if (!flags.offline) {
-      try {
-        sync = await new SyncEngine(session.store, session.rpc(), session.profile).syncOnce();
-      } catch (error) {
-        sync = { error: error instanceof Error ? error.message : String(error) };
-      }
-    }
-    const fresh = queued.map(
-      (tx) =>
-        listOutbox(session.store, session.profile.chainId).find((t) => t.txHash === tx.txHash) ??
-        tx,
-    );
-    return { transactions: fresh.map(outboxRow), sync };
-  };
-  const describeQueued = (result: {
-    transactions: ReturnType<typeof outboxRow>[];
-    sync: SyncReport | { error: string } | null;
-  }) =>
-    [
-      ...result.transactions.map((t) => `${t.status}: ${t.kind} nonce ${t.nonce} tx ${t.txHash}`),
-      result.sync === null
-        ? 'signed offline; it is in the outbox until `signet sync`'
-        : 'error' in result.sync
-          ? `kept in the outbox: ${result.sync.error}`
-          : '',
-    ]
-      .filter(Boolean)
-      .join('\n');
 
   /**
    * A command that has the token sign and queues what it signed: PIN options,
-   * --offline and --json, then sign-then-sync and one report. `prepare` parses
-   * the input first, so bad input fails before any token or store is touched.
+   * --offline and --json; the handler signs, then (unless --offline) syncs.
+   * `prepare` parses the flags first, so bad input fails before any token or
+   * store is touched.
    */
   const signing = <F extends Flags>(
     command: Command,
-    prepare: (flags: F) => (session: ChainSession) => Promise<OutboxTx | OutboxTx[]>,
+    prepare: (flags: F) => (app: CliApp, pins: PinOptions) => Promise<Signed>,
   ) =>
     pinOptions(command)
       .option('--offline', 'sign and queue only: no network access at all')
@@ -93,14 +56,13 @@ export function registerWalletCommands(program: Command, context: CliContext): v
       .action((flags: F) =>
         context.run(
           flags,
-          () => {
-            const sign = prepare(flags);
-            return ledger(flags, (s) => signThenSync(s, flags, async () => [await sign(s)].flat()));
+          async (app) => {
+            const { transactions, sync } = await prepare(flags)(app, pins(flags));
+            return { transactions, sync };
           },
-          describeQueued,
+          describeSigned,
         ),
       );
-
   const account = program.command('account').description('wallet accounts');
   pinOptions(
     account
@@ -112,7 +74,7 @@ export function registerWalletCommands(program: Command, context: CliContext): v
   ).action((flags: Flags & { key: string; name?: string }) =>
     context.run(
       flags,
-      () => ledger(flags, (s) => s.wallet.addAccount(flags.key, flags.name)),
+      (app) => app.call('accounts.add', { key: flags.key, name: flags.name }, pins(flags)),
       (a) => `${a.name}  ${a.address}\n  ${a.keyUri}`,
     ),
   );
@@ -124,7 +86,10 @@ export function registerWalletCommands(program: Command, context: CliContext): v
     .action((flags: Flags) =>
       context.run(
         flags,
-        () => ledger(flags, async (s) => listAccounts(s.store)),
+        async (app) => {
+          await app.call('app.info', {}).then(requireChain);
+          return app.call('accounts.list', {});
+        },
         (list) =>
           list.map((a) => `${a.name}  ${a.address}  ${a.keyUri}`).join('\n') || 'no accounts',
       ),
@@ -138,10 +103,7 @@ export function registerWalletCommands(program: Command, context: CliContext): v
     .action((flags: Flags & { account?: string }) =>
       context.run(
         flags,
-        () =>
-          ledger(flags, async (s) =>
-            balanceRows(s.store, s.profile.chainId, accountFlag(flags.account)),
-          ),
+        (app) => app.call('accounts.balances', { address: accountFlag(flags.account) }),
         (rows) =>
           rows
             .map(
@@ -160,10 +122,7 @@ export function registerWalletCommands(program: Command, context: CliContext): v
     .action((flags: Flags & { account?: string }) =>
       context.run(
         flags,
-        () =>
-          ledger(flags, async (s) =>
-            heldNoteRows(s.store, s.profile.chainId, accountFlag(flags.account)),
-          ),
+        (app) => app.call('notes.list', { address: accountFlag(flags.account) }),
         (rows) =>
           rows
             .map(
@@ -183,13 +142,24 @@ export function registerWalletCommands(program: Command, context: CliContext): v
     .action((flags: Flags & { account?: string; limit: string }) =>
       context.run(
         flags,
-        () =>
-          ledger(flags, async (s) =>
-            listHistory(s.store, s.profile.chainId, {
-              address: accountFlag(flags.account),
-              limit: Number(flags.limit) || 50,
-            }).map(historyRow),
-          ),
+        async (app) => {
+          // The API hands out pages of at most 500; the CLI reads as many as --limit asks for.
+          const limit = Number(flags.limit) || 50;
+          const address = accountFlag(flags.account);
+          const rows: AppResult<'history.page'>['rows'] = [];
+          let before: AppRequest<'history.page'>['before'];
+          while (rows.length < limit) {
+            const page = await app.call('history.page', {
+              address,
+              limit: Math.min(limit - rows.length, PAGE),
+              before,
+            });
+            rows.push(...page.rows);
+            if (!page.next) break;
+            before = page.next;
+          }
+          return rows;
+        },
         (rows) =>
           rows
             .map(
@@ -209,8 +179,13 @@ export function registerWalletCommands(program: Command, context: CliContext): v
       .requiredOption('--amount <amount>', 'e.g. 12.34'),
     (flags: Flags & { from: string; to: string; amount: string }) => {
       const to = parseAddress(flags.to, 'recipient');
-      const amount = parseAmount(flags.amount);
-      return (s) => s.wallet.send(flags.from, to, amount);
+      const amount = amountFlag(flags.amount);
+      return (app, pinOptions) =>
+        app.call(
+          'wallet.send',
+          { from: flags.from, to, amount, offline: flags.offline === true },
+          pinOptions,
+        );
     },
   );
 
@@ -226,10 +201,16 @@ export function registerWalletCommands(program: Command, context: CliContext): v
       .requiredOption('--amount <amount>', 'face value')
       .requiredOption('--maturity <date>', 'YYYY-MM-DD'),
     (flags: Flags & { from: string; to: string; amount: string; maturity: string }) => {
-      const to = parseAddress(flags.to, 'payee');
-      const amount = parseAmount(flags.amount);
-      const maturity = parseDate(flags.maturity);
-      return (s) => s.wallet.issueNote(flags.from, to, amount, maturity);
+      const payee = parseAddress(flags.to, 'payee');
+      const faceValue = amountFlag(flags.amount);
+      const maturity = dateFlag(flags.maturity);
+      return (app, p) =>
+        noteExecute(
+          app,
+          { op: 'issue', from: flags.from, payee, faceValue, maturity },
+          p,
+          flags.offline,
+        );
     },
   );
   signing(
@@ -241,8 +222,9 @@ export function registerWalletCommands(program: Command, context: CliContext): v
       .requiredOption('--to <address>', 'new holder'),
     (flags: Flags & { from: string; note: string; to: string }) => {
       const to = parseAddress(flags.to, 'new holder');
-      const id = parseNoteId(flags.note);
-      return (s) => s.wallet.endorseNote(flags.from, id, to);
+      const tokenId = noteIdFlag(flags.note);
+      return (app, p) =>
+        noteExecute(app, { op: 'endorse', from: flags.from, tokenId, to }, p, flags.offline);
     },
   );
   signing(
@@ -255,9 +237,10 @@ export function registerWalletCommands(program: Command, context: CliContext): v
       .requiredOption('--amount <amount>', 'value to transfer'),
     (flags: Flags & { from: string; note: string; to: string; amount: string }) => {
       const to = parseAddress(flags.to, 'recipient');
-      const id = parseNoteId(flags.note);
-      const amount = parseAmount(flags.amount);
-      return (s) => s.wallet.splitNote(flags.from, id, to, amount);
+      const tokenId = noteIdFlag(flags.note);
+      const value = amountFlag(flags.amount);
+      return (app, p) =>
+        noteExecute(app, { op: 'split', from: flags.from, tokenId, to, value }, p, flags.offline);
     },
   );
   signing(
@@ -267,8 +250,9 @@ export function registerWalletCommands(program: Command, context: CliContext): v
       .requiredOption('--from <uri>', 'pkcs11: URI of the holder key')
       .requiredOption('--note <id>', 'note id'),
     (flags: Flags & { from: string; note: string }) => {
-      const id = parseNoteId(flags.note);
-      return (s) => s.wallet.redeemNote(flags.from, id);
+      const tokenId = noteIdFlag(flags.note);
+      return (app, p) =>
+        noteExecute(app, { op: 'redeem', from: flags.from, tokenId }, p, flags.offline);
     },
   );
   pinOptions(
@@ -282,7 +266,11 @@ export function registerWalletCommands(program: Command, context: CliContext): v
       .requiredOption('--bank <address>', 'the financing bank')
       .requiredOption('--price <amount>', 'what the bank pays')
       .option('--amount <amount>', 'note value sold (default: all of it)')
-      .option('--days <n>', 'the offer is valid this many days', '7')
+      .option(
+        '--days <n>',
+        'the bank may accept until the end of the day (UTC) this many days from today',
+        '7',
+      )
       .requiredOption('--out <file>', 'where to write the signed offer')
       // Accepted like on every signing command (scripts pass it throughout): an offer is
       // a signature written to a file, so this command never touches the network anyway.
@@ -302,32 +290,30 @@ export function registerWalletCommands(program: Command, context: CliContext): v
     ) =>
       context.run(
         flags,
-        () => {
+        async (app) => {
           const bank = parseAddress(flags.bank, 'bank');
-          const id = parseNoteId(flags.note);
-          const price = parseAmount(flags.price);
-          // Not a number would crash as an internal error; zero or less signs a dead offer.
-          const days = Number(flags.days);
-          if (!(Number.isFinite(days) && days > 0)) {
-            throw new SignetError(
-              'INVALID_ARGUMENT',
-              `--days must be a positive number of days, not "${flags.days}"`,
-            );
-          }
-          return ledger(flags, async (s) => {
-            const held = listNotes(s.store, s.profile.chainId).find((n) => n.tokenId === id);
-            const value = flags.amount ? parseAmount(flags.amount) : (held?.value ?? 0n);
-            const deadline = new Date(Date.now() + days * 86_400_000);
-            const offer = await s.wallet.signFinanceOffer(flags.from, {
-              tokenId: id,
-              bank,
-              value,
-              price,
-              deadline,
-            });
-            writeFileSync(flags.out, `${JSON.stringify(offer, null, 2)}\n`);
-            return { file: flags.out, offer };
-          });
+          const tokenId = noteIdFlag(flags.note);
+          const price = amountFlag(flags.price);
+          const value = flags.amount === undefined ? undefined : amountFlag(flags.amount);
+          const deadline = deadlineFlag(flags.days);
+          const { offer } = await app.call(
+            'notes.execute',
+            {
+              operation: {
+                op: 'finance-offer',
+                from: flags.from,
+                tokenId,
+                bank,
+                value,
+                price,
+                deadline,
+              },
+            },
+            pins(flags),
+          );
+          if (!offer) throw new SignetError('INTERNAL', 'the finance offer was not signed');
+          writeFile(flags.out, `${JSON.stringify(offer, null, 2)}\n`, 'offer');
+          return { file: flags.out, offer };
         },
         (r) =>
           `offer signed and written to ${r.file}; give it to the bank (\`signet note finance-accept\`)`,
@@ -340,8 +326,9 @@ export function registerWalletCommands(program: Command, context: CliContext): v
       .requiredOption('--from <uri>', 'pkcs11: URI of the bank key')
       .requiredOption('--offer <file>', 'the offer file from the holder'),
     (flags: Flags & { from: string; offer: string }) => {
-      const file = readOfferFile(flags.offer);
-      return (s) => s.wallet.acceptFinanceOffer(flags.from, file);
+      const offer = readOfferFile(flags.offer);
+      return (app, p) =>
+        noteExecute(app, { op: 'finance-accept', from: flags.from, offer }, p, flags.offline);
     },
   );
 
@@ -355,17 +342,14 @@ export function registerWalletCommands(program: Command, context: CliContext): v
     .action((flags: Flags & { search?: string; limit: string; csv?: string }) =>
       context.run(
         flags,
-        () =>
-          ledger(flags, async (s) => {
-            if (flags.csv) writeFileSync(flags.csv, exportAuditCsv(s.store));
-            return {
-              chain: verifyAuditChain(s.store),
-              entries: listAudit(s.store, {
-                search: flags.search,
-                limit: Number(flags.limit) || 50,
-              }),
-            };
-          }),
+        async (app) => {
+          await app.call('app.info', {}).then(requireChain);
+          if (flags.csv) writeFile(flags.csv, (await app.call('audit.export', {})).csv, 'CSV');
+          return {
+            chain: await app.call('audit.verify', {}),
+            entries: await auditEntries(app, flags.search, Number(flags.limit) || 50),
+          };
+        },
         (r) =>
           [
             r.chain.intact
@@ -385,7 +369,7 @@ export function registerWalletCommands(program: Command, context: CliContext): v
     .action((flags: Flags) =>
       context.run(
         flags,
-        () => ledger(flags, async (s) => listOutbox(s.store, s.profile.chainId).map(outboxRow)),
+        (app) => app.call('outbox.list', {}),
         (rows) =>
           rows
             .map(
@@ -405,20 +389,13 @@ export function registerWalletCommands(program: Command, context: CliContext): v
     .action((flags: Flags & { watch?: boolean; interval: string }) =>
       context.run(
         flags,
-        () =>
-          ledger(flags, async (s) => {
-            const engine = new SyncEngine(s.store, s.rpc(), s.profile);
-            if (!flags.watch) return { ...(await engine.syncOnce()), nodes: s.rpc().status() };
-            const stop = new AbortController();
-            const onSignal = () => stop.abort();
-            process.once('SIGINT', onSignal);
-            process.once('SIGTERM', onSignal);
-            await engine.watch(stop.signal, Number(flags.interval) || 1000, (report) => {
-              const line = report instanceof Error ? { error: report.message } : report;
-              context.io.stdout.write(`${JSON.stringify(line)}\n`);
-            });
-            return { stopped: true as const };
-          }),
+        async (app) => {
+          if (!flags.watch) return app.call('sync.run', {});
+          await watch(app, Number(flags.interval) || 1000, (line) =>
+            context.io.stdout.write(`${JSON.stringify(line)}\n`),
+          );
+          return { stopped: true as const };
+        },
         (r) =>
           'stopped' in r
             ? 'stopped'
@@ -427,12 +404,79 @@ export function registerWalletCommands(program: Command, context: CliContext): v
     );
 }
 
-/** A calendar day as the API checks it (core/api/notes.ts), at 00:00 UTC. */
-function parseDate(text: string): Date {
-  if (!dateInputSchema.safeParse(text).success) {
-    throw new SignetError('INVALID_ARGUMENT', `"${text}" is not a date (use YYYY-MM-DD)`);
+/** The largest page the API gives (history.page, audit.list). */
+const PAGE = 500;
+
+/** Up to `limit` audit entries, newest first, a page at a time. */
+async function auditEntries(app: CliApp, search: string | undefined, limit: number) {
+  const entries: AppResult<'audit.list'>['entries'] = [];
+  while (entries.length < limit) {
+    const want = Math.min(limit - entries.length, PAGE);
+    const page = await app.call('audit.list', { search, limit: want, offset: entries.length });
+    entries.push(...page.entries);
+    if (page.entries.length < want) break;
   }
-  return new Date(`${text}T00:00:00Z`);
+  return entries;
+}
+
+function noteExecute(
+  app: CliApp,
+  operation: NoteOperationRequest,
+  pins: PinOptions,
+  offline?: boolean,
+) {
+  return app.call('notes.execute', { operation, offline: offline === true }, pins);
+}
+
+/** Syncs every `intervalMs` until SIGINT/SIGTERM; each report (or error) is one JSON line. */
+async function watch(
+  app: CliApp,
+  intervalMs: number,
+  report: (line: unknown) => void,
+): Promise<void> {
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    while (!stop.signal.aborted) {
+      try {
+        report(await app.call('sync.run', {}));
+      } catch (error) {
+        report({ error: error instanceof Error ? error.message : String(error) });
+      }
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, intervalMs);
+        stop.signal.addEventListener('abort', () => resolve(clearTimeout(timer)), { once: true });
+      });
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function describeSigned(result: Signed): string {
+  return [
+    ...result.transactions.map((t) => `${t.status}: ${t.kind} nonce ${t.nonce} tx ${t.txHash}`),
+    result.sync === null
+      ? 'signed offline; it is in the outbox until `signet sync`'
+      : 'error' in result.sync
+        ? `kept in the outbox: ${result.sync.error}`
+        : '',
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
+/** Commands that read the store say first when there is no ledger (as every ledger command does). */
+function requireChain(info: AppResult<'app.info'>): void {
+  if (!info.ledger) throw new SignetError('PROFILE_INVALID', info.chainProblem ?? 'no ledger');
+}
+
+/** An amount flag, checked (at most 2 decimals), as the API's decimal text. */
+function amountFlag(text: string): string {
+  return formatAmount(parseAmount(text));
 }
 
 /** The --account filter, checked (checksum included) when given. */
@@ -440,10 +484,30 @@ function accountFlag(text: string | undefined) {
   return text ? parseAddress(text, 'account') : undefined;
 }
 
-function parseNoteId(text: string): bigint {
+function noteIdFlag(text: string): string {
   if (!/^\d+$/.test(text))
     throw new SignetError('INVALID_ARGUMENT', `"${text}" is not a note id (digits)`);
-  return BigInt(text);
+  return BigInt(text).toString();
+}
+
+/** A calendar day as the API checks it (core/api/notes.ts). */
+function dateFlag(text: string): string {
+  if (!dateInputSchema.safeParse(text).success) {
+    throw new SignetError('INVALID_ARGUMENT', `"${text}" is not a date (use YYYY-MM-DD)`);
+  }
+  return text;
+}
+
+/** --days N: the day N days from today (UTC), the offer's last day, as the UI's date field gives it. */
+function deadlineFlag(text: string): string {
+  const days = Number(text);
+  if (!(Number.isInteger(days) && days > 0 && days <= 3650)) {
+    throw new SignetError(
+      'INVALID_ARGUMENT',
+      `--days must be a positive number of days, not "${text}"`,
+    );
+  }
+  return new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
 }
 
 function readOfferFile(path: string): FinanceOfferFile {
@@ -460,4 +524,13 @@ function readOfferFile(path: string): FinanceOfferFile {
       `${path} is not a Signet finance offer (malformed fields)`,
     );
   return parsed.data;
+}
+
+function writeFile(path: string, content: string, what: string): void {
+  try {
+    writeFileSync(path, content);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? 'unwritable';
+    throw new SignetError('FILE_INVALID', `cannot write the ${what} to ${path} (${reason})`);
+  }
 }

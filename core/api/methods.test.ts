@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { apiMethods, apiRequests, apiResults, isApiMethod } from './methods.js';
+import { apiMethods, apiRequests, apiResults, appRequests, isApiMethod } from './methods.js';
+import { operatorRequests } from './operator.js';
 
 describe('the API contract', () => {
   it('has a request and a result schema for every method, device methods included', () => {
@@ -45,10 +46,18 @@ describe('the API contract', () => {
       pin: '1234',
     });
     expect(listKeys.safeParse({ token: 'not-a-uri', pin: '1234' }).success).toBe(false);
-    const sign = apiRequests['devices.sign'];
+    const sign = appRequests['devices.sign'];
     expect(
       sign.safeParse({ key: 'pkcs11:object=k', digest: '0x00', message: '0x00' }).success,
     ).toBe(false);
+  });
+
+  it("offers no method that signs caller-supplied bytes to the UI: raw signing is the operator's", () => {
+    expect(Object.hasOwn(apiRequests, 'devices.sign')).toBe(false);
+    expect(isApiMethod('devices.sign')).toBe(false);
+    expect(Object.hasOwn(appRequests, 'devices.sign')).toBe(true);
+    // Every operator method stays off the boundary.
+    for (const method of Object.keys(operatorRequests)) expect(isApiMethod(method)).toBe(false);
   });
 
   it('never quotes a refused PIN back in its messages', () => {

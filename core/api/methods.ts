@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { chainRequests, chainResults, pinSchema } from './chain.js';
 import { deviceRequests, deviceResults } from './devices.js';
 import { noteRequests, noteResults } from './notes.js';
+import { operatorRequests, operatorResults } from './operator.js';
 
 /** The PINs a device request may carry, by the role the token asks for. */
 export const pinFieldsSchema = z.object({
@@ -38,7 +39,6 @@ export const apiRequests = {
   'devices.listKeys': withPins(deviceRequests.listKeys),
   'devices.generateKey': withPins(deviceRequests.generateKey),
   'devices.deleteKey': withPins(deviceRequests.deleteKey),
-  'devices.sign': withPins(deviceRequests.sign),
 } as const;
 
 export const apiResults = {
@@ -52,7 +52,6 @@ export const apiResults = {
   'devices.listKeys': deviceResults.listKeys,
   'devices.generateKey': deviceResults.generateKey,
   'devices.deleteKey': deviceResults.deleteKey,
-  'devices.sign': deviceResults.sign,
 } as const satisfies Record<keyof typeof apiRequests, z.ZodType>;
 
 export type ApiMethod = keyof typeof apiRequests;
@@ -61,6 +60,16 @@ export type ApiRequest<M extends ApiMethod> = z.input<(typeof apiRequests)[M]>;
 export type ApiResult<M extends ApiMethod> = z.infer<(typeof apiResults)[M]>;
 
 export const apiMethods = Object.keys(apiRequests) as ApiMethod[];
+
+/**
+ * Everything the app's handlers answer: the UI's methods above and the
+ * operator's (core/api/operator.ts), which only the CLI reaches, in-process.
+ */
+export const appRequests = { ...apiRequests, ...operatorRequests } as const;
+export const appResults = { ...apiResults, ...operatorResults } as const;
+export type AppMethod = keyof typeof appRequests;
+export type AppRequest<M extends AppMethod> = z.input<(typeof appRequests)[M]>;
+export type AppResult<M extends AppMethod> = z.infer<(typeof appResults)[M]>;
 
 /** True for a method of the contract (own keys only: `__proto__`, `toString` are not methods). */
 export function isApiMethod(name: unknown): name is ApiMethod {

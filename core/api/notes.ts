@@ -69,7 +69,8 @@ export const noteOperationSchema = z.discriminatedUnion('op', [
     op: z.literal('finance-offer'),
     ...holderKey,
     bank: addressInputSchema,
-    value: amountInputSchema,
+    /** Note value sold; all of it when left out. */
+    value: amountInputSchema.optional(),
     price: amountInputSchema,
     /** The last day the bank may accept. */
     deadline: dateInputSchema,

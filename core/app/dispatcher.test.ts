@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { PinProvider } from '../../native/pin.js';
 import { SignetError } from '../api/errors.js';
-import { createDispatcher } from './dispatcher.js';
+import { type Caller, createDispatcher, createLocalCaller } from './dispatcher.js';
 
 const info = { ledger: null, chainProblem: 'no ledger selected' };
 
@@ -99,7 +99,8 @@ describe('the dispatcher', () => {
     let seen: { request: unknown; pins: PinProvider } | undefined;
     const dispatch = createDispatcher({
       handlers: {
-        'devices.listKeys': async (request, pins) => {
+        'devices.listKeys': async (request, { pins, origin }) => {
+          expect(origin).toBe('ui');
           seen = { request, pins };
           expect((await pins({ role: 'user', token: 'A' })).toString()).toBe('1234');
           return [];
@@ -127,5 +128,67 @@ describe('the dispatcher', () => {
       ok: false,
       error: { code: 'INTERNAL' },
     });
+  });
+});
+
+describe("the local caller (the CLI's door)", () => {
+  const pins: PinProvider = async () => Buffer.from('4321');
+
+  it("runs the same handler with the CLI's PINs and origin, and returns the result", async () => {
+    const handler = vi.fn(async (_request: unknown, caller: Caller) => {
+      expect(caller.origin).toBe('cli');
+      expect((await caller.pins({ role: 'user', token: 'A' })).toString()).toBe('4321');
+      return [];
+    });
+    const call = createLocalCaller({ handlers: { 'devices.listKeys': handler } });
+    expect(await call('devices.listKeys', { token: 'pkcs11:token=A' }, pins)).toEqual([]);
+    expect(handler).toHaveBeenCalledOnce();
+  });
+
+  it("reaches the operator's methods, which the boundary refuses", async () => {
+    const result = { signature: '0x00', r: '0x00', s: '0x00', v: null };
+    const handlers = { 'devices.sign': vi.fn(async () => result) };
+    const request = { key: 'pkcs11:object=k', digest: `0x${'ab'.repeat(32)}` };
+    expect(await createLocalCaller({ handlers })('devices.sign', request, pins)).toEqual(result);
+    expect(await createDispatcher({ handlers })('devices.sign', request)).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_ARGUMENT', message: 'unknown API method "devices.sign"' },
+    });
+    expect(handlers['devices.sign']).toHaveBeenCalledOnce();
+  });
+
+  it('throws SignetErrors as they are, and anything else as a generic INTERNAL one', async () => {
+    const onInternalError = vi.fn();
+    const call = createLocalCaller({
+      handlers: {
+        'app.info': async () => {
+          throw new SignetError('PIN_LOCKED', 'the PIN of token "A" is locked');
+        },
+        'accounts.list': async () => {
+          throw new Error('/home/secret/path exploded');
+        },
+      },
+      onInternalError,
+    });
+    await expect(call('app.info', {}, pins)).rejects.toMatchObject({
+      code: 'PIN_LOCKED',
+      message: 'the PIN of token "A" is locked',
+    });
+    const internal = await call('accounts.list', {}, pins).catch((e: unknown) => e);
+    expect(internal).toBeInstanceOf(SignetError);
+    expect(internal).toMatchObject({
+      code: 'INTERNAL',
+      message: 'internal error in accounts.list',
+    });
+    expect(String(onInternalError.mock.calls[0]?.[1])).toContain('exploded');
+  });
+
+  it("validates the CLI's requests like the boundary's", async () => {
+    const handler = vi.fn(async () => ({ rows: [], next: null }));
+    const call = createLocalCaller({ handlers: { 'history.page': handler } });
+    await expect(call('history.page', { limit: 0 }, pins)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+    expect(handler).not.toHaveBeenCalled();
   });
 });

@@ -1,29 +1,55 @@
 /**
- * From `dispatch(method, params)` to a typed handler and back: the one place
- * that validates a request on the way in, takes its PINs out, runs the
- * handler, validates the result on the way out, and turns whatever was thrown
+ * From a method name and raw params to a typed handler and back: the one place
+ * that validates a request on the way in, runs the handler with its caller's
+ * PINs, validates the result on the way out, and turns whatever was thrown
  * into a SerializedError. A SignetError leaves as its toJSON(); anything else,
  * and a result that breaks the contract, leaves as a generic INTERNAL error
  * (its text goes to `onInternalError` only: it may name paths or internals).
+ *
+ * Two doors, one path behind them:
+ * - `createDispatcher`: the boundary (Electron IPC, the browser bridge). Only
+ *   the UI's methods (core/api/methods.ts `apiRequests`); PINs arrive inside
+ *   the request and are taken out of it before the handler sees it.
+ * - `createLocalCaller`: the `signet` command, in-process. The UI's methods and
+ *   the operator's (core/api/operator.ts); PINs come from the CLI's prompt,
+ *   file or stdin as a PinProvider; errors are thrown as SignetError.
  */
 import type { z } from 'zod';
 import type { PinProvider } from '../../native/pin.js';
 import { type SerializedError, SignetError } from '../api/errors.js';
-import { type ApiMethod, apiRequests, apiResults, isApiMethod } from '../api/methods.js';
+import {
+  type AppMethod,
+  type AppRequest,
+  type AppResult,
+  appRequests,
+  appResults,
+  isApiMethod,
+} from '../api/methods.js';
 import type { ApiDispatch, ApiReply } from '../api/transport.js';
 import { takeRequestPins } from './request-pins.js';
 
-/** One handler per method: the parsed request (PIN fields removed) and that request's PINs. */
+/**
+ * Who is calling: the UI (through a boundary; untrusted, like any page) or the
+ * operator at the command line (trusted as the user who runs it).
+ */
+export type CallerOrigin = 'ui' | 'cli';
+
+export interface Caller {
+  pins: PinProvider;
+  origin: CallerOrigin;
+}
+
+/** One handler per method: the parsed request (PIN fields removed) and who asks. */
 export type Handlers = {
-  [M in ApiMethod]: (
-    request: z.output<(typeof apiRequests)[M]>,
-    pins: PinProvider,
-  ) => Promise<z.input<(typeof apiResults)[M]>>;
+  [M in AppMethod]: (
+    request: z.output<(typeof appRequests)[M]>,
+    caller: Caller,
+  ) => Promise<z.input<(typeof appResults)[M]>>;
 };
 
-/** The same, untyped: what the dispatcher calls (tests pass handlers that break the contract). */
+/** The same, untyped and partial: what the dispatcher calls (tests pass handlers that break the contract). */
 export type DispatchHandlers = Partial<
-  Record<ApiMethod, (request: never, pins: PinProvider) => Promise<unknown>>
+  Record<AppMethod, (request: never, caller: Caller) => Promise<unknown>>
 >;
 
 export interface DispatcherOptions {
@@ -32,63 +58,93 @@ export interface DispatcherOptions {
   onInternalError?: (method: string, error: unknown) => void;
 }
 
+/** The boundary's door: UI methods only, PINs from the request. */
 export function createDispatcher(options: DispatcherOptions): ApiDispatch {
-  const internal = (method: string, error: unknown): SerializedError => {
-    options.onInternalError?.(method, error);
-    return { code: 'INTERNAL', message: `internal error in ${method}` };
-  };
+  return (method, params) =>
+    run(options, isApiMethod(method) ? method : undefined, method, params, (request) => {
+      const pins = takeRequestPins(request);
+      return { caller: { pins: pins.provider, origin: 'ui' }, done: pins.wipe };
+    });
+}
 
-  return async (method, params): Promise<ApiReply> => {
-    const handler = isApiMethod(method) ? options.handlers[method] : undefined;
-    if (!isApiMethod(method) || !handler) {
-      const shown = String(method)
-        .replace(/[^\w.-]/g, '?')
-        .slice(0, 64);
-      return fail(
-        new SignetError('INVALID_ARGUMENT', `unknown API method "${shown}"`, {
-          details: { method: shown, reason: 'unknown-method' },
-        }).toJSON(),
-      );
-    }
-    if (options.isClosed?.())
-      return fail({ code: 'INTERNAL', message: 'the Signet API is closed' });
-    const parsed = apiRequests[method].safeParse(params ?? {});
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const field = issue?.path.join('.') ?? '';
-      return fail(
-        new SignetError(
-          'INVALID_ARGUMENT',
-          `invalid ${method} request: ${field ? `${field}: ` : ''}${issue?.message}`,
-          { details: { method, field } },
-        ).toJSON(),
-      );
-    }
-    const request = { ...(parsed.data as Record<string, unknown>) };
-    const pins = takeRequestPins(request);
-    let result: unknown;
-    try {
-      result = await (handler as (r: unknown, p: PinProvider) => Promise<unknown>)(
-        request,
-        pins.provider,
-      );
-    } catch (error) {
-      return fail(error instanceof SignetError ? safeJson(error) : internal(method, error));
-    } finally {
-      pins.wipe();
-    }
-    const checked = apiResults[method].safeParse(result);
-    if (!checked.success) {
-      const issue = checked.error.issues[0];
-      return fail(
-        internal(
-          method,
-          new Error(`result breaks the contract at ${issue?.path.join('.')}: ${issue?.message}`),
-        ),
-      );
-    }
-    return { ok: true, result: checked.data };
+export type LocalCall = <M extends AppMethod>(
+  method: M,
+  request: AppRequest<M>,
+  pins: PinProvider,
+) => Promise<AppResult<M>>;
+
+/** The CLI's door: every method, PINs from the CLI, errors thrown as SignetError. */
+export function createLocalCaller(options: DispatcherOptions): LocalCall {
+  return async (method, request, pins) => {
+    const known = Object.hasOwn(appRequests, method) ? method : undefined;
+    const reply = await run(options, known, method, request, (fields) => {
+      // The CLI never sends PIN fields; any that came anyway are dropped, not used.
+      takeRequestPins(fields).wipe();
+      return { caller: { pins, origin: 'cli' }, done: () => {} };
+    });
+    if (!reply.ok) throw SignetError.fromJSON(reply.error);
+    return reply.result as never;
   };
+}
+
+async function run(
+  options: DispatcherOptions,
+  method: AppMethod | undefined,
+  name: unknown,
+  params: unknown,
+  callerFor: (request: Record<string, unknown>) => { caller: Caller; done: () => void },
+): Promise<ApiReply> {
+  const handler = method ? options.handlers[method] : undefined;
+  if (!method || !handler) {
+    const shown = String(name)
+      .replace(/[^\w.-]/g, '?')
+      .slice(0, 64);
+    return fail(
+      new SignetError('INVALID_ARGUMENT', `unknown API method "${shown}"`, {
+        details: { method: shown, reason: 'unknown-method' },
+      }).toJSON(),
+    );
+  }
+  if (options.isClosed?.()) return fail({ code: 'INTERNAL', message: 'the Signet API is closed' });
+  const parsed = appRequests[method].safeParse(params ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue?.path.join('.') ?? '';
+    return fail(
+      new SignetError(
+        'INVALID_ARGUMENT',
+        `invalid ${method} request: ${field ? `${field}: ` : ''}${issue?.message}`,
+        { details: { method, field } },
+      ).toJSON(),
+    );
+  }
+  const request = { ...(parsed.data as Record<string, unknown>) };
+  const { caller, done } = callerFor(request);
+  let result: unknown;
+  try {
+    result = await (handler as (r: unknown, c: Caller) => Promise<unknown>)(request, caller);
+  } catch (error) {
+    return fail(error instanceof SignetError ? safeJson(error) : internal(options, method, error));
+  } finally {
+    done();
+  }
+  const checked = appResults[method].safeParse(result);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    return fail(
+      internal(
+        options,
+        method,
+        new Error(`result breaks the contract at ${issue?.path.join('.')}: ${issue?.message}`),
+      ),
+    );
+  }
+  return { ok: true, result: checked.data };
+}
+
+function internal(options: DispatcherOptions, method: string, error: unknown): SerializedError {
+  options.onInternalError?.(method, error);
+  return { code: 'INTERNAL', message: `internal error in ${method}` };
 }
 
 function fail(error: SerializedError): ApiReply {

@@ -70,7 +70,7 @@ export function planNoteOperation(
           {
             tokenId: BigInt(operation.tokenId),
             bank: parseAddress(operation.bank, 'bank'),
-            value: parseAmount(operation.value),
+            value: operation.value === undefined ? undefined : parseAmount(operation.value),
             price: parseAmount(operation.price),
             // The bank may accept until the end of the deadline day.
             deadline: utc(operation.deadline, '23:59:59'),

@@ -197,17 +197,19 @@ export function redeemNoteCalls(
 
 /**
  * Finance, step 1 (the holder, possibly offline): the EIP-712 offer to sell
- * `value` of a note to `bank` for `price`. `nonce` is fresh unless the caller
- * passes the one it previewed, so the review shows exactly what is signed.
+ * `value` of a note (all of it when left out) to `bank` for `price`. `nonce` is
+ * fresh unless the caller passes the one it previewed, so the review shows
+ * exactly what is signed.
  */
 export function financeOfferTypedData(
   context: NoteContext,
   fromKeyUri: string,
-  terms: { tokenId: bigint; bank: Address; value: bigint; price: bigint; deadline: Date },
+  terms: { tokenId: bigint; bank: Address; value?: bigint; price: bigint; deadline: Date },
   nonce: Hex = `0x${randomBytes(32).toString('hex')}`,
 ) {
   const { account, note } = holder(context, fromKeyUri, terms.tokenId, 'before-maturity');
-  const { tokenId, bank, value, price, deadline } = terms;
+  const { tokenId, bank, price, deadline } = terms;
+  const value = terms.value ?? note.value;
   if (value <= 0n || value > note.value) {
     throw new SignetError(
       'AMOUNT_INVALID',

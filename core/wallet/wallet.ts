@@ -4,7 +4,7 @@
  * audit log and the transaction in the outbox in one store transaction. None
  * touches the network: `sync` sends.
  */
-import type { Address, Hex } from 'viem';
+import type { Address } from 'viem';
 import type { PinProvider } from '../../native/pin.js';
 import { type ModuleSearch, openKeySigner } from '../../native/pkcs11/token-access.js';
 import type { FinanceOfferFile } from '../api/notes.js';
@@ -14,16 +14,7 @@ import { type Account, addAccount } from '../store/accounts.js';
 import { appendAudit } from '../store/audit-log.js';
 import type { Store } from '../store/database.js';
 import { addSigned, type OutboxTx } from '../store/outbox.js';
-import {
-  acceptFinanceOfferCalls,
-  endorseNoteCalls,
-  financeOfferTypedData,
-  issueNoteCalls,
-  type PlannedCalls,
-  redeemNoteCalls,
-  splitNoteCalls,
-  textValues,
-} from './note-calls.js';
+import { type financeOfferTypedData, type PlannedCalls, textValues } from './note-calls.js';
 import { activeSender, requireFunds, syncedState } from './offline-checks.js';
 import { checkedPayment, paymentCall } from './payment.js';
 import { type Call, planTransaction } from './transaction-plan.js';
@@ -85,47 +76,6 @@ export class Wallet {
     );
   }
 
-  async issueNote(
-    fromKeyUri: string,
-    payee: Address,
-    faceValue: bigint,
-    maturity: Date,
-  ): Promise<OutboxTx[]> {
-    return this.queue(issueNoteCalls(this.context, fromKeyUri, payee, faceValue, maturity));
-  }
-
-  async endorseNote(fromKeyUri: string, tokenId: bigint, to: Address): Promise<OutboxTx> {
-    const [queued] = await this.queue(endorseNoteCalls(this.context, fromKeyUri, tokenId, to));
-    return queued!;
-  }
-
-  async splitNote(
-    fromKeyUri: string,
-    tokenId: bigint,
-    to: Address,
-    value: bigint,
-  ): Promise<OutboxTx> {
-    const [queued] = await this.queue(splitNoteCalls(this.context, fromKeyUri, tokenId, to, value));
-    return queued!;
-  }
-
-  async redeemNote(fromKeyUri: string, tokenId: bigint): Promise<OutboxTx> {
-    const [queued] = await this.queue(redeemNoteCalls(this.context, fromKeyUri, tokenId));
-    return queued!;
-  }
-
-  /**
-   * Finance, step 1 (the holder, possibly offline): sign an offer to sell `value`
-   * of a note to `bank` for `price`. The offer travels to the bank as a file.
-   */
-  signFinanceOffer(
-    fromKeyUri: string,
-    terms: { tokenId: bigint; bank: Address; value: bigint; price: bigint; deadline: Date },
-    nonce?: Hex,
-  ): Promise<FinanceOfferFile> {
-    return this.signOffer(financeOfferTypedData(this.context, fromKeyUri, terms, nonce));
-  }
-
   /** Signs a finance offer built (and possibly reviewed) by financeOfferTypedData. */
   async signOffer({
     account,
@@ -154,11 +104,6 @@ export class Wallet {
     } finally {
       await signer.close();
     }
-  }
-
-  /** Finance, step 2 (the bank): approve the price and submit the holder's offer. */
-  async acceptFinanceOffer(bankKeyUri: string, file: FinanceOfferFile): Promise<OutboxTx[]> {
-    return this.queue(acceptFinanceOfferCalls(this.context, bankKeyUri, file));
   }
 
   private sender(keyUri: string) {

@@ -1,0 +1,31 @@
+/**
+ * The operator part of Signet's contract: operations the `signet` command may
+ * ask for but the UI may not, because a compromised page must not be able to
+ * do them (sign caller-supplied bytes) or they belong to whoever runs the
+ * command as the user (add a key as an account, export the audit log). They
+ * are validated like every other call but never bound to Electron IPC or the
+ * browser bridge. Pure zod, no Node imports.
+ */
+import { z } from 'zod';
+import { accountSchema } from './chain.js';
+import { deviceRequests, deviceResults, pkcs11UriSchema } from './devices.js';
+
+export const operatorRequests = {
+  /** A raw digest (ECDSA) or message (Ed25519) signed as given: operators only, audited. */
+  'devices.sign': deviceRequests.sign,
+  /** A secp256k1 key on a token becomes a wallet account (reads its public key; signs nothing). */
+  'accounts.add': z.object({
+    key: pkcs11UriSchema,
+    name: z.string().min(1).max(100).optional(),
+  }),
+  /** The whole audit log as CSV. */
+  'audit.export': z.object({}),
+} as const;
+
+export const operatorResults = {
+  'devices.sign': deviceResults.sign,
+  'accounts.add': accountSchema,
+  'audit.export': z.object({ csv: z.string() }),
+} as const satisfies Record<keyof typeof operatorRequests, z.ZodType>;
+
+export type OperatorMethod = keyof typeof operatorRequests;

@@ -1,0 +1,118 @@
+/**
+ * One handler per operation of Signet's contract (core/api): the UI's methods
+ * and the operator's. The UI (through Electron IPC or the browser bridge) and
+ * the `signet` command (in-process) both reach these and nothing else, so each
+ * operation's checks, its sign-then-sync and its parsing exist once.
+ */
+import { SignetError } from '../api/errors.js';
+import { parseAddress } from '../chain/address.js';
+import { parseAmount } from '../chain/amount.js';
+import { listAccounts } from '../store/accounts.js';
+import { exportAuditCsv, listAudit, verifyAuditChain } from '../store/audit-log.js';
+import { listHistory } from '../store/history.js';
+import { listOutbox } from '../store/outbox.js';
+import type { AppContext } from './app-context.js';
+import type { Handlers } from './dispatcher.js';
+import { planNoteOperation } from './note-operation.js';
+import { previewNote, previewSend } from './preview.js';
+import { balanceRows, chainStatus, heldNoteRows } from './read-models.js';
+import type { SyncDriver } from './sync-driver.js';
+import { historyRow, outboxRow } from './views.js';
+
+export function createHandlers(context: AppContext, sync: SyncDriver): Handlers {
+  const address = (text: string | undefined) =>
+    text === undefined ? undefined : parseAddress(text, 'account');
+
+  return {
+    'app.info': async () => {
+      try {
+        const p = context.profile();
+        return { ledger: { name: p.name, chainId: p.chainId, dev: p.dev }, chainProblem: null };
+      } catch (error) {
+        if (!(error instanceof SignetError)) throw error;
+        return { ledger: null, chainProblem: error.message };
+      }
+    },
+    'accounts.list': async () => listAccounts(context.store()),
+    'accounts.balances': async (request) =>
+      balanceRows(context.store(), context.profile().chainId, address(request.address)),
+    'notes.list': async (request) =>
+      heldNoteRows(context.store(), context.profile().chainId, address(request.address)),
+    'history.page': async (request) => {
+      const { chainId } = context.profile();
+      const rows = listHistory(context.store(), chainId, {
+        address: address(request.address),
+        limit: request.limit,
+        before: request.before,
+      });
+      const last = rows.at(-1);
+      return {
+        rows: rows.map(historyRow),
+        next:
+          last && rows.length === request.limit
+            ? { blockNumber: last.blockNumber, logIndex: last.logIndex }
+            : null,
+      };
+    },
+    'outbox.list': async () =>
+      listOutbox(context.store(), context.profile().chainId).map(outboxRow),
+    'ledger.status': async () => {
+      const p = context.profile();
+      return chainStatus(context.store(), p, context.rpc(p));
+    },
+    'sync.run': async () => {
+      const p = context.profile();
+      return { ...(await sync.syncOnce(p)), nodes: context.rpc(p).status() };
+    },
+    'audit.list': async (request) => ({
+      entries: listAudit(context.store(), {
+        search: request.search,
+        limit: request.limit,
+        offset: request.offset,
+      }),
+    }),
+    'audit.verify': async () => verifyAuditChain(context.store()),
+    'wallet.previewSend': async (request) =>
+      previewSend(
+        context.store(),
+        context.profile(),
+        request.from,
+        parseAddress(request.to, 'recipient'),
+        parseAmount(request.amount),
+      ),
+    'wallet.send': async (request, caller) => {
+      const to = parseAddress(request.to, 'recipient');
+      const amount = parseAmount(request.amount);
+      const p = context.profile();
+      const queued = await context.wallet(p, caller).send(request.from, to, amount);
+      return sync.afterSigning(p, [queued], request.offline);
+    },
+    'notes.preview': async (request) =>
+      previewNote({ store: context.store(), profile: context.profile() }, request.operation),
+    'notes.execute': async (request, caller) => {
+      const p = context.profile();
+      const wallet = context.wallet(p, caller);
+      const planned = planNoteOperation({ store: context.store(), profile: p }, request.operation);
+      if (planned.kind === 'typed-data') {
+        // An offer is a signature handed to the bank: nothing to send.
+        return { transactions: [], offer: await wallet.signOffer(planned), sync: null };
+      }
+      const queued = await wallet.queue(planned);
+      return { ...(await sync.afterSigning(p, queued, request.offline)), offer: null };
+    },
+    'devices.listModules': (request, caller) => context.devices(caller).listModules(request),
+    'devices.listTokens': (request, caller) => context.devices(caller).listTokens(request),
+    'devices.initToken': (request, caller) => context.devices(caller).initToken(request),
+    'devices.changePin': (request, caller) => context.devices(caller).changePin(request),
+    'devices.unblockPin': (request, caller) => context.devices(caller).unblockPin(request),
+    'devices.listKeys': (request, caller) => context.devices(caller).listKeys(request),
+    'devices.generateKey': (request, caller) => context.devices(caller).generateKey(request),
+    'devices.deleteKey': (request, caller) => context.devices(caller).deleteKey(request),
+
+    // The operator's (CLI only: never bound to IPC or the bridge).
+    'devices.sign': (request, caller) => context.devices(caller).sign(request),
+    'accounts.add': (request, caller) =>
+      context.wallet(context.profile(), caller).addAccount(request.key, request.name),
+    'audit.export': async () => ({ csv: exportAuditCsv(context.store()) }),
+  };
+}
