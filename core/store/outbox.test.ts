@@ -4,6 +4,7 @@ import { hex32, memoryStore, walletAccount } from '../../test/support/store-fixt
 import { addAccount } from './accounts.js';
 import type { Store } from './database.js';
 import {
+  addPrepared,
   addSigned,
   getOutbox,
   listOutbox,
@@ -15,6 +16,7 @@ import {
   type NewOutboxTx,
   nextNonce,
   pendingOutgoing,
+  prepareSigned,
   toSend,
   unconfirm,
 } from './outbox.js';
@@ -40,7 +42,6 @@ function tx(id: number, nonce: number, over: Partial<NewOutboxTx> = {}): NewOutb
     chainId: 1,
     from: alice,
     nonce,
-    txHash: txHash(id),
     raw: raw(id),
     kind: 'transfer',
     summary: { to: bob, amount: above53 },
@@ -116,10 +117,25 @@ describe('addSigned', () => {
     expect(listOutbox(store, 1)).toHaveLength(1);
   });
 
-  it('refuses a hash that is not the hash of the signed bytes', () => {
-    expect(() => addSigned(store, tx(1, 0, { txHash: txHash(2) }))).toThrow(
-      'the transaction hash is not keccak256 of the signed transaction',
+  it('keys every row by the hash of its signed bytes, computed once from them', () => {
+    expect(prepareSigned(tx(1, 0)).txHash).toBe(txHash(1));
+    expect(addSigned(store, tx(2, 1)).txHash).toBe(keccak256(raw(2)));
+  });
+
+  it('records a batch all or none: a taken nonce in the middle leaves nothing of it', () => {
+    addSigned(store, tx(1, 5));
+    const batch = [tx(2, 4), tx(3, 5), tx(4, 6)].map(prepareSigned);
+    expect(() => addPrepared(store, batch)).toThrow(
+      expect.objectContaining({
+        details: expect.objectContaining({ nonce: 5, txHash: txHash(1) }),
+      }),
     );
+    expect(listOutbox(store, 1).map((t) => t.txHash)).toEqual([txHash(1)]);
+    const done = addPrepared(store, [tx(2, 4), tx(4, 6)].map(prepareSigned));
+    expect(done.map((t) => [t.nonce, t.status])).toEqual([
+      [4, 'signed'],
+      [6, 'signed'],
+    ]);
   });
 
   it('refuses a sender that is not one of the wallet accounts', () => {

@@ -27,8 +27,7 @@ export interface NewOutboxTx {
   chainId: number;
   from: string;
   nonce: number;
-  txHash: Hex;
-  /** The signed transaction, ready for eth_sendRawTransaction. */
+  /** The signed transaction, ready for eth_sendRawTransaction; its hash is derived from it here. */
   raw: Hex;
   kind: string;
   /** What the UI shows and pending sums read: to, amount, tokenId, …; bigints become strings. */
@@ -38,9 +37,23 @@ export interface NewOutboxTx {
   amount: bigint;
 }
 
+/** A signed transaction checked and encoded for its row, its hash computed: ready to insert. */
+export interface PreparedOutboxTx {
+  readonly chainId: number;
+  readonly from: Address;
+  readonly nonce: number;
+  readonly txHash: Hex;
+  readonly raw: Hex;
+  readonly kind: string;
+  readonly summary: string;
+  readonly asset: OutboxAsset;
+  readonly amount: string;
+}
+
 export interface OutboxTx extends Omit<NewOutboxTx, 'from'> {
   id: number;
   from: Address;
+  txHash: Hex;
   status: OutboxStatus;
   /** Why it failed (a revert reason, the node's refusal). */
   error: string | null;
@@ -80,54 +93,75 @@ const LIVE = `status NOT IN ('failed', 'replaced')`;
 /** Rows whose amount is still leaving the account. */
 const PENDING = `status IN ('signed', 'sent', 'included')`;
 
-/** Records a signed transaction. The same transaction again is a no-op; a second one with a live nonce is refused. */
-export function addSigned(store: Store, tx: NewOutboxTx): OutboxTx {
-  const row = {
+/**
+ * Checks and encodes a signed transaction for the outbox, outside any lock (a
+ * wallet does it while the token signs the next one). The transaction hash is
+ * computed here, once, from the signed bytes: one hash means one set of signed
+ * bytes everywhere below.
+ */
+export function prepareSigned(tx: NewOutboxTx): PreparedOutboxTx {
+  const raw = hexBytes(tx.raw, 'signed transaction');
+  return {
     chainId: safeUint(tx.chainId, 'chain id'),
     from: checksumAddress(tx.from, 'sender'),
     nonce: safeUint(tx.nonce, 'nonce'),
-    txHash: hash32(tx.txHash, 'transaction hash'),
-    raw: hexBytes(tx.raw, 'signed transaction'),
+    txHash: keccak256(raw),
+    raw,
     kind: tx.kind,
     summary: canonicalJson(tx.summary),
     asset: tx.asset,
     amount: uintText(tx.amount, 'amount'),
-    createdAt: store.now().toISOString(),
   };
-  // Then one hash means one set of signed bytes, everywhere below.
-  if (keccak256(row.raw) !== row.txHash) {
-    throw new SignetError(
-      'INVALID_ARGUMENT',
-      'the transaction hash is not keccak256 of the signed transaction',
-      { details: { txHash: row.txHash } },
-    );
-  }
+}
+
+/**
+ * Records prepared transactions, all or none, in one write transaction that
+ * does little more than the inserts. The same transaction again is a no-op (a
+ * retry after a crash); a second one with a live nonce is refused, naming the
+ * holder (the partial unique index is what refuses it).
+ */
+export function addPrepared(store: Store, txs: readonly PreparedOutboxTx[]): OutboxTx[] {
+  const createdAt = store.now().toISOString();
   return store.transaction(() => {
-    const same = getOutbox(store, row.txHash);
-    if (same) return same; // a retry after a crash
-    requireAccount(store, row.from);
-    const holder = store.db
-      .prepare<[number, string, number], string>(
-        `SELECT tx_hash FROM outbox WHERE chain_id = ? AND from_address = ? AND nonce = ? AND ${LIVE}`,
-      )
-      .pluck()
-      .get(row.chainId, row.from, row.nonce);
-    if (holder !== undefined) {
-      throw new SignetError(
-        'INVALID_ARGUMENT',
-        `nonce ${row.nonce} of ${row.from} is already used by transaction ${holder}; mark that one replaced or failed first`,
-        { details: { chainId: row.chainId, from: row.from, nonce: row.nonce, txHash: holder } },
-      );
-    }
-    store.db
-      .prepare(
-        `INSERT INTO outbox (chain_id, from_address, nonce, tx_hash, raw, kind, summary, asset, amount,
-                             created_at)
-         VALUES (@chainId, @from, @nonce, @txHash, @raw, @kind, @summary, @asset, @amount, @createdAt)`,
-      )
-      .run(row);
-    return getOutbox(store, row.txHash)!;
+    for (const from of new Set(txs.map((tx) => tx.from))) requireAccount(store, from);
+    const insert = store.db.prepare<[PreparedOutboxTx & { createdAt: string }], OutboxRow>(
+      `INSERT INTO outbox (chain_id, from_address, nonce, tx_hash, raw, kind, summary, asset, amount,
+                           created_at)
+       VALUES (@chainId, @from, @nonce, @txHash, @raw, @kind, @summary, @asset, @amount, @createdAt)
+       ON CONFLICT (tx_hash) DO NOTHING
+       RETURNING *`,
+    );
+    return txs.map((tx) => {
+      let row: OutboxRow | undefined;
+      try {
+        row = insert.get({ ...tx, createdAt });
+      } catch (error) {
+        if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE')
+          throw nonceTaken(store, tx);
+        throw error;
+      }
+      return row ? fromRow(row) : getOutbox(store, tx.txHash)!;
+    });
   });
+}
+
+/** Records one signed transaction: prepareSigned, then addPrepared. */
+export function addSigned(store: Store, tx: NewOutboxTx): OutboxTx {
+  return addPrepared(store, [prepareSigned(tx)])[0]!;
+}
+
+function nonceTaken(store: Store, tx: PreparedOutboxTx): SignetError {
+  const holder = store.db
+    .prepare<[number, string, number], string>(
+      `SELECT tx_hash FROM outbox WHERE chain_id = ? AND from_address = ? AND nonce = ? AND ${LIVE}`,
+    )
+    .pluck()
+    .get(tx.chainId, tx.from, tx.nonce);
+  return new SignetError(
+    'INVALID_ARGUMENT',
+    `nonce ${tx.nonce} of ${tx.from} is already used by transaction ${holder}; mark that one replaced or failed first`,
+    { details: { chainId: tx.chainId, from: tx.from, nonce: tx.nonce, txHash: holder } },
+  );
 }
 
 export function getOutbox(store: Store, txHash: string): OutboxTx | undefined {
