@@ -72,9 +72,9 @@ describe('ChainSigner', () => {
         maxFeePerGas: 2_000_000_000n,
         maxPriorityFeePerGas: 1n,
       });
-      const parsed = parseTransaction(signed.raw);
+      const parsed = parseTransaction(signed);
       expect(parsed).toMatchObject({ chainId: 31337, nonce: i, type: 'eip1559' });
-      expect(await recoverTransactionAddress({ serializedTransaction: signed.raw as any })).toBe(
+      expect(await recoverTransactionAddress({ serializedTransaction: signed as any })).toBe(
         signer.address,
       );
     }
@@ -86,10 +86,10 @@ describe('ChainSigner', () => {
       type: 'legacy',
       gasPrice: 1_000_000_000n,
     });
-    const parsed = parseTransaction(signed.raw);
+    const parsed = parseTransaction(signed);
     expect(parsed.chainId).toBe(31337);
     expect([31337n * 2n + 35n, 31337n * 2n + 36n]).toContain(parsed.v);
-    expect(await recoverTransactionAddress({ serializedTransaction: signed.raw as any })).toBe(
+    expect(await recoverTransactionAddress({ serializedTransaction: signed as any })).toBe(
       signer.address,
     );
   });
