@@ -24,6 +24,7 @@ import { type DevChain, fundAccount, startDevChain } from '../ledger/dev-chain.j
 import { TokenConnection } from '../native/pkcs11/connection.js';
 import { findPrivateHandle, generateKeyPair, type TokenKey } from '../native/pkcs11/keys.js';
 import { openModule, type Pkcs11Module } from '../native/pkcs11/module.js';
+import { listedModulesOnly } from '../native/pkcs11/module-policy.js';
 import { pkcs11js } from '../native/pkcs11/pkcs11js.js';
 import { listTokens, type TokenDescription } from '../native/pkcs11/tokens.js';
 import { formatPkcs11Uri } from '../native/pkcs11/uri.js';
@@ -55,7 +56,11 @@ try {
   const wallet = new Wallet({
     store,
     profile,
-    search: { configured: [softhsmModule], discovery: { p11kitConfigDirs: [], wellKnown: [] } },
+    search: {
+      configured: [softhsmModule],
+      discovery: { p11kitConfigDirs: [], wellKnown: [] },
+      policy: listedModulesOnly,
+    },
     pins,
   });
   const account = await wallet.addAccount(keyUri, 'payer');

@@ -11,6 +11,7 @@ import { signetHome } from '../core/config/paths.js';
 import { RpcPool } from '../core/rpc/rpc-pool.js';
 import { openStore, type Store } from '../core/store/database.js';
 import { Wallet } from '../core/wallet/wallet.js';
+import { anyModule } from '../native/pkcs11/module-policy.js';
 import type { CliIo } from './io.js';
 import { cliPinProvider, type PinOptions } from './pin-source.js';
 
@@ -29,14 +30,14 @@ export async function withChain<T>(
 ): Promise<T> {
   const profile = readActiveProfile(io.env);
   const home = signetHome(io.env);
-  mkdirSync(home, { recursive: true });
+  mkdirSync(home, { recursive: true, mode: 0o700 });
   const store = openStore(join(home, 'signet.sqlite'));
   let pool: RpcPool | undefined;
   try {
     const wallet = new Wallet({
       store,
       profile,
-      search: { configured: readConfig(io.env).modules },
+      search: { configured: readConfig(io.env).modules, policy: anyModule },
       pins: cliPinProvider(pins, io),
     });
     return await work({

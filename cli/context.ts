@@ -1,6 +1,10 @@
 /** What every command needs: the streams, the config, and a way to run and report. */
+import { join } from 'node:path';
 import { readConfig } from '../core/config/config.js';
+import { signetHome } from '../core/config/paths.js';
 import { DeviceService } from '../core/devices/device-service.js';
+import { auditToFile } from '../core/store/audit-sink.js';
+import { anyModule } from '../native/pkcs11/module-policy.js';
 import type { CliIo } from './io.js';
 import { printError, printResult } from './output.js';
 import { cliPinProvider, type PinOptions } from './pin-source.js';
@@ -27,6 +31,9 @@ export function createContext(io: CliIo): CliContext {
       new DeviceService({
         pins: cliPinProvider(pins, io),
         configuredModules: readConfig(io.env).modules,
+        // The operator runs as the user: `--module PATH` and `module-path=` may name any module.
+        policy: anyModule,
+        audit: auditToFile(join(signetHome(io.env), 'signet.sqlite')),
       }),
     async run(flags, work, human) {
       const json = flags.json === true;

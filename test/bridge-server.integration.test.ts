@@ -232,7 +232,7 @@ describe('the bridge', () => {
     expect(right.text).not.toContain(PIN);
   });
 
-  it('generates a key with the PIN and signs with it through HTTP', async () => {
+  it('generates a key with the PIN, and has no method to sign raw bytes with it', async () => {
     const key = await api('devices.generateKey', {
       token: tokenUri,
       curve: 'secp256k1',
@@ -241,16 +241,19 @@ describe('the bridge', () => {
     });
     expect(key.status).toBe(200);
     expect(key.json.result).toMatchObject({ label: 'bridge-key', curve: 'secp256k1' });
+    const before = dispatched.length;
     const signed = await api('devices.sign', {
       key: key.json.result.uri,
       digest: `0x${'ab'.repeat(32)}`,
       pin: PIN,
     });
-    expect(signed.json.result).toMatchObject({
-      v: expect.any(Number),
-      signature: expect.stringMatching(/^0x[0-9a-f]{128}$/),
+    expect(signed.status).toBe(404);
+    expect(signed.json).toEqual({
+      ok: false,
+      error: { code: 'INVALID_ARGUMENT', message: 'unknown API method "devices.sign"' },
     });
     expect(signed.text).not.toContain(PIN);
+    expect(dispatched.length).toBe(before);
   });
 
   it('serves the UI with a strict CSP and nosniff, falling back to index.html for routes', async () => {

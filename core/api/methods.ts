@@ -9,6 +9,10 @@
  * dialog collected (`pin` for the user PIN; `soPin` and `newPin` for
  * provisioning). Without one, a token that needs it answers PIN_REQUIRED with
  * `details.role`, and the UI asks and calls again. No reply ever carries a PIN.
+ *
+ * No method signs bytes the caller supplies: the UI signs only what Signet
+ * builds and shows (wallet.send, notes.execute). Raw digests are the operator's
+ * `signet sign`, which records each one in the audit log.
  */
 import { z } from 'zod';
 import { chainRequests, chainResults, pinSchema } from './chain.js';
@@ -38,7 +42,6 @@ export const apiRequests = {
   'devices.listKeys': withPins(deviceRequests.listKeys),
   'devices.generateKey': withPins(deviceRequests.generateKey),
   'devices.deleteKey': withPins(deviceRequests.deleteKey),
-  'devices.sign': withPins(deviceRequests.sign),
 } as const;
 
 export const apiResults = {
@@ -52,7 +55,6 @@ export const apiResults = {
   'devices.listKeys': deviceResults.listKeys,
   'devices.generateKey': deviceResults.generateKey,
   'devices.deleteKey': deviceResults.deleteKey,
-  'devices.sign': deviceResults.sign,
 } as const satisfies Record<keyof typeof apiRequests, z.ZodType>;
 
 export type ApiMethod = keyof typeof apiRequests;

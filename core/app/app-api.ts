@@ -14,6 +14,7 @@
  */
 import { join } from 'node:path';
 import type { PinProvider } from '../../native/pin.js';
+import { listedModulesOnly } from '../../native/pkcs11/module-policy.js';
 import { type ErrorCode, SignetError } from '../api/errors.js';
 import { type ApiEvent, apiEventSchema } from '../api/events.js';
 import type { ChainProfile } from '../api/profile.js';
@@ -26,6 +27,7 @@ import { DeviceService } from '../devices/device-service.js';
 import { RpcPool } from '../rpc/rpc-pool.js';
 import { listAccounts } from '../store/accounts.js';
 import { listAudit, verifyAuditChain } from '../store/audit-log.js';
+import { auditTo } from '../store/audit-sink.js';
 import { openStore, type Store } from '../store/database.js';
 import { listHistory } from '../store/history.js';
 import { listOutbox, type OutboxTx } from '../store/outbox.js';
@@ -82,9 +84,15 @@ export function createAppApi(options: AppApiOptions): AppApi {
     }
     return pool.pool;
   };
-  const search = () => ({ configured: readConfig(env).modules });
+  // The UI may name only modules Signet lists (module-policy.ts).
+  const search = () => ({ configured: readConfig(env).modules, policy: listedModulesOnly });
   const devices = (pins: PinProvider) =>
-    new DeviceService({ pins, configuredModules: readConfig(env).modules });
+    new DeviceService({
+      pins,
+      configuredModules: readConfig(env).modules,
+      policy: listedModulesOnly,
+      audit: auditTo(openedStore),
+    });
   /** Validated, then handed to onEvent; an event that breaks the contract is never sent. */
   const emit = (event: ApiEvent): void => {
     if (!options.onEvent) return;
@@ -229,7 +237,6 @@ export function createAppApi(options: AppApiOptions): AppApi {
     'devices.listKeys': (request, pins) => devices(pins).listKeys(request),
     'devices.generateKey': (request, pins) => devices(pins).generateKey(request),
     'devices.deleteKey': (request, pins) => devices(pins).deleteKey(request),
-    'devices.sign': (request, pins) => devices(pins).sign(request),
   };
 
   const dispatch = createDispatcher({
