@@ -6,8 +6,10 @@
  * Two things every caller decides: which module paths its requests may name
  * (`policy`: the CLI's operator any, the UI only listed ones), and where the
  * audit entries go. Every provisioning step and every raw signature is
- * recorded before its result is returned (never a PIN); a step whose entry
- * cannot be written is reported as failed.
+ * recorded before its result is returned (never a PIN). If the entry cannot be
+ * written the call fails with that error: a raw signature is then never handed
+ * out; a provisioning step has happened on the token, and the error says the
+ * store could not be written.
  */
 import { createHash } from 'node:crypto';
 import { publicKeyToAddress } from 'viem/accounts';
