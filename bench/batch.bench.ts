@@ -32,6 +32,7 @@ import { mapWindowed } from '../native/map-windowed.js';
 import { TokenConnection } from '../native/pkcs11/connection.js';
 import { findPrivateHandle, generateKeyPair, type TokenKey } from '../native/pkcs11/keys.js';
 import { openModule, type Pkcs11Module } from '../native/pkcs11/module.js';
+import { anyModule, listedModulesOnly } from '../native/pkcs11/module-policy.js';
 import { pkcs11js } from '../native/pkcs11/pkcs11js.js';
 import { SIGNING_SESSIONS } from '../native/pkcs11/signer.js';
 import { openKeySigner } from '../native/pkcs11/token-access.js';
@@ -65,7 +66,11 @@ try {
   const wallet = new Wallet({
     store,
     profile,
-    search: { configured: [softhsmModule], discovery: { p11kitConfigDirs: [], wellKnown: [] } },
+    search: {
+      configured: [softhsmModule],
+      discovery: { p11kitConfigDirs: [], wellKnown: [] },
+      policy: listedModulesOnly,
+    },
     pins,
   });
   const account = await wallet.addAccount(keyUri, 'payer');
@@ -98,7 +103,12 @@ try {
     const txs = planTransactions(store, profile, state, calls);
     phases.plan.push(performance.now() - t);
     const signer = new ChainSigner(
-      await openKeySigner(keyUri, { configured: [softhsmModule] }, pins, SIGNING_SESSIONS),
+      await openKeySigner(
+        keyUri,
+        { configured: [softhsmModule], policy: anyModule },
+        pins,
+        SIGNING_SESSIONS,
+      ),
     );
     t = performance.now();
     const rows = await mapWindowed(txs, 2 * SIGNING_SESSIONS, async (tx, i) => {
