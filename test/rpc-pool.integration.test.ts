@@ -401,7 +401,7 @@ describe('heads', () => {
     const aHead = Number(await rpc(a.url, 'eth_blockNumber'));
     expect(aHead - bHead).toBeGreaterThan(5);
 
-    expect(await p.heads()).toEqual({ best: aHead, common: bHead });
+    expect(await p.heads()).toEqual({ best: aHead, common: bHead, pinned: bHead });
     expect(p.status()).toMatchObject([
       { state: 'behind', head: bHead },
       { state: 'up', head: aHead },
@@ -409,7 +409,7 @@ describe('heads', () => {
     expect(Number(await p.request('eth_blockNumber'))).toBe(aHead); // A first now
 
     await rpc(b.url, 'hardhat_mine', [`0x${(aHead - bHead).toString(16)}`]);
-    expect(await p.heads()).toEqual({ best: aHead, common: aHead });
+    expect(await p.heads()).toEqual({ best: aHead, common: aHead, pinned: aHead });
     expect(states(p)).toEqual(['up', 'up']);
   });
 

@@ -146,6 +146,7 @@ export class Indexer {
       {
         crossCheck: true,
         compareBy: (b) => (b as Block | null)?.hash,
+        atBlock: blockNumber,
       },
     );
     return (block?.hash ?? '0x') as Hex;

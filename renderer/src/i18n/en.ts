@@ -308,6 +308,8 @@ export const en = {
     syncing: 'Syncing…',
     syncDone: 'Synced to block {{head}}: {{events}} new events, {{confirmed}} confirmed.',
     syncFailed: '{{failed}} failed: see the outbox.',
+    syncUnconfirmed:
+      '{{unconfirmed}} unconfirmed: too few ledger nodes agree on what became of them; they stay as they are.',
     progressLabel: 'Sync progress',
     progressSending: 'Sending signed transactions…',
     progressReceipts: 'Following transactions at block {{head}}…',

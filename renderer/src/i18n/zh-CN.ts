@@ -305,6 +305,7 @@ export const zhCN: Messages = {
     syncing: '同步中…',
     syncDone: '已同步至区块 {{head}}：{{events}} 个新事件，{{confirmed}} 笔已确认。',
     syncFailed: '{{failed}} 笔失败：请查看发件箱。',
+    syncUnconfirmed: '{{unconfirmed}} 笔未确认：同意其结果的账本节点不足，保持原状。',
     progressLabel: '同步进度',
     progressSending: '正在发送已签名的交易…',
     progressReceipts: '正在跟踪交易，当前区块 {{head}}…',
