@@ -503,6 +503,16 @@ describe('poll: a quorum of the configured nodes', () => {
     expect(p.status().map((s) => s.disagreement)).toEqual([undefined, undefined, undefined]);
   });
 
+  it('a node that does not do batches still votes, call by call', async () => {
+    const noBatches = await fake(startFakeProxy(a.url, { rejectBatches: true }));
+    const proxy = await fake(startFakeProxy(a.url));
+    const p = pool([noBatches.url, a.url, proxy.url]);
+    const polls = await p.poll([balance, { method: 'eth_chainId' }]);
+    expect(polls.map((x) => x.votes)).toEqual([3, 3]);
+    expect(states(p)).toEqual(['up', 'up', 'up']);
+    expect(count(noBatches, 'eth_getBalance')).toBe(2); // the refused batch, then alone
+  });
+
   it('broadcast sends one call to every reachable node and returns what each said', async () => {
     const refusing = await fake(
       startFakeProxy(a.url, {

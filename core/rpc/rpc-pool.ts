@@ -41,6 +41,7 @@ import { SignetError } from '../api/errors.js';
 import { revertData, rpcError } from './rpc-errors.js';
 import {
   type Answer,
+  BatchUnsupported,
   type Endpoint,
   type ExchangeLimits,
   exchange,
@@ -413,8 +414,7 @@ export class RpcPool {
         exchangeBatch(node.endpoint, firstId, request, this.#limits),
       );
     } catch (error) {
-      if (!(error instanceof NodeFailure)) throw error;
-      // Perhaps only batches fail there; a node that is down fails the first of these too.
+      if (!(error instanceof BatchUnsupported)) throw error;
       answers = [];
       for (const { method, params } of request)
         answers.push(await this.#send(node, method, params));

@@ -90,9 +90,13 @@ export async function sendOutbox(store: Store, rpc: RpcPool, chainId: number): P
     }
     const answers = await rpc.broadcast('eth_sendRawTransaction', [tx.raw]);
     const votes = answers.map(({ answer }) => said(answer));
-    if (votes.includes('accepted') || votes.includes('known')) {
-      markSent(store, tx.txHash);
-      if (votes.includes('accepted')) report.sent++;
+    if (votes.includes('accepted')) {
+      markSent(store, tx.txHash); // another attempt, for a row already sent
+      report.sent++;
+      continue;
+    }
+    if (votes.includes('known')) {
+      if (tx.status === 'signed') markSent(store, tx.txHash); // a crash fell after the broadcast
       continue;
     }
     // A refused rebroadcast decides nothing: followReceipts and the depth rule do.
