@@ -13,7 +13,7 @@
  * range and split on is found too). Each note transaction is then read whole,
  * from its receipt, to tell its operation (events.ts noteOperations).
  */
-import type { Address, Hex } from 'viem';
+import { type Address, getAddress, type Hex } from 'viem';
 import { SignetError } from '../api/errors.js';
 import type { ChainProfile } from '../api/profile.js';
 import type { RpcPool } from '../rpc/rpc-pool.js';
@@ -95,6 +95,7 @@ export class Indexer {
     const notes = contracts.notes.toLowerCase();
     // Grows with every note this scan meets, so its later value moves are found too.
     const noteIds = new Set(heldNotes);
+    const holders = new Map<bigint, Address | null>();
     let rangeStart = from;
     onProgress?.({ from, to: head, done: from - 1, events: 0 });
     await this.fetcher.fetch(from, head, queries, async (logs, rangeEnd) => {
@@ -106,7 +107,7 @@ export class Indexer {
       const valueLogs = await this.valueLogs(rangeStart, rangeEnd, [...noteIds]);
       for (const log of [...noteLogs, ...valueLogs])
         for (const id of tokenIdsOf(log)) result.touchedNotes.add(id);
-      events.push(...(await this.noteOperations([...noteLogs, ...valueLogs], accounts)));
+      events.push(...(await this.noteOperations([...noteLogs, ...valueLogs], accounts, holders)));
       const hash = await this.blockHash(rangeEnd);
       this.store.transaction(() => {
         addEvents(this.store, events);
@@ -154,17 +155,32 @@ export class Indexer {
     return [...out, ...into];
   }
 
-  /** The note operations of the transactions behind `logs` that the wallet's accounts took part in. */
-  private async noteOperations(logs: RawLog[], accounts: Address[]): Promise<HistoryEvent[]> {
-    const blocks = new Map<Hex, Hex>(logs.map((log) => [log.transactionHash, log.blockHash]));
+  /**
+   * The note operations of the transactions behind `logs` that the wallet's
+   * accounts took part in, in chain order. `holders` follows every note the
+   * scan saw move, so a split is credited to the note's holder at that moment,
+   * not to whoever held it when the wallet last synced.
+   */
+  private async noteOperations(
+    logs: RawLog[],
+    accounts: Address[],
+    holders: Map<bigint, Address | null>,
+  ): Promise<HistoryEvent[]> {
+    // First appearance in chain order is transaction order.
+    const blocks = new Map<Hex, Hex>(
+      [...logs].sort(byPosition).map((log) => [log.transactionHash, log.blockHash]),
+    );
     if (blocks.size === 0) return [];
     const txs = [...blocks.keys()];
     const receipts = (await this.rpc.batch(
       txs.map((hash) => ({ method: 'eth_getTransactionReceipt', params: [hash] })),
     )) as Array<(NoteReceipt & { blockHash: Hex }) | null>;
     const ours = new Set<string>(accounts);
-    const chainId = this.profile.chainId;
-    const holderOf = (tokenId: bigint) => getNote(this.store, chainId, tokenId)?.holder;
+    const { chainId, contracts } = this.profile;
+    const holderOf = (tokenId: bigint) =>
+      holders.has(tokenId)
+        ? (holders.get(tokenId) ?? undefined)
+        : getNote(this.store, chainId, tokenId)?.holder;
     return receipts.flatMap((receipt, i) => {
       if (!receipt || receipt.blockHash !== blocks.get(txs[i]!)) {
         throw new SignetError(
@@ -179,7 +195,13 @@ export class Indexer {
           },
         );
       }
-      return noteOperations(chainId, receipt, this.profile.contracts, holderOf).filter(
+      const rows = noteOperations(chainId, receipt, contracts, holderOf);
+      for (const log of receipt.logs) {
+        if (log.address.toLowerCase() !== contracts.notes.toLowerCase()) continue;
+        if (log.topics[0] !== TRANSFER || log.topics.length !== 4) continue;
+        holders.set(BigInt(log.topics[3]!), topicHolder(log.topics[2]!));
+      }
+      return rows.filter(
         (row) => (row.from !== null && ours.has(row.from)) || (row.to !== null && ours.has(row.to)),
       );
     });
@@ -240,4 +262,17 @@ function tokenIdsOf(log: RawLog): bigint[] {
   if (topic === NOTE_ISSUED || topic === NOTE_REDEEMED || topic === NOTE_DISHONOURED)
     return [BigInt(first!)];
   return [];
+}
+
+/** Chain order: block, then log index. */
+function byPosition(a: RawLog, b: RawLog): number {
+  return Number(
+    BigInt(a.blockNumber) - BigInt(b.blockNumber) || BigInt(a.logIndex) - BigInt(b.logIndex),
+  );
+}
+
+/** The holder a Transfer's `to` topic names; null when the note is burnt. */
+function topicHolder(topic: Hex): Address | null {
+  const address = getAddress(`0x${topic.slice(26)}`);
+  return BigInt(address) === 0n ? null : address;
 }
