@@ -122,6 +122,10 @@ describe('notes received during a sync', () => {
         amount: '200.00',
       },
     ]);
+    const lines = await signet(['history', '--account', key('bank').address], { env: lateEnv() });
+    expect(lines.stdout).toContain(
+      `note-split  ${key('bob').address} → ${key('bank').address}  note ${ids.received} 200.00`,
+    );
     // Exactly what the home that synced after every step shows for the bank.
     expect(history).toEqual(await json(['history', '--account', key('bank').address]));
     expect(await late(['notes', '--account', key('bank').address])).toMatchObject([

@@ -194,7 +194,7 @@ export function registerWalletCommands(program: Command, context: CliContext): v
           rows
             .map(
               (e) =>
-                `#${e.blockNumber}  ${e.kind}  ${e.from ?? '-'} → ${e.to ?? '-'}  ${e.tokenId ? `note ${e.tokenId}` : e.amount}`,
+                `#${e.blockNumber}  ${e.kind}  ${e.from ?? '-'} → ${e.to ?? '-'}  ${e.tokenId ? `note ${e.tokenId}${e.amount === '0.00' ? '' : ` ${e.amount}`}` : e.amount}`,
             )
             .join('\n') || 'no history',
       ),
