@@ -6,11 +6,13 @@ import type { Store } from './database.js';
 import {
   addPrepared,
   addSigned,
+  clearMissing,
   getOutbox,
   listOutbox,
   markConfirmed,
   markFailed,
   markIncluded,
+  markMissing,
   markReplaced,
   markSent,
   type NewOutboxTx,
@@ -268,6 +270,58 @@ describe('unconfirm', () => {
     expect(pendingOutgoing(store, 1, alice)).toBe(2n * above53);
     // and they can be included again, in the new chain's block
     expect(markIncluded(store, txHash(2), { blockNumber: 10, blockHash: hex32(7_777) })).toBe(true);
+  });
+});
+
+describe('unconfirm and reverted transactions', () => {
+  it('puts a transaction that reverted in a block at or above back in flight, and keeps refusals failed', () => {
+    addSigned(store, tx(1, 0));
+    markSent(store, txHash(1));
+    markFailed(store, txHash(1), 'transaction reverted: NotRegistered(0x…)', block(10));
+    addSigned(store, tx(2, 1));
+    markFailed(store, txHash(2), 'insufficient funds'); // refused: in no block
+    addSigned(store, tx(3, 2));
+    markSent(store, txHash(3));
+    markFailed(store, txHash(3), 'transaction reverted', block(9));
+    expect(getOutbox(store, txHash(1))).toMatchObject({ status: 'failed', blockNumber: 10 });
+
+    const rewound = unconfirm(store, 1, 10);
+    expect(rewound.map((t) => t.txHash)).toEqual([txHash(1)]);
+    expect(getOutbox(store, txHash(1))).toMatchObject({
+      status: 'sent',
+      error: null,
+      blockNumber: null,
+      blockHash: null,
+    });
+    expect(getOutbox(store, txHash(2))?.status).toBe('failed');
+    expect(getOutbox(store, txHash(3))?.status).toBe('failed'); // below the reorg
+  });
+
+  it('leaves a reverted transaction failed when another live one holds its nonce since', () => {
+    addSigned(store, tx(1, 0));
+    markSent(store, txHash(1));
+    markFailed(store, txHash(1), 'transaction reverted', block(10));
+    addSigned(store, tx(2, 0)); // signed again with the same nonce
+    expect(unconfirm(store, 1, 10)).toEqual([]);
+    expect(getOutbox(store, txHash(1))?.status).toBe('failed');
+    expect(getOutbox(store, txHash(2))?.status).toBe('signed');
+  });
+});
+
+describe('missing transactions', () => {
+  it('remembers the first block a sent transaction was seen missing, until it is seen again', () => {
+    addSigned(store, tx(1, 0));
+    expect(markMissing(store, txHash(1), 5)).toBeUndefined(); // never sent: not tracked
+    markSent(store, txHash(1));
+    expect(markMissing(store, txHash(1), 5)).toBe(5);
+    expect(markMissing(store, txHash(1), 8)).toBe(5);
+    expect(getOutbox(store, txHash(1))?.missingSince).toBe(5);
+    clearMissing(store, txHash(1));
+    expect(markMissing(store, txHash(1), 9)).toBe(9);
+    // A reorg puts it back in flight with a clean slate.
+    markIncluded(store, txHash(1), block(10));
+    unconfirm(store, 1, 10);
+    expect(getOutbox(store, txHash(1))?.missingSince).toBeNull();
   });
 });
 

@@ -2,9 +2,14 @@
  * Signed transactions waiting to reach the chain: "sign offline, sync later".
  *
  *   signed ──► sent ──► included ──► confirmed
- *     │         │          └──► failed     (reverted)
- *     └─────────┴──► failed | replaced     (refused by the node | nonce taken by another)
- *   unconfirm (a reorg): included | confirmed ──► sent
+ *     │         │  │       └──► failed     (reverted: the receipt's block is kept)
+ *     │         │  └──► failed             (reverted; or dropped: gone, its nonce free)
+ *     └─────────┴──► failed | replaced     (refused by a quorum | nonce taken by another)
+ *   unconfirm (a reorg): included | confirmed | failed in a block ──► sent
+ *
+ * Who may move a row where is the sync's business (core/sync/outbox-sender.ts):
+ * a row that was ever sent is never failed for a refusal, only for a reverted
+ * receipt or once the chain shows its nonce free and the transaction gone.
  *
  * Each state change is one UPDATE guarded by the statuses it may leave, so a
  * crash or a second Signet process between steps can neither lose a transaction
@@ -65,6 +70,8 @@ export interface OutboxTx extends Omit<NewOutboxTx, 'from'> {
   blockHash: Hex | null;
   /** Broadcasts so far. */
   attempts: number;
+  /** The pinned block at which a quorum first said: no node knows it and its nonce is free. */
+  missingSince: number | null;
 }
 
 interface OutboxRow {
@@ -86,6 +93,7 @@ interface OutboxRow {
   block_number: number | null;
   block_hash: string | null;
   attempts: number;
+  missing_since: number | null;
 }
 
 /** Rows that hold their nonce: everything but failed and replaced. */
@@ -255,14 +263,54 @@ export function markConfirmed(store: Store, txHash: Hex): boolean {
   });
 }
 
-export function markFailed(store: Store, txHash: Hex, error: string): boolean {
+/**
+ * Refused, reverted or dropped. A reverted transaction names its receipt's
+ * block, so that a reorg that takes the block away puts it back in flight.
+ */
+export function markFailed(
+  store: Store,
+  txHash: Hex,
+  error: string,
+  block?: { blockNumber: number; blockHash: Hex },
+): boolean {
   return transition(store, txHash, {
     to: 'failed',
     from: ['signed', 'sent', 'included'],
-    set: 'error = @error',
-    params: { error },
+    set: block
+      ? 'error = @error, block_number = @blockNumber, block_hash = @blockHash'
+      : 'error = @error',
+    params: block
+      ? {
+          error,
+          blockNumber: safeUint(block.blockNumber, 'block number'),
+          blockHash: hash32(block.blockHash, 'block hash'),
+        }
+      : { error },
     done: (row) => row.status === 'failed',
   });
+}
+
+/**
+ * A quorum said no node knows this sent transaction and its nonce is free, at
+ * pinned block `blockNumber`: remembers the first such block and returns it.
+ */
+export function markMissing(store: Store, txHash: Hex, blockNumber: number): number | undefined {
+  return store.db
+    .prepare<[number, string], number>(
+      `UPDATE outbox SET missing_since = coalesce(missing_since, ?)
+       WHERE tx_hash = ? AND status = 'sent' RETURNING missing_since`,
+    )
+    .pluck()
+    .get(safeUint(blockNumber, 'block number'), hash32(txHash, 'transaction hash'));
+}
+
+/** The transaction was seen again (a node knows it, or its receipt): it is not missing. */
+export function clearMissing(store: Store, txHash: Hex): void {
+  store.db
+    .prepare(
+      'UPDATE outbox SET missing_since = NULL WHERE tx_hash = ? AND missing_since IS NOT NULL',
+    )
+    .run(hash32(txHash, 'transaction hash'));
 }
 
 /** Another transaction took this one's nonce (a fee bump, a cancel). */
@@ -274,12 +322,22 @@ export function markReplaced(store: Store, txHash: Hex): boolean {
   });
 }
 
-/** Reorg: transactions included at or above `blockNumber` are back in flight. */
+/**
+ * Reorg: transactions included at or above `blockNumber` are back in flight, and
+ * so are those that reverted there (their receipt left with the block). A
+ * reverted one whose nonce another live row has taken since stays failed.
+ */
 export function unconfirm(store: Store, chainId: number, blockNumber: number): OutboxTx[] {
   return store.db
     .prepare<[number, number], OutboxRow>(
-      `UPDATE outbox SET status = 'sent', included_at = NULL, block_number = NULL, block_hash = NULL
-       WHERE chain_id = ? AND status IN ('included', 'confirmed') AND block_number >= ?
+      `UPDATE outbox SET status = 'sent', error = NULL, included_at = NULL, block_number = NULL,
+                         block_hash = NULL, missing_since = NULL
+       WHERE chain_id = ? AND block_number >= ?
+         AND (status IN ('included', 'confirmed')
+              OR (status = 'failed' AND NOT EXISTS (
+                    SELECT 1 FROM outbox AS live
+                    WHERE live.chain_id = outbox.chain_id AND live.from_address = outbox.from_address
+                      AND live.nonce = outbox.nonce AND live.${LIVE})))
        RETURNING *`,
     )
     .all(chainId, safeUint(blockNumber, 'block number'))
@@ -338,5 +396,6 @@ function fromRow(row: OutboxRow): OutboxTx {
     blockNumber: row.block_number,
     blockHash: row.block_hash as Hex | null,
     attempts: row.attempts,
+    missingSince: row.missing_since,
   };
 }

@@ -150,4 +150,18 @@ CREATE TABLE process_locks (
 ) STRICT, WITHOUT ROWID;
 `;
 
-export const migrations: readonly string[] = [v1, v2];
+/**
+ * Step 3 (issue 9): an outbox row remembers the block at which the chain first
+ * showed it gone (no quorum of nodes knows it, its nonce free), so the nonce is
+ * released only once that has held for the profile's confirmations. History rows
+ * for notes get their kinds (issue, endorse, split, finance, redeem, dishonour)
+ * with from and to: the old note rows are dropped and the log index starts over
+ * (currency rows already stored are kept; the rescan skips them).
+ */
+const v3 = `
+ALTER TABLE outbox ADD COLUMN missing_since INTEGER CHECK (missing_since IS NULL OR missing_since >= 0);
+DELETE FROM history WHERE kind LIKE 'note-%';
+DELETE FROM checkpoints WHERE stream = 'logs';
+`;
+
+export const migrations: readonly string[] = [v1, v2, v3];
