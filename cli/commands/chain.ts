@@ -8,6 +8,7 @@ import {
   readProfileFile,
   writeActiveProfile,
 } from '../../core/chain/profile-file.js';
+import { parseDevEngine } from '../../ledger/dev-node.js';
 import type { CliContext } from '../context.js';
 
 export function registerChainCommands(program: Command, context: CliContext): void {
@@ -16,11 +17,12 @@ export function registerChainCommands(program: Command, context: CliContext): vo
   ledger
     .command('up')
     .description(
-      'start the embedded dev ledger (Hardhat Network) and select it; runs until stopped',
+      'start the embedded dev ledger (Hardhat Network, or anvil) and select it; runs until stopped',
     )
     .option('--port <port>', 'port on 127.0.0.1 (0 picks a free one)', '8545')
+    .option('--engine <engine>', 'the dev node: hardhat or anvil (Foundry)', 'hardhat')
     .option('--json', 'print the profile as one JSON line once the ledger is ready')
-    .action((flags: { port: string; json?: boolean }) =>
+    .action((flags: { port: string; engine: string; json?: boolean }) =>
       context.run(
         flags,
         async () => {
@@ -31,15 +33,16 @@ export function registerChainCommands(program: Command, context: CliContext): vo
               `--port must be 0 to 65535, not "${flags.port}"`,
             );
           }
+          const engine = parseDevEngine(flags.engine);
           // Loaded on demand: the dev ledger brings the Solidity compiler with it.
           const { startDevChain } = await import('../../ledger/dev-chain.js');
-          const dev = await startDevChain({ port });
+          const dev = await startDevChain({ port, engine, env: context.io.env });
           writeActiveProfile(dev.profile, context.io.env);
           context.afterOutput = () => untilStopped(dev.stop);
           return dev.profile;
         },
         (profile) =>
-          `dev ledger up at ${profile.rpc[0]} (chain ${profile.chainId}); selected as the active ledger. Stop with Ctrl-C.\n${JSON.stringify(profile, null, 2)}`,
+          `dev ledger (${flags.engine}) up at ${profile.rpc[0]} (chain ${profile.chainId}); selected as the active ledger. Stop with Ctrl-C.\n${JSON.stringify(profile, null, 2)}`,
       ),
     );
 
