@@ -6,7 +6,7 @@
  * anvil missing, is one line that starts nothing and selects nothing.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,9 +28,9 @@ const signetJs = join(import.meta.dirname, '../bin/signet.js');
 const anvil = findAnvilBinary();
 const anvilMissing = 'missing' in anvil ? anvil.missing : undefined;
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+const cleanups: Array<() => void | Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
 function freshHome(): NodeJS.ProcessEnv {
@@ -57,34 +57,79 @@ function tryConnect(url: string): Promise<string> {
 }
 
 /** `signet ledger up --port 0 --json [args]` in its own process; resolves with the printed profile. */
-async function startChainUp(env: NodeJS.ProcessEnv, args: string[]) {
+/** `signet ledger up --port 0 --json [args]` in its own process. */
+function spawnChainUp(env: NodeJS.ProcessEnv, args: string[]) {
   const child = spawn(
     process.execPath,
     [signetJs, 'ledger', 'up', '--port', '0', '--json', ...args],
-    {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  cleanups.push(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  // SIGTERM first: `ledger up` stops its node on it; a SIGKILL would leave the node running.
+  cleanups.push(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await gone;
+    clearTimeout(timer);
   });
   let stdout = '';
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
   );
-  const profile = await new Promise<ChainProfile>((resolve, reject) => {
+  const profile = new Promise<ChainProfile>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       if (stdout.includes('\n')) resolve(JSON.parse(stdout.split('\n')[0]!) as ChainProfile);
     });
-    void exited.then((code) => reject(new Error(`ledger up exited (${code}):\n${stderr}`)));
+    void exited.then((how) =>
+      reject(new Error(`ledger up exited (${JSON.stringify(how)}):\n${stderr}`)),
+    );
   });
+  profile.catch(() => {}); // a test that never waits for it must not see it as unhandled
   return { child, profile, exited, stderr: () => stderr };
+}
+
+/** Resolves with the ledger up process and the profile it printed. */
+async function startChainUp(env: NodeJS.ProcessEnv, args: string[]) {
+  const up = spawnChainUp(env, args);
+  return { ...up, profile: await up.profile };
+}
+
+/**
+ * The child process of `pid` whose command line mentions `name` (Linux:
+ * /proc/PID/task/PID/children), polled until it exists.
+ */
+async function childNamed(pid: number, name: string, ms = 30_000): Promise<number> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .split(' ')
+      .filter(Boolean)
+      .map(Number);
+    for (const child of children) {
+      try {
+        if (readFileSync(`/proc/${child}/cmdline`, 'utf8').includes(name)) return child;
+      } catch {
+        // gone already
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error(`process ${pid} started no ${name} within ${ms} ms`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const clientVersion: Record<DevEngine, RegExp> = {
@@ -156,11 +201,21 @@ describe('signet ledger up', () => {
         expect(await client.getBalance({ address: other })).toBe(0n);
 
         up.child.kill('SIGTERM');
-        expect(await up.exited, up.stderr()).toBe(0);
+        expect(await up.exited, up.stderr()).toEqual({ code: 0, signal: null });
         expect(await tryConnect(url)).toBe('ECONNREFUSED');
       },
     );
   }
+
+  it('a SIGTERM while the node is still starting stops it once it is up: no node is left behind', async () => {
+    const env = freshHome();
+    const engine: DevEngine = anvilMissing ? 'hardhat' : 'anvil';
+    const up = spawnChainUp(env, ['--engine', engine]);
+    const node = await childNamed(up.child.pid!, engine === 'anvil' ? 'bin/anvil' : 'hardhat');
+    up.child.kill('SIGTERM');
+    expect(await up.exited, up.stderr()).toEqual({ code: 0, signal: null });
+    expect(alive(node)).toBe(false);
+  });
 
   it('refuses an unknown --engine in one line, and starts and selects nothing', async () => {
     const env = freshHome();

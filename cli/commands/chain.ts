@@ -8,6 +8,7 @@ import {
   readProfileFile,
   writeActiveProfile,
 } from '../../core/chain/profile-file.js';
+import type { DevChain } from '../../ledger/dev-chain.js';
 import { parseDevEngine } from '../../ledger/dev-node.js';
 import type { CliContext } from '../context.js';
 
@@ -36,10 +37,22 @@ export function registerChainCommands(program: Command, context: CliContext): vo
           const engine = parseDevEngine(flags.engine);
           // Loaded on demand: the dev ledger brings the Solidity compiler with it.
           const { startDevChain } = await import('../../ledger/dev-chain.js');
-          const dev = await startDevChain({ port, engine, env: context.io.env });
-          writeActiveProfile(dev.profile, context.io.env);
-          context.afterOutput = () => untilStopped(dev.stop);
-          return dev.profile;
+          // Listening before the node starts: a Ctrl-C or SIGTERM at any moment from here
+          // on stops the node, where the default action would kill this process and
+          // leave the node running on its own.
+          const stop = stopSignal();
+          let dev: DevChain | undefined;
+          try {
+            dev = await startDevChain({ port, engine, env: context.io.env });
+            writeActiveProfile(dev.profile, context.io.env);
+          } catch (error) {
+            stop.dispose();
+            await dev?.stop();
+            throw error;
+          }
+          const running = dev;
+          context.afterOutput = () => stop.received.then(() => running.stop());
+          return running.profile;
         },
         (profile) =>
           `dev ledger (${flags.engine}) up at ${profile.rpc[0]} (chain ${profile.chainId}); selected as the active ledger. Stop with Ctrl-C.\n${JSON.stringify(profile, null, 2)}`,
@@ -109,15 +122,20 @@ export function registerChainCommands(program: Command, context: CliContext): vo
     );
 }
 
-/** Resolves when the process is told to stop, after stopping the ledger. */
-function untilStopped(stop: () => Promise<void>): Promise<void> {
-  return new Promise((resolve) => {
+/** Listens for SIGINT and SIGTERM from now on; `received` resolves on the first. */
+function stopSignal(): { received: Promise<void>; dispose(): void } {
+  let dispose = () => {};
+  const received = new Promise<void>((resolve) => {
     const onSignal = () => {
+      dispose();
+      resolve();
+    };
+    dispose = () => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      stop().then(resolve, resolve);
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+  return { received, dispose };
 }
