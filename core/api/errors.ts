@@ -45,6 +45,8 @@ export const errorCodes = {
   NOTE_MATURED: 'user',
   NOTE_NOT_MATURE: 'user',
   NOT_DEV_CHAIN: 'user',
+  /** The dev chain engine asked for (anvil) is not installed on this machine. */
+  DEV_ENGINE_MISSING: 'user',
   FILE_INVALID: 'user',
   /** Another process on the data folder holds the sync: wait, or stop it. */
   SYNC_BUSY: 'user',
