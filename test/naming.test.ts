@@ -13,7 +13,17 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..');
-const folders = ['app', 'bench', 'cli', 'core', 'electron', 'ledger', 'native', 'renderer/src', 'test'];
+const folders = [
+  'app',
+  'bench',
+  'cli',
+  'core',
+  'electron',
+  'ledger',
+  'native',
+  'renderer/src',
+  'test',
+];
 const allowed = /^ledgers?$|LedgerDevice|ledgerDevice|ledgerhq|Ledgerhq/;
 
 function sourceFiles(dir: string): string[] {
