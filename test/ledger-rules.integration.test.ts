@@ -6,14 +6,7 @@
  * behalf; notes only in currencies the central bank accepts. On a real Hardhat
  * node; each test reverts the chain to the state after the shared setup.
  */
-import {
-  type Address,
-  encodeDeployData,
-  getAddress,
-  type Hex,
-  keccak256,
-  toFunctionSelector,
-} from 'viem';
+import { type Address, encodeDeployData, type Hex, keccak256, toFunctionSelector } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { devKeys } from '../ledger/deploy.js';
@@ -21,7 +14,7 @@ import { artifacts, chainContracts, DAY } from './support/chain-contracts.js';
 import { useDevChain } from './support/dev-chain.js';
 
 const ledger = useDevChain();
-const { read, send, events, balance, permit, authorization, financeOffer, role } =
+const { read, send, events, balance, permit, authorization, financeOffer, role, deployCurrency } =
   chainContracts(ledger);
 
 const operator = privateKeyToAccount(devKeys.operator);
@@ -481,30 +474,6 @@ describe('nobody frozen or unregistered spends on another’s behalf', () => {
     expect(await read('notes', 'isDishonoured', [tokenId])).toBe(false);
   });
 });
-
-/** A second DigitalCurrency, deployed by the same central bank, with the seeded operator appointed. */
-async function deployCurrency() {
-  const bank = ledger.wallet(devKeys.centralBank);
-  const hash = await bank.deployContract({
-    abi: artifacts.DigitalCurrency.abi,
-    bytecode: artifacts.DigitalCurrency.bytecode,
-  });
-  const { contractAddress } = await ledger.publicClient.waitForTransactionReceipt({ hash });
-  const address = getAddress(contractAddress!);
-  const sendTo = async (key: Hex, functionName: string, args: readonly unknown[]) => {
-    const tx = await ledger.wallet(key).writeContract({
-      address,
-      abi: artifacts.DigitalCurrency.abi,
-      functionName,
-      args,
-    });
-    const receipt = await ledger.publicClient.waitForTransactionReceipt({ hash: tx });
-    expect(receipt.status).toBe('success');
-  };
-  await sendTo(devKeys.centralBank, 'grantRole', [await role('OPERATOR_ROLE'), operator.address]);
-  await sendTo(devKeys.centralBank, 'grantRole', [await role('SYSTEM_CONTRACT_ROLE'), notes()]);
-  return { address, send: sendTo };
-}
 
 describe('notes only in accepted currencies', () => {
   it('refuses a currency the central bank has not accepted', async () => {

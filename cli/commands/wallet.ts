@@ -161,14 +161,12 @@ export function registerWalletCommands(program: Command, context: CliContext): v
       context.run(
         flags,
         () =>
-          ledger(flags, async (s) =>
-            heldNoteRows(s.store, s.profile.chainId, accountFlag(flags.account)),
-          ),
+          ledger(flags, async (s) => heldNoteRows(s.store, s.profile, accountFlag(flags.account))),
         (rows) =>
           rows
             .map(
               (n) =>
-                `note ${n.tokenId}  ${n.value}  matures ${n.maturity}  ${n.status}  acceptor ${n.acceptor}`,
+                `note ${n.tokenId}  ${n.value}  matures ${n.maturity}  ${n.status}  acceptor ${n.acceptor}  currency ${n.currency}${n.currencyKnown ? '' : ' (unknown currency: not money)'}`,
             )
             .join('\n') || 'no notes',
       ),
@@ -341,7 +339,8 @@ export function registerWalletCommands(program: Command, context: CliContext): v
       .requiredOption('--offer <file>', 'the offer file from the holder'),
     (flags: Flags & { from: string; offer: string }) => {
       const file = readOfferFile(flags.offer);
-      return (s) => s.wallet.acceptFinanceOffer(flags.from, file);
+      return (s) =>
+        s.wallet.acceptFinanceOffer(flags.from, file, flags.offline ? undefined : s.rpc());
     },
   );
 

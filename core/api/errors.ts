@@ -42,6 +42,8 @@ export const errorCodes = {
   NOTE_NOT_FOUND: 'user',
   NOTE_MATURED: 'user',
   NOTE_NOT_MATURE: 'user',
+  /** A note payable in a currency other than the ledger's own: not money to this wallet. */
+  NOTE_CURRENCY_UNKNOWN: 'user',
   NOT_DEV_CHAIN: 'user',
   FILE_INVALID: 'user',
   NODE_UNREACHABLE: 'network',

@@ -9,8 +9,9 @@
  *
  * The store is opened on first use and closed by close(). The ledger profile
  * is read per request, so device methods work with no ledger selected and a
- * `signet ledger use` in another process is picked up. Only sync.run and
- * wallet.send (unless offline) talk to the nodes.
+ * `signet ledger use` in another process is picked up. Only sync.run,
+ * wallet.send and notes.execute (unless offline), and a preview of accepting a
+ * finance offer for a note the store does not know, talk to the nodes.
  */
 import { join } from 'node:path';
 import type { PinProvider } from '../../native/pin.js';
@@ -156,7 +157,7 @@ export function createAppApi(options: AppApiOptions): AppApi {
     'accounts.balances': async (request) =>
       balanceRows(openedStore(), profile().chainId, address(request.address)),
     'notes.list': async (request) =>
-      heldNoteRows(openedStore(), profile().chainId, address(request.address)),
+      heldNoteRows(openedStore(), profile(), address(request.address)),
     'history.page': async (request) => {
       const { chainId } = profile();
       const rows = listHistory(openedStore(), chainId, {
@@ -207,13 +208,19 @@ export function createAppApi(options: AppApiOptions): AppApi {
       const queued = await wallet.send(request.from, to, amount);
       return afterSigning(p, [queued], request.offline);
     },
-    'notes.preview': async (request) =>
-      previewNote({ store: openedStore(), profile: profile() }, request.operation),
+    'notes.preview': async (request) => {
+      const p = profile();
+      return previewNote({ store: openedStore(), profile: p, rpc: rpc(p) }, request.operation);
+    },
     'notes.execute': async (request, pins) => {
       const p = profile();
       const s = openedStore();
       const wallet = new Wallet({ store: s, profile: p, search: search(), pins });
-      const planned = planNoteOperation({ store: s, profile: p }, request.operation);
+      const nodes = request.offline ? undefined : rpc(p);
+      const planned = await planNoteOperation(
+        { store: s, profile: p, rpc: nodes },
+        request.operation,
+      );
       if (planned.kind === 'typed-data') {
         // An offer is a signature handed to the bank: nothing to send.
         return { transactions: [], offer: await wallet.signOffer(planned), sync: null };

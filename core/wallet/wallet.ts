@@ -10,6 +10,7 @@ import { type ModuleSearch, openKeySigner } from '../../native/pkcs11/token-acce
 import type { FinanceOfferFile } from '../api/notes.js';
 import type { ChainProfile } from '../api/profile.js';
 import { ChainSigner } from '../chain/chain-signer.js';
+import type { RpcPool } from '../rpc/rpc-pool.js';
 import { type Account, addAccount } from '../store/accounts.js';
 import { appendAudit } from '../store/audit-log.js';
 import type { Store } from '../store/database.js';
@@ -156,9 +157,17 @@ export class Wallet {
     }
   }
 
-  /** Finance, step 2 (the bank): approve the price and submit the holder's offer. */
-  async acceptFinanceOffer(bankKeyUri: string, file: FinanceOfferFile): Promise<OutboxTx[]> {
-    return this.queue(acceptFinanceOfferCalls(this.context, bankKeyUri, file));
+  /**
+   * Finance, step 2 (the bank): check the note offered, approve the price and
+   * submit the holder's offer. `rpc` (online only) reads the note from the
+   * ledger when the store does not know it.
+   */
+  async acceptFinanceOffer(
+    bankKeyUri: string,
+    file: FinanceOfferFile,
+    rpc?: RpcPool,
+  ): Promise<OutboxTx[]> {
+    return this.queue(await acceptFinanceOfferCalls({ ...this.context, rpc }, bankKeyUri, file));
   }
 
   private sender(keyUri: string) {

@@ -7,6 +7,7 @@
 import {
   type Abi,
   type Address,
+  getAddress,
   type Hex,
   hashTypedData,
   parseEventLogs,
@@ -17,6 +18,7 @@ import {
 import { privateKeyToAccount } from 'viem/accounts';
 import { expect } from 'vitest';
 import { loadArtifacts } from '../../ledger/compile.js';
+import { devKeys } from '../../ledger/deploy.js';
 import type { DevChainHandle } from './dev-chain.js';
 
 export const artifacts = await loadArtifacts();
@@ -211,8 +213,44 @@ export function chainContracts(ledger: DevChainHandle) {
     return { message, signature, digest: hashTypedData(typed) };
   }
 
+  /**
+   * A second DigitalCurrency by the same central bank (dev key), with the seeded
+   * operator appointed and the note contract as its system contract; not yet
+   * accepted by the note contract.
+   */
+  async function deployCurrency() {
+    const bank = ledger.wallet(devKeys.centralBank);
+    const hash = await bank.deployContract({
+      abi: artifacts.DigitalCurrency.abi,
+      bytecode: artifacts.DigitalCurrency.bytecode,
+    });
+    const { contractAddress } = await ledger.publicClient.waitForTransactionReceipt({ hash });
+    const address = getAddress(contractAddress!);
+    const sendTo = async (key: Hex, functionName: string, args: readonly unknown[]) => {
+      const tx = await ledger.wallet(key).writeContract({
+        address,
+        abi: allErrors(artifacts.DigitalCurrency.abi as Abi),
+        functionName,
+        args,
+      });
+      const receipt = await ledger.publicClient.waitForTransactionReceipt({ hash: tx });
+      expect(receipt.status).toBe('success');
+    };
+    const roleOf = (name: string) => read<Hex>('currency', name);
+    await sendTo(devKeys.centralBank, 'grantRole', [
+      await roleOf('OPERATOR_ROLE'),
+      privateKeyToAccount(devKeys.operator).address,
+    ]);
+    await sendTo(devKeys.centralBank, 'grantRole', [
+      await roleOf('SYSTEM_CONTRACT_ROLE'),
+      ledger.profile.contracts.notes,
+    ]);
+    return { address, send: sendTo };
+  }
+
   return {
     contract,
+    deployCurrency,
     read,
     send,
     events,
