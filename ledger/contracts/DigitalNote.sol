@@ -105,7 +105,6 @@ contract DigitalNote is ERC3525, EIP712, ReentrancyGuard {
 
     error NotRegistered(address account);
     error AccountIsFrozen(address account);
-    error AccountNotFrozen(address account);
     error CurrencyNotAccepted(address currency);
     error NotCentralBank(address caller);
     error NotSystemContract(address currency);
@@ -254,9 +253,8 @@ contract DigitalNote is ERC3525, EIP712, ReentrancyGuard {
      * @return complete False when more of `lost`'s notes in this currency are left (call again).
      */
     function recoverNotes(address lost, address replacement) external returns (uint256 moved, bool complete) {
-        IDigitalCurrency currency = IDigitalCurrency(msg.sender);
+        // The currency has checked that `lost` is frozen and `replacement` may hold money.
         if (!_acceptedCurrency[msg.sender]) revert CurrencyNotAccepted(msg.sender);
-        if (!currency.isFrozen(lost)) revert AccountNotFrozen(lost);
         complete = true;
         _recovering = true;
         // From the end: moving the note at index i - 1 swaps the owner's last note into that
