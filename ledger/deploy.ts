@@ -1,8 +1,10 @@
 /**
  * Deploys Signet's ledger on a fresh dev chain: the digital currency, the notes
  * contract and the Safe 1.4.1 contracts (as shipped, not recompiled). The central
- * bank (Hardhat account 0) appoints the operator bank (account 1) and issues it
- * money. Returns the ledger profile Signet runs against.
+ * bank (Hardhat account 0) makes the note contract a system contract of the
+ * currency (it collects prices and payments, and moves notes on recovery),
+ * appoints the operator bank (account 1) and issues it money. Returns the ledger
+ * profile Signet runs against.
  */
 import {
   type Abi,
@@ -52,17 +54,18 @@ export async function deployChain(url: string): Promise<ChainProfile> {
 
   const [ledger, safe] = await Promise.all([loadArtifacts(), loadSafeArtifacts()]);
 
-  const deploy = async (artifact: ContractArtifact) => {
+  const deploy = async (artifact: ContractArtifact, args: readonly unknown[] = []) => {
     const hash = await centralBank.deployContract({
       abi: artifact.abi,
       bytecode: artifact.bytecode,
+      args,
     });
     const receipt = await confirmed(publicClient, hash);
     if (!receipt.contractAddress) throw new Error(`deployment ${hash} created no contract`);
     return { address: getAddress(receipt.contractAddress), block: receipt.blockNumber };
   };
   const currency = await deploy(ledger.DigitalCurrency);
-  const notes = await deploy(ledger.DigitalNote);
+  const notes = await deploy(ledger.DigitalNote, [currency.address]);
   const safeSingleton = await deploy(safe.SafeL2);
   const safeProxyFactory = await deploy(safe.SafeProxyFactory);
   const fallbackHandler = await deploy(safe.CompatibilityFallbackHandler);
@@ -79,12 +82,14 @@ export async function deployChain(url: string): Promise<ChainProfile> {
         args,
       }),
     );
-  const operatorRole = (await publicClient.readContract({
-    address: currency.address,
-    abi: ledger.DigitalCurrency.abi,
-    functionName: 'OPERATOR_ROLE',
-  })) as Hex;
-  await call('grantRole', [operatorRole, operator.address]);
+  const role = async (name: 'OPERATOR_ROLE' | 'SYSTEM_CONTRACT_ROLE') =>
+    (await publicClient.readContract({
+      address: currency.address,
+      abi: ledger.DigitalCurrency.abi,
+      functionName: name,
+    })) as Hex;
+  await call('grantRole', [await role('SYSTEM_CONTRACT_ROLE'), notes.address]);
+  await call('grantRole', [await role('OPERATOR_ROLE'), operator.address]);
   await call('issue', [operator.address, devOperatorFloat]);
 
   return profileSchema.parse({

@@ -5,27 +5,26 @@
  * Each test reverts the chain to the state after the shared setup.
  */
 import {
-  type Abi,
   type Address,
   type Hex,
-  hashTypedData,
   hexToBigInt,
   keccak256,
   numberToHex,
   parseEventLogs,
   parseSignature,
-  type TransactionReceipt,
   toHex,
 } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type ChainArtifacts, loadArtifacts, loadSafeArtifacts } from '../ledger/compile.js';
+import { loadSafeArtifacts } from '../ledger/compile.js';
 import { devKeys, devOperatorFloat } from '../ledger/deploy.js';
 import { fundAccount } from '../ledger/dev-chain.js';
+import { chainContracts, DAY } from './support/chain-contracts.js';
 import { useDevChain } from './support/dev-chain.js';
 
 const ledger = useDevChain();
-let artifacts: ChainArtifacts;
+const { contract, read, send, events, balance, currencyDomain, authorization, financeOffer } =
+  chainContracts(ledger);
 
 const centralBank = privateKeyToAccount(devKeys.centralBank);
 const operator = privateKeyToAccount(devKeys.operator);
@@ -43,61 +42,9 @@ const carol = privateKeyToAccount(carolKey);
 const stranger = privateKeyToAccount(strangerKey);
 
 const START = 10_000_00n; // 10,000.00 each for alice, bob and carol
-const DAY = 86_400n;
 const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
-type Target = 'currency' | 'notes';
-const contract = (target: Target) => ({
-  address: ledger.profile.contracts[target] as Address,
-  abi: (target === 'currency' ? artifacts.DigitalCurrency.abi : artifacts.DigitalNote.abi) as Abi,
-});
-
-async function read<T>(target: Target, functionName: string, args: readonly unknown[] = []) {
-  return (await ledger.publicClient.readContract({
-    ...contract(target),
-    functionName,
-    args,
-  })) as T;
-}
-
-/** Errors of both contracts: a note call that fails inside the currency reverts with the currency's error. */
-const withAllErrors = (abi: Abi): Abi => [
-  ...abi,
-  ...[...artifacts.DigitalCurrency.abi, ...artifacts.DigitalNote.abi].filter(
-    (item) =>
-      item.type === 'error' && !abi.some((own) => own.type === 'error' && own.name === item.name),
-  ),
-];
-
-async function send(
-  key: Hex,
-  target: Target,
-  functionName: string,
-  args: readonly unknown[] = [],
-): Promise<TransactionReceipt> {
-  const { address, abi } = contract(target);
-  const hash = await ledger.wallet(key).writeContract({
-    address,
-    abi: withAllErrors(abi),
-    functionName,
-    args,
-  });
-  const receipt = await ledger.publicClient.waitForTransactionReceipt({ hash });
-  expect(receipt.status).toBe('success');
-  return receipt;
-}
-
-function events(receipt: TransactionReceipt, target: Target, eventName: string) {
-  return parseEventLogs({ abi: contract(target).abi, logs: receipt.logs, eventName }).map(
-    (log) => (log as unknown as { args: Record<string, unknown> }).args,
-  );
-}
-
-const balance = (account: Address) => read<bigint>('currency', 'balanceOf', [account]);
-const nonce = () => toHex(crypto.getRandomValues(new Uint8Array(32)));
-
 beforeAll(async () => {
-  artifacts = await loadArtifacts();
   const role = await read<Hex>('currency', 'OPERATOR_ROLE');
   await send(devKeys.centralBank, 'currency', 'grantRole', [role, operator2.address]);
   for (const account of [alice, bob, carol]) await ledger.fund(account.address, START);
@@ -532,44 +479,20 @@ describe('DigitalNote', () => {
     const bank = operator;
     const bankKey = devKeys.operator;
 
-    async function offer(
+    const offer = (
       tokenId: bigint,
       value: bigint,
       price: bigint,
       signerKey: Hex = bobKey,
       overrides: { deadline?: bigint; bank?: Address } = {},
-    ) {
-      const message = {
+    ) =>
+      financeOffer(signerKey, {
         tokenId,
         value,
-        bank: overrides.bank ?? bank.address,
         price,
-        deadline: overrides.deadline ?? (await ledger.now()) + DAY,
-        nonce: nonce(),
-      };
-      const typed = {
-        domain: {
-          name: 'Signet Digital Note',
-          version: '1',
-          chainId: ledger.profile.chainId,
-          verifyingContract: ledger.profile.contracts.notes as Address,
-        },
-        types: {
-          FinanceOffer: [
-            { name: 'tokenId', type: 'uint256' },
-            { name: 'value', type: 'uint256' },
-            { name: 'bank', type: 'address' },
-            { name: 'price', type: 'uint256' },
-            { name: 'deadline', type: 'uint256' },
-            { name: 'nonce', type: 'bytes32' },
-          ],
-        },
-        primaryType: 'FinanceOffer',
-        message,
-      } as const;
-      const signature = await privateKeyToAccount(signerKey).signTypedData(typed);
-      return { message, signature, digest: hashTypedData(typed) };
-    }
+        bank: overrides.bank ?? bank.address,
+        deadline: overrides.deadline,
+      });
 
     it('is atomic: without the bank’s allowance nothing moves, and the offer stays usable', async () => {
       const { tokenId } = await issueNote();
@@ -719,62 +642,3 @@ describe('DigitalNote', () => {
     });
   });
 });
-
-function currencyDomain() {
-  return {
-    name: 'Signet Digital Currency',
-    version: '1',
-    chainId: ledger.profile.chainId,
-    verifyingContract: ledger.profile.contracts.currency as Address,
-  } as const;
-}
-
-/** An EIP-3009 authorisation signed with a software key; `args` fit the contract call. */
-async function authorization(
-  signerKey: Hex,
-  primaryType: 'TransferWithAuthorization' | 'ReceiveWithAuthorization',
-  to: Address,
-  value: bigint,
-  overrides: { from?: Address; validAfter?: bigint; validBefore?: bigint } = {},
-) {
-  const signer = privateKeyToAccount(signerKey);
-  const now = await ledger.now();
-  const message = {
-    from: overrides.from ?? signer.address,
-    to,
-    value,
-    validAfter: overrides.validAfter ?? 0n,
-    validBefore: overrides.validBefore ?? now + DAY,
-    nonce: nonce(),
-  };
-  const fields = [
-    { name: 'from', type: 'address' },
-    { name: 'to', type: 'address' },
-    { name: 'value', type: 'uint256' },
-    { name: 'validAfter', type: 'uint256' },
-    { name: 'validBefore', type: 'uint256' },
-    { name: 'nonce', type: 'bytes32' },
-  ] as const;
-  const signature = parseSignature(
-    await signer.signTypedData({
-      domain: currencyDomain(),
-      types: { [primaryType]: fields } as { TransferWithAuthorization: typeof fields },
-      primaryType: primaryType as 'TransferWithAuthorization',
-      message,
-    }),
-  );
-  return {
-    nonce: message.nonce,
-    args: [
-      message.from,
-      message.to,
-      message.value,
-      message.validAfter,
-      message.validBefore,
-      message.nonce,
-      Number(signature.v),
-      signature.r,
-      signature.s,
-    ] as readonly unknown[],
-  };
-}

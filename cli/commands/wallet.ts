@@ -127,7 +127,7 @@ export function registerWalletCommands(program: Command, context: CliContext): v
           rows
             .map(
               (n) =>
-                `note ${n.tokenId}  ${n.value}  matures ${n.maturity}  ${n.status}  acceptor ${n.acceptor}`,
+                `note ${n.tokenId}  ${n.value}  matures ${n.maturity}  ${n.status}  acceptor ${n.acceptor}  currency ${n.currency}${n.currencyKnown ? '' : ' (unknown currency: not money)'}`,
             )
             .join('\n') || 'no notes',
       ),

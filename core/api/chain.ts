@@ -61,7 +61,12 @@ export const balanceRowSchema = z.object({
 export const noteRowSchema = z.object({
   tokenId: uintTextSchema,
   holder: z.string(),
+  /** Who pays the note at maturity. */
   acceptor: z.string(),
+  /** The currency contract the note is payable in. */
+  currency: z.string(),
+  /** Whether that is the ledger's own currency; a note in any other is not counted as money. */
+  currencyKnown: z.boolean(),
   /** YYYY-MM-DD. */
   maturity: z.string(),
   value: amountSchema,

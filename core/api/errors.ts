@@ -44,6 +44,8 @@ export const errorCodes = {
   NOTE_NOT_FOUND: 'user',
   NOTE_MATURED: 'user',
   NOTE_NOT_MATURE: 'user',
+  /** A note payable in a currency other than the ledger's own: not money to this wallet. */
+  NOTE_CURRENCY_UNKNOWN: 'user',
   NOT_DEV_CHAIN: 'user',
   /** The dev chain engine asked for (anvil) is not installed on this machine. */
   DEV_ENGINE_MISSING: 'user',

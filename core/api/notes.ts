@@ -9,6 +9,7 @@ import {
   addressInputSchema,
   amountInputSchema,
   amountSchema,
+  noteRowSchema,
   outboxRowSchema,
   pinSchema,
   syncAfterSigningSchema,
@@ -108,6 +109,14 @@ export const notePreviewSchema = z.object({
   from: z.string(),
   fromKeyUri: pkcs11UriSchema,
   chainId: z.number().int().positive(),
+  /**
+   * The note the operation acts on (null for an issue): who pays it, in which
+   * currency, when, and its value, from the last sync (`store`) or read from the
+   * ledger just now (`chain`, a bank accepting an offer for a note it never held).
+   */
+  note: noteRowSchema
+    .extend({ source: z.enum(['store', 'chain']), asOfBlock: z.number().int().nonnegative() })
+    .nullable(),
   /** What the token signs: transactions, or for a finance offer the typed data. */
   transactions: z.array(plannedTransactionSchema),
   typedData: z

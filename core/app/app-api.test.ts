@@ -16,6 +16,8 @@ const chainId = 4242;
 const alice = walletAccount(1);
 const bob = walletAccount(2);
 const profile = closedPortProfile({ name: 'test ledger', chainId: chainId, confirmations: 0 });
+/** A currency contract that is not the ledger's. */
+const FOREIGN = getAddress(`0x${'f0'.repeat(20)}`);
 
 let home: string;
 let api: AppApi;
@@ -76,6 +78,24 @@ beforeAll(() => {
     status: 'active',
     updatedBlock: 10,
   });
+  // Notes a bank may be offered: one in the ledger's currency (bob holds it), one in a
+  // currency the ledger does not know (alice holds it), one already due.
+  const note = (tokenId: bigint, holder: string, currency: string, maturity: number) =>
+    upsertNote(store, {
+      chainId,
+      tokenId,
+      holder: holder as `0x${string}`,
+      slot: tokenId,
+      acceptor: bob.address,
+      currency: currency as `0x${string}`,
+      maturity,
+      value: 100n,
+      status: 'active',
+      updatedBlock: 10,
+    });
+  note(9n, bob.address, profile.contracts.currency, 1_800_000_000 + 30 * 86_400);
+  note(11n, alice.address, FOREIGN, 1_800_000_000 + 30 * 86_400);
+  note(12n, bob.address, profile.contracts.currency, 1_800_000_000 - 86_400);
   store.close();
   api = createAppApi({ home, env: {} });
 });
@@ -199,14 +219,28 @@ describe('the app API with a ledger whose nodes are all down', () => {
 
   it('lists the outbox and audit entries (empty here) and the note held', async () => {
     expect(await result('outbox.list')).toEqual([]);
+    const row = { acceptor: bob.address, status: 'active' };
+    const own = { currency: getAddress(profile.contracts.currency), currencyKnown: true };
     expect(await result('notes.list')).toEqual([
+      { ...row, ...own, tokenId: '12', holder: bob.address, maturity: '2027-01-14', value: '1.00' },
       {
+        ...row,
+        ...own,
         tokenId: '7',
         holder: alice.address,
-        acceptor: bob.address,
         maturity: '2027-02-14',
         value: '500.00',
-        status: 'active',
+      },
+      { ...row, ...own, tokenId: '9', holder: bob.address, maturity: '2027-02-14', value: '1.00' },
+      // Shown, but marked: a note in a currency the ledger does not know is not money.
+      {
+        ...row,
+        currency: FOREIGN,
+        currencyKnown: false,
+        tokenId: '11',
+        holder: alice.address,
+        maturity: '2027-02-14',
+        value: '1.00',
       },
     ]);
     expect(await result('audit.list', { search: 'transfer' })).toEqual({ entries: [] });
@@ -242,6 +276,18 @@ describe('note operations reviewed offline (notes.preview)', () => {
       ],
       typedData: null,
       availableAfter: null,
+      note: {
+        tokenId: '7',
+        holder: alice.address,
+        acceptor: bob.address,
+        currency: getAddress(profile.contracts.currency),
+        currencyKnown: true,
+        maturity: '2027-02-14',
+        value: '500.00',
+        status: 'active',
+        source: 'store',
+        asOfBlock: 10,
+      },
     });
   });
 
@@ -362,6 +408,77 @@ describe('note operations reviewed offline (notes.preview)', () => {
     ]);
     expect(ok.availableAfter).toBe('99.10');
     expect(JSON.parse(ok.transactions[1].args.offer)).toMatchObject({ tokenId: '9', price: '90' });
+    // The review names the note sold: who pays it, in what, when (from the last sync).
+    expect(ok.note).toMatchObject({
+      tokenId: '9',
+      acceptor: bob.address,
+      currencyKnown: true,
+      maturity: '2027-02-14',
+      value: '1.00',
+      source: 'store',
+    });
+  });
+
+  it('checks the note an offer sells before the bank signs anything', async () => {
+    const offer = (tokenId: string, value = '100') => ({
+      type: 'signet-finance-offer',
+      chainId,
+      notes: profile.contracts.notes,
+      holder: bob.address,
+      offer: {
+        tokenId,
+        value,
+        bank: alice.address,
+        price: '90',
+        deadline: '1900000000',
+        nonce: hex32(6),
+      },
+      signature: `0x${'11'.repeat(65)}`,
+    });
+    const accept = (o: unknown) => preview({ op: 'finance-accept', from, offer: o });
+    const cases: Array<[unknown, string, RegExp]> = [
+      [
+        offer('11'),
+        'NOTE_CURRENCY_UNKNOWN',
+        /^note 11 is payable in 0x[fF0]{40}, not in this ledger's currency 0x0+c1$/,
+      ],
+      [
+        offer('12'),
+        'NOTE_MATURED',
+        /^note 12 matured on 2027-01-14; it can only be redeemed, not financed$/,
+      ],
+      [
+        offer('9', '101'),
+        'AMOUNT_INVALID',
+        /^the offer sells 1\.01 of note 9, which holds 1\.00 as of the last sync$/,
+      ],
+      // Unknown to the store, and no node answers: the facts cannot be had.
+      [
+        offer('13'),
+        'NODE_UNREACHABLE',
+        /^cannot read note 13 from the ledger to check the offer: /,
+      ],
+    ];
+    for (const [o, code, message] of cases) {
+      const reply = await accept(o);
+      expect(reply, JSON.stringify(o)).toMatchObject({
+        ok: false,
+        error: { code, message: expect.stringMatching(message) },
+      });
+      if (!reply.ok) expect(reply.error.message).not.toContain('\n');
+    }
+    // Offline, a note the store does not know is refused without asking anyone.
+    const offline = await call('notes.execute', {
+      operation: { op: 'finance-accept', from, offer: offer('13') },
+      offline: true,
+    });
+    expect(offline).toMatchObject({
+      ok: false,
+      error: {
+        code: 'NOTE_NOT_FOUND',
+        message: expect.stringMatching(/cannot be checked offline/),
+      },
+    });
   });
 
   it('writes nothing while previewing', async () => {

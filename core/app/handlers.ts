@@ -37,7 +37,7 @@ export function createHandlers(context: AppContext, sync: SyncDriver): Handlers 
     'accounts.balances': async (request) =>
       balanceRows(context.store(), context.profile().chainId, address(request.address)),
     'notes.list': async (request) =>
-      heldNoteRows(context.store(), context.profile().chainId, address(request.address)),
+      heldNoteRows(context.store(), context.profile(), address(request.address)),
     'history.page': async (request) => {
       const { chainId } = context.profile();
       const rows = listHistory(context.store(), chainId, {
@@ -87,12 +87,21 @@ export function createHandlers(context: AppContext, sync: SyncDriver): Handlers 
       const queued = await context.wallet(p, caller).send(request.from, to, amount);
       return sync.afterSigning(p, [queued], request.offline);
     },
-    'notes.preview': async (request) =>
-      previewNote({ store: context.store(), profile: context.profile() }, request.operation),
+    // Accepting a finance offer for a note the store does not know reads it from the nodes.
+    'notes.preview': async (request) => {
+      const p = context.profile();
+      return previewNote(
+        { store: context.store(), profile: p, rpc: context.rpc(p) },
+        request.operation,
+      );
+    },
     'notes.execute': async (request, caller) => {
       const p = context.profile();
       const wallet = context.wallet(p, caller);
-      const planned = planNoteOperation({ store: context.store(), profile: p }, request.operation);
+      const planned = await planNoteOperation(
+        { store: context.store(), profile: p, rpc: request.offline ? undefined : context.rpc(p) },
+        request.operation,
+      );
       if (planned.kind === 'typed-data') {
         // An offer is a signature handed to the bank: nothing to send.
         return { transactions: [], offer: await wallet.signOffer(planned), sync: null };

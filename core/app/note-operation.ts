@@ -1,7 +1,8 @@
 /**
  * A note operation as the API receives it (core/api/notes.ts), turned into
  * what the wallet signs: contract calls, or for a finance offer the EIP-712
- * typed data. The preview and the execution both start here.
+ * typed data. The preview and the execution both start here. Only accepting a
+ * finance offer may ask the nodes (`context.rpc`), for a note the store lacks.
  */
 import type { NoteOperation } from '../api/notes.js';
 import { parseAddress } from '../chain/address.js';
@@ -24,10 +25,10 @@ export type PlannedNoteOperation =
 /** A calendar day from the API (already checked to exist), at a time of that day in UTC. */
 const utc = (day: string, time: string) => new Date(`${day}T${time}Z`);
 
-export function planNoteOperation(
+export async function planNoteOperation(
   context: NoteContext,
   operation: NoteOperation,
-): PlannedNoteOperation {
+): Promise<PlannedNoteOperation> {
   const calls = (planned: PlannedCalls) => ({ kind: 'calls' as const, ...planned });
   switch (operation.op) {
     case 'issue':
@@ -79,6 +80,6 @@ export function planNoteOperation(
         ),
       };
     case 'finance-accept':
-      return calls(acceptFinanceOfferCalls(context, operation.from, operation.offer));
+      return calls(await acceptFinanceOfferCalls(context, operation.from, operation.offer));
   }
 }

@@ -2,7 +2,8 @@
  * What the review screen shows before the token signs: the same offline checks
  * and the same transaction plans the wallet signs, then the calldata decoded
  * back, so the user reviews what will be signed rather than what was typed.
- * No token, no network, nothing written.
+ * No token, nothing written, and no network, except to read a note the store
+ * does not know when a bank previews accepting a finance offer for it.
  */
 import {
   type Abi,
@@ -26,6 +27,7 @@ import { syncedState } from '../wallet/offline-checks.js';
 import { checkedPayment } from '../wallet/payment.js';
 import { type Call, gasBudget, planTransaction } from '../wallet/transaction-plan.js';
 import { planNoteOperation } from './note-operation.js';
+import { noteFactsView } from './views.js';
 
 /** Fees and nonce of a planned transaction, as text. */
 function feeFields(tx: TransactionSerializable, kind: Call['kind']) {
@@ -116,14 +118,15 @@ function previewCalls(
   return { transactions: calls.map(describe), state };
 }
 
-export function previewNote(context: NoteContext, operation: NoteOperation) {
+export async function previewNote(context: NoteContext, operation: NoteOperation) {
   const { store, profile } = context;
-  const planned = planNoteOperation(context, operation);
+  const planned = await planNoteOperation(context, operation);
   const base = {
     op: operation.op,
     from: planned.account.address,
     fromKeyUri: planned.account.keyUri,
     chainId: profile.chainId,
+    note: planned.note ? noteFactsView(planned.note, profile.contracts.currency) : null,
   };
   if (planned.kind === 'typed-data') {
     const { domain, message, primaryType } = planned.typedData;

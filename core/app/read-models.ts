@@ -35,12 +35,15 @@ export function balanceRows(store: Store, chainId: number, only?: Address) {
     });
 }
 
-/** Notes not yet redeemed held by the wallet's accounts (or only by `only`). */
-export function heldNoteRows(store: Store, chainId: number, only?: Address) {
+/**
+ * Notes not yet redeemed held by the wallet's accounts (or only by `only`), each
+ * saying whether it is payable in the ledger's own currency.
+ */
+export function heldNoteRows(store: Store, profile: ChainProfile, only?: Address) {
   const ours = new Set(listAccounts(store).map((a) => a.address));
-  return listNotes(store, chainId)
+  return listNotes(store, profile.chainId)
     .filter((n) => (only ? n.holder === only : ours.has(n.holder)) && n.status !== 'redeemed')
-    .map(noteRow);
+    .map((n) => noteRow(n, profile.contracts.currency));
 }
 
 /**

@@ -6,6 +6,7 @@ import { formatAmount } from '../chain/amount.js';
 import type { Note } from '../store/chain-state.js';
 import type { HistoryEvent } from '../store/history.js';
 import type { OutboxTx } from '../store/outbox.js';
+import type { NoteFacts } from '../wallet/financed-note.js';
 
 export function outboxRow(t: OutboxTx) {
   return {
@@ -21,15 +22,26 @@ export function outboxRow(t: OutboxTx) {
   };
 }
 
-export function noteRow(n: Note) {
+/**
+ * A note with the currency it is payable in, and whether that is the ledger's own
+ * (`currency`, the profile's currency contract): only those count as money.
+ */
+export function noteRow(n: Note, currency: string) {
   return {
     tokenId: n.tokenId.toString(),
     holder: n.holder,
     acceptor: n.acceptor,
+    currency: n.currency,
+    currencyKnown: n.currency.toLowerCase() === currency.toLowerCase(),
     maturity: new Date(n.maturity * 1000).toISOString().slice(0, 10),
     value: formatAmount(n.value),
     status: n.status,
   };
+}
+
+/** The note an operation acts on, as the review shows it: its facts, and as of which block. */
+export function noteFactsView(n: NoteFacts, currency: string) {
+  return { ...noteRow(n, currency), source: n.source, asOfBlock: n.updatedBlock };
 }
 
 export function historyRow(e: HistoryEvent) {

@@ -7,6 +7,7 @@ import { SignetError } from '../api/errors.js';
 
 export const chainErrorsAbi = parseAbi([
   'error AccountIsFrozen(address account)',
+  'error CurrencyNotAccepted(address currency)',
   'error NotRegistered(address account)',
   'error ERC20InsufficientAllowance(address spender, uint256 allowance, uint256 needed)',
   'error ERC20InsufficientBalance(address sender, uint256 balance, uint256 needed)',
@@ -18,6 +19,7 @@ export const chainErrorsAbi = parseAbi([
   'error MaturityNotInFuture(uint64 maturity)',
   'error NotHolder(uint256 tokenId, address caller)',
   'error NotOfferedBank(address caller, address bank)',
+  'error NotSystemContract(address currency)',
   'error NoteMatured(uint256 tokenId, uint64 maturity)',
   'error NoteNotMature(uint256 tokenId, uint64 maturity)',
   'error OfferExpired(uint256 deadline)',

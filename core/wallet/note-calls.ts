@@ -3,6 +3,9 @@
  * may act, on which note, at which moment, and the contract calls that do it.
  * Signing them (Wallet) and previewing them for the review screen both start
  * here, so what the user reviews is exactly what the token will be asked to sign.
+ * Everything is checked offline from the synced store, except a finance offer
+ * for a note the bank's wallet does not know: that note is read from the ledger
+ * (when the context has nodes to ask).
  */
 import { randomBytes } from 'node:crypto';
 import { type Address, encodeFunctionData, type Hex, maxUint256 } from 'viem';
@@ -10,10 +13,12 @@ import { SignetError } from '../api/errors.js';
 import type { FinanceOfferFile } from '../api/notes.js';
 import type { ChainProfile } from '../api/profile.js';
 import { currencyAbi, financeOfferTypes, notesAbi } from '../chain/abi.js';
+import type { RpcPool } from '../rpc/rpc-pool.js';
 import type { Account } from '../store/accounts.js';
 import { chainNow, getChainMeta } from '../store/chain-meta.js';
 import type { Store } from '../store/database.js';
 import { listOutbox } from '../store/outbox.js';
+import { financedNoteFacts, type NoteFacts, requireFinanceable } from './financed-note.js';
 import {
   activeSender,
   heldNote,
@@ -28,11 +33,15 @@ export interface NoteContext {
   profile: ChainProfile;
   /** The local clock; maturity is judged by the ledger's time as best known offline. */
   now?: () => Date;
+  /** Nodes to ask what the store does not know; absent when the operation must stay offline. */
+  rpc?: RpcPool;
 }
 
 export interface PlannedCalls {
   account: Account;
   calls: Call[];
+  /** The note the operation acts on, as checked (none for an issue). */
+  note?: NoteFacts;
 }
 
 function chainTime({ store, profile, now }: NoteContext): Date {
@@ -50,7 +59,7 @@ function holder(
   const note = heldNote(context.store, context.profile.chainId, tokenId, account.address);
   if (when === 'matured') requireMatured(note, chainTime(context));
   else requireBeforeMaturity(note, chainTime(context));
-  return { account, note };
+  return { account, note: { ...note, source: 'store' as const } };
 }
 
 const day = (date: Date) => date.toISOString().slice(0, 10);
@@ -118,9 +127,10 @@ export function endorseNoteCalls(
   tokenId: bigint,
   to: Address,
 ): PlannedCalls {
-  const { account } = holder(context, fromKeyUri, tokenId, 'before-maturity');
+  const { account, note } = holder(context, fromKeyUri, tokenId, 'before-maturity');
   return {
     account,
+    note,
     calls: [
       {
         to: context.profile.contracts.notes,
@@ -156,6 +166,7 @@ export function splitNoteCalls(
   }
   return {
     account,
+    note,
     calls: [
       {
         to: context.profile.contracts.notes,
@@ -179,9 +190,10 @@ export function redeemNoteCalls(
   fromKeyUri: string,
   tokenId: bigint,
 ): PlannedCalls {
-  const { account } = holder(context, fromKeyUri, tokenId, 'matured');
+  const { account, note } = holder(context, fromKeyUri, tokenId, 'matured');
   return {
     account,
+    note,
     calls: [
       {
         to: context.profile.contracts.notes,
@@ -222,6 +234,7 @@ export function financeOfferTypedData(
   const { profile } = context;
   return {
     account,
+    note,
     typedData: {
       domain: {
         name: 'Signet Digital Note',
@@ -243,12 +256,17 @@ export function financeOfferTypedData(
   };
 }
 
-/** Finance, step 2 (the bank): approve the price and submit the holder's signed offer. */
-export function acceptFinanceOfferCalls(
+/**
+ * Finance, step 2 (the bank): approve the price and submit the holder's signed
+ * offer, once the note it sells has been checked (in the ledger's currency, not
+ * yet due, worth what is offered). The note's facts come from the store, or
+ * from the ledger when the store does not know it and `context.rpc` is given.
+ */
+export async function acceptFinanceOfferCalls(
   context: NoteContext,
   bankKeyUri: string,
   file: FinanceOfferFile,
-): PlannedCalls {
+): Promise<PlannedCalls> {
   const { store, profile } = context;
   const { account, state } = activeSender(store, profile.chainId, bankKeyUri);
   if (
@@ -276,6 +294,13 @@ export function acceptFinanceOfferCalls(
       `this offer was already accepted (transaction ${taken.txHash})`,
     );
   }
+  const note = await financedNoteFacts(store, profile, BigInt(file.offer.tokenId), context.rpc);
+  requireFinanceable(
+    profile,
+    note,
+    { holder: file.holder, value: BigInt(file.offer.value) },
+    chainTime(context),
+  );
   const price = BigInt(file.offer.price);
   requireFunds(store, state, price);
   const offer = {
@@ -288,6 +313,7 @@ export function acceptFinanceOfferCalls(
   };
   return {
     account,
+    note,
     calls: [
       {
         to: profile.contracts.currency,
@@ -319,6 +345,9 @@ export function acceptFinanceOfferCalls(
         summary: {
           tokenId: offer.tokenId.toString(),
           holder: file.holder,
+          acceptor: note.acceptor,
+          currency: note.currency,
+          maturity: day(new Date(note.maturity * 1000)),
           value: offer.value.toString(),
           price: price.toString(),
           nonce: offer.nonce,

@@ -3,8 +3,15 @@ pragma solidity ^0.8.24;
 
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Permit.sol";
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlEnumerable} from "@openzeppelin/contracts/access/extensions/AccessControlEnumerable.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+
+/// @notice A contract of the ledger itself that holds account-bound assets (a note contract).
+interface ISystemContract {
+    /// @notice Moves notes of `lost` (frozen) in the calling currency to `replacement`. Only
+    /// the currency calls it, from recoverFrozen.
+    function recoverNotes(address lost, address replacement) external returns (uint256 moved, bool complete);
+}
 
 /**
  * @title Signet Digital Currency
@@ -18,12 +25,23 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
  * (sequential nonces, sets an allowance) and EIP-3009 authorisations (random 32-byte
  * nonces, move money directly). EIP-3009 is what makes offline payments possible: a
  * payer can sign many authorisations without knowing the ledger's state.
+ *
+ * Spending on someone else's behalf (an allowance through `transferFrom`, a `permit`, an
+ * EIP-3009 authorisation submitted by a third party) is open only to registered accounts
+ * that are not frozen, and to the ledger's own system contracts (the note contracts, which
+ * pull a financing bank's price and an acceptor's payment). The central bank keeps that list
+ * (SYSTEM_CONTRACT_ROLE); each system contract also moves its notes when a lost account is
+ * recovered.
  */
-contract DigitalCurrency is ERC20, ERC20Permit, AccessControl {
+contract DigitalCurrency is ERC20, ERC20Permit, AccessControlEnumerable {
     /// @notice Issues money to operator banks and appoints them.
     bytes32 public constant CENTRAL_BANK_ROLE = keccak256("CENTRAL_BANK_ROLE");
     /// @notice Registers, freezes and recovers customer accounts; distributes money.
     bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
+    /// @notice The ledger's own contracts (note contracts): may spend allowances without being
+    /// registered, and are told to move a lost account's notes on recovery. Appointed by the
+    /// central bank; each must implement ISystemContract.
+    bytes32 public constant SYSTEM_CONTRACT_ROLE = keccak256("SYSTEM_CONTRACT_ROLE");
 
     /// @notice EIP-3009 typehashes, exactly as the standard spells them.
     bytes32 public constant TRANSFER_WITH_AUTHORIZATION_TYPEHASH =
@@ -47,6 +65,7 @@ contract DigitalCurrency is ERC20, ERC20Permit, AccessControl {
     event AccountFrozen(address indexed account, address indexed operator);
     event AccountUnfrozen(address indexed account, address indexed operator);
     event FundsRecovered(address indexed lost, address indexed replacement, uint256 amount);
+    event AccountReassigned(address indexed account, address indexed from, address indexed to);
     event AuthorizationUsed(address indexed authorizer, bytes32 indexed nonce);
     event AuthorizationCanceled(address indexed authorizer, bytes32 indexed nonce);
 
@@ -64,11 +83,13 @@ contract DigitalCurrency is ERC20, ERC20Permit, AccessControl {
     error LengthMismatch(uint256 recipients, uint256 amounts);
     error ZeroAddress();
 
-    /// @dev The deployer is the central bank; it alone appoints (and removes) operators.
+    /// @dev The deployer is the central bank; it alone appoints (and removes) operators and
+    /// system contracts.
     constructor() ERC20("Signet Digital Currency", "SDC") ERC20Permit("Signet Digital Currency") {
         _grantRole(DEFAULT_ADMIN_ROLE, msg.sender);
         _grantRole(CENTRAL_BANK_ROLE, msg.sender);
         _setRoleAdmin(OPERATOR_ROLE, CENTRAL_BANK_ROLE);
+        _setRoleAdmin(SYSTEM_CONTRACT_ROLE, CENTRAL_BANK_ROLE);
     }
 
     /// @notice Money is counted in minor units (cents): 2 decimals.
@@ -119,6 +140,19 @@ contract DigitalCurrency is ERC20, ERC20Permit, AccessControl {
         return _operatorOf[account];
     }
 
+    /**
+     * @notice The central bank moves a customer to another operator bank (an operator closing
+     * down, a customer changing banks). The account keeps its money, notes and freeze; from
+     * now on only `newOperator` may freeze, unfreeze or recover it.
+     */
+    function reassignAccount(address account, address newOperator) external onlyRole(CENTRAL_BANK_ROLE) {
+        address previous = _operatorOf[account];
+        if (previous == address(0)) revert NotRegistered(account);
+        if (!hasRole(OPERATOR_ROLE, newOperator)) revert NotAnOperator(newOperator);
+        _operatorOf[account] = newOperator;
+        emit AccountReassigned(account, previous, newOperator);
+    }
+
     function isFrozen(address account) external view returns (bool) {
         return _frozen[account];
     }
@@ -137,9 +171,13 @@ contract DigitalCurrency is ERC20, ERC20Permit, AccessControl {
     }
 
     /**
-     * @notice Lost hardware token: the operator moves the whole balance of a frozen account to
-     * a new account of the same customer. Freezing first is required so that whoever holds
-     * the lost key cannot race the recovery.
+     * @notice Lost hardware token: the operator moves the whole balance of a frozen account,
+     * and its notes in every system contract, to a new account of the same customer, in one
+     * transaction. Freezing first is required so that whoever holds the lost key cannot race
+     * the recovery.
+     * @dev A system contract moves at most a bounded number of notes per call (so notes sent
+     * to an account cannot make its recovery too big for a block); when it reports more left
+     * (NotesRecovered.complete == false), the operator calls again: the account stays frozen.
      */
     function recoverFrozen(address lost, address replacement) external onlyAccountOperator(lost) {
         if (!_frozen[lost]) revert AccountNotFrozen(lost);
@@ -150,12 +188,17 @@ contract DigitalCurrency is ERC20, ERC20Permit, AccessControl {
         // bookkeeping and Transfer event still apply.
         super._update(lost, replacement, amount);
         emit FundsRecovered(lost, replacement, amount);
+        uint256 systems = getRoleMemberCount(SYSTEM_CONTRACT_ROLE);
+        for (uint256 i = 0; i < systems; ++i) {
+            ISystemContract(getRoleMember(SYSTEM_CONTRACT_ROLE, i)).recoverNotes(lost, replacement);
+        }
     }
 
+    /// @dev The account's own operator, and only while it still is an operator: revoking
+    /// OPERATOR_ROLE ends its powers over its former customers (the central bank reassigns them).
     modifier onlyAccountOperator(address account) {
-        if (_operatorOf[account] == address(0) || _operatorOf[account] != msg.sender) {
-            revert NotAccountOperator(account, msg.sender);
-        }
+        if (!hasRole(OPERATOR_ROLE, msg.sender)) revert NotAnOperator(msg.sender);
+        if (_operatorOf[account] != msg.sender) revert NotAccountOperator(account, msg.sender);
         _;
     }
 
@@ -173,6 +216,37 @@ contract DigitalCurrency is ERC20, ERC20Permit, AccessControl {
     function _requireActive(address account) private view {
         if (!isRegistered(account)) revert NotRegistered(account);
         if (_frozen[account]) revert AccountIsFrozen(account);
+    }
+
+    /// @dev Whoever acts on another's money: an active account, or one of the ledger's system contracts.
+    function _requireActiveOrSystem(address account) private view {
+        if (!hasRole(SYSTEM_CONTRACT_ROLE, account)) _requireActive(account);
+    }
+
+    // ----------------------------------------------------------------------------------
+    // Allowances: spending on someone else's behalf
+    // ----------------------------------------------------------------------------------
+
+    /// @dev transferFrom's one path: a frozen or unregistered spender cannot use an allowance
+    /// it was given (a stolen key keeps no power over other people's money).
+    function _spendAllowance(address owner, address spender, uint256 value) internal override {
+        _requireActiveOrSystem(spender);
+        super._spendAllowance(owner, spender, value);
+    }
+
+    /// @notice EIP-2612, for active owners and spenders only (or a system contract as spender).
+    function permit(
+        address owner,
+        address spender,
+        uint256 value,
+        uint256 deadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) public override {
+        _requireActive(owner);
+        _requireActiveOrSystem(spender);
+        super.permit(owner, spender, value, deadline, v, r, s);
     }
 
     // ----------------------------------------------------------------------------------
@@ -197,7 +271,8 @@ contract DigitalCurrency is ERC20, ERC20Permit, AccessControl {
         return _authorizationStates[authorizer][nonce];
     }
 
-    /// @notice Anyone (the payee, a relayer, the payer's bank) submits a payment the payer signed.
+    /// @notice The payer, or any active account (the payee, a relayer, the payer's bank), submits
+    /// a payment the payer signed.
     function transferWithAuthorization(
         address from,
         address to,
@@ -209,6 +284,8 @@ contract DigitalCurrency is ERC20, ERC20Permit, AccessControl {
         bytes32 r,
         bytes32 s
     ) external {
+        // A third party submitting the payer's authorisation acts on the payer's money.
+        if (msg.sender != from) _requireActiveOrSystem(msg.sender);
         _useAuthorization(TRANSFER_WITH_AUTHORIZATION_TYPEHASH, from, to, value, validAfter, validBefore, nonce, v, r, s);
         _transfer(from, to, value);
     }

@@ -15,6 +15,7 @@ interface IDigitalCurrency {
     function isRegistered(address account) external view returns (bool);
     function isFrozen(address account) external view returns (bool);
     function transferFrom(address from, address to, uint256 value) external returns (bool);
+    function hasRole(bytes32 role, address account) external view returns (bool);
 }
 
 /**
@@ -25,7 +26,12 @@ interface IDigitalCurrency {
  * split or merged: a supplier can endorse a note whole, split off part of it to pay its own
  * supplier, or sell part of it to a bank (financing) before maturity.
  * @dev Values are currency minor units (2 decimals). Who may hold a note follows the
- * currency's account registry: the recipient of any note must be registered there.
+ * currency's account registry and freezes: every recipient must be registered there and not
+ * frozen, and a frozen holder's notes do not move except when its operator recovers the
+ * account (DigitalCurrency.recoverFrozen calls recoverNotes). Notes are issued only in
+ * currencies the central bank accepts: the one this contract was deployed for, and any it
+ * adds (setCurrencyAccepted). A currency listed here must be a Signet DigitalCurrency that
+ * lists this contract as a system contract, since its registry is what the rules trust.
  */
 contract DigitalNote is ERC3525, EIP712, ReentrancyGuard {
     struct SlotInfo {
@@ -49,6 +55,19 @@ contract DigitalNote is ERC3525, EIP712, ReentrancyGuard {
         keccak256(
             "FinanceOffer(uint256 tokenId,uint256 value,address bank,uint256 price,uint256 deadline,bytes32 nonce)"
         );
+
+    /// @notice The most notes one recoverNotes call moves (see DigitalCurrency.recoverFrozen).
+    uint256 public constant MAX_NOTES_PER_RECOVERY = 100;
+    /// @dev DigitalCurrency's roles, by the same hashes.
+    bytes32 private constant CENTRAL_BANK_ROLE = keccak256("CENTRAL_BANK_ROLE");
+    bytes32 private constant SYSTEM_CONTRACT_ROLE = keccak256("SYSTEM_CONTRACT_ROLE");
+
+    /// @notice The currency this contract was deployed for; its central bank keeps the list of
+    /// accepted currencies.
+    IDigitalCurrency public immutable homeCurrency;
+    mapping(address currency => bool) private _acceptedCurrency;
+    /// @dev Set only while recoverNotes moves a frozen account's notes (transient storage).
+    bool private transient _recovering;
 
     mapping(uint256 slot => SlotInfo) private _slotInfo;
     mapping(uint256 tokenId => bool) private _dishonoured;
@@ -74,8 +93,22 @@ contract DigitalNote is ERC3525, EIP712, ReentrancyGuard {
     event FinanceOfferCanceled(address indexed holder, bytes32 indexed nonce);
     event NoteRedeemed(uint256 indexed tokenId, address indexed holder, uint256 value);
     event NoteDishonoured(uint256 indexed tokenId, address indexed acceptor, address indexed holder, uint256 value);
+    event CurrencyAcceptanceChanged(address indexed currency, bool accepted);
+    /// @notice `complete` is false when more of the account's notes are left to move (call again).
+    event NotesRecovered(
+        address indexed currency,
+        address indexed lost,
+        address indexed replacement,
+        uint256 moved,
+        bool complete
+    );
 
     error NotRegistered(address account);
+    error AccountIsFrozen(address account);
+    error CurrencyNotAccepted(address currency);
+    error NotCentralBank(address caller);
+    error NotSystemContract(address currency);
+    error ZeroAddress();
     error MaturityNotInFuture(uint64 maturity);
     error ZeroValue();
     error NoteMatured(uint256 tokenId, uint64 maturity);
@@ -89,7 +122,35 @@ contract DigitalNote is ERC3525, EIP712, ReentrancyGuard {
     error PaymentFailed();
     error HolderCannotReceive(address holder);
 
-    constructor() ERC3525("Signet Digital Note", "SDN", 2) EIP712("Signet Digital Note", "1") {}
+    /// @param currency The ledger's currency: accepted from the start, and the home of the
+    /// central bank that keeps the list of accepted currencies.
+    constructor(address currency) ERC3525("Signet Digital Note", "SDN", 2) EIP712("Signet Digital Note", "1") {
+        if (currency == address(0)) revert ZeroAddress();
+        homeCurrency = IDigitalCurrency(currency);
+        _acceptedCurrency[currency] = true;
+        emit CurrencyAcceptanceChanged(currency, true);
+    }
+
+    // ----------------------------------------------------------------------------------
+    // Accepted currencies
+    // ----------------------------------------------------------------------------------
+
+    /// @notice Whether new notes may be issued in `currency`.
+    function isCurrencyAccepted(address currency) external view returns (bool) {
+        return _acceptedCurrency[currency];
+    }
+
+    /**
+     * @notice The central bank (of the home currency) adds or removes a currency notes may be
+     * issued in. Notes already issued in a removed currency keep following its registry and
+     * can still be redeemed, but cannot be recovered until it is accepted again.
+     */
+    function setCurrencyAccepted(address currency, bool accepted) external {
+        if (!homeCurrency.hasRole(CENTRAL_BANK_ROLE, msg.sender)) revert NotCentralBank(msg.sender);
+        if (currency == address(0)) revert ZeroAddress();
+        _acceptedCurrency[currency] = accepted;
+        emit CurrencyAcceptanceChanged(currency, accepted);
+    }
 
     // ----------------------------------------------------------------------------------
     // Slots and issuance
@@ -117,8 +178,8 @@ contract DigitalNote is ERC3525, EIP712, ReentrancyGuard {
 
     /**
      * @notice The caller (the acceptor, i.e. the debtor) issues a note promising `faceValue`
-     * of `currency` to `payee` at `maturity`. Both must be registered in the currency, so
-     * every note names two parties a bank knows.
+     * of `currency` to `payee` at `maturity`. The currency must be accepted, and both parties
+     * registered in it and not frozen, so every note names two parties a bank knows.
      */
     function issue(
         address payee,
@@ -128,12 +189,13 @@ contract DigitalNote is ERC3525, EIP712, ReentrancyGuard {
     ) external returns (uint256 tokenId) {
         if (faceValue == 0) revert ZeroValue();
         if (maturity <= block.timestamp) revert MaturityNotInFuture(maturity);
-        if (!IDigitalCurrency(currency).isRegistered(msg.sender)) revert NotRegistered(msg.sender);
+        if (!_acceptedCurrency[currency]) revert CurrencyNotAccepted(currency);
+        _requireActive(IDigitalCurrency(currency), msg.sender);
         uint256 slot = slotFor(msg.sender, currency, maturity);
         if (_slotInfo[slot].currency == address(0)) {
             _slotInfo[slot] = SlotInfo({acceptor: msg.sender, currency: currency, maturity: maturity});
         }
-        // _mint runs the transfer hook, which checks that the payee is registered.
+        // _mint runs the transfer hook, which checks that the payee is registered and not frozen.
         tokenId = _mint(payee, slot, faceValue);
         emit NoteIssued(tokenId, msg.sender, payee, slot, faceValue, maturity);
     }
@@ -144,9 +206,14 @@ contract DigitalNote is ERC3525, EIP712, ReentrancyGuard {
 
     /**
      * @dev Every movement of a note passes through this hook (issue, endorse, split, merge,
-     * finance, redeem). Any recipient must be registered in the note's currency. Between
-     * holders, a note moves only before maturity: from maturity on it is a claim on the
-     * acceptor, settled by redeem, and must not change hands while it is being paid.
+     * finance, redeem, recovery), with the rules of the note's currency:
+     * - any recipient must be registered and not frozen;
+     * - the holder it leaves must be registered and not frozen, and so must anyone moving it
+     *   on the holder's behalf (an ERC-721/3525 approval, the financing bank);
+     * - between holders a note moves only before maturity: from maturity on it is a claim on
+     *   the acceptor, settled by redeem, and must not change hands while it is being paid.
+     * During recovery (the currency moving a frozen account's notes to its replacement) only
+     * the recipient rule applies.
      */
     function _beforeValueTransfer(
         address from,
@@ -157,12 +224,53 @@ contract DigitalNote is ERC3525, EIP712, ReentrancyGuard {
         uint256 value
     ) internal virtual override {
         super._beforeValueTransfer(from, to, fromTokenId, toTokenId, slot, value);
-        if (to == address(0)) return; // redeem burns
         SlotInfo storage info = _slotInfo[slot];
-        if (!IDigitalCurrency(info.currency).isRegistered(to)) revert NotRegistered(to);
-        if (from != address(0) && block.timestamp >= info.maturity) {
+        IDigitalCurrency currency = IDigitalCurrency(info.currency);
+        if (to != address(0)) _requireActive(currency, to);
+        if (from == address(0) || _recovering) return; // issue, recovery
+        _requireActive(currency, from);
+        address mover = _msgSender();
+        if (mover != from) _requireActive(currency, mover);
+        if (to != address(0) && block.timestamp >= info.maturity) {
             revert NoteMatured(fromTokenId, info.maturity);
         }
+    }
+
+    function _requireActive(IDigitalCurrency currency, address account) private view {
+        if (!currency.isRegistered(account)) revert NotRegistered(account);
+        if (currency.isFrozen(account)) revert AccountIsFrozen(account);
+    }
+
+    // ----------------------------------------------------------------------------------
+    // Recovery of a lost account
+    // ----------------------------------------------------------------------------------
+
+    /**
+     * @notice Called by a currency's recoverFrozen: moves the notes `lost` holds in that
+     * currency to `replacement`, whatever their maturity; the replacement must be able to
+     * hold them (registered, not frozen). At most MAX_NOTES_PER_RECOVERY per call.
+     * @return moved How many notes moved.
+     * @return complete False when more of `lost`'s notes in this currency are left (call again).
+     */
+    function recoverNotes(address lost, address replacement) external returns (uint256 moved, bool complete) {
+        // The currency has checked that `lost` is frozen and `replacement` may hold money.
+        if (!_acceptedCurrency[msg.sender]) revert CurrencyNotAccepted(msg.sender);
+        complete = true;
+        _recovering = true;
+        // From the end: moving the note at index i - 1 swaps the owner's last note into that
+        // place, and everything after it has already been looked at.
+        for (uint256 i = balanceOf(lost); i > 0; --i) {
+            uint256 tokenId = tokenOfOwnerByIndex(lost, i - 1);
+            if (_slotInfo[slotOf(tokenId)].currency != msg.sender) continue;
+            if (moved == MAX_NOTES_PER_RECOVERY) {
+                complete = false;
+                break;
+            }
+            _transferTokenId(lost, replacement, tokenId);
+            ++moved;
+        }
+        _recovering = false;
+        emit NotesRecovered(msg.sender, lost, replacement, moved, complete);
     }
 
     // ----------------------------------------------------------------------------------
@@ -257,8 +365,10 @@ contract DigitalNote is ERC3525, EIP712, ReentrancyGuard {
         SlotInfo storage info = _slotInfo[slotOf(tokenId)];
         if (block.timestamp < info.maturity) revert NoteNotMature(tokenId, info.maturity);
         IDigitalCurrency currency = IDigitalCurrency(info.currency);
-        // A holder who cannot receive money must not be able to blame the acceptor for it.
+        // A holder who cannot receive money must not be able to blame the acceptor for it,
+        // and neither may this contract when the currency no longer lets it collect.
         if (!currency.isRegistered(holder) || currency.isFrozen(holder)) revert HolderCannotReceive(holder);
+        if (!currency.hasRole(SYSTEM_CONTRACT_ROLE, address(this))) revert NotSystemContract(address(currency));
         uint256 value = balanceOf(tokenId);
 
         // Starving this call of gas cannot fake a dishonour: a transferFrom that runs out of

@@ -8,9 +8,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { keccak256 } from 'viem';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppApi, createAppApi } from '../../core/app/app-api.js';
 import { type Bridge, startBridge } from '../../core/bridge/bridge-server.js';
+import { devKeys } from '../../ledger/deploy.js';
+import { chainContracts } from '../support/chain-contracts.js';
 import { expectAccessible } from '../support/ui-expect.js';
 import {
   buildRenderer,
@@ -179,16 +183,27 @@ describe('the treasurer’s notes in Chromium, against the dev ledger and SoftHS
     await runAxe('portfolio with both parts');
 
     // Accounts shows the notes each account holds.
+    const parent = w.keys.parent!.address;
     await openScreen('accounts', 'Accounts');
     const held = page.getByRole('region', { name: 'Notes held' }).locator('tbody tr');
     await expect(
       held.evaluateAll((rows) =>
         rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)),
       ),
-    ).resolves.toEqual([
-      ['north', '1', '300.00', expect.stringMatching(/^[A-Z][a-z]+ \d{1,2}, \d{4}$/)],
-      ['south', '1', '200.00', expect.stringMatching(/^[A-Z][a-z]+ \d{1,2}, \d{4}$/)],
-    ]);
+    ).resolves.toEqual(
+      [
+        ['north', '300.00'],
+        ['south', '200.00'],
+      ].map(([name, value]) => [
+        name,
+        '1',
+        value,
+        // Who pays the notes (the parent), and in what: the ledger's own currency.
+        `${parent.slice(0, 8)}…${parent.slice(-6)}`,
+        'Ledger currency',
+        expect.stringMatching(/^[A-Z][a-z]+ \d{1,2}, \d{4}$/),
+      ]),
+    );
     await shot('6b-accounts-notes-held');
     await openScreen('notes', 'Notes');
   }, 60_000);
@@ -241,6 +256,15 @@ describe('the treasurer’s notes in Chromium, against the dev ledger and SoftHS
     await page.getByRole('heading', { level: 2, name: 'Review: Accept a finance offer' }).waitFor();
     const summary = await factsOf(page.locator('main .panel').first().locator('dl').first());
     expect(summary).toMatchObject({ 'Available afterwards': '105.00' });
+    // The note the bank pays for: who owes it and in what, before anything is signed.
+    const offered = JSON.parse(offerText).offer.tokenId as string;
+    expect(
+      await factsOf(page.getByRole('region', { name: `Note ${offered}` }).locator('dl')),
+    ).toMatchObject({
+      Acceptor: w.keys.parent!.address,
+      Currency: `Ledger currency ${w.ledger.profile.contracts.currency}`,
+      'As of': expect.stringMatching(/^block [\d,]+ \(the last sync\)$/),
+    });
     await shot('9-finance-accept-review');
     await signWithPin(page, PIN, 'Sign: Accept a finance offer', 'Signed');
     await syncNow(page);
@@ -284,6 +308,52 @@ describe('the treasurer’s notes in Chromium, against the dev ledger and SoftHS
       (await json(['outbox'])).filter((t: { kind: string }) => t.kind === 'note-split'),
     ).toHaveLength(1);
   });
+
+  it('shows a note in a currency the ledger does not know apart, and never counts it as money', async () => {
+    // The central bank accepts a second currency; a supplier issues North a note in it.
+    const { send, deployCurrency } = chainContracts(w.ledger);
+    const other = await deployCurrency();
+    await send(devKeys.centralBank, 'notes', 'setCurrencyAccepted', [other.address, true]);
+    const supplierKey = generatePrivateKey();
+    const supplier = privateKeyToAccount(supplierKey).address;
+    const north = w.keys.north!.address;
+    await w.ledger.fund(supplier, 1n); // gas money
+    for (const account of [supplier, north]) {
+      await other.send(devKeys.operator, 'registerAccount', [account, keccak256(account)]);
+    }
+    const due = (await w.ledger.now()) + 90n * 86_400n;
+    await send(supplierKey, 'notes', 'issue', [north, 123_45n, other.address, due]);
+    await syncNow(page);
+
+    await openScreen('notes', 'Notes');
+    const row = page.locator('tr[data-note]', { has: page.getByText('Unknown currency') });
+    await expect(row.count()).resolves.toBe(1);
+    await expect(row.locator('td').nth(4).locator('.mono').getAttribute('title')).resolves.toBe(
+      other.address,
+    );
+    const group = page.getByRole('region', { name: /^Matures / }).filter({ has: row });
+    await expect(group.locator('.panel-actions').textContent()).resolves.toBe(
+      '1 note, total 0.00 (1 in an unknown currency, not counted)',
+    );
+    await shot('13-portfolio-unknown-currency');
+    await runAxe('portfolio with a note in an unknown currency');
+
+    await openScreen('accounts', 'Accounts');
+    const held = page
+      .getByRole('region', { name: 'Notes held' })
+      .locator('tbody tr', { hasText: 'north' });
+    await expect(
+      held.evaluate((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)),
+    ).resolves.toEqual([
+      'north',
+      '1',
+      '0.00 (+1 in an unknown currency, not counted)',
+      `${supplier.slice(0, 8)}…${supplier.slice(-6)}`,
+      `Unknown currency ${other.address.slice(0, 8)}…${other.address.slice(-6)}`,
+      expect.stringMatching(/^[A-Z][a-z]+ \d{1,2}, \d{4}$/),
+    ]);
+    await shot('14-accounts-unknown-currency');
+  }, 60_000);
 
   it('ran with no page error', () => {
     expect(pageErrors).toEqual([]);

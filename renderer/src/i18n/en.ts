@@ -142,6 +142,7 @@ export const en = {
     noNotes: 'No account holds a note.',
     notesCount: 'Notes',
     notesValue: 'Total value',
+    notesNotCounted: '(+{{n}} in an unknown currency, not counted)',
     nextMaturity: 'Next maturity',
     history: 'History',
     historyFor: 'Show history for',
@@ -205,6 +206,19 @@ export const en = {
       'Your notes grouped by maturity date. Each operation is reviewed before the token signs it.',
     maturity: 'Matures {{date}}',
     groupTotal: '{{n}} notes, total {{total}}',
+    groupTotal_one: '{{n}} note, total {{total}}',
+    groupTotalPartial:
+      '{{n}} notes, total {{total}} ({{left}} in an unknown currency, not counted)',
+    groupTotalPartial_one:
+      '{{n}} note, total {{total}} ({{left}} in an unknown currency, not counted)',
+    currency: 'Currency',
+    currencyOwn: 'Ledger currency',
+    currencyUnknown: 'Unknown currency',
+    maturityDate: 'Maturity',
+    reviewNote: 'Note {{id}}',
+    asOf: 'As of',
+    asOfStore: 'block {{block}} (the last sync)',
+    asOfChain: 'block {{block}} (read from the ledger now)',
     tokenId: 'Note',
     acceptor: 'Acceptor',
     holder: 'Holder',
@@ -399,6 +413,8 @@ export const en = {
     MECHANISM_UNSUPPORTED: 'This token cannot do the operation needed.',
     NOTE_NOT_FOUND: 'This account holds no such note (as of the last sync).',
     NOTE_MATURED: 'The note has matured: it can only be redeemed now.',
+    NOTE_CURRENCY_UNKNOWN:
+      'This note is payable in a currency this ledger does not know: Signet does not count it as money.',
     NOTE_NOT_MATURE:
       'The note has not matured yet: it cannot be redeemed before its maturity date.',
     ACCOUNT_UNKNOWN:

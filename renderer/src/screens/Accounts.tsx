@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import type { SerializedError } from '../../../core/api/errors.js';
 import type { ApiResult } from '../../../core/api/methods.js';
 import { call, serialized } from '../api.js';
+import { NoteCurrency } from '../components/NoteCurrency.js';
 import { Badge, ErrorMessage, Panel } from '../components/Panel.js';
 import {
   formatAmount,
@@ -109,7 +110,11 @@ export function Accounts({ refreshKey }: { refreshKey: number }) {
   );
 }
 
-/** Per account: how many notes it holds, their total value, and the next maturity. */
+/**
+ * Per account: how many notes it holds, their total value in the ledger's own
+ * currency (notes in an unknown currency are not money: left out, and said so),
+ * who pays them, in which currencies, and the next maturity.
+ */
 function NotesHeld({
   accounts,
   refreshKey,
@@ -124,7 +129,9 @@ function NotesHeld({
     .map((account) => {
       const held = (notes.data ?? []).filter((n) => n.holder === account.address);
       const next = held.map((n) => n.maturity).sort()[0];
-      return { account, held, next };
+      const acceptors = [...new Set(held.map((n) => n.acceptor))];
+      const foreign = [...new Set(held.filter((n) => !n.currencyKnown).map((n) => n.currency))];
+      return { account, held, next, acceptors, foreign };
     })
     .filter((row) => row.held.length > 0);
   return (
@@ -148,20 +155,49 @@ function NotesHeld({
                 <th scope="col" className="num">
                   {t('accounts.notesValue')}
                 </th>
+                <th scope="col">{t('notes.acceptor')}</th>
+                <th scope="col">{t('notes.currency')}</th>
                 <th scope="col">{t('accounts.nextMaturity')}</th>
               </tr>
             </thead>
             <tbody>
-              {rows.map(({ account, held, next }) => (
-                <tr key={account.address}>
-                  <td>{account.name}</td>
-                  <td className="num">{formatNumber(held.length, locale)}</td>
-                  <td className="num">
-                    {formatAmount(sumAmounts(held.map((n) => n.value)), locale)}
-                  </td>
-                  <td>{next ? formatDay(next, locale) : t('common.none')}</td>
-                </tr>
-              ))}
+              {rows.map(({ account, held, next, acceptors, foreign }) => {
+                const counted = held.filter((n) => n.currencyKnown);
+                const left = held.length - counted.length;
+                return (
+                  <tr key={account.address}>
+                    <td>{account.name}</td>
+                    <td className="num">{formatNumber(held.length, locale)}</td>
+                    <td className="num">
+                      {formatAmount(sumAmounts(counted.map((n) => n.value)), locale)}
+                      {left > 0 ? (
+                        <span className="muted small">
+                          {' '}
+                          {t('accounts.notesNotCounted', { n: formatNumber(left, locale) })}
+                        </span>
+                      ) : null}
+                    </td>
+                    <td className="mono">
+                      {acceptors.map((a, i) => (
+                        <span key={a} title={a}>
+                          {i > 0 ? ', ' : ''}
+                          {shortHex(a)}
+                        </span>
+                      ))}
+                    </td>
+                    <td>
+                      {counted.length > 0 ? t('notes.currencyOwn') : null}
+                      {foreign.map((currency, i) => (
+                        <span key={currency}>
+                          {counted.length > 0 || i > 0 ? ', ' : ''}
+                          <NoteCurrency note={{ currency, currencyKnown: false }} />
+                        </span>
+                      ))}
+                    </td>
+                    <td>{next ? formatDay(next, locale) : t('common.none')}</td>
+                  </tr>
+                );
+              })}
             </tbody>
           </table>
         </div>

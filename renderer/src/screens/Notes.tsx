@@ -3,11 +3,13 @@
  * split, finance, redeem) as form → review of exactly what the token signs →
  * PIN → result.
  */
+import type { TFunction } from 'i18next';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ApiResult } from '../../../core/api/methods.js';
 import type { NoteOperation } from '../../../core/api/notes.js';
 import { call } from '../api.js';
+import { NoteCurrency } from '../components/NoteCurrency.js';
 import { Badge, Panel } from '../components/Panel.js';
 import type { PinRequest } from '../components/PinDialog.js';
 import {
@@ -38,6 +40,25 @@ function byMaturity(notes: readonly Note[]): [string, Note[]][] {
     else groups.set(note.maturity, [note]);
   }
   return [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
+ * "3 notes, total 500.00": only notes in the ledger's own currency count as
+ * money; the others are counted apart and said to be left out.
+ */
+function groupTotal(t: TFunction, notes: readonly Note[], locale: string): string {
+  const counted = notes.filter((n) => n.currencyKnown);
+  const total = formatAmount(sumAmounts(counted.map((n) => n.value)), locale);
+  const left = notes.length - counted.length;
+  const n = formatNumber(notes.length, locale);
+  return left === 0
+    ? t('notes.groupTotal', { count: notes.length, n, total })
+    : t('notes.groupTotalPartial', {
+        count: notes.length,
+        n,
+        total,
+        left: formatNumber(left, locale),
+      });
 }
 
 export function Notes({
@@ -133,14 +154,7 @@ function Portfolio({ refreshKey, onTask }: { refreshKey: number; onTask(task: No
           <Panel
             key={day}
             title={t('notes.maturity', { date: formatDay(day, locale) })}
-            actions={
-              <span className="muted">
-                {t('notes.groupTotal', {
-                  n: formatNumber(group.length, locale),
-                  total: formatAmount(sumAmounts(group.map((n) => n.value)), locale),
-                })}
-              </span>
-            }
+            actions={<span className="muted">{groupTotal(t, group, locale)}</span>}
           >
             <div className="table-wrap">
               <table>
@@ -152,6 +166,7 @@ function Portfolio({ refreshKey, onTask }: { refreshKey: number; onTask(task: No
                     <th scope="col" className="num">
                       {t('notes.value')}
                     </th>
+                    <th scope="col">{t('notes.currency')}</th>
                     <th scope="col">{t('notes.status')}</th>
                     <th scope="col">{t('notes.actions')}</th>
                   </tr>
@@ -174,6 +189,9 @@ function Portfolio({ refreshKey, onTask }: { refreshKey: number; onTask(task: No
                           {shortHex(note.acceptor)}
                         </td>
                         <td className="num">{formatAmount(note.value, locale)}</td>
+                        <td>
+                          <NoteCurrency note={note} />
+                        </td>
                         <td>
                           <Badge tone={note.status === 'dishonoured' ? 'bad' : 'ok'}>
                             {t(`notes.statusName.${note.status}`)}

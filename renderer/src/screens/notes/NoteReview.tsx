@@ -7,7 +7,14 @@ import { useTranslation } from 'react-i18next';
 import type { ApiResult } from '../../../../core/api/methods.js';
 import { Badge, Panel } from '../../components/Panel.js';
 import { QrCode } from '../../components/QrCode.js';
-import { errorText, formatAmount, formatDateTime, formatUint } from '../../format.js';
+import {
+  errorText,
+  formatAmount,
+  formatDateTime,
+  formatDay,
+  formatNumber,
+  formatUint,
+} from '../../format.js';
 import type { NotePreview } from './NoteForm.js';
 
 type Executed = ApiResult<'notes.execute'>;
@@ -41,6 +48,7 @@ export function NoteReview({
           </>
         ) : null}
       </dl>
+      {preview.note ? <NoteFacts note={preview.note} /> : null}
       {preview.transactions.map((tx, i) => (
         <section
           className="review-item"
@@ -88,6 +96,47 @@ export function NoteReview({
         </button>
       </div>
     </Panel>
+  );
+}
+
+/** The note the operation acts on: who pays it, in which currency, when, and what it holds. */
+function NoteFacts({ note }: { note: NonNullable<NotePreview['note']> }) {
+  const { t, i18n } = useTranslation();
+  const locale = i18n.language;
+  const title = t('notes.reviewNote', { id: formatUint(note.tokenId, locale) });
+  return (
+    <section className="review-item" aria-label={title}>
+      <h3>{title}</h3>
+      <dl className="facts review">
+        <dt>{t('notes.acceptor')}</dt>
+        <dd className="mono">{note.acceptor}</dd>
+        <dt>{t('notes.currency')}</dt>
+        <dd>
+          {note.currencyKnown ? (
+            <>
+              {t('notes.currencyOwn')} <span className="mono muted">{note.currency}</span>
+            </>
+          ) : (
+            <>
+              <Badge tone="warn">{t('notes.currencyUnknown')}</Badge>{' '}
+              <span className="mono">{note.currency}</span>
+            </>
+          )}
+        </dd>
+        <dt>{t('notes.maturityDate')}</dt>
+        <dd>{formatDay(note.maturity, locale)}</dd>
+        <dt>{t('notes.value')}</dt>
+        <dd>{formatAmount(note.value, locale)}</dd>
+        <dt>{t('notes.holder')}</dt>
+        <dd className="mono">{note.holder}</dd>
+        <dt>{t('notes.asOf')}</dt>
+        <dd>
+          {t(note.source === 'chain' ? 'notes.asOfChain' : 'notes.asOfStore', {
+            block: formatNumber(note.asOfBlock, locale),
+          })}
+        </dd>
+      </dl>
+    </section>
   );
 }
 
