@@ -102,6 +102,8 @@ export async function deployChain(url: string): Promise<ChainProfile> {
       multiSendCallOnly: multiSendCallOnly.address,
       fallbackHandler: fallbackHandler.address,
     },
+    // Hardhat's coin: fees show in ETH (a real network's profile names its own).
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
     deployBlock: Number(currency.block),
     dev: true,
     devOperatorKey: devKeys.operator,

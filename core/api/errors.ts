@@ -44,6 +44,11 @@ export const errorCodes = {
   NOTE_NOT_MATURE: 'user',
   NOT_DEV_CHAIN: 'user',
   FILE_INVALID: 'user',
+  /**
+   * What would be signed now is not what the user reviewed (the ledger state
+   * moved: a nonce, a fee; or the request differs): nothing was signed. Review again.
+   */
+  REVIEW_STALE: 'user',
   /** Another process on the data folder holds the sync: wait, or stop it. */
   SYNC_BUSY: 'user',
   /** Signet already runs on this data folder. */

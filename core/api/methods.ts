@@ -11,6 +11,7 @@
  * `details.role`, and the UI asks and calls again. No reply ever carries a PIN.
  */
 import { z } from 'zod';
+import { addressBookRequests, addressBookResults } from './address-book.js';
 import { chainRequests, chainResults, pinSchema } from './chain.js';
 import { deviceRequests, deviceResults } from './devices.js';
 import { noteRequests, noteResults } from './notes.js';
@@ -31,6 +32,7 @@ const withPins = <T extends z.ZodType>(schema: T) => z.intersection(schema, pinF
 export const apiRequests = {
   ...chainRequests,
   ...noteRequests,
+  ...addressBookRequests,
   'devices.listModules': deviceRequests.listModules,
   'devices.listTokens': deviceRequests.listTokens,
   'devices.initToken': withPins(deviceRequests.initToken),
@@ -44,6 +46,7 @@ export const apiRequests = {
 export const apiResults = {
   ...chainResults,
   ...noteResults,
+  ...addressBookResults,
   'devices.listModules': deviceResults.listModules,
   'devices.listTokens': deviceResults.listTokens,
   'devices.initToken': deviceResults.initToken,

@@ -58,7 +58,9 @@ describe('openStore', () => {
     expect(() => openStore(newer)).toThrow(
       expect.objectContaining({
         code: 'FILE_INVALID',
-        message: expect.stringContaining(`schema version 99 but this Signet knows up to ${migrations.length}`),
+        message: expect.stringContaining(
+          `schema version 99 but this Signet knows up to ${migrations.length}`,
+        ),
       }),
     );
     const check = new Database(newer);

@@ -10,6 +10,7 @@ import { getChainMeta } from '../store/chain-meta.js';
 import type { AccountState } from '../store/chain-state.js';
 import type { Store } from '../store/database.js';
 import { nextNonce } from '../store/outbox.js';
+import { syncedState } from './offline-checks.js';
 
 /** Generous budgets measured on the dev ledger (unused gas is not charged). */
 export const gasBudget = {
@@ -68,4 +69,19 @@ export function planTransaction(
     maxFeePerGas: meta.baseFee * 2n + PRIORITY_FEE,
     maxPriorityFeePerGas: PRIORITY_FEE,
   };
+}
+
+/**
+ * Every call of one operation as the transactions the token will sign, with
+ * consecutive nonces from the sender's next. The preview and the signing both
+ * plan through here; signing re-plans and compares (review-digest.ts).
+ */
+export function planTransactions(
+  store: Store,
+  profile: ChainProfile,
+  sender: Address,
+  calls: readonly { to: Address; data: Hex; kind: TxKind }[],
+): TransactionSerializable[] {
+  const state = syncedState(store, profile.chainId, sender);
+  return calls.map((call, i) => planTransaction(store, profile, state, call, i));
 }

@@ -4,9 +4,10 @@
  * audit log and the transaction in the outbox in one store transaction. None
  * touches the network: `sync` sends.
  */
-import type { Address } from 'viem';
+import type { Address, Hex, TransactionSerializable } from 'viem';
 import type { PinProvider } from '../../native/pin.js';
 import { type ModuleSearch, openKeySigner } from '../../native/pkcs11/token-access.js';
+import { SignetError } from '../api/errors.js';
 import type { FinanceOfferFile } from '../api/notes.js';
 import type { ChainProfile } from '../api/profile.js';
 import { ChainSigner } from '../chain/chain-signer.js';
@@ -15,9 +16,9 @@ import { appendAudit } from '../store/audit-log.js';
 import type { Store } from '../store/database.js';
 import { addSigned, type OutboxTx } from '../store/outbox.js';
 import { type financeOfferTypedData, type PlannedCalls, textValues } from './note-calls.js';
-import { activeSender, requireFunds, syncedState } from './offline-checks.js';
+import { activeSender, requireFunds } from './offline-checks.js';
 import { checkedPayment, paymentCall } from './payment.js';
-import { type Call, planTransaction } from './transaction-plan.js';
+import { type Call, planTransactions } from './transaction-plan.js';
 
 export interface WalletContext {
   store: Store;
@@ -76,11 +77,15 @@ export class Wallet {
     );
   }
 
-  /** Signs a finance offer built (and possibly reviewed) by financeOfferTypedData. */
+  /**
+   * Signs a finance offer built (and possibly reviewed) by financeOfferTypedData;
+   * `reviewDigest`, when it was reviewed, goes into the audit entry.
+   */
   async signOffer({
     account,
     typedData,
-  }: ReturnType<typeof financeOfferTypedData>): Promise<FinanceOfferFile> {
+    reviewDigest,
+  }: ReturnType<typeof financeOfferTypedData> & { reviewDigest?: Hex }): Promise<FinanceOfferFile> {
     const signer = new ChainSigner(
       await openKeySigner(account.keyUri, this.context.search, this.context.pins),
       account.address,
@@ -91,7 +96,12 @@ export class Wallet {
       appendAudit(this.context.store, {
         action: 'sign-typed-data',
         keyUri: account.keyUri,
-        subject: { type: 'FinanceOffer', holder: account.address, ...offer },
+        subject: {
+          type: 'FinanceOffer',
+          holder: account.address,
+          ...offer,
+          ...(reviewDigest ? { reviewDigest } : {}),
+        },
       });
       return {
         type: 'signet-finance-offer',
@@ -110,16 +120,33 @@ export class Wallet {
     return activeSender(this.context.store, this.context.profile.chainId, keyUri);
   }
 
-  /** Signs and queues calls built (and possibly reviewed) by the note-calls builders. */
-  queue({ account, calls }: PlannedCalls): Promise<OutboxTx[]> {
-    return this.signAndQueue(account, calls);
+  /**
+   * Signs and queues calls built by the note-calls builders or paymentCall. A
+   * reviewed operation passes the transactions it reviewed (`txs`, planned by
+   * planTransactions) and their `reviewDigest`: exactly those are signed, and
+   * the digest goes into each audit entry.
+   */
+  queue({
+    account,
+    calls,
+    txs,
+    reviewDigest,
+  }: PlannedCalls & { txs?: TransactionSerializable[]; reviewDigest?: Hex }): Promise<OutboxTx[]> {
+    return this.signAndQueue(account, calls, txs, reviewDigest);
   }
 
   /** Signs every call with one login, then records them all or none. */
-  private async signAndQueue(account: Account, calls: Call[]): Promise<OutboxTx[]> {
+  private async signAndQueue(
+    account: Account,
+    calls: Call[],
+    planned?: TransactionSerializable[],
+    reviewDigest?: Hex,
+  ): Promise<OutboxTx[]> {
     const { store, profile } = this.context;
-    const state = syncedState(store, profile.chainId, account.address);
-    const txs = calls.map((call, i) => planTransaction(store, profile, state, call, i));
+    const txs = planned ?? planTransactions(store, profile, account.address, calls);
+    if (txs.length !== calls.length) {
+      throw new SignetError('INTERNAL', 'the planned transactions do not match the calls');
+    }
     const signer = new ChainSigner(
       await openKeySigner(
         account.keyUri,
@@ -149,6 +176,7 @@ export class Wallet {
             nonce: tx.nonce,
             contract: call.to,
             ...call.summary,
+            ...(reviewDigest ? { reviewDigest } : {}),
           },
           txHash: hash,
         });
