@@ -6,6 +6,7 @@ import { getAddress } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppApi, createAppApi } from '../../core/app/app-api.js';
 import { type Bridge, startBridge } from '../../core/bridge/bridge-server.js';
+import { formatAmount, parseAmount } from '../../core/chain/amount.js';
 import { en, type Messages } from '../../renderer/src/i18n/en.js';
 import { zhCN } from '../../renderer/src/i18n/zh-CN.js';
 import { type FakeNode, startFakeProxy } from '../fakes/rpc-fake-nodes.js';
@@ -466,13 +467,16 @@ describe('user journeys in Chromium, against the dev ledger and SoftHSM2', () =>
         message: 'the ledger changed since you reviewed; review again',
       }),
     );
-    const fresh = await factsOf(page.locator('dl.review'));
-    expect(fresh).toEqual({
+    // What moved is marked with what it was: the nonce, and what is available afterwards.
+    const was = (value: string | number) => fillTemplate(en.review.was, { value });
+    const availableBefore = reviewed[en.send.availableAfter]!;
+    const availableNow = formatAmount(parseAmount(availableBefore) - 200n); // the CLI's 2.00
+    await expect(factsOf(page.locator('dl.review'))).resolves.toEqual({
       ...reviewed,
-      [en.send.nonce]: String(nonce + 1),
-      [en.send.availableAfter]: expect.any(String),
+      [en.send.nonce]: `${nonce + 1} ${was(nonce)}`,
+      [en.send.availableAfter]: `${availableNow} ${was(availableBefore)}`,
     });
-    expect(fresh[en.send.availableAfter]).not.toBe(reviewed[en.send.availableAfter]);
+    await expect(page.locator('dl.review .badge-warn').count()).resolves.toBe(2);
     // Nothing signed: no outbox row and no audit entry beyond the CLI's.
     expect(await outboxRows()).toEqual(before);
     await expect(json(['audit', '--limit', '100'])).resolves.toEqual(audit);

@@ -308,9 +308,10 @@ describe('the treasurer’s notes in Chromium, against the dev ledger and SoftHS
     ).resolves.toBe(
       'The ledger changed since you reviewed, so nothing was signed. Review again: this is what the token would sign now.',
     );
+    // The nonce moved, and says what it was.
     await expect(factsOf(transaction)).resolves.toEqual({
       ...reviewed,
-      Nonce: String(Number(reviewed.Nonce) + 1),
+      Nonce: `${Number(reviewed.Nonce) + 1} was ${reviewed.Nonce}`,
     });
     expect(await json(['outbox'])).toEqual(outbox);
     expect(await json(['audit', '--limit', '100'])).toEqual(audit);

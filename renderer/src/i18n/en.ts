@@ -318,6 +318,7 @@ export const en = {
     },
     fee: '{{amount}} {{symbol}}',
     feeWei: '({{amount}} wei)',
+    was: 'was {{value}}',
   },
   addressBook: {
     title: 'Address book',

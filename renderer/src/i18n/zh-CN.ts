@@ -315,6 +315,7 @@ export const zhCN: Messages = {
     },
     fee: '{{amount}} {{symbol}}',
     feeWei: '（{{amount}} wei）',
+    was: '原为 {{value}}',
   },
   addressBook: {
     title: '通讯录',

@@ -33,8 +33,8 @@ type Step =
       task: NoteTask;
       operation: NoteOperation;
       preview: NotePreview;
-      /** The review signed went stale: nothing was signed, and this preview is fresh. */
-      stale?: SerializedError;
+      /** Why this review is shown again (it went stale: nothing was signed), and the one seen. */
+      stale?: { error: SerializedError; before: NotePreview };
     }
   | { kind: 'done'; result: ApiResult<'notes.execute'> };
 
@@ -103,7 +103,11 @@ export function Notes({
                   setStep({ kind: 'done', result: outcome.result });
                   onSigned();
                 } else if (outcome.kind === 'stale') {
-                  setStep({ ...step, preview: outcome.fresh, stale: outcome.stale });
+                  setStep({
+                    ...step,
+                    preview: outcome.fresh,
+                    stale: { error: outcome.stale, before: preview },
+                  });
                 } else setStep({ kind: 'form', task: step.task, error: outcome.problem });
               },
             })

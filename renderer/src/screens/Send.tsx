@@ -5,9 +5,9 @@ import type { SerializedError } from '../../../core/api/errors.js';
 import type { ApiResult } from '../../../core/api/methods.js';
 import { call, serialized } from '../api.js';
 import { AccountOptions } from '../components/AccountOptions.js';
-import { NamedAddress, NativeFee } from '../components/AddressName.js';
 import { Badge, ErrorMessage, Panel } from '../components/Panel.js';
 import type { PinRequest } from '../components/PinDialog.js';
+import { NamedAddress, NativeFee, Was } from '../components/ReviewParts.js';
 import { errorText, formatAmount } from '../format.js';
 import { useQuery } from '../hooks.js';
 import { signReviewed } from '../review.js';
@@ -21,8 +21,13 @@ interface Draft {
 }
 type Step =
   | { kind: 'form'; error?: SerializedError }
-  /** `stale`: the review the user signed went stale; this one is fresh. */
-  | { kind: 'review'; preview: Preview; draft: Draft; stale?: SerializedError }
+  | {
+      kind: 'review';
+      preview: Preview;
+      draft: Draft;
+      /** Why this review is shown again (it went stale), and the one the user had seen. */
+      stale?: { error: SerializedError; before: Preview };
+    }
   | { kind: 'done'; sent: Sent };
 
 export function Send({ askPin, onSent }: { askPin(request: PinRequest): void; onSent(): void }) {
@@ -61,7 +66,11 @@ export function Send({ askPin, onSent }: { askPin(request: PinRequest): void; on
                   setStep({ kind: 'done', sent: outcome.result });
                   onSent();
                 } else if (outcome.kind === 'stale') {
-                  setStep({ ...step, preview: outcome.fresh, stale: outcome.stale });
+                  setStep({
+                    ...step,
+                    preview: outcome.fresh,
+                    stale: { error: outcome.stale, before: preview },
+                  });
                 } else setStep({ kind: 'form', error: outcome.problem });
               },
             })
@@ -188,16 +197,19 @@ function Review({
   onSign,
 }: {
   preview: Preview;
-  stale: SerializedError | undefined;
+  stale: { error: SerializedError; before: Preview } | undefined;
   onBack(): void;
   onSign(): void;
 }) {
   const { t, i18n } = useTranslation();
   const locale = i18n.language;
   const named = (address: string) => <NamedAddress address={address} names={preview.names} />;
+  const before = stale?.before;
+  const fee = (p: Preview) =>
+    t('review.fee', { amount: formatAmount(p.fee.max, locale), symbol: p.fee.symbol });
   return (
     <Panel title={t('send.reviewTitle')}>
-      {stale ? <ErrorMessage error={stale} /> : null}
+      {stale ? <ErrorMessage error={stale.error} /> : null}
       <p>{t('send.reviewIntro')}</p>
       <dl className="facts review">
         <dt>{t('send.from')}</dt>
@@ -209,17 +221,33 @@ function Review({
         <dt>{t('send.fee')}</dt>
         <dd>
           <NativeFee fee={preview.fee} locale={locale} />
+          <Was now={fee(preview)} before={before && fee(before)} />
         </dd>
         <dt>{t('send.chain')}</dt>
-        <dd>{preview.chainId}</dd>
+        <dd>
+          {preview.chainId}
+          <Was now={String(preview.chainId)} before={before && String(before.chainId)} />
+        </dd>
         <dt>{t('send.nonce')}</dt>
-        <dd>{preview.nonce}</dd>
+        <dd>
+          {preview.nonce}
+          <Was now={String(preview.nonce)} before={before && String(before.nonce)} />
+        </dd>
         <dt>{t('send.txType')}</dt>
         <dd>{preview.type}</dd>
         <dt>{t('send.contract')}</dt>
-        <dd>{named(preview.contract)}</dd>
+        <dd>
+          {named(preview.contract)}
+          <Was now={preview.contract} before={before?.contract} />
+        </dd>
         <dt>{t('send.availableAfter')}</dt>
-        <dd>{formatAmount(preview.availableAfter, locale)}</dd>
+        <dd>
+          {formatAmount(preview.availableAfter, locale)}
+          <Was
+            now={formatAmount(preview.availableAfter, locale)}
+            before={before && formatAmount(before.availableAfter, locale)}
+          />
+        </dd>
       </dl>
       <div className="row-actions">
         <button type="button" className="secondary" onClick={onBack}>

@@ -6,14 +6,15 @@
 import { useTranslation } from 'react-i18next';
 import type { SerializedError } from '../../../../core/api/errors.js';
 import type { ApiResult } from '../../../../core/api/methods.js';
+import { Badge, ErrorMessage, Panel } from '../../components/Panel.js';
+import { QrCode } from '../../components/QrCode.js';
 import {
   type AddressNames,
   NamedAddress,
   NativeFee,
   nameOf,
-} from '../../components/AddressName.js';
-import { Badge, ErrorMessage, Panel } from '../../components/Panel.js';
-import { QrCode } from '../../components/QrCode.js';
+  Was,
+} from '../../components/ReviewParts.js';
 import { errorText, formatAmount, formatDateTime, formatUint } from '../../format.js';
 import type { NotePreview } from './NoteForm.js';
 
@@ -28,8 +29,8 @@ export function NoteReview({
 }: {
   title: string;
   preview: NotePreview;
-  /** The review the user signed went stale: nothing was signed, and this one is fresh. */
-  stale?: SerializedError | undefined;
+  /** Why this review is shown again (it went stale: nothing was signed), and the one seen. */
+  stale?: { error: SerializedError; before: NotePreview } | undefined;
   onBack(): void;
   onSign(): void;
 }) {
@@ -37,9 +38,14 @@ export function NoteReview({
   const locale = i18n.language;
   const count = preview.transactions.length;
   const names = preview.names;
+  const before = stale?.before;
+  const fee = (f: { max: string; symbol: string } | null | undefined) =>
+    f ? t('review.fee', { amount: formatAmount(f.max, locale), symbol: f.symbol }) : undefined;
+  const amount = (text: string | null | undefined) =>
+    text === null || text === undefined ? undefined : formatAmount(text, locale);
   return (
     <Panel title={t('notes.reviewTitle', { op: title })}>
-      {stale ? <ErrorMessage error={stale} /> : null}
+      {stale ? <ErrorMessage error={stale.error} /> : null}
       <p>{t('notes.reviewIntro')}</p>
       <dl className="facts review">
         <dt>{t('notes.from')}</dt>
@@ -53,13 +59,20 @@ export function NoteReview({
             <dt>{t('notes.totalFee')}</dt>
             <dd>
               <NativeFee fee={preview.fee} locale={locale} />
+              <Was now={fee(preview.fee) ?? ''} before={before && fee(before.fee)} />
             </dd>
           </>
         ) : null}
         {preview.availableAfter !== null ? (
           <>
             <dt>{t('notes.availableAfter')}</dt>
-            <dd>{formatAmount(preview.availableAfter, locale)}</dd>
+            <dd>
+              {formatAmount(preview.availableAfter, locale)}
+              <Was
+                now={formatAmount(preview.availableAfter, locale)}
+                before={amount(before?.availableAfter)}
+              />
+            </dd>
           </>
         ) : null}
       </dl>
@@ -81,10 +94,17 @@ export function NoteReview({
               <NamedAddress address={tx.contract} names={names} />
             </dd>
             <dt>{t('notes.nonce')}</dt>
-            <dd>{tx.nonce}</dd>
+            <dd>
+              {tx.nonce}
+              <Was
+                now={String(tx.nonce)}
+                before={before?.transactions[i] && String(before.transactions[i].nonce)}
+              />
+            </dd>
             <dt>{t('notes.fee')}</dt>
             <dd>
               <NativeFee fee={tx.fee} locale={locale} />
+              <Was now={fee(tx.fee) ?? ''} before={fee(before?.transactions[i]?.fee)} />
             </dd>
           </dl>
         </section>

@@ -1,8 +1,10 @@
 /**
- * An address on a review, with who it is beside the hex: the server names
- * every address a preview shows (core/app/address-names.ts); this shows that
- * name and where it comes from, so an address book name never passes for one
- * of the wallet's own accounts, and an address nobody named says so.
+ * Parts of a review. An address with who it is beside the hex: the server
+ * names every address a preview shows (core/app/address-names.ts); this shows
+ * that name and where it comes from, so an address book name never passes for
+ * one of the wallet's own accounts, and an address nobody named says so. A fee
+ * in the chain's coin. And, on a review shown again because the ledger moved,
+ * what a value was in the review the user had seen.
  */
 import type { TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
@@ -72,6 +74,21 @@ export function NativeFee({
       <span className="muted">
         {t('review.feeWei', { amount: formatUint(fee.maxWei, locale) })}
       </span>
+    </>
+  );
+}
+
+/**
+ * Beside a value of a review shown again after it went stale: what it was in
+ * the review the user had seen, when that differs (nothing when it did not).
+ */
+export function Was({ now, before }: { now: string; before: string | undefined }) {
+  const { t } = useTranslation();
+  if (before === undefined || before === now) return null;
+  return (
+    <>
+      {' '}
+      <Badge tone="warn">{t('review.was', { value: before })}</Badge>
     </>
   );
 }
