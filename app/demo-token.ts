@@ -10,7 +10,9 @@ import { randomInt } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeviceService } from '../core/devices/device-service.js';
+import { auditToFile } from '../core/store/audit-sink.js';
 import type { PinProvider } from '../native/pin.js';
+import { listedModulesOnly } from '../native/pkcs11/module-policy.js';
 import { withModule } from '../native/pkcs11/token-access.js';
 import { listTokens } from '../native/pkcs11/tokens.js';
 import { parsePkcs11Uri } from '../native/pkcs11/uri.js';
@@ -108,6 +110,8 @@ export async function ensureDemoToken(home: string, module: string): Promise<Dem
     pins: provider,
     configuredModules: [module],
     discovery: { p11kitConfigDirs: [], wellKnown: [] },
+    policy: listedModulesOnly,
+    audit: auditToFile(join(home, 'signet.sqlite')),
   });
   const { uri: tokenUri } = await devices.initToken({
     module,

@@ -12,6 +12,7 @@ import { readConfig } from '../core/config/config.js';
 import { getAccount } from '../core/store/accounts.js';
 import { openStore } from '../core/store/database.js';
 import { Wallet } from '../core/wallet/wallet.js';
+import { listedModulesOnly } from '../native/pkcs11/module-policy.js';
 
 export type CurrentProfile =
   /** No ledger selected yet: the dev ledger may be selected. */
@@ -53,7 +54,7 @@ export async function addDemoAccount(options: {
     const wallet = new Wallet({
       store,
       profile: options.profile,
-      search: { configured: readConfig(options.env).modules },
+      search: { configured: readConfig(options.env).modules, policy: listedModulesOnly },
       pins: async () => Buffer.from(options.pin),
     });
     await wallet.addAccount(options.keyUri, options.name);

@@ -30,7 +30,7 @@ import type { ChainProfile } from '../core/api/profile.js';
 import { RpcPool } from '../core/rpc/rpc-pool.js';
 import { openStore, type Store } from '../core/store/database.js';
 import { addEvents, countHistory } from '../core/store/history.js';
-import { addressTopic, TRANSFER, toHistoryEvent } from '../core/sync/events.js';
+import { addressTopic, TRANSFER, toCurrencyEvent } from '../core/sync/events.js';
 import type { LogQuery, RawLog } from '../core/sync/fetch-logs.js';
 import { Indexer } from '../core/sync/indexer.js';
 import { SyncEngine } from '../core/sync/sync-engine.js';
@@ -199,7 +199,7 @@ async function naiveIndex(
       );
     }
     const events = logs
-      .map((log) => toHistoryEvent(profile.chainId, log, profile.contracts))
+      .map((log) => toCurrencyEvent(profile.chainId, log, profile.contracts.currency))
       .filter((event) => event !== undefined);
     addEvents(store, events); // a transfer between own accounts comes twice: stored once
   }

@@ -6,14 +6,14 @@
 export async function mapWindowed<T, R>(
   items: readonly T[],
   window: number,
-  map: (item: T) => Promise<R>,
+  map: (item: T, index: number) => Promise<R>,
 ): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
       const index = next++;
-      results[index] = await map(items[index]!);
+      results[index] = await map(items[index]!, index);
     }
   };
   await Promise.all(Array.from({ length: Math.min(window, items.length) }, worker));

@@ -232,7 +232,7 @@ describe('the bridge', () => {
     expect(right.text).not.toContain(PIN);
   });
 
-  it('generates a key with the PIN through HTTP, but has no method to sign caller-supplied bytes', async () => {
+  it('generates a key with the PIN, and has no method to sign raw bytes with it', async () => {
     const key = await api('devices.generateKey', {
       token: tokenUri,
       curve: 'secp256k1',
@@ -242,6 +242,7 @@ describe('the bridge', () => {
     expect(key.status).toBe(200);
     expect(key.json.result).toMatchObject({ label: 'bridge-key', curve: 'secp256k1' });
     // Raw signing is the operator's (`signet sign`), never the page's.
+    const before = dispatched.length;
     const signed = await api('devices.sign', {
       key: key.json.result.uri,
       digest: `0x${'ab'.repeat(32)}`,
@@ -253,6 +254,7 @@ describe('the bridge', () => {
       error: { code: 'INVALID_ARGUMENT', message: 'unknown API method "devices.sign"' },
     });
     expect(signed.text).not.toContain(PIN);
+    expect(dispatched.length).toBe(before);
   });
 
   it('serves the UI with a strict CSP and nosniff, falling back to index.html for routes', async () => {

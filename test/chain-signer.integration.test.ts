@@ -11,6 +11,7 @@ import {
 } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChainSigner } from '../core/chain/chain-signer.js';
+import { anyModule } from '../native/pkcs11/module-policy.js';
 import { openKeySigner } from '../native/pkcs11/token-access.js';
 import { pinFile, signet } from './support/cli.js';
 import { createSoftHsmStore, softhsmModule } from './support/softhsm.js';
@@ -46,7 +47,10 @@ beforeAll(async () => {
     ).json;
   const key = await generate('secp256k1');
   p256Uri = (await generate('p256')).uri;
-  signer = new ChainSigner(await openKeySigner(key.uri, { configured: [] }, pins), key.address);
+  signer = new ChainSigner(
+    await openKeySigner(key.uri, { configured: [], policy: anyModule }, pins),
+    key.address,
+  );
 });
 afterAll(async () => {
   await signer?.close();
@@ -72,9 +76,9 @@ describe('ChainSigner', () => {
         maxFeePerGas: 2_000_000_000n,
         maxPriorityFeePerGas: 1n,
       });
-      const parsed = parseTransaction(signed.raw);
+      const parsed = parseTransaction(signed);
       expect(parsed).toMatchObject({ chainId: 31337, nonce: i, type: 'eip1559' });
-      expect(await recoverTransactionAddress({ serializedTransaction: signed.raw as any })).toBe(
+      expect(await recoverTransactionAddress({ serializedTransaction: signed as any })).toBe(
         signer.address,
       );
     }
@@ -86,10 +90,10 @@ describe('ChainSigner', () => {
       type: 'legacy',
       gasPrice: 1_000_000_000n,
     });
-    const parsed = parseTransaction(signed.raw);
+    const parsed = parseTransaction(signed);
     expect(parsed.chainId).toBe(31337);
     expect([31337n * 2n + 35n, 31337n * 2n + 36n]).toContain(parsed.v);
-    expect(await recoverTransactionAddress({ serializedTransaction: signed.raw as any })).toBe(
+    expect(await recoverTransactionAddress({ serializedTransaction: signed as any })).toBe(
       signer.address,
     );
   });
@@ -128,12 +132,16 @@ describe('ChainSigner', () => {
     await expect(
       signer.signTransaction({ ...tx, chainId: undefined, type: 'eip1559' } as any),
     ).rejects.toThrow('refusing to sign a transaction without a chain id');
-    const again = await openKeySigner(signer.signer.keyUri, { configured: [] }, pins);
+    const again = await openKeySigner(
+      signer.signer.keyUri,
+      { configured: [], policy: anyModule },
+      pins,
+    );
     expect(() => new ChainSigner(again, tx.to)).toThrow(
       `is account ${signer.address}, not ${tx.to}`,
     );
     await again.close();
-    const p256 = await openKeySigner(p256Uri, { configured: [] }, pins);
+    const p256 = await openKeySigner(p256Uri, { configured: [], policy: anyModule }, pins);
     expect(() => new ChainSigner(p256)).toThrow('ledger accounts need a secp256k1 key');
     await p256.close();
   });

@@ -3,14 +3,21 @@
  * provisioning, keys, signing, and every bad input ending in one line and no change.
  */
 import { execFileSync } from 'node:child_process';
-import { createPublicKey, verify as opensslVerify } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { createHash, createPublicKey, verify as opensslVerify } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { getAddress, type Hex, keccak256, recoverAddress } from 'viem';
 import { publicKeyToAddress } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type AuditEntry,
+  exportAuditCsv,
+  listAudit,
+  verifyAuditChain,
+} from '../core/store/audit-log.js';
+import { openStore } from '../core/store/database.js';
 import { parsePkcs11Uri } from '../native/pkcs11/uri.js';
 import { pinFile, signet, signetProcess } from './support/cli.js';
 import { opensslVerifiesDigest } from './support/openssl.js';
@@ -23,6 +30,17 @@ const SO_PIN = 'so-pin-99017';
 let tokenUri: string;
 const keyUris: Record<string, string> = {};
 const keyJson: Record<string, any> = {};
+const storePath = join(home, 'signet.sqlite');
+
+/** The audit log as it is now, oldest first. */
+function auditEntries(): AuditEntry[] {
+  const audit = openStore(storePath);
+  try {
+    return listAudit(audit, { limit: 500 }).reverse();
+  } finally {
+    audit.close();
+  }
+}
 
 beforeAll(() => {
   store.activate();
@@ -655,6 +673,142 @@ describe('bad input: one line, the right exit code, nothing changed', () => {
     expectOneLine(run, /^signet: Signet never takes a PIN on the command line/);
   });
 
+  describe('an SO PIN or a new PIN on the command line is refused too, never echoed, nothing changed', () => {
+    const SECRET = 'argv-secret-6623';
+    const tokenLabels = async () =>
+      (await signet(['tokens', '--module', softhsmModule, '--json'])).json.map(
+        (t: { label: string }) => t.label,
+      );
+    const cases: Array<[string, () => string[]]> = [
+      [
+        'token init --so-pin=…',
+        () => [
+          'token',
+          'init',
+          '--module',
+          softhsmModule,
+          '--free',
+          '--label',
+          'Mallory',
+          `--so-pin=${SECRET}`,
+          '--pin-file',
+          pinFile(SECRET),
+        ],
+      ],
+      [
+        'token init --so-pin …',
+        () => [
+          'token',
+          'init',
+          '--module',
+          softhsmModule,
+          '--free',
+          '--label',
+          'Mallory',
+          '--so-pin',
+          SECRET,
+          '--pin-file',
+          pinFile(SECRET),
+        ],
+      ],
+      [
+        'pin change --new-pin=…',
+        () => [
+          'pin',
+          'change',
+          '--token',
+          tokenUri,
+          '--pin-file',
+          pinFile(USER_PIN),
+          `--new-pin=${SECRET}`,
+        ],
+      ],
+      [
+        'pin change --new-pin …',
+        () => [
+          'pin',
+          'change',
+          '--token',
+          tokenUri,
+          '--pin-file',
+          pinFile(USER_PIN),
+          '--new-pin',
+          SECRET,
+        ],
+      ],
+      [
+        'pin unblock --so-pin=… --new-pin=…',
+        () => ['pin', 'unblock', '--token', tokenUri, `--so-pin=${SO_PIN}`, `--new-pin=${SECRET}`],
+      ],
+      [
+        'pin unblock --so-pin … (with --json)',
+        () => [
+          'pin',
+          'unblock',
+          '--token',
+          tokenUri,
+          '--so-pin',
+          SO_PIN,
+          '--new-pin-file',
+          pinFile(SECRET),
+          '--json',
+        ],
+      ],
+    ];
+
+    it.each(cases)('%s', async (_name, args) => {
+      const labels = await tokenLabels();
+      const audited = auditEntries().length;
+      const run = await signet(args());
+      expect(run.code).toBe(1);
+      expectOneLine(
+        run,
+        /^signet: Signet never takes a PIN on the command line; use --pin-file, --pin-stdin or the prompt$/,
+      );
+      for (const secret of [SECRET, SO_PIN]) {
+        expect(run.stdout + run.stderr).not.toContain(secret);
+      }
+      if (args().includes('--json')) {
+        expect(run.json).toEqual({
+          error: {
+            code: 'INVALID_ARGUMENT',
+            message: expect.stringMatching(/^Signet never takes a PIN/),
+          },
+        });
+      }
+      // Nothing changed: no token made, the user PIN as it was, nothing recorded.
+      expect(await tokenLabels()).toEqual(labels);
+      expect(
+        (await signet(['keys', '--token', tokenUri, '--pin-file', pinFile(USER_PIN)])).code,
+      ).toBe(0);
+      expect(
+        (await signet(['keys', '--token', tokenUri, '--pin-file', pinFile(SECRET)])).code,
+      ).toBe(1);
+      expect(auditEntries().length).toBe(audited);
+    });
+
+    it('the signet process exits 1 on --so-pin=…, one line, without the value', () => {
+      const run = signetProcess(
+        [
+          'token',
+          'init',
+          '--module',
+          softhsmModule,
+          '--free',
+          '--label',
+          'Mallory',
+          `--so-pin=${SECRET}`,
+        ],
+        { env: { ...store.env, SIGNET_HOME: home } },
+      );
+      expect(run.code).toBe(1);
+      expect(run.stderr).toBe(
+        'signet: Signet never takes a PIN on the command line; use --pin-file, --pin-stdin or the prompt\n',
+      );
+      expect(run.stdout).toBe('');
+    });
+  });
+
   it('no PIN source and no terminal asks for one in words (exit 1)', async () => {
     const run = await signet(['keys', '--token', tokenUri]);
     expect(run.code).toBe(1);
@@ -683,5 +837,137 @@ describe('the signet process', () => {
     const ok = signetProcess(['tokens', '--module', softhsmModule, '--json'], { env: store.env });
     expect(ok.code).toBe(0);
     expect(ok.json.some((t: any) => t.uri === tokenUri)).toBe(true);
+  });
+});
+
+describe('the audit log', () => {
+  it('records every provisioning step and raw signature made above, with what it was done to', () => {
+    const entries = auditEntries();
+    const audit = openStore(storePath);
+    try {
+      expect(verifyAuditChain(audit)).toEqual({ intact: true, entries: entries.length });
+    } finally {
+      audit.close();
+    }
+    const of = (action: string) => entries.filter((e) => e.action === action);
+    const serial = parsePkcs11Uri(tokenUri).serial;
+    const token = { token: 'Alice Treasury', serial };
+
+    expect(of('init-token')).toEqual([
+      expect.objectContaining({
+        keyUri: tokenUri,
+        subject: {
+          label: 'Alice Treasury',
+          serial,
+          model: 'SoftHSM v2',
+          module: softhsmModule,
+          slot: expect.any(Number),
+          erased: false,
+        },
+      }),
+    ]);
+    const generated = of('generate-key').filter((e) => Object.values(keyUris).includes(e.keyUri!));
+    expect(generated.map((e) => e.subject)).toEqual(
+      ['secp256k1', 'p256', 'ed25519'].map((curve) => ({
+        curve,
+        label: `${curve} key`,
+        id: keyJson[curve].id,
+        publicKey: keyJson[curve].publicKey,
+        address: keyJson[curve].address,
+        ...token,
+      })),
+    );
+    // The 8 payments, the P-256 digest, the one read from stdin, and the OpenSC key's.
+    const digests = of('sign-digest');
+    expect(digests).toHaveLength(11);
+    for (let i = 0; i < 8; i++) {
+      const digest = keccak256(new TextEncoder().encode(`payment ${i}`));
+      expect(digests).toContainEqual(
+        expect.objectContaining({
+          keyUri: keyUris.secp256k1,
+          subject: expect.objectContaining({ curve: 'secp256k1', digest, bytes: 32 }),
+        }),
+      );
+    }
+    expect(digests).toContainEqual(
+      expect.objectContaining({
+        keyUri: keyUris.p256,
+        subject: expect.objectContaining({
+          curve: 'p256',
+          digest: `0x${'5a'.repeat(32)}`,
+          v: null,
+        }),
+      }),
+    );
+    const message = Buffer.from('note 7 endorsed to Bob');
+    expect(of('sign-message')).toEqual([
+      expect.objectContaining({
+        keyUri: keyUris.ed25519,
+        subject: {
+          curve: 'ed25519',
+          messageSha256: `0x${createHash('sha256').update(message).digest('hex')}`,
+          bytes: message.length,
+          signature: expect.stringMatching(/^0x[0-9a-f]{128}$/),
+          v: null,
+        },
+      }),
+    ]);
+    // Changed once and unblocked once; the refused unblock (wrong SO PIN) left no entry.
+    for (const action of ['change-pin', 'unblock-pin']) {
+      expect(of(action)).toEqual([expect.objectContaining({ keyUri: tokenUri, subject: token })]);
+    }
+    // The software-imported key and the P-256 key; the delete without --yes left no entry.
+    expect(of('delete-key').map((e) => [e.keyUri, e.subject.label])).toEqual([
+      [expect.stringContaining('object=imported'), 'imported'],
+      [keyUris.p256, 'p256 key'],
+    ]);
+    expect(new Set(entries.map((e) => e.action))).toEqual(
+      new Set([
+        'init-token',
+        'generate-key',
+        'sign-digest',
+        'sign-message',
+        'change-pin',
+        'unblock-pin',
+        'delete-key',
+      ]),
+    );
+  });
+
+  it('holds no PIN: not in the store files, not in the CSV export', () => {
+    const pins = [
+      USER_PIN,
+      SO_PIN,
+      'changed-pin-5512',
+      'wrong-so-pin',
+      'other-pin-0000',
+      'wrong-pin-1',
+      'process-pin-77',
+      'argv-secret-6623',
+    ];
+    const files = [storePath, `${storePath}-wal`, `${storePath}-shm`]
+      .filter((path) => existsSync(path))
+      .map((path) => readFileSync(path));
+    const audit = openStore(storePath);
+    let csv: string;
+    try {
+      csv = exportAuditCsv(audit);
+    } finally {
+      audit.close();
+    }
+    const all = Buffer.concat([...files, Buffer.from(csv)]);
+    // The search sees what was recorded (so it would see a PIN there) …
+    expect(all.includes('Alice Treasury')).toBe(true);
+    expect(csv).toContain('sign-digest');
+    // … and no PIN, in any encoding a careless write could leave.
+    for (const pin of pins) {
+      for (const form of [
+        pin,
+        Buffer.from(pin).toString('hex'),
+        Buffer.from(pin).toString('base64'),
+      ]) {
+        expect(all.includes(form), pin).toBe(false);
+      }
+    }
   });
 });

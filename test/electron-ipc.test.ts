@@ -4,10 +4,14 @@
  * wired to the real permission policy), the event sender, and the preload's
  * `window.signet` bridge validating what comes back.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { SignetError } from '../core/api/errors.js';
 import type { ApiEvent, SyncProgress } from '../core/api/events.js';
 import type { ApiDispatch, ApiReply } from '../core/api/transport.js';
+import { createAppApi } from '../core/app/app-api.js';
 import { devLocation, fileLocation } from '../electron/app-location.js';
 import {
   createEventSender,
@@ -125,18 +129,48 @@ describe('registerApi: trusted sender', () => {
       ok: false,
       error: { code: 'PIN_REQUIRED', message: 'PIN needed', details: { role: 'user' } },
     });
-    expect(await ipcMain.invoke(frame(appUrl), { method: 'devices.sign', params: {} })).toEqual({
-      ok: false,
-      error: { code: 'PIN_REQUIRED', message: 'PIN needed', details: { role: 'user' } },
-    });
+    expect(await ipcMain.invoke(frame(appUrl), { method: 'devices.listKeys', params: {} })).toEqual(
+      {
+        ok: false,
+        error: { code: 'PIN_REQUIRED', message: 'PIN needed', details: { role: 'user' } },
+      },
+    );
     dispatch.mockRejectedValueOnce(new SignetError('DEVICE_BUSY', 'token busy'));
-    expect(await ipcMain.invoke(frame(appUrl), { method: 'devices.sign', params: {} })).toEqual({
-      ok: false,
-      error: { code: 'DEVICE_BUSY', message: 'token busy' },
-    });
+    expect(await ipcMain.invoke(frame(appUrl), { method: 'devices.listKeys', params: {} })).toEqual(
+      {
+        ok: false,
+        error: { code: 'DEVICE_BUSY', message: 'token busy' },
+      },
+    );
     dispatch.mockRejectedValueOnce(new Error('boom'));
     const reply = await ipcMain.invoke(frame(appUrl), { method: 'app.info', params: {} });
     expect(reply.ok === false && reply.error.code).toBe('INTERNAL');
+  });
+
+  it('has no raw signing: devices.sign from the main frame, through the real app API, is an unknown method', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'signet-ipc-'));
+    const app = createAppApi({ home, env: {} });
+    try {
+      const ipcMain = new FakeIpcMain();
+      registerApi(ipcMain, app.dispatch, {
+        isTrustedSender: createTrustedSenderCheck(location, () => frame(appUrl)),
+      });
+      const reply = await ipcMain.invoke(frame(appUrl), {
+        method: 'devices.sign',
+        params: { key: 'pkcs11:token=A;object=k', digest: `0x${'ab'.repeat(32)}`, pin: '1234' },
+      });
+      expect(reply).toEqual({
+        ok: false,
+        error: {
+          code: 'INVALID_ARGUMENT',
+          message: 'unknown API method "devices.sign"',
+          details: { method: 'devices.sign', reason: 'unknown-method' },
+        },
+      });
+    } finally {
+      app.close();
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 
   it('accepts the dev server origin when that is where the app is loaded from', async () => {
@@ -155,7 +189,7 @@ describe('registerApi: trusted sender', () => {
 });
 
 describe('registerApi: untrusted sender gets an error and nothing is dispatched', () => {
-  const call = { method: 'devices.sign', params: { keyUri: 'pkcs11:object=k' } };
+  const call = { method: 'devices.deleteKey', params: { key: 'pkcs11:object=k', confirm: true } };
 
   async function expectRefused(
     sender: SenderFrame | null,

@@ -401,7 +401,7 @@ describe('heads', () => {
     const aHead = Number(await rpc(a.url, 'eth_blockNumber'));
     expect(aHead - bHead).toBeGreaterThan(5);
 
-    expect(await p.heads()).toEqual({ best: aHead, common: bHead });
+    expect(await p.heads()).toEqual({ best: aHead, common: bHead, pinned: bHead });
     expect(p.status()).toMatchObject([
       { state: 'behind', head: bHead },
       { state: 'up', head: aHead },
@@ -409,7 +409,7 @@ describe('heads', () => {
     expect(Number(await p.request('eth_blockNumber'))).toBe(aHead); // A first now
 
     await rpc(b.url, 'hardhat_mine', [`0x${(aHead - bHead).toString(16)}`]);
-    expect(await p.heads()).toEqual({ best: aHead, common: aHead });
+    expect(await p.heads()).toEqual({ best: aHead, common: aHead, pinned: aHead });
     expect(states(p)).toEqual(['up', 'up']);
   });
 
@@ -432,6 +432,105 @@ describe('heads', () => {
       BALANCE_ON_A,
     );
     expect(states(p)).toEqual(['disagreeing', 'behind', 'behind']);
+  });
+});
+
+describe('poll: a quorum of the configured nodes', () => {
+  const balance = { method: 'eth_getBalance', params: [ACCOUNT, 'latest'] };
+
+  it('believes an answer only when more than half the configured nodes gave it; nodes down count against it', async () => {
+    const [down1, down2] = [await fakeDownNodeUrl(), await fakeDownNodeUrl()];
+    const alone = pool([a.url, down1, down2]);
+    const [lone] = await alone.poll([balance]);
+    expect(lone).toMatchObject({ agreed: undefined, votes: 0, answered: 1 });
+    expect(lone!.answers).toEqual([{ url: a.url, answer: { result: BALANCE_ON_A } }]);
+    expect(states(alone)).toEqual(['up', 'down', 'down']); // one answer, no one flagged
+
+    const proxy = await fake(startFakeProxy(a.url));
+    const two = pool([a.url, proxy.url, down1]);
+    const [agreed] = await two.poll([balance]);
+    expect(agreed).toMatchObject({ agreed: { result: BALANCE_ON_A }, votes: 2, answered: 2 });
+  });
+
+  it('flags the node a quorum outvotes, per call of a batch; errors vote by code', async () => {
+    const lying = await fake(
+      startFakeProxy(a.url, {
+        alter: (method, _params, result) => (method === 'eth_getBalance' ? '0xdead' : result),
+      }),
+    );
+    const proxy = await fake(startFakeProxy(a.url));
+    const p = pool([lying.url, a.url, proxy.url]);
+    const [got, chain, missing] = await p.poll([
+      balance,
+      { method: 'eth_chainId' },
+      { method: 'eth_getBlockByNumber', params: ['0xffffff', false] },
+    ]);
+    expect(got).toMatchObject({ agreed: { result: BALANCE_ON_A }, votes: 2, answered: 3 });
+    expect(chain).toMatchObject({ agreed: { result: '0x7a69' }, votes: 3 });
+    expect(missing).toMatchObject({ agreed: { result: null }, votes: 3 });
+    expect(p.status()[0]).toMatchObject({
+      state: 'disagreeing',
+      disagreement: { method: 'eth_getBalance', said: '"0xdead"' },
+    });
+    // Unflagged when asked not to judge (what honest nodes may differ on).
+    const q = pool([lying.url, a.url, proxy.url]);
+    await q.poll([balance], { flag: false });
+    expect(states(q)).toEqual(['up', 'up', 'up']);
+  });
+
+  it('pins reads below a node a block behind, and skips it for blocks it cannot have yet', async () => {
+    const lagging = await fake(startFakeProxy(a.url, { lag: 1 }));
+    const huge = await fake(
+      startFakeProxy(a.url, {
+        alter: (method, _params, result) => (method === 'eth_blockNumber' ? '0xffffffff' : result),
+      }),
+    );
+    await rpc(a.url, 'evm_mine');
+    const head = Number(await rpc(a.url, 'eth_blockNumber'));
+    const p = pool([a.url, lagging.url, huge.url]);
+    expect(await p.heads()).toEqual({ best: 0xffffffff, common: head - 1, pinned: head - 1 });
+    const at = (block: number) => ({
+      method: 'eth_getBlockByNumber',
+      params: [`0x${block.toString(16)}`, false],
+    });
+    const hash = (b: unknown) => (b as { hash: string } | null)?.hash ?? null;
+    const [pinned] = await p.poll([at(head - 1)], { compareBy: hash, atBlock: head - 1 });
+    expect(pinned).toMatchObject({ votes: 3, answered: 3 });
+    // The newest block: the node one behind is not asked, not flagged, and two still agree.
+    const [newest] = await p.poll([at(head)], { compareBy: hash, atBlock: head });
+    expect(newest).toMatchObject({ votes: 2, answered: 2 });
+    expect(count(lagging, 'eth_getBlockByNumber')).toBe(1);
+    expect(p.status().map((s) => s.disagreement)).toEqual([undefined, undefined, undefined]);
+  });
+
+  it('a node that does not do batches still votes, call by call', async () => {
+    const noBatches = await fake(startFakeProxy(a.url, { rejectBatches: true }));
+    const proxy = await fake(startFakeProxy(a.url));
+    const p = pool([noBatches.url, a.url, proxy.url]);
+    const polls = await p.poll([balance, { method: 'eth_chainId' }]);
+    expect(polls.map((x) => x.votes)).toEqual([3, 3]);
+    expect(states(p)).toEqual(['up', 'up', 'up']);
+    expect(count(noBatches, 'eth_getBalance')).toBe(2); // the refused batch, then alone
+  });
+
+  it('broadcast sends one call to every reachable node and returns what each said', async () => {
+    const refusing = await fake(
+      startFakeProxy(a.url, {
+        intercept: (method) =>
+          method === 'eth_sendRawTransaction'
+            ? { error: { code: -32000, message: 'transaction underpriced' } }
+            : undefined,
+      }),
+    );
+    const down = await fakeDownNodeUrl();
+    const p = pool([refusing.url, down, a.url]);
+    const answers = await p.broadcast('eth_sendRawTransaction', ['0x02']);
+    expect(answers.map((x) => x.url)).toEqual([refusing.url, a.url]);
+    expect(answers[0]!.answer).toEqual({
+      error: { code: -32000, message: 'transaction underpriced' },
+    });
+    expect('error' in answers[1]!.answer).toBe(true); // not a transaction: refused in its own words
+    expect(states(p)).toEqual(['up', 'down', 'up']); // a refusal is an answer, not a failure
   });
 });
 

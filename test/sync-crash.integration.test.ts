@@ -20,6 +20,7 @@ import { formatAmount } from '../core/chain/amount.js';
 import { openStore } from '../core/store/database.js';
 import { listOutbox, type OutboxStatus, type OutboxTx } from '../core/store/outbox.js';
 import { Wallet } from '../core/wallet/wallet.js';
+import { anyModule } from '../native/pkcs11/module-policy.js';
 import { useWallet } from './support/wallet-fixture.js';
 
 const fixture = useWallet(['alice', 'bob']);
@@ -63,7 +64,7 @@ async function pay(amounts: bigint[]): Promise<OutboxTx[]> {
     const wallet = new Wallet({
       store,
       profile: fixture.ledger.profile,
-      search: { configured: [] },
+      search: { configured: [], policy: anyModule },
       pins: async () => Buffer.from(readFileSync(fixture.pin, 'utf8').trim()),
     });
     return await wallet.sendMany(

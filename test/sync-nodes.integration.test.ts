@@ -63,15 +63,18 @@ describe('reorg', () => {
 });
 
 describe('several nodes', () => {
-  it('fails over when one of two nodes stops, and shows it as down', async () => {
+  // Three nodes: with one down, the other two are still a quorum of the profile's
+  // three (with two nodes configured, both must answer: see "two of three down" below).
+  it('fails over when one of three nodes stops, and shows it as down', async () => {
     const proxy = await fake(startFakeProxy(w.ledger.url));
-    w.useProfile({ ...w.ledger.profile, rpc: [proxy.url, w.ledger.url] });
+    const other = await fake(startFakeProxy(w.ledger.url));
+    w.useProfile({ ...w.ledger.profile, rpc: [proxy.url, other.url, w.ledger.url] });
     await json(['sync']);
     await proxy.stop();
     await pay('1.00');
     const report = await json(['sync']);
-    expect(report).toMatchObject({ sent: 1, confirmed: 1 });
-    expect(report.nodes.map((n: { state: string }) => n.state)).toEqual(['down', 'up']);
+    expect(report).toMatchObject({ sent: 1, confirmed: 1, unconfirmed: 0 });
+    expect(report.nodes.map((n: { state: string }) => n.state)).toEqual(['down', 'up', 'up']);
     const status = await json(['ledger', 'status']);
     expect(status.nodes[0]).toMatchObject({ state: 'down' });
     expect(status.nodes[1]).toMatchObject({ state: 'up' });

@@ -24,6 +24,7 @@ import type { PinProvider } from '../native/pin.js';
 import { TokenConnection } from '../native/pkcs11/connection.js';
 import { findKey, generateKeyPair, listKeys, type TokenKey } from '../native/pkcs11/keys.js';
 import { openModule, type Pkcs11Module } from '../native/pkcs11/module.js';
+import { listedModulesOnly } from '../native/pkcs11/module-policy.js';
 import { Pkcs11Signer } from '../native/pkcs11/signer.js';
 import { listTokens, type TokenDescription, tokenUri } from '../native/pkcs11/tokens.js';
 import { formatPkcs11Uri } from '../native/pkcs11/uri.js';
@@ -210,7 +211,12 @@ describe('the device layer, the card pulled out under an open connection', () =>
 
 describe('each API call (as the CLI and the UI make them)', () => {
   const service = (provider: PinProvider = pins) =>
-    new DeviceService({ pins: provider, configuredModules: [card.modulePath] });
+    new DeviceService({
+      pins: provider,
+      configuredModules: [card.modulePath],
+      policy: listedModulesOnly,
+      audit: () => {},
+    });
   const labels = async () =>
     (await service().listTokens({ module: card.modulePath })).map((t) => t.label);
 

@@ -242,10 +242,11 @@ describe('a note from issue to redemption, through the CLI', () => {
     shared.split = bank[0]!.tokenId;
     expect(shared.split).not.toBe(shared.original);
 
-    // The history: the mint to bob (issue), then the split's new note to the bank and the
-    // value moved onto it, all in one transaction.
+    // The history: the issue (alice to bob), then the split (bob to the bank): one row
+    // per operation, with its kind, from and to, though each emitted several logs.
     const history: Array<{
       kind: string;
+      from: string | null;
       to: string | null;
       tokenId: string | null;
       amount: string;
@@ -254,18 +255,20 @@ describe('a note from issue to redemption, through the CLI', () => {
     const notesHistory = history.filter((e) => e.kind.startsWith('note-'));
     expect(notesHistory).toMatchObject([
       {
-        kind: 'note-value',
+        kind: 'note-split',
+        from: key('bob').address,
+        to: key('bank').address,
         tokenId: shared.split,
         amount: '200.00',
         txHash: split.transactions[0].txHash,
       },
       {
-        kind: 'note-minted',
-        tokenId: shared.split,
-        to: key('bank').address,
-        txHash: split.transactions[0].txHash,
+        kind: 'note-issue',
+        from: key('alice').address,
+        to: key('bob').address,
+        tokenId: shared.original,
+        amount: '500.00',
       },
-      { kind: 'note-minted', tokenId: shared.original, to: key('bob').address },
     ]);
   });
 
@@ -376,8 +379,17 @@ describe('a note from issue to redemption, through the CLI', () => {
       status: 'active',
     });
     shared.financed = financed.tokenId;
-    // Bob's history: the price, paid by the bank in the finance transaction itself.
-    const [paid] = await json(['history', '--account', key('bob').address, '--limit', '1']);
+    // Bob's history: the sale of 100.00 of his note to the bank, and the price the bank
+    // paid him, both in the finance transaction itself.
+    const [sold, paid] = await json(['history', '--account', key('bob').address, '--limit', '2']);
+    expect(sold).toMatchObject({
+      kind: 'note-finance',
+      from: key('bob').address,
+      to: key('bank').address,
+      tokenId: shared.original,
+      amount: '100.00',
+      txHash: accepted.transactions[1].txHash,
+    });
     expect(paid).toMatchObject({
       kind: 'transfer',
       from: key('bank').address,
@@ -465,7 +477,7 @@ describe('a note from issue to redemption, through the CLI', () => {
     const history = await json(['history', '--account', key('bob').address, '--limit', '1']);
     expect(history).toMatchObject([
       {
-        kind: 'note-transfer',
+        kind: 'note-endorse',
         from: key('bank').address,
         to: key('bob').address,
         tokenId: shared.split,
@@ -556,9 +568,21 @@ describe('a note from issue to redemption, through the CLI', () => {
       tokenId: string | null;
     }> = await json(['history', '--account', key('bob').address, '--limit', '4']);
     expect(history).toMatchObject([
-      { kind: 'note-burned', from: key('bob').address, tokenId: shared.split },
+      {
+        kind: 'note-redeem',
+        from: key('bob').address,
+        to: key('alice').address,
+        tokenId: shared.split,
+        amount: '200.00',
+      },
       { kind: 'transfer', from: key('alice').address, to: key('bob').address, amount: '200.00' },
-      { kind: 'note-burned', from: key('bob').address, tokenId: shared.original },
+      {
+        kind: 'note-redeem',
+        from: key('bob').address,
+        to: key('alice').address,
+        tokenId: shared.original,
+        amount: '200.00',
+      },
       { kind: 'transfer', from: key('alice').address, to: key('bob').address, amount: '200.00' },
     ]);
     // A redeemed note is gone: redeeming it again is refused offline.
@@ -614,6 +638,16 @@ describe('a note from issue to redemption, through the CLI', () => {
       expect.objectContaining({ tokenId, value: '800.00', status: 'dishonoured' }),
     ]);
     expect(await balances()).toEqual({ alice: '500.00', bob: '595.00', bank: '1005.00' });
+    expect(await json(['history', '--account', key('bob').address, '--limit', '1'])).toMatchObject([
+      {
+        kind: 'note-dishonour',
+        from: key('bob').address,
+        to: key('alice').address,
+        tokenId,
+        amount: '800.00',
+        txHash: presented.transactions[0].txHash,
+      },
+    ]);
 
     await json(['ledger', 'fund', '--account', key('alice').address, '--amount', '300.00']);
     await sync();

@@ -164,7 +164,7 @@ export function registerWalletCommands(program: Command, context: CliContext): v
           rows
             .map(
               (e) =>
-                `#${e.blockNumber}  ${e.kind}  ${e.from ?? '-'} → ${e.to ?? '-'}  ${e.tokenId ? `note ${e.tokenId}` : e.amount}`,
+                `#${e.blockNumber}  ${e.kind}  ${e.from ?? '-'} → ${e.to ?? '-'}  ${e.tokenId ? `note ${e.tokenId}${e.amount === '0.00' ? '' : ` ${e.amount}`}` : e.amount}`,
             )
             .join('\n') || 'no history',
       ),
@@ -399,7 +399,7 @@ export function registerWalletCommands(program: Command, context: CliContext): v
         (r) =>
           'stopped' in r
             ? 'stopped'
-            : `head ${r.head}: sent ${r.sent}, included ${r.included}, confirmed ${r.confirmed}, failed ${r.failed}, ${r.events} new events${r.rewoundTo === null ? '' : `, rewound to block ${r.rewoundTo} (reorg)`}`,
+            : `head ${r.head}: sent ${r.sent}, included ${r.included}, confirmed ${r.confirmed}, failed ${r.failed}, ${r.events} new events${r.unconfirmed > 0 ? `, ${r.unconfirmed} unconfirmed (too few nodes agree)` : ''}${r.rewoundTo === null ? '' : `, rewound to block ${r.rewoundTo} (reorg)`}`,
       ),
     );
 }

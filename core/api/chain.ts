@@ -134,6 +134,8 @@ export const syncReportSchema = z.object({
   included: z.number().int(),
   confirmed: z.number().int(),
   failed: z.number().int(),
+  /** Left as they were: too few of the profile's nodes agree on what became of them. */
+  unconfirmed: z.number().int(),
   events: z.number().int(),
   rewoundTo: blockNumberSchema.nullable(),
 });

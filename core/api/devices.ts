@@ -6,7 +6,13 @@
 import { z } from 'zod';
 
 export const hexSchema = z.string().regex(/^0x([0-9a-f]{2})*$/, 'lowercase 0x-prefixed hex');
-export const pkcs11UriSchema = z.string().startsWith('pkcs11:', 'a pkcs11: URI');
+/** A URI names a token or key in a few hundred characters; far longer is not one. */
+export const pkcs11UriSchema = z
+  .string()
+  .startsWith('pkcs11:', 'a pkcs11: URI')
+  .max(2048, 'a pkcs11: URI of at most 2048 characters');
+/** A PKCS#11 module's file path (PATH_MAX on Linux). */
+const modulePathSchema = z.string().min(1).max(4096);
 export const curveSchema = z.enum(['secp256k1', 'p256', 'ed25519']);
 export type CurveName = z.infer<typeof curveSchema>;
 
@@ -86,10 +92,10 @@ export type SignResult = z.infer<typeof signResultSchema>;
 
 export const deviceRequests = {
   listModules: z.object({}),
-  listTokens: z.object({ module: z.string().min(1).optional() }),
+  listTokens: z.object({ module: modulePathSchema.optional() }),
   initToken: z
     .object({
-      module: z.string().min(1),
+      module: modulePathSchema,
       slot: z.number().int().nonnegative().optional(),
       free: z.boolean().optional(),
       label: z.string().min(1).max(32),
@@ -102,8 +108,16 @@ export const deviceRequests = {
   changePin: z.object({ token: pkcs11UriSchema }),
   unblockPin: z.object({ token: pkcs11UriSchema }),
   listKeys: z.object({ token: pkcs11UriSchema }),
-  generateKey: z.object({ token: pkcs11UriSchema, curve: z.string(), label: z.string().min(1) }),
+  generateKey: z.object({
+    token: pkcs11UriSchema,
+    curve: z.string().max(32),
+    label: z.string().min(1).max(128),
+  }),
   deleteKey: z.object({ key: pkcs11UriSchema, confirm: z.boolean() }),
+  /**
+   * The CLI's `signet sign` only: raw bytes signed blind. Not in the UI's
+   * contract (methods.ts); every such signature goes into the audit log.
+   */
   sign: z
     .object({ key: pkcs11UriSchema, digest: z.string().optional(), message: z.string().optional() })
     .refine(

@@ -15,6 +15,8 @@ export const errorCodes = {
   INVALID_URI: 'user',
   MODULE_NOT_FOUND: 'user',
   MODULE_INVALID: 'user',
+  /** A module path from the UI that Signet does not list (config file, discovery). */
+  MODULE_NOT_ALLOWED: 'user',
   PIN_REQUIRED: 'user',
   PIN_INCORRECT: 'user',
   PIN_LEN_RANGE: 'user',

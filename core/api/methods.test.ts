@@ -50,6 +50,28 @@ describe('the API contract', () => {
     expect(
       sign.safeParse({ key: 'pkcs11:object=k', digest: '0x00', message: '0x00' }).success,
     ).toBe(false);
+    const init = apiRequests['devices.initToken'];
+    expect(init.safeParse({ module: '/m.so', label: 'A', slot: 1, free: true }).success).toBe(
+      false,
+    );
+    expect(init.safeParse({ module: '/m.so', label: 'A', slot: 1, soPin: '1' }).success).toBe(true);
+  });
+
+  it('has no method that signs bytes the caller supplies (raw signing is `signet sign`)', () => {
+    expect(isApiMethod('devices.sign')).toBe(false);
+    const fields = (schema: unknown): string[] => {
+      const def = (schema as { def: Record<string, unknown> }).def;
+      if (def.type === 'object') return Object.keys(def.shape as object);
+      if (def.type === 'intersection') return [...fields(def.left), ...fields(def.right)];
+      throw new Error(`unexpected request schema type ${String(def.type)}`);
+    };
+    for (const method of apiMethods) {
+      expect(fields(apiRequests[method]), method).not.toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^(digest|message|hash|data|payload|bytes)$/),
+        ]),
+      );
+    }
   });
 
   it("offers no method that signs caller-supplied bytes to the UI: raw signing is the operator's", () => {

@@ -9,6 +9,10 @@
  * dialog collected (`pin` for the user PIN; `soPin` and `newPin` for
  * provisioning). Without one, a token that needs it answers PIN_REQUIRED with
  * `details.role`, and the UI asks and calls again. No reply ever carries a PIN.
+ *
+ * No method signs bytes the caller supplies: the UI signs only what Signet
+ * builds and shows (wallet.send, notes.execute). Raw digests are the operator's
+ * `signet sign`, which records each one in the audit log.
  */
 import { z } from 'zod';
 import { addressBookRequests, addressBookResults } from './address-book.js';

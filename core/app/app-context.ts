@@ -5,6 +5,8 @@
  * nodes (made only when a handler goes online), and the event sink.
  */
 import { join } from 'node:path';
+import { anyModule, listedModulesOnly } from '../../native/pkcs11/module-policy.js';
+import type { ModuleSearch } from '../../native/pkcs11/token-access.js';
 import { SignetError } from '../api/errors.js';
 import { type ApiEvent, apiEventSchema } from '../api/events.js';
 import type { ChainProfile } from '../api/profile.js';
@@ -12,6 +14,7 @@ import { readActiveProfile } from '../chain/profile-file.js';
 import { readConfig } from '../config/config.js';
 import { DeviceService } from '../devices/device-service.js';
 import { RpcPool } from '../rpc/rpc-pool.js';
+import { auditTo } from '../store/audit-sink.js';
 import { openStore, type Store } from '../store/database.js';
 import { Wallet } from '../wallet/wallet.js';
 import type { Caller } from './dispatcher.js';
@@ -72,17 +75,35 @@ export class AppContext {
     return readConfig(this.env).modules;
   }
 
+  /**
+   * Where a caller's module paths may lead: the UI only to modules Signet lists
+   * (module-policy.ts), the CLI's operator to any (`--module PATH`).
+   */
+  search(caller: Caller): ModuleSearch {
+    return {
+      configured: this.configuredModules(),
+      policy: caller.origin === 'cli' ? anyModule : listedModulesOnly,
+    };
+  }
+
   wallet(profile: ChainProfile, caller: Caller): Wallet {
     return new Wallet({
       store: this.store(),
       profile,
-      search: { configured: this.configuredModules() },
+      search: this.search(caller),
       pins: caller.pins,
     });
   }
 
+  /** Device operations, each provisioning step and raw signature audited in the store. */
   devices(caller: Caller): DeviceService {
-    return new DeviceService({ pins: caller.pins, configuredModules: this.configuredModules() });
+    const { configured, policy } = this.search(caller);
+    return new DeviceService({
+      pins: caller.pins,
+      configuredModules: configured,
+      policy,
+      audit: auditTo(() => this.store()),
+    });
   }
 
   /** Validated, then handed to onEvent; an event that breaks the contract is never sent. */

@@ -40,6 +40,38 @@ describe('the dispatcher', () => {
     expect(handler).not.toHaveBeenCalled();
   });
 
+  it('refuses a field the contract does not name, and null for params, without calling anything', async () => {
+    const handler = vi.fn(async () => []);
+    const dispatch = createDispatcher({ handlers: { 'devices.listTokens': handler } });
+    expect(await dispatch('devices.listTokens', { module: '/m.so', digest: '0xab' })).toEqual({
+      ok: false,
+      error: {
+        code: 'INVALID_ARGUMENT',
+        message: 'invalid devices.listTokens request: unknown field "digest"',
+        details: { method: 'devices.listTokens', field: 'digest' },
+      },
+    });
+    for (const params of [
+      JSON.parse('{"__proto__": {"module": "/evil.so"}}'),
+      { constructor: 'x' },
+      { 'a\nb': 1 },
+      null,
+      [],
+      42,
+    ]) {
+      const reply = await dispatch('devices.listTokens', params);
+      expect(reply, JSON.stringify(params)).toMatchObject({
+        ok: false,
+        error: { code: 'INVALID_ARGUMENT' },
+      });
+      if (!reply.ok) expect(reply.error.message).not.toContain('\n');
+    }
+    expect(handler).not.toHaveBeenCalled();
+    // Left out is none: the method's defaults apply.
+    expect(await dispatch('devices.listTokens', undefined)).toEqual({ ok: true, result: [] });
+    expect(handler).toHaveBeenCalledOnce();
+  });
+
   it('serialises a SignetError with its details', async () => {
     const dispatch = createDispatcher({
       handlers: {

@@ -106,7 +106,8 @@ async function run(
     );
   }
   if (options.isClosed?.()) return fail({ code: 'INTERNAL', message: 'the Signet API is closed' });
-  const parsed = appRequests[method].safeParse(params ?? {});
+  // Left out means none; anything else (null included) must be the method's object.
+  const parsed = appRequests[method].safeParse(params === undefined ? {} : params);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = issue?.path.join('.') ?? '';
@@ -116,6 +117,19 @@ async function run(
         `invalid ${method} request: ${field ? `${field}: ` : ''}${issue?.message}`,
         { details: { method, field } },
       ).toJSON(),
+    );
+  }
+  // The schemas drop fields they do not name; a caller that sends one is refused
+  // instead, so nothing it meant to slip past the contract is silently ignored.
+  const unknown = Object.entries(params ?? {}).find(
+    ([key, value]) => value !== undefined && !Object.hasOwn(parsed.data as object, key),
+  )?.[0];
+  if (unknown !== undefined) {
+    const shown = unknown.replace(/[^\w.-]/g, '?').slice(0, 64);
+    return fail(
+      new SignetError('INVALID_ARGUMENT', `invalid ${method} request: unknown field "${shown}"`, {
+        details: { method, field: shown },
+      }).toJSON(),
     );
   }
   const request = { ...(parsed.data as Record<string, unknown>) };

@@ -12,6 +12,7 @@ import type { ChainProfile } from '../api/profile.js';
 import type { Account } from '../store/accounts.js';
 import type { Store } from '../store/database.js';
 import type { financeOfferTypedData, NoteContext } from '../wallet/note-calls.js';
+import { syncedState } from '../wallet/offline-checks.js';
 import { checkedPayment } from '../wallet/payment.js';
 import { reviewDigest } from '../wallet/review-digest.js';
 import { type Call, planTransactions } from '../wallet/transaction-plan.js';
@@ -40,7 +41,13 @@ function transactionsPlan(
   account: Account,
   calls: Call[],
 ): TransactionsPlan {
-  const txs = planTransactions(store, profile, account.address, calls);
+  // Consecutive nonces from the account's next, fees from the last sync: what the wallet signs.
+  const txs = planTransactions(
+    store,
+    profile,
+    syncedState(store, profile.chainId, account.address),
+    calls,
+  );
   return {
     kind: 'transactions',
     account,

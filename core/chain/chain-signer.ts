@@ -16,14 +16,8 @@ import {
   toHex,
 } from 'viem';
 import { publicKeyToAddress } from 'viem/accounts';
-import { mapWindowed } from '../../native/map-windowed.js';
 import type { Signer } from '../../native/signer.js';
 import { SignetError } from '../api/errors.js';
-
-export interface SignedTransaction {
-  raw: Hex;
-  hash: Hex;
-}
 
 export class ChainSigner {
   readonly address: Address;
@@ -47,22 +41,14 @@ export class ChainSigner {
     }
   }
 
-  async signTransaction(tx: TransactionSerializable): Promise<SignedTransaction> {
+  /** The signed transaction, ready for eth_sendRawTransaction (its hash is the outbox's to compute). */
+  async signTransaction(tx: TransactionSerializable): Promise<Hex> {
     if (!tx.chainId)
       throw new SignetError('INTERNAL', 'refusing to sign a transaction without a chain id');
     const digest = keccak256(serializeTransaction(tx));
     const { r, s, yParity } = await this.signDigest(digest);
     // Legacy envelopes take v (viem turns 27/28 into EIP-155's chainId·2+35+y).
-    const raw = serializeTransaction(tx, { r, s, yParity, v: BigInt(27 + yParity) });
-    return { raw, hash: keccak256(raw) };
-  }
-
-  /**
-   * Signs many transactions, several in flight, so the token signs the next
-   * while the host checks the last. Results are in input order.
-   */
-  async signTransactions(txs: TransactionSerializable[], window = 8): Promise<SignedTransaction[]> {
-    return mapWindowed(txs, window, (tx) => this.signTransaction(tx));
+    return serializeTransaction(tx, { r, s, yParity, v: BigInt(27 + yParity) });
   }
 
   async signTypedData(

@@ -3,11 +3,12 @@
  * `signet ledger use FILE` (or `ledger up`). A malformed file is one line saying
  * what is wrong with it, and nothing is written.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { SignetError } from '../api/errors.js';
 import { type ChainProfile, profileSchema } from '../api/profile.js';
 import { signetHome } from '../config/paths.js';
+import { writePrivateFile } from '../config/private-files.js';
 
 export function activeProfilePath(env: NodeJS.ProcessEnv = process.env): string {
   return join(signetHome(env), 'profile.json');
@@ -59,9 +60,9 @@ export function writeActiveProfile(
   profile: ChainProfile,
   env: NodeJS.ProcessEnv = process.env,
 ): void {
-  const path = activeProfilePath(env);
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(profileSchema.parse(profile), null, 2)}\n`);
-  renameSync(tmp, path);
+  // 0600: node URLs may carry credentials (https://user:secret@node…).
+  writePrivateFile(
+    activeProfilePath(env),
+    `${JSON.stringify(profileSchema.parse(profile), null, 2)}\n`,
+  );
 }

@@ -1,9 +1,10 @@
 /** Signet's config file: `config.json` in the data directory. */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { SignetError } from '../api/errors.js';
 import { signetHome } from './paths.js';
+import { writePrivateFile } from './private-files.js';
 
 export const configSchema = z
   .object({
@@ -41,7 +42,5 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): SignetConfig {
 }
 
 export function writeConfig(config: SignetConfig, env: NodeJS.ProcessEnv = process.env): void {
-  const path = configPath(env);
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, `${JSON.stringify(configSchema.parse(config), null, 2)}\n`);
+  writePrivateFile(configPath(env), `${JSON.stringify(configSchema.parse(config), null, 2)}\n`);
 }

@@ -2,12 +2,21 @@
  * Signet's device operations, one method per API call. The CLI, the Electron
  * main process and the browser bridge all call these; each validates its
  * request against the contract in core/api/devices.ts.
+ *
+ * Two things every caller decides: which module paths its requests may name
+ * (`policy`: the CLI's operator any, the UI only listed ones), and where the
+ * audit entries go. Every provisioning step and every raw signature is
+ * recorded before its result is returned (never a PIN). If the entry cannot be
+ * written the call fails with that error: a raw signature is then never handed
+ * out; a provisioning step has happened on the token, and the error says the
+ * store could not be written.
  */
+import { createHash } from 'node:crypto';
 import { publicKeyToAddress } from 'viem/accounts';
 import type { z } from 'zod';
 import type { PinProvider } from '../../native/pin.js';
 import { parseCurve } from '../../native/pkcs11/curves.js';
-import { type DiscoveryOptions, discoverModules } from '../../native/pkcs11/discovery.js';
+import type { DiscoveryOptions } from '../../native/pkcs11/discovery.js';
 import {
   deleteKey,
   findKey,
@@ -16,9 +25,16 @@ import {
   type TokenKey,
 } from '../../native/pkcs11/keys.js';
 import { openModule } from '../../native/pkcs11/module.js';
+import type { ModulePolicy } from '../../native/pkcs11/module-policy.js';
 import { changeUserPin, initToken, unblockUserPin } from '../../native/pkcs11/provision.js';
 import { Pkcs11Signer } from '../../native/pkcs11/signer.js';
-import { type ModuleSearch, withModule, withToken } from '../../native/pkcs11/token-access.js';
+import {
+  admitModule,
+  listedModules,
+  type ModuleSearch,
+  withModule,
+  withToken,
+} from '../../native/pkcs11/token-access.js';
 import { listTokens, type TokenDescription, tokenUri } from '../../native/pkcs11/tokens.js';
 import { formatPkcs11Uri } from '../../native/pkcs11/uri.js';
 import {
@@ -31,6 +47,7 @@ import {
   type TokenSummary,
 } from '../api/devices.js';
 import { SignetError } from '../api/errors.js';
+import type { AuditSink } from '../store/audit-sink.js';
 import { parseHexInput, toHex } from './hex.js';
 
 export interface DeviceServiceOptions {
@@ -39,43 +56,47 @@ export interface DeviceServiceOptions {
   /** Module paths from Signet's config file. */
   configuredModules?: string[];
   discovery?: DiscoveryOptions;
+  /** Which module paths requests may name: `anyModule` (CLI) or `listedModulesOnly` (UI). */
+  policy: ModulePolicy;
+  /** Where provisioning steps and raw signatures are recorded. */
+  audit: AuditSink;
 }
 
 export class DeviceService {
   private readonly search: ModuleSearch;
 
   constructor(private readonly options: DeviceServiceOptions) {
-    this.search = { configured: options.configuredModules ?? [], discovery: options.discovery };
+    this.search = {
+      configured: options.configuredModules ?? [],
+      discovery: options.discovery,
+      policy: options.policy,
+    };
   }
 
   async listModules(
     input: DeviceRequest<'listModules'> = {},
   ): Promise<DeviceResult<'listModules'>> {
     parse('listModules', input);
-    return discoverModules({ configured: this.search.configured, ...this.search.discovery }).map(
-      (candidate): ModuleSummary => {
+    return listedModules(this.search).map((candidate): ModuleSummary => {
+      try {
+        const module = openModule(candidate.path);
         try {
-          const module = openModule(candidate.path);
-          try {
-            return { ...candidate, loaded: true, ...module.info() };
-          } finally {
-            module.close();
-          }
-        } catch (error) {
-          const message = error instanceof Error ? error.message : String(error);
-          return { ...candidate, loaded: false, error: message };
+          return { ...candidate, loaded: true, ...module.info() };
+        } finally {
+          module.close();
         }
-      },
-    );
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        return { ...candidate, loaded: false, error: message };
+      }
+    });
   }
 
   async listTokens(input: DeviceRequest<'listTokens'> = {}): Promise<DeviceResult<'listTokens'>> {
     const request = parse('listTokens', input);
     const paths = request.module
-      ? [request.module]
-      : discoverModules({ configured: this.search.configured, ...this.search.discovery }).map(
-          (m) => m.path,
-        );
+      ? [admitModule(request.module, this.search)]
+      : listedModules(this.search).map((m) => m.path);
     const tokens: TokenSummary[] = [];
     for (const path of paths) {
       try {
@@ -90,7 +111,7 @@ export class DeviceService {
 
   async initToken(input: DeviceRequest<'initToken'>): Promise<DeviceResult<'initToken'>> {
     const request = parse('initToken', input);
-    return withModule(request.module, async (module) => {
+    return withModule(admitModule(request.module, this.search), async (module) => {
       const slots = listTokens(module);
       const target =
         request.slot === undefined
@@ -106,23 +127,39 @@ export class DeviceService {
         { label: request.label, confirmErase: request.confirmErase },
         this.options.pins,
       );
-      return { uri: formatPkcs11Uri(tokenUri(token)) };
+      const uri = formatPkcs11Uri(tokenUri(token));
+      this.options.audit({
+        action: 'init-token',
+        keyUri: uri,
+        subject: {
+          label: token.label,
+          serial: token.serial,
+          model: token.model,
+          module: module.path,
+          slot: target.slot,
+          // Re-initialised: whatever keys it held are gone.
+          erased: target.flags.tokenInitialized,
+        },
+      });
+      return { uri };
     });
   }
 
   async changePin(input: DeviceRequest<'changePin'>): Promise<DeviceResult<'changePin'>> {
     const request = parse('changePin', input);
-    await withToken(request.token, this.search, { write: true }, (connection) =>
-      changeUserPin(connection, this.options.pins),
-    );
+    await withToken(request.token, this.search, { write: true }, async (connection) => {
+      await changeUserPin(connection, this.options.pins);
+      this.options.audit(tokenEntry('change-pin', connection.token));
+    });
     return { changed: true };
   }
 
   async unblockPin(input: DeviceRequest<'unblockPin'>): Promise<DeviceResult<'unblockPin'>> {
     const request = parse('unblockPin', input);
-    await withToken(request.token, this.search, { write: true }, (connection) =>
-      unblockUserPin(connection, this.options.pins),
-    );
+    await withToken(request.token, this.search, { write: true }, async (connection) => {
+      await unblockUserPin(connection, this.options.pins);
+      this.options.audit(tokenEntry('unblock-pin', connection.token));
+    });
     return { unblocked: true };
   }
 
@@ -140,7 +177,22 @@ export class DeviceService {
       request.token,
       this.search,
       { write: true, login: this.options.pins },
-      async (connection) => keySummary(await generateKeyPair(connection, curve, request.label)),
+      async (connection) => {
+        const key = keySummary(await generateKeyPair(connection, curve, request.label));
+        this.options.audit({
+          action: 'generate-key',
+          keyUri: key.uri,
+          subject: {
+            curve: key.curve,
+            label: key.label,
+            id: key.id,
+            publicKey: key.publicKey,
+            address: key.address,
+            ...tokenFacts(connection.token),
+          },
+        });
+        return key;
+      },
     );
   }
 
@@ -159,7 +211,19 @@ export class DeviceService {
       async (connection, uri) => {
         const key = await findKey(connection, uri);
         await deleteKey(connection, key);
-        return { deleted: formatPkcs11Uri(key.uri) };
+        const deleted = formatPkcs11Uri(key.uri);
+        this.options.audit({
+          action: 'delete-key',
+          keyUri: deleted,
+          subject: {
+            curve: key.curve,
+            label: key.label,
+            id: toHex(key.id),
+            publicKey: toHex(key.publicKey),
+            ...tokenFacts(connection.token),
+          },
+        });
+        return { deleted };
       },
     );
   }
@@ -195,15 +259,44 @@ export class DeviceService {
           );
         }
         const signature = await new Pkcs11Signer(connection, key).sign(data);
-        return {
+        const result = {
           signature: toHex(signature.bytes),
           r: toHex(signature.bytes.subarray(0, 32)),
           s: toHex(signature.bytes.subarray(32)),
           v: signature.v ?? null,
         };
+        // Only a signature the audit log holds is handed out.
+        this.options.audit({
+          action: request.digest === undefined ? 'sign-message' : 'sign-digest',
+          keyUri: formatPkcs11Uri(key.uri),
+          subject: {
+            curve: key.curve,
+            ...(request.digest === undefined
+              ? { messageSha256: toHex(createHash('sha256').update(data).digest()) }
+              : { digest: toHex(data) }),
+            bytes: data.length,
+            signature: result.signature,
+            v: result.v,
+          },
+        });
+        return result;
       },
     );
   }
+}
+
+/** An audit entry for a step on a whole token (PIN change, unblock). */
+function tokenEntry(action: string, token: TokenDescription) {
+  return {
+    action,
+    keyUri: formatPkcs11Uri(tokenUri(token)),
+    subject: tokenFacts(token),
+  };
+}
+
+/** What names a token to a reader of the audit log. */
+function tokenFacts(token: TokenDescription) {
+  return { token: token.label, serial: token.serial };
 }
 
 function parse<M extends DeviceMethod>(

@@ -19,19 +19,29 @@
  *   since any node can claim a high head. A lone answer (the others down) is
  *   accepted; status() shows how little it was checked.
  *
+ * - Polls decide what Signet believes about its own transactions (receipts,
+ *   whether a node knows a transaction, the account's nonce): every reachable
+ *   node is asked, and an answer counts only when a quorum of the CONFIGURED
+ *   nodes (more than half of them, see vote.ts) gave it. Nodes down or silent
+ *   count against belief: with two of three down, nothing is believed. Nodes
+ *   that said something else than an agreed answer are flagged 'disagreeing'.
+ *
  * Heights. Nodes of one chain are rarely at the same block, so "latest" differs
  * from node to node and cross-checking a "latest" read would flag honest nodes.
  * Reads whose answer depends on the height must name an explicit block number
- * (the caller passes it as the block parameter): heads() returns `common`, the
- * lowest head among the nodes that answered, a block every one of them has. Nodes
- * more than `maxLag` blocks below the best head are 'behind': last in line for
- * plain requests, but they still vote, so that one node claiming a huge head
- * cannot push the honest majority out of the vote.
+ * (the caller passes it as the block parameter, and as `atBlock`): heads()
+ * returns `pinned`, a block every node near the quorum's head has (vote.ts),
+ * and `common`, the lowest head among the nodes that answered. Nodes more than
+ * `maxLag` blocks below the best head are 'behind': last in line for plain
+ * requests, but they still vote, so that one node claiming a huge head cannot
+ * push the honest majority out of the vote. A read `atBlock` skips the nodes
+ * whose last reported head is below that block: they cannot know it yet.
  */
 import { SignetError } from '../api/errors.js';
 import { revertData, rpcError } from './rpc-errors.js';
 import {
   type Answer,
+  BatchUnsupported,
   type Endpoint,
   type ExchangeLimits,
   exchange,
@@ -39,7 +49,7 @@ import {
   NodeFailure,
   toEndpoint,
 } from './transport.js';
-import { answerKey, majority } from './vote.js';
+import { answerKey, majority, pinnedHead, quorumKey, quorumOf } from './vote.js';
 
 export type NodeState = 'up' | 'down' | 'behind' | 'disagreeing' | 'wrong-chain' | 'unknown';
 
@@ -84,6 +94,42 @@ export interface RequestOptions {
    * what matters, e.g. `(block) => block?.hash`.
    */
   compareBy?: (result: unknown) => unknown;
+  /**
+   * The block the read names: a cross-check skips nodes whose last reported
+   * head (heads()) is below it, rather than flag them for not having it yet.
+   */
+  atBlock?: number;
+}
+
+export interface PollOptions {
+  /** As for a cross-check: what the vote compares (default: the whole answer). */
+  compareBy?: (result: unknown) => unknown;
+  /** As for a cross-check: skip nodes whose last reported head is below this block. */
+  atBlock?: number;
+  /**
+   * Flag the nodes that said something else than an agreed answer (default
+   * true). Off for what honest nodes may differ on, such as their mempools.
+   */
+  flag?: boolean;
+}
+
+/** One call's vote. */
+export interface Poll {
+  /** The answer a quorum of the configured nodes gave; undefined when none did. */
+  agreed: Answer | undefined;
+  /** Nodes that gave the agreed answer (0 without one). */
+  votes: number;
+  /** Nodes that answered at all. */
+  answered: number;
+  /** What each node that answered said, in the profile's order. */
+  answers: NodeAnswer[];
+}
+
+/** One node's answer, for callers that judge answers themselves (a broadcast). */
+export interface NodeAnswer {
+  /** Without credentials. */
+  url: string;
+  answer: Answer;
 }
 
 export interface RpcCall {
@@ -96,6 +142,12 @@ export interface Heads {
   best: number;
   /** The lowest head among the nodes that answered: every one of them has this block. */
   common: number;
+  /**
+   * Where reads pin: the newest block every node near the quorum's head has
+   * (vote.ts pinnedHead). Not moved by one node claiming a huge head, nor held
+   * back by one far behind.
+   */
+  pinned: number;
 }
 
 export type StatusListener = (status: NodeStatus) => void;
@@ -198,6 +250,58 @@ export class RpcPool {
     return answers.map((answer, index) => unwrap(request[index]!.method, answer, { index }));
   }
 
+  /** The profile's node count: quorums are of these, not of the nodes that answered. */
+  get size(): number {
+    return this.#nodes.length;
+  }
+
+  /** How many nodes must agree for an answer to count in a poll (vote.ts quorumOf). */
+  get quorum(): number {
+    return quorumOf(this.#nodes.length);
+  }
+
+  /**
+   * Asks every reachable node (skipping those below `atBlock`) for each call, one
+   * batch per node, and returns per call what a quorum of the configured nodes
+   * agreed on, if anything. JSON-RPC errors are answers and vote like results
+   * (by code and revert data). Dissenters from an agreed answer are flagged.
+   */
+  async poll(calls: readonly RpcCall[], options: PollOptions = {}): Promise<Poll[]> {
+    if (calls.length === 0) return [];
+    const request = calls.map(({ method, params }) => ({ method, params: params ?? [] }));
+    const answered = await this.#askAll(this.#eligible(options.atBlock), (node) =>
+      this.#sendAll(node, request),
+    );
+    if (answered.length === 0) throw this.#noNode();
+    return request.map(({ method }, index) => {
+      const answers = answered.map(({ node, answer }) => ({ node, answer: answer[index]! }));
+      const compared = answers.map(({ answer }) => comparable(answer, options.compareBy));
+      const keys = compared.map(({ key }) => key);
+      const winner = quorumKey(keys, this.#nodes.length);
+      if (winner !== undefined && options.flag !== false)
+        this.#judge(method, answers, compared, winner);
+      return {
+        agreed: winner === undefined ? undefined : answers[keys.indexOf(winner)]!.answer,
+        votes: winner === undefined ? 0 : keys.filter((key) => key === winner).length,
+        answered: answers.length,
+        answers: answers.map(({ node, answer }) => ({ url: node.endpoint.shown, answer })),
+      };
+    });
+  }
+
+  /**
+   * Sends one call to every reachable node and returns what each said, for the
+   * caller to judge: a signed transaction goes to all of them (broadcasting is
+   * idempotent, the hash is fixed), so that no single node's refusal decides.
+   */
+  async broadcast(method: string, params: readonly unknown[]): Promise<NodeAnswer[]> {
+    const answers = await this.#askAll(this.#reachable(), (node) =>
+      this.#send(node, method, params),
+    );
+    if (answers.length === 0) throw this.#noNode();
+    return answers.map(({ node, answer }) => ({ url: node.endpoint.shown, answer }));
+  }
+
   /** Asks every reachable node for its head; flags the ones far behind. */
   async heads(): Promise<Heads> {
     const answers = await this.#askAll(this.#reachable(), async (node) => {
@@ -215,7 +319,11 @@ export class RpcPool {
       node.behind = best - answer > this.#maxLag;
       this.#changed(node);
     }
-    return { best, common: Math.min(...heads) };
+    return {
+      best,
+      common: Math.min(...heads),
+      pinned: pinnedHead(heads, this.#nodes.length, this.#maxLag),
+    };
   }
 
   status(): NodeStatus[] {
@@ -241,9 +349,9 @@ export class RpcPool {
   async #crossCheck(
     method: string,
     params: readonly unknown[],
-    { compareBy }: RequestOptions,
+    { compareBy, atBlock }: RequestOptions,
   ): Promise<unknown> {
-    const answers = await this.#askAll(this.#reachable(), (node) =>
+    const answers = await this.#askAll(this.#eligible(atBlock), (node) =>
       this.#send(node, method, params),
     );
     if (answers.length === 0) throw this.#noNode();
@@ -267,18 +375,52 @@ export class RpcPool {
         },
       );
     }
-    const agreed = keys.indexOf(winner);
+    this.#judge(method, answers, compared, winner);
+    return unwrap(method, answers[keys.indexOf(winner)]!.answer);
+  }
+
+  /** Flags the nodes whose answer is not the winner's; clears those that agree again. */
+  #judge(
+    method: string,
+    answers: readonly { node: Node }[],
+    compared: readonly { key: string; shown: string }[],
+    winner: string,
+  ): void {
+    const agreed = compared.find(({ key }) => key === winner)!;
     answers.forEach(({ node }, i) => {
       // A flag clears only when the node agrees again on the same kind of call:
       // a node that lies about one thing is not cleared by answering others honestly.
-      const agrees = keys[i] === winner;
+      const agrees = compared[i]!.key === winner;
       if (agrees && node.disagreement?.method !== method) return;
       node.disagreement = agrees
         ? undefined
-        : { method, said: compared[i]!.shown, majority: compared[agreed]!.shown };
+        : { method, said: compared[i]!.shown, majority: agreed.shown };
       this.#changed(node);
     });
-    return unwrap(method, answers[agreed]!.answer);
+  }
+
+  /** The calls as one batch (one exchange for a single call); a node without batches gets them one by one. */
+  async #sendAll(
+    node: Node,
+    request: readonly { method: string; params: readonly unknown[] }[],
+  ): Promise<Answer[]> {
+    if (request.length === 1)
+      return [await this.#send(node, request[0]!.method, request[0]!.params)];
+    await this.#ensureChain(node);
+    let answers: Answer[];
+    try {
+      const firstId = this.#id(request.length);
+      answers = await this.#timed(node, () =>
+        exchangeBatch(node.endpoint, firstId, request, this.#limits),
+      );
+    } catch (error) {
+      if (!(error instanceof BatchUnsupported)) throw error;
+      answers = [];
+      for (const { method, params } of request)
+        answers.push(await this.#send(node, method, params));
+    }
+    this.#markUp(node);
+    return answers;
   }
 
   /** Tries the preferred nodes in turn until one serves. */
@@ -354,6 +496,13 @@ export class RpcPool {
   #reachable(): Node[] {
     const now = Date.now();
     return this.#nodes.filter((node) => node.retryAt <= now);
+  }
+
+  /** Reachable nodes that may know `atBlock`: a node whose last head is below it cannot. */
+  #eligible(atBlock: number | undefined): Node[] {
+    const reachable = this.#reachable();
+    if (atBlock === undefined) return reachable;
+    return reachable.filter((node) => node.head === undefined || node.head >= atBlock);
   }
 
   /** For plain requests: the profile's order, 'behind' last, 'disagreeing' never. */

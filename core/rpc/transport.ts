@@ -20,6 +20,9 @@ export class NodeFailure extends Error {
   }
 }
 
+/** The node answered a batch with one object: it does not do batches (it may do single calls). */
+export class BatchUnsupported extends NodeFailure {}
+
 export type Answer = { result: unknown } | { error: RpcErrorObject };
 
 export interface Endpoint {
@@ -90,7 +93,8 @@ export async function exchangeBatch(
   const { status, body } = await post(endpoint, request, limits);
   const problem = (text: string) => new NodeFailure(httpProblem(status) ?? text);
   // A node without batch support answers with one error object (id null).
-  if (!Array.isArray(body)) throw problem('answered a batch with a single object');
+  if (!Array.isArray(body))
+    throw new BatchUnsupported(httpProblem(status) ?? 'answered a batch with a single object');
   const byId = new Map<unknown, unknown>(
     body.map((item) => [(item as { id?: unknown } | null)?.id, item]),
   );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { answerKey, majority } from './vote.js';
+import { answerKey, majority, pinnedHead, quorumKey, quorumOf } from './vote.js';
 
 describe('answerKey', () => {
   it('ignores key order and hex case', () => {
@@ -26,5 +26,54 @@ describe('majority', () => {
     [[], undefined],
   ])('%j → %s', (keys, winner) => {
     expect(majority(keys)).toBe(winner);
+  });
+});
+
+describe('quorumOf', () => {
+  it.each([
+    [1, 1],
+    [2, 2],
+    [3, 2],
+    [4, 3],
+    [5, 3],
+    [7, 4],
+  ])('%i configured nodes → %i', (configured, quorum) => {
+    expect(quorumOf(configured)).toBe(quorum);
+  });
+
+  it('refuses a profile without nodes', () => {
+    expect(() => quorumOf(0)).toThrow(RangeError);
+  });
+});
+
+describe('quorumKey', () => {
+  it.each([
+    // Counted against the nodes configured, not those that answered.
+    [['a'], 1, 'a'],
+    [['a'], 3, undefined], // two of three down: one answer is not believed
+    [['a', 'a'], 3, 'a'],
+    [['a', 'b'], 2, undefined],
+    [['a', 'a'], 2, 'a'],
+    [['a', 'b', 'a'], 3, 'a'], // the liar is outvoted
+    [['a', 'a', 'b'], 4, undefined], // a majority of the answers, not a quorum of four
+    [['a', 'a', 'a', 'b'], 4, 'a'],
+    [[], 1, undefined],
+  ])('%j of %i configured → %s', (keys, configured, winner) => {
+    expect(quorumKey(keys, configured)).toBe(winner);
+  });
+});
+
+describe('pinnedHead', () => {
+  it.each([
+    [[100], 1, 100],
+    [[100, 100, 100], 3, 100],
+    [[100, 99, 100], 3, 99], // one block behind: pinned where it has every block
+    [[100, 99], 3, 99], // one down: the two that answered
+    [[0xffffffff, 100, 99], 3, 99], // a huge claimed head moves nothing
+    [[100, 99, 40], 3, 99], // far behind: left out rather than holding every read back
+    [[100, 40], 2, 40], // two configured: both must vote, so both must have the block
+    [[100, 40], 3, 40], // fewer answered than a quorum: all of them
+  ])('%j of %i configured → %i', (heads, configured, pinned) => {
+    expect(pinnedHead(heads, configured, 5)).toBe(pinned);
   });
 });

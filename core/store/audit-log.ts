@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { Hex } from 'viem';
 import { SignetError } from '../api/errors.js';
-import { canonicalJson } from './canonical-json.js';
+import { CanonicalText, canonicalJson } from './canonical-json.js';
 import { hash32, parseJsonObject, safeUint } from './codec.js';
 import type { Store } from './database.js';
 
@@ -61,34 +61,70 @@ const SECRET_WORDS = new Set(['pin', 'pins', 'puk', 'password', 'passwd', 'passp
 /** The same run together in one lowercase word. */
 const SECRET_COMPOUNDS = /^(so|user|new|old|current)?(pin|puk)(code)?$|password|passphrase|secret/;
 
-export function appendAudit(store: Store, entry: NewAuditEntry): AuditEntry {
+/** An entry checked (no secrets) and its subject serialised, ready to chain and insert. */
+export interface PreparedAuditEntry {
+  readonly action: string;
+  readonly keyUri: string | null;
+  readonly subject: CanonicalText;
+  readonly txHash: Hex | null;
+}
+
+/** Checks an entry and serialises its subject, outside any lock. */
+export function prepareAudit(entry: NewAuditEntry): PreparedAuditEntry {
   refuseSecrets(entry.subject, 'subject');
-  const subject = parseJsonObject(canonicalJson(entry.subject)); // what a reader will get back
+  return {
+    action: entry.action,
+    keyUri: entry.keyUri ?? null,
+    subject: new CanonicalText(canonicalJson(entry.subject)),
+    txHash: entry.txHash == null ? null : hash32(entry.txHash, 'transaction hash'),
+  };
+}
+
+/**
+ * Chains and appends prepared entries, in order, in one write transaction:
+ * the newest entry is read once under the write lock (no other process can
+ * append between that read and the inserts), then each entry is hashed onto
+ * the one before it.
+ */
+export function appendPrepared(
+  store: Store,
+  entries: readonly PreparedAuditEntry[],
+): Array<Pick<AuditEntry, 'seq' | 'at' | 'prevHash' | 'hash'>> {
+  const at = store.now().toISOString();
   return store.transaction(() => {
-    // Inside the write lock: the other process cannot append between this read and the insert.
     const last = store.db
       .prepare<[], { seq: number; hash: string }>(
         'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1',
       )
       .get();
-    const unhashed = {
-      seq: (last?.seq ?? 0) + 1,
-      at: store.now().toISOString(),
-      action: entry.action,
-      keyUri: entry.keyUri ?? null,
-      subject,
-      txHash: entry.txHash == null ? null : hash32(entry.txHash, 'transaction hash'),
-      prevHash: last?.hash ?? GENESIS_HASH,
-    };
-    const added: AuditEntry = { ...unhashed, hash: entryHash(unhashed) };
-    store.db
-      .prepare(
-        `INSERT INTO audit_log (seq, at, action, key_uri, subject, tx_hash, prev_hash, hash)
-         VALUES (@seq, @at, @action, @keyUri, @subject, @txHash, @prevHash, @hash)`,
-      )
-      .run({ ...added, subject: canonicalJson(subject) });
-    return added;
+    const insert = store.db.prepare(
+      `INSERT INTO audit_log (seq, at, action, key_uri, subject, tx_hash, prev_hash, hash)
+       VALUES (@seq, @at, @action, @keyUri, @subject, @txHash, @prevHash, @hash)`,
+    );
+    let seq = last?.seq ?? 0;
+    let prevHash = last?.hash ?? GENESIS_HASH;
+    return entries.map((entry) => {
+      const unhashed = { ...entry, seq: ++seq, at, prevHash };
+      const hash = entryHash(unhashed);
+      insert.run({ ...unhashed, subject: entry.subject.text, hash });
+      const chained = { seq, at, prevHash, hash };
+      prevHash = hash;
+      return chained;
+    });
   });
+}
+
+/** Appends one entry; returns it as a reader will get it back. */
+export function appendAudit(store: Store, entry: NewAuditEntry): AuditEntry {
+  const prepared = prepareAudit(entry);
+  const [chained] = appendPrepared(store, [prepared]);
+  return {
+    ...chained!,
+    action: prepared.action,
+    keyUri: prepared.keyUri,
+    subject: parseJsonObject(prepared.subject.text),
+    txHash: prepared.txHash,
+  };
 }
 
 /** Newest first; `search` matches action, key URI, subject text or transaction hash. */
@@ -170,7 +206,12 @@ function hashHolds(row: AuditRow): boolean {
   }
 }
 
-function entryHash(unhashed: Omit<AuditEntry, 'hash'>): string {
+/** sha256(prevHash ‖ canonical JSON of the entry without its hash); the subject may come pre-serialised. */
+function entryHash(
+  unhashed: Omit<AuditEntry, 'hash' | 'subject'> & {
+    subject: Record<string, unknown> | CanonicalText;
+  },
+): string {
   return createHash('sha256')
     .update(unhashed.prevHash)
     .update(canonicalJson(unhashed))

@@ -8,6 +8,14 @@ export function canonicalJson(value: unknown): string {
   return write(value) ?? 'null';
 }
 
+/**
+ * Canonical JSON written earlier (by canonicalJson), placed as it is inside a
+ * larger value: a part serialised once, outside a lock, need not be again.
+ */
+export class CanonicalText {
+  constructor(readonly text: string) {}
+}
+
 function write(value: unknown): string | undefined {
   switch (typeof value) {
     case 'bigint':
@@ -24,6 +32,7 @@ function write(value: unknown): string | undefined {
 }
 
 function writeObject(value: object): string | undefined {
+  if (value instanceof CanonicalText) return value.text;
   if (value instanceof Uint8Array) return JSON.stringify(`0x${Buffer.from(value).toString('hex')}`);
   if (Array.isArray(value)) return `[${value.map((item) => write(item) ?? 'null').join(',')}]`;
   const toJson = (value as { toJSON?: unknown }).toJSON;

@@ -4,10 +4,9 @@
  * write transactions that take the write lock up front (BEGIN IMMEDIATE) so two
  * processes never deadlock upgrading a read lock.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { SignetError } from '../api/errors.js';
+import { touchPrivateFile } from '../config/private-files.js';
 import { migrations as shippedMigrations } from './schema.js';
 
 export interface Store {
@@ -48,7 +47,9 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
 function openDatabase(path: string, busyTimeoutMs: number): Database.Database {
   let db: Database.Database | undefined;
   try {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    // Created 0600 before SQLite opens it: SQLite gives its -wal and -shm files the
+    // database file's mode, so all three are the owner's alone.
+    if (path !== ':memory:') touchPrivateFile(path);
     db = new Database(path, { timeout: busyTimeoutMs });
     db.pragma('journal_mode = WAL'); // ':memory:' stays 'memory'
     // FULL: a signed transaction recorded in the outbox must survive a power cut.

@@ -43,7 +43,7 @@ beforeEach(() => {
 describe('addEvents', () => {
   it('stores every field, bigints exact, data as JSON', () => {
     const note = event(7, {
-      kind: 'note-issued',
+      kind: 'note-issue',
       from: null,
       amount: 2n ** 255n,
       tokenId: 2n ** 70n,

@@ -14,7 +14,10 @@ export interface HistoryEvent {
   logIndex: number;
   blockNumber: number;
   blockHash: Hex;
-  /** 'transfer', 'note-issued', 'note-transfer', 'note-value', 'note-redeemed', … */
+  /**
+   * 'transfer' (currency), or a note operation: 'note-issue', 'note-endorse',
+   * 'note-split', 'note-finance', 'note-redeem', 'note-dishonour' (core/sync/events.ts).
+   */
   kind: string;
   from: Address | null;
   to: Address | null;

@@ -4,17 +4,21 @@ import { hex32, memoryStore, walletAccount } from '../../test/support/store-fixt
 import { addAccount } from './accounts.js';
 import type { Store } from './database.js';
 import {
+  addPrepared,
   addSigned,
+  clearMissing,
   getOutbox,
   listOutbox,
   markConfirmed,
   markFailed,
   markIncluded,
+  markMissing,
   markReplaced,
   markSent,
   type NewOutboxTx,
   nextNonce,
   pendingOutgoing,
+  prepareSigned,
   toSend,
   unconfirm,
 } from './outbox.js';
@@ -40,7 +44,6 @@ function tx(id: number, nonce: number, over: Partial<NewOutboxTx> = {}): NewOutb
     chainId: 1,
     from: alice,
     nonce,
-    txHash: txHash(id),
     raw: raw(id),
     kind: 'transfer',
     summary: { to: bob, amount: above53 },
@@ -116,10 +119,25 @@ describe('addSigned', () => {
     expect(listOutbox(store, 1)).toHaveLength(1);
   });
 
-  it('refuses a hash that is not the hash of the signed bytes', () => {
-    expect(() => addSigned(store, tx(1, 0, { txHash: txHash(2) }))).toThrow(
-      'the transaction hash is not keccak256 of the signed transaction',
+  it('keys every row by the hash of its signed bytes, computed once from them', () => {
+    expect(prepareSigned(tx(1, 0)).txHash).toBe(txHash(1));
+    expect(addSigned(store, tx(2, 1)).txHash).toBe(keccak256(raw(2)));
+  });
+
+  it('records a batch all or none: a taken nonce in the middle leaves nothing of it', () => {
+    addSigned(store, tx(1, 5));
+    const batch = [tx(2, 4), tx(3, 5), tx(4, 6)].map(prepareSigned);
+    expect(() => addPrepared(store, batch)).toThrow(
+      expect.objectContaining({
+        details: expect.objectContaining({ nonce: 5, txHash: txHash(1) }),
+      }),
     );
+    expect(listOutbox(store, 1).map((t) => t.txHash)).toEqual([txHash(1)]);
+    const done = addPrepared(store, [tx(2, 4), tx(4, 6)].map(prepareSigned));
+    expect(done.map((t) => [t.nonce, t.status])).toEqual([
+      [4, 'signed'],
+      [6, 'signed'],
+    ]);
   });
 
   it('refuses a sender that is not one of the wallet accounts', () => {
@@ -252,6 +270,58 @@ describe('unconfirm', () => {
     expect(pendingOutgoing(store, 1, alice)).toBe(2n * above53);
     // and they can be included again, in the new chain's block
     expect(markIncluded(store, txHash(2), { blockNumber: 10, blockHash: hex32(7_777) })).toBe(true);
+  });
+});
+
+describe('unconfirm and reverted transactions', () => {
+  it('puts a transaction that reverted in a block at or above back in flight, and keeps refusals failed', () => {
+    addSigned(store, tx(1, 0));
+    markSent(store, txHash(1));
+    markFailed(store, txHash(1), 'transaction reverted: NotRegistered(0x…)', block(10));
+    addSigned(store, tx(2, 1));
+    markFailed(store, txHash(2), 'insufficient funds'); // refused: in no block
+    addSigned(store, tx(3, 2));
+    markSent(store, txHash(3));
+    markFailed(store, txHash(3), 'transaction reverted', block(9));
+    expect(getOutbox(store, txHash(1))).toMatchObject({ status: 'failed', blockNumber: 10 });
+
+    const rewound = unconfirm(store, 1, 10);
+    expect(rewound.map((t) => t.txHash)).toEqual([txHash(1)]);
+    expect(getOutbox(store, txHash(1))).toMatchObject({
+      status: 'sent',
+      error: null,
+      blockNumber: null,
+      blockHash: null,
+    });
+    expect(getOutbox(store, txHash(2))?.status).toBe('failed');
+    expect(getOutbox(store, txHash(3))?.status).toBe('failed'); // below the reorg
+  });
+
+  it('leaves a reverted transaction failed when another live one holds its nonce since', () => {
+    addSigned(store, tx(1, 0));
+    markSent(store, txHash(1));
+    markFailed(store, txHash(1), 'transaction reverted', block(10));
+    addSigned(store, tx(2, 0)); // signed again with the same nonce
+    expect(unconfirm(store, 1, 10)).toEqual([]);
+    expect(getOutbox(store, txHash(1))?.status).toBe('failed');
+    expect(getOutbox(store, txHash(2))?.status).toBe('signed');
+  });
+});
+
+describe('missing transactions', () => {
+  it('remembers the first block a sent transaction was seen missing, until it is seen again', () => {
+    addSigned(store, tx(1, 0));
+    expect(markMissing(store, txHash(1), 5)).toBeUndefined(); // never sent: not tracked
+    markSent(store, txHash(1));
+    expect(markMissing(store, txHash(1), 5)).toBe(5);
+    expect(markMissing(store, txHash(1), 8)).toBe(5);
+    expect(getOutbox(store, txHash(1))?.missingSince).toBe(5);
+    clearMissing(store, txHash(1));
+    expect(markMissing(store, txHash(1), 9)).toBe(9);
+    // A reorg puts it back in flight with a clean slate.
+    markIncluded(store, txHash(1), block(10));
+    unconfirm(store, 1, 10);
+    expect(getOutbox(store, txHash(1))?.missingSince).toBeNull();
   });
 });
 

@@ -2,9 +2,14 @@
  * Signed transactions waiting to reach the chain: "sign offline, sync later".
  *
  *   signed ──► sent ──► included ──► confirmed
- *     │         │          └──► failed     (reverted)
- *     └─────────┴──► failed | replaced     (refused by the node | nonce taken by another)
- *   unconfirm (a reorg): included | confirmed ──► sent
+ *     │         │  │       └──► failed     (reverted: the receipt's block is kept)
+ *     │         │  └──► failed             (reverted; or dropped: gone, its nonce free)
+ *     └─────────┴──► failed | replaced     (refused by a quorum | nonce taken by another)
+ *   unconfirm (a reorg): included | confirmed | failed in a block ──► sent
+ *
+ * Who may move a row where is the sync's business (core/sync/outbox-sender.ts):
+ * a row that was ever sent is never failed for a refusal, only for a reverted
+ * receipt or once the chain shows its nonce free and the transaction gone.
  *
  * Each state change is one UPDATE guarded by the statuses it may leave, so a
  * crash or a second Signet process between steps can neither lose a transaction
@@ -27,8 +32,7 @@ export interface NewOutboxTx {
   chainId: number;
   from: string;
   nonce: number;
-  txHash: Hex;
-  /** The signed transaction, ready for eth_sendRawTransaction. */
+  /** The signed transaction, ready for eth_sendRawTransaction; its hash is derived from it here. */
   raw: Hex;
   kind: string;
   /** What the UI shows and pending sums read: to, amount, tokenId, …; bigints become strings. */
@@ -38,9 +42,23 @@ export interface NewOutboxTx {
   amount: bigint;
 }
 
+/** A signed transaction checked and encoded for its row, its hash computed: ready to insert. */
+export interface PreparedOutboxTx {
+  readonly chainId: number;
+  readonly from: Address;
+  readonly nonce: number;
+  readonly txHash: Hex;
+  readonly raw: Hex;
+  readonly kind: string;
+  readonly summary: string;
+  readonly asset: OutboxAsset;
+  readonly amount: string;
+}
+
 export interface OutboxTx extends Omit<NewOutboxTx, 'from'> {
   id: number;
   from: Address;
+  txHash: Hex;
   status: OutboxStatus;
   /** Why it failed (a revert reason, the node's refusal). */
   error: string | null;
@@ -52,6 +70,8 @@ export interface OutboxTx extends Omit<NewOutboxTx, 'from'> {
   blockHash: Hex | null;
   /** Broadcasts so far. */
   attempts: number;
+  /** The pinned block at which a quorum first said: no node knows it and its nonce is free. */
+  missingSince: number | null;
 }
 
 interface OutboxRow {
@@ -73,6 +93,7 @@ interface OutboxRow {
   block_number: number | null;
   block_hash: string | null;
   attempts: number;
+  missing_since: number | null;
 }
 
 /** Rows that hold their nonce: everything but failed and replaced. */
@@ -80,54 +101,75 @@ const LIVE = `status NOT IN ('failed', 'replaced')`;
 /** Rows whose amount is still leaving the account. */
 const PENDING = `status IN ('signed', 'sent', 'included')`;
 
-/** Records a signed transaction. The same transaction again is a no-op; a second one with a live nonce is refused. */
-export function addSigned(store: Store, tx: NewOutboxTx): OutboxTx {
-  const row = {
+/**
+ * Checks and encodes a signed transaction for the outbox, outside any lock (a
+ * wallet does it while the token signs the next one). The transaction hash is
+ * computed here, once, from the signed bytes: one hash means one set of signed
+ * bytes everywhere below.
+ */
+export function prepareSigned(tx: NewOutboxTx): PreparedOutboxTx {
+  const raw = hexBytes(tx.raw, 'signed transaction');
+  return {
     chainId: safeUint(tx.chainId, 'chain id'),
     from: checksumAddress(tx.from, 'sender'),
     nonce: safeUint(tx.nonce, 'nonce'),
-    txHash: hash32(tx.txHash, 'transaction hash'),
-    raw: hexBytes(tx.raw, 'signed transaction'),
+    txHash: keccak256(raw),
+    raw,
     kind: tx.kind,
     summary: canonicalJson(tx.summary),
     asset: tx.asset,
     amount: uintText(tx.amount, 'amount'),
-    createdAt: store.now().toISOString(),
   };
-  // Then one hash means one set of signed bytes, everywhere below.
-  if (keccak256(row.raw) !== row.txHash) {
-    throw new SignetError(
-      'INVALID_ARGUMENT',
-      'the transaction hash is not keccak256 of the signed transaction',
-      { details: { txHash: row.txHash } },
-    );
-  }
+}
+
+/**
+ * Records prepared transactions, all or none, in one write transaction that
+ * does little more than the inserts. The same transaction again is a no-op (a
+ * retry after a crash); a second one with a live nonce is refused, naming the
+ * holder (the partial unique index is what refuses it).
+ */
+export function addPrepared(store: Store, txs: readonly PreparedOutboxTx[]): OutboxTx[] {
+  const createdAt = store.now().toISOString();
   return store.transaction(() => {
-    const same = getOutbox(store, row.txHash);
-    if (same) return same; // a retry after a crash
-    requireAccount(store, row.from);
-    const holder = store.db
-      .prepare<[number, string, number], string>(
-        `SELECT tx_hash FROM outbox WHERE chain_id = ? AND from_address = ? AND nonce = ? AND ${LIVE}`,
-      )
-      .pluck()
-      .get(row.chainId, row.from, row.nonce);
-    if (holder !== undefined) {
-      throw new SignetError(
-        'INVALID_ARGUMENT',
-        `nonce ${row.nonce} of ${row.from} is already used by transaction ${holder}; mark that one replaced or failed first`,
-        { details: { chainId: row.chainId, from: row.from, nonce: row.nonce, txHash: holder } },
-      );
-    }
-    store.db
-      .prepare(
-        `INSERT INTO outbox (chain_id, from_address, nonce, tx_hash, raw, kind, summary, asset, amount,
-                             created_at)
-         VALUES (@chainId, @from, @nonce, @txHash, @raw, @kind, @summary, @asset, @amount, @createdAt)`,
-      )
-      .run(row);
-    return getOutbox(store, row.txHash)!;
+    for (const from of new Set(txs.map((tx) => tx.from))) requireAccount(store, from);
+    const insert = store.db.prepare<[PreparedOutboxTx & { createdAt: string }], OutboxRow>(
+      `INSERT INTO outbox (chain_id, from_address, nonce, tx_hash, raw, kind, summary, asset, amount,
+                           created_at)
+       VALUES (@chainId, @from, @nonce, @txHash, @raw, @kind, @summary, @asset, @amount, @createdAt)
+       ON CONFLICT (tx_hash) DO NOTHING
+       RETURNING *`,
+    );
+    return txs.map((tx) => {
+      let row: OutboxRow | undefined;
+      try {
+        row = insert.get({ ...tx, createdAt });
+      } catch (error) {
+        if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE')
+          throw nonceTaken(store, tx);
+        throw error;
+      }
+      return row ? fromRow(row) : getOutbox(store, tx.txHash)!;
+    });
   });
+}
+
+/** Records one signed transaction: prepareSigned, then addPrepared. */
+export function addSigned(store: Store, tx: NewOutboxTx): OutboxTx {
+  return addPrepared(store, [prepareSigned(tx)])[0]!;
+}
+
+function nonceTaken(store: Store, tx: PreparedOutboxTx): SignetError {
+  const holder = store.db
+    .prepare<[number, string, number], string>(
+      `SELECT tx_hash FROM outbox WHERE chain_id = ? AND from_address = ? AND nonce = ? AND ${LIVE}`,
+    )
+    .pluck()
+    .get(tx.chainId, tx.from, tx.nonce);
+  return new SignetError(
+    'INVALID_ARGUMENT',
+    `nonce ${tx.nonce} of ${tx.from} is already used by transaction ${holder}; mark that one replaced or failed first`,
+    { details: { chainId: tx.chainId, from: tx.from, nonce: tx.nonce, txHash: holder } },
+  );
 }
 
 export function getOutbox(store: Store, txHash: string): OutboxTx | undefined {
@@ -221,14 +263,54 @@ export function markConfirmed(store: Store, txHash: Hex): boolean {
   });
 }
 
-export function markFailed(store: Store, txHash: Hex, error: string): boolean {
+/**
+ * Refused, reverted or dropped. A reverted transaction names its receipt's
+ * block, so that a reorg that takes the block away puts it back in flight.
+ */
+export function markFailed(
+  store: Store,
+  txHash: Hex,
+  error: string,
+  block?: { blockNumber: number; blockHash: Hex },
+): boolean {
   return transition(store, txHash, {
     to: 'failed',
     from: ['signed', 'sent', 'included'],
-    set: 'error = @error',
-    params: { error },
+    set: block
+      ? 'error = @error, block_number = @blockNumber, block_hash = @blockHash'
+      : 'error = @error',
+    params: block
+      ? {
+          error,
+          blockNumber: safeUint(block.blockNumber, 'block number'),
+          blockHash: hash32(block.blockHash, 'block hash'),
+        }
+      : { error },
     done: (row) => row.status === 'failed',
   });
+}
+
+/**
+ * A quorum said no node knows this sent transaction and its nonce is free, at
+ * pinned block `blockNumber`: remembers the first such block and returns it.
+ */
+export function markMissing(store: Store, txHash: Hex, blockNumber: number): number | undefined {
+  return store.db
+    .prepare<[number, string], number>(
+      `UPDATE outbox SET missing_since = coalesce(missing_since, ?)
+       WHERE tx_hash = ? AND status = 'sent' RETURNING missing_since`,
+    )
+    .pluck()
+    .get(safeUint(blockNumber, 'block number'), hash32(txHash, 'transaction hash'));
+}
+
+/** The transaction was seen again (a node knows it, or its receipt): it is not missing. */
+export function clearMissing(store: Store, txHash: Hex): void {
+  store.db
+    .prepare(
+      'UPDATE outbox SET missing_since = NULL WHERE tx_hash = ? AND missing_since IS NOT NULL',
+    )
+    .run(hash32(txHash, 'transaction hash'));
 }
 
 /** Another transaction took this one's nonce (a fee bump, a cancel). */
@@ -240,12 +322,22 @@ export function markReplaced(store: Store, txHash: Hex): boolean {
   });
 }
 
-/** Reorg: transactions included at or above `blockNumber` are back in flight. */
+/**
+ * Reorg: transactions included at or above `blockNumber` are back in flight, and
+ * so are those that reverted there (their receipt left with the block). A
+ * reverted one whose nonce another live row has taken since stays failed.
+ */
 export function unconfirm(store: Store, chainId: number, blockNumber: number): OutboxTx[] {
   return store.db
     .prepare<[number, number], OutboxRow>(
-      `UPDATE outbox SET status = 'sent', included_at = NULL, block_number = NULL, block_hash = NULL
-       WHERE chain_id = ? AND status IN ('included', 'confirmed') AND block_number >= ?
+      `UPDATE outbox SET status = 'sent', error = NULL, included_at = NULL, block_number = NULL,
+                         block_hash = NULL, missing_since = NULL
+       WHERE chain_id = ? AND block_number >= ?
+         AND (status IN ('included', 'confirmed')
+              OR (status = 'failed' AND NOT EXISTS (
+                    SELECT 1 FROM outbox AS live
+                    WHERE live.chain_id = outbox.chain_id AND live.from_address = outbox.from_address
+                      AND live.nonce = outbox.nonce AND live.${LIVE})))
        RETURNING *`,
     )
     .all(chainId, safeUint(blockNumber, 'block number'))
@@ -304,5 +396,6 @@ function fromRow(row: OutboxRow): OutboxTx {
     blockNumber: row.block_number,
     blockHash: row.block_hash as Hex | null,
     attempts: row.attempts,
+    missingSince: row.missing_since,
   };
 }

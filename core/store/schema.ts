@@ -151,12 +151,26 @@ CREATE TABLE process_locks (
 `;
 
 /**
- * The user's address book (address-book.ts): a name for another party's
+ * Step 3 (issue 9): an outbox row remembers the block at which the chain first
+ * showed it gone (no quorum of nodes knows it, its nonce free), so the nonce is
+ * released only once that has held for the profile's confirmations. History rows
+ * for notes get their kinds (issue, endorse, split, finance, redeem, dishonour)
+ * with from and to: the old note rows are dropped and the log index starts over
+ * (currency rows already stored are kept; the rescan skips them).
+ */
+const v3 = `
+ALTER TABLE outbox ADD COLUMN missing_since INTEGER CHECK (missing_since IS NULL OR missing_since >= 0);
+DELETE FROM history WHERE kind LIKE 'note-%';
+DELETE FROM checkpoints WHERE stream = 'logs';
+`;
+
+/**
+ * Step 4 (issue 9): the user's address book (address-book.ts): a name for another party's
  * address, shown beside it on every review. Names are not per chain: an
  * address is the same party on every chain. One name per address, and a name
  * names one address (NOCASE: "Bob" and "bob" are one name).
  */
-const v3 = `
+const v4 = `
 CREATE TABLE address_book (
   address    TEXT PRIMARY KEY CHECK (address GLOB '0x[0-9a-fA-F]*' AND length(address) = 42),
   name       TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(name) BETWEEN 1 AND 64),
@@ -165,4 +179,4 @@ CREATE TABLE address_book (
 ) STRICT, WITHOUT ROWID;
 `;
 
-export const migrations: readonly string[] = [v1, v2, v3];
+export const migrations: readonly string[] = [v1, v2, v3, v4];

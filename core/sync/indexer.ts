@@ -5,16 +5,37 @@
  * checkpoint's hash is compared with the chain's; if the chain has moved to
  * another branch, the index rewinds to the newest block it stored that the
  * chain still has (a matching hash proves every earlier block matches too).
+ *
+ * Per range, in two passes: the logs that name one of the wallet's addresses
+ * (currency and note transfers, note issue, finance, redeem, dishonour), then
+ * the value moves of every note the wallet held before the sync or met in it so
+ * far (a split names no address, only note ids: a note received in this very
+ * range and split on is found too). Each note transaction is then read whole,
+ * from its receipt, to tell its operation (events.ts noteOperations).
  */
-import type { Address, Hex } from 'viem';
+import { type Address, getAddress, type Hex } from 'viem';
+import { SignetError } from '../api/errors.js';
 import type { ChainProfile } from '../api/profile.js';
 import type { RpcPool } from '../rpc/rpc-pool.js';
+import { getNote } from '../store/chain-state.js';
 import { getCheckpoint, setCheckpoint } from '../store/checkpoint.js';
 import type { Store } from '../store/database.js';
-import { addEvents, deleteFromBlock, historyBlocks } from '../store/history.js';
+import { addEvents, deleteFromBlock, type HistoryEvent, historyBlocks } from '../store/history.js';
 import { unconfirm } from '../store/outbox.js';
-import { addressTopic, TRANSFER, TRANSFER_VALUE, toHistoryEvent, uintTopic } from './events.js';
-import { AdaptiveLogFetcher, type LogQuery } from './fetch-logs.js';
+import {
+  addressTopic,
+  NOTE_DISHONOURED,
+  NOTE_FINANCED,
+  NOTE_ISSUED,
+  NOTE_REDEEMED,
+  type NoteReceipt,
+  noteOperations,
+  TRANSFER,
+  TRANSFER_VALUE,
+  toCurrencyEvent,
+  uintTopic,
+} from './events.js';
+import { AdaptiveLogFetcher, type LogQuery, type RawLog } from './fetch-logs.js';
 
 const STREAM = 'logs';
 
@@ -69,42 +90,121 @@ export class Indexer {
     const from = (checkpoint?.blockNumber ?? Math.max(0, this.profile.deployBlock - 1)) + 1;
     if (accounts.length === 0 || from > head) return result;
 
-    const queries = this.queries(accounts, heldNotes);
+    const queries = this.queries(accounts);
     const contracts = this.profile.contracts;
+    const notes = contracts.notes.toLowerCase();
+    // Grows with every note this scan meets, so its later value moves are found too.
+    const noteIds = new Set(heldNotes);
+    const holders = new Map<bigint, Address | null>();
+    let rangeStart = from;
     onProgress?.({ from, to: head, done: from - 1, events: 0 });
     await this.fetcher.fetch(from, head, queries, async (logs, rangeEnd) => {
       const events = logs
-        .map((log) => toHistoryEvent(chainId, log, contracts))
+        .map((log) => toCurrencyEvent(chainId, log, contracts.currency))
         .filter((e) => e !== undefined);
-      for (const event of events)
-        if (event.tokenId !== null) result.touchedNotes.add(event.tokenId);
+      const noteLogs = logs.filter((log) => log.address.toLowerCase() === notes);
+      for (const log of noteLogs) for (const id of tokenIdsOf(log)) noteIds.add(id);
+      const valueLogs = await this.valueLogs(rangeStart, rangeEnd, [...noteIds]);
+      for (const log of [...noteLogs, ...valueLogs])
+        for (const id of tokenIdsOf(log)) result.touchedNotes.add(id);
+      events.push(...(await this.noteOperations([...noteLogs, ...valueLogs], accounts, holders)));
       const hash = await this.blockHash(rangeEnd);
       this.store.transaction(() => {
         addEvents(this.store, events);
         setCheckpoint(this.store, chainId, STREAM, { blockNumber: rangeEnd, blockHash: hash });
       });
       result.events += events.length;
+      rangeStart = rangeEnd + 1;
       onProgress?.({ from, to: head, done: rangeEnd, events: result.events });
     });
     return result;
   }
 
-  private queries(accounts: Address[], heldNotes: bigint[]): LogQuery[] {
+  /** Logs naming one of the wallet's addresses. */
+  private queries(accounts: Address[]): LogQuery[] {
     const ours = accounts.map(addressTopic);
     const { currency, notes } = this.profile.contracts;
-    const queries: LogQuery[] = [
+    return [
       // Currency and note (ERC-721) Transfer share topic 0: one query per direction covers both.
       { address: [currency, notes], topics: [TRANSFER, ours] },
       { address: [currency, notes], topics: [TRANSFER, null, ours] },
+      // Second indexed argument: the issuing acceptor, the redeeming holder, the dishonouring acceptor.
+      { address: [notes], topics: [[NOTE_ISSUED, NOTE_REDEEMED, NOTE_DISHONOURED], null, ours] },
+      // Third: the payee of an issue, the holder who sold, the holder of a dishonoured note.
+      {
+        address: [notes],
+        topics: [[NOTE_ISSUED, NOTE_FINANCED, NOTE_DISHONOURED], null, null, ours],
+      },
     ];
-    if (heldNotes.length > 0) {
-      const ids = heldNotes.map(uintTopic);
-      queries.push(
-        { address: [notes], topics: [TRANSFER_VALUE, ids] },
-        { address: [notes], topics: [TRANSFER_VALUE, null, ids] },
+  }
+
+  /** Value moves from or onto the notes `ids` in [from, to] (ERC-3525 TransferValue). */
+  private async valueLogs(from: number, to: number, ids: bigint[]): Promise<RawLog[]> {
+    if (ids.length === 0) return [];
+    const topics = ids.map(uintTopic);
+    const range = { fromBlock: `0x${from.toString(16)}`, toBlock: `0x${to.toString(16)}` };
+    const address = [this.profile.contracts.notes];
+    const [out, into] = await Promise.all([
+      this.rpc.request<RawLog[]>('eth_getLogs', [
+        { ...range, address, topics: [TRANSFER_VALUE, topics] },
+      ]),
+      this.rpc.request<RawLog[]>('eth_getLogs', [
+        { ...range, address, topics: [TRANSFER_VALUE, null, topics] },
+      ]),
+    ]);
+    return [...out, ...into];
+  }
+
+  /**
+   * The note operations of the transactions behind `logs` that the wallet's
+   * accounts took part in, in chain order. `holders` follows every note the
+   * scan saw move, so a split is credited to the note's holder at that moment,
+   * not to whoever held it when the wallet last synced.
+   */
+  private async noteOperations(
+    logs: RawLog[],
+    accounts: Address[],
+    holders: Map<bigint, Address | null>,
+  ): Promise<HistoryEvent[]> {
+    // First appearance in chain order is transaction order.
+    const blocks = new Map<Hex, Hex>(
+      [...logs].sort(byPosition).map((log) => [log.transactionHash, log.blockHash]),
+    );
+    if (blocks.size === 0) return [];
+    const txs = [...blocks.keys()];
+    const receipts = (await this.rpc.batch(
+      txs.map((hash) => ({ method: 'eth_getTransactionReceipt', params: [hash] })),
+    )) as Array<(NoteReceipt & { blockHash: Hex }) | null>;
+    const ours = new Set<string>(accounts);
+    const { chainId, contracts } = this.profile;
+    const holderOf = (tokenId: bigint) =>
+      holders.has(tokenId)
+        ? (holders.get(tokenId) ?? undefined)
+        : getNote(this.store, chainId, tokenId)?.holder;
+    return receipts.flatMap((receipt, i) => {
+      if (!receipt || receipt.blockHash !== blocks.get(txs[i]!)) {
+        throw new SignetError(
+          'NODE_DISAGREES',
+          `transaction ${txs[i]} is no longer in the block its logs came from (the chain moved during the sync); sync again`,
+          {
+            details: {
+              txHash: txs[i],
+              logBlock: blocks.get(txs[i]!),
+              receiptBlock: receipt?.blockHash,
+            },
+          },
+        );
+      }
+      const rows = noteOperations(chainId, receipt, contracts, holderOf);
+      for (const log of receipt.logs) {
+        if (log.address.toLowerCase() !== contracts.notes.toLowerCase()) continue;
+        if (log.topics[0] !== TRANSFER || log.topics.length !== 4) continue;
+        holders.set(BigInt(log.topics[3]!), topicHolder(log.topics[2]!));
+      }
+      return rows.filter(
+        (row) => (row.from !== null && ours.has(row.from)) || (row.to !== null && ours.has(row.to)),
       );
-    }
-    return queries;
+    });
   }
 
   /** Rewinds to the newest stored block the chain still has; returns its number. */
@@ -146,8 +246,33 @@ export class Indexer {
       {
         crossCheck: true,
         compareBy: (b) => (b as Block | null)?.hash,
+        atBlock: blockNumber,
       },
     );
     return (block?.hash ?? '0x') as Hex;
   }
+}
+
+/** The note ids a notes-contract log names (none for a currency log). */
+function tokenIdsOf(log: RawLog): bigint[] {
+  const [topic, first, second, third] = log.topics;
+  if (topic === TRANSFER) return log.topics.length === 4 ? [BigInt(third!)] : [];
+  if (topic === TRANSFER_VALUE || topic === NOTE_FINANCED)
+    return [BigInt(first!), BigInt(second!)].filter((id) => id !== 0n);
+  if (topic === NOTE_ISSUED || topic === NOTE_REDEEMED || topic === NOTE_DISHONOURED)
+    return [BigInt(first!)];
+  return [];
+}
+
+/** Chain order: block, then log index. */
+function byPosition(a: RawLog, b: RawLog): number {
+  return Number(
+    BigInt(a.blockNumber) - BigInt(b.blockNumber) || BigInt(a.logIndex) - BigInt(b.logIndex),
+  );
+}
+
+/** The holder a Transfer's `to` topic names; null when the note is burnt. */
+function topicHolder(topic: Hex): Address | null {
+  const address = getAddress(`0x${topic.slice(26)}`);
+  return BigInt(address) === 0n ? null : address;
 }

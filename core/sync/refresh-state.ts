@@ -1,6 +1,6 @@
 /**
  * After indexing, reads the wallet's accounts and notes from the chain at one
- * block: balances cross-checked across nodes (a lying node is outvoted and
+ * block (the sync's pinned block, which every node asked has): balances cross-checked across nodes (a lying node is outvoted and
  * flagged), registration, freeze, nonce, and each note's owner, value and slot.
  */
 import { type Address, decodeFunctionResult, encodeFunctionData, type Hex } from 'viem';
@@ -24,7 +24,10 @@ async function read<T>(
   crossCheck = false,
 ): Promise<T> {
   const data = encodeFunctionData({ abi, functionName, args } as never);
-  const result = await rpc.request<Hex>('eth_call', [{ to, data }, block], { crossCheck });
+  const result = await rpc.request<Hex>('eth_call', [{ to, data }, block], {
+    crossCheck,
+    atBlock: Number(block),
+  });
   return decodeFunctionResult({ abi, functionName, data: result } as never) as T;
 }
 
@@ -41,7 +44,10 @@ export async function refreshAccounts(
       read<bigint>(rpc, currency, currencyAbi, 'balanceOf', [account.address], block, true),
       read<boolean>(rpc, currency, currencyAbi, 'isRegistered', [account.address], block),
       read<boolean>(rpc, currency, currencyAbi, 'isFrozen', [account.address], block),
-      rpc.request<Hex>('eth_getTransactionCount', [account.address, block], { crossCheck: true }),
+      rpc.request<Hex>('eth_getTransactionCount', [account.address, block], {
+        crossCheck: true,
+        atBlock: head,
+      }),
     ]);
     upsertAccountState(store, {
       chainId: profile.chainId,

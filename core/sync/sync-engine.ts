@@ -1,7 +1,12 @@
 /**
  * One sync: send what the outbox holds, follow it to finality, index the
- * wallet's history from logs, then read balances and notes at the head. Every
- * step is resumable, so `sync --watch` can be killed at any moment and restarted.
+ * wallet's history from logs, then read balances and notes. Every step is
+ * resumable, so `sync --watch` can be killed at any moment and restarted.
+ *
+ * Every read after sending is pinned to one block that every node asked has
+ * (RpcPool.heads().pinned), not to one node's head: an honest node a block
+ * behind then agrees with the others instead of being flagged. A transaction's
+ * fate follows a quorum of the profile's nodes (outbox-sender.ts).
  */
 import type { Hex } from 'viem';
 import { SignetError } from '../api/errors.js';
@@ -12,7 +17,6 @@ import { listAccounts } from '../store/accounts.js';
 import { setChainMeta } from '../store/chain-meta.js';
 import { listNotes } from '../store/chain-state.js';
 import type { Store } from '../store/database.js';
-import { listOutbox } from '../store/outbox.js';
 import { Indexer } from './indexer.js';
 import { followReceipts, sendOutbox } from './outbox-sender.js';
 import { refreshAccounts, refreshNotes } from './refresh-state.js';
@@ -23,6 +27,8 @@ export interface SyncReport {
   included: number;
   confirmed: number;
   failed: number;
+  /** Transactions left as they were because too few of the profile's nodes agree on their fate. */
+  unconfirmed: number;
   events: number;
   rewoundTo: number | null;
 }
@@ -59,13 +65,10 @@ export class SyncEngine {
   private async run(progress: (update: Partial<SyncProgress>) => void): Promise<SyncReport> {
     const { chainId, confirmations } = this.profile;
     progress({ phase: 'sending' });
-    // A node that refuses a transaction outright (Hardhat does, for one that reverts) fails
-    // it while sending, before any receipt: count those failures too.
-    const failedBefore = listOutbox(this.store, chainId, { status: 'failed' }).length;
-    const sent = await sendOutbox(this.store, this.rpc, chainId);
-    const failedSending =
-      listOutbox(this.store, chainId, { status: 'failed' }).length - failedBefore;
-    const head = Number(await this.rpc.request<Hex>('eth_blockNumber', []));
+    const sending = await sendOutbox(this.store, this.rpc, chainId);
+    const sent = sending.sent;
+    // After sending, so that what the broadcast mined is in view.
+    const head = (await this.rpc.heads()).pinned;
     progress({ phase: 'receipts', toBlock: head, sent });
     await this.recordFees(head);
     const receipts = await followReceipts(this.store, this.rpc, chainId, head, confirmations);
@@ -105,7 +108,8 @@ export class SyncEngine {
       sent,
       included: after.included,
       confirmed: after.confirmed,
-      failed: failedSending + after.failed,
+      failed: sending.failed + after.failed,
+      unconfirmed: sending.unconfirmed + after.unconfirmed,
       events: indexed.events,
       rewoundTo: indexed.rewoundTo ?? null,
     };

@@ -10,7 +10,6 @@ import { getChainMeta } from '../store/chain-meta.js';
 import type { AccountState } from '../store/chain-state.js';
 import type { Store } from '../store/database.js';
 import { nextNonce } from '../store/outbox.js';
-import { syncedState } from './offline-checks.js';
 
 /** Generous budgets measured on the dev ledger (unused gas is not charged). */
 export const gasBudget = {
@@ -38,6 +37,46 @@ export interface Call {
 
 const PRIORITY_FEE = 1_000_000_000n; // 1 gwei
 
+/**
+ * Plans `calls` as consecutive transactions of one account: nonces from the
+ * next free one (plus `nonceOffset`), fees from the last sync. The chain's
+ * fees and the account's next nonce are read once for the whole run.
+ */
+export function planTransactions(
+  store: Store,
+  profile: ChainProfile,
+  state: AccountState,
+  calls: ReadonlyArray<{ to: Address; data: Hex; kind: TxKind }>,
+  nonceOffset = 0,
+): TransactionSerializable[] {
+  const meta = getChainMeta(store, profile.chainId);
+  if (!meta)
+    throw new SignetError(
+      'ACCOUNT_UNKNOWN',
+      'this ledger has never been synced; run `signet sync` once while online',
+    );
+  const first = nextNonce(store, profile.chainId, state.address, state.chainNonce) + nonceOffset;
+  // Twice the last base fee survives six full blocks of fee growth (12.5% each).
+  const fees =
+    profile.txType === 'legacy'
+      ? { type: 'legacy' as const, gasPrice: (meta.gasPrice * 5n) / 4n }
+      : {
+          type: 'eip1559' as const,
+          maxFeePerGas: meta.baseFee * 2n + PRIORITY_FEE,
+          maxPriorityFeePerGas: PRIORITY_FEE,
+        };
+  return calls.map((call, i) => ({
+    chainId: profile.chainId,
+    nonce: first + i,
+    to: call.to,
+    data: call.data,
+    value: 0n,
+    gas: gasBudget[call.kind],
+    ...fees,
+  }));
+}
+
+/** One call as the account's next transaction (or `nonceOffset` after it). */
 export function planTransaction(
   store: Store,
   profile: ChainProfile,
@@ -45,43 +84,5 @@ export function planTransaction(
   call: { to: Address; data: Hex; kind: TxKind },
   nonceOffset = 0,
 ): TransactionSerializable {
-  const meta = getChainMeta(store, profile.chainId);
-  if (!meta)
-    throw new SignetError(
-      'ACCOUNT_UNKNOWN',
-      'this ledger has never been synced; run `signet sync` once while online',
-    );
-  const nonce = nextNonce(store, profile.chainId, state.address, state.chainNonce) + nonceOffset;
-  const base = {
-    chainId: profile.chainId,
-    nonce,
-    to: call.to,
-    data: call.data,
-    value: 0n,
-    gas: gasBudget[call.kind],
-  };
-  if (profile.txType === 'legacy')
-    return { ...base, type: 'legacy', gasPrice: (meta.gasPrice * 5n) / 4n };
-  // Twice the last base fee survives six full blocks of fee growth (12.5% each).
-  return {
-    ...base,
-    type: 'eip1559',
-    maxFeePerGas: meta.baseFee * 2n + PRIORITY_FEE,
-    maxPriorityFeePerGas: PRIORITY_FEE,
-  };
-}
-
-/**
- * Every call of one operation as the transactions the token will sign, with
- * consecutive nonces from the sender's next. The preview and the signing both
- * plan through here; signing re-plans and compares (review-digest.ts).
- */
-export function planTransactions(
-  store: Store,
-  profile: ChainProfile,
-  sender: Address,
-  calls: readonly { to: Address; data: Hex; kind: TxKind }[],
-): TransactionSerializable[] {
-  const state = syncedState(store, profile.chainId, sender);
-  return calls.map((call, i) => planTransaction(store, profile, state, call, i));
+  return planTransactions(store, profile, state, [call], nonceOffset)[0]!;
 }

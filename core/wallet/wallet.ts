@@ -5,20 +5,35 @@
  * touches the network: `sync` sends.
  */
 import type { Address, Hex, TransactionSerializable } from 'viem';
+import { mapWindowed } from '../../native/map-windowed.js';
 import type { PinProvider } from '../../native/pin.js';
+import { SIGNING_SESSIONS } from '../../native/pkcs11/signer.js';
 import { type ModuleSearch, openKeySigner } from '../../native/pkcs11/token-access.js';
 import { SignetError } from '../api/errors.js';
 import type { FinanceOfferFile } from '../api/notes.js';
 import type { ChainProfile } from '../api/profile.js';
 import { ChainSigner } from '../chain/chain-signer.js';
 import { type Account, addAccount } from '../store/accounts.js';
-import { appendAudit } from '../store/audit-log.js';
+import {
+  appendAudit,
+  appendPrepared,
+  type PreparedAuditEntry,
+  prepareAudit,
+} from '../store/audit-log.js';
 import type { Store } from '../store/database.js';
-import { addSigned, type OutboxTx } from '../store/outbox.js';
+import {
+  addPrepared,
+  type OutboxTx,
+  type PreparedOutboxTx,
+  prepareSigned,
+} from '../store/outbox.js';
 import { type financeOfferTypedData, type PlannedCalls, textValues } from './note-calls.js';
-import { activeSender, requireFunds } from './offline-checks.js';
+import { activeSender, requireFunds, syncedState } from './offline-checks.js';
 import { checkedPayment, paymentCall } from './payment.js';
 import { type Call, planTransactions } from './transaction-plan.js';
+
+/** Signatures in flight at once over the token's sessions: the token never waits for the host. */
+const SIGNING_WINDOW = 2 * SIGNING_SESSIONS;
 
 export interface WalletContext {
   store: Store;
@@ -135,7 +150,12 @@ export class Wallet {
     return this.signAndQueue(account, calls, txs, reviewDigest);
   }
 
-  /** Signs every call with one login, then records them all or none. */
+  /**
+   * Signs every call with one login, then records them all or none. While the
+   * token signs one transaction, the host checks the last signature and builds
+   * its audit entry and outbox row; the write transaction at the end holds only
+   * the inserts. `planned`: the transactions a review showed, signed as they are.
+   */
   private async signAndQueue(
     account: Account,
     calls: Call[],
@@ -143,7 +163,9 @@ export class Wallet {
     reviewDigest?: Hex,
   ): Promise<OutboxTx[]> {
     const { store, profile } = this.context;
-    const txs = planned ?? planTransactions(store, profile, account.address, calls);
+    const txs =
+      planned ??
+      planTransactions(store, profile, syncedState(store, profile.chainId, account.address), calls);
     if (txs.length !== calls.length) {
       throw new SignetError('INTERNAL', 'the planned transactions do not match the calls');
     }
@@ -152,21 +174,25 @@ export class Wallet {
         account.keyUri,
         this.context.search,
         this.context.pins,
-        calls.length > 1 ? 4 : 1,
+        calls.length > 1 ? SIGNING_SESSIONS : 1,
       ),
       account.address,
     );
-    let signed: Awaited<ReturnType<ChainSigner['signTransaction']>>[];
+    let rows: Array<{ outbox: PreparedOutboxTx; audit: PreparedAuditEntry }>;
     try {
-      signed = await signer.signTransactions(txs);
-    } finally {
-      await signer.close();
-    }
-    return store.transaction(() =>
-      calls.map((call, i) => {
-        const tx = txs[i]!;
-        const { raw, hash } = signed[i]!;
-        appendAudit(store, {
+      rows = await mapWindowed(txs, SIGNING_WINDOW, async (tx, i) => {
+        const call = calls[i]!;
+        const outbox = prepareSigned({
+          chainId: profile.chainId,
+          from: account.address,
+          nonce: tx.nonce!,
+          raw: await signer.signTransaction(tx),
+          kind: call.kind,
+          summary: call.summary,
+          asset: call.asset,
+          amount: call.amount,
+        });
+        const audit = prepareAudit({
           action: 'sign-transaction',
           keyUri: account.keyUri,
           subject: {
@@ -178,20 +204,22 @@ export class Wallet {
             ...call.summary,
             ...(reviewDigest ? { reviewDigest } : {}),
           },
-          txHash: hash,
+          txHash: outbox.txHash,
         });
-        return addSigned(store, {
-          chainId: profile.chainId,
-          from: account.address,
-          nonce: tx.nonce!,
-          txHash: hash,
-          raw,
-          kind: call.kind,
-          summary: call.summary,
-          asset: call.asset,
-          amount: call.amount,
-        });
-      }),
-    );
+        return { outbox, audit };
+      });
+    } finally {
+      await signer.close();
+    }
+    return store.transaction(() => {
+      appendPrepared(
+        store,
+        rows.map((row) => row.audit),
+      );
+      return addPrepared(
+        store,
+        rows.map((row) => row.outbox),
+      );
+    });
   }
 }

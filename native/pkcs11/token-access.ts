@@ -9,6 +9,7 @@ import { TokenConnection } from './connection.js';
 import { type DiscoveryOptions, discoverModules } from './discovery.js';
 import { findKey } from './keys.js';
 import { openModule, type Pkcs11Module } from './module.js';
+import type { ModulePolicy } from './module-policy.js';
 import { Pkcs11Signer } from './signer.js';
 import { findToken, type TokenDescription } from './tokens.js';
 import { formatPkcs11Uri, type Pkcs11Uri, parsePkcs11Uri } from './uri.js';
@@ -16,6 +17,18 @@ import { formatPkcs11Uri, type Pkcs11Uri, parsePkcs11Uri } from './uri.js';
 export interface ModuleSearch {
   configured: string[];
   discovery?: DiscoveryOptions;
+  /** Which module paths a caller may name: `module-path=` in a URI, a module field. */
+  policy: ModulePolicy;
+}
+
+/** The modules Signet lists: the config file's, then discovery's. */
+export function listedModules(search: ModuleSearch) {
+  return discoverModules({ configured: search.configured, ...search.discovery });
+}
+
+/** The path to open for a module a caller named, if the search's policy admits it. */
+export function admitModule(path: string, search: ModuleSearch): string {
+  return search.policy.admit(path, () => listedModules(search));
 }
 
 export interface AccessOptions {
@@ -56,15 +69,16 @@ export async function withToken<T>(
 }
 
 /**
- * Finds the one token a URI names: in its module-path if it has one, else in
- * every module Signet knows. The caller closes the returned module.
+ * Finds the one token a URI names: in its module-path if it has one (and the
+ * search's policy admits that module), else in every module Signet lists. The
+ * caller closes the returned module.
  */
 export function locateToken(
   uri: Pkcs11Uri,
   search: ModuleSearch,
 ): { module: Pkcs11Module; token: TokenDescription } {
   if (uri.modulePath) {
-    const module = openModule(uri.modulePath);
+    const module = openModule(admitModule(uri.modulePath, search));
     try {
       return { module, token: findToken(module, uri) };
     } catch (error) {
@@ -73,7 +87,7 @@ export function locateToken(
     }
   }
   const found: Array<{ module: Pkcs11Module; token: TokenDescription }> = [];
-  for (const candidate of discoverModules({ configured: search.configured, ...search.discovery })) {
+  for (const candidate of listedModules(search)) {
     let module: Pkcs11Module;
     try {
       module = openModule(candidate.path);

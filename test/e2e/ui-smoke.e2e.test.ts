@@ -255,16 +255,22 @@ describe('the Signet UI in Chromium, through the bridge', () => {
 
   it('verifies the audit chain and searches it', async () => {
     await openScreen('audit', 'Audit');
+    // The 3 seeded entries, and the two keys generated above (by the CLI, then in the UI).
     await expect(
       page.getByRole('status').filter({ hasText: 'audit log' }).textContent(),
-    ).resolves.toBe('The audit log is intact (3 entries checked).');
+    ).resolves.toBe('The audit log is intact (5 entries checked).');
     const rows = page.getByRole('table').locator('tbody tr');
-    await expect(rows.count()).resolves.toBe(3);
-    await page.getByRole('searchbox', { name: 'Search the audit log' }).fill('sign-transaction');
+    await expect(rows.count()).resolves.toBe(5);
+    const search = page.getByRole('searchbox', { name: 'Search the audit log' });
+    await search.fill('sign-transaction');
     await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 1);
     await expect(rows.first().textContent()).resolves.toContain('sign-transaction');
-    await page.getByRole('searchbox', { name: 'Search the audit log' }).fill('');
-    await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 3);
+    await search.fill('generate-key');
+    await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 2);
+    await expect(rows.first().textContent()).resolves.toContain('ui-p256');
+    await expect(rows.nth(1).textContent()).resolves.toContain('alice');
+    await search.fill('');
+    await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 5);
   });
 
   it('shows notes grouped by maturity with exact totals', async () => {

@@ -1,9 +1,10 @@
 /**
  * Test helper for the FAKE smart card (fake-smartcard/fake-smartcard.c): a PKCS#11
  * module that wraps a real SoftHSM2 token and adds what SoftHSM2 lacks but real cards
- * have: a PIN that locks after 3 wrong tries, optionally a PIN pad, and a card that
- * can be pulled out of its reader and put back. It exists only so tests can exercise
- * Signet's lockout, PIN-pad and removal paths; it is not a card.
+ * have: a PIN that locks after 3 wrong tries, optionally a PIN pad, a card that can be
+ * pulled out of its reader and put back, and on demand a card gone bad, whose signatures
+ * do not verify. It exists only so tests can exercise Signet's lockout, PIN-pad, removal
+ * and signature-check paths; it is not a card.
  *
  * Removal, as a card reader shows it (PKCS#11 v2.40 §5.1, §11; OpenSC does the same):
  * remove(serial) pulls the card with that serial out, in every process using the module
@@ -35,6 +36,11 @@ export interface FakeSmartcard {
   insert(serial: string): void;
   /** Whether the card is in its reader. */
   isPresent(serial: string): boolean;
+  /**
+   * A card gone bad: while on, every signature comes back with one bit flipped, so
+   * it does not verify. Set in this process (read per call) and in `env`.
+   */
+  corruptSignatures(on: boolean): void;
 }
 
 interface Presence {
@@ -139,5 +145,14 @@ export function buildFakeSmartcard(options: {
       writePresence(presence, cards);
     },
     isPresent: (serial) => !readPresence(presence).get(serial)?.removed,
+    corruptSignatures(on) {
+      if (on) {
+        process.env.FAKE_SMARTCARD_CORRUPT_SIGNATURE = '1';
+        env.FAKE_SMARTCARD_CORRUPT_SIGNATURE = '1';
+      } else {
+        delete process.env.FAKE_SMARTCARD_CORRUPT_SIGNATURE;
+        delete env.FAKE_SMARTCARD_CORRUPT_SIGNATURE;
+      }
+    },
   };
 }

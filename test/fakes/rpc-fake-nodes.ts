@@ -130,11 +130,33 @@ function streamHugeBody(response: ServerResponse, declareLength: boolean): void 
   pump();
 }
 
+/** A JSON-RPC error object, as a fake node answers it instead of forwarding. */
+export interface FakeRpcError {
+  code: number;
+  message: string;
+  data?: unknown;
+}
+
 export interface FakeProxyOptions {
   /** Answer eth_chainId with this chain id: a node on another chain. */
   chainId?: number;
   /** Change a result on the way back: a lying node. Return the result to pass it through. */
   alter?: (method: string, params: unknown[], result: unknown) => unknown;
+  /**
+   * Answer a call with this instead of forwarding it (return undefined to
+   * forward): a node that refuses a transaction in its own words, or one that
+   * takes it and loses it.
+   */
+  intercept?: (
+    method: string,
+    params: unknown[],
+  ) => { error: FakeRpcError } | { result: unknown } | undefined;
+  /**
+   * Be this many blocks behind the real node, as a node still importing them is:
+   * its head is lower, blocks above it are "header not found", receipts and logs
+   * above it do not exist yet, and "latest" means its own head.
+   */
+  lag?: number;
   /** Demand HTTP basic auth with this 'user:password'. */
   basicAuth?: string;
   /** Answer batches in reverse order (JSON-RPC allows any order). */
@@ -162,23 +184,107 @@ export function startFakeProxy(target: string, options: FakeProxyOptions = {}): 
         id: null,
         error: { code: -32600, message: 'batches are not supported' },
       });
-    void forward(target, body).then(
-      (answer) => {
-        const answers = (Array.isArray(answer) ? answer : [answer]) as Record<string, unknown>[];
-        for (const item of answers) {
-          const call = calls.find((c) => c.id === item.id);
-          if (!call || !('result' in item)) continue;
-          if (options.chainId !== undefined && call.method === 'eth_chainId')
-            item.result = `0x${options.chainId.toString(16)}`;
-          if (options.alter)
-            item.result = options.alter(call.method!, call.params ?? [], item.result);
-        }
-        if (options.reverseBatches && Array.isArray(answer)) answer.reverse();
-        sendJson(response, answer);
-      },
-      () => response.destroy(), // the real node is gone: so is this one
+    if (!options.intercept && options.lag === undefined) {
+      void forward(target, body).then(
+        (answer) => respond(answer),
+        () => response.destroy(), // the real node is gone: so is this one
+      );
+      return;
+    }
+    // Call by call, so that each may be intercepted or seen from a lagging head.
+    void (async () => {
+      const head =
+        options.lag === undefined
+          ? undefined
+          : Number(((await forward(target, envelope(0, 'eth_blockNumber', []))) as Item).result) -
+            options.lag;
+      const answers = await Promise.all(calls.map((call) => answerCall(target, call, head)));
+      return Array.isArray(JSON.parse(body)) ? answers : answers[0];
+    })().then(
+      (answer) => respond(answer),
+      () => response.destroy(),
     );
+
+    function respond(answer: unknown): void {
+      const answers = (Array.isArray(answer) ? answer : [answer]) as Item[];
+      for (const item of answers) {
+        const call = calls.find((c) => c.id === item.id);
+        if (!call || !('result' in item)) continue;
+        if (options.chainId !== undefined && call.method === 'eth_chainId')
+          item.result = `0x${options.chainId.toString(16)}`;
+        if (options.alter)
+          item.result = options.alter(call.method!, call.params ?? [], item.result);
+      }
+      if (options.reverseBatches && Array.isArray(answer)) answer.reverse();
+      sendJson(response, answer);
+    }
   }, options.port);
+
+  async function answerCall(target: string, call: JsonRpcRequest, head?: number): Promise<Item> {
+    const method = String(call.method);
+    const params = [...(call.params ?? [])];
+    const intercepted = options.intercept?.(method, params);
+    if (intercepted) return { jsonrpc: '2.0', id: call.id, ...intercepted };
+    if (head === undefined)
+      return (await forward(target, envelope(call.id, method, params))) as Item;
+    return lagging(target, call.id, method, params, head);
+  }
+}
+
+type Item = Record<string, unknown> & { id?: unknown; result?: unknown };
+
+/** Which parameter names a block, per method (the rest name none). */
+const blockParam: Record<string, number> = {
+  eth_call: 1,
+  eth_getBalance: 1,
+  eth_getTransactionCount: 1,
+  eth_getCode: 1,
+  eth_getStorageAt: 2,
+  eth_getBlockByNumber: 0,
+};
+
+/** One call as a node whose head is `head` answers it. */
+async function lagging(
+  target: string,
+  id: unknown,
+  method: string,
+  params: unknown[],
+  head: number,
+): Promise<Item> {
+  const hex = `0x${head.toString(16)}`;
+  const notFound = { jsonrpc: '2.0', id, error: { code: -32000, message: 'header not found' } };
+  const above = (block: unknown) =>
+    typeof block === 'string' && block.startsWith('0x') && Number(block) > head;
+  if (method === 'eth_blockNumber') return { jsonrpc: '2.0', id, result: hex };
+  const at = blockParam[method];
+  if (at !== undefined) {
+    const block = params[at];
+    if (block === undefined || block === 'latest' || block === 'pending' || block === 'safe')
+      params[at] = hex;
+    else if (above(block)) return notFound;
+  }
+  if (method === 'eth_getLogs') {
+    const filter = { ...(params[0] as Record<string, unknown>) };
+    if (above(filter.fromBlock)) return { jsonrpc: '2.0', id, result: [] };
+    if (filter.toBlock === undefined || filter.toBlock === 'latest' || above(filter.toBlock))
+      filter.toBlock = hex;
+    params[0] = filter;
+  }
+  const answer = (await forward(target, envelope(id, method, params))) as Item;
+  const result = answer.result as { blockNumber?: unknown } | null | undefined;
+  if (!result || !above(result.blockNumber)) return answer;
+  if (method === 'eth_getTransactionReceipt') return { ...answer, result: null };
+  if (method === 'eth_getTransactionByHash')
+    // Not in a block it has: pending, as far as it knows.
+    return {
+      ...answer,
+      result: { ...result, blockNumber: null, blockHash: null, transactionIndex: null },
+    };
+  return answer;
+}
+
+function envelope(id: unknown, method: string, params: unknown[]): string {
+  return JSON.stringify({ jsonrpc: '2.0', id, method, params });
 }
 
 async function forward(target: string, body: string): Promise<unknown> {

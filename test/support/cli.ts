@@ -10,6 +10,17 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { main } from '../../cli/main.js';
 
+/**
+ * The data directory of a run whose env names none: a throwaway one, so that no test
+ * writes to the user's own (device commands record in the audit log there).
+ */
+let scratchHome: string | undefined;
+function withHome(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (env.SIGNET_HOME) return env;
+  scratchHome ??= mkdtempSync(join(tmpdir(), 'signet-test-home-'));
+  return { ...env, SIGNET_HOME: scratchHome };
+}
+
 export interface CliRun {
   code: number;
   stdout: string;
@@ -29,7 +40,7 @@ export async function signet(
     stdout: { write: (text: string) => (stdout += text) },
     stderr: { write: (text: string) => (stderr += text) },
     stdin: stdin as Readable & { isTTY?: boolean },
-    env: options.env ?? process.env,
+    env: withHome(options.env ?? process.env),
   });
   return { code, stdout, stderr, json: parseJson(stdout) };
 }
@@ -43,7 +54,7 @@ export function signetProcess(
     [join(import.meta.dirname, '../../bin/signet.js'), ...args],
     {
       input: options.stdin ?? '',
-      env: options.env ?? process.env,
+      env: withHome(options.env ?? process.env),
       encoding: 'utf8',
     },
   );

@@ -127,6 +127,9 @@ export function Outbox({ refreshKey, onSynced }: { refreshKey: number; onSynced(
               {report.failed > 0
                 ? ` ${t('outbox.syncFailed', { failed: num(report.failed) })}`
                 : null}
+              {report.unconfirmed > 0
+                ? ` ${t('outbox.syncUnconfirmed', { unconfirmed: num(report.unconfirmed) })}`
+                : null}
             </span>
           ) : null}
         </div>

@@ -19,6 +19,9 @@
  *   C_GetTokenInfo     derives the PIN flags from the count, adds
  *                      CKF_PROTECTED_AUTHENTICATION_PATH with a PIN pad, renames the maker.
  *   C_InitPIN          (the SO unblocking the PIN) resets the count on success.
+ *   C_Sign             with FAKE_SMARTCARD_CORRUPT_SIGNATURE=1, flips one bit of the
+ *                      signature SoftHSM2 made: a card gone bad, whose signature does
+ *                      not verify (a real token never hands one out on purpose).
  *
  * Card removal (each SoftHSM2 slot is a reader, its token the card in it, named by
  * serial). The presence file says which cards are out; while one is:
@@ -47,6 +50,7 @@
  *                              under another number is from before a removal.
  *   FAKE_SMARTCARD_PINPAD=1    the card has a PIN pad
  *   FAKE_SMARTCARD_PINPAD_PIN  what the user "types on the pad"; unset = user cancels
+ *   FAKE_SMARTCARD_CORRUPT_SIGNATURE=1  every signature comes back with one bit flipped
  *
  * Headers: the OASIS PKCS#11 v2.40 headers shipped in node_modules/pkcs11js/includes/pkcs11.
  */
@@ -571,10 +575,24 @@ SESSION_CALL(DigestFinal, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR a, CK_ULONG_P
              (session, a, b))
 SESSION_CALL(SignInit, (CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR a, CK_OBJECT_HANDLE b),
              (session, a, b))
-SESSION_CALL(Sign,
-             (CK_SESSION_HANDLE hSession, CK_BYTE_PTR a, CK_ULONG b, CK_BYTE_PTR c,
-              CK_ULONG_PTR d),
-             (session, a, b, c, d))
+/*
+ * The card gone bad: SoftHSM2 signs, then one bit of the signature flips (the low bit
+ * of its second-last byte: inside s for ECDSA r||s or DER, inside S for Ed25519, so the
+ * value stays in range and only the verification can tell).
+ */
+static CK_RV fake_Sign(CK_SESSION_HANDLE hSession, CK_BYTE_PTR data, CK_ULONG data_len,
+                       CK_BYTE_PTR signature, CK_ULONG_PTR signature_len) {
+  CK_SESSION_HANDLE session;
+  CK_RV rv = resolve(hSession, &session);
+  if (rv != CKR_OK) return rv;
+  rv = real->C_Sign(session, data, data_len, signature, signature_len);
+  const char *corrupt = getenv("FAKE_SMARTCARD_CORRUPT_SIGNATURE");
+  if (rv == CKR_OK && signature && signature_len && *signature_len >= 2 && corrupt &&
+      strcmp(corrupt, "1") == 0) {
+    signature[*signature_len - 2] ^= 0x01;
+  }
+  return rv;
+}
 SESSION_CALL(SignUpdate, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR a, CK_ULONG b),
              (session, a, b))
 SESSION_CALL(SignFinal, (CK_SESSION_HANDLE hSession, CK_BYTE_PTR a, CK_ULONG_PTR b),

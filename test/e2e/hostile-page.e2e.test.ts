@@ -1,0 +1,834 @@
+/**
+ * A hostile page. Script running in the real UI page (Chromium, through the
+ * loopback bridge, with the page's own session token), a raw HTTP client
+ * holding that token, and a caller on Electron's IPC channel from the app's
+ * main frame (the real app API behind each) call every method of the API
+ * contract with hostile arguments: a foreign library as a PKCS#11 module (a
+ * canary that would show it was loaded, real PKCS#11 modules nothing lists,
+ * libz, a missing path), pkcs11: URIs whose module-path points elsewhere, a
+ * raw digest to sign (the method is gone), bodies over the bridge's cap and
+ * huge strings inside it, malformed JSON, wrong types, extra fields, method
+ * names like `__proto__`. Each gets its refusal (code and message asserted),
+ * and afterwards nothing was signed, loaded or stored: the store is as it
+ * was (no audit entry, no outbox row), the token holds the same objects, no
+ * foreign library is mapped into the process and the canary never fired.
+ *
+ * The cases come from the contract: every method in `apiMethods` gets the
+ * generic ones, and a method with no case of its own fails the test.
+ */
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ErrorCode } from '../../core/api/errors.js';
+import { type ApiMethod, apiMethods, apiRequests } from '../../core/api/methods.js';
+import type { ApiReply } from '../../core/api/transport.js';
+import { type AppApi, createAppApi } from '../../core/app/app-api.js';
+import { type Bridge, MAX_BODY_BYTES, startBridge } from '../../core/bridge/bridge-server.js';
+import { openStore } from '../../core/store/database.js';
+import { fileLocation } from '../../electron/app-location.js';
+import {
+  createTrustedSenderCheck,
+  type InvokeEvent,
+  type IpcMainLike,
+  registerApi,
+  type SenderFrame,
+} from '../../electron/ipc.js';
+import { formatPkcs11Uri, parsePkcs11Uri } from '../../native/pkcs11/uri.js';
+import { pinFile, signet } from '../support/cli.js';
+import {
+  type ForeignLibraries,
+  foreignLibraries,
+  mappedFiles,
+} from '../support/foreign-libraries.js';
+import { PAYEE, seedSyncedAccount, selectOfflineChain } from '../support/offline-wallet.js';
+import { createSoftHsmStore, softhsmModule } from '../support/softhsm.js';
+import { buildRenderer, launchChromium, openUiPage, settle } from '../support/ui-harness.js';
+
+// Globals of the page, for the callback Chromium runs: the root tsconfig is Node-only on purpose.
+declare const sessionStorage: { getItem(key: string): string | null };
+
+const PIN = '8080-victim';
+const SO_PIN = '9191-victim-so';
+const tokens = createSoftHsmStore('signet-hostile-');
+const dir = mkdtempSync(join(tmpdir(), 'signet-hostile-'));
+const home = join(dir, 'home');
+const dist = join(dir, 'dist');
+const storePath = join(home, 'signet.sqlite');
+
+let foreign: ForeignLibraries;
+let victim: { token: string; key: string; slot: number; address: string };
+/** The digest of the one review this wallet showed (a payment of 1.00 to PAYEE). */
+let reviewed: string;
+let app: AppApi;
+let bridge: Bridge;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+
+/** One hostile call, and the refusal it must get. */
+interface HostileCase {
+  label: string;
+  /** The method as the caller names it (URL path segment, IPC `method`). */
+  method: string;
+  /** The request body as sent: JSON text (malformed on purpose in some cases), or too big. */
+  body: string | { oversize: true };
+  contentType?: string;
+  status: number;
+  code: ErrorCode;
+  message: string | RegExp;
+  /** The bridge refuses it before dispatch (HTTP-level): no IPC equivalent. */
+  bridgeOnly?: boolean;
+  /** What IPC answers instead, where it differs (method names are checked by its schema). */
+  ipc?: { code: ErrorCode; message: string | RegExp };
+}
+
+const EVIL_DIGEST = `0x${'ab'.repeat(32)}`;
+const unknownField = (method: string, field: string) =>
+  `invalid ${method} request: unknown field "${field}"`;
+const invalidRequest = (method: string) =>
+  new RegExp(`^invalid ${method.replace('.', '\\.')} request: `);
+const notAllowed = (path: string) =>
+  `module ${JSON.stringify(path)} is not one Signet knows; add it to "modules" in config.json`;
+
+/** The victim's URIs with module-path pointing at `path` instead. */
+const withModule = (uri: string, path: string) =>
+  formatPkcs11Uri({ ...parsePkcs11Uri(uri), modulePath: path });
+
+/** Requests each method accepts: the base for "valid but for one extra field". */
+function validParams(): Record<ApiMethod, Record<string, unknown>> {
+  const send = { from: victim.key, to: PAYEE, amount: '1.00' };
+  const redeem = { operation: { op: 'redeem', from: victim.key, tokenId: '1' } };
+  return {
+    'app.info': {},
+    'accounts.list': {},
+    'accounts.balances': {},
+    'notes.list': {},
+    'history.page': {},
+    'outbox.list': {},
+    'ledger.status': {},
+    'sync.run': {},
+    'audit.list': {},
+    'audit.verify': {},
+    'wallet.previewSend': send,
+    'wallet.send': { ...send, offline: true },
+    'notes.preview': redeem,
+    'notes.execute': { ...redeem, offline: true },
+    'addressBook.list': {},
+    'addressBook.add': { address: PAYEE, name: 'Mallory' },
+    'addressBook.rename': { address: PAYEE, name: 'Mallory' },
+    'addressBook.remove': { address: PAYEE },
+    'devices.listModules': {},
+    'devices.listTokens': {},
+    'devices.initToken': { module: softhsmModule, free: true, label: 'Mallory' },
+    'devices.changePin': { token: victim.token },
+    'devices.unblockPin': { token: victim.token },
+    'devices.listKeys': { token: victim.token },
+    'devices.generateKey': { token: victim.token, curve: 'secp256k1', label: 'evil' },
+    'devices.deleteKey': { key: victim.key, confirm: true },
+  };
+}
+
+/** Module paths a hostile caller names: each must be refused without being opened. */
+function foreignModules(): string[] {
+  return [
+    foreign.canary,
+    ...foreign.unlistedModules,
+    ...(foreign.otherLibrary ? [foreign.otherLibrary] : []),
+    foreign.missing,
+    '/proc/self/exe',
+    '../../../../../tmp/libevil.so',
+  ];
+}
+
+type Refusal = [label: string, params: unknown, code: ErrorCode, message: string | RegExp];
+
+/** Each method's own hostile calls (a method missing here fails the test). */
+function ownCases(): Partial<Record<ApiMethod, Refusal[]>> {
+  const huge = 'x'.repeat(900_000);
+  const modules = foreignModules();
+  const perModule = (make: (path: string) => [string, unknown]): Refusal[] =>
+    modules.map((path) => {
+      const [label, params] = make(path);
+      return [label, params, 'MODULE_NOT_ALLOWED', notAllowed(path)];
+    });
+  const noAccount =
+    /^no wallet account uses pkcs11:.*; add it with `signet account add --key URI`$/;
+  const send = { to: PAYEE, amount: '1.00', offline: true };
+  return {
+    'app.info': [
+      [
+        'asks for a module',
+        { module: foreign.canary },
+        'INVALID_ARGUMENT',
+        unknownField('app.info', 'module'),
+      ],
+    ],
+    'accounts.list': [
+      [
+        'slips in a key',
+        { keyUri: victim.key },
+        'INVALID_ARGUMENT',
+        unknownField('accounts.list', 'keyUri'),
+      ],
+    ],
+    'accounts.balances': [
+      [
+        'a huge address',
+        { address: huge },
+        'INVALID_ARGUMENT',
+        'invalid accounts.balances request: address: a 0x-prefixed 20-byte address',
+      ],
+    ],
+    'notes.list': [
+      [
+        'an address that is a number',
+        { address: 42 },
+        'INVALID_ARGUMENT',
+        invalidRequest('notes.list'),
+      ],
+    ],
+    'history.page': [
+      [
+        'a billion rows',
+        { limit: 1e9 },
+        'INVALID_ARGUMENT',
+        'invalid history.page request: limit: Too big: expected number to be <=500',
+      ],
+    ],
+    'outbox.list': [
+      ['another chain', { chainId: 1 }, 'INVALID_ARGUMENT', unknownField('outbox.list', 'chainId')],
+    ],
+    'ledger.status': [
+      [
+        'its own node',
+        { rpc: ['http://evil.example/'] },
+        'INVALID_ARGUMENT',
+        unknownField('ledger.status', 'rpc'),
+      ],
+    ],
+    'sync.run': [
+      [
+        'its own node',
+        { rpc: ['http://evil.example/'] },
+        'INVALID_ARGUMENT',
+        unknownField('sync.run', 'rpc'),
+      ],
+    ],
+    'audit.list': [
+      [
+        'a huge search',
+        { search: huge },
+        'INVALID_ARGUMENT',
+        /^invalid audit\.list request: search: Too big/,
+      ],
+    ],
+    'audit.verify': [
+      ['a repair', { repair: true }, 'INVALID_ARGUMENT', unknownField('audit.verify', 'repair')],
+    ],
+    'wallet.previewSend': [
+      [
+        'from the key behind a foreign module',
+        { from: withModule(victim.key, foreign.canary), to: PAYEE, amount: '1.00' },
+        'ACCOUNT_UNKNOWN',
+        noAccount,
+      ],
+    ],
+    'wallet.send': [
+      [
+        'from the key behind a foreign module, with the PIN',
+        { ...send, from: withModule(victim.key, foreign.canary), pin: PIN },
+        'ACCOUNT_UNKNOWN',
+        noAccount,
+      ],
+      [
+        'the victim key, as reviewed, without its PIN',
+        { ...send, from: victim.key, reviewDigest: reviewed },
+        'PIN_REQUIRED',
+        'token "Victim" needs the PIN',
+      ],
+      [
+        'the victim key with its PIN, but no review',
+        { ...send, from: victim.key, pin: PIN },
+        'INVALID_ARGUMENT',
+        'nothing is signed from the UI without the review digest of the preview the user saw',
+      ],
+      [
+        'the victim key with its PIN, and a review it never showed',
+        { ...send, from: victim.key, pin: PIN, reviewDigest: EVIL_DIGEST },
+        'REVIEW_STALE',
+        'the ledger changed since you reviewed; review again',
+      ],
+      [
+        'another payee under the review it showed',
+        { ...send, from: victim.key, to: victim.address, pin: PIN, reviewDigest: reviewed },
+        'REVIEW_STALE',
+        'the ledger changed since you reviewed; review again',
+      ],
+      [
+        'an amount that is a float',
+        { ...send, from: victim.key, amount: 1.5 },
+        'INVALID_ARGUMENT',
+        invalidRequest('wallet.send'),
+      ],
+      [
+        'a huge PIN',
+        { ...send, from: victim.key, pin: 'p'.repeat(100_000) },
+        'INVALID_ARGUMENT',
+        /^invalid wallet\.send request: pin: /,
+      ],
+    ],
+    'notes.preview': [
+      [
+        'redeem with the key behind a foreign module',
+        {
+          operation: { op: 'redeem', from: withModule(victim.key, foreign.missing), tokenId: '1' },
+        },
+        'ACCOUNT_UNKNOWN',
+        noAccount,
+      ],
+      [
+        'an operation that signs a digest',
+        { operation: { op: 'sign-digest', from: victim.key, digest: EVIL_DIGEST } },
+        'INVALID_ARGUMENT',
+        /^invalid notes\.preview request: operation\.op: /,
+      ],
+    ],
+    'notes.execute': [
+      [
+        'redeem with the key behind a foreign module',
+        {
+          operation: { op: 'redeem', from: withModule(victim.key, foreign.canary), tokenId: '1' },
+          pin: PIN,
+        },
+        'ACCOUNT_UNKNOWN',
+        noAccount,
+      ],
+      [
+        'an operation that signs a digest',
+        { operation: { op: 'sign-digest', from: victim.key, digest: EVIL_DIGEST }, pin: PIN },
+        'INVALID_ARGUMENT',
+        /^invalid notes\.execute request: operation\.op: /,
+      ],
+    ],
+    'addressBook.list': [
+      ['a filter', { name: 'x' }, 'INVALID_ARGUMENT', unknownField('addressBook.list', 'name')],
+    ],
+    'addressBook.add': [
+      [
+        "a name for the victim's own account",
+        { address: victim.address, name: 'Mallory' },
+        'INVALID_ARGUMENT',
+        `${victim.address} is your account "${victim.address}"; reviews name it so already`,
+      ],
+      [
+        "a name for the ledger's currency contract",
+        { address: `0x${'c1'.padStart(40, '0')}`, name: 'Victim bank' },
+        'INVALID_ARGUMENT',
+        /^0x0{38}[cC]1 is the ledger's currency contract; reviews name it so already$/,
+      ],
+      [
+        'a name with a right-to-left override',
+        { address: PAYEE, name: 'Victim\u202Ekcab' },
+        'INVALID_ARGUMENT',
+        'invalid addressBook.add request: name: no control or invisible characters',
+      ],
+      [
+        'a huge name',
+        { address: PAYEE, name: huge },
+        'INVALID_ARGUMENT',
+        'invalid addressBook.add request: name: at most 64 characters',
+      ],
+    ],
+    'addressBook.rename': [
+      [
+        'an address not in the book',
+        { address: PAYEE, name: 'Mallory' },
+        'INVALID_ARGUMENT',
+        `${PAYEE} is not in the address book`,
+      ],
+    ],
+    'addressBook.remove': [
+      [
+        'an address not in the book',
+        { address: PAYEE },
+        'INVALID_ARGUMENT',
+        `${PAYEE} is not in the address book`,
+      ],
+    ],
+    'devices.listModules': [
+      [
+        'its own module list',
+        { configured: [foreign.canary] },
+        'INVALID_ARGUMENT',
+        unknownField('devices.listModules', 'configured'),
+      ],
+    ],
+    'devices.listTokens': [
+      ...perModule((path) => [`module ${path}`, { module: path }]),
+      [
+        'a module path past PATH_MAX',
+        { module: `/tmp/${'a'.repeat(5000)}.so` },
+        'INVALID_ARGUMENT',
+        /^invalid devices\.listTokens request: module: Too big/,
+      ],
+    ],
+    'devices.initToken': [
+      ...perModule((path) => [
+        `module ${path}, with PINs`,
+        {
+          module: path,
+          free: true,
+          label: 'Mallory',
+          soPin: SO_PIN,
+          newPin: PIN,
+          confirmErase: true,
+        },
+      ]),
+      [
+        'erase the victim token without its SO PIN',
+        { module: softhsmModule, slot: victim.slot, label: 'Mallory', confirmErase: true },
+        'PIN_REQUIRED',
+        'token "Mallory" needs the new SO PIN',
+      ],
+    ],
+    'devices.changePin': perModule((path) => [
+      `token behind ${path}`,
+      { token: withModule(victim.token, path), pin: PIN, newPin: '11119999' },
+    ]),
+    'devices.unblockPin': perModule((path) => [
+      `token behind ${path}`,
+      { token: withModule(victim.token, path), soPin: SO_PIN, newPin: '11119999' },
+    ]),
+    'devices.listKeys': [
+      ...perModule((path) => [
+        `token behind ${path}`,
+        { token: withModule(victim.token, path), pin: PIN },
+      ]),
+      [
+        'a URI of 3000 characters',
+        { token: `pkcs11:token=${'a'.repeat(3000)}` },
+        'INVALID_ARGUMENT',
+        'invalid devices.listKeys request: token: a pkcs11: URI of at most 2048 characters',
+      ],
+    ],
+    'devices.generateKey': [
+      ...perModule((path) => [
+        `token behind ${path}`,
+        { token: withModule(victim.token, path), curve: 'secp256k1', label: 'evil', pin: PIN },
+      ]),
+      [
+        'a huge label',
+        { token: victim.token, curve: 'secp256k1', label: huge, pin: PIN },
+        'INVALID_ARGUMENT',
+        /^invalid devices\.generateKey request: label: Too big/,
+      ],
+    ],
+    'devices.deleteKey': [
+      ...perModule((path) => [
+        `key behind ${path}`,
+        { key: withModule(victim.key, path), confirm: true, pin: PIN },
+      ]),
+      [
+        'the victim key without its PIN',
+        { key: victim.key, confirm: true },
+        'PIN_REQUIRED',
+        'token "Victim" needs the PIN',
+      ],
+    ],
+  };
+}
+
+/** Status the bridge gives a refusal with this code. */
+const statusOf = (code: ErrorCode) =>
+  code === 'TOKEN_NOT_FOUND' || code === 'SIGNATURE_INVALID' ? 503 : 400;
+
+/** Every hostile call: the methods' own, the generic ones for every method, bad method names. */
+function hostileCases(): HostileCase[] {
+  const valid = validParams();
+  const own = ownCases();
+  const cases: HostileCase[] = [];
+  const json = (
+    method: string,
+    label: string,
+    params: unknown,
+    code: ErrorCode,
+    message: string | RegExp,
+  ) =>
+    cases.push({
+      label,
+      method,
+      body: JSON.stringify(params),
+      status: statusOf(code),
+      code,
+      message,
+    });
+  for (const method of apiMethods) {
+    for (const [label, params, code, message] of own[method] ?? [])
+      json(method, label, params, code, message);
+    const base = valid[method];
+    json(
+      method,
+      'a raw digest beside valid fields',
+      { ...base, digest: EVIL_DIGEST },
+      'INVALID_ARGUMENT',
+      unknownField(method, 'digest'),
+    );
+    json(
+      method,
+      'a huge extra field',
+      { ...base, padding: 'x'.repeat(900_000) },
+      'INVALID_ARGUMENT',
+      unknownField(method, 'padding'),
+    );
+    json(
+      method,
+      'a constructor field',
+      { ...base, constructor: { prototype: { admin: true } } },
+      'INVALID_ARGUMENT',
+      unknownField(method, 'constructor'),
+    );
+    const proto = JSON.stringify(base).replace(
+      /^\{/,
+      `{"__proto__":{"module":${JSON.stringify(foreign.canary)}}${Object.keys(base).length ? ',' : ''}`,
+    );
+    cases.push({
+      label: '__proto__ in the body',
+      method,
+      body: proto,
+      status: 400,
+      code: 'INVALID_ARGUMENT',
+      message: unknownField(method, '__proto__'),
+    });
+    for (const wrong of ['[]', '"devices.sign"', '42', 'null', 'true']) {
+      cases.push({
+        label: `params ${wrong}`,
+        method,
+        body: wrong,
+        status: 400,
+        code: 'INVALID_ARGUMENT',
+        message: invalidRequest(method),
+      });
+    }
+    const bridgeOnly = { method, status: 400, code: 'INVALID_ARGUMENT' as const, bridgeOnly: true };
+    cases.push({
+      ...bridgeOnly,
+      label: 'malformed JSON',
+      body: '{"module":',
+      message: 'the request body is not valid JSON',
+    });
+    cases.push({
+      ...bridgeOnly,
+      label: 'not JSON at all',
+      body: 'module=/tmp/libevil.so',
+      message: 'the request body is not valid JSON',
+    });
+    cases.push({
+      ...bridgeOnly,
+      label: 'sent as a form',
+      body: JSON.stringify(base),
+      contentType: 'application/x-www-form-urlencoded',
+      status: 415,
+      message: 'send the request as application/json',
+    });
+    cases.push({
+      ...bridgeOnly,
+      label: 'a body over the cap',
+      body: { oversize: true },
+      status: 413,
+      message: `the request body exceeds ${MAX_BODY_BYTES} bytes`,
+    });
+  }
+  const malformedCall = {
+    code: 'INVALID_ARGUMENT' as const,
+    message: 'malformed call: expected { method, params }',
+  };
+  for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
+    cases.push({
+      label: `method ${name}`,
+      method: name,
+      body: '{}',
+      status: 404,
+      code: 'INVALID_ARGUMENT',
+      message: `unknown API method "${name}"`,
+      ipc: malformedCall,
+    });
+  }
+  for (const name of ['devices.sign', 'devices.signDigest', 'wallet.signRaw']) {
+    cases.push({
+      label: `method ${name}`,
+      method: name,
+      body: JSON.stringify({ key: victim.key, digest: EVIL_DIGEST, pin: PIN }),
+      status: 404,
+      code: 'INVALID_ARGUMENT',
+      message: `unknown API method "${name}"`,
+    });
+  }
+  return cases;
+}
+
+interface Answer {
+  status: number;
+  reply: ApiReply | null;
+}
+
+/** Through the raw loopback HTTP, with the bridge's token. */
+function overHttp(c: HostileCase): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const body = typeof c.body === 'string' ? c.body : 'x'.repeat(MAX_BODY_BYTES + 1);
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port: bridge.port,
+        path: `/api/${c.method}`,
+        method: 'POST',
+        headers: {
+          host: `127.0.0.1:${bridge.port}`,
+          authorization: `Bearer ${bridge.token}`,
+          'content-type': c.contentType ?? 'application/json',
+          'content-length': Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          let reply: ApiReply | null = null;
+          try {
+            reply = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+          } catch {}
+          resolve({ status: res.statusCode ?? 0, reply });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** A fake ipcMain (as in electron-ipc.test.ts): keeps the handler, invokes it as Electron would. */
+class FakeIpcMain implements IpcMainLike {
+  handler: ((event: InvokeEvent, ...args: unknown[]) => unknown) | undefined;
+  handle(_channel: string, listener: (event: InvokeEvent, ...args: unknown[]) => unknown) {
+    this.handler = listener;
+  }
+  removeHandler() {
+    this.handler = undefined;
+  }
+}
+
+const appPage = '/opt/Signet/resources/app.asar/renderer/dist/index.html';
+const mainFrame: SenderFrame = {
+  url: `file://${appPage}`,
+  parent: null,
+  processId: 4,
+  routingId: 1,
+};
+
+/** Over IPC from the app's own main frame (a page whose script was subverted), to the real app API. */
+async function overIpc(c: HostileCase): Promise<ApiReply> {
+  const ipcMain = new FakeIpcMain();
+  const unregister = registerApi(ipcMain, app.dispatch, {
+    isTrustedSender: createTrustedSenderCheck(fileLocation(appPage), () => mainFrame),
+  });
+  try {
+    const params = JSON.parse(c.body as string);
+    return (await ipcMain.handler?.(
+      { senderFrame: mainFrame },
+      { method: c.method, params },
+    )) as ApiReply;
+  } finally {
+    unregister();
+  }
+}
+
+/** Everything that must not change: the store's rows, the token's objects, Signet's files. */
+function snapshot() {
+  const store = openStore(storePath);
+  const tables: Record<string, unknown[]> = {};
+  try {
+    const names = store.db
+      .prepare<[], { name: string }>(
+        "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+      )
+      .all();
+    for (const { name } of names) tables[name] = store.db.prepare(`SELECT * FROM "${name}"`).all();
+  } finally {
+    store.close();
+  }
+  const files = (root: string): Record<string, string> => {
+    const out: Record<string, string> = {};
+    for (const entry of readdirSync(root, { recursive: true, encoding: 'utf8' })) {
+      const path = join(root, entry);
+      if (!statSync(path).isFile() || /signet\.sqlite/.test(entry)) continue;
+      out[entry] = createHash('sha256').update(readFileSync(path)).digest('hex');
+    }
+    return out;
+  };
+  return { tables, token: files(join(tokens.dir, 'tokens')), home: files(home) };
+}
+
+/** What must never be mapped into this (the bridge's) process. */
+const neverLoaded = () => [foreign.canary, ...foreign.unlistedModules];
+
+let before: ReturnType<typeof snapshot>;
+
+beforeAll(async () => {
+  tokens.initToken('Victim', PIN, SO_PIN);
+  tokens.activate();
+  foreign = foreignLibraries(dir);
+  const env = { ...process.env, SIGNET_HOME: home };
+  const cli = (args: string[]) => signet(args, { env });
+  selectOfflineChain(home);
+  const token = (await cli(['tokens', '--module', softhsmModule, '--json'])).json.find(
+    (t: { label: string }) => t.label === 'Victim',
+  );
+  const key = (
+    await cli([
+      'key',
+      'generate',
+      '--token',
+      token.uri,
+      '--curve',
+      'secp256k1',
+      '--label',
+      'victim',
+      '--pin-file',
+      pinFile(PIN),
+      '--json',
+    ])
+  ).json;
+  const added = await cli(['account', 'add', '--key', key.uri, '--pin-file', pinFile(PIN)]);
+  if (added.code !== 0) throw new Error(added.stderr);
+  seedSyncedAccount(home, key.address);
+  victim = { token: token.uri, key: key.uri, slot: token.slot, address: key.address };
+
+  buildRenderer(dist);
+  app = createAppApi({ home, env });
+  // The one review the victim saw (a preview writes nothing).
+  const preview = await app.dispatch('wallet.previewSend', {
+    from: victim.key,
+    to: PAYEE,
+    amount: '1.00',
+  });
+  if (!preview.ok) throw new Error(preview.error.message);
+  reviewed = (preview.result as { reviewDigest: string }).reviewDigest;
+  bridge = await startBridge({ dispatch: app.dispatch, staticDir: dist });
+  browser = await launchChromium();
+  page = await openUiPage(browser, bridge.url, pageErrors);
+  await page.getByRole('heading', { level: 1 }).first().waitFor();
+  await settle(page);
+  before = snapshot();
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await bridge?.close();
+  app?.close();
+  tokens.remove();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function expectRefused(
+  c: HostileCase,
+  reply: ApiReply | null,
+  expected = { code: c.code, message: c.message },
+) {
+  const where = `${c.method}: ${c.label}`;
+  expect(reply?.ok, `${where}: ${JSON.stringify(reply).slice(0, 300)}`).toBe(false);
+  if (!reply || reply.ok) return;
+  expect(reply.error.code, where).toBe(expected.code);
+  if (typeof expected.message === 'string')
+    expect(reply.error.message, where).toBe(expected.message);
+  else expect(reply.error.message, where).toMatch(expected.message);
+  expect(reply.error.message, where).not.toContain('\n');
+  expect(reply.error.message.length, where).toBeLessThan(400);
+  for (const pin of [PIN, SO_PIN]) expect(JSON.stringify(reply), where).not.toContain(pin);
+}
+
+describe('a hostile caller of every API method gets a refusal, and nothing happens', () => {
+  it('has cases for every method of the contract, built on requests the contract accepts', () => {
+    const own = ownCases();
+    const valid = validParams();
+    for (const method of apiMethods) {
+      expect(own[method]?.length ?? 0, `no hostile case of its own for ${method}`).toBeGreaterThan(
+        0,
+      );
+      expect(apiRequests[method].safeParse(valid[method]).success, method).toBe(true);
+    }
+    expect(apiMethods).not.toContain('devices.sign');
+  });
+
+  it('script in the page, with the page’s own session token', async () => {
+    const cases = hostileCases();
+    const answers = await page.evaluate(
+      async ({ cases, cap }) => {
+        const token = sessionStorage.getItem('signet.bridgeToken');
+        const out: Array<{ status: number; reply: unknown }> = [];
+        for (const c of cases) {
+          const body = typeof c.body === 'string' ? c.body : 'x'.repeat(cap + 1);
+          try {
+            const res = await fetch(`/api/${c.method}`, {
+              method: 'POST',
+              headers: {
+                authorization: `Bearer ${token}`,
+                'content-type': c.contentType ?? 'application/json',
+              },
+              body,
+            });
+            out.push({ status: res.status, reply: await res.json().catch(() => null) });
+          } catch (error) {
+            out.push({ status: 0, reply: { fetchError: String(error) } });
+          }
+        }
+        return out;
+      },
+      { cases, cap: MAX_BODY_BYTES },
+    );
+    expect(answers).toHaveLength(cases.length);
+    cases.forEach((c, i) => {
+      expect(answers[i]!.status, `${c.method}: ${c.label}`).toBe(c.status);
+      expectRefused(c, answers[i]!.reply as ApiReply);
+    });
+    expect(pageErrors).toEqual([]);
+  }, 180_000);
+
+  it('a raw HTTP client holding the bridge token', async () => {
+    for (const c of hostileCases()) {
+      const answer = await overHttp(c);
+      expect(answer.status, `${c.method}: ${c.label}`).toBe(c.status);
+      expectRefused(c, answer.reply);
+    }
+  }, 180_000);
+
+  it('Electron IPC from the app’s main frame', async () => {
+    for (const c of hostileCases().filter((h) => !h.bridgeOnly)) {
+      const reply = await overIpc(c);
+      expectRefused(c, reply, c.ipc ?? { code: c.code, message: c.message });
+    }
+  }, 180_000);
+
+  it('left nothing signed, loaded or stored', () => {
+    const after = snapshot();
+    expect(after.tables.audit_log).toEqual(before.tables.audit_log);
+    expect(after.tables.outbox).toEqual(before.tables.outbox);
+    expect(after.tables).toEqual(before.tables);
+    expect(after.token).toEqual(before.token);
+    expect(after.home).toEqual(before.home);
+    expect(existsSync(join(home, 'config.json'))).toBe(false);
+    expect(foreign.canaryFired()).toBe(false);
+    const mapped = mappedFiles();
+    for (const path of neverLoaded()) expect(mapped.has(realpathSync(path)), path).toBe(false);
+  });
+});

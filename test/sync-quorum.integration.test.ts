@@ -1,0 +1,302 @@
+/**
+ * "Never pay twice": a transaction's fate is what a quorum of the profile's
+ * CONFIGURED nodes say, never one node's word. Payments go through the real CLI
+ * to the real dev chain; FAKE proxies in front of it (test/fakes/rpc-fake-nodes.ts)
+ * lie about a receipt, refuse a rebroadcast, lag a block behind, swallow a
+ * transaction, or are down. The tests build on each other, in order.
+ */
+import { join } from 'node:path';
+import { type Hex, keccak256 } from 'viem';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ChainProfile } from '../core/api/profile.js';
+import { openStore } from '../core/store/database.js';
+import { listOutbox, markSent, type OutboxTx } from '../core/store/outbox.js';
+import {
+  type FakeNode,
+  type FakeProxyOptions,
+  fakeDownNodeUrl,
+  startFakeProxy,
+} from './fakes/rpc-fake-nodes.js';
+import { useWallet } from './support/wallet-fixture.js';
+
+const w = useWallet(['alice', 'bob']);
+const fakes: FakeNode[] = [];
+afterAll(async () => {
+  await Promise.all(fakes.map((f) => f.stop()));
+});
+const proxy = async (options: FakeProxyOptions = {}) => {
+  const started = await startFakeProxy(w.ledger.url, options);
+  fakes.push(started);
+  return started;
+};
+const json = w.json;
+const alice = () => w.keys.alice!.address;
+const nodesOf = (profile: string[], extra: Partial<ChainProfile> = {}) =>
+  w.useProfile({ ...w.ledger.profile, ...extra, rpc: profile });
+
+/** Signs a payment alice → bob offline; returns its outbox row. */
+async function pay(amount: string): Promise<{ txHash: Hex; nonce: number }> {
+  const signed = await json([
+    'send',
+    '--from',
+    w.keys.alice!.uri,
+    '--to',
+    w.keys.bob!.address,
+    '--amount',
+    amount,
+    '--offline',
+    '--pin-file',
+    w.pin,
+  ]);
+  return signed.transactions[0];
+}
+
+interface Row {
+  txHash: string;
+  nonce: number;
+  status: string;
+  error: string | null;
+  blockNumber: number | null;
+}
+const row = async (txHash: string): Promise<Row> =>
+  (await json(['outbox'])).find((t: Row) => t.txHash === txHash);
+const states = (report: { nodes: { state: string }[] }) => report.nodes.map((n) => n.state);
+
+/** The wallet's own store, for what only a crash can leave behind. */
+function withStore<T>(run: (store: ReturnType<typeof openStore>) => T): T {
+  const store = openStore(join(w.home, 'signet.sqlite'));
+  try {
+    return run(store);
+  } finally {
+    store.close();
+  }
+}
+
+async function chainRpc(method: string, params: unknown[]): Promise<unknown> {
+  const response = await fetch(w.ledger.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  const answer = (await response.json()) as { result?: unknown; error?: unknown };
+  if (answer.error) throw new Error(`${method}: ${JSON.stringify(answer.error)}`);
+  return answer.result;
+}
+const setGasMoney = (wei: bigint) =>
+  chainRpc('hardhat_setBalance', [alice(), `0x${wei.toString(16)}`]);
+const isReceipt = (result: unknown) => result !== null && typeof result === 'object';
+
+describe('a transaction follows the quorum of the configured nodes', () => {
+  it('funds alice and bob and syncs', async () => {
+    await json(['ledger', 'fund', '--account', alice(), '--amount', '100.00']);
+    await json(['ledger', 'fund', '--account', w.keys.bob!.address, '--amount', '0.01']);
+    expect(await json(['sync'])).toMatchObject({ failed: 0, unconfirmed: 0 });
+  });
+
+  it('a node that lies that a receipt failed is outvoted and flagged; the payment is confirmed', async () => {
+    const liar = await proxy({
+      alter: (method, _params, result) =>
+        method === 'eth_getTransactionReceipt' && isReceipt(result)
+          ? { ...(result as object), status: '0x0' }
+          : result,
+    });
+    const honest = await proxy();
+    // The liar first: it is the node plain requests go to.
+    nodesOf([liar.url, honest.url, w.ledger.url]);
+    const tx = await pay('1.00');
+    const report = await json(['sync']);
+    expect(report).toMatchObject({ sent: 1, confirmed: 1, failed: 0, unconfirmed: 0 });
+    expect(await row(tx.txHash)).toMatchObject({ status: 'confirmed', error: null });
+    expect(states(report)).toEqual(['disagreeing', 'up', 'up']);
+    expect(report.nodes[0].disagreement).toMatchObject({ method: 'eth_getTransactionReceipt' });
+    const receipt = await w.ledger.publicClient.getTransactionReceipt({ hash: tx.txHash });
+    expect(receipt.status).toBe('success');
+  });
+
+  it('a node that refuses the rebroadcast of a mined transaction fails nothing', async () => {
+    // What a crash leaves: the payment mined, the outbox still saying "sent".
+    const tx = await pay('2.00');
+    const mined = withStore((store) =>
+      listOutbox(store, w.ledger.profile.chainId).find((t) => t.txHash === tx.txHash),
+    ) as OutboxTx;
+    await chainRpc('eth_sendRawTransaction', [mined.raw]);
+    withStore((store) => markSent(store, tx.txHash));
+
+    // It knows nothing of the transaction and refuses it, in words no rule expects.
+    const refuser = await proxy({
+      intercept: (method) =>
+        method === 'eth_sendRawTransaction'
+          ? { error: { code: -32000, message: 'insufficient funds for gas * price + value' } }
+          : undefined,
+      alter: (method, _params, result) =>
+        method === 'eth_getTransactionReceipt' || method === 'eth_getTransactionByHash'
+          ? null
+          : result,
+    });
+    const honest = await proxy();
+    nodesOf([refuser.url, honest.url, w.ledger.url]);
+    const report = await json(['sync']);
+    expect(report).toMatchObject({ failed: 0, confirmed: 1, unconfirmed: 0 });
+    expect(await row(tx.txHash)).toMatchObject({ status: 'confirmed', error: null });
+    // It hid a receipt in a block it has: flagged.
+    expect(states(report)).toEqual(['disagreeing', 'up', 'up']);
+  });
+
+  it('an honest node one block behind is not flagged: reads pin to a block it has', async () => {
+    const honest = await proxy();
+    const lagging = await proxy({ lag: 1 });
+    // Last in the list: the node plain requests go to is ahead of it.
+    nodesOf([w.ledger.url, honest.url, lagging.url]);
+    const tx = await pay('3.00');
+    const first = await json(['sync']);
+    const chainHead = Number(await w.ledger.publicClient.getBlockNumber());
+    expect(first.head).toBe(chainHead - 1);
+    expect(states(first)).toEqual(['up', 'up', 'up']);
+    // Mined in the newest block, which the lagging node does not have yet: sent, waiting.
+    expect(first).toMatchObject({ sent: 1, confirmed: 0, failed: 0, unconfirmed: 0 });
+    expect((await row(tx.txHash)).status).toBe('sent');
+    const balances = await json(['balance', '--account', alice()]);
+    expect(balances[0].syncedBlock).toBe(chainHead - 1);
+
+    await w.ledger.mine();
+    const second = await json(['sync']);
+    expect(second).toMatchObject({ confirmed: 1, failed: 0, unconfirmed: 0 });
+    expect(states(second)).toEqual(['up', 'up', 'up']);
+    expect((await row(tx.txHash)).status).toBe('confirmed');
+  });
+
+  it('with two of three nodes down, one node is not believed: "unconfirmed", then confirmed once they are back', async () => {
+    const ports = [await fakeDownNodeUrl(), await fakeDownNodeUrl()];
+    const liar = await proxy({
+      alter: (method, _params, result) =>
+        method === 'eth_getTransactionReceipt' && isReceipt(result)
+          ? { ...(result as object), status: '0x0' }
+          : result,
+    });
+    nodesOf([...ports, liar.url]);
+    const tx = await pay('4.00');
+    const lied = await json(['sync']);
+    // The one node up says the payment failed: nothing is marked on its word.
+    expect(lied).toMatchObject({ sent: 1, confirmed: 0, failed: 0, unconfirmed: 1 });
+    expect(states(lied)).toEqual(['down', 'down', 'up']);
+    expect(await row(tx.txHash)).toMatchObject({ status: 'sent', error: null });
+    const line = await w.cli(['sync']);
+    expect(line.stdout).toMatch(/, 1 unconfirmed \(too few nodes agree\)/);
+
+    nodesOf([...ports, w.ledger.url]);
+    expect(await json(['sync'])).toMatchObject({ confirmed: 0, failed: 0, unconfirmed: 1 });
+    expect((await row(tx.txHash)).status).toBe('sent');
+
+    // The two come back on their URLs: three agree.
+    for (const url of ports) await proxy({ port: Number(new URL(url).port) });
+    const back = await json(['sync']);
+    expect(back).toMatchObject({ confirmed: 1, failed: 0, unconfirmed: 0 });
+    expect((await row(tx.txHash)).status).toBe('confirmed');
+  });
+});
+
+describe('a sent transaction keeps its nonce until the chain frees it', () => {
+  it('is dropped (and its nonce free to sign again) only after the confirmation depth', async () => {
+    // A node that takes transactions and loses them.
+    const swallow = await proxy({
+      intercept: (method, params) =>
+        method === 'eth_sendRawTransaction' ? { result: keccak256(params[0] as Hex) } : undefined,
+    });
+    const deep = { confirmations: 3 };
+    nodesOf([swallow.url], deep);
+    const nonce = await w.ledger.publicClient.getTransactionCount({ address: alice() });
+    const first = await pay('5.00');
+    expect(first.nonce).toBe(nonce);
+    expect(await json(['sync'])).toMatchObject({ sent: 1, failed: 0 });
+    expect((await row(first.txHash)).status).toBe('sent');
+    // Its nonce is reserved: the next payment signs the one after.
+    const second = await pay('6.00');
+    expect(second.nonce).toBe(nonce + 1);
+    // Both broadcast (the first again: the node that lost it takes it again).
+    expect(await json(['sync'])).toMatchObject({ sent: 2, failed: 0 });
+
+    // The real node refuses the rebroadcast (no gas money now): refused, not failed.
+    nodesOf([w.ledger.url], deep);
+    await setGasMoney(0n);
+    const refused = await json(['sync']);
+    expect(refused).toMatchObject({ sent: 0, failed: 0 });
+    for (const tx of [first, second]) expect((await row(tx.txHash)).status).toBe('sent');
+
+    // Gone and free, but not yet for three blocks.
+    await w.ledger.mine();
+    await w.ledger.mine();
+    expect(await json(['sync'])).toMatchObject({ failed: 0 });
+    for (const tx of [first, second]) expect((await row(tx.txHash)).status).toBe('sent');
+
+    await w.ledger.mine();
+    expect(await json(['sync'])).toMatchObject({ failed: 2 });
+    expect(await row(first.txHash)).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(
+        new RegExp(
+          `^dropped: no ledger node has it and nonce ${nonce} is free again .*; sign again$`,
+        ),
+      ),
+    });
+    expect((await row(second.txHash)).status).toBe('failed');
+
+    await setGasMoney(10n ** 19n);
+    const again = await json([
+      'send',
+      '--from',
+      w.keys.alice!.uri,
+      '--to',
+      w.keys.bob!.address,
+      '--amount',
+      '5.00',
+      '--pin-file',
+      w.pin,
+    ]);
+    // Mined with the freed nonce; confirmed three blocks on.
+    expect(again.transactions[0]).toMatchObject({ nonce, status: 'included' });
+  });
+});
+
+describe('a reorg', () => {
+  it('puts a reverted transaction whose block left the chain back in flight, like an included one', async () => {
+    nodesOf([w.ledger.url]);
+    await json(['sync']);
+    const fork = await w.ledger.snapshot();
+    const unregistered = '0x000000000000000000000000000000000000dEaD';
+    const signed = await json([
+      'send',
+      '--from',
+      w.keys.alice!.uri,
+      '--to',
+      unregistered,
+      '--amount',
+      '1.00',
+      '--offline',
+      '--pin-file',
+      w.pin,
+    ]);
+    const txHash = signed.transactions[0].txHash as string;
+    await json(['sync']);
+    const reverted = await row(txHash);
+    expect(reverted).toMatchObject({
+      status: 'failed',
+      error: `transaction reverted: NotRegistered(${unregistered})`,
+    });
+    expect(reverted.blockNumber).toEqual(expect.any(Number));
+
+    // The block with the reverted transaction is dropped; the chain grows on another branch.
+    await w.ledger.revert(fork);
+    for (let i = 0; i < 3; i++) await w.ledger.mine();
+    const rewound = await json(['sync']);
+    expect(rewound.rewoundTo).not.toBeNull();
+    expect(rewound.rewoundTo).toBeLessThan(reverted.blockNumber!);
+    expect(await row(txHash)).toMatchObject({ status: 'sent', error: null, blockNumber: null });
+
+    // Sent again on the new branch, it reverts again, in a block of that branch.
+    await json(['sync']);
+    const again = await row(txHash);
+    expect(again).toMatchObject({ status: 'failed', error: reverted.error });
+    const receipt = await w.ledger.publicClient.getTransactionReceipt({ hash: txHash as Hex });
+    expect(again.blockNumber).toBe(Number(receipt.blockNumber));
+  });
+});
