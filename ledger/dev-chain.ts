@@ -1,6 +1,7 @@
 /**
- * The embedded dev ledger: Hardhat Network in a child process with Signet's
- * contracts deployed, plus a faucet (`fundAccount`) that only works there.
+ * The embedded dev ledger: a dev node (Hardhat Network by default, or anvil) in a
+ * child process with Signet's contracts deployed, plus a faucet (`fundAccount`)
+ * that only works there.
  */
 import {
   type Address,
@@ -19,18 +20,30 @@ import {
 import { privateKeyToAccount } from 'viem/accounts';
 import { SignetError } from '../core/api/errors.js';
 import type { ChainProfile } from '../core/api/profile.js';
+import { startAnvilNode } from './anvil-node.js';
 import { confirmed, deployChain, devChain } from './deploy.js';
-import { type HardhatNode, startHardhatNode } from './hardhat-node.js';
+import { type DevEngine, type DevNode, devEngineOf } from './dev-node.js';
+import { startHardhatNode } from './hardhat-node.js';
 
 export interface DevChain {
   profile: ChainProfile;
-  node: HardhatNode;
+  node: DevNode;
   stop(): Promise<void>;
 }
 
-/** Starts a Hardhat node (port 0 or omitted: a free port) and deploys Signet's contracts on it. */
-export async function startDevChain(options: { port?: number } = {}): Promise<DevChain> {
-  const node = await startHardhatNode(options.port ? { port: options.port } : {});
+/**
+ * Starts a dev node (Hardhat unless `engine` says otherwise; port 0 or omitted: a
+ * free port) and deploys Signet's contracts on it. `env` is where to look for anvil
+ * (SIGNET_ANVIL, PATH).
+ */
+export async function startDevChain(
+  options: { port?: number; engine?: DevEngine; env?: NodeJS.ProcessEnv } = {},
+): Promise<DevChain> {
+  const port = options.port ? { port: options.port } : {};
+  const node =
+    options.engine === 'anvil'
+      ? await startAnvilNode({ ...port, env: options.env })
+      : await startHardhatNode(port);
   try {
     const profile = await deployChain(node.url);
     return { profile, node, stop: () => node.stop() };
@@ -52,7 +65,8 @@ const gasFloat = parseEther('10');
 /**
  * Dev faucet: the seeded operator bank registers `address` (if it is not yet
  * registered, with customerRef = keccak256(address)) and pays it
- * `amountMinorUnits`; the account also gets ether for gas via `hardhat_setBalance`.
+ * `amountMinorUnits`; the account also gets ether for gas via the node's setBalance
+ * (`hardhat_setBalance` or `anvil_setBalance`, whichever engine answers).
  * Refuses anything but a dev profile that carries the dev operator key.
  * @returns The hash of the payment transaction.
  */
@@ -89,7 +103,16 @@ export async function fundAccount(
   try {
     const balance = await publicClient.getBalance({ address: account });
     if (balance < gasFloat) {
-      await createTestClient({ mode: 'hardhat', chain, transport }).setBalance({
+      const version = await publicClient.request({ method: 'web3_clientVersion' });
+      const engine = devEngineOf(version);
+      if (!engine) {
+        throw new SignetError(
+          'NOT_DEV_CHAIN',
+          `ledger "${profile.name}" at ${url} runs ${version}, not a dev node Signet can fund (Hardhat or anvil)`,
+          { details: { url, clientVersion: version } },
+        );
+      }
+      await createTestClient({ mode: engine, chain, transport }).setBalance({
         address: account,
         value: gasFloat,
       });

@@ -3,18 +3,15 @@
  * 127.0.0.1. Port 0 picks a free port. The node runs in its own process so
  * that tests can stop it, kill it, or put a proxy in front of it.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { DevNode } from './dev-node.js';
 
-export interface HardhatNode {
-  url: string;
-  port: number;
-  process: ChildProcess;
-  stop(): Promise<void>;
-}
+/** Hardhat's node is a DevNode like any other engine's. */
+export type HardhatNode = DevNode;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const hardhatCli = join(
@@ -76,6 +73,7 @@ export async function startHardhatNode(options: { port?: number } = {}): Promise
   });
   child.removeAllListeners('exit');
   return {
+    engine: 'hardhat',
     url,
     port,
     process: child,

@@ -263,18 +263,7 @@ describe('a nonce gap', () => {
   const OPERATOR = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
   it('fails a refused payment and the ones queued behind it, and the next payment reuses the nonce', async () => {
     const alice = w.keys.alice!.address;
-    const test = w.ledger as unknown as { url: string };
-    const setBalance = (wei: bigint) =>
-      fetch(test.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'hardhat_setBalance',
-          params: [alice, `0x${wei.toString(16)}`],
-        }),
-      });
+    const setBalance = (wei: bigint) => w.ledger.setBalance(alice, wei);
     await json(['sync']);
     const nonce = await w.ledger.publicClient.getTransactionCount({ address: alice });
     await setBalance(0n); // no gas money: the node refuses the first payment outright

@@ -8,6 +8,8 @@ import {
   readProfileFile,
   writeActiveProfile,
 } from '../../core/chain/profile-file.js';
+import type { DevChain } from '../../ledger/dev-chain.js';
+import { parseDevEngine } from '../../ledger/dev-node.js';
 import type { CliContext } from '../context.js';
 
 export function registerChainCommands(program: Command, context: CliContext): void {
@@ -16,11 +18,12 @@ export function registerChainCommands(program: Command, context: CliContext): vo
   ledger
     .command('up')
     .description(
-      'start the embedded dev ledger (Hardhat Network) and select it; runs until stopped',
+      'start the embedded dev ledger (Hardhat Network, or anvil) and select it; runs until stopped',
     )
     .option('--port <port>', 'port on 127.0.0.1 (0 picks a free one)', '8545')
+    .option('--engine <engine>', 'the dev node: hardhat or anvil (Foundry)', 'hardhat')
     .option('--json', 'print the profile as one JSON line once the ledger is ready')
-    .action((flags: { port: string; json?: boolean }) =>
+    .action((flags: { port: string; engine: string; json?: boolean }) =>
       context.run(
         flags,
         async () => {
@@ -31,15 +34,28 @@ export function registerChainCommands(program: Command, context: CliContext): vo
               `--port must be 0 to 65535, not "${flags.port}"`,
             );
           }
+          const engine = parseDevEngine(flags.engine);
           // Loaded on demand: the dev ledger brings the Solidity compiler with it.
           const { startDevChain } = await import('../../ledger/dev-chain.js');
-          const dev = await startDevChain({ port });
-          writeActiveProfile(dev.profile, context.io.env);
-          context.afterOutput = () => untilStopped(dev.stop);
-          return dev.profile;
+          // Listening before the node starts: a Ctrl-C or SIGTERM at any moment from here
+          // on stops the node, where the default action would kill this process and
+          // leave the node running on its own.
+          const stop = stopSignal();
+          let dev: DevChain | undefined;
+          try {
+            dev = await startDevChain({ port, engine, env: context.io.env });
+            writeActiveProfile(dev.profile, context.io.env);
+          } catch (error) {
+            stop.dispose();
+            await dev?.stop();
+            throw error;
+          }
+          const running = dev;
+          context.afterOutput = () => stop.received.then(() => running.stop());
+          return running.profile;
         },
         (profile) =>
-          `dev ledger up at ${profile.rpc[0]} (chain ${profile.chainId}); selected as the active ledger. Stop with Ctrl-C.\n${JSON.stringify(profile, null, 2)}`,
+          `dev ledger (${flags.engine}) up at ${profile.rpc[0]} (chain ${profile.chainId}); selected as the active ledger. Stop with Ctrl-C.\n${JSON.stringify(profile, null, 2)}`,
       ),
     );
 
@@ -106,15 +122,20 @@ export function registerChainCommands(program: Command, context: CliContext): vo
     );
 }
 
-/** Resolves when the process is told to stop, after stopping the ledger. */
-function untilStopped(stop: () => Promise<void>): Promise<void> {
-  return new Promise((resolve) => {
+/** Listens for SIGINT and SIGTERM from now on; `received` resolves on the first. */
+function stopSignal(): { received: Promise<void>; dispose(): void } {
+  let dispose = () => {};
+  const received = new Promise<void>((resolve) => {
     const onSignal = () => {
+      dispose();
+      resolve();
+    };
+    dispose = () => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      stop().then(resolve, resolve);
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+  return { received, dispose };
 }

@@ -45,6 +45,8 @@ export const errorCodes = {
   NOTE_MATURED: 'user',
   NOTE_NOT_MATURE: 'user',
   NOT_DEV_CHAIN: 'user',
+  /** The dev chain engine asked for (anvil) is not installed on this machine. */
+  DEV_ENGINE_MISSING: 'user',
   FILE_INVALID: 'user',
   /**
    * What would be signed now is not what the user reviewed (the ledger state

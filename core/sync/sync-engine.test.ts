@@ -1,5 +1,5 @@
 /**
- * SyncEngine's progress against a REAL dev ledger (Hardhat with Signet's
+ * SyncEngine's progress against a REAL dev ledger (Hardhat or anvil with Signet's
  * contracts): a wallet with one account (a software key: the sync signs
  * nothing), payments to it, and hundreds of empty blocks between them so the
  * log scan takes several ranges (the fetcher starts at 32 blocks and doubles).
@@ -35,21 +35,8 @@ beforeAll(() => {
 });
 afterAll(() => store?.close());
 
-/** Mines `blocks` empty blocks at once (Hardhat's hardhat_mine). */
-async function mine(blocks: number): Promise<void> {
-  const response = await fetch(ledger.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'hardhat_mine',
-      params: [`0x${blocks.toString(16)}`],
-    }),
-  });
-  const answer = (await response.json()) as { error?: unknown };
-  if (answer.error) throw new Error(`hardhat_mine: ${JSON.stringify(answer.error)}`);
-}
+/** Mines `blocks` empty blocks at once (hardhat_mine or anvil_mine). */
+const mine = (blocks: number) => ledger.mine(blocks);
 
 const pool = (urls = ledger.profile.rpc) =>
   new RpcPool({ urls, chainId: ledger.profile.chainId, timeoutMs: 5_000 });

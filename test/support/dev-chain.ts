@@ -1,7 +1,10 @@
 /**
- * One dev ledger per test file: a Hardhat node with Signet's contracts, started in
- * beforeAll and stopped in afterAll. Tests isolate themselves with snapshot/revert
- * (Hardhat's evm_snapshot/evm_revert; a snapshot id is used up by its revert).
+ * One dev ledger per test file: a dev node with Signet's contracts, started in
+ * beforeAll and stopped in afterAll. The engine is Hardhat, or the one
+ * SIGNET_TEST_ENGINE names (the `anvil` Vitest project sets it), so the same test
+ * bodies run on both; the handle calls each engine's test controls by their own
+ * names. Tests isolate themselves with snapshot/revert (evm_snapshot/evm_revert
+ * on both engines; a snapshot id is used up by its revert, and so are later ones).
  */
 import {
   type Account,
@@ -20,8 +23,16 @@ import { afterAll, beforeAll } from 'vitest';
 import type { ChainProfile } from '../../core/api/profile.js';
 import { devChain } from '../../ledger/deploy.js';
 import { type DevChain, fundAccount, startDevChain } from '../../ledger/dev-chain.js';
+import { type DevEngine, devEngineOf, parseDevEngine } from '../../ledger/dev-node.js';
+
+/** The engine this test run's dev ledgers use: SIGNET_TEST_ENGINE, else Hardhat. */
+export const testEngine: DevEngine = parseDevEngine(
+  process.env.SIGNET_TEST_ENGINE || 'hardhat',
+  'SIGNET_TEST_ENGINE',
+);
 
 export interface DevChainHandle {
+  readonly engine: DevEngine;
   readonly profile: ChainProfile;
   readonly url: string;
   readonly chain: Chain;
@@ -32,8 +43,10 @@ export interface DevChainHandle {
   revert(id: string): Promise<void>;
   /** Moves the clock forward for the next block (call mine() to have that block now). */
   increaseTime(seconds: number | bigint): Promise<void>;
-  /** Mines one empty block. */
-  mine(): Promise<void>;
+  /** Mines empty blocks (one by default), all at once. */
+  mine(blocks?: number): Promise<void>;
+  /** Sets an account's ether (gas money), in wei. */
+  setBalance(address: Hex, wei: bigint): Promise<void>;
   /** Timestamp of the latest block (the ledger's "now"). */
   now(): Promise<bigint>;
   /** A wallet client signing with a software key (dev and test keys only). */
@@ -54,13 +67,17 @@ export function useDevChain(): DevChainHandle {
   let publicClient: PublicClient<HttpTransport, Chain> | undefined;
 
   beforeAll(async () => {
-    ledger = await startDevChain();
+    ledger = await startDevChain({ engine: testEngine });
     chain = devChain(ledger.profile.chainId, ledger.node.url);
     publicClient = createPublicClient({
       chain,
       transport: http(ledger.node.url, noRetry),
       pollingInterval: 50,
     });
+    // The project's name is a promise: the node that answers is that engine.
+    const version = await publicClient.request({ method: 'web3_clientVersion' });
+    if (devEngineOf(version) !== testEngine)
+      throw new Error(`SIGNET_TEST_ENGINE is ${testEngine}, but the dev node is ${version}`);
   }, 120_000);
   afterAll(async () => {
     await ledger?.stop();
@@ -72,10 +89,16 @@ export function useDevChain(): DevChainHandle {
   };
   const testClient = () => {
     const { ledger, chain } = started();
-    return createTestClient({ mode: 'hardhat', chain, transport: http(ledger.node.url, noRetry) });
+    // viem's test-client modes are the engines' names: hardhat_* or anvil_* methods.
+    return createTestClient({
+      mode: ledger.node.engine,
+      chain,
+      transport: http(ledger.node.url, noRetry),
+    });
   };
 
   return {
+    engine: testEngine,
     get profile() {
       return started().ledger.profile;
     },
@@ -96,8 +119,11 @@ export function useDevChain(): DevChainHandle {
     async increaseTime(seconds) {
       await testClient().increaseTime({ seconds: Number(seconds) });
     },
-    async mine() {
-      await testClient().mine({ blocks: 1 });
+    async mine(blocks = 1) {
+      await testClient().mine({ blocks });
+    },
+    async setBalance(address, wei) {
+      await testClient().setBalance({ address, value: wei });
     },
     async now() {
       return (await started().publicClient.getBlock()).timestamp;
