@@ -1,6 +1,7 @@
 /** The `signet` command: the same API as the UI, for branch staff and scripts. */
 import { Command, CommanderError } from 'commander';
 import { SignetError } from '../core/api/errors.js';
+import { registerAddressBookCommands } from './commands/address-book.js';
 import { registerChainCommands } from './commands/chain.js';
 import { registerDeviceCommands } from './commands/devices.js';
 import { registerWalletCommands } from './commands/wallet.js';
@@ -35,6 +36,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   registerDeviceCommands(program, context);
   registerChainCommands(program, context);
   registerWalletCommands(program, context);
+  registerAddressBookCommands(program, context);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {

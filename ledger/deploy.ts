@@ -107,6 +107,8 @@ export async function deployChain(url: string): Promise<ChainProfile> {
       multiSendCallOnly: multiSendCallOnly.address,
       fallbackHandler: fallbackHandler.address,
     },
+    // The dev node's coin (Hardhat and anvil alike): fees show in ETH; a real network's profile names its own.
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
     deployBlock: Number(currency.block),
     dev: true,
     devOperatorKey: devKeys.operator,

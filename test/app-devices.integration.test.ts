@@ -80,6 +80,13 @@ describe('module policy: a module path from the UI must be one Signet lists', ()
   let cardKeyAddress: `0x${string}`;
   const env = () => ({ ...card.env, SIGNET_HOME: home });
   const call = (method: string, params: unknown) => app.dispatch(method, params);
+  /** A payment as the page makes it: the review first, then signing that review. */
+  const pay = async (payment: { from: string; to: string; amount: string }) => {
+    const review = await call('wallet.previewSend', payment);
+    if (!review.ok) return review;
+    const { reviewDigest } = review.result as { reviewDigest: string };
+    return call('wallet.send', { ...payment, reviewDigest, pin: PIN, offline: true });
+  };
 
   beforeAll(async () => {
     app = createAppApi({ home, env: env() });
@@ -206,14 +213,8 @@ describe('module policy: a module path from the UI must be one Signet lists', ()
     seedSyncedAccount(home, cardKeyAddress);
 
     // The account is the operator's, but its module is not listed: the UI cannot sign with it.
-    const send = {
-      from: cardKeyUri,
-      to: PAYEE,
-      amount: '1.00',
-      pin: PIN,
-      offline: true,
-    };
-    expect(refusal(await call('wallet.send', send))).toEqual(notAllowed(card.modulePath));
+    const payment = { from: cardKeyUri, to: PAYEE, amount: '1.00' };
+    expect(refusal(await pay(payment))).toEqual(notAllowed(card.modulePath));
     expect(refusal(await call('devices.listKeys', { token: tokenUri, pin: PIN }))).toEqual(
       notAllowed(card.modulePath),
     );
@@ -228,13 +229,7 @@ describe('module policy: a module path from the UI must be one Signet lists', ()
 
   it('once config.json lists the card, the UI uses it', async () => {
     writeFileSync(join(home, 'config.json'), JSON.stringify({ modules: [card.modulePath] }));
-    const sent = await call('wallet.send', {
-      from: cardKeyUri,
-      to: PAYEE,
-      amount: '1.00',
-      pin: PIN,
-      offline: true,
-    });
+    const sent = await pay({ from: cardKeyUri, to: PAYEE, amount: '1.00' });
     expect(sent.ok).toBe(true);
     const listed = await call('devices.listTokens', { module: card.modulePath });
     expect(listed.ok).toBe(true);

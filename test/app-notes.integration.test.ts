@@ -4,7 +4,7 @@
  * the PIN the UI sent, and the signed transactions are exactly the previewed
  * ones. Issue → split → finance offer (typed data) → the bank accepts.
  */
-import { verifyTypedData } from 'viem';
+import { formatUnits, getAddress, verifyTypedData } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppApi, createAppApi } from '../core/app/app-api.js';
 import { financeOfferTypes } from '../core/chain/abi.js';
@@ -28,7 +28,11 @@ const notesOf = async (name: string) =>
 /** Previews, signs with the PIN, and checks the signed transactions are the previewed ones. */
 async function reviewThenSign(operation: Record<string, unknown>) {
   const preview = await result('notes.preview', { operation });
-  const done = await result('notes.execute', { operation, pin: PIN });
+  const done = await result('notes.execute', {
+    operation,
+    pin: PIN,
+    reviewDigest: preview.reviewDigest,
+  });
   expect(done.transactions.map((t: { nonce: number; kind: string }) => [t.kind, t.nonce])).toEqual(
     preview.transactions.map((t: { nonce: number; kind: string }) => [t.kind, t.nonce]),
   );
@@ -57,7 +61,8 @@ describe('note operations through the app API, reviewed then signed', () => {
       faceValue: '500.00',
       maturity: day(30),
     };
-    const asked = await app.dispatch('notes.execute', { operation });
+    const { reviewDigest } = await result('notes.preview', { operation });
+    const asked = await app.dispatch('notes.execute', { operation, reviewDigest });
     expect(asked).toMatchObject({ ok: false, error: { code: 'PIN_REQUIRED' } });
     expect(await result('outbox.list')).toEqual([]);
 
@@ -102,7 +107,11 @@ describe('note operations through the app API, reviewed then signed', () => {
     };
     const preview = await result('notes.preview', { operation: terms });
     const nonce = preview.typedData.message.nonce;
-    const signed = await result('notes.execute', { operation: { ...terms, nonce }, pin: PIN });
+    const signed = await result('notes.execute', {
+      operation: { ...terms, nonce },
+      pin: PIN,
+      reviewDigest: preview.reviewDigest,
+    });
     expect(signed.transactions).toEqual([]);
     expect(signed.offer.offer).toEqual(preview.typedData.message);
     expect(
@@ -134,8 +143,15 @@ describe('note operations through the app API, reviewed then signed', () => {
     const [bob] = await result('accounts.balances', { address: w.keys.bob!.address });
     expect(bob.balance).toBe('296.00');
     // The same offer again is refused offline and queues nothing.
-    const again = await app.dispatch('notes.execute', { operation: accept, pin: PIN });
-    expect(again).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+    const again = await app.dispatch('notes.execute', {
+      operation: accept,
+      pin: PIN,
+      reviewDigest: review.reviewDigest,
+    });
+    expect(again).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_ARGUMENT', message: expect.stringMatching(/already accepted/) },
+    });
   });
 
   it('logged every signature, offer included, in an intact audit chain', async () => {
@@ -145,5 +161,115 @@ describe('note operations through the app API, reviewed then signed', () => {
     expect(actions.filter((a: string) => a === 'sign-transaction')).toHaveLength(5);
     expect(await result('audit.verify')).toMatchObject({ intact: true });
     expect(JSON.stringify(audit)).not.toContain(PIN);
+  });
+});
+
+describe('what is reviewed is what is signed, for notes', () => {
+  /** The outbox and the audit log (every signature Signet made), to compare before and after. */
+  const written = async () => ({
+    outbox: await result('outbox.list'),
+    audit: await result('audit.list', { limit: 200 }),
+  });
+
+  it('the bank endorses a note it reviewed after paying someone: nothing signed, then the fresh review is', async () => {
+    const [note] = await result('notes.list', { address: w.keys.bank!.address });
+    const endorse = {
+      op: 'endorse',
+      from: w.keys.bank!.uri,
+      tokenId: note.tokenId,
+      to: w.keys.alice!.address,
+    };
+    const reviewed = await result('notes.preview', { operation: endorse });
+    expect(reviewed.names).toEqual(
+      expect.arrayContaining([
+        { address: w.keys.bank!.address, kind: 'account', name: 'bank' },
+        { address: w.keys.alice!.address, kind: 'account', name: 'alice' },
+        {
+          address: getAddress(w.ledger.profile.contracts.notes),
+          kind: 'contract',
+          role: 'notes',
+        },
+      ]),
+    );
+    expect(reviewed.fee).toEqual({
+      maxWei: reviewed.transactions[0].fee.maxWei,
+      max: formatUnits(BigInt(reviewed.transactions[0].fee.maxWei), 18),
+      symbol: 'ETH',
+    });
+
+    // Meanwhile the bank pays alice (reviewed and signed on its own): the nonce moves.
+    const payment = { from: w.keys.bank!.uri, to: w.keys.alice!.address, amount: '1.00' };
+    const paid = await result('wallet.previewSend', payment);
+    expect(paid.nonce).toBe(reviewed.transactions[0].nonce);
+    await result('wallet.send', {
+      ...payment,
+      pin: PIN,
+      reviewDigest: paid.reviewDigest,
+      offline: true,
+    });
+
+    const before = await written();
+    const stale = await app.dispatch('notes.execute', {
+      operation: endorse,
+      pin: PIN,
+      reviewDigest: reviewed.reviewDigest,
+    });
+    expect(stale).toMatchObject({
+      ok: false,
+      error: {
+        code: 'REVIEW_STALE',
+        message: 'the ledger changed since you reviewed; review again',
+      },
+    });
+    expect(await written()).toEqual(before);
+
+    const fresh = await result('notes.preview', { operation: endorse });
+    expect(fresh.transactions[0].nonce).toBe(reviewed.transactions[0].nonce + 1);
+    const done = await result('notes.execute', {
+      operation: endorse,
+      pin: PIN,
+      reviewDigest: fresh.reviewDigest,
+    });
+    expect(done.transactions.map((t: { nonce: number }) => t.nonce)).toEqual([
+      fresh.transactions[0].nonce,
+    ]);
+    await result('sync.run');
+    expect(await notesOf('alice')).toEqual([note.value]);
+  });
+
+  it('a finance offer is signed only with the nonce, and the digest, of its review', async () => {
+    const [note] = await result('notes.list', { address: w.keys.bank!.address });
+    const terms = {
+      op: 'finance-offer',
+      from: w.keys.bank!.uri,
+      tokenId: note.tokenId,
+      bank: w.keys.bob!.address,
+      price: '10.00',
+      deadline: day(3),
+    };
+    const reviewed = await result('notes.preview', { operation: terms });
+    const before = await written();
+    const attempts = [
+      // Without its nonce the offer gets a fresh one: not the offer reviewed.
+      { operation: terms, reviewDigest: reviewed.reviewDigest },
+      // A digest that is no review at all.
+      {
+        operation: { ...terms, nonce: reviewed.typedData.message.nonce },
+        reviewDigest: `0x${'ab'.repeat(32)}`,
+      },
+      // Another price under the same review.
+      {
+        operation: { ...terms, price: '9.00', nonce: reviewed.typedData.message.nonce },
+        reviewDigest: reviewed.reviewDigest,
+      },
+    ];
+    for (const attempt of attempts) {
+      const reply = await app.dispatch('notes.execute', { ...attempt, pin: PIN });
+      expect(reply, JSON.stringify(attempt)).toMatchObject({
+        ok: false,
+        error: { code: 'REVIEW_STALE' },
+      });
+    }
+    expect(await written()).toEqual(before);
   });
 });

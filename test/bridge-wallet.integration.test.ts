@@ -4,10 +4,13 @@
  * payment signed with the PIN the UI sent, then sent by the sync after it.
  */
 import { get as httpGet } from 'node:http';
+import { formatUnits, getAddress } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiEvent, type SyncProgress, syncPhases } from '../core/api/events.js';
 import { type AppApi, createAppApi } from '../core/app/app-api.js';
 import { type Bridge, startBridge } from '../core/bridge/bridge-server.js';
+import { formatAmount, parseAmount } from '../core/chain/amount.js';
+import { pinFile } from './support/cli.js';
 import { PIN, useWallet } from './support/wallet-fixture.js';
 
 const w = useWallet(['alice', 'bob']);
@@ -129,15 +132,35 @@ describe('the wallet through the bridge', () => {
       BigInt(preview.gasLimit) * BigInt(preview.maxFeePerGas),
     );
     expect(BigInt(preview.fee.maxWei)).toBeGreaterThan(0n);
+    // The dev ledger's coin, in its unit: wei / 10^18, exactly.
+    expect(preview.fee.symbol).toBe('ETH');
+    expect(preview.fee.max).toBe(formatUnits(BigInt(preview.fee.maxWei), 18));
+    expect(preview.names).toEqual([
+      { address: w.keys.alice!.address, kind: 'account', name: 'alice' },
+      { address: w.keys.bob!.address, kind: 'account', name: 'bob' },
+      {
+        address: getAddress(w.ledger.profile.contracts.currency),
+        kind: 'contract',
+        role: 'currency',
+      },
+    ]);
+    const reviewed = { ...request, reviewDigest: preview.reviewDigest };
 
-    const refused = await call('wallet.send', request);
+    // The UI signs nothing without naming the review it showed.
+    const unreviewed = await call('wallet.send', { ...request, pin: PIN });
+    expect(JSON.parse(unreviewed.text).error).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      details: { reason: 'review-missing' },
+    });
+
+    const refused = await call('wallet.send', reviewed);
     expect(JSON.parse(refused.text).error).toMatchObject({ code: 'PIN_REQUIRED' });
 
-    const { status, text } = await call('wallet.send', { ...request, pin: 'not-the-pin-0000' });
+    const { status, text } = await call('wallet.send', { ...reviewed, pin: 'not-the-pin-0000' });
     expect(status).toBe(400);
     expect(JSON.parse(text).error.code).toBe('PIN_INCORRECT');
 
-    const sent = await call('wallet.send', { ...request, pin: PIN });
+    const sent = await call('wallet.send', { ...reviewed, pin: PIN });
     expect(sent.status).toBe(200);
     expect(sent.text).not.toContain(PIN);
     const reply = JSON.parse(sent.text).result;
@@ -165,6 +188,62 @@ describe('the wallet through the bridge', () => {
     const audit = await result('audit.list', { search: 'sign-transaction', limit: 10 });
     expect(audit.entries).toHaveLength(1);
     expect(await result('audit.verify')).toMatchObject({ intact: true });
+  });
+
+  it('signs nothing when the ledger moved between the review and the PIN, then signs the fresh review', async () => {
+    const request = { from: w.keys.alice!.uri, to: w.keys.bob!.address, amount: '1.00' };
+    const reviewed = await result('wallet.previewSend', request);
+    // Meanwhile the CLI queues another payment from alice: it takes the nonce reviewed.
+    const other = await w.json([
+      'send',
+      '--from',
+      w.keys.alice!.uri,
+      '--to',
+      w.keys.bob!.address,
+      '--amount',
+      '2.00',
+      '--offline',
+      '--pin-file',
+      pinFile(PIN),
+    ]);
+    expect(other.transactions[0].nonce).toBe(reviewed.nonce);
+    const outbox = await result('outbox.list');
+    const audit = await result('audit.list', { limit: 100 });
+
+    const stale = await call('wallet.send', {
+      ...request,
+      reviewDigest: reviewed.reviewDigest,
+      pin: PIN,
+    });
+    expect(stale.status).toBe(400);
+    expect(JSON.parse(stale.text).error).toEqual({
+      code: 'REVIEW_STALE',
+      message: 'the ledger changed since you reviewed; review again',
+      details: {
+        reviewed: reviewed.reviewDigest,
+        current: expect.stringMatching(/^0x[0-9a-f]{64}$/),
+      },
+    });
+    // Nothing signed (the audit log lists every signature), nothing queued.
+    expect(await result('outbox.list')).toEqual(outbox);
+    expect(await result('audit.list', { limit: 100 })).toEqual(audit);
+
+    const fresh = await result('wallet.previewSend', request);
+    expect(fresh.nonce).toBe(reviewed.nonce + 1);
+    expect(fresh.availableAfter).toBe(formatAmount(parseAmount(reviewed.availableAfter) - 200n));
+    expect(JSON.parse(stale.text).error.details.current).toBe(fresh.reviewDigest);
+    const sent = await result('wallet.send', {
+      ...request,
+      reviewDigest: fresh.reviewDigest,
+      pin: PIN,
+      offline: true,
+    });
+    expect(sent.transactions).toEqual([
+      expect.objectContaining({ kind: 'transfer', nonce: fresh.nonce, amount: '1.00' }),
+    ]);
+    const [entry] = (await result('audit.list', { limit: 1 })).entries;
+    expect(entry.subject).toMatchObject({ nonce: fresh.nonce, reviewDigest: fresh.reviewDigest });
+    await result('sync.run');
   });
 
   it("streams a sync's progress to an SSE client: each range of the scan, done, then the nodes", async () => {

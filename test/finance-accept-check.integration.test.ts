@@ -102,7 +102,11 @@ describe('a bank accepting an offer for a note its wallet never held', () => {
       asOfBlock: head,
     });
 
-    const done = await result('notes.execute', { operation: accept(offer), pin: PIN });
+    const done = await result('notes.execute', {
+      operation: accept(offer),
+      reviewDigest: preview.reviewDigest,
+      pin: PIN,
+    });
     expect(done.transactions).toMatchObject([
       { kind: 'approve', status: 'confirmed' },
       { kind: 'note-finance', status: 'confirmed', summary: { acceptor, tokenId: `${tokenId}` } },

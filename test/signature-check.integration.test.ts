@@ -145,14 +145,14 @@ describe('a token whose signature does not verify', () => {
     seedSyncedAccount(home, keys.secp256k1!.address as `0x${string}`);
     const app: AppApi = createAppApi({ home, env });
     try {
-      const send = () =>
-        app.dispatch('wallet.send', {
-          from: keys.secp256k1!.uri,
-          to: PAYEE,
-          amount: '1.00',
-          pin: PIN,
-          offline: true,
-        });
+      // As the page does: review first, then sign naming that review.
+      const send = async () => {
+        const payment = { from: keys.secp256k1!.uri, to: PAYEE, amount: '1.00' };
+        const review = await app.dispatch('wallet.previewSend', payment);
+        if (!review.ok) throw new Error(review.error.message);
+        const { reviewDigest } = review.result as { reviewDigest: string };
+        return app.dispatch('wallet.send', { ...payment, reviewDigest, pin: PIN, offline: true });
+      };
       const before = recorded();
       card.corruptSignatures(true);
       let reply: Awaited<ReturnType<typeof send>>;

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { pkcs11UriSchema } from './devices.js';
 import { type ErrorCode, errorCodes } from './errors.js';
+import { contractRoles } from './profile.js';
 
 /** An address as the UI types it; the server checks the checksum. */
 export const addressInputSchema = z
@@ -161,6 +162,43 @@ export const auditChainSchema = z.object({
   entries: z.number().int().nonnegative(),
 });
 
+/**
+ * The digest of exactly what the token will sign (core/wallet/review-digest.ts):
+ * a preview returns it; signing names it, and signs nothing if what it would
+ * sign now has another digest (REVIEW_STALE).
+ */
+export const reviewDigestSchema = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{64}$/, 'a review digest (0x and 64 hex digits)');
+
+/**
+ * Who an address is, as far as Signet knows: one of the wallet's accounts, an
+ * entry of the user's address book, one of the ledger's contracts by its role,
+ * or nobody it knows. Where the name comes from is part of it, so a name the
+ * address book gives is never mistaken for one of the wallet's own accounts.
+ */
+export const addressNameSchema = z.discriminatedUnion('kind', [
+  z.object({ address: z.string(), kind: z.literal('account'), name: z.string() }),
+  z.object({ address: z.string(), kind: z.literal('address-book'), name: z.string() }),
+  z.object({ address: z.string(), kind: z.literal('contract'), role: z.enum(contractRoles) }),
+  z.object({ address: z.string(), kind: z.literal('unknown') }),
+]);
+export type AddressName = z.infer<typeof addressNameSchema>;
+
+/**
+ * The most a transaction (or several) can cost in network fees, paid in the
+ * chain's own coin (not the wallet's currency): in its smallest unit, and as
+ * exact decimal text in the coin's unit (no float ever rounds it).
+ */
+export const nativeFeeSchema = z.object({
+  /** gasLimit × maxFeePerGas (legacy: × gasPrice), summed over the transactions. */
+  maxWei: uintTextSchema,
+  /** maxWei in the profile's native currency, e.g. "0.00036". */
+  max: z.string().regex(/^\d+(\.\d+)?$/, 'a decimal number'),
+  /** The native currency's symbol, e.g. "ETH". */
+  symbol: z.string(),
+});
+
 /** What the review screen shows before the token signs: decoded, built offline, unsigned. */
 export const sendPreviewSchema = z.object({
   from: z.string(),
@@ -176,10 +214,13 @@ export const sendPreviewSchema = z.object({
   /** EIP-1559: maxFeePerGas; legacy: gasPrice (wei). */
   maxFeePerGas: uintTextSchema,
   maxPriorityFeePerGas: uintTextSchema.nullable(),
-  /** gasLimit × maxFeePerGas: the most the transaction can cost, in wei of the chain's native coin (not the wallet's currency). */
-  fee: z.object({ maxWei: uintTextSchema, currency: z.literal('native') }),
+  fee: nativeFeeSchema,
   /** Available after this payment and every one still in the outbox. */
   availableAfter: amountSchema,
+  /** Every address above, named. */
+  names: z.array(addressNameSchema),
+  /** Pass to wallet.send: it signs only this. */
+  reviewDigest: reviewDigestSchema,
 });
 
 /** The sync tried after signing: its report, why it failed (the transactions stay queued), or null when offline. */
@@ -226,6 +267,12 @@ export const chainRequests = {
   'wallet.previewSend': z.object(sendFields),
   'wallet.send': z.object({
     ...sendFields,
+    /**
+     * The digest of the preview the user reviewed: nothing is signed unless the
+     * payment planned now has the same. Required from the UI; the CLI, whose
+     * command line is the whole request, has no review to name.
+     */
+    reviewDigest: reviewDigestSchema.optional(),
     pin: pinSchema.optional(),
     /** Sign and queue only; do not try to send now. */
     offline: z.boolean().optional(),

@@ -50,6 +50,11 @@ export const errorCodes = {
   /** The dev chain engine asked for (anvil) is not installed on this machine. */
   DEV_ENGINE_MISSING: 'user',
   FILE_INVALID: 'user',
+  /**
+   * What would be signed now is not what the user reviewed (the ledger state
+   * moved: a nonce, a fee; or the request differs): nothing was signed. Review again.
+   */
+  REVIEW_STALE: 'user',
   /** Another process on the data folder holds the sync: wait, or stop it. */
   SYNC_BUSY: 'user',
   /** Signet already runs on this data folder. */

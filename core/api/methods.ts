@@ -15,6 +15,7 @@
  * `signet sign`, which records each one in the audit log.
  */
 import { z } from 'zod';
+import { addressBookRequests, addressBookResults } from './address-book.js';
 import { chainRequests, chainResults, pinSchema } from './chain.js';
 import { deviceRequests, deviceResults } from './devices.js';
 import { noteRequests, noteResults } from './notes.js';
@@ -35,6 +36,7 @@ const withPins = <T extends z.ZodType>(schema: T) => z.intersection(schema, pinF
 export const apiRequests = {
   ...chainRequests,
   ...noteRequests,
+  ...addressBookRequests,
   'devices.listModules': deviceRequests.listModules,
   'devices.listTokens': deviceRequests.listTokens,
   'devices.initToken': withPins(deviceRequests.initToken),
@@ -48,6 +50,7 @@ export const apiRequests = {
 export const apiResults = {
   ...chainResults,
   ...noteResults,
+  ...addressBookResults,
   'devices.listModules': deviceResults.listModules,
   'devices.listTokens': deviceResults.listTokens,
   'devices.initToken': deviceResults.initToken,

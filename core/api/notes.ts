@@ -7,11 +7,14 @@
 import { z } from 'zod';
 import {
   addressInputSchema,
+  addressNameSchema,
   amountInputSchema,
   amountSchema,
+  nativeFeeSchema,
   noteRowSchema,
   outboxRowSchema,
   pinSchema,
+  reviewDigestSchema,
   syncAfterSigningSchema,
   uintTextSchema,
 } from './chain.js';
@@ -91,7 +94,7 @@ export type NoteOperation = z.infer<typeof noteOperationSchema>;
 export const plannedTransactionSchema = z.object({
   kind: z.string(),
   contract: z.string(),
-  /** The decoded call: function name and its arguments as text. */
+  /** The decoded call: function name and its arguments as text (a struct's fields as `name.field`). */
   function: z.string(),
   args: z.record(z.string(), z.string()),
   nonce: z.number().int().nonnegative(),
@@ -100,8 +103,8 @@ export const plannedTransactionSchema = z.object({
   /** EIP-1559: maxFeePerGas; legacy: gasPrice (wei). */
   maxFeePerGas: uintTextSchema,
   maxPriorityFeePerGas: uintTextSchema.nullable(),
-  /** gasLimit × maxFeePerGas in wei of the chain's native coin. */
-  maxFeeWei: uintTextSchema,
+  /** gasLimit × maxFeePerGas, in the chain's native coin. */
+  fee: nativeFeeSchema,
 });
 
 export const notePreviewSchema = z.object({
@@ -128,6 +131,12 @@ export const notePreviewSchema = z.object({
     .nullable(),
   /** Currency available after these and every payment still in the outbox (bank paying a price). */
   availableAfter: amountSchema.nullable(),
+  /** The network fees of all the transactions together; null for typed data (no fee). */
+  fee: nativeFeeSchema.nullable(),
+  /** Every address above, named. */
+  names: z.array(addressNameSchema),
+  /** Pass to notes.execute: it signs only this. */
+  reviewDigest: reviewDigestSchema,
 });
 
 export const noteResultSchema = z.object({
@@ -141,6 +150,12 @@ export const noteRequests = {
   'notes.preview': z.object({ operation: noteOperationSchema }),
   'notes.execute': z.object({
     operation: noteOperationSchema,
+    /**
+     * The digest of the preview the user reviewed: nothing is signed unless the
+     * operation planned now has the same (a finance offer: pass the nonce the
+     * review showed, or a fresh one makes it another offer). Required from the UI.
+     */
+    reviewDigest: reviewDigestSchema.optional(),
     pin: pinSchema.optional(),
     /** Sign and queue only; do not try to send now. */
     offline: z.boolean().optional(),

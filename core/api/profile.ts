@@ -10,6 +10,41 @@ export const addressSchema = z
   .regex(/^0x[0-9a-fA-F]{40}$/, 'a 0x-prefixed 20-byte address')
   .transform((value) => value as `0x${string}`);
 
+/** The ledger's contracts by role; a review names each by its role beside the hex. */
+export const chainContractsSchema = z
+  .object({
+    currency: addressSchema,
+    notes: addressSchema,
+    safeSingleton: addressSchema,
+    safeProxyFactory: addressSchema,
+    multiSend: addressSchema,
+    multiSendCallOnly: addressSchema,
+    fallbackHandler: addressSchema,
+  })
+  .strict();
+export type ContractRole = keyof z.infer<typeof chainContractsSchema>;
+export const contractRoles = Object.keys(chainContractsSchema.shape) as [
+  ContractRole,
+  ...ContractRole[],
+];
+
+/**
+ * The chain's own coin, which pays the network fees (not the wallet's
+ * currency, which is a contract). Fees are shown in it: `decimals` places
+ * between its smallest unit (wei on Ethereum-like chains) and `symbol`.
+ */
+export const nativeCurrencySchema = z
+  .object({
+    name: z.string().min(1).max(40),
+    symbol: z.string().regex(/^[\p{L}\p{N}]{1,12}$/u, 'at most 12 letters or digits'),
+    decimals: z.number().int().min(0).max(36),
+  })
+  .strict();
+export type NativeCurrency = z.infer<typeof nativeCurrencySchema>;
+
+/** What a profile that names no native currency means: Ether's units. */
+export const defaultNativeCurrency: NativeCurrency = { name: 'Ether', symbol: 'ETH', decimals: 18 };
+
 export const profileSchema = z
   .object({
     name: z.string().min(1),
@@ -20,17 +55,9 @@ export const profileSchema = z
     confirmations: z.number().int().nonnegative(),
     /** Transaction envelope: EIP-1559 unless the chain predates it. */
     txType: z.enum(['eip1559', 'legacy']).default('eip1559'),
-    contracts: z
-      .object({
-        currency: addressSchema,
-        notes: addressSchema,
-        safeSingleton: addressSchema,
-        safeProxyFactory: addressSchema,
-        multiSend: addressSchema,
-        multiSendCallOnly: addressSchema,
-        fallbackHandler: addressSchema,
-      })
-      .strict(),
+    contracts: chainContractsSchema,
+    /** The coin fees are paid in; Ether's units (18 decimals, "ETH") when left out. */
+    nativeCurrency: nativeCurrencySchema.optional(),
     /** Block the contracts were deployed in: indexing starts here. */
     deployBlock: z.number().int().nonnegative().default(0),
     dev: z.boolean(),
@@ -44,3 +71,7 @@ export const profileSchema = z
   .refine((p) => p.dev || p.devOperatorKey === undefined, 'only a dev profile may carry a dev key');
 
 export type ChainProfile = z.infer<typeof profileSchema>;
+
+export function nativeCurrencyOf(profile: Pick<ChainProfile, 'nativeCurrency'>): NativeCurrency {
+  return profile.nativeCurrency ?? defaultNativeCurrency;
+}

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { getAddress } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closedPortProfile, hex32, walletAccount } from '../../test/support/store-fixtures.js';
-import { writeActiveProfile } from '../chain/profile-file.js';
+import { parseProfile, writeActiveProfile } from '../chain/profile-file.js';
 import { addAccount } from '../store/accounts.js';
 import { setChainMeta } from '../store/chain-meta.js';
 import { upsertAccountState, upsertNote } from '../store/chain-state.js';
@@ -182,8 +182,15 @@ describe('the app API with a ledger whose nodes are all down', () => {
       gasLimit: '120000',
       maxFeePerGas: '3000000000', // twice the base fee plus 1 gwei tip
       maxPriorityFeePerGas: '1000000000',
-      fee: { maxWei: '360000000000000', currency: 'native' },
+      // 120,000 gas × 3 gwei, exactly, in the chain's coin (Ether's units by default).
+      fee: { maxWei: '360000000000000', max: '0.00036', symbol: 'ETH' },
       availableAfter: '87.66',
+      names: [
+        { address: alice.address, kind: 'account', name: 'Account 1' },
+        { address: bob.address, kind: 'account', name: 'Account 2' },
+        { address: getAddress(profile.contracts.currency), kind: 'contract', role: 'currency' },
+      ],
+      reviewDigest: expect.stringMatching(/^0x[0-9a-f]{64}$/),
     });
   });
 
@@ -271,7 +278,7 @@ describe('note operations reviewed offline (notes.preview)', () => {
           gasLimit: '450000',
           maxFeePerGas: '3000000000',
           maxPriorityFeePerGas: '1000000000',
-          maxFeeWei: '1350000000000000',
+          fee: { maxWei: '1350000000000000', max: '0.00135', symbol: 'ETH' },
         },
       ],
       typedData: null,
@@ -288,6 +295,15 @@ describe('note operations reviewed offline (notes.preview)', () => {
         source: 'store',
         asOfBlock: 10,
       },
+      fee: { maxWei: '1350000000000000', max: '0.00135', symbol: 'ETH' },
+      // Every address the review shows, the note's acceptor and currency included.
+      names: [
+        { address: alice.address, kind: 'account', name: 'Account 1' },
+        { address: bob.address, kind: 'account', name: 'Account 2' },
+        { address: getAddress(profile.contracts.currency), kind: 'contract', role: 'currency' },
+        { address: getAddress(profile.contracts.notes), kind: 'contract', role: 'notes' },
+      ],
+      reviewDigest: expect.stringMatching(/^0x[0-9a-f]{64}$/),
     });
   });
 
@@ -312,6 +328,8 @@ describe('note operations reviewed offline (notes.preview)', () => {
       spender: getAddress(profile.contracts.notes),
       amount: (2n ** 256n - 1n).toString(),
     });
+    // Both fees together: 400,000 + 80,000 gas at 3 gwei.
+    expect(reply.fee).toEqual({ maxWei: '1440000000000000', max: '0.00144', symbol: 'ETH' });
   });
 
   it('shows a finance offer as the typed data the token signs, with the nonce it will sign', async () => {
@@ -407,7 +425,17 @@ describe('note operations reviewed offline (notes.preview)', () => {
       'finance',
     ]);
     expect(ok.availableAfter).toBe('99.10');
-    expect(JSON.parse(ok.transactions[1].args.offer)).toMatchObject({ tokenId: '9', price: '90' });
+    // The offer shows field by field, each readable (and its bank named) on its own.
+    expect(ok.transactions[1].args).toEqual({
+      'offer.tokenId': '9',
+      'offer.value': '100',
+      'offer.bank': alice.address,
+      'offer.price': '90',
+      'offer.deadline': '1900000000',
+      'offer.nonce': hex32(5),
+      signature: offer.signature,
+    });
+    expect(ok.names).toContainEqual({ address: alice.address, kind: 'account', name: 'Account 1' });
     // The review names the note sold: who pays it, in what, when (from the last sync).
     expect(ok.note).toMatchObject({
       tokenId: '9',
@@ -484,5 +512,286 @@ describe('note operations reviewed offline (notes.preview)', () => {
   it('writes nothing while previewing', async () => {
     expect(await result('outbox.list')).toEqual([]);
     expect(await result('audit.verify')).toEqual({ intact: true, entries: 0 });
+  });
+});
+
+describe('what is reviewed is what is signed', () => {
+  const payment = { from: alice.keyUri, to: bob.address, amount: '12.34' };
+  const split = { op: 'split', from: alice.keyUri, tokenId: '7', to: bob.address, value: '1.00' };
+  /** Writes to the store as another process (a sync, the CLI) would. */
+  const elsewhere = (fn: (store: ReturnType<typeof openStore>) => void) => {
+    const store = openStore(join(home, 'signet.sqlite'));
+    try {
+      fn(store);
+    } finally {
+      store.close();
+    }
+  };
+  const meta = { chainId, head: 10, headTime: 1_800_000_000, gasPrice: 2n * 10n ** 9n };
+  const aliceState = {
+    chainId,
+    address: alice.address,
+    balance: 10_000n,
+    registered: true,
+    frozen: false,
+    updatedBlock: 10,
+  };
+  const nothingWritten = async () => {
+    expect(await result('outbox.list')).toEqual([]);
+    expect(await result('audit.verify')).toEqual({ intact: true, entries: 0 });
+  };
+  /** The reply got past the review check: it reached the token (there is none here). */
+  const pastTheCheck = (reply: Awaited<ReturnType<typeof call>>) => {
+    expect(reply.ok).toBe(false);
+    if (!reply.ok) expect(['REVIEW_STALE', 'INVALID_ARGUMENT']).not.toContain(reply.error.code);
+  };
+
+  it('gives the same digest for the same request, another for another amount', async () => {
+    const a = await result('wallet.previewSend', payment);
+    const b = await result('wallet.previewSend', payment);
+    const c = await result('wallet.previewSend', { ...payment, amount: '12.35' });
+    expect(a.reviewDigest).toBe(b.reviewDigest);
+    expect(c.reviewDigest).not.toBe(a.reviewDigest);
+  });
+
+  it('refuses a payment from the UI that names no review, before any token is opened', async () => {
+    const reply = await call('wallet.send', { ...payment, pin: '1234' });
+    expect(reply).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_ARGUMENT', details: { reason: 'review-missing' } },
+    });
+    expect(await call('notes.execute', { operation: split, pin: '1234' })).toMatchObject({
+      ok: false,
+      error: { details: { reason: 'review-missing' } },
+    });
+    await nothingWritten();
+  });
+
+  it('refuses a forged digest in one line, before the PIN is even asked for', async () => {
+    const reply = await call('wallet.send', { ...payment, reviewDigest: hex32(1) });
+    expect(reply).toEqual({
+      ok: false,
+      error: {
+        code: 'REVIEW_STALE',
+        message: 'the ledger changed since you reviewed; review again',
+        details: {
+          reviewed: hex32(1),
+          current: (await result('wallet.previewSend', payment)).reviewDigest,
+        },
+      },
+    });
+    await nothingWritten();
+  });
+
+  it('refuses a payment whose fee moved since the review (a sync came between), then signs the fresh review', async () => {
+    const reviewed = await result('wallet.previewSend', payment);
+    elsewhere((store) => setChainMeta(store, { ...meta, baseFee: 2n * 10n ** 9n }));
+    try {
+      const stale = await call('wallet.send', { ...payment, reviewDigest: reviewed.reviewDigest });
+      expect(stale).toMatchObject({ ok: false, error: { code: 'REVIEW_STALE' } });
+      await nothingWritten();
+      const fresh = await result('wallet.previewSend', payment);
+      expect(fresh.maxFeePerGas).toBe('5000000000');
+      expect(fresh.reviewDigest).not.toBe(reviewed.reviewDigest);
+      pastTheCheck(await call('wallet.send', { ...payment, reviewDigest: fresh.reviewDigest }));
+    } finally {
+      elsewhere((store) => setChainMeta(store, { ...meta, baseFee: 10n ** 9n }));
+    }
+  });
+
+  it('refuses a digest reviewed for another request (another payee)', async () => {
+    const reviewed = await result('wallet.previewSend', payment);
+    const other = { ...payment, to: alice.address, reviewDigest: reviewed.reviewDigest };
+    expect(await call('wallet.send', other)).toMatchObject({
+      ok: false,
+      error: { code: 'REVIEW_STALE' },
+    });
+    await nothingWritten();
+  });
+
+  it('refuses a note operation whose nonce moved since the review', async () => {
+    const reviewed = await result('notes.preview', { operation: split });
+    expect(reviewed.transactions[0].nonce).toBe(3);
+    elsewhere((store) => upsertAccountState(store, { ...aliceState, chainNonce: 4 }));
+    try {
+      const stale = await call('notes.execute', {
+        operation: split,
+        reviewDigest: reviewed.reviewDigest,
+      });
+      expect(stale).toMatchObject({ ok: false, error: { code: 'REVIEW_STALE' } });
+      await nothingWritten();
+      const fresh = await result('notes.preview', { operation: split });
+      expect(fresh.transactions[0].nonce).toBe(4);
+      pastTheCheck(
+        await call('notes.execute', { operation: split, reviewDigest: fresh.reviewDigest }),
+      );
+    } finally {
+      elsewhere((store) => upsertAccountState(store, { ...aliceState, chainNonce: 3 }));
+    }
+  });
+
+  it('signs a finance offer only with the nonce it reviewed', async () => {
+    const terms = {
+      op: 'finance-offer',
+      from: alice.keyUri,
+      tokenId: '7',
+      bank: bob.address,
+      price: '490.00',
+      deadline: '2027-01-31',
+    };
+    const reviewed = await result('notes.preview', { operation: terms });
+    const nonce = reviewed.typedData.message.nonce;
+    // Without the nonce the offer would get a fresh one: another offer than the one reviewed.
+    expect(
+      await call('notes.execute', { operation: terms, reviewDigest: reviewed.reviewDigest }),
+    ).toMatchObject({ ok: false, error: { code: 'REVIEW_STALE' } });
+    expect(
+      await call('notes.execute', {
+        operation: { ...terms, nonce: hex32(3) },
+        reviewDigest: reviewed.reviewDigest,
+      }),
+    ).toMatchObject({ ok: false, error: { code: 'REVIEW_STALE' } });
+    await nothingWritten();
+    pastTheCheck(
+      await call('notes.execute', {
+        operation: { ...terms, nonce },
+        reviewDigest: reviewed.reviewDigest,
+      }),
+    );
+  });
+
+  it('asks the CLI for no digest (it has no review step), but checks one it gives', async () => {
+    const noPins = { get: async () => undefined } as never;
+    const refusedCode = async (run: Promise<unknown>) =>
+      run.then(
+        () => 'signed',
+        (error: { code: string }) => error.code,
+      );
+    expect(await refusedCode(api.call('wallet.send', payment, noPins))).not.toMatch(
+      /^(REVIEW_STALE|INVALID_ARGUMENT|signed)$/,
+    );
+    expect(
+      await refusedCode(api.call('wallet.send', { ...payment, reviewDigest: hex32(2) }, noPins)),
+    ).toBe('REVIEW_STALE');
+    await nothingWritten();
+  });
+});
+
+describe('the address book, and names on reviews', () => {
+  const carol = walletAccount(3).address;
+  const dave = walletAccount(4).address;
+
+  it('adds, lists, renames and removes entries, and names them on a review', async () => {
+    expect(await result('addressBook.list')).toEqual([]);
+    expect(
+      await result('addressBook.add', { address: carol.toLowerCase(), name: 'Carol' }),
+    ).toMatchObject({
+      address: carol,
+      name: 'Carol',
+    });
+    await result('addressBook.rename', { address: carol, name: 'Carol’s shop' });
+    expect((await result('addressBook.list')).map((e: { name: string }) => e.name)).toEqual([
+      'Carol’s shop',
+    ]);
+
+    const toCarol = await result('wallet.previewSend', {
+      from: alice.keyUri,
+      to: carol,
+      amount: '1.00',
+    });
+    expect(toCarol.names).toContainEqual({
+      address: carol,
+      kind: 'address-book',
+      name: 'Carol’s shop',
+    });
+    const toDave = await result('wallet.previewSend', {
+      from: alice.keyUri,
+      to: dave,
+      amount: '1.00',
+    });
+    expect(toDave.names).toContainEqual({ address: dave, kind: 'unknown' });
+
+    expect(await result('addressBook.remove', { address: carol })).toMatchObject({
+      address: carol,
+    });
+    expect(await result('addressBook.list')).toEqual([]);
+    // Each change is in the audit log, which stays intact.
+    const audit = await result('audit.list', { search: 'address-book' });
+    expect(audit.entries.map((e: { action: string }) => e.action)).toEqual([
+      'address-book-remove',
+      'address-book-rename',
+      'address-book-add',
+    ]);
+    expect(await result('audit.verify')).toMatchObject({ intact: true });
+  });
+
+  it("refuses to name the ledger's contracts or the wallet's accounts, and bad names, in one line", async () => {
+    const cases: Array<[Record<string, unknown>, string, string]> = [
+      [{ address: profile.contracts.currency, name: 'Cash' }, 'INVALID_ARGUMENT', 'chain-contract'],
+      [{ address: alice.address, name: 'Me' }, 'INVALID_ARGUMENT', 'own-account'],
+      [{ address: carol, name: 'account 1' }, 'INVALID_ARGUMENT', 'name-taken'],
+    ];
+    for (const [params, code, reason] of cases) {
+      const reply = await call('addressBook.add', params);
+      expect(reply, JSON.stringify(params)).toMatchObject({
+        ok: false,
+        error: { code, details: { reason } },
+      });
+    }
+    for (const name of ['', 'x'.repeat(65), 'Carol\u202E', 'Carol\u200D']) {
+      const reply = await call('addressBook.add', { address: carol, name });
+      expect(reply, JSON.stringify(name)).toMatchObject({
+        ok: false,
+        error: { code: 'INVALID_ARGUMENT', details: { field: 'name' } },
+      });
+      if (!reply.ok) expect(reply.error.message).not.toContain('\n');
+    }
+    expect(
+      await call('addressBook.add', { address: `0x${'1'.repeat(39)}`, name: 'Short' }),
+    ).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_ARGUMENT', details: { field: 'address' } },
+    });
+    expect(await result('addressBook.list')).toEqual([]);
+  });
+});
+
+describe("fees in the chain's own coin", () => {
+  afterAll(() => writeActiveProfile(profile, { SIGNET_HOME: home }));
+
+  it("shows the maximum fee in the profile's native currency, exactly", async () => {
+    writeActiveProfile(
+      { ...profile, nativeCurrency: { name: 'Quorum gas', symbol: 'QGAS', decimals: 9 } },
+      { SIGNET_HOME: home },
+    );
+    const preview = await result('wallet.previewSend', {
+      from: alice.keyUri,
+      to: bob.address,
+      amount: '1.00',
+    });
+    expect(preview.fee).toEqual({ maxWei: '360000000000000', max: '360000', symbol: 'QGAS' });
+    writeActiveProfile(
+      { ...profile, nativeCurrency: { name: 'Tiny', symbol: 'T', decimals: 36 } },
+      { SIGNET_HOME: home },
+    );
+    const tiny = await result('wallet.previewSend', {
+      from: alice.keyUri,
+      to: bob.address,
+      amount: '1.00',
+    });
+    // 3.6e14 in units of 1e-36: every digit kept, no float anywhere.
+    expect(tiny.fee.max).toBe('0.00000000000000000000036');
+  });
+
+  it('refuses a profile whose native currency makes no sense, naming the field', () => {
+    for (const nativeCurrency of [
+      { name: 'X', symbol: 'E T H', decimals: 18 },
+      { name: 'X', symbol: 'ETH', decimals: 37 },
+      { name: 'X', symbol: 'ETH', decimals: 1.5 },
+    ]) {
+      expect(() => parseProfile(JSON.stringify({ ...profile, nativeCurrency }), 'p.json')).toThrow(
+        /^ledger profile p\.json is malformed: nativeCurrency\./,
+      );
+    }
   });
 });

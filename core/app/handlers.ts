@@ -8,14 +8,20 @@ import { SignetError } from '../api/errors.js';
 import { parseAddress } from '../chain/address.js';
 import { parseAmount } from '../chain/amount.js';
 import { listAccounts } from '../store/accounts.js';
+import {
+  addAddressBookEntry,
+  listAddressBook,
+  removeAddressBookEntry,
+  renameAddressBookEntry,
+} from '../store/address-book.js';
 import { exportAuditCsv, listAudit, verifyAuditChain } from '../store/audit-log.js';
 import { listHistory } from '../store/history.js';
 import { listOutbox } from '../store/outbox.js';
 import type { AppContext } from './app-context.js';
 import type { Handlers } from './dispatcher.js';
-import { planNoteOperation } from './note-operation.js';
 import { previewNote, previewSend } from './preview.js';
 import { balanceRows, chainStatus, heldNoteRows } from './read-models.js';
+import { planNote, planSend, requireReviewed } from './signing-plan.js';
 import type { SyncDriver } from './sync-driver.js';
 import { historyRow, outboxRow } from './views.js';
 
@@ -81,11 +87,18 @@ export function createHandlers(context: AppContext, sync: SyncDriver): Handlers 
         parseAmount(request.amount),
       ),
     'wallet.send': async (request, caller) => {
-      const to = parseAddress(request.to, 'recipient');
-      const amount = parseAmount(request.amount);
       const p = context.profile();
-      const queued = await context.wallet(p, caller).send(request.from, to, amount);
-      return sync.afterSigning(p, [queued], request.offline);
+      const plan = planSend(
+        context.store(),
+        p,
+        request.from,
+        parseAddress(request.to, 'recipient'),
+        parseAmount(request.amount),
+      );
+      // Before the token is opened: no PIN used, nothing signed, nothing queued.
+      requireReviewed(caller.origin, request.reviewDigest, plan);
+      const queued = await context.wallet(p, caller).queue(plan);
+      return sync.afterSigning(p, queued, request.offline);
     },
     // Accepting a finance offer for a note the store does not know reads it from the nodes.
     'notes.preview': async (request) => {
@@ -97,18 +110,33 @@ export function createHandlers(context: AppContext, sync: SyncDriver): Handlers 
     },
     'notes.execute': async (request, caller) => {
       const p = context.profile();
-      const wallet = context.wallet(p, caller);
-      const planned = await planNoteOperation(
+      const plan = await planNote(
         { store: context.store(), profile: p, rpc: request.offline ? undefined : context.rpc(p) },
         request.operation,
       );
-      if (planned.kind === 'typed-data') {
+      requireReviewed(caller.origin, request.reviewDigest, plan);
+      const wallet = context.wallet(p, caller);
+      if (plan.kind === 'typed-data') {
         // An offer is a signature handed to the bank: nothing to send.
-        return { transactions: [], offer: await wallet.signOffer(planned), sync: null };
+        return { transactions: [], offer: await wallet.signOffer(plan), sync: null };
       }
-      const queued = await wallet.queue(planned);
+      const queued = await wallet.queue(plan);
       return { ...(await sync.afterSigning(p, queued, request.offline)), offer: null };
     },
+    'addressBook.list': async () => listAddressBook(context.store()),
+    'addressBook.add': async (request) => {
+      const address = parseAddress(request.address, 'address');
+      refuseChainContract(context, address);
+      return addAddressBookEntry(context.store(), { address, name: request.name });
+    },
+    'addressBook.rename': async (request) =>
+      renameAddressBookEntry(
+        context.store(),
+        parseAddress(request.address, 'address'),
+        request.name,
+      ),
+    'addressBook.remove': async (request) =>
+      removeAddressBookEntry(context.store(), parseAddress(request.address, 'address')),
     'devices.listModules': (request, caller) => context.devices(caller).listModules(request),
     'devices.listTokens': (request, caller) => context.devices(caller).listTokens(request),
     'devices.initToken': (request, caller) => context.devices(caller).initToken(request),
@@ -124,4 +152,29 @@ export function createHandlers(context: AppContext, sync: SyncDriver): Handlers 
       context.wallet(context.profile(), caller).addAccount(request.key, request.name),
     'audit.export': async () => ({ csv: exportAuditCsv(context.store()) }),
   };
+}
+
+/**
+ * The active ledger's contracts are named by their role on every review; an
+ * address book name for one would only compete with that. (No ledger selected:
+ * nothing to compare with; the role still wins when one is.)
+ */
+function refuseChainContract(context: AppContext, address: string): void {
+  let contracts: Record<string, string>;
+  try {
+    contracts = context.profile().contracts;
+  } catch (error) {
+    if (error instanceof SignetError) return;
+    throw error;
+  }
+  const role = Object.entries(contracts).find(
+    ([, contract]) => contract.toLowerCase() === address.toLowerCase(),
+  )?.[0];
+  if (role) {
+    throw new SignetError(
+      'INVALID_ARGUMENT',
+      `${address} is the ledger's ${role} contract; reviews name it so already`,
+      { details: { reason: 'chain-contract', address, role } },
+    );
+  }
 }

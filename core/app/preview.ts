@@ -1,7 +1,9 @@
 /**
  * What the review screen shows before the token signs: the same offline checks
- * and the same transaction plans the wallet signs, then the calldata decoded
- * back, so the user reviews what will be signed rather than what was typed.
+ * and the same plan the signing uses (signing-plan.ts), the calldata decoded
+ * back, every address named, fees in the chain's own coin, and the digest of
+ * exactly what the token would sign, so the user reviews what will be signed
+ * rather than what was typed, and signing can prove it signs that.
  * No token, nothing written, and no network, except to read a note the store
  * does not know when a bank previews accepting a finance offer for it.
  */
@@ -9,44 +11,64 @@ import {
   type Abi,
   type Address,
   decodeFunctionData,
+  formatUnits,
   getAbiItem,
   type Hex,
   type TransactionSerializable,
 } from 'viem';
 import { SignetError } from '../api/errors.js';
 import type { NoteOperation } from '../api/notes.js';
-import type { ChainProfile } from '../api/profile.js';
+import { type ChainProfile, nativeCurrencyOf } from '../api/profile.js';
 import { currencyAbi, notesAbi } from '../chain/abi.js';
 import { formatAmount } from '../chain/amount.js';
-import type { Account } from '../store/accounts.js';
-import type { AccountState } from '../store/chain-state.js';
 import type { Store } from '../store/database.js';
 import { pendingOutgoing } from '../store/outbox.js';
 import { type NoteContext, textValues } from '../wallet/note-calls.js';
 import { syncedState } from '../wallet/offline-checks.js';
-import { checkedPayment } from '../wallet/payment.js';
-import { type Call, gasBudget, planTransaction } from '../wallet/transaction-plan.js';
-import { planNoteOperation } from './note-operation.js';
+import { gasBudget, type TxKind } from '../wallet/transaction-plan.js';
+import { namesIn } from './address-names.js';
+import { planNote, planSend } from './signing-plan.js';
 import { noteFactsView } from './views.js';
 
+/** The most a transaction can cost: gas limit × the highest price per gas it allows (wei). */
+function maxFeeWei(tx: TransactionSerializable, kind: TxKind): bigint {
+  const perGas = (tx.type === 'legacy' ? tx.gasPrice : tx.maxFeePerGas) ?? 0n;
+  return (tx.gas ?? gasBudget[kind]) * perGas;
+}
+
+/** Wei as the chain's coin, exactly: "0.00036" ETH, never a float. */
+function nativeFee(profile: ChainProfile, wei: bigint) {
+  const { decimals, symbol } = nativeCurrencyOf(profile);
+  return { maxWei: wei.toString(), max: formatUnits(wei, decimals), symbol };
+}
+
 /** Fees and nonce of a planned transaction, as text. */
-function feeFields(tx: TransactionSerializable, kind: Call['kind']) {
+function feeFields(profile: ChainProfile, tx: TransactionSerializable, kind: TxKind) {
   const legacy = tx.type === 'legacy';
-  const maxFeePerGas = (legacy ? tx.gasPrice : tx.maxFeePerGas) ?? 0n;
-  const gasLimit = tx.gas ?? gasBudget[kind];
   return {
     nonce: tx.nonce ?? 0,
     type: legacy ? ('legacy' as const) : ('eip1559' as const),
-    gasLimit: gasLimit.toString(),
-    maxFeePerGas: maxFeePerGas.toString(),
+    gasLimit: (tx.gas ?? gasBudget[kind]).toString(),
+    maxFeePerGas: ((legacy ? tx.gasPrice : tx.maxFeePerGas) ?? 0n).toString(),
     maxPriorityFeePerGas: legacy ? null : (tx.maxPriorityFeePerGas ?? 0n).toString(),
-    maxFeeWei: (gasLimit * maxFeePerGas).toString(),
+    fee: nativeFee(profile, maxFeeWei(tx, kind)),
   };
 }
 
 /** Currency available after `extra` and every payment still in the outbox. */
-function availableAfter(store: Store, state: AccountState, extra: bigint): string {
-  return formatAmount(state.balance - pendingOutgoing(store, state.chainId, state.address) - extra);
+function availableAfter(store: Store, profile: ChainProfile, sender: Address, extra: bigint) {
+  const state = syncedState(store, profile.chainId, sender);
+  return formatAmount(state.balance - pendingOutgoing(store, state.chainId, sender) - extra);
+}
+
+/** The preview's addresses named, and the digest signing must match. */
+function withReview<T extends object>(
+  store: Store,
+  profile: ChainProfile,
+  preview: T,
+  digest: Hex,
+) {
+  return { ...preview, names: namesIn(store, profile, preview), reviewDigest: digest };
 }
 
 export function previewSend(
@@ -56,97 +78,101 @@ export function previewSend(
   to: Address,
   amount: bigint,
 ) {
-  const { account, state, call: payment } = checkedPayment(store, profile, fromKeyUri, to, amount);
-  const tx = planTransaction(store, profile, state, payment);
+  const plan = planSend(store, profile, fromKeyUri, to, amount);
+  const tx = plan.txs[0]!;
+  const payment = plan.calls[0]!;
   const call = decodeFunctionData({ abi: currencyAbi, data: tx.data ?? '0x' });
   if (call.functionName !== 'transfer') {
     throw new SignetError('INTERNAL', 'the planned payment does not decode as a transfer');
   }
   const [payee, value] = call.args as readonly [Address, bigint];
-  const { maxFeeWei, ...fees } = feeFields(tx, payment.kind);
-  return {
-    from: account.address,
-    fromKeyUri: account.keyUri,
+  const preview = {
+    from: plan.account.address,
+    fromKeyUri: plan.account.keyUri,
     to: payee,
     amount: formatAmount(value),
-    contract: tx.to ?? profile.contracts.currency,
+    contract: tx.to ?? payment.to,
     chainId: tx.chainId ?? profile.chainId,
-    ...fees,
-    fee: { maxWei: maxFeeWei, currency: 'native' as const },
-    availableAfter: availableAfter(store, state, value),
+    ...feeFields(profile, tx, payment.kind),
+    availableAfter: availableAfter(store, profile, plan.account.address, value),
   };
+  return withReview(store, profile, preview, plan.reviewDigest);
 }
 
-/** A call's function and named arguments, decoded from its calldata with the contract's ABI. */
+/**
+ * A call's function and named arguments, decoded from its calldata with the
+ * contract's ABI. A struct argument shows field by field (`offer.price`), so
+ * each value can be read, and named, on its own.
+ */
 function decodeCall(profile: ChainProfile, to: Address, data: Hex) {
   const abi: Abi =
     to.toLowerCase() === profile.contracts.notes.toLowerCase() ? notesAbi : currencyAbi;
   const { functionName, args = [] } = decodeFunctionData({ abi, data });
   const item = getAbiItem({ abi, name: functionName, args: args as unknown[] });
   const inputs = item && 'inputs' in item ? item.inputs : [];
-  return {
-    function: functionName,
-    args: Object.fromEntries(
-      args.map((value, i) => [inputs[i]?.name || `arg${i}`, text(value)] as const),
-    ),
-  };
+  const named: Array<[string, string]> = [];
+  args.forEach((value, i) => {
+    const name = inputs[i]?.name || `arg${i}`;
+    if (isStruct(value)) {
+      for (const [field, v] of Object.entries(value)) named.push([`${name}.${field}`, text(v)]);
+    } else named.push([name, text(value)]);
+  });
+  return { function: functionName, args: Object.fromEntries(named) };
 }
 
-/** JSON text of a decoded value: bigints as decimal, structs as objects. */
+function isStruct(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Text of a decoded value: bigints in decimal, anything nested as JSON. */
 function text(value: unknown): string {
   if (typeof value === 'string') return value;
   if (typeof value === 'bigint') return value.toString();
   return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 }
 
-function previewCalls(
-  store: Store,
-  profile: ChainProfile,
-  account: Account,
-  calls: Call[],
-): { transactions: ReturnType<typeof describe>[]; state: AccountState } {
-  const state = syncedState(store, profile.chainId, account.address);
-  const describe = (call: Call, i: number) => {
-    const tx = planTransaction(store, profile, state, call, i);
+export async function previewNote(context: NoteContext, operation: NoteOperation) {
+  const { store, profile } = context;
+  const plan = await planNote(context, operation);
+  const base = {
+    op: operation.op,
+    from: plan.account.address,
+    fromKeyUri: plan.account.keyUri,
+    chainId: profile.chainId,
+    note: plan.note ? noteFactsView(plan.note, profile.contracts.currency) : null,
+  };
+  if (plan.kind === 'typed-data') {
+    const { domain, message, primaryType } = plan.typedData;
+    const preview = {
+      ...base,
+      transactions: [],
+      typedData: { primaryType, domain: textValues(domain), message: textValues(message) },
+      availableAfter: null,
+      fee: null,
+    };
+    return withReview(store, profile, preview, plan.reviewDigest);
+  }
+  const transactions = plan.calls.map((call, i) => {
+    const tx = plan.txs[i]!;
     return {
       kind: call.kind,
       contract: tx.to ?? call.to,
       ...decodeCall(profile, call.to, tx.data ?? '0x'),
-      ...feeFields(tx, call.kind),
+      ...feeFields(profile, tx, call.kind),
     };
-  };
-  return { transactions: calls.map(describe), state };
-}
-
-export async function previewNote(context: NoteContext, operation: NoteOperation) {
-  const { store, profile } = context;
-  const planned = await planNoteOperation(context, operation);
-  const base = {
-    op: operation.op,
-    from: planned.account.address,
-    fromKeyUri: planned.account.keyUri,
-    chainId: profile.chainId,
-    note: planned.note ? noteFactsView(planned.note, profile.contracts.currency) : null,
-  };
-  if (planned.kind === 'typed-data') {
-    const { domain, message, primaryType } = planned.typedData;
-    return {
-      ...base,
-      transactions: [],
-      typedData: {
-        primaryType,
-        domain: textValues(domain),
-        message: textValues(message),
-      },
-      availableAfter: null,
-    };
-  }
-  const { transactions, state } = previewCalls(store, profile, planned.account, planned.calls);
-  const spends = planned.calls.reduce((sum, call) => sum + call.amount, 0n);
-  return {
+  });
+  const spends = plan.calls.reduce((sum, call) => sum + call.amount, 0n);
+  const totalFee = plan.calls.reduce(
+    (sum, call, i) => sum + maxFeeWei(plan.txs[i]!, call.kind),
+    0n,
+  );
+  const preview = {
     ...base,
     transactions,
     typedData: null,
-    availableAfter: spends > 0n ? availableAfter(store, state, spends) : null,
+    availableAfter:
+      spends > 0n ? availableAfter(store, profile, plan.account.address, spends) : null,
+    fee: nativeFee(profile, totalFee),
   };
+  return withReview(store, profile, preview, plan.reviewDigest);
 }

@@ -29,6 +29,7 @@ describe('openStore', () => {
     expect(tables(store.db)).toEqual([
       'account_state',
       'accounts',
+      'address_book',
       'audit_log',
       'chain_meta',
       'checkpoints',

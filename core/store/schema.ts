@@ -164,4 +164,19 @@ DELETE FROM history WHERE kind LIKE 'note-%';
 DELETE FROM checkpoints WHERE stream = 'logs';
 `;
 
-export const migrations: readonly string[] = [v1, v2, v3];
+/**
+ * Step 4 (issue 9): the user's address book (address-book.ts): a name for another party's
+ * address, shown beside it on every review. Names are not per chain: an
+ * address is the same party on every chain. One name per address, and a name
+ * names one address (NOCASE: "Bob" and "bob" are one name).
+ */
+const v4 = `
+CREATE TABLE address_book (
+  address    TEXT PRIMARY KEY CHECK (address GLOB '0x[0-9a-fA-F]*' AND length(address) = 42),
+  name       TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(name) BETWEEN 1 AND 64),
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+) STRICT, WITHOUT ROWID;
+`;
+
+export const migrations: readonly string[] = [v1, v2, v3, v4];

@@ -4,11 +4,12 @@
  * audit log and the transaction in the outbox in one store transaction. None
  * touches the network: `sync` sends.
  */
-import type { Address } from 'viem';
+import type { Address, Hex, TransactionSerializable } from 'viem';
 import { mapWindowed } from '../../native/map-windowed.js';
 import type { PinProvider } from '../../native/pin.js';
 import { SIGNING_SESSIONS } from '../../native/pkcs11/signer.js';
 import { type ModuleSearch, openKeySigner } from '../../native/pkcs11/token-access.js';
+import { SignetError } from '../api/errors.js';
 import type { FinanceOfferFile } from '../api/notes.js';
 import type { ChainProfile } from '../api/profile.js';
 import { ChainSigner } from '../chain/chain-signer.js';
@@ -91,11 +92,17 @@ export class Wallet {
     );
   }
 
-  /** Signs a finance offer built (and possibly reviewed) by financeOfferTypedData. */
+  /**
+   * Signs a finance offer built (and possibly reviewed) by financeOfferTypedData;
+   * `reviewDigest`, when it was reviewed, goes into the audit entry.
+   */
   async signOffer({
     account,
     typedData,
-  }: ReturnType<typeof financeOfferTypedData>): Promise<FinanceOfferFile> {
+    reviewDigest,
+  }: Pick<ReturnType<typeof financeOfferTypedData>, 'account' | 'typedData'> & {
+    reviewDigest?: Hex;
+  }): Promise<FinanceOfferFile> {
     const signer = new ChainSigner(
       await openKeySigner(account.keyUri, this.context.search, this.context.pins),
       account.address,
@@ -106,7 +113,12 @@ export class Wallet {
       appendAudit(this.context.store, {
         action: 'sign-typed-data',
         keyUri: account.keyUri,
-        subject: { type: 'FinanceOffer', holder: account.address, ...offer },
+        subject: {
+          type: 'FinanceOffer',
+          holder: account.address,
+          ...offer,
+          ...(reviewDigest ? { reviewDigest } : {}),
+        },
       });
       return {
         type: 'signet-finance-offer',
@@ -125,21 +137,40 @@ export class Wallet {
     return activeSender(this.context.store, this.context.profile.chainId, keyUri);
   }
 
-  /** Signs and queues calls built (and possibly reviewed) by the note-calls builders. */
-  queue({ account, calls }: PlannedCalls): Promise<OutboxTx[]> {
-    return this.signAndQueue(account, calls);
+  /**
+   * Signs and queues calls built by the note-calls builders or paymentCall. A
+   * reviewed operation passes the transactions it reviewed (`txs`, planned by
+   * planTransactions) and their `reviewDigest`: exactly those are signed, and
+   * the digest goes into each audit entry.
+   */
+  queue({
+    account,
+    calls,
+    txs,
+    reviewDigest,
+  }: PlannedCalls & { txs?: TransactionSerializable[]; reviewDigest?: Hex }): Promise<OutboxTx[]> {
+    return this.signAndQueue(account, calls, txs, reviewDigest);
   }
 
   /**
    * Signs every call with one login, then records them all or none. While the
    * token signs one transaction, the host checks the last signature and builds
    * its audit entry and outbox row; the write transaction at the end holds only
-   * the inserts.
+   * the inserts. `planned`: the transactions a review showed, signed as they are.
    */
-  private async signAndQueue(account: Account, calls: Call[]): Promise<OutboxTx[]> {
+  private async signAndQueue(
+    account: Account,
+    calls: Call[],
+    planned?: TransactionSerializable[],
+    reviewDigest?: Hex,
+  ): Promise<OutboxTx[]> {
     const { store, profile } = this.context;
-    const state = syncedState(store, profile.chainId, account.address);
-    const txs = planTransactions(store, profile, state, calls);
+    const txs =
+      planned ??
+      planTransactions(store, profile, syncedState(store, profile.chainId, account.address), calls);
+    if (txs.length !== calls.length) {
+      throw new SignetError('INTERNAL', 'the planned transactions do not match the calls');
+    }
     const signer = new ChainSigner(
       await openKeySigner(
         account.keyUri,
@@ -173,6 +204,7 @@ export class Wallet {
             nonce: tx.nonce,
             contract: call.to,
             ...call.summary,
+            ...(reviewDigest ? { reviewDigest } : {}),
           },
           txHash: outbox.txHash,
         });

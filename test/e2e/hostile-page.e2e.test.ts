@@ -68,7 +68,9 @@ const dist = join(dir, 'dist');
 const storePath = join(home, 'signet.sqlite');
 
 let foreign: ForeignLibraries;
-let victim: { token: string; key: string; slot: number };
+let victim: { token: string; key: string; slot: number; address: string };
+/** The digest of the one review this wallet showed (a payment of 1.00 to PAYEE). */
+let reviewed: string;
 let app: AppApi;
 let bridge: Bridge;
 let browser: Browser;
@@ -123,6 +125,10 @@ function validParams(): Record<ApiMethod, Record<string, unknown>> {
     'wallet.send': { ...send, offline: true },
     'notes.preview': redeem,
     'notes.execute': { ...redeem, offline: true },
+    'addressBook.list': {},
+    'addressBook.add': { address: PAYEE, name: 'Mallory' },
+    'addressBook.rename': { address: PAYEE, name: 'Mallory' },
+    'addressBook.remove': { address: PAYEE },
     'devices.listModules': {},
     'devices.listTokens': {},
     'devices.initToken': { module: softhsmModule, free: true, label: 'Mallory' },
@@ -247,10 +253,28 @@ function ownCases(): Partial<Record<ApiMethod, Refusal[]>> {
         noAccount,
       ],
       [
-        'the victim key without its PIN',
-        { ...send, from: victim.key },
+        'the victim key, as reviewed, without its PIN',
+        { ...send, from: victim.key, reviewDigest: reviewed },
         'PIN_REQUIRED',
         'token "Victim" needs the PIN',
+      ],
+      [
+        'the victim key with its PIN, but no review',
+        { ...send, from: victim.key, pin: PIN },
+        'INVALID_ARGUMENT',
+        'nothing is signed from the UI without the review digest of the preview the user saw',
+      ],
+      [
+        'the victim key with its PIN, and a review it never showed',
+        { ...send, from: victim.key, pin: PIN, reviewDigest: EVIL_DIGEST },
+        'REVIEW_STALE',
+        'the ledger changed since you reviewed; review again',
+      ],
+      [
+        'another payee under the review it showed',
+        { ...send, from: victim.key, to: victim.address, pin: PIN, reviewDigest: reviewed },
+        'REVIEW_STALE',
+        'the ledger changed since you reviewed; review again',
       ],
       [
         'an amount that is a float',
@@ -296,6 +320,51 @@ function ownCases(): Partial<Record<ApiMethod, Refusal[]>> {
         { operation: { op: 'sign-digest', from: victim.key, digest: EVIL_DIGEST }, pin: PIN },
         'INVALID_ARGUMENT',
         /^invalid notes\.execute request: operation\.op: /,
+      ],
+    ],
+    'addressBook.list': [
+      ['a filter', { name: 'x' }, 'INVALID_ARGUMENT', unknownField('addressBook.list', 'name')],
+    ],
+    'addressBook.add': [
+      [
+        "a name for the victim's own account",
+        { address: victim.address, name: 'Mallory' },
+        'INVALID_ARGUMENT',
+        `${victim.address} is your account "${victim.address}"; reviews name it so already`,
+      ],
+      [
+        "a name for the ledger's currency contract",
+        { address: `0x${'c1'.padStart(40, '0')}`, name: 'Victim bank' },
+        'INVALID_ARGUMENT',
+        /^0x0{38}[cC]1 is the ledger's currency contract; reviews name it so already$/,
+      ],
+      [
+        'a name with a right-to-left override',
+        { address: PAYEE, name: 'Victim\u202Ekcab' },
+        'INVALID_ARGUMENT',
+        'invalid addressBook.add request: name: no control or invisible characters',
+      ],
+      [
+        'a huge name',
+        { address: PAYEE, name: huge },
+        'INVALID_ARGUMENT',
+        'invalid addressBook.add request: name: at most 64 characters',
+      ],
+    ],
+    'addressBook.rename': [
+      [
+        'an address not in the book',
+        { address: PAYEE, name: 'Mallory' },
+        'INVALID_ARGUMENT',
+        `${PAYEE} is not in the address book`,
+      ],
+    ],
+    'addressBook.remove': [
+      [
+        'an address not in the book',
+        { address: PAYEE },
+        'INVALID_ARGUMENT',
+        `${PAYEE} is not in the address book`,
       ],
     ],
     'devices.listModules': [
@@ -643,10 +712,18 @@ beforeAll(async () => {
   const added = await cli(['account', 'add', '--key', key.uri, '--pin-file', pinFile(PIN)]);
   if (added.code !== 0) throw new Error(added.stderr);
   seedSyncedAccount(home, key.address);
-  victim = { token: token.uri, key: key.uri, slot: token.slot };
+  victim = { token: token.uri, key: key.uri, slot: token.slot, address: key.address };
 
   buildRenderer(dist);
   app = createAppApi({ home, env });
+  // The one review the victim saw (a preview writes nothing).
+  const preview = await app.dispatch('wallet.previewSend', {
+    from: victim.key,
+    to: PAYEE,
+    amount: '1.00',
+  });
+  if (!preview.ok) throw new Error(preview.error.message);
+  reviewed = (preview.result as { reviewDigest: string }).reviewDigest;
   bridge = await startBridge({ dispatch: app.dispatch, staticDir: dist });
   browser = await launchChromium();
   page = await openUiPage(browser, bridge.url, pageErrors);

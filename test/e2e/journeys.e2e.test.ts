@@ -2,9 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { getAddress } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppApi, createAppApi } from '../../core/app/app-api.js';
 import { type Bridge, startBridge } from '../../core/bridge/bridge-server.js';
+import { formatAmount, parseAmount } from '../../core/chain/amount.js';
 import { en, type Messages } from '../../renderer/src/i18n/en.js';
 import { zhCN } from '../../renderer/src/i18n/zh-CN.js';
 import { type FakeNode, startFakeProxy } from '../fakes/rpc-fake-nodes.js';
@@ -70,6 +72,20 @@ async function reviewPayment(to: string, amount: string, m: Messages = en): Prom
   await page.getByRole('heading', { level: 2, name: m.send.reviewTitle }).waitFor();
 }
 
+/** A result of the app API as the UI gets it (the review digest, the fee), or the test fails. */
+async function api(method: string, params: unknown): Promise<any> {
+  const reply = await app.dispatch(method, params);
+  if (!reply.ok) throw new Error(`${method}: ${reply.error.code} ${reply.error.message}`);
+  return reply.result;
+}
+
+/** A review's fee as the language shows it: in the coin, then "(… wei)", both grouped by "," (en, zh-CN). */
+function feeText(m: Messages, fee: { max: string; maxWei: string; symbol: string }): string {
+  const [whole = '', fraction] = fee.max.split('.');
+  const max = `${grouped(whole)}${fraction ? `.${fraction}` : ''}`;
+  return `${fillTemplate(m.review.fee, { amount: max, symbol: fee.symbol })} ${fillTemplate(m.review.feeWei, { amount: grouped(fee.maxWei) })}`;
+}
+
 /** Presses Sync now and waits for its outcome: the report, or the error. */
 async function pressSync(m: Messages = en): Promise<'synced' | 'error'> {
   await page.getByRole('button', { name: m.outbox.sync, exact: true }).click();
@@ -121,8 +137,6 @@ async function chooseLanguage(locale: Locale): Promise<void> {
  * Written out here, not taken from Intl, so a change of the UI's formatting shows.
  */
 const grouped = (digits: string | number) => String(digits).replace(/\B(?=(\d{3})+$)/g, ',');
-/** A whole number of at least four digits, grouped. */
-const GROUPED = '[1-9]\\d{0,2}(?:,\\d{3})+';
 /** Any whole number, grouped. */
 const NUMBER = '[1-9]\\d{0,2}(?:,\\d{3})*|0';
 /** 0x1234…abcd, as the UI shortens addresses in narrow places. */
@@ -217,20 +231,28 @@ async function retailJourney(run: RetailRun): Promise<void> {
   await page.getByRole('heading', { level: 2, name: m.send.reviewTitle, exact: true }).waitFor();
   await expect(page.getByText(m.send.reviewIntro, { exact: true }).count()).resolves.toBe(1);
   expect(w.ledger.profile.chainId).toBe(31337);
+  // The same review through the API: its fee, to compare with what the screen shows.
+  const { fee } = await api('wallet.previewSend', {
+    from: payer.uri,
+    to: payee.address,
+    amount: run.amount,
+  });
+  expect(fee.symbol).toBe('ETH');
   await expect(factsOf(page.locator('dl.review'))).resolves.toEqual({
-    [m.send.from]: payer.address,
-    [m.send.to]: payee.address,
+    // Every address with who it is beside it: both are accounts of this wallet.
+    [m.send.from]: `${payer.address} ${fillTemplate(m.review.name.account, { name: run.payer })}`,
+    [m.send.to]: `${payee.address} ${fillTemplate(m.review.name.account, { name: run.payee })}`,
     [m.send.amount]: run.shown.amount,
-    // A maximum fee is far above 1,000 wei: its digits show grouped.
-    [m.send.fee]: expect.stringMatching(templatePattern(m.send.feeWei, { amount: GROUPED })),
+    // In the chain's own coin (a fraction of one ETH, every digit), then the wei, grouped.
+    [m.send.fee]: feeText(m, fee),
     [m.send.chain]: '31337', // an id: never grouped
     [m.send.nonce]: '0',
     [m.send.txType]: w.ledger.profile.txType,
-    [m.send.contract]: expect.stringMatching(
-      new RegExp(`^${w.ledger.profile.contracts.currency}$`, 'i'),
-    ),
+    [m.send.contract]:
+      `${getAddress(w.ledger.profile.contracts.currency)} ${m.review.contract.currency}`,
     [m.send.availableAfter]: run.shown.after,
   });
+  expect(fee.max).toMatch(/^0\.\d+$/);
   await expect(
     page.getByRole('button', { name: m.common.back, exact: true }).count(),
   ).resolves.toBe(1);
@@ -407,6 +429,148 @@ describe('user journeys in Chromium, against the dev ledger and SoftHSM2', () =>
     });
   }, 60_000);
 
+  it('a payment reviewed, then the ledger moved before the PIN: nothing signed, the fresh review shown, and that one signs', async () => {
+    const alice = w.keys.alice!;
+    const bob = w.keys.bob!;
+    await reviewPayment(bob.address, '1.00');
+    const reviewed = await factsOf(page.locator('dl.review'));
+    const nonce = Number(reviewed[en.send.nonce]);
+    // While the review is on screen, the CLI queues another payment from alice: it takes that nonce.
+    const other = await json([
+      'send',
+      '--from',
+      alice.uri,
+      '--to',
+      bob.address,
+      '--amount',
+      '2.00',
+      '--offline',
+      '--pin-file',
+      w.pin,
+    ]);
+    expect(other.transactions[0].nonce).toBe(nonce);
+    const before = await outboxRows();
+    const audit = await json(['audit', '--limit', '100']);
+
+    await page.getByRole('button', { name: en.send.sign, exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: en.send.signTitle, exact: true });
+    await dialog.getByLabel(en.pin.label, { exact: true }).fill(PIN);
+    await dialog.getByRole('button', { name: en.pin.submit, exact: true }).click();
+    await dialog.waitFor({ state: 'hidden' });
+
+    // Back on the review, told why, with the payment as it would be signed now.
+    await page.getByRole('heading', { level: 2, name: en.send.reviewTitle, exact: true }).waitFor();
+    const alert = page.locator('main').getByRole('alert');
+    await expect(alert.locator('.error-text').textContent()).resolves.toBe(en.errors.REVIEW_STALE);
+    await expect(alert.locator('.error-detail').textContent()).resolves.toBe(
+      fillTemplate(en.errors.technical, {
+        message: 'the ledger changed since you reviewed; review again',
+      }),
+    );
+    // What moved is marked with what it was: the nonce, and what is available afterwards.
+    const was = (value: string | number) => fillTemplate(en.review.was, { value });
+    const availableBefore = reviewed[en.send.availableAfter]!;
+    const availableNow = formatAmount(parseAmount(availableBefore) - 200n); // the CLI's 2.00
+    await expect(factsOf(page.locator('dl.review'))).resolves.toEqual({
+      ...reviewed,
+      [en.send.nonce]: `${nonce + 1} ${was(nonce)}`,
+      [en.send.availableAfter]: `${availableNow} ${was(availableBefore)}`,
+    });
+    await expect(page.locator('dl.review .badge-warn').count()).resolves.toBe(2);
+    // Nothing signed: no outbox row and no audit entry beyond the CLI's.
+    expect(await outboxRows()).toEqual(before);
+    await expect(json(['audit', '--limit', '100'])).resolves.toEqual(audit);
+    await shot('review-stale');
+    await runAxe('review after it went stale');
+
+    // The fresh review signs, with the nonce it shows.
+    await page.getByRole('button', { name: en.send.sign, exact: true }).click();
+    await dialog.getByLabel(en.pin.label, { exact: true }).fill(PIN);
+    await dialog.getByRole('button', { name: en.pin.submit, exact: true }).click();
+    await page.getByRole('heading', { level: 2, name: en.send.resultTitle, exact: true }).waitFor();
+    await expect(factsOf(page.locator('main dl.facts'))).resolves.toMatchObject({
+      [en.send.nonce]: String(nonce + 1),
+    });
+    await json(['sync']);
+  }, 60_000);
+
+  it('names a payee from the address book, and an address nobody named, on the review (en and zh-CN)', async () => {
+    const shop = '0x2222222222222222222222222222222222222222';
+    const stranger = '0x3333333333333333333333333333333333333333';
+    await openScreen('accounts', en.accounts.title);
+    const book = page.getByRole('region', { name: en.addressBook.title, exact: true });
+    const form = book.getByRole('form', { name: en.addressBook.add, exact: true });
+    const add = async (name: string, address: string) => {
+      await form.getByLabel(en.addressBook.name, { exact: true }).fill(name);
+      await form.getByLabel(en.addressBook.address, { exact: true }).fill(address);
+      await form.getByRole('button', { name: en.addressBook.add, exact: true }).click();
+    };
+    // One of the wallet's own accounts is named by its account, not here: refused, in words.
+    await add('Me', w.keys.alice!.address);
+    await expect(book.getByRole('alert').locator('.error-text').textContent()).resolves.toBe(
+      en.addressBook.refused['own-account'],
+    );
+    await add('Corner shop', shop);
+    const row = book.locator('tbody tr', { has: page.getByRole('cell', { name: shop }) });
+    await expect(row.locator('td').first().textContent()).resolves.toBe('Corner shop');
+    await row
+      .getByRole('button', {
+        name: fillTemplate(en.addressBook.renameLabel, { name: 'Corner shop' }),
+      })
+      .click();
+    await row
+      .getByLabel(fillTemplate(en.addressBook.newName, { name: 'Corner shop' }))
+      .fill('Corner shop Ltd');
+    await row.getByRole('button', { name: en.addressBook.save, exact: true }).click();
+    await expect.poll(() => row.locator('td').first().textContent()).toBe('Corner shop Ltd');
+    await expect(json(['addressbook', 'list'])).resolves.toEqual([
+      expect.objectContaining({ address: shop, name: 'Corner shop Ltd' }),
+    ]);
+    await shot('address-book');
+    await runAxe('address book');
+
+    const named = (m: Messages) => ({
+      shop: `${shop} ${fillTemplate(m.review.name.addressBook, { name: 'Corner shop Ltd' })}`,
+      stranger: `${stranger} ${m.review.name.unknown}`,
+    });
+    for (const locale of [english, chinese]) {
+      const { m } = locale;
+      await chooseLanguage(locale);
+      await reviewPayment(shop, '1.00', m);
+      await expect(factsOf(page.locator('dl.review'))).resolves.toMatchObject({
+        [m.send.to]: named(m).shop,
+      });
+      await shot(`review-address-book-${locale.code}`);
+      await runAxe(`review naming an address book entry (${locale.code})`);
+      await page.getByRole('button', { name: m.common.back, exact: true }).click();
+      await reviewPayment(stranger, '1.00', m);
+      const facts = await factsOf(page.locator('dl.review'));
+      expect(facts[m.send.to]).toBe(named(m).stranger);
+      // Said, and marked as a warning.
+      await expect(page.locator('dl.review .badge-warn').textContent()).resolves.toBe(
+        m.review.name.unknown,
+      );
+      const { fee } = await api('wallet.previewSend', {
+        from: w.keys.alice!.uri,
+        to: stranger,
+        amount: '1.00',
+      });
+      expect(facts[m.send.fee]).toBe(feeText(m, fee));
+      await shot(`review-unknown-${locale.code}`);
+      await page.getByRole('button', { name: m.common.back, exact: true }).click();
+    }
+    await chooseLanguage(english);
+
+    await openScreen('accounts', en.accounts.title);
+    await row
+      .getByRole('button', {
+        name: fillTemplate(en.addressBook.removeLabel, { name: 'Corner shop Ltd' }),
+      })
+      .click();
+    await book.getByText(en.addressBook.empty, { exact: true }).waitFor();
+    await expect(json(['addressbook', 'list'])).resolves.toEqual([]);
+  }, 60_000);
+
   it('a wrong PIN while sending shows the retry state and queues nothing', async () => {
     const before = await outboxRows();
     await reviewPayment(w.keys.bob!.address, '1.00');
@@ -522,6 +686,7 @@ describe('user journeys in Chromium, against the dev ledger and SoftHSM2', () =>
     const allowed = [
       ...latinWordsOf(zhCN, /\p{Script=Han}/u),
       'wei',
+      'ETH', // the chain's coin, as the profile names it
       zhCN.app.name,
       ...Object.keys(w.keys),
       w.ledger.profile.txType,

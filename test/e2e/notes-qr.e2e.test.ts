@@ -249,13 +249,13 @@ describe('a finance offer handed over as a QR code (FAKE camera), in Chromium', 
       await factsOf(page.getByRole('region', { name: 'Transaction 2 of 2' }).locator('dl').first()),
     ).toMatchObject({
       'Contract call': 'finance',
-      Contract: w.ledger.profile.contracts.notes,
+      Contract: `${w.ledger.profile.contracts.notes} note contract`,
     });
     const text = await page.getByRole('region', { name: 'Transaction 2 of 2' }).textContent();
     expect(text).toContain(offer.offer.nonce);
     expect(text).toContain(offer.signature);
     expect(await factsOf(page.locator('main .panel').first().locator('dl').first())).toMatchObject({
-      'Signing account': w.keys.bank!.address,
+      'Signing account': `${w.keys.bank!.address} bank (your account)`,
       'Available afterwards': '105.00',
     });
     await shot('4-accept-review');

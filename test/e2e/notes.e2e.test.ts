@@ -48,6 +48,8 @@ const runAxe = (label: string) => expectAccessible(page, label);
 const inDays = (days: number) =>
   new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
 const maturity = inDays(60);
+/** A maximum fee as a review shows it: ETH (a fraction of one here), then the wei, grouped. */
+const FEE = /^0\.\d+ ETH \([1-9]\d{0,2}(,\d{3})* wei\)$/;
 
 beforeAll(async () => {
   buildRenderer(dist);
@@ -102,23 +104,34 @@ describe('the treasurer’s notes in Chromium, against the dev ledger and SoftHS
     const issue = await factsOf(
       page.getByRole('region', { name: 'Transaction 1 of 2' }).locator('dl').first(),
     );
+    const { currency, notes } = w.ledger.profile.contracts;
     expect(issue).toMatchObject({
       'Contract call': 'issue',
-      payee: w.keys.north!.address,
+      // Every address with who it is: an account of this wallet, the ledger's contracts by role.
+      payee: `${w.keys.north!.address} north (your account)`,
       faceValue: '50000 (500.00)',
-      currency: w.ledger.profile.contracts.currency,
+      currency: `${currency} currency contract`,
       maturity: `${Date.parse(`${maturity}T00:00:00Z`) / 1000} (${new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(new Date(`${maturity}T00:00:00Z`))})`,
-      Contract: w.ledger.profile.contracts.notes,
+      Contract: `${notes} note contract`,
       Nonce: '0',
+      // In the chain's own coin first, then in wei.
+      'Maximum network fee': expect.stringMatching(FEE),
     });
     const approve = await factsOf(
       page.getByRole('region', { name: 'Transaction 2 of 2' }).locator('dl').first(),
     );
     expect(approve).toMatchObject({
       'Contract call': 'approve',
-      spender: w.ledger.profile.contracts.notes,
+      spender: `${notes} note contract`,
+      Contract: `${currency} currency contract`,
       amount: `${(2n ** 256n - 1n).toString()} (unlimited)`,
       Nonce: '1',
+      'Maximum network fee': expect.stringMatching(FEE),
+    });
+    // Both transactions' fees together, in the summary.
+    expect(await factsOf(page.locator('main .panel').first().locator('dl').first())).toMatchObject({
+      'Signing account': `${w.keys.parent!.address} parent (your account)`,
+      'Maximum network fee, all transactions': expect.stringMatching(FEE),
     });
     await shot('2-issue-review');
     await runAxe('issue review');
@@ -157,7 +170,7 @@ describe('the treasurer’s notes in Chromium, against the dev ledger and SoftHS
     ).toMatchObject({
       'Contract call': 'transferFrom',
       fromTokenId: tokenId,
-      to: w.keys.south!.address,
+      to: `${w.keys.south!.address} south (your account)`,
       value: '20000 (200.00)',
       Nonce: '0',
     });
@@ -225,10 +238,10 @@ describe('the treasurer’s notes in Chromium, against the dev ledger and SoftHS
     expect(message).toMatchObject({
       tokenId,
       value: '30000 (300.00)',
-      bank: w.keys.south!.address,
+      bank: `${w.keys.south!.address} south (your account)`,
       price: '29500 (295.00)',
       'domain.chainId': '31337',
-      'domain.verifyingContract': w.ledger.profile.contracts.notes,
+      'domain.verifyingContract': `${w.ledger.profile.contracts.notes} note contract`,
     });
     expect(message.nonce).toMatch(/^0x[0-9a-f]{64}$/);
     await shot('7-finance-offer-review');
@@ -274,6 +287,66 @@ describe('the treasurer’s notes in Chromium, against the dev ledger and SoftHS
     await shot('10-portfolio-financed');
   }, 60_000);
 
+  it('South endorses a note it reviewed, but pays someone first: nothing signed, the fresh review shown, then signed', async () => {
+    const south = w.keys.south!;
+    const row = page.locator('tr[data-note]').first();
+    const tokenId = (await row.getAttribute('data-note'))!;
+    await row.getByRole('button', { name: `Endorse note ${tokenId}` }).click();
+    const form = page.getByRole('form', { name: `Endorse note ${tokenId}` });
+    await form.getByLabel('New holder address').fill(w.keys.north!.address);
+    await form.getByRole('button', { name: 'Review' }).click();
+    await page
+      .getByRole('heading', { level: 2, name: `Review: Endorse note ${tokenId}` })
+      .waitFor();
+    const transaction = page
+      .getByRole('region', { name: 'Transaction 1 of 1' })
+      .locator('dl')
+      .first();
+    const reviewed = await factsOf(transaction);
+
+    // While the review is on screen, the CLI pays from South: the nonce reviewed is taken.
+    const paid = await json([
+      'send',
+      '--from',
+      south.uri,
+      '--to',
+      w.keys.parent!.address,
+      '--amount',
+      '1.00',
+      '--offline',
+      '--pin-file',
+      w.pin,
+    ]);
+    expect(String(paid.transactions[0].nonce)).toBe(reviewed.Nonce);
+    const outbox = await json(['outbox']);
+    const audit = await json(['audit', '--limit', '100']);
+
+    await signWithPin(
+      page,
+      PIN,
+      `Sign: Endorse note ${tokenId}`,
+      `Review: Endorse note ${tokenId}`,
+    );
+    await expect(
+      page.locator('main').getByRole('alert').locator('.error-text').textContent(),
+    ).resolves.toBe(
+      'The ledger changed since you reviewed, so nothing was signed. Review again: this is what the token would sign now.',
+    );
+    // The nonce moved, and says what it was.
+    await expect(factsOf(transaction)).resolves.toEqual({
+      ...reviewed,
+      Nonce: `${Number(reviewed.Nonce) + 1} was ${reviewed.Nonce}`,
+    });
+    expect(await json(['outbox'])).toEqual(outbox);
+    expect(await json(['audit', '--limit', '100'])).toEqual(audit);
+    await shot('10b-endorse-review-stale');
+    await runAxe('note review after it went stale');
+
+    await signWithPin(page, PIN, `Sign: Endorse note ${tokenId}`, 'Signed');
+    await syncNow(page);
+    expect(await notePortfolio(page)).toContainEqual([w.keys.north!.address, expect.any(String)]);
+  }, 60_000);
+
   it('reviews a split in zh-CN: Chinese labels, amounts and dates for the locale, nothing signed', async () => {
     await page.locator('header select').selectOption('zh-CN');
     await openScreen('notes', '票据');
@@ -292,7 +365,9 @@ describe('the treasurer’s notes in Chromium, against the dev ledger and SoftHS
     ).toMatchObject({
       合约调用: 'transferFrom',
       value: '50 (0.50)',
-      合约: w.ledger.profile.contracts.notes,
+      to: `${w.keys.north!.address} north（本钱包账户）`,
+      合约: `${w.ledger.profile.contracts.notes} 票据合约`,
+      最高网络费用: expect.stringMatching(/^0\.\d+ ETH （[1-9]\d{0,2}(,\d{3})* wei）$/),
     });
     await shot('11-split-review-zh-CN');
     await runAxe('split review (zh-CN)');
@@ -310,6 +385,7 @@ describe('the treasurer’s notes in Chromium, against the dev ledger and SoftHS
   });
 
   it('shows a note in a currency the ledger does not know apart, and never counts it as money', async () => {
+    const short = (address: string) => `${address.slice(0, 8)}…${address.slice(-6)}`;
     // The central bank accepts a second currency; a supplier issues North a note in it.
     const { send, deployCurrency } = chainContracts(w.ledger);
     const other = await deployCurrency();
@@ -346,10 +422,11 @@ describe('the treasurer’s notes in Chromium, against the dev ledger and SoftHS
       held.evaluate((r) => [...r.querySelectorAll('td')].map((td) => td.textContent)),
     ).resolves.toEqual([
       'north',
-      '1',
-      '0.00 (+1 in an unknown currency, not counted)',
-      `${supplier.slice(0, 8)}…${supplier.slice(-6)}`,
-      `Unknown currency ${other.address.slice(0, 8)}…${other.address.slice(-6)}`,
+      // The note South endorsed back to North above (the parent's, 300.00), and this one.
+      '2',
+      '300.00 (+1 in an unknown currency, not counted)',
+      [w.keys.parent!.address, supplier].map(short).join(', '),
+      `Ledger currency, Unknown currency ${short(other.address)}`,
       expect.stringMatching(/^[A-Z][a-z]+ \d{1,2}, \d{4}$/),
     ]);
     await shot('14-accounts-unknown-currency');

@@ -299,6 +299,57 @@ describe('the Signet UI in Chromium, through the bridge', () => {
     await page.screenshot({ path: join(shots, 'send-refused-en.png') });
   });
 
+  it('keeps an address book on the Accounts screen, in English and Chinese, with no serious axe violation', async () => {
+    await openScreen('accounts', 'Accounts');
+    const book = page.getByRole('region', { name: 'Address book', exact: true });
+    await expect(book.getByText('No entries yet.', { exact: true }).count()).resolves.toBe(1);
+    const form = book.getByRole('form', { name: 'Add to the address book' });
+    // Checked in the form first, with the contract's own rules: nothing is called.
+    await form.getByLabel('Name', { exact: true }).fill('x'.repeat(65));
+    await form.getByLabel('Address', { exact: true }).fill('0x1234');
+    await form.getByRole('button', { name: 'Add to the address book' }).click();
+    await expect(form.locator('.field-error').allTextContents()).resolves.toEqual([
+      'Enter a name of 1 to 64 characters, without invisible characters.',
+      'Enter an address: 0x followed by 40 hexadecimal digits.',
+    ]);
+    await form.getByLabel('Name', { exact: true }).fill('Other bank');
+    await form.getByLabel('Address', { exact: true }).fill(OTHER);
+    await form.getByRole('button', { name: 'Add to the address book' }).click();
+    const row = book.locator('tbody tr');
+    await expect
+      .poll(() => row.locator('td').allTextContents())
+      .toEqual(['Other bank', OTHER, 'RenameRemove']);
+    await expect(form.getByLabel('Name', { exact: true }).inputValue()).resolves.toBe('');
+    await page.screenshot({ path: join(shots, 'address-book-en.png'), fullPage: true });
+    await runAxe('address book (en)');
+
+    await page.locator('.lang select').selectOption('zh-CN');
+    await openScreen('accounts', '账户');
+    const zhBook = page.getByRole('region', { name: '通讯录', exact: true });
+    await expect(zhBook.locator('thead th').allTextContents()).resolves.toEqual([
+      '名称',
+      '地址',
+      '操作',
+    ]);
+    await zhBook.getByRole('button', { name: '重命名 Other bank' }).click();
+    await zhBook.getByLabel('Other bank 的新名称').fill('他行');
+    await zhBook.getByRole('button', { name: '保存', exact: true }).click();
+    await expect.poll(() => zhBook.locator('tbody td').first().textContent()).toBe('他行');
+    // The same name twice is refused by the server, in Chinese.
+    const zhForm = zhBook.getByRole('form', { name: '添加到通讯录' });
+    await zhForm.getByLabel('名称', { exact: true }).fill('他行');
+    await zhForm.getByLabel('地址', { exact: true }).fill(`0x${'2'.repeat(40)}`);
+    await zhForm.getByRole('button', { name: '添加到通讯录' }).click();
+    await expect(zhBook.getByRole('alert').locator('.error-text').textContent()).resolves.toBe(
+      '此名称已用于另一个地址或账户。',
+    );
+    await page.screenshot({ path: join(shots, 'address-book-zh-CN.png'), fullPage: true });
+    await runAxe('address book (zh-CN)');
+    await zhBook.getByRole('button', { name: '删除 他行' }).click();
+    await zhBook.getByText('还没有条目。', { exact: true }).waitFor();
+    await page.locator('.lang select').selectOption('en');
+  });
+
   it('ran with no CSP violation and no page error', async () => {
     // The page stayed the same document all along (a screen change is not a navigation).
     expect(await page.evaluate(() => window.cspViolations)).toEqual([]);

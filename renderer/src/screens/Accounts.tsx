@@ -15,6 +15,7 @@ import {
   sumAmounts,
 } from '../format.js';
 import { useQuery } from '../hooks.js';
+import { AddressBook } from './AddressBook.js';
 
 type HistoryRow = ApiResult<'history.page'>['rows'][number];
 type Cursor = ApiResult<'history.page'>['next'];
@@ -106,6 +107,7 @@ export function Accounts({ refreshKey }: { refreshKey: number }) {
       >
         <HistoryList address={address} ours={ours} refreshKey={refreshKey} />
       </Panel>
+      <AddressBook />
     </>
   );
 }

@@ -6,6 +6,7 @@
 import type { TFunction } from 'i18next';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import type { SerializedError } from '../../../core/api/errors.js';
 import type { ApiResult } from '../../../core/api/methods.js';
 import type { NoteOperation } from '../../../core/api/notes.js';
 import { call } from '../api.js';
@@ -21,14 +22,22 @@ import {
   sumAmounts,
 } from '../format.js';
 import { useQuery } from '../hooks.js';
+import { signReviewed } from '../review.js';
 import { NoteForm, type NotePreview, type NoteTask, taskTitle } from './notes/NoteForm.js';
 import { NoteResult, NoteReview } from './notes/NoteReview.js';
 
 type Note = ApiResult<'notes.list'>[number];
 type Step =
   | { kind: 'portfolio' }
-  | { kind: 'form'; task: NoteTask }
-  | { kind: 'review'; task: NoteTask; operation: NoteOperation; preview: NotePreview }
+  | { kind: 'form'; task: NoteTask; error?: SerializedError }
+  | {
+      kind: 'review';
+      task: NoteTask;
+      operation: NoteOperation;
+      preview: NotePreview;
+      /** Why this review is shown again (it went stale: nothing was signed), and the one seen. */
+      stale?: { error: SerializedError; before: NotePreview };
+    }
   | { kind: 'done'; result: ApiResult<'notes.execute'> };
 
 /** Notes grouped by maturity day, earliest first. */
@@ -82,6 +91,7 @@ export function Notes({
       ) : step.kind === 'form' ? (
         <NoteForm
           task={step.task}
+          error={step.error}
           onCancel={portfolio}
           onPreview={(operation, preview) =>
             setStep({ kind: 'review', task: step.task, operation, preview })
@@ -91,20 +101,35 @@ export function Notes({
         <NoteReview
           title={taskTitle(t, step.task)}
           preview={step.preview}
+          stale={step.stale}
           onBack={() => setStep({ kind: 'form', task: step.task })}
           onSign={() =>
             askPin({
               title: t('notes.signTitle', { op: taskTitle(t, step.task) }),
               description: t('notes.reviewIntro'),
               run: async (pin) => {
-                // A finance offer signs the nonce the review showed.
+                const { preview } = step;
+                // A finance offer signs the nonce the review showed; everything
+                // else, only what has the digest the review showed.
                 const operation =
-                  step.operation.op === 'finance-offer' && step.preview.typedData
-                    ? { ...step.operation, nonce: step.preview.typedData.message.nonce }
+                  step.operation.op === 'finance-offer' && preview.typedData
+                    ? { ...step.operation, nonce: preview.typedData.message.nonce }
                     : step.operation;
-                const result = await call('notes.execute', { operation, pin });
-                setStep({ kind: 'done', result });
-                onSigned();
+                const outcome = await signReviewed(
+                  () =>
+                    call('notes.execute', { operation, pin, reviewDigest: preview.reviewDigest }),
+                  () => call('notes.preview', { operation: step.operation }),
+                );
+                if (outcome.kind === 'signed') {
+                  setStep({ kind: 'done', result: outcome.result });
+                  onSigned();
+                } else if (outcome.kind === 'stale') {
+                  setStep({
+                    ...step,
+                    preview: outcome.fresh,
+                    stale: { error: outcome.stale, before: preview },
+                  });
+                } else setStep({ kind: 'form', task: step.task, error: outcome.problem });
               },
             })
           }

@@ -7,8 +7,10 @@ import { call, serialized } from '../api.js';
 import { AccountOptions } from '../components/AccountOptions.js';
 import { Badge, ErrorMessage, Panel } from '../components/Panel.js';
 import type { PinRequest } from '../components/PinDialog.js';
-import { errorText, formatAmount, formatUint } from '../format.js';
+import { NamedAddress, NativeFee, Was } from '../components/ReviewParts.js';
+import { errorText, formatAmount } from '../format.js';
 import { useQuery } from '../hooks.js';
+import { signReviewed } from '../review.js';
 
 type Preview = ApiResult<'wallet.previewSend'>;
 type Sent = ApiResult<'wallet.send'>;
@@ -17,14 +19,20 @@ interface Draft {
   to: string;
   amount: string;
 }
+type Step =
+  | { kind: 'form'; error?: SerializedError }
+  | {
+      kind: 'review';
+      preview: Preview;
+      draft: Draft;
+      /** Why this review is shown again (it went stale), and the one the user had seen. */
+      stale?: { error: SerializedError; before: Preview };
+    }
+  | { kind: 'done'; sent: Sent };
 
 export function Send({ askPin, onSent }: { askPin(request: PinRequest): void; onSent(): void }) {
   const { t } = useTranslation();
-  const [step, setStep] = useState<
-    | { kind: 'form' }
-    | { kind: 'review'; preview: Preview; draft: Draft }
-    | { kind: 'done'; sent: Sent }
-  >({ kind: 'form' });
+  const [step, setStep] = useState<Step>({ kind: 'form' });
   const [draft, setDraft] = useState<Draft>({ from: '', to: '', amount: '' });
 
   return (
@@ -33,21 +41,37 @@ export function Send({ askPin, onSent }: { askPin(request: PinRequest): void; on
       {step.kind === 'form' ? (
         <SendForm
           draft={draft}
+          error={step.error}
           onChange={setDraft}
           onPreview={(preview) => setStep({ kind: 'review', preview, draft })}
         />
       ) : step.kind === 'review' ? (
         <Review
           preview={step.preview}
+          stale={step.stale}
           onBack={() => setStep({ kind: 'form' })}
           onSign={() =>
             askPin({
               title: t('send.signTitle'),
               description: t('send.reviewIntro'),
               run: async (pin) => {
-                const sent = await call('wallet.send', { ...step.draft, pin });
-                setStep({ kind: 'done', sent });
-                onSent();
+                const { draft: reviewed, preview } = step;
+                const outcome = await signReviewed(
+                  // Signs only what this review showed: its digest goes with the request.
+                  () =>
+                    call('wallet.send', { ...reviewed, pin, reviewDigest: preview.reviewDigest }),
+                  () => call('wallet.previewSend', reviewed),
+                );
+                if (outcome.kind === 'signed') {
+                  setStep({ kind: 'done', sent: outcome.result });
+                  onSent();
+                } else if (outcome.kind === 'stale') {
+                  setStep({
+                    ...step,
+                    preview: outcome.fresh,
+                    stale: { error: outcome.stale, before: preview },
+                  });
+                } else setStep({ kind: 'form', error: outcome.problem });
               },
             })
           }
@@ -67,16 +91,19 @@ export function Send({ askPin, onSent }: { askPin(request: PinRequest): void; on
 
 function SendForm({
   draft,
+  error: initialError,
   onChange,
   onPreview,
 }: {
   draft: Draft;
+  /** Why the form is back: the payment reviewed can no longer be made. */
+  error: SerializedError | undefined;
   onChange(draft: Draft): void;
   onPreview(preview: Preview): void;
 }) {
   const { t } = useTranslation();
   const accounts = useQuery('accounts.list', {});
-  const [error, setError] = useState<SerializedError>();
+  const [error, setError] = useState<SerializedError | undefined>(initialError);
   const [busy, setBusy] = useState(false);
   const [touched, setTouched] = useState(false);
   const ids = { from: useId(), to: useId(), amount: useId(), toHint: useId(), amountHint: useId() };
@@ -163,31 +190,64 @@ function SendForm({
   );
 }
 
-function Review({ preview, onBack, onSign }: { preview: Preview; onBack(): void; onSign(): void }) {
+function Review({
+  preview,
+  stale,
+  onBack,
+  onSign,
+}: {
+  preview: Preview;
+  stale: { error: SerializedError; before: Preview } | undefined;
+  onBack(): void;
+  onSign(): void;
+}) {
   const { t, i18n } = useTranslation();
   const locale = i18n.language;
+  const named = (address: string) => <NamedAddress address={address} names={preview.names} />;
+  const before = stale?.before;
+  const fee = (p: Preview) =>
+    t('review.fee', { amount: formatAmount(p.fee.max, locale), symbol: p.fee.symbol });
   return (
     <Panel title={t('send.reviewTitle')}>
+      {stale ? <ErrorMessage error={stale.error} /> : null}
       <p>{t('send.reviewIntro')}</p>
       <dl className="facts review">
         <dt>{t('send.from')}</dt>
-        <dd className="mono">{preview.from}</dd>
+        <dd>{named(preview.from)}</dd>
         <dt>{t('send.to')}</dt>
-        <dd className="mono">{preview.to}</dd>
+        <dd>{named(preview.to)}</dd>
         <dt>{t('send.amount')}</dt>
         <dd className="strong">{formatAmount(preview.amount, locale)}</dd>
         <dt>{t('send.fee')}</dt>
-        <dd>{t('send.feeWei', { amount: formatUint(preview.fee.maxWei, locale) })}</dd>
+        <dd>
+          <NativeFee fee={preview.fee} locale={locale} />
+          <Was now={fee(preview)} before={before && fee(before)} />
+        </dd>
         <dt>{t('send.chain')}</dt>
-        <dd>{preview.chainId}</dd>
+        <dd>
+          {preview.chainId}
+          <Was now={String(preview.chainId)} before={before && String(before.chainId)} />
+        </dd>
         <dt>{t('send.nonce')}</dt>
-        <dd>{preview.nonce}</dd>
+        <dd>
+          {preview.nonce}
+          <Was now={String(preview.nonce)} before={before && String(before.nonce)} />
+        </dd>
         <dt>{t('send.txType')}</dt>
         <dd>{preview.type}</dd>
         <dt>{t('send.contract')}</dt>
-        <dd className="mono">{preview.contract}</dd>
+        <dd>
+          {named(preview.contract)}
+          <Was now={preview.contract} before={before?.contract} />
+        </dd>
         <dt>{t('send.availableAfter')}</dt>
-        <dd>{formatAmount(preview.availableAfter, locale)}</dd>
+        <dd>
+          {formatAmount(preview.availableAfter, locale)}
+          <Was
+            now={formatAmount(preview.availableAfter, locale)}
+            before={before && formatAmount(before.availableAfter, locale)}
+          />
+        </dd>
       </dl>
       <div className="row-actions">
         <button type="button" className="secondary" onClick={onBack}>

@@ -107,10 +107,13 @@ export function taskTitle(t: TFunction, task: NoteTask | NoteOperation) {
 
 export function NoteForm({
   task,
+  error: initialError,
   onPreview,
   onCancel,
 }: {
   task: NoteTask;
+  /** Why the form is back: the operation reviewed can no longer be made. */
+  error?: SerializedError | undefined;
   onPreview(operation: NoteOperation, preview: NotePreview): void;
   onCancel(): void;
 }) {
@@ -118,7 +121,7 @@ export function NoteForm({
   const accounts = useQuery('accounts.list', {});
   const [fields, setFields] = useState<Fields>(() => initialFields(task));
   const [problems, setProblems] = useState<Set<string>>(new Set());
-  const [error, setError] = useState<SerializedError>();
+  const [error, setError] = useState<SerializedError | undefined>(initialError);
   const [busy, setBusy] = useState(false);
   // The offer's QR code: the camera is on while `scanning`; one line says how it went.
   const [scanning, setScanning] = useState(false);

@@ -4,9 +4,17 @@
  * then what signing it did.
  */
 import { useTranslation } from 'react-i18next';
+import type { SerializedError } from '../../../../core/api/errors.js';
 import type { ApiResult } from '../../../../core/api/methods.js';
-import { Badge, Panel } from '../../components/Panel.js';
+import { Badge, ErrorMessage, Panel } from '../../components/Panel.js';
 import { QrCode } from '../../components/QrCode.js';
+import {
+  type AddressNames,
+  NamedAddress,
+  NativeFee,
+  nameOf,
+  Was,
+} from '../../components/ReviewParts.js';
 import {
   errorText,
   formatAmount,
@@ -22,29 +30,56 @@ type Executed = ApiResult<'notes.execute'>;
 export function NoteReview({
   title,
   preview,
+  stale,
   onBack,
   onSign,
 }: {
   title: string;
   preview: NotePreview;
+  /** Why this review is shown again (it went stale: nothing was signed), and the one seen. */
+  stale?: { error: SerializedError; before: NotePreview } | undefined;
   onBack(): void;
   onSign(): void;
 }) {
   const { t, i18n } = useTranslation();
   const locale = i18n.language;
   const count = preview.transactions.length;
+  const names = preview.names;
+  const before = stale?.before;
+  const fee = (f: { max: string; symbol: string } | null | undefined) =>
+    f ? t('review.fee', { amount: formatAmount(f.max, locale), symbol: f.symbol }) : undefined;
+  const amount = (text: string | null | undefined) =>
+    text === null || text === undefined ? undefined : formatAmount(text, locale);
   return (
     <Panel title={t('notes.reviewTitle', { op: title })}>
+      {stale ? <ErrorMessage error={stale.error} /> : null}
       <p>{t('notes.reviewIntro')}</p>
       <dl className="facts review">
         <dt>{t('notes.from')}</dt>
-        <dd className="mono">{preview.from}</dd>
+        <dd>
+          <NamedAddress address={preview.from} names={names} />
+        </dd>
         <dt>{t('notes.chain')}</dt>
         <dd>{preview.chainId}</dd>
+        {preview.fee !== null && count > 1 ? (
+          <>
+            <dt>{t('notes.totalFee')}</dt>
+            <dd>
+              <NativeFee fee={preview.fee} locale={locale} />
+              <Was now={fee(preview.fee) ?? ''} before={before && fee(before.fee)} />
+            </dd>
+          </>
+        ) : null}
         {preview.availableAfter !== null ? (
           <>
             <dt>{t('notes.availableAfter')}</dt>
-            <dd>{formatAmount(preview.availableAfter, locale)}</dd>
+            <dd>
+              {formatAmount(preview.availableAfter, locale)}
+              <Was
+                now={formatAmount(preview.availableAfter, locale)}
+                before={amount(before?.availableAfter)}
+              />
+            </dd>
           </>
         ) : null}
       </dl>
@@ -60,14 +95,25 @@ export function NoteReview({
             <dt>{t('notes.call')}</dt>
             <dd className="mono strong">{tx.function}</dd>
             {Object.entries(tx.args).map(([name, value]) => (
-              <Arg key={name} name={name} value={value} />
+              <Arg key={name} name={name} value={value} names={names} />
             ))}
             <dt>{t('notes.contract')}</dt>
-            <dd className="mono">{tx.contract}</dd>
+            <dd>
+              <NamedAddress address={tx.contract} names={names} />
+            </dd>
             <dt>{t('notes.nonce')}</dt>
-            <dd>{tx.nonce}</dd>
+            <dd>
+              {tx.nonce}
+              <Was
+                now={String(tx.nonce)}
+                before={before?.transactions[i] && String(before.transactions[i].nonce)}
+              />
+            </dd>
             <dt>{t('notes.fee')}</dt>
-            <dd>{t('notes.feeWei', { amount: formatUint(tx.maxFeeWei, locale) })}</dd>
+            <dd>
+              <NativeFee fee={tx.fee} locale={locale} />
+              <Was now={fee(tx.fee) ?? ''} before={fee(before?.transactions[i]?.fee)} />
+            </dd>
           </dl>
         </section>
       ))}
@@ -79,10 +125,10 @@ export function NoteReview({
           <h3>{t('notes.typedData', { type: preview.typedData.primaryType })}</h3>
           <dl className="facts review">
             {Object.entries(preview.typedData.message).map(([name, value]) => (
-              <Arg key={name} name={name} value={value} />
+              <Arg key={name} name={name} value={value} names={names} />
             ))}
             {Object.entries(preview.typedData.domain).map(([name, value]) => (
-              <Arg key={`domain.${name}`} name={`domain.${name}`} value={value} />
+              <Arg key={`domain.${name}`} name={`domain.${name}`} value={value} names={names} />
             ))}
           </dl>
         </section>
@@ -146,18 +192,30 @@ const timeArgs = new Set(['maturity', 'deadline']);
 
 /**
  * One decoded argument under the contract's own name, exactly as signed, with
- * what it means for people beside it: minor units as an amount, unix seconds
- * as a date, the largest uint256 as "unlimited".
+ * what it means for people beside it: an address's name, minor units as an
+ * amount, unix seconds as a date, the largest uint256 as "unlimited". A
+ * struct's field (`offer.price`) reads by its own name.
  */
-function Arg({ name, value }: { name: string; value: string }) {
+function Arg({ name, value, names }: { name: string; value: string; names: AddressNames }) {
   const { t, i18n } = useTranslation();
   const locale = i18n.language;
+  const field = name.slice(name.lastIndexOf('.') + 1);
+  if (nameOf(names, value)) {
+    return (
+      <>
+        <dt className="mono">{name}</dt>
+        <dd>
+          <NamedAddress address={value} names={names} />
+        </dd>
+      </>
+    );
+  }
   let meaning: string | null = null;
   if (value === MAX_UINT256) meaning = t('notes.unlimited');
-  else if (/^\d+$/.test(value) && minorUnitArgs.has(name)) {
+  else if (/^\d+$/.test(value) && minorUnitArgs.has(field)) {
     const cents = BigInt(value);
     meaning = formatAmount(`${cents / 100n}.${(cents % 100n).toString().padStart(2, '0')}`, locale);
-  } else if (/^\d+$/.test(value) && timeArgs.has(name)) {
+  } else if (/^\d+$/.test(value) && timeArgs.has(field)) {
     meaning = formatDateTime(Number(value), locale);
   }
   return (

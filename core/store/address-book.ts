@@ -1,0 +1,165 @@
+/**
+ * The user's address book: a name for another party's address, shown beside
+ * the hex on every review (core/app/address-names.ts). A name names one
+ * address and is never one of the wallet's own accounts' names, and the
+ * wallet's own accounts are named by their account, not here: so a name on a
+ * review says which party it is and where the name comes from. Every change
+ * goes into the audit log, as what a review shows depends on it.
+ */
+import type { Address } from 'viem';
+import { type AddressBookEntry, addressBookNameSchema } from '../api/address-book.js';
+import { SignetError } from '../api/errors.js';
+import { listAccounts } from './accounts.js';
+import { appendAudit } from './audit-log.js';
+import { checksumAddress } from './codec.js';
+import type { Store } from './database.js';
+
+interface EntryRow {
+  address: string;
+  name: string;
+  created_at: string;
+  updated_at: string;
+}
+
+const fromRow = (row: EntryRow): AddressBookEntry => ({
+  address: row.address,
+  name: row.name,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});
+
+/** Every entry, by name. */
+export function listAddressBook(store: Store): AddressBookEntry[] {
+  return store.db
+    .prepare<[], EntryRow>('SELECT * FROM address_book ORDER BY name COLLATE NOCASE, address')
+    .all()
+    .map(fromRow);
+}
+
+export function getAddressBookEntry(store: Store, address: string): AddressBookEntry | undefined {
+  const row = store.db
+    .prepare<[string], EntryRow>('SELECT * FROM address_book WHERE address = ?')
+    .get(checksumAddress(address));
+  return row && fromRow(row);
+}
+
+/** Adds a name for an address that has none yet. */
+export function addAddressBookEntry(
+  store: Store,
+  entry: { address: string; name: string },
+): AddressBookEntry {
+  const address = checksumAddress(entry.address);
+  const name = checkedName(entry.name);
+  return store.transaction(() => {
+    const existing = getAddressBookEntry(store, address);
+    if (existing) {
+      throw refused(
+        `${address} is already in the address book as "${existing.name}"; rename it instead`,
+        'address-taken',
+        { address, name: existing.name },
+      );
+    }
+    const account = listAccounts(store).find((a) => a.address === address);
+    if (account) {
+      throw refused(
+        `${address} is your account "${account.name}"; reviews name it so already`,
+        'own-account',
+        { address, account: account.name },
+      );
+    }
+    requireFreeName(store, name, address);
+    const at = store.now().toISOString();
+    store.db
+      .prepare(
+        'INSERT INTO address_book (address, name, created_at, updated_at) VALUES (?, ?, ?, ?)',
+      )
+      .run(address, name, at, at);
+    appendAudit(store, { action: 'address-book-add', subject: { address, name } });
+    return { address, name, createdAt: at, updatedAt: at };
+  });
+}
+
+export function renameAddressBookEntry(
+  store: Store,
+  address: string,
+  newName: string,
+): AddressBookEntry {
+  const checked = checksumAddress(address);
+  const name = checkedName(newName);
+  return store.transaction(() => {
+    const existing = requireEntry(store, checked);
+    if (existing.name === name) return existing;
+    requireFreeName(store, name, checked);
+    const at = store.now().toISOString();
+    store.db
+      .prepare('UPDATE address_book SET name = ?, updated_at = ? WHERE address = ?')
+      .run(name, at, checked);
+    appendAudit(store, {
+      action: 'address-book-rename',
+      subject: { address: checked, name, previous: existing.name },
+    });
+    return { ...existing, name, updatedAt: at };
+  });
+}
+
+/** Removes an entry; returns what it was. */
+export function removeAddressBookEntry(store: Store, address: string): AddressBookEntry {
+  const checked = checksumAddress(address);
+  return store.transaction(() => {
+    const existing = requireEntry(store, checked);
+    store.db.prepare('DELETE FROM address_book WHERE address = ?').run(checked);
+    appendAudit(store, {
+      action: 'address-book-remove',
+      subject: { address: checked, name: existing.name },
+    });
+    return existing;
+  });
+}
+
+function checkedName(text: string): string {
+  const parsed = addressBookNameSchema.safeParse(text);
+  if (!parsed.success) {
+    throw refused(
+      `the name is not usable: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+      'name-invalid',
+      {},
+    );
+  }
+  return parsed.data;
+}
+
+function requireEntry(store: Store, address: Address): AddressBookEntry {
+  const entry = getAddressBookEntry(store, address);
+  if (!entry) {
+    throw refused(`${address} is not in the address book`, 'not-in-address-book', { address });
+  }
+  return entry;
+}
+
+/** A name names one party: not another entry's (any case), nor one of the wallet's accounts'. */
+function requireFreeName(store: Store, name: string, address: Address): void {
+  const other = store.db
+    .prepare<[string, string], EntryRow>(
+      'SELECT * FROM address_book WHERE name = ? COLLATE NOCASE AND address != ?',
+    )
+    .get(name, address);
+  if (other) {
+    throw refused(`the name "${other.name}" is already used for ${other.address}`, 'name-taken', {
+      name: other.name,
+      address: other.address,
+    });
+  }
+  const folded = name.toLowerCase();
+  const account = listAccounts(store).find((a) => a.name.toLowerCase() === folded);
+  if (account) {
+    throw refused(
+      `"${account.name}" is the name of your account ${account.address}; choose another`,
+      'name-taken',
+      { name: account.name, address: account.address },
+    );
+  }
+}
+
+function refused(message: string, reason: string, details: Record<string, unknown>) {
+  return new SignetError('INVALID_ARGUMENT', message, { details: { reason, ...details } });
+}
