@@ -21,6 +21,9 @@ export async function readAtBlock<T>(
 ): Promise<T> {
   const { to, abi, functionName, args } = call;
   const data = encodeFunctionData({ abi, functionName, args } as never);
-  const result = await rpc.request<Hex>('eth_call', [{ to, data }, toHex(block)], { crossCheck });
+  const result = await rpc.request<Hex>('eth_call', [{ to, data }, toHex(block)], {
+    crossCheck,
+    atBlock: block,
+  });
   return decodeFunctionResult({ abi, functionName, data: result } as never) as T;
 }

@@ -5,12 +5,10 @@
  * otherwise, when the call may go online, read from the ledger at one block,
  * cross-checked across the nodes. Without either, nothing is signed.
  */
-import type { Address } from 'viem';
 import { SignetError } from '../api/errors.js';
 import type { ChainProfile } from '../api/profile.js';
-import { notesAbi } from '../chain/abi.js';
 import { formatAmount } from '../chain/amount.js';
-import { readAtBlock } from '../chain/read-at-block.js';
+import { readNote } from '../chain/read-note.js';
 import type { RpcPool } from '../rpc/rpc-pool.js';
 import { getNote, type Note } from '../store/chain-state.js';
 import type { Store } from '../store/database.js';
@@ -41,7 +39,7 @@ export async function financedNoteFacts(
     );
   }
   try {
-    return await readNote(rpc, profile, tokenId);
+    return await readNoteNow(rpc, profile, tokenId);
   } catch (error) {
     if (!(error instanceof SignetError)) throw error;
     if (error.code === 'RPC_ERROR') {
@@ -59,36 +57,10 @@ export async function financedNoteFacts(
   }
 }
 
-/** Owner, value and slot at the nodes' common block, each answer cross-checked. */
-async function readNote(rpc: RpcPool, profile: ChainProfile, tokenId: bigint): Promise<NoteFacts> {
-  const { common: block } = await rpc.heads();
-  const read = <T>(functionName: string, args: readonly unknown[]) =>
-    readAtBlock<T>(
-      rpc,
-      { to: profile.contracts.notes, abi: notesAbi, functionName, args },
-      block,
-      true,
-    );
-  const holder = await read<Address>('ownerOf', [tokenId]);
-  const [value, slot, dishonoured] = await Promise.all([
-    read<bigint>('balanceOf', [tokenId]),
-    read<bigint>('slotOf', [tokenId]),
-    read<boolean>('isDishonoured', [tokenId]),
-  ]);
-  const [acceptor, currency, maturity] = await read<[Address, Address, bigint]>('slotInfo', [slot]);
-  return {
-    chainId: profile.chainId,
-    tokenId,
-    holder,
-    slot,
-    acceptor,
-    currency,
-    maturity: Number(maturity),
-    value,
-    status: dishonoured ? 'dishonoured' : 'active',
-    updatedBlock: block,
-    source: 'chain',
-  };
+/** The note at the block every node asked has, holder and value cross-checked. */
+async function readNoteNow(rpc: RpcPool, profile: ChainProfile, tokenId: bigint) {
+  const { pinned } = await rpc.heads();
+  return { ...(await readNote(rpc, profile, tokenId, pinned)), source: 'chain' as const };
 }
 
 /**
