@@ -131,6 +131,13 @@ describe('provisioning a token from the UI', () => {
     await page.screenshot({ path: join(shots, 'provisioning-mismatch.png') });
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await dialog.waitFor({ state: 'hidden' });
+    // Emptied as it closed, not as it next opens: a reset racing the next opening's first
+    // keystrokes once swallowed a label typed again (the tests saw it under load).
+    await expect(
+      page
+        .locator('dialog.init-dialog input')
+        .evaluateAll((inputs) => inputs.map((i) => (i as { value: string }).value)),
+    ).resolves.toEqual(['', '', '', '', '']);
 
     const after = await listTokens();
     expect(after).toEqual(before);
