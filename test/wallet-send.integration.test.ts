@@ -20,6 +20,25 @@ function expectRefused(run: { code: number; stderr: string }, message: string | 
   expect(run.stderr.trimEnd()).toMatch(message);
 }
 
+/**
+ * Syncs until nothing is left in flight, adding up the reports: a node may mine
+ * what a sync has just sent a moment after answering (anvil does; Hardhat mines
+ * before it answers), and then the next sync confirms it.
+ */
+async function syncSettled(): Promise<{ sent: number; confirmed: number; failed: number }> {
+  const total = { sent: 0, confirmed: 0, failed: 0 };
+  for (let round = 0; round < 20; round++) {
+    const report = await json(['sync']);
+    total.sent += report.sent;
+    total.confirmed += report.confirmed;
+    total.failed += report.failed;
+    const outbox: Array<{ status: string }> = await json(['outbox']);
+    if (outbox.every((t) => t.status === 'confirmed' || t.status === 'failed')) return total;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('the outbox did not settle in 20 syncs');
+}
+
 describe('sign offline, sync later', () => {
   it('funds and syncs a token-held account', async () => {
     await json(['ledger', 'fund', '--account', w.keys.alice!.address, '--amount', '100.00']);
@@ -76,7 +95,7 @@ describe('sign offline, sync later', () => {
     });
 
     w.useProfile(w.ledger.profile);
-    const report = await json(['sync']);
+    const report = await syncSettled();
     expect(report).toMatchObject({ sent: 2, confirmed: 2, failed: 0 });
     expect((await json(['outbox'])).map((t: { status: string }) => t.status)).toEqual([
       'confirmed',
