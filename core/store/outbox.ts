@@ -18,6 +18,7 @@
  * current status forbids throws. markSent on a 'sent' row is a re-broadcast: it
  * counts another attempt.
  */
+import type Database from 'better-sqlite3';
 import { type Address, type Hex, keccak256 } from 'viem';
 import { SignetError } from '../api/errors.js';
 import { requireAccount } from './accounts.js';
@@ -132,23 +133,45 @@ export function addPrepared(store: Store, txs: readonly PreparedOutboxTx[]): Out
   const createdAt = store.now().toISOString();
   return store.transaction(() => {
     for (const from of new Set(txs.map((tx) => tx.from))) requireAccount(store, from);
-    const insert = store.db.prepare<[PreparedOutboxTx & { createdAt: string }], OutboxRow>(
+    const insert = store.db.prepare<[PreparedOutboxTx & { createdAt: string }]>(
       `INSERT INTO outbox (chain_id, from_address, nonce, tx_hash, raw, kind, summary, asset, amount,
                            created_at)
        VALUES (@chainId, @from, @nonce, @txHash, @raw, @kind, @summary, @asset, @amount, @createdAt)
-       ON CONFLICT (tx_hash) DO NOTHING
-       RETURNING *`,
+       ON CONFLICT (tx_hash) DO NOTHING`,
     );
     return txs.map((tx) => {
-      let row: OutboxRow | undefined;
+      let added: Database.RunResult;
       try {
-        row = insert.get({ ...tx, createdAt });
+        added = insert.run({ ...tx, createdAt });
       } catch (error) {
         if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE')
           throw nonceTaken(store, tx);
         throw error;
       }
-      return row ? fromRow(row) : getOutbox(store, tx.txHash)!;
+      // A new row is what was inserted, as the schema's defaults left it; none means a retry.
+      return added.changes === 1
+        ? fromRow({
+            id: Number(added.lastInsertRowid),
+            chain_id: tx.chainId,
+            from_address: tx.from,
+            nonce: tx.nonce,
+            tx_hash: tx.txHash,
+            raw: tx.raw,
+            kind: tx.kind,
+            summary: tx.summary,
+            asset: tx.asset,
+            amount: tx.amount,
+            status: 'signed',
+            error: null,
+            created_at: createdAt,
+            sent_at: null,
+            included_at: null,
+            block_number: null,
+            block_hash: null,
+            attempts: 0,
+            missing_since: null,
+          })
+        : getOutbox(store, tx.txHash)!;
     });
   });
 }
