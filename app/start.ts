@@ -39,7 +39,7 @@ import { formatAmount, parseAmount } from '../core/chain/amount.js';
 import { activeProfilePath, writeActiveProfile } from '../core/chain/profile-file.js';
 import { signetHome } from '../core/config/paths.js';
 import { openStore } from '../core/store/database.js';
-import { busy, release, setLockLocation, tryAcquire } from '../core/store/process-lock.js';
+import { acquire, busy } from '../core/store/process-lock.js';
 import type { DevChain } from '../ledger/dev-chain.js';
 import { DEMO_TOKEN_LABEL, ensureDemoToken, findSoftHsmModule } from './demo-token.js';
 import { findElectronBinary } from './electron-binary.js';
@@ -83,12 +83,13 @@ async function main(): Promise<number> {
   // One app per data folder: a second start would start a second dev ledger and re-point
   // the shared profile under the first one's window.
   const lockStore = openStore(join(home, 'signet.sqlite'));
-  const holder = tryAcquire(lockStore, 'app', APP_PURPOSE);
-  if (holder) {
+  const taken = acquire(lockStore, 'app', APP_PURPOSE);
+  if ('holder' in taken) {
     lockStore.close();
-    warn(`signet start: ${busy('app', holder).message}; use that one, or stop it first.`);
+    warn(`signet start: ${busy('app', taken.holder).message}; use that one, or stop it first.`);
     return 1;
   }
+  const appLock = taken.held;
 
   let ledger: DevChain | undefined;
   let api: AppApi | undefined;
@@ -136,7 +137,7 @@ async function main(): Promise<number> {
       // Electron's main process opens the store itself: this process lets go of it.
       api.close();
       api = undefined;
-      setLockLocation(lockStore, 'app', 'the desktop window');
+      appLock.setLocation('the desktop window');
       electron = await launchElectron(binary.path, env);
       const exited = new Promise<number>((resolveExit) =>
         electron?.once('exit', (code) => resolveExit(code ?? 0)),
@@ -162,7 +163,7 @@ async function main(): Promise<number> {
       staticDir: existsSync(staticDir) ? staticDir : undefined,
       port: 0,
     });
-    setLockLocation(lockStore, 'app', `http://127.0.0.1:${bridge.port}/`);
+    appLock.setLocation(`http://127.0.0.1:${bridge.port}/`);
     say(`Open ${bridge.url}`);
     say('Stop with Ctrl-C.');
     await stop.stopped;
@@ -179,7 +180,7 @@ async function main(): Promise<number> {
     await bridge?.close();
     api?.close();
     await ledger?.stop();
-    release(lockStore, 'app');
+    appLock.release();
     lockStore.close();
     if (ledger) say('Signet stopped; the dev ledger is down.');
   }

@@ -217,6 +217,19 @@ describe('signet ledger up', () => {
     expect(alive(node)).toBe(false);
   });
 
+  it('one dev ledger (or app) per data folder: a second `ledger up` says where the first runs, and changes nothing', async () => {
+    const env = freshHome();
+    const first = await startChainUp(env, anvilMissing ? [] : ['--engine', 'anvil']);
+    const second = await signet(['ledger', 'up', '--port', '0'], { env });
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(
+      new RegExp(
+        `^signet: Signet is already running on this data folder: signet ledger up \\(pid ${first.child.pid}, since \\S+\\) at ${first.profile.rpc[0]!.replace(/\./g, '\\.')}\n$`,
+      ),
+    );
+    expect(readActiveProfile(env)).toEqual(first.profile);
+  }, 90_000);
+
   it('refuses an unknown --engine in one line, and starts and selects nothing', async () => {
     const env = freshHome();
     const run = await signet(['ledger', 'up', '--port', '0', '--engine', 'geth'], { env });

@@ -26,10 +26,10 @@ let holder: ChildProcess;
 function holdSyncLock(dbPath: string): Promise<ChildProcess> {
   const script = `
     import { openStore } from './core/store/database.ts';
-    import { tryAcquire } from './core/store/process-lock.ts';
+    import { acquire } from './core/store/process-lock.ts';
     const store = openStore(${JSON.stringify(dbPath)});
-    const holder = tryAcquire(store, 'sync', 'signet sync --watch');
-    console.log(holder ? 'busy' : 'held');
+    const taken = acquire(store, 'sync', 'signet sync --watch');
+    console.log('holder' in taken ? 'busy' : 'held');
     setInterval(() => {}, 1000);
   `;
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {

@@ -1,4 +1,6 @@
 /** signet ledger up | use | status | fund */
+
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { SignetError } from '../../core/api/errors.js';
 import { parseAddress } from '../../core/chain/address.js';
@@ -8,6 +10,9 @@ import {
   readProfileFile,
   writeActiveProfile,
 } from '../../core/chain/profile-file.js';
+import { signetHome } from '../../core/config/paths.js';
+import { openStore } from '../../core/store/database.js';
+import { acquire, busy, type HeldLock } from '../../core/store/process-lock.js';
 import type { DevChain } from '../../ledger/dev-chain.js';
 import { parseDevEngine } from '../../ledger/dev-node.js';
 import type { CliContext } from '../context.js';
@@ -35,6 +40,9 @@ export function registerChainCommands(program: Command, context: CliContext): vo
             );
           }
           const engine = parseDevEngine(flags.engine);
+          // Like a second `npm start`, a dev ledger started under a running app would
+          // re-point the profile the app's window uses: one of them per data folder.
+          const lock = holdAppLock(context.io.env, 'signet ledger up');
           // Loaded on demand: the dev ledger brings the Solidity compiler with it.
           const { startDevChain } = await import('../../ledger/dev-chain.js');
           // Listening before the node starts: a Ctrl-C or SIGTERM at any moment from here
@@ -45,13 +53,16 @@ export function registerChainCommands(program: Command, context: CliContext): vo
           try {
             dev = await startDevChain({ port, engine, env: context.io.env });
             writeActiveProfile(dev.profile, context.io.env);
+            lock.setLocation(dev.node.url);
           } catch (error) {
             stop.dispose();
             await dev?.stop();
+            lock.release();
             throw error;
           }
           const running = dev;
-          context.afterOutput = () => stop.received.then(() => running.stop());
+          context.afterOutput = () =>
+            stop.received.then(() => running.stop()).finally(() => lock.release());
           return running.profile;
         },
         (profile) =>
@@ -138,4 +149,24 @@ function stopSignal(): { received: Promise<void>; dispose(): void } {
     process.on('SIGTERM', onSignal);
   });
   return { received, dispose };
+}
+
+/**
+ * The data folder's app lock, for as long as this command runs; one line saying
+ * who has it otherwise. The store stays open with it, so its heartbeat can beat.
+ */
+function holdAppLock(env: NodeJS.ProcessEnv, purpose: string): HeldLock {
+  const store = openStore(join(signetHome(env), 'signet.sqlite'));
+  const taken = acquire(store, 'app', purpose);
+  if ('holder' in taken) {
+    store.close();
+    throw busy('app', taken.holder);
+  }
+  return {
+    setLocation: taken.held.setLocation,
+    release: () => {
+      taken.held.release();
+      store.close();
+    },
+  };
 }

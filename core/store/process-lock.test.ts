@@ -1,12 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { memoryStore } from '../../test/support/store-fixtures.js';
 import type { Store } from './database.js';
-import { release, setLockLocation, tryAcquire, withProcessLock } from './process-lock.js';
+import { acquire, HEARTBEAT_MS, STALE_MS, withProcessLock } from './process-lock.js';
 
 const children: ChildProcess[] = [];
 afterEach(() => {
+  vi.useRealTimers();
   for (const child of children.splice(0)) child.kill('SIGKILL');
 });
 
@@ -17,36 +19,58 @@ function otherProcess(): ChildProcess {
   return child;
 }
 
-function holdAs(store: Store, pid: number, host = hostname(), purpose = 'signet sync --watch') {
-  store.db
-    .prepare(
-      `INSERT INTO process_locks (name, pid, host, purpose, since, location)
-       VALUES ('sync', ?, ?, ?, '2026-12-02T08:00:00.000Z', NULL)`,
-    )
-    .run(pid, host, purpose);
+/** The "<boot id>:<start time>" a holder's row keeps, as the lock module reads it. */
+function instanceOf(pid: number): string {
+  const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return `${boot}:${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]}`;
 }
 
+function holdAs(
+  store: Store,
+  row: { pid: number; host?: string; instance?: string | null; seen?: string },
+) {
+  store.db
+    .prepare(
+      `INSERT INTO process_locks (name, pid, host, instance, purpose, since, seen, location)
+       VALUES ('sync', @pid, @host, @instance, 'signet sync --watch', '2026-12-02T08:00:00.000Z',
+               @seen, NULL)`,
+    )
+    .run({
+      pid: row.pid,
+      host: row.host ?? hostname(),
+      instance: row.instance === undefined ? instanceOf(row.pid) : row.instance,
+      seen: row.seen ?? new Date().toISOString(),
+    });
+}
+
+const holderPid = (store: Store) =>
+  store.db.prepare('SELECT pid FROM process_locks').pluck().get() as number | undefined;
+
 describe('process locks', () => {
-  it('takes a free lock, and gives it back', () => {
+  it('takes a free lock, says where the holder is, and gives it back', () => {
     const store = memoryStore();
-    expect(tryAcquire(store, 'app', 'the Signet app')).toBeUndefined();
-    setLockLocation(store, 'app', 'http://127.0.0.1:5555/');
-    expect(store.db.prepare('SELECT pid, purpose, location FROM process_locks').get()).toEqual({
+    const taken = acquire(store, 'app', 'the Signet app');
+    if (!('held' in taken)) throw new Error('the lock was free');
+    taken.held.setLocation('http://127.0.0.1:5555/');
+    expect(
+      store.db.prepare('SELECT pid, purpose, location, instance FROM process_locks').get(),
+    ).toEqual({
       pid: process.pid,
       purpose: 'the Signet app',
       location: 'http://127.0.0.1:5555/',
+      instance: instanceOf(process.pid),
     });
-    release(store, 'app');
-    expect(store.db.prepare('SELECT count(*) AS n FROM process_locks').get()).toEqual({ n: 0 });
+    taken.held.release();
+    expect(holderPid(store)).toBeUndefined();
   });
 
   it('names a live holder in another process, and waits, then says who holds it in one line', async () => {
     const store = memoryStore();
     const other = otherProcess();
-    holdAs(store, other.pid!);
-    expect(tryAcquire(store, 'sync', 'the Signet app')).toMatchObject({
-      pid: other.pid,
-      purpose: 'signet sync --watch',
+    holdAs(store, { pid: other.pid! });
+    expect(acquire(store, 'sync', 'the Signet app')).toMatchObject({
+      holder: { pid: other.pid, purpose: 'signet sync --watch' },
     });
     let ran = false;
     const started = Date.now();
@@ -63,8 +87,7 @@ describe('process locks', () => {
 
   it('gets the lock as soon as the other process lets go within the wait', async () => {
     const store = memoryStore();
-    const other = otherProcess();
-    holdAs(store, other.pid!);
+    holdAs(store, { pid: otherProcess().pid! });
     setTimeout(() => store.db.prepare('DELETE FROM process_locks').run(), 150);
     const started = Date.now();
     const ran = await withProcessLock(
@@ -80,18 +103,48 @@ describe('process locks', () => {
   it('takes over the lock of a holder that died (kill -9 leaves its row behind)', async () => {
     const store = memoryStore();
     const dead = otherProcess();
+    const instance = instanceOf(dead.pid!);
     const exited = new Promise((resolve) => dead.once('exit', resolve));
     dead.kill('SIGKILL');
     await exited;
-    holdAs(store, dead.pid!);
-    expect(tryAcquire(store, 'sync', 'the Signet app')).toBeUndefined();
-    expect(store.db.prepare('SELECT pid FROM process_locks').pluck().get()).toBe(process.pid);
+    holdAs(store, { pid: dead.pid!, instance });
+    expect('held' in acquire(store, 'sync', 'the Signet app')).toBe(true);
+    expect(holderPid(store)).toBe(process.pid);
   });
 
-  it('trusts a holder on another host (its process cannot be checked from here)', () => {
+  it('takes over a row whose pid now belongs to another process (a reboot, a reused pid)', () => {
     const store = memoryStore();
-    holdAs(store, 999_999, 'branch-pc-7');
-    expect(tryAcquire(store, 'sync', 'the Signet app')).toMatchObject({ host: 'branch-pc-7' });
+    // pid 1 is alive, but it is not the process that wrote this row.
+    holdAs(store, { pid: 1, instance: 'another-boot:12345' });
+    expect('held' in acquire(store, 'sync', 'the Signet app')).toBe(true);
+    expect(holderPid(store)).toBe(process.pid);
+  });
+
+  it('trusts a holder on another host while its heartbeat is fresh, and takes over once it is stale', () => {
+    const store = memoryStore();
+    const now = store.now();
+    holdAs(store, { pid: 999_999, host: 'branch-pc-7', instance: null, seen: now.toISOString() });
+    expect(acquire(store, 'sync', 'the Signet app')).toMatchObject({
+      holder: { host: 'branch-pc-7' },
+    });
+    store.db
+      .prepare('UPDATE process_locks SET seen = ?')
+      .run(new Date(now.getTime() - STALE_MS - 5_000).toISOString());
+    expect('held' in acquire(store, 'sync', 'the Signet app')).toBe(true);
+  });
+
+  it('keeps its heartbeat while held, and stops it on release', () => {
+    vi.useFakeTimers();
+    const store = memoryStore();
+    const taken = acquire(store, 'app', 'the Signet app');
+    if (!('held' in taken)) throw new Error('the lock was free');
+    const seen = () => store.db.prepare('SELECT seen FROM process_locks').pluck().get();
+    const first = seen();
+    vi.advanceTimersByTime(HEARTBEAT_MS + 1);
+    expect(seen()).not.toBe(first);
+    taken.held.release();
+    vi.advanceTimersByTime(3 * HEARTBEAT_MS);
+    expect(seen()).toBeUndefined();
   });
 
   it('runs the callers of one process one after the other, never together', async () => {
@@ -110,6 +163,6 @@ describe('process locks', () => {
       throw new Error('boom');
     });
     await expect(failing).rejects.toThrow('boom');
-    expect(tryAcquire(store, 'sync', 'after')).toBeUndefined();
+    expect(holderPid(store)).toBeUndefined();
   });
 });

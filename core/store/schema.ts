@@ -144,8 +144,12 @@ CREATE TABLE process_locks (
   name     TEXT PRIMARY KEY,
   pid      INTEGER NOT NULL CHECK (pid > 0),
   host     TEXT NOT NULL,
+  -- This boot and the process's start time: a pid reused after the holder died is not it.
+  instance TEXT,
   purpose  TEXT NOT NULL,
   since    TEXT NOT NULL,
+  -- The holder's heartbeat: how a process on another host tells a holder that died.
+  seen     TEXT NOT NULL,
   location TEXT
 ) STRICT, WITHOUT ROWID;
 `;
