@@ -7,8 +7,9 @@
  * record, and shown once on the console. A demo token only, never a real one.
  */
 import { randomInt } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makePrivateDir, writePrivateFile } from '../core/config/private-files.js';
 import { DeviceService } from '../core/devices/device-service.js';
 import { auditToFile } from '../core/store/audit-sink.js';
 import type { PinProvider } from '../native/pin.js';
@@ -76,9 +77,9 @@ interface DemoState {
 export function useDemoTokenStore(home: string): DemoTokenPaths {
   const paths = demoTokenPaths(home);
   const tokens = join(paths.dir, 'tokens');
-  mkdirSync(tokens, { recursive: true, mode: 0o700 });
+  makePrivateDir(tokens);
   // Rewritten each start: the store stays usable when the data folder moves.
-  writeFileSync(
+  writePrivateFile(
     paths.conf,
     `# SoftHSM2 configuration of Signet's demo token store (made by npm start).\ndirectories.tokendir = ${tokens}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`,
   );
@@ -130,7 +131,7 @@ export async function ensureDemoToken(home: string, module: string): Promise<Dem
     keyUri: key.uri,
     address: key.address as `0x${string}`,
   };
-  writeFileSync(paths.state, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  writePrivateFile(paths.state, `${JSON.stringify(state, null, 2)}\n`);
   return { paths, ...state, created: true, pin: pins.user };
 }
 
@@ -140,7 +141,8 @@ function demoPin(): string {
 }
 
 function writeReadme(paths: DemoTokenPaths, pins: { so: string; user: string }): void {
-  writeFileSync(
+  // It holds the demo PINs: the owner's alone, like every file in the data folder.
+  writePrivateFile(
     paths.readme,
     [
       "Signet's demo token (made by `npm start`)",
@@ -155,9 +157,7 @@ function writeReadme(paths: DemoTokenPaths, pins: { so: string; user: string }):
       `SO PIN: ${pins.so}`,
       '',
     ].join('\n'),
-    { mode: 0o600 },
   );
-  chmodSync(paths.readme, 0o600);
 }
 
 function readPins(paths: DemoTokenPaths): { user?: string; so?: string } {

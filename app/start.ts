@@ -28,7 +28,7 @@
  *   tsx app/start.ts
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SignetError } from '../core/api/errors.js';
@@ -38,6 +38,7 @@ import { type Bridge, startBridge } from '../core/bridge/bridge-server.js';
 import { formatAmount, parseAmount } from '../core/chain/amount.js';
 import { activeProfilePath, writeActiveProfile } from '../core/chain/profile-file.js';
 import { signetHome } from '../core/config/paths.js';
+import { makePrivateDir } from '../core/config/private-files.js';
 import { openStore } from '../core/store/database.js';
 import { acquire, busy } from '../core/store/process-lock.js';
 import type { DevChain } from '../ledger/dev-chain.js';
@@ -75,7 +76,7 @@ function stopSignal(): { stopped: Promise<NodeJS.Signals>; requested: () => bool
 async function main(): Promise<number> {
   const stop = stopSignal();
   const home = signetHome(process.env);
-  mkdirSync(home, { recursive: true, mode: 0o700 });
+  makePrivateDir(home);
   // Every path below (profile, config, store) resolves inside `home`.
   const env: NodeJS.ProcessEnv = { ...process.env, SIGNET_HOME: home };
   say(`Signet data folder: ${home}`);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { SignetError } from '../api/errors.js';
 import { type ChainProfile, profileSchema } from '../api/profile.js';
 import { signetHome } from '../config/paths.js';
-import { writePrivateFile } from '../config/private-files.js';
+import { closeToOthers, writePrivateFile } from '../config/private-files.js';
 
 export function activeProfilePath(env: NodeJS.ProcessEnv = process.env): string {
   return join(signetHome(env), 'profile.json');
@@ -53,6 +53,8 @@ export function readActiveProfile(env: NodeJS.ProcessEnv = process.env): ChainPr
       'no ledger selected: run `signet ledger up` for the dev ledger, or `signet ledger use FILE`',
     );
   }
+  // The active profile is Signet's own file (node URLs may carry credentials).
+  closeToOthers(path);
   return readProfileFile(path);
 }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { SignetError } from '../api/errors.js';
 import { signetHome } from './paths.js';
-import { writePrivateFile } from './private-files.js';
+import { closeToOthers, writePrivateFile } from './private-files.js';
 
 export const configSchema = z
   .object({
@@ -22,6 +22,7 @@ export function configPath(env: NodeJS.ProcessEnv = process.env): string {
 export function readConfig(env: NodeJS.ProcessEnv = process.env): SignetConfig {
   const path = configPath(env);
   if (!existsSync(path)) return configSchema.parse({});
+  closeToOthers(path);
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));

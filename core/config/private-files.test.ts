@@ -3,14 +3,14 @@
  * the umask: the tests run with umask 0, so any mode they see is the one Signet
  * asked for, not one the umask took bits away from.
  */
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { closedPortProfile, tempDir } from '../../test/support/store-fixtures.js';
-import { writeActiveProfile } from '../chain/profile-file.js';
+import { readActiveProfile, writeActiveProfile } from '../chain/profile-file.js';
 import { appendAudit } from '../store/audit-log.js';
 import { openStore } from '../store/database.js';
-import { writeConfig } from './config.js';
+import { readConfig, writeConfig } from './config.js';
 
 /** Every file renamed into place, with its mode just before the rename. */
 const renamed = vi.hoisted(() => [] as Array<{ from: string; mode: number }>);
@@ -82,6 +82,36 @@ describe('files Signet writes in its data directory', () => {
       expect(modeOf(home)).toBe(0o700);
       for (const file of [path, `${path}-wal`, `${path}-shm`])
         expect(modeOf(file), file).toBe(0o600);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('closes to others what an older Signet left open, when next used: folder, store, WAL, profile, config', () => {
+    const home = join(temp.dir, 'loose');
+    mkdirSync(home, { mode: 0o755 });
+    const path = join(home, 'signet.sqlite');
+    openStore(path).close();
+    const loose = [
+      path,
+      `${path}-wal`,
+      `${path}-shm`,
+      join(home, 'profile.json'),
+      join(home, 'config.json'),
+    ];
+    writeFileSync(`${path}-wal`, '');
+    writeFileSync(`${path}-shm`, '');
+    writeActiveProfile(profile, { SIGNET_HOME: home });
+    writeConfig({ modules: [] }, { SIGNET_HOME: home });
+    for (const file of loose) chmodSync(file, 0o644);
+    chmodSync(home, 0o755);
+
+    readActiveProfile({ SIGNET_HOME: home });
+    readConfig({ SIGNET_HOME: home });
+    const store = openStore(path);
+    try {
+      expect(modeOf(home)).toBe(0o700);
+      for (const file of loose) expect(modeOf(file), file).toBe(0o600);
     } finally {
       store.close();
     }

@@ -6,7 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { SignetError } from '../api/errors.js';
-import { touchPrivateFile } from '../config/private-files.js';
+import { closeToOthers, touchPrivateFile } from '../config/private-files.js';
 import { migrations as shippedMigrations } from './schema.js';
 
 export interface Store {
@@ -49,7 +49,11 @@ function openDatabase(path: string, busyTimeoutMs: number): Database.Database {
   try {
     // Created 0600 before SQLite opens it: SQLite gives its -wal and -shm files the
     // database file's mode, so all three are the owner's alone.
-    if (path !== ':memory:') touchPrivateFile(path);
+    if (path !== ':memory:') {
+      touchPrivateFile(path);
+      // Left by an older Signet with looser modes: the WAL holds recent writes too.
+      for (const sidecar of ['-wal', '-shm']) closeToOthers(`${path}${sidecar}`);
+    }
     db = new Database(path, { timeout: busyTimeoutMs });
     db.pragma('journal_mode = WAL'); // ':memory:' stays 'memory'
     // FULL: a signed transaction recorded in the outbox must survive a power cut.
