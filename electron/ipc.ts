@@ -6,7 +6,7 @@
  *
  * Electron is not imported: the members used are typed structurally below.
  */
-import { SignetError, toSignetError } from '../core/api/errors.js';
+import { SignetError } from '../core/api/errors.js';
 import type { ApiDispatch, ApiEvent, ApiReply } from '../core/api/transport.js';
 import { type AppLocation, isAppPageUrl } from './app-location.js';
 import {
@@ -74,8 +74,10 @@ export function registerApi(
     }
     try {
       return await dispatch(parsed.data.method, parsed.data.params);
-    } catch (error) {
-      return refuse(toSignetError(error));
+    } catch {
+      // dispatch answers every failure as a reply; a throw here is a bug whose text
+      // (paths, internals) the page must not see.
+      return refuse(new SignetError('INTERNAL', 'internal error'));
     }
   });
   return () => ipcMain.removeHandler(ipcChannels.call);

@@ -9,12 +9,12 @@
  *
  * Bundled to dist/electron/main.js (ESM); the preload to dist/electron/preload.cjs.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, ipcMain, session, type WebContents } from 'electron';
 import type { ApiDispatch, ApiEvent } from '../core/api/transport.js';
 import { createAppApi } from '../core/app/app-api.js';
+import { makePrivateDir } from '../core/config/private-files.js';
 import { type AppLocation, devLocation, fileLocation } from './app-location.js';
 import {
   createEventSender,
@@ -34,11 +34,16 @@ export interface DesktopApi {
   dispatch: ApiDispatch;
   close(): void;
 }
-/** `onEvent`: where the API sends sync progress and the like (to the window, validated again). */
+/**
+ * `onEvent`: where the API sends sync progress and the like (to the window,
+ * validated again); `onInternalError`: what the page is told only as "internal
+ * error", for the log.
+ */
 export type DesktopApiFactory = (options: {
   home: string;
   env: NodeJS.ProcessEnv;
   onEvent: (event: ApiEvent) => void;
+  onInternalError: (method: string, error: unknown) => void;
 }) => DesktopApi;
 
 export function appHome(env: NodeJS.ProcessEnv, userData: () => string): string {
@@ -114,12 +119,18 @@ export function startDesktop(createApi: DesktopApiFactory): void {
   void app.whenReady().then(() => {
     hardenSession(session.defaultSession, location, permissions);
     const home = appHome(process.env, () => app.getPath('userData'));
-    mkdirSync(home, { recursive: true, mode: 0o700 });
+    makePrivateDir(home);
     // Events reach the window only while there is one; each is validated on the way out.
     const send = createEventSender(() =>
       window && !window.isDestroyed() ? window.webContents : undefined,
     );
-    api = createApi({ home, env: process.env, onEvent: send });
+    api = createApi({
+      home,
+      env: process.env,
+      onEvent: send,
+      onInternalError: (method, error) =>
+        console.error(`signet: internal error in ${method}:`, error),
+    });
     const mainFrame = () =>
       window && !window.isDestroyed() ? window.webContents.mainFrame : undefined;
     const isTrustedSender = createTrustedSenderCheck(location, mainFrame);

@@ -107,10 +107,3 @@ export class SignetError extends Error {
     return new SignetError(value.code, value.message, { details: value.details });
   }
 }
-
-/** Wraps anything thrown into a SignetError without losing the original as `cause`. */
-export function toSignetError(error: unknown): SignetError {
-  if (error instanceof SignetError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return new SignetError('INTERNAL', `unexpected error: ${message}`, { cause: error });
-}
