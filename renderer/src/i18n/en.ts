@@ -468,6 +468,11 @@ export const en = {
     REVIEW_STALE:
       'The ledger changed since you reviewed, so nothing was signed. Review again: this is what the token would sign now.',
     PROFILE_INVALID: 'No usable ledger is selected.',
+    SIGNATURE_INVALID:
+      "The token's signature did not check out against its key, so nothing was signed or queued.",
+    MODULE_NOT_ALLOWED:
+      'This PKCS#11 module is not one Signet lists. Add it to config.json to use it here.',
+    SYNC_BUSY: 'Another Signet process is syncing this wallet. Try again when it is done.',
     INTERNAL: 'Something went wrong inside Signet.',
     retry: {
       'final-try': 'One try left before the PIN locks.',

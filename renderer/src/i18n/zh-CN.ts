@@ -457,6 +457,10 @@ export const zhCN: Messages = {
     REVIEW_STALE:
       '自您核对以来账本已发生变化，因此未签署任何内容。请重新核对：以下是令牌现在将签署的内容。',
     PROFILE_INVALID: '未选择可用的账本。',
+    SIGNATURE_INVALID: '令牌的签名未能通过其公钥验证，因此没有签名，也没有排队任何交易。',
+    MODULE_NOT_ALLOWED:
+      '此 PKCS#11 模块不在 Signet 的列表中。请将其添加到 config.json 后再在此处使用。',
+    SYNC_BUSY: '另一个 Signet 进程正在同步此钱包。请在其完成后重试。',
     INTERNAL: 'Signet 内部出错。',
     retry: {
       'final-try': '再错一次 PIN 码就会锁定。',
