@@ -10,10 +10,10 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
 import { SignetError } from '../core/api/errors.js';
-import type { DevNode } from './dev-node.js';
+import { type DevNode, whenReady } from './dev-node.js';
 
 /** The npm package that carries anvil for this machine (Signet depends on the Linux x64 one). */
-export const anvilPackage = `@foundry-rs/anvil-${process.platform}-${process.arch === 'x64' ? 'amd64' : process.arch}`;
+const anvilPackage = `@foundry-rs/anvil-${process.platform}-${process.arch === 'x64' ? 'amd64' : process.arch}`;
 
 export type AnvilBinary = { path: string } | { missing: string };
 
@@ -58,7 +58,7 @@ function executable(path: string): boolean {
 }
 
 /** The flags that make anvil the dev chain Signet's contracts and seeded keys expect. */
-export function anvilArgs(port: number): string[] {
+function anvilArgs(port: number): string[] {
   return [
     '--host',
     '127.0.0.1',
@@ -94,48 +94,9 @@ export async function startAnvilNode(
   const child = spawn(binary.path, anvilArgs(options.port ?? 0), {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(
-      () => fail(new Error(`anvil did not start within 30 s:\n${output}`)),
-      30_000,
-    );
-    const fail = (error: Error) => {
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(error);
-    };
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const listening = /Listening on 127\.0\.0\.1:(\d+)/.exec(output);
-      if (listening) {
-        clearTimeout(timer);
-        child.stdout!.removeAllListeners('data');
-        child.stdout!.resume(); // keep draining: anvil logs every request
-        resolve(Number(listening[1]));
-      }
-    });
-    child.stderr!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.once('error', fail);
-    child.once('exit', (code) =>
-      fail(new Error(`anvil exited (${code}) before starting:\n${output}`)),
-    );
-  });
-  child.removeAllListeners('exit');
-  child.removeAllListeners('error');
-  child.stderr!.resume();
-  return {
+  return whenReady(child, {
     engine: 'anvil',
-    url: `http://127.0.0.1:${port}`,
-    port,
-    process: child,
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+    ready: /Listening on 127\.0\.0\.1:(\d+)/,
+    timeoutMs: 30_000,
+  });
 }

@@ -45,3 +45,61 @@ export function devEngineOf(clientVersion: string): DevEngine | undefined {
   if (/^HardhatNetwork\//i.test(clientVersion)) return 'hardhat';
   return undefined;
 }
+
+/**
+ * A dev node's child process once it says it is ready: `ready` is matched
+ * against its output; a first group, if any, is the port it chose. A node that
+ * exits, fails to start or stays silent for `timeoutMs` is killed, and the
+ * error carries what it printed. Its output is drained afterwards (nodes log
+ * every request).
+ */
+export function whenReady(
+  child: ChildProcess,
+  options: { engine: DevEngine; ready: RegExp; port?: number; timeoutMs: number },
+): Promise<DevNode> {
+  const name = options.engine === 'hardhat' ? 'Hardhat node' : 'anvil';
+  return new Promise<DevNode>((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(
+      () =>
+        fail(new Error(`${name} did not start within ${options.timeoutMs / 1000} s:\n${output}`)),
+      options.timeoutMs,
+    );
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(error);
+    };
+    const onOutput = (chunk: Buffer) => {
+      output += chunk.toString();
+      const ready = options.ready.exec(output);
+      if (!ready) return;
+      clearTimeout(timer);
+      child.stdout!.removeListener('data', onOutput);
+      child.stderr!.removeListener('data', onOutput);
+      child.removeAllListeners('exit');
+      child.removeAllListeners('error');
+      child.stdout!.resume();
+      child.stderr!.resume();
+      const port = ready[1] ? Number(ready[1]) : options.port!;
+      resolve({
+        engine: options.engine,
+        url: `http://127.0.0.1:${port}`,
+        port,
+        process: child,
+        stop: () =>
+          new Promise((done) => {
+            if (child.exitCode !== null || child.signalCode !== null) return done();
+            child.once('exit', () => done());
+            child.kill('SIGTERM');
+          }),
+      });
+    };
+    child.stdout!.on('data', onOutput);
+    child.stderr!.on('data', onOutput);
+    child.once('error', fail);
+    child.once('exit', (code) =>
+      fail(new Error(`${name} exited (${code}) before starting:\n${output}`)),
+    );
+  });
+}

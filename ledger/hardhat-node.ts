@@ -8,10 +8,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { DevNode } from './dev-node.js';
-
-/** Hardhat's node is a DevNode like any other engine's. */
-export type HardhatNode = DevNode;
+import { type DevNode, whenReady } from './dev-node.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const hardhatCli = join(
@@ -19,7 +16,7 @@ const hardhatCli = join(
   'internal/cli/cli.js',
 );
 
-export async function startHardhatNode(options: { port?: number } = {}): Promise<HardhatNode> {
+export async function startHardhatNode(options: { port?: number } = {}): Promise<DevNode> {
   const port = options.port || (await freePort());
   const child = spawn(
     process.execPath,
@@ -43,47 +40,12 @@ export async function startHardhatNode(options: { port?: number } = {}): Promise
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
-  const url = `http://127.0.0.1:${port}`;
-  await new Promise<void>((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(
-      () => fail(new Error(`Hardhat node did not start within 60 s:\n${output}`)),
-      60_000,
-    );
-    const fail = (error: Error) => {
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(error);
-    };
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Started HTTP and WebSocket JSON-RPC server')) {
-        clearTimeout(timer);
-        child.stdout!.removeAllListeners('data');
-        child.stdout!.resume(); // keep draining: Hardhat logs every request
-        resolve();
-      }
-    });
-    child.stderr!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.once('exit', (code) =>
-      fail(new Error(`Hardhat node exited (${code}) before starting:\n${output}`)),
-    );
-  });
-  child.removeAllListeners('exit');
-  return {
+  return whenReady(child, {
     engine: 'hardhat',
-    url,
+    ready: /Started HTTP and WebSocket JSON-RPC server/,
     port,
-    process: child,
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+    timeoutMs: 60_000,
+  });
 }
 
 export function freePort(): Promise<number> {

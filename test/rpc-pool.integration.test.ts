@@ -8,7 +8,8 @@ import { encodeErrorResult, parseAbi } from 'viem';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SignetError } from '../core/api/errors.js';
 import { type NodeStatus, RpcPool, type RpcPoolOptions } from '../core/rpc/rpc-pool.js';
-import { freePort, type HardhatNode, startHardhatNode } from '../ledger/hardhat-node.js';
+import type { DevNode } from '../ledger/dev-node.js';
+import { freePort, startHardhatNode } from '../ledger/hardhat-node.js';
 import {
   type FakeNode,
   fakeDownNodeUrl,
@@ -23,8 +24,8 @@ const ACCOUNT = '0x00000000000000000000000000000000000000aa';
 const BALANCE_ON_A = '0x1234';
 const MiB32 = 32 * 1024 * 1024;
 
-let a: HardhatNode;
-let b: HardhatNode;
+let a: DevNode;
+let b: DevNode;
 const cleanups: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
