@@ -51,7 +51,7 @@ const PLAN = {
 /** Full-index rounds (Signet, then the naive indexer, each on a fresh store); best reported. */
 const ROUNDS = 3;
 const INCREMENTAL_RUNS = 5;
-/** As the CLI builds its pool (cli/ledger-context.ts). */
+/** As the app builds its pool (core/app/app-context.ts). */
 const POOL = { timeoutMs: 5_000 };
 
 const temp = mkdtempSync(join(tmpdir(), 'signet-bench-sync-'));

@@ -1,5 +1,5 @@
 /**
- * Core speaks to the contracts through hand-written signatures (core/ledger/abi.ts,
+ * Core speaks to the contracts through hand-written signatures (core/chain/abi.ts,
  * revert.ts) so that it never loads compiler output at run time. This checks each
  * of them against what solc compiled from ledger/contracts.
  */
@@ -35,7 +35,7 @@ const signatures = (abi: readonly unknown[]) =>
     (abi as Item[]).filter((i) => ['function', 'event', 'error'].includes(i.type)).map(signature),
   );
 
-describe('core/ledger ABIs match the compiled contracts', () => {
+describe('core/chain ABIs match the compiled contracts', () => {
   it.each([
     ['DigitalCurrency', currencyAbi],
     ['DigitalNote', notesAbi],

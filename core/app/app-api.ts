@@ -9,8 +9,8 @@
  * The store is opened on first use and closed by close(). The ledger profile
  * is read per request, so device methods work with no ledger selected and a
  * `signet ledger use` in another process is picked up. Only syncing (sync.run,
- * and sending after signing unless offline) and the ledger status talk to the
- * nodes.
+ * and sending after signing unless offline), the ledger status, and a bank's
+ * check of a note it is asked to finance talk to the nodes.
  */
 import type { ApiEvent } from '../api/events.js';
 import type { ApiDispatch } from '../api/transport.js';

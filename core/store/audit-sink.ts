@@ -16,8 +16,8 @@ export function auditTo(store: () => Store): AuditSink {
 }
 
 /**
- * Opens the store at `path` for each entry and closes it again: the CLI's device
- * commands need no store otherwise, and `signet tokens` should not create one.
+ * Opens the store at `path` for each entry and closes it again: for work done
+ * outside the app API (the demo token made by npm start), which holds no store.
  */
 export function auditToFile(path: string): AuditSink {
   return (entry) => {

@@ -137,32 +137,6 @@ export class SyncEngine {
     };
   }
 
-  /** Syncs every `intervalMs` until the signal aborts; errors are reported, not fatal. */
-  async watch(
-    signal: AbortSignal,
-    intervalMs: number,
-    onReport: (report: SyncReport | Error) => void,
-  ): Promise<void> {
-    while (!signal.aborted) {
-      try {
-        onReport(await this.syncOnce());
-      } catch (error) {
-        onReport(error as Error);
-      }
-      await new Promise((resolve) => {
-        const timer = setTimeout(resolve, intervalMs);
-        signal.addEventListener(
-          'abort',
-          () => {
-            clearTimeout(timer);
-            resolve(undefined);
-          },
-          { once: true },
-        );
-      });
-    }
-  }
-
   private async recordFees(head: number): Promise<void> {
     const [block, gasPrice] = await Promise.all([
       this.rpc.request<{ baseFeePerGas?: Hex; timestamp?: Hex } | null>('eth_getBlockByNumber', [

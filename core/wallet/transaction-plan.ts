@@ -75,14 +75,3 @@ export function planTransactions(
     ...fees,
   }));
 }
-
-/** One call as the account's next transaction (or `nonceOffset` after it). */
-export function planTransaction(
-  store: Store,
-  profile: ChainProfile,
-  state: AccountState,
-  call: { to: Address; data: Hex; kind: TxKind },
-  nonceOffset = 0,
-): TransactionSerializable {
-  return planTransactions(store, profile, state, [call], nonceOffset)[0]!;
-}

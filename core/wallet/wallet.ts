@@ -29,7 +29,7 @@ import {
 } from '../store/outbox.js';
 import { type financeOfferTypedData, type PlannedCalls, textValues } from './note-calls.js';
 import { activeSender, requireFunds, syncedState } from './offline-checks.js';
-import { checkedPayment, paymentCall } from './payment.js';
+import { paymentCall } from './payment.js';
 import { type Call, planTransactions } from './transaction-plan.js';
 
 /** Signatures in flight at once over the token's sessions: the token never waits for the host. */
@@ -50,11 +50,11 @@ export class Wallet {
   async addAccount(keyUri: string, name?: string): Promise<Account> {
     const signer = await openKeySigner(keyUri, this.context.search, this.context.pins);
     try {
-      const ledger = new ChainSigner(signer);
+      const { address } = new ChainSigner(signer);
       return addAccount(this.context.store, {
-        address: ledger.address,
+        address,
         keyUri: signer.keyUri,
-        name: name ?? ledger.address,
+        name: name ?? address,
         curve: 'secp256k1',
         publicKey: `0x${Buffer.from(signer.publicKey).toString('hex')}`,
       });
@@ -63,19 +63,7 @@ export class Wallet {
     }
   }
 
-  async send(fromKeyUri: string, to: Address, amount: bigint): Promise<OutboxTx> {
-    const { account, call } = checkedPayment(
-      this.context.store,
-      this.context.profile,
-      fromKeyUri,
-      to,
-      amount,
-    );
-    const [queued] = await this.signAndQueue(account, [call]);
-    return queued!;
-  }
-
-  /** Many payments from one account with one login; the bench and payroll use it. */
+  /** Many payments from one account with one login, planned here (no review): the batch bench. */
   async sendMany(
     fromKeyUri: string,
     payments: Array<{ to: Address; amount: bigint }>,

@@ -1,4 +1,4 @@
-/** Shared by the store's tests only (not exported from index.ts). */
+/** Stores, accounts and profiles for tests: in memory, in temporary folders, offline. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
