@@ -16,6 +16,7 @@ import { acquire, busy, type HeldLock } from '../../core/store/process-lock.js';
 import type { DevChain } from '../../ledger/dev-chain.js';
 import { parseDevEngine } from '../../ledger/dev-node.js';
 import type { CliContext } from '../context.js';
+import { stopSignal } from '../stop-signal.js';
 
 export function registerChainCommands(program: Command, context: CliContext): void {
   const ledger = program.command('ledger').description('the ledger Signet syncs with');
@@ -131,24 +132,6 @@ export function registerChainCommands(program: Command, context: CliContext): vo
           `funded ${result.account} with ${formatAmount(BigInt(result.amount))} (tx ${result.txHash})`,
       ),
     );
-}
-
-/** Listens for SIGINT and SIGTERM from now on; `received` resolves on the first. */
-function stopSignal(): { received: Promise<void>; dispose(): void } {
-  let dispose = () => {};
-  const received = new Promise<void>((resolve) => {
-    const onSignal = () => {
-      dispose();
-      resolve();
-    };
-    dispose = () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
-  return { received, dispose };
 }
 
 /**

@@ -19,6 +19,7 @@ import { parseAddress } from '../../core/chain/address.js';
 import { formatAmount, parseAmount } from '../../core/chain/amount.js';
 import type { CliApp, CliContext } from '../context.js';
 import type { PinOptions } from '../pin-source.js';
+import { stopSignal } from '../stop-signal.js';
 
 interface Flags {
   json?: boolean;
@@ -434,25 +435,29 @@ async function watch(
   intervalMs: number,
   report: (line: unknown) => void,
 ): Promise<void> {
-  const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const stop = stopSignal();
+  let stopped = false;
+  void stop.received.then(() => {
+    stopped = true;
+  });
   try {
-    while (!stop.signal.aborted) {
+    while (!stopped) {
       try {
         report(await app.call('sync.run', {}));
       } catch (error) {
         report({ error: error instanceof Error ? error.message : String(error) });
       }
-      await new Promise((resolve) => {
-        const timer = setTimeout(resolve, intervalMs);
-        stop.signal.addEventListener('abort', () => resolve(clearTimeout(timer)), { once: true });
-      });
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        stop.received,
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, intervalMs);
+        }),
+      ]);
+      clearTimeout(timer);
     }
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.dispose();
   }
 }
 
