@@ -1,18 +1,11 @@
 /**
  * What `npm start` may do to the data directory before the window opens: select
- * the embedded dev ledger unless the user already chose a real one, and put the
- * demo token's key in the wallet as an account.
+ * the embedded dev ledger unless the user already chose a real one.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { SignetError } from '../core/api/errors.js';
 import type { ChainProfile } from '../core/api/profile.js';
 import { activeProfilePath, readActiveProfile } from '../core/chain/profile-file.js';
-import { readConfig } from '../core/config/config.js';
-import { getAccount } from '../core/store/accounts.js';
-import { openStore } from '../core/store/database.js';
-import { Wallet } from '../core/wallet/wallet.js';
-import { listedModulesOnly } from '../native/pkcs11/module-policy.js';
 
 export type CurrentProfile =
   /** No ledger selected yet: the dev ledger may be selected. */
@@ -32,34 +25,5 @@ export function currentProfile(env: NodeJS.ProcessEnv): CurrentProfile {
   } catch (error) {
     const problem = error instanceof SignetError ? error.message : String(error);
     return { kind: 'unreadable', problem };
-  }
-}
-
-/**
- * Adds the demo key as a wallet account unless it already is one (then no PIN
- * is used). Returns true when it was added now.
- */
-export async function addDemoAccount(options: {
-  home: string;
-  env: NodeJS.ProcessEnv;
-  profile: ChainProfile;
-  keyUri: string;
-  address: string;
-  pin: string;
-  name: string;
-}): Promise<boolean> {
-  const store = openStore(join(options.home, 'signet.sqlite'));
-  try {
-    if (getAccount(store, options.address)) return false;
-    const wallet = new Wallet({
-      store,
-      profile: options.profile,
-      search: { configured: readConfig(options.env).modules, policy: listedModulesOnly },
-      pins: async () => Buffer.from(options.pin),
-    });
-    await wallet.addAccount(options.keyUri, options.name);
-    return true;
-  } finally {
-    store.close();
   }
 }

@@ -44,7 +44,7 @@ import { acquire, busy } from '../core/store/process-lock.js';
 import type { DevChain } from '../ledger/dev-chain.js';
 import { DEMO_TOKEN_LABEL, ensureDemoToken, findSoftHsmModule } from './demo-token.js';
 import { findElectronBinary } from './electron-binary.js';
-import { addDemoAccount, currentProfile } from './embedded-default.js';
+import { currentProfile } from './embedded-default.js';
 
 const APP_PURPOSE = 'the Signet app (npm start)';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -212,20 +212,15 @@ async function setUpDemoToken(
     const demo = await ensureDemoToken(home, module);
     // This process already uses the demo store (useDemoTokenStore); Electron's must too.
     env.SOFTHSM2_CONF = demo.paths.conf;
-    await addDemoAccount({
-      home,
-      env,
-      profile,
-      keyUri: demo.keyUri,
-      address: demo.address,
-      pin: demo.pin,
-      name: 'Demo account',
-    });
+    // Through the app's own handlers, as `signet account add` would (once: no PIN after).
+    const pins = async () => Buffer.from(demo.pin);
+    const accounts = await api.call('accounts.list', {}, pins);
+    if (!accounts.some((a) => a.address === demo.address))
+      await api.call('accounts.add', { key: demo.keyUri, name: 'Demo account' }, pins);
     // Each start brings a fresh dev chain: fund the demo account on it.
     const { fundAccount } = await import('../ledger/dev-chain.js');
     await fundAccount(profile, demo.address, parseAmount(DEMO_FUNDING));
-    const synced = await api.dispatch('sync.run', {});
-    if (!synced.ok) throw new SignetError(synced.error.code, synced.error.message);
+    await api.call('sync.run', {}, pins);
     const balance = formatAmount(parseAmount(DEMO_FUNDING));
     if (demo.created) {
       say(
