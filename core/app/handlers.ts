@@ -100,11 +100,11 @@ export function createHandlers(context: AppContext, sync: SyncDriver): Handlers 
       const queued = await context.wallet(p, caller).queue(plan);
       return sync.afterSigning(p, queued, request.offline);
     },
-    // Accepting a finance offer for a note the store does not know reads it from the nodes.
+    // Accepting a finance offer reads the note it sells from the nodes, unless offline.
     'notes.preview': async (request) => {
       const p = context.profile();
       return previewNote(
-        { store: context.store(), profile: p, rpc: context.rpc(p) },
+        { store: context.store(), profile: p, rpc: request.offline ? undefined : context.rpc(p) },
         request.operation,
       );
     },
