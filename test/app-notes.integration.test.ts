@@ -4,6 +4,7 @@
  * the PIN the UI sent, and the signed transactions are exactly the previewed
  * ones. Issue → split → finance offer (typed data) → the bank accepts.
  */
+import { join } from 'node:path';
 import { formatUnits, getAddress, verifyTypedData } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppApi, createAppApi } from '../core/app/app-api.js';
@@ -271,5 +272,41 @@ describe('what is reviewed is what is signed, for notes', () => {
       });
     }
     expect(await written()).toEqual(before);
+  });
+});
+
+describe('the audit log tells reviewed signatures from the command line’s', () => {
+  const signatures = async () =>
+    (await result('audit.list', { limit: 200 })).entries.filter((e: { action: string }) =>
+      e.action.startsWith('sign-'),
+    );
+
+  it('records the review digest of each UI signature (it matched the review), none for the CLI’s', async () => {
+    // Every signature so far was the UI's, each after the review it names.
+    const ui = await signatures();
+    expect(ui.length).toBeGreaterThan(5);
+    for (const entry of ui) {
+      expect(entry.subject.reviewDigest, entry.action).toMatch(/^0x[0-9a-f]{64}$/);
+    }
+
+    // At the command line nothing is reviewed: a payment, and a finance offer.
+    const [held] = await result('notes.list', { address: w.keys.alice!.address });
+    const alice = w.keys.alice!.uri;
+    for (const command of [
+      ['send', '--from', alice, '--to', w.keys.bob!.address, '--amount', '1.00', '--offline'],
+      ['note', 'finance', '--from', alice, '--note', held.tokenId, '--bank', w.keys.bank!.address],
+    ]) {
+      const extra =
+        command[0] === 'note' ? ['--price', '1.00', '--out', join(w.home, 'o.json')] : [];
+      const run = await w.cli([...command, ...extra, '--pin-file', w.pin]);
+      expect(run.code, run.stderr).toBe(0);
+    }
+    const cli = (await signatures()).slice(0, 2);
+    expect(cli.map((e: { action: string }) => e.action)).toEqual([
+      'sign-typed-data',
+      'sign-transaction',
+    ]);
+    for (const entry of cli) expect(entry.subject).not.toHaveProperty('reviewDigest');
+    expect(await result('audit.verify')).toMatchObject({ intact: true });
   });
 });

@@ -33,19 +33,24 @@ async function result(method: string, params: unknown = {}) {
   return reply.result as any;
 }
 
-/** The acceptor issues a note to the holder in `currency` (the ledger's own by default). */
-async function issue(days = 30n, currency: Address = ledger.profile.contracts.currency) {
+/** The acceptor issues a note to `payee` (the holder) in `currency` (the ledger's own by default). */
+async function issue(
+  days = 30n,
+  currency: Address = ledger.profile.contracts.currency,
+  payee: Address = holder,
+) {
   const maturity = (await ledger.now()) + days * DAY;
-  const receipt = await send(acceptorKey, 'notes', 'issue', [holder, FACE, currency, maturity]);
+  const receipt = await send(acceptorKey, 'notes', 'issue', [payee, FACE, currency, maturity]);
   return events(receipt, 'notes', 'NoteIssued')[0]!.tokenId as bigint;
 }
 
-/** The holder's signed offer to the bank, as the offer file Signet reads. */
+/** The holder's signed offer to the bank, as the offer file Signet reads (naming its signer unless told). */
 async function offerFile(
   tokenId: bigint,
   value: bigint,
   price: bigint,
   signerKey: Hex = holderKey,
+  namedHolder: Address = privateKeyToAccount(signerKey).address,
 ) {
   const { message, signature } = await financeOffer(signerKey, {
     tokenId,
@@ -58,7 +63,7 @@ async function offerFile(
     type: 'signet-finance-offer',
     chainId: ledger.profile.chainId,
     notes: ledger.profile.contracts.notes,
-    holder: privateKeyToAccount(signerKey).address,
+    holder: namedHolder,
     offer: {
       tokenId: message.tokenId.toString(),
       value: message.value.toString(),
@@ -214,5 +219,154 @@ describe('a bank accepting an offer for a note its wallet never held', () => {
       ok: false,
       error: { code: 'NOTE_MATURED', message: expect.stringMatching(/not financed$/) },
     });
+  });
+});
+
+describe('a bank whose store knows a note that has since moved on', () => {
+  // S once held a note the bank's wallet followed; S endorsed it to M after the bank's last
+  // sync saw it with S (the wallet follows a note only while one of its accounts holds it).
+  const sellerKey = generatePrivateKey();
+  const newHolderKey = generatePrivateKey();
+  const seller = privateKeyToAccount(sellerKey).address;
+  const newHolder = privateKeyToAccount(newHolderKey).address;
+  const bank = () => w.keys.bank!;
+  let tokenId: bigint;
+  /** Every signature Signet made and everything it queued: unchanged by a refusal. */
+  const written = async () => ({
+    outbox: await result('outbox.list'),
+    audit: await result('audit.list', { limit: 500 }),
+  });
+  const review = (offer: unknown, offline = false) =>
+    app.dispatch('notes.preview', { operation: accept(offer), offline });
+
+  beforeAll(async () => {
+    await ledger.fund(seller, START);
+    await ledger.fund(newHolder, START);
+    // The note reaches the bank's store the way it would: the bank held it, then endorsed it to S.
+    tokenId = await issue(30n, ledger.profile.contracts.currency, bank().address);
+    await result('sync.run');
+    const endorse = { op: 'endorse', from: bank().uri, tokenId: `${tokenId}`, to: seller };
+    const reviewed = await result('notes.preview', { operation: endorse });
+    await result('notes.execute', {
+      operation: endorse,
+      reviewDigest: reviewed.reviewDigest,
+      pin: PIN,
+    });
+    await result('sync.run');
+    await send(sellerKey, 'notes', 'transferFrom', [seller, newHolder, tokenId]);
+    await result('sync.run');
+  });
+
+  it('keeps S as the holder in the store (the sync does not follow it), which an offline review says is as of the last sync', async () => {
+    const fromSeller = await offerFile(tokenId, 1_00n, 1_00n, sellerKey);
+    const offline = await result('notes.preview', {
+      operation: accept(fromSeller),
+      offline: true,
+    });
+    expect(offline.note).toMatchObject({ holder: seller, source: 'store' });
+    // Online, the same offer is checked against the ledger: S no longer holds it.
+    expect(await review(fromSeller)).toMatchObject({
+      ok: false,
+      error: {
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringMatching(
+          new RegExp(`^note ${tokenId} is held by ${newHolder} at block \\d+, not by ${seller}`),
+        ),
+      },
+    });
+  });
+
+  it('refuses an offer M signed but that names S as the holder, online and offline: nothing signed', async () => {
+    const disguised = await offerFile(tokenId, 100_00n, 99_00n, newHolderKey, seller);
+    const before = await written();
+    const refusal = {
+      ok: false,
+      error: {
+        code: 'INVALID_ARGUMENT',
+        message: `the offer names ${seller} as the holder, but its signature is by ${newHolder}: another key signed it, or its terms were changed after signing`,
+        details: { reason: 'offer-signer', holder: seller, signer: newHolder },
+      },
+    };
+    for (const offline of [false, true]) {
+      expect(await review(disguised, offline), `offline ${offline}`).toEqual(refusal);
+      const reply = await app.dispatch('notes.execute', {
+        operation: accept(disguised),
+        pin: PIN,
+        offline,
+      });
+      // Refused while planning, before the review digest (none here) is even looked at.
+      expect(reply, `offline ${offline}`).toEqual(refusal);
+    }
+    const file = join(w.home, 'disguised-offer.json');
+    writeFileSync(file, JSON.stringify(disguised));
+    for (const offline of [[], ['--offline']]) {
+      const run = await w.cli([
+        'note',
+        'finance-accept',
+        '--from',
+        bank().uri,
+        '--offer',
+        file,
+        ...offline,
+        '--pin-file',
+        w.pin,
+      ]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toBe(`signet: ${refusal.error.message}\n`);
+    }
+    expect(await written()).toEqual(before);
+  });
+
+  it('refuses an offer whose terms were changed after signing (a forged signature)', async () => {
+    const honest = await offerFile(tokenId, 100_00n, 99_00n, newHolderKey);
+    const forged = { ...honest, offer: { ...honest.offer, price: '1' } };
+    const before = await written();
+    const reply = await review(forged);
+    expect(reply).toMatchObject({
+      ok: false,
+      error: {
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringMatching(
+          new RegExp(`^the offer names ${newHolder} as the holder, but its signature is by 0x`),
+        ),
+        details: { reason: 'offer-signer' },
+      },
+    });
+    expect(await written()).toEqual(before);
+  });
+
+  it("offline, refuses M's own offer: the store's last-known holder is S", async () => {
+    const honest = await offerFile(tokenId, 100_00n, 99_00n, newHolderKey);
+    const before = await written();
+    const message = `note ${tokenId} is held by ${seller} as of the last sync, not by ${newHolder} who signed the offer; accept it online to read who holds it now`;
+    expect(await review(honest, true)).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_ARGUMENT', message },
+    });
+    const reply = await app.dispatch('notes.execute', {
+      operation: accept(honest),
+      pin: PIN,
+      offline: true,
+    });
+    expect(reply).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', message } });
+    expect(await written()).toEqual(before);
+  });
+
+  it("online, shows M as the holder read from the ledger, and pays M for M's offer", async () => {
+    const honest = await offerFile(tokenId, 100_00n, 99_00n, newHolderKey);
+    const preview = await result('notes.preview', { operation: accept(honest) });
+    expect(preview.note).toMatchObject({ holder: newHolder, source: 'chain' });
+    const done = await result('notes.execute', {
+      operation: accept(honest),
+      reviewDigest: preview.reviewDigest,
+      pin: PIN,
+    });
+    expect(done.transactions).toMatchObject([
+      { kind: 'approve', status: 'confirmed' },
+      { kind: 'note-finance', status: 'confirmed', summary: { holder: newHolder } },
+    ]);
+    expect(await balance(newHolder)).toBe(START + 99_00n);
+    const [entry] = (await result('audit.list', { limit: 1 })).entries;
+    expect(entry.subject).toMatchObject({ kind: 'note-finance', holder: newHolder });
   });
 });

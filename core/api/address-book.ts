@@ -10,12 +10,28 @@ import { addressInputSchema } from './chain.js';
 export const ADDRESS_BOOK_NAME_MAX = 64;
 
 /**
+ * The most entries the book holds: names for the parties one deals with, not a
+ * directory. It bounds what any caller (a page holding the bridge token) can
+ * add, and so `addressBook.list`, which returns the whole book.
+ */
+export const ADDRESS_BOOK_MAX_ENTRIES = 1000;
+
+/**
+ * The longest text accepted as typed, in UTF-16 units, checked before anything
+ * walks the text: 64 characters of up to two units each, and room for spaces
+ * trimmed around them.
+ */
+const NAME_INPUT_MAX = 4 * ADDRESS_BOOK_NAME_MAX;
+
+/**
  * A name as people type it: trimmed, 1 to 64 characters, no control or
  * invisible formatting characters (a right-to-left override or a zero-width
  * space could make one name pass for another on screen).
  */
 export const addressBookNameSchema = z
   .string()
+  // abort: zod runs later checks after a failed one unless told; these walk the text.
+  .max(NAME_INPUT_MAX, { message: `at most ${ADDRESS_BOOK_NAME_MAX} characters`, abort: true })
   .trim()
   .min(1, 'a name')
   .refine((name) => [...name].length <= ADDRESS_BOOK_NAME_MAX, {
@@ -43,7 +59,7 @@ export const addressBookRequests = {
 } as const;
 
 export const addressBookResults = {
-  /** By name. */
+  /** By name: the whole book, at most ADDRESS_BOOK_MAX_ENTRIES entries. */
   'addressBook.list': z.array(addressBookEntrySchema),
   'addressBook.add': addressBookEntrySchema,
   'addressBook.rename': addressBookEntrySchema,

@@ -114,8 +114,10 @@ export const notePreviewSchema = z.object({
   chainId: z.number().int().positive(),
   /**
    * The note the operation acts on (null for an issue): who pays it, in which
-   * currency, when, and its value, from the last sync (`store`) or read from the
-   * ledger just now (`chain`, a bank accepting an offer for a note it never held).
+   * currency, when, who holds it and its value, from the last sync (`store`) or
+   * read from the ledger just now (`chain`: a bank accepting an offer, unless
+   * offline). `store` facts are as of the last sync: for a note the wallet does
+   * not hold they may be out of date, and the contract checks again when it runs.
    */
   note: noteRowSchema
     .extend({ source: z.enum(['store', 'chain']), asOfBlock: z.number().int().nonnegative() })
@@ -147,7 +149,15 @@ export const noteResultSchema = z.object({
 });
 
 export const noteRequests = {
-  'notes.preview': z.object({ operation: noteOperationSchema }),
+  'notes.preview': z.object({
+    operation: noteOperationSchema,
+    /**
+     * Review as `notes.execute` with `offline` would check it: no network. A bank
+     * accepting an offer then sees the note as of the last sync (`note.source`
+     * `store`), not as read from the ledger now.
+     */
+    offline: z.boolean().optional(),
+  }),
   'notes.execute': z.object({
     operation: noteOperationSchema,
     /**

@@ -10,22 +10,27 @@ import { type Address, getAddress } from 'viem';
 import type { AddressName } from '../api/chain.js';
 import { type ChainProfile, contractRoles } from '../api/profile.js';
 import { listAccounts } from '../store/accounts.js';
-import { listAddressBook } from '../store/address-book.js';
+import { addressBookNames } from '../store/address-book.js';
 import type { Store } from '../store/database.js';
 
 /** A 20-byte address standing alone in text (not the start of a longer hex value). */
 const ADDRESS_IN_TEXT = /(?<![0-9a-zA-Z])0x[0-9a-fA-F]{40}(?![0-9a-zA-Z])/g;
 
-export function addressNamer(
+/**
+ * Names `addresses` (20-byte hex, any case). Only their address book entries
+ * are read, not the whole book: a review shows a handful of addresses.
+ */
+export function nameAddresses(
   store: Store,
   profile: ChainProfile,
-): (address: string) => AddressName {
+  addresses: readonly string[],
+): AddressName[] {
   const key = (address: string) => address.toLowerCase();
   const contracts = new Map(contractRoles.map((role) => [key(profile.contracts[role]), role]));
   const accounts = new Map(listAccounts(store).map((a) => [key(a.address), a.name]));
-  const book = new Map(listAddressBook(store).map((e) => [key(e.address), e.name]));
-  return (text) => {
-    const address: Address = getAddress(text);
+  const checked = addresses.map((text) => getAddress(text));
+  const book = addressBookNames(store, checked);
+  return checked.map((address: Address): AddressName => {
     const role = contracts.get(key(address));
     if (role) return { address, kind: 'contract', role };
     const account = accounts.get(key(address));
@@ -33,7 +38,7 @@ export function addressNamer(
     const entry = book.get(key(address));
     if (entry !== undefined) return { address, kind: 'address-book', name: entry };
     return { address, kind: 'unknown' };
-  };
+  });
 }
 
 /** Every address in `value`'s strings (nested objects and arrays too), once each, named. */
@@ -46,6 +51,5 @@ export function namesIn(store: Store, profile: ChainProfile, value: unknown): Ad
     else if (v && typeof v === 'object') Object.values(v).forEach(walk);
   };
   walk(value);
-  const name = addressNamer(store, profile);
-  return [...found.values()].map(name);
+  return nameAddresses(store, profile, [...found.values()]);
 }

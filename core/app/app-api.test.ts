@@ -1,9 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getAddress } from 'viem';
+import { getAddress, type Hex } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closedPortProfile, hex32, walletAccount } from '../../test/support/store-fixtures.js';
+import { financeOfferTypes } from '../chain/abi.js';
 import { parseProfile, writeActiveProfile } from '../chain/profile-file.js';
 import { addAccount } from '../store/accounts.js';
 import { setChainMeta } from '../store/chain-meta.js';
@@ -389,23 +391,60 @@ describe('note operations reviewed offline (notes.preview)', () => {
     }
   });
 
-  it('refuses a finance offer file for another chain, or made to another bank', async () => {
+  /**
+   * An offer for `tokenId` to the bank alice, signed with `key` (walletAccount's
+   * key n is hex32(n)) over the note contract's EIP-712 domain, naming its signer
+   * as the holder unless `holder` says otherwise.
+   */
+  async function signedOffer(
+    key: Hex,
+    terms: { tokenId: string; value?: string; price?: string; nonce?: Hex },
+    holder?: string,
+  ) {
+    const signer = privateKeyToAccount(key);
     const offer = {
+      value: '100',
+      bank: alice.address,
+      price: '90',
+      deadline: '1900000000',
+      nonce: hex32(5),
+      ...terms,
+    };
+    const signature = await signer.signTypedData({
+      domain: {
+        name: 'Signet Digital Note',
+        version: '1',
+        chainId,
+        verifyingContract: profile.contracts.notes,
+      },
+      types: financeOfferTypes,
+      primaryType: 'FinanceOffer',
+      message: {
+        tokenId: BigInt(offer.tokenId),
+        value: BigInt(offer.value),
+        bank: offer.bank,
+        price: BigInt(offer.price),
+        deadline: BigInt(offer.deadline),
+        nonce: offer.nonce,
+      },
+    });
+    return {
       type: 'signet-finance-offer',
       chainId,
       notes: profile.contracts.notes,
-      holder: bob.address,
-      offer: {
-        tokenId: '9',
-        value: '100',
-        bank: alice.address,
-        price: '90',
-        deadline: '1900000000',
-        nonce: hex32(5),
-      },
-      signature: `0x${'11'.repeat(65)}`,
+      holder: holder ?? signer.address,
+      offer,
+      signature,
     };
-    const accept = (o: unknown) => preview({ op: 'finance-accept', from, offer: o });
+  }
+  const BOB_KEY = hex32(2);
+  /** A key that holds nothing in this store. */
+  const MALLORY_KEY = hex32(6);
+  const accept = (offer: unknown, offline = true) =>
+    call('notes.preview', { operation: { op: 'finance-accept', from, offer }, offline });
+
+  it('refuses a finance offer file for another chain, or made to another bank', async () => {
+    const offer = await signedOffer(BOB_KEY, { tokenId: '9' });
     expect(await accept({ ...offer, chainId: 1 })).toMatchObject({
       ok: false,
       error: { code: 'WRONG_CHAIN' },
@@ -418,8 +457,11 @@ describe('note operations reviewed offline (notes.preview)', () => {
       ok: false,
       error: { code: 'INVALID_ARGUMENT' },
     });
-    // A well-formed offer to alice: the price comes off what she has available.
-    const ok = await result('notes.preview', { operation: { op: 'finance-accept', from, offer } });
+    // A well-formed offer to alice, reviewed offline: the price comes off what she has available.
+    const ok = await result('notes.preview', {
+      operation: { op: 'finance-accept', from, offer },
+      offline: true,
+    });
     expect(ok.transactions.map((t: { function: string }) => t.function)).toEqual([
       'approve',
       'finance',
@@ -436,55 +478,105 @@ describe('note operations reviewed offline (notes.preview)', () => {
       signature: offer.signature,
     });
     expect(ok.names).toContainEqual({ address: alice.address, kind: 'account', name: 'Account 1' });
-    // The review names the note sold: who pays it, in what, when (from the last sync).
+    // The review names the note sold: who pays it, who holds it, in what, when, and
+    // that this is the last sync's word, not the ledger's now.
     expect(ok.note).toMatchObject({
       tokenId: '9',
+      holder: bob.address,
       acceptor: bob.address,
       currencyKnown: true,
       maturity: '2027-02-14',
       value: '1.00',
       source: 'store',
+      asOfBlock: 10,
+    });
+  });
+
+  it("recovers who signed an offer before anything else, and refuses one that is not the named holder's", async () => {
+    const signed = await signedOffer(BOB_KEY, { tokenId: '9' });
+    const cases: Array<[string, unknown, string, RegExp]> = [
+      [
+        'a signature of random bytes',
+        { ...signed, signature: `0x${'11'.repeat(65)}` },
+        'offer-signature-invalid',
+        /^the offer's signature is not a valid signature$/,
+      ],
+      [
+        'the price raised after signing',
+        { ...signed, offer: { ...signed.offer, price: '1' } },
+        'offer-signer',
+        new RegExp(`^the offer names ${bob.address} as the holder, but its signature is by 0x`),
+      ],
+      [
+        'signed by another key, naming the holder',
+        await signedOffer(MALLORY_KEY, { tokenId: '9' }, bob.address),
+        'offer-signer',
+        new RegExp(
+          `^the offer names ${bob.address} as the holder, but its signature is by ${privateKeyToAccount(MALLORY_KEY).address}: `,
+        ),
+      ],
+    ];
+    for (const [label, offer, reason, message] of cases) {
+      for (const offline of [true, false]) {
+        const reply = await accept(offer, offline);
+        expect(reply, `${label}, offline ${offline}`).toMatchObject({
+          ok: false,
+          error: { code: 'INVALID_ARGUMENT', message: expect.stringMatching(message) },
+        });
+        if (!reply.ok) expect(reply.error.details).toMatchObject({ reason });
+      }
+    }
+  });
+
+  it('offline, refuses an offer signed by anyone but the holder the last sync knows, saying so', async () => {
+    const mallory = privateKeyToAccount(MALLORY_KEY).address;
+    const reply = await accept(await signedOffer(MALLORY_KEY, { tokenId: '9' }));
+    expect(reply).toEqual({
+      ok: false,
+      error: {
+        code: 'INVALID_ARGUMENT',
+        message: `note 9 is held by ${bob.address} as of the last sync, not by ${mallory} who signed the offer; accept it online to read who holds it now`,
+        details: {
+          reason: 'not-the-holder',
+          tokenId: '9',
+          holder: bob.address,
+          signer: mallory,
+          source: 'store',
+        },
+      },
+    });
+  });
+
+  it('online, reads the note from the nodes even when the store knows it', async () => {
+    // The store knows note 9; its only node is down, so the facts cannot be had now.
+    const reply = await accept(await signedOffer(BOB_KEY, { tokenId: '9' }), false);
+    expect(reply).toMatchObject({
+      ok: false,
+      error: {
+        code: 'NODE_UNREACHABLE',
+        message: expect.stringMatching(/^cannot read note 9 from the ledger to check the offer: /),
+      },
     });
   });
 
   it('checks the note an offer sells before the bank signs anything', async () => {
-    const offer = (tokenId: string, value = '100') => ({
-      type: 'signet-finance-offer',
-      chainId,
-      notes: profile.contracts.notes,
-      holder: bob.address,
-      offer: {
-        tokenId,
-        value,
-        bank: alice.address,
-        price: '90',
-        deadline: '1900000000',
-        nonce: hex32(6),
-      },
-      signature: `0x${'11'.repeat(65)}`,
-    });
-    const accept = (o: unknown) => preview({ op: 'finance-accept', from, offer: o });
+    const offer = (tokenId: string, value = '100') =>
+      signedOffer(BOB_KEY, { tokenId, value, nonce: hex32(6) });
     const cases: Array<[unknown, string, RegExp]> = [
       [
-        offer('11'),
+        await offer('11'),
         'NOTE_CURRENCY_UNKNOWN',
         /^note 11 is payable in 0x[fF0]{40}, not in this ledger's currency 0x0+c1$/,
       ],
       [
-        offer('12'),
+        await offer('12'),
         'NOTE_MATURED',
         /^note 12 matured on 2027-01-14; it can only be redeemed, not financed$/,
       ],
       [
-        offer('9', '101'),
+        await offer('9', '101'),
         'AMOUNT_INVALID',
         /^the offer sells 1\.01 of note 9, which holds 1\.00 as of the last sync$/,
-      ],
-      // Unknown to the store, and no node answers: the facts cannot be had.
-      [
-        offer('13'),
-        'NODE_UNREACHABLE',
-        /^cannot read note 13 from the ledger to check the offer: /,
       ],
     ];
     for (const [o, code, message] of cases) {
@@ -495,9 +587,17 @@ describe('note operations reviewed offline (notes.preview)', () => {
       });
       if (!reply.ok) expect(reply.error.message).not.toContain('\n');
     }
+    // Unknown to the store, and no node answers: the facts cannot be had.
+    expect(await accept(await offer('13'), false)).toMatchObject({
+      ok: false,
+      error: {
+        code: 'NODE_UNREACHABLE',
+        message: expect.stringMatching(/^cannot read note 13 from the ledger to check the offer: /),
+      },
+    });
     // Offline, a note the store does not know is refused without asking anyone.
     const offline = await call('notes.execute', {
-      operation: { op: 'finance-accept', from, offer: offer('13') },
+      operation: { op: 'finance-accept', from, offer: await offer('13') },
       offline: true,
     });
     expect(offline).toMatchObject({

@@ -4,6 +4,7 @@
  * the `signet` command (in-process) both reach these and nothing else, so each
  * operation's checks, its sign-then-sync and its parsing exist once.
  */
+import type { Hex } from 'viem';
 import { SignetError } from '../api/errors.js';
 import { parseAddress } from '../chain/address.js';
 import { parseAmount } from '../chain/amount.js';
@@ -97,14 +98,15 @@ export function createHandlers(context: AppContext, sync: SyncDriver): Handlers 
       );
       // Before the token is opened: no PIN used, nothing signed, nothing queued.
       requireReviewed(caller.origin, request.reviewDigest, plan);
-      const queued = await context.wallet(p, caller).queue(plan);
+      const reviewDigest = digestToRecord(request.reviewDigest, plan);
+      const queued = await context.wallet(p, caller).queue({ ...plan, reviewDigest });
       return sync.afterSigning(p, queued, request.offline);
     },
-    // Accepting a finance offer for a note the store does not know reads it from the nodes.
+    // Accepting a finance offer reads the note it sells from the nodes, unless offline.
     'notes.preview': async (request) => {
       const p = context.profile();
       return previewNote(
-        { store: context.store(), profile: p, rpc: context.rpc(p) },
+        { store: context.store(), profile: p, rpc: request.offline ? undefined : context.rpc(p) },
         request.operation,
       );
     },
@@ -116,11 +118,13 @@ export function createHandlers(context: AppContext, sync: SyncDriver): Handlers 
       );
       requireReviewed(caller.origin, request.reviewDigest, plan);
       const wallet = context.wallet(p, caller);
+      const reviewDigest = digestToRecord(request.reviewDigest, plan);
       if (plan.kind === 'typed-data') {
         // An offer is a signature handed to the bank: nothing to send.
-        return { transactions: [], offer: await wallet.signOffer(plan), sync: null };
+        const offer = await wallet.signOffer({ ...plan, reviewDigest });
+        return { transactions: [], offer, sync: null };
       }
-      const queued = await wallet.queue(plan);
+      const queued = await wallet.queue({ ...plan, reviewDigest });
       return { ...(await sync.afterSigning(p, queued, request.offline)), offer: null };
     },
     'addressBook.list': async () => listAddressBook(context.store()),
@@ -152,6 +156,16 @@ export function createHandlers(context: AppContext, sync: SyncDriver): Handlers 
       context.wallet(context.profile(), caller).addAccount(request.key, request.name),
     'audit.export': async () => ({ csv: exportAuditCsv(context.store()) }),
   };
+}
+
+/**
+ * The review digest the audit entry records: the plan's, only when the request
+ * carried one (a review was shown, and requireReviewed found it matches). A
+ * CLI request names none: nothing was reviewed, and its entry says so by
+ * having no digest.
+ */
+function digestToRecord(reviewed: string | undefined, plan: { reviewDigest: Hex }) {
+  return reviewed === undefined ? undefined : plan.reviewDigest;
 }
 
 /**

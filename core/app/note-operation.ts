@@ -2,7 +2,7 @@
  * A note operation as the API receives it (core/api/notes.ts), turned into
  * what the wallet signs: contract calls, or for a finance offer the EIP-712
  * typed data. The preview and the execution both start here. Only accepting a
- * finance offer may ask the nodes (`context.rpc`), for a note the store lacks.
+ * finance offer asks the nodes (`context.rpc`, when given), for the note it sells.
  */
 import type { NoteOperation } from '../api/notes.js';
 import { parseAddress } from '../chain/address.js';

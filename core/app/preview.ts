@@ -4,8 +4,8 @@
  * back, every address named, fees in the chain's own coin, and the digest of
  * exactly what the token would sign, so the user reviews what will be signed
  * rather than what was typed, and signing can prove it signs that.
- * No token, nothing written, and no network, except to read a note the store
- * does not know when a bank previews accepting a finance offer for it.
+ * No token, nothing written, and no network, except to read the note a bank
+ * previews accepting a finance offer for (unless the context has no nodes).
  */
 import {
   type Abi,
@@ -139,7 +139,7 @@ export async function previewNote(context: NoteContext, operation: NoteOperation
     from: plan.account.address,
     fromKeyUri: plan.account.keyUri,
     chainId: profile.chainId,
-    note: plan.note ? noteFactsView(plan.note, profile.contracts.currency) : null,
+    note: plan.note ? noteFactsView(plan.note, profile) : null,
   };
   if (plan.kind === 'typed-data') {
     const { domain, message, primaryType } = plan.typedData;

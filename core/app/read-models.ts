@@ -43,7 +43,7 @@ export function heldNoteRows(store: Store, profile: ChainProfile, only?: Address
   const ours = new Set(listAccounts(store).map((a) => a.address));
   return listNotes(store, profile.chainId)
     .filter((n) => (only ? n.holder === only : ours.has(n.holder)) && n.status !== 'redeemed')
-    .map((n) => noteRow(n, profile.contracts.currency));
+    .map((n) => noteRow(n, profile));
 }
 
 /**

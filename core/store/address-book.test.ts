@@ -1,8 +1,11 @@
+import { getAddress } from 'viem';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { memoryStore, walletAccount } from '../../test/support/store-fixtures.js';
+import { ADDRESS_BOOK_MAX_ENTRIES, addressBookNameSchema } from '../api/address-book.js';
 import { addAccount } from './accounts.js';
 import {
   addAddressBookEntry,
+  addressBookNames,
   getAddressBookEntry,
   listAddressBook,
   removeAddressBookEntry,
@@ -143,5 +146,59 @@ describe('the address book', () => {
       code: 'INVALID_ARGUMENT',
       reason: 'not-in-address-book',
     });
+  });
+
+  it('holds at most ADDRESS_BOOK_MAX_ENTRIES entries: one more is refused in one line until one is removed', () => {
+    // Party i at 0xab…i: none of them is alice, bob or carol.
+    const party = (i: number) => getAddress(`0xab${i.toString(16).padStart(38, '0')}`);
+    for (let i = 0; i < ADDRESS_BOOK_MAX_ENTRIES; i++) {
+      addAddressBookEntry(store, { address: party(i), name: `Party ${i}` });
+    }
+    expect(refusal(() => addAddressBookEntry(store, { address: bob, name: 'Bob' }))).toEqual({
+      code: 'INVALID_ARGUMENT',
+      reason: 'address-book-full',
+    });
+    expect(() => addAddressBookEntry(store, { address: bob, name: 'Bob' })).toThrow(
+      `the address book is full (${ADDRESS_BOOK_MAX_ENTRIES} entries); remove one to add another`,
+    );
+    // Renaming needs no room; removing one makes room for one.
+    expect(renameAddressBookEntry(store, party(0), 'First party').name).toBe('First party');
+    removeAddressBookEntry(store, party(1));
+    expect(addAddressBookEntry(store, { address: bob, name: 'Bob' }).address).toBe(bob);
+    expect(listAddressBook(store)).toHaveLength(ADDRESS_BOOK_MAX_ENTRIES);
+  });
+
+  it('lists at most ADDRESS_BOOK_MAX_ENTRIES, even from a book filled before there was a cap', () => {
+    const insert = store.db.prepare(
+      "INSERT INTO address_book (address, name, created_at, updated_at) VALUES (?, ?, '', '')",
+    );
+    for (let i = 0; i <= ADDRESS_BOOK_MAX_ENTRIES; i++) {
+      insert.run(getAddress(`0xcd${i.toString(16).padStart(38, '0')}`), `P${i}`);
+    }
+    const listed = listAddressBook(store);
+    expect(listed).toHaveLength(ADDRESS_BOOK_MAX_ENTRIES);
+    // By name, as always: the first ones.
+    expect(listed[0]!.name).toBe('P0');
+  });
+
+  it('reads the names of just the addresses asked for, in any case', () => {
+    addAddressBookEntry(store, { address: bob, name: 'Bob' });
+    addAddressBookEntry(store, { address: carol, name: 'Carol' });
+    const names = addressBookNames(store, [bob.toLowerCase(), alice.address, bob]);
+    expect([...names]).toEqual([[bob.toLowerCase(), 'Bob']]);
+    expect(addressBookNames(store, [])).toEqual(new Map());
+  });
+
+  it('refuses a huge name by its length alone, before any check walks its characters', () => {
+    // Had the character checks run, the control characters would add an issue of their own.
+    const huge = '\u0000'.repeat(1_000_000);
+    const parsed = addressBookNameSchema.safeParse(huge);
+    expect(parsed.error?.issues.map((i) => i.message)).toEqual(['at most 64 characters']);
+    expect(refusal(() => addAddressBookEntry(store, { address: bob, name: huge }))).toEqual({
+      code: 'INVALID_ARGUMENT',
+      reason: 'name-invalid',
+    });
+    // Spaces around a name are trimmed, within what a name's text may be.
+    expect(addressBookNameSchema.parse(`  ${'银'.repeat(64)}  `)).toBe('银'.repeat(64));
   });
 });

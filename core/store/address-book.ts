@@ -4,10 +4,15 @@
  * address and is never one of the wallet's own accounts' names, and the
  * wallet's own accounts are named by their account, not here: so a name on a
  * review says which party it is and where the name comes from. Every change
- * goes into the audit log, as what a review shows depends on it.
+ * goes into the audit log, as what a review shows depends on it. The book holds
+ * at most ADDRESS_BOOK_MAX_ENTRIES entries, so listing it is bounded.
  */
-import type { Address } from 'viem';
-import { type AddressBookEntry, addressBookNameSchema } from '../api/address-book.js';
+import { type Address, getAddress } from 'viem';
+import {
+  ADDRESS_BOOK_MAX_ENTRIES,
+  type AddressBookEntry,
+  addressBookNameSchema,
+} from '../api/address-book.js';
 import { SignetError } from '../api/errors.js';
 import { listAccounts } from './accounts.js';
 import { appendAudit } from './audit-log.js';
@@ -28,12 +33,37 @@ const fromRow = (row: EntryRow): AddressBookEntry => ({
   updatedAt: row.updated_at,
 });
 
-/** Every entry, by name. */
+/**
+ * Every entry, by name. The cap bounds it; the LIMIT holds even for a book
+ * filled before there was one (its first entries by name, then).
+ */
 export function listAddressBook(store: Store): AddressBookEntry[] {
   return store.db
-    .prepare<[], EntryRow>('SELECT * FROM address_book ORDER BY name COLLATE NOCASE, address')
-    .all()
+    .prepare<[number], EntryRow>(
+      'SELECT * FROM address_book ORDER BY name COLLATE NOCASE, address LIMIT ?',
+    )
+    .all(ADDRESS_BOOK_MAX_ENTRIES)
     .map(fromRow);
+}
+
+/**
+ * The names of just these addresses (any case), keyed by lower-case address:
+ * what a review needs, read in one query rather than the whole book.
+ */
+export function addressBookNames(store: Store, addresses: readonly string[]): Map<string, string> {
+  const wanted = [...new Set(addresses.map((a) => getAddress(a)))];
+  const names = new Map<string, string>();
+  // SQLite allows 32,766 parameters a statement; a review shows a handful of addresses.
+  for (let i = 0; i < wanted.length; i += 500) {
+    const chunk = wanted.slice(i, i + 500);
+    const rows = store.db
+      .prepare<string[], Pick<EntryRow, 'address' | 'name'>>(
+        `SELECT address, name FROM address_book WHERE address IN (${chunk.map(() => '?').join(', ')})`,
+      )
+      .all(...chunk);
+    for (const row of rows) names.set(row.address.toLowerCase(), row.name);
+  }
+  return names;
 }
 
 export function getAddressBookEntry(store: Store, address: string): AddressBookEntry | undefined {
@@ -68,6 +98,7 @@ export function addAddressBookEntry(
       );
     }
     requireFreeName(store, name, address);
+    requireRoom(store);
     const at = store.now().toISOString();
     store.db
       .prepare(
@@ -126,6 +157,20 @@ function checkedName(text: string): string {
     );
   }
   return parsed.data;
+}
+
+/** One entry more must fit under the cap. */
+function requireRoom(store: Store): void {
+  const { entries } = store.db
+    .prepare<[], { entries: number }>('SELECT count(*) AS entries FROM address_book')
+    .get()!;
+  if (entries >= ADDRESS_BOOK_MAX_ENTRIES) {
+    throw refused(
+      `the address book is full (${ADDRESS_BOOK_MAX_ENTRIES} entries); remove one to add another`,
+      'address-book-full',
+      { entries, max: ADDRESS_BOOK_MAX_ENTRIES },
+    );
+  }
 }
 
 function requireEntry(store: Store, address: Address): AddressBookEntry {

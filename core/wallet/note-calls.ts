@@ -3,21 +3,22 @@
  * may act, on which note, at which moment, and the contract calls that do it.
  * Signing them (Wallet) and previewing them for the review screen both start
  * here, so what the user reviews is exactly what the token will be asked to sign.
- * Everything is checked offline from the synced store, except a finance offer
- * for a note the bank's wallet does not know: that note is read from the ledger
- * (when the context has nodes to ask).
+ * Everything is checked offline from the synced store, except the note a bank
+ * is offered to finance: read from the ledger whenever the context has nodes to
+ * ask (financed-note.ts), the store's copy only when it must stay offline.
  */
 import { randomBytes } from 'node:crypto';
 import { type Address, encodeFunctionData, type Hex, maxUint256 } from 'viem';
 import { SignetError } from '../api/errors.js';
 import type { FinanceOfferFile } from '../api/notes.js';
 import type { ChainProfile } from '../api/profile.js';
-import { currencyAbi, financeOfferTypes, notesAbi } from '../chain/abi.js';
+import { currencyAbi, notesAbi } from '../chain/abi.js';
 import type { RpcPool } from '../rpc/rpc-pool.js';
 import type { Account } from '../store/accounts.js';
 import { chainNow, getChainMeta } from '../store/chain-meta.js';
 import type { Store } from '../store/database.js';
 import { listOutbox } from '../store/outbox.js';
+import { financeOfferTyped, offerMessage, offerSigner } from './finance-offer.js';
 import { financedNoteFacts, type NoteFacts, requireFinanceable } from './financed-note.js';
 import {
   activeSender,
@@ -231,36 +232,26 @@ export function financeOfferTypedData(
   if (deadline.getTime() <= chainTime(context).getTime()) {
     throw new SignetError('INVALID_ARGUMENT', `the offer deadline ${day(deadline)} has passed`);
   }
-  const { profile } = context;
   return {
     account,
     note,
-    typedData: {
-      domain: {
-        name: 'Signet Digital Note',
-        version: '1',
-        chainId: profile.chainId,
-        verifyingContract: profile.contracts.notes,
-      },
-      types: financeOfferTypes,
-      primaryType: 'FinanceOffer' as const,
-      message: {
-        tokenId,
-        value,
-        bank,
-        price,
-        deadline: BigInt(Math.floor(deadline.getTime() / 1000)),
-        nonce,
-      },
-    },
+    typedData: financeOfferTyped(context.profile, {
+      tokenId,
+      value,
+      bank,
+      price,
+      deadline: BigInt(Math.floor(deadline.getTime() / 1000)),
+      nonce,
+    }),
   };
 }
 
 /**
  * Finance, step 2 (the bank): approve the price and submit the holder's signed
- * offer, once the note it sells has been checked (in the ledger's currency, not
- * yet due, worth what is offered). The note's facts come from the store, or
- * from the ledger when the store does not know it and `context.rpc` is given.
+ * offer, once the offer's signer has been recovered (and is the holder the file
+ * names) and the note it sells checked: in the ledger's currency, not yet due,
+ * held by that signer, worth what is offered. The note's facts are read from
+ * the ledger when `context.rpc` is given, else the store's last-known copy.
  */
 export async function acceptFinanceOfferCalls(
   context: NoteContext,
@@ -294,23 +285,12 @@ export async function acceptFinanceOfferCalls(
       `this offer was already accepted (transaction ${taken.txHash})`,
     );
   }
-  const note = await financedNoteFacts(store, profile, BigInt(file.offer.tokenId), context.rpc);
-  requireFinanceable(
-    profile,
-    note,
-    { holder: file.holder, value: BigInt(file.offer.value) },
-    chainTime(context),
-  );
-  const price = BigInt(file.offer.price);
+  const signer = await offerSigner(profile, file);
+  const offer = offerMessage(file);
+  const note = await financedNoteFacts(store, profile, offer.tokenId, context.rpc);
+  requireFinanceable(profile, note, { signer, value: offer.value }, chainTime(context));
+  const { price } = offer;
   requireFunds(store, state, price);
-  const offer = {
-    tokenId: BigInt(file.offer.tokenId),
-    value: BigInt(file.offer.value),
-    bank: file.offer.bank as Address,
-    price,
-    deadline: BigInt(file.offer.deadline),
-    nonce: file.offer.nonce as Hex,
-  };
   return {
     account,
     note,
@@ -344,7 +324,7 @@ export async function acceptFinanceOfferCalls(
         kind: 'note-finance',
         summary: {
           tokenId: offer.tokenId.toString(),
-          holder: file.holder,
+          holder: signer,
           acceptor: note.acceptor,
           currency: note.currency,
           maturity: day(new Date(note.maturity * 1000)),

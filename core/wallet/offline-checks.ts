@@ -70,12 +70,12 @@ export function heldNote(store: Store, chainId: number, tokenId: bigint, holder:
   return note;
 }
 
-/** Notes move only before maturity. */
-export function requireBeforeMaturity(note: Note, now: Date): void {
+/** Notes move only before maturity; `operation` names what was asked ("financed"). */
+export function requireBeforeMaturity(note: Note, now: Date, operation?: string): void {
   if (now.getTime() / 1000 >= note.maturity) {
     throw new SignetError(
       'NOTE_MATURED',
-      `note ${note.tokenId} matured on ${new Date(note.maturity * 1000).toISOString().slice(0, 10)}; it can only be redeemed`,
+      `note ${note.tokenId} matured on ${new Date(note.maturity * 1000).toISOString().slice(0, 10)}; it can only be redeemed${operation ? `, not ${operation}` : ''}`,
     );
   }
 }

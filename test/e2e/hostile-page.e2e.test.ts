@@ -30,12 +30,15 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { getAddress } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADDRESS_BOOK_MAX_ENTRIES } from '../../core/api/address-book.js';
 import type { ErrorCode } from '../../core/api/errors.js';
 import { type ApiMethod, apiMethods, apiRequests } from '../../core/api/methods.js';
 import type { ApiReply } from '../../core/api/transport.js';
 import { type AppApi, createAppApi } from '../../core/app/app-api.js';
 import { type Bridge, MAX_BODY_BYTES, startBridge } from '../../core/bridge/bridge-server.js';
+import { addAddressBookEntry } from '../../core/store/address-book.js';
 import { openStore } from '../../core/store/database.js';
 import { fileLocation } from '../../electron/app-location.js';
 import {
@@ -349,6 +352,12 @@ function ownCases(): Partial<Record<ApiMethod, Refusal[]>> {
         { address: PAYEE, name: huge },
         'INVALID_ARGUMENT',
         'invalid addressBook.add request: name: at most 64 characters',
+      ],
+      [
+        'one entry more than the book holds',
+        { address: PAYEE, name: 'Mallory' },
+        'INVALID_ARGUMENT',
+        `the address book is full (${ADDRESS_BOOK_MAX_ENTRIES} entries); remove one to add another`,
       ],
     ],
     'addressBook.rename': [
@@ -679,6 +688,23 @@ function snapshot() {
   return { tables, token: files(join(tokens.dir, 'tokens')), home: files(home) };
 }
 
+/**
+ * The victim's address book, full (through the store's own path, each entry
+ * audited): a caller holding the bridge token can grow neither it nor the
+ * audit log with it, and listing it is bounded.
+ */
+function fillAddressBook(): void {
+  const store = openStore(storePath);
+  try {
+    for (let i = 0; i < ADDRESS_BOOK_MAX_ENTRIES; i++) {
+      const address = getAddress(`0xab${i.toString(16).padStart(38, '0')}`);
+      addAddressBookEntry(store, { address, name: `Party ${i}` });
+    }
+  } finally {
+    store.close();
+  }
+}
+
 /** What must never be mapped into this (the bridge's) process. */
 const neverLoaded = () => [foreign.canary, ...foreign.unlistedModules];
 
@@ -713,6 +739,7 @@ beforeAll(async () => {
   if (added.code !== 0) throw new Error(added.stderr);
   seedSyncedAccount(home, key.address);
   victim = { token: token.uri, key: key.uri, slot: token.slot, address: key.address };
+  fillAddressBook();
 
   buildRenderer(dist);
   app = createAppApi({ home, env });
@@ -818,6 +845,16 @@ describe('a hostile caller of every API method gets a refusal, and nothing happe
       expectRefused(c, reply, c.ipc ?? { code: c.code, message: c.message });
     }
   }, 180_000);
+
+  it('lists a full address book within the cap', async () => {
+    const res = await fetch(`http://127.0.0.1:${bridge.port}/api/addressBook.list`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${bridge.token}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    const reply = (await res.json()) as ApiReply;
+    expect(reply.ok && reply.result).toHaveLength(ADDRESS_BOOK_MAX_ENTRIES);
+  });
 
   it('left nothing signed, loaded or stored', () => {
     const after = snapshot();

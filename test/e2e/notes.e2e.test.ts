@@ -269,14 +269,16 @@ describe('the treasurer’s notes in Chromium, against the dev ledger and SoftHS
     await page.getByRole('heading', { level: 2, name: 'Review: Accept a finance offer' }).waitFor();
     const summary = await factsOf(page.locator('main .panel').first().locator('dl').first());
     expect(summary).toMatchObject({ 'Available afterwards': '105.00' });
-    // The note the bank pays for: who owes it and in what, before anything is signed.
+    // The note the bank pays for: who owes it and in what, and who holds it, read from the
+    // ledger now (not the bank's store), before anything is signed.
     const offered = JSON.parse(offerText).offer.tokenId as string;
     expect(
       await factsOf(page.getByRole('region', { name: `Note ${offered}` }).locator('dl')),
     ).toMatchObject({
       Acceptor: w.keys.parent!.address,
       Currency: `Ledger currency ${w.ledger.profile.contracts.currency}`,
-      'As of': expect.stringMatching(/^block [\d,]+ \(the last sync\)$/),
+      Holder: w.keys.north!.address,
+      'As of': expect.stringMatching(/^block [\d,]+ \(read from the ledger now\)$/),
     });
     await shot('9-finance-accept-review');
     await signWithPin(page, PIN, 'Sign: Accept a finance offer', 'Signed');

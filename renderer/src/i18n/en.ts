@@ -216,7 +216,8 @@ export const en = {
     maturityDate: 'Maturity',
     reviewNote: 'Note {{id}}',
     asOf: 'As of',
-    asOfStore: 'block {{block}} (the last sync)',
+    asOfStore:
+      'block {{block}} (the last sync, not read now: the ledger checks the holder again when it runs)',
     asOfChain: 'block {{block}} (read from the ledger now)',
     tokenId: 'Note',
     acceptor: 'Acceptor',

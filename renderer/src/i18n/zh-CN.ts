@@ -212,7 +212,7 @@ export const zhCN: Messages = {
     maturityDate: '到期日',
     reviewNote: '票据 {{id}}',
     asOf: '数据截至',
-    asOfStore: '区块 {{block}}（最近一次同步）',
+    asOfStore: '区块 {{block}}（最近一次同步，并非现在读取：执行时账本会再次核对持有人）',
     asOfChain: '区块 {{block}}（刚从账本读取）',
     tokenId: '票据',
     acceptor: '承兑人',
