@@ -1,10 +1,11 @@
 /**
  * The rules the ledger contracts hold beyond single operations, each with a test
  * that fails without it: notes respect freezes; recovery moves notes with the
- * money, in one transaction; operator powers end with the role and the central
- * bank reassigns customers; nobody frozen or unregistered spends on another's
- * behalf; notes only in currencies the central bank accepts. On a real Hardhat
- * node; each test reverts the chain to the state after the shared setup.
+ * money, in one transaction, only to the same bank's customer; operator powers
+ * end with the role and the central bank reassigns customers; nobody frozen or
+ * unregistered spends on another's behalf; notes only in currencies the central
+ * bank accepts. On a real Hardhat node; each test reverts the chain to the state
+ * after the shared setup.
  */
 import { type Address, encodeDeployData, type Hex, keccak256, toFunctionSelector } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
@@ -18,6 +19,7 @@ const { read, send, events, balance, permit, authorization, financeOffer, role, 
   chainContracts(ledger);
 
 const operator = privateKeyToAccount(devKeys.operator);
+const centralBank = privateKeyToAccount(devKeys.centralBank);
 /** Hardhat account 2: a second operator bank, appointed in the setup. */
 const operator2Key: Hex = '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a';
 const operator2 = privateKeyToAccount(operator2Key);
@@ -284,6 +286,35 @@ describe('recovering a lost account moves its notes with its money', () => {
     });
     expect(await read('notes', 'balanceOf', [bob])).toBe(0n);
     expect(await read('notes', 'balanceOf', [replacement.address])).toBe(max + 1n);
+  });
+
+  it('recovers only to a customer account of the same operator, not frozen', async () => {
+    const { tokenId } = await issueNote(keys.alice, bob);
+    await send(devKeys.operator, 'currency', 'freeze', [bob]);
+    await send(devKeys.operator, 'currency', 'freeze', [carol]);
+    // Not the operator itself, another operator, the central bank, another bank's
+    // customer or an unknown address: a lost token's replacement is the same customer's
+    // new account at the same bank.
+    for (const replacement of [operator.address, operator2.address, centralBank.address, dave]) {
+      await expect(
+        send(devKeys.operator, 'currency', 'recoverFrozen', [bob, replacement]),
+      ).rejects.toThrow(/ReplacementNotCustomer/);
+    }
+    await expect(
+      send(devKeys.operator, 'currency', 'recoverFrozen', [bob, stranger]),
+    ).rejects.toThrow(/ReplacementNotCustomer/);
+    for (const replacement of [carol, bob]) {
+      await expect(
+        send(devKeys.operator, 'currency', 'recoverFrozen', [bob, replacement]),
+      ).rejects.toThrow(/AccountIsFrozen/);
+    }
+    expect(await balance(bob)).toBe(START);
+    expect(await owner(tokenId)).toBe(bob);
+
+    const replacement = await newCustomer();
+    await send(devKeys.operator, 'currency', 'recoverFrozen', [bob, replacement.address]);
+    expect(await balance(replacement.address)).toBe(START);
+    expect(await owner(tokenId)).toBe(replacement.address);
   });
 
   it('moves only notes in the recovering currency', async () => {

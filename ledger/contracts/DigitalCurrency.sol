@@ -75,6 +75,7 @@ contract DigitalCurrency is ERC20, ERC20Permit, AccessControlEnumerable {
     error AccountIsFrozen(address account);
     error AccountNotFrozen(address account);
     error NotAccountOperator(address account, address caller);
+    error ReplacementNotCustomer(address replacement, address operator);
     error AuthorizationAlreadyUsed(address authorizer, bytes32 nonce);
     error AuthorizationNotYetValid(uint256 validAfter);
     error AuthorizationExpired(uint256 validBefore);
@@ -172,16 +173,17 @@ contract DigitalCurrency is ERC20, ERC20Permit, AccessControlEnumerable {
 
     /**
      * @notice Lost hardware token: the operator moves the whole balance of a frozen account,
-     * and its notes in every system contract, to a new account of the same customer, in one
-     * transaction. Freezing first is required so that whoever holds the lost key cannot race
-     * the recovery.
+     * and its notes in every system contract, to a new account of the same customer at the same
+     * bank (a customer account this operator registered, not frozen), in one transaction.
+     * Freezing first is required so that whoever holds the lost key cannot race the recovery.
      * @dev A system contract moves at most a bounded number of notes per call (so notes sent
      * to an account cannot make its recovery too big for a block); when it reports more left
      * (NotesRecovered.complete == false), the operator calls again: the account stays frozen.
      */
     function recoverFrozen(address lost, address replacement) external onlyAccountOperator(lost) {
         if (!_frozen[lost]) revert AccountNotFrozen(lost);
-        if (!isRegistered(replacement)) revert NotRegistered(replacement);
+        // Never the operator itself, the central bank or another bank's customer.
+        if (_operatorOf[replacement] != msg.sender) revert ReplacementNotCustomer(replacement, msg.sender);
         if (_frozen[replacement]) revert AccountIsFrozen(replacement);
         uint256 amount = balanceOf(lost);
         // Bypasses our own _update, whose freeze rule would block the move; ERC20's
