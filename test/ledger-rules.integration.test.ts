@@ -1,8 +1,9 @@
 /**
  * The rules the ledger contracts hold beyond single operations, each with a test
  * that fails without it: notes respect freezes; recovery moves notes with the
- * money, in one transaction, only to the same bank's customer; operator powers
- * end with the role and the central bank reassigns customers; nobody frozen or
+ * money, in one transaction, only to the same bank's customer, examining a
+ * bounded number of notes per call (in any currency); operator powers end with
+ * the role and the central bank reassigns customers; nobody frozen or
  * unregistered spends on another's behalf; notes only in currencies the central
  * bank accepts. On a real Hardhat node; each test reverts the chain to the state
  * after the shared setup.
@@ -66,6 +67,15 @@ async function issueNote(acceptorKey: Hex, payee: Address, days = 30n, face = FA
   const receipt = await send(acceptorKey, 'notes', 'issue', [payee, face, currency(), maturity]);
   const [issued] = events(receipt, 'notes', 'NoteIssued');
   return { tokenId: issued!.tokenId as bigint, maturity };
+}
+
+/** A second currency the note contract accepts, where alice and bob are the operator's customers too. */
+async function acceptedForeignCurrency() {
+  const other = await deployCurrency();
+  await send(devKeys.centralBank, 'notes', 'setCurrencyAccepted', [other.address, true]);
+  await other.send(devKeys.operator, 'registerAccount', [alice, keccak256(alice)]);
+  await other.send(devKeys.operator, 'registerAccount', [bob, keccak256(bob)]);
+  return other;
 }
 
 async function passMaturity(maturity: bigint) {
@@ -318,11 +328,7 @@ describe('recovering a lost account moves its notes with its money', () => {
   });
 
   it('moves only notes in the recovering currency', async () => {
-    const other = await deployCurrency();
-    await send(devKeys.centralBank, 'notes', 'setCurrencyAccepted', [other.address, true]);
-    // Alice and bob are customers of the operator in the other currency too.
-    await other.send(devKeys.operator, 'registerAccount', [alice, keccak256(alice)]);
-    await other.send(devKeys.operator, 'registerAccount', [bob, keccak256(bob)]);
+    const other = await acceptedForeignCurrency();
     const maturity = (await ledger.now()) + 30n * DAY;
     const foreign = await send(keys.alice, 'notes', 'issue', [bob, FACE, other.address, maturity]);
     const foreignId = events(foreign, 'notes', 'NoteIssued')[0]!.tokenId as bigint;
@@ -348,6 +354,96 @@ describe('recovering a lost account moves its notes with its money', () => {
       );
     }
     expect(await owner(tokenId)).toBe(bob);
+  });
+});
+
+describe('recovery examines a bounded number of notes per call, in any currency', () => {
+  const recover = async (replacement: Address) => {
+    const receipt = await send(devKeys.operator, 'currency', 'recoverFrozen', [bob, replacement]);
+    return { receipt, notes: events(receipt, 'notes', 'NotesRecovered')[0]! };
+  };
+
+  /** `count` notes of 0.01 from alice to bob, in `currencyAddress` (the home currency by default). */
+  async function notesToBob(count: bigint, currencyAddress = currency()) {
+    const maturity = (await ledger.now()) + 30n * DAY;
+    const tokenIds: bigint[] = [];
+    for (let i = 0n; i < count; i++) {
+      const receipt = await send(keys.alice, 'notes', 'issue', [
+        bob,
+        1n,
+        currencyAddress,
+        maturity,
+      ]);
+      tokenIds.push(events(receipt, 'notes', 'NoteIssued')[0]!.tokenId as bigint);
+    }
+    return tokenIds;
+  }
+
+  /**
+   * Bob is flooded with MAX_NOTES_PER_RECOVERY + 20 notes in another currency, between two
+   * home-currency notes issued before and three after, then frozen (in the home currency only).
+   */
+  async function floodedAndFrozen() {
+    const max = await read<bigint>('notes', 'MAX_NOTES_PER_RECOVERY');
+    const other = await acceptedForeignCurrency();
+    const foreign = max + 20n;
+    const home = await notesToBob(2n);
+    await notesToBob(foreign, other.address);
+    home.push(...(await notesToBob(3n)));
+    await send(devKeys.operator, 'currency', 'freeze', [bob]);
+    return { max, foreign, home, replacement: (await newCustomer()).address };
+  }
+
+  it('counts notes in other currencies toward the cap, and finishes over several calls', async () => {
+    const { max, foreign, home, replacement } = await floodedAndFrozen();
+    // From the end of bob's list: the 3 newest home notes, then 97 foreign ones make 100.
+    const first = await recover(replacement);
+    console.log(
+      `recoverFrozen examining ${max} notes, ${max - 3n} of them in another currency: ${first.receipt.gasUsed} gas`,
+    );
+    expect(first.notes).toMatchObject({ moved: 3n, complete: false });
+    expect((await recover(replacement)).notes).toMatchObject({ moved: 2n, complete: true });
+    for (const tokenId of home) expect(await owner(tokenId)).toBe(replacement);
+    expect(await read('notes', 'balanceOf', [bob])).toBe(foreign);
+    // A new recovery starts again from the end, finds nothing to move, and ends.
+    expect((await recover(replacement)).notes).toMatchObject({ moved: 0n, complete: false });
+    expect((await recover(replacement)).notes).toMatchObject({ moved: 0n, complete: true });
+  });
+
+  it('resumes where it stopped when notes leave the account between calls', async () => {
+    const max = await read<bigint>('notes', 'MAX_NOTES_PER_RECOVERY');
+    const other = await acceptedForeignCurrency();
+    const front = await notesToBob(2n);
+    const foreign = await notesToBob(3n, other.address);
+    const back = await notesToBob(max - 2n);
+    await send(devKeys.operator, 'currency', 'freeze', [bob]);
+    const replacement = (await newCustomer()).address;
+    // From the end: the 98 newest home notes and 2 foreign ones make the first call's 100.
+    expect((await recover(replacement)).notes).toMatchObject({ moved: max - 2n, complete: false });
+    // Bob is not frozen in the other currency: whoever holds his key endorses his foreign
+    // notes away (one the recovery has not examined, two it has), each swapping his last note
+    // into its place, until his list is shorter than where the recovery stopped.
+    for (const tokenId of foreign)
+      await send(keys.bob, 'notes', 'transferFrom', [bob, alice, tokenId]);
+    expect((await recover(replacement)).notes).toMatchObject({ moved: 2n, complete: true });
+    for (const tokenId of [...front, ...back]) expect(await owner(tokenId)).toBe(replacement);
+    expect(await read('notes', 'balanceOf', [bob])).toBe(0n);
+  });
+
+  it('starts again from the end when a note in the currency arrives between calls', async () => {
+    const { home, replacement } = await floodedAndFrozen();
+    expect((await recover(replacement)).notes).toMatchObject({ moved: 3n, complete: false });
+    // The bank lets bob receive for a moment: a note lands at the end of his list, behind
+    // where the recovery stopped.
+    await send(devKeys.operator, 'currency', 'unfreeze', [bob]);
+    const late = await issueNote(keys.alice, bob);
+    await send(devKeys.operator, 'currency', 'freeze', [bob]);
+    let calls = 0;
+    for (let done = false; !done && calls < 5; calls++) {
+      done = (await recover(replacement)).notes.complete as boolean;
+    }
+    expect(calls).toBe(2);
+    for (const tokenId of [...home, late.tokenId]) expect(await owner(tokenId)).toBe(replacement);
   });
 });
 
