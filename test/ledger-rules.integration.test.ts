@@ -2,13 +2,20 @@
  * The rules the ledger contracts hold beyond single operations, each with a test
  * that fails without it: notes respect freezes; recovery moves notes with the
  * money, in one transaction, only to the same bank's customer, examining a
- * bounded number of notes per call (in any currency); operator powers end with
- * the role and the central bank reassigns customers; nobody frozen or
- * unregistered spends on another's behalf; notes only in currencies the central
- * bank accepts. On a real Hardhat node; each test reverts the chain to the state
- * after the shared setup.
+ * bounded number of notes per call; a system contract that fails holds back only
+ * its own notes; operator powers end with the role and the central bank
+ * reassigns customers; nobody frozen or unregistered spends on another's behalf;
+ * notes only in currencies the central bank accepts. On a real Hardhat node;
+ * each test reverts the chain to the state after the shared setup.
  */
-import { type Address, encodeDeployData, type Hex, keccak256, toFunctionSelector } from 'viem';
+import {
+  type Address,
+  encodeDeployData,
+  getAddress,
+  type Hex,
+  keccak256,
+  toFunctionSelector,
+} from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { devKeys } from '../ledger/deploy.js';
@@ -16,8 +23,18 @@ import { artifacts, chainContracts, DAY } from './support/chain-contracts.js';
 import { useDevChain } from './support/dev-chain.js';
 
 const ledger = useDevChain();
-const { read, send, events, balance, permit, authorization, financeOffer, role, deployCurrency } =
-  chainContracts(ledger);
+const {
+  contract,
+  read,
+  send,
+  events,
+  balance,
+  permit,
+  authorization,
+  financeOffer,
+  role,
+  deployCurrency,
+} = chainContracts(ledger);
 
 const operator = privateKeyToAccount(devKeys.operator);
 const centralBank = privateKeyToAccount(devKeys.centralBank);
@@ -444,6 +461,112 @@ describe('recovery examines a bounded number of notes per call, in any currency'
     }
     expect(calls).toBe(2);
     for (const tokenId of [...home, late.tokenId]) expect(await owner(tokenId)).toBe(replacement);
+  });
+});
+
+describe('a system contract that fails holds back only its own notes', () => {
+  it('the note contract refusing: the money moves, an event names it, and a later call moves the notes', async () => {
+    const replacement = await newCustomer();
+    const { tokenId } = await issueNote(keys.alice, bob);
+    // The central bank takes the home currency off the note contract's list.
+    await send(devKeys.centralBank, 'notes', 'setCurrencyAccepted', [currency(), false]);
+    await send(devKeys.operator, 'currency', 'freeze', [bob]);
+    const receipt = await send(devKeys.operator, 'currency', 'recoverFrozen', [
+      bob,
+      replacement.address,
+    ]);
+    expect(events(receipt, 'currency', 'FundsRecovered')).toEqual([
+      { lost: bob, replacement: replacement.address, amount: START },
+    ]);
+    expect(events(receipt, 'currency', 'NotesNotRecovered')).toEqual([
+      {
+        systemContract: notes(),
+        lost: bob,
+        replacement: replacement.address,
+        reason: toFunctionSelector('CurrencyNotAccepted(address)'),
+      },
+    ]);
+    expect(await balance(replacement.address)).toBe(START);
+    expect(await owner(tokenId)).toBe(bob);
+
+    await send(devKeys.centralBank, 'notes', 'setCurrencyAccepted', [currency(), true]);
+    const again = await send(devKeys.operator, 'currency', 'recoverFrozen', [
+      bob,
+      replacement.address,
+    ]);
+    expect(events(again, 'currency', 'FundsRecovered')).toMatchObject([{ amount: 0n }]);
+    expect(events(again, 'currency', 'NotesNotRecovered')).toEqual([]);
+    expect(await owner(tokenId)).toBe(replacement.address);
+  });
+
+  it('one that is no contract, or uses up its gas: the money and the note contract’s notes still move', async () => {
+    const systemRole = await role('SYSTEM_CONTRACT_ROLE');
+    // Runtime code INVALID (0xfe): every call to it uses up all the gas it was given.
+    const deployed = await ledger.publicClient.waitForTransactionReceipt({
+      hash: await ledger
+        .wallet(devKeys.centralBank)
+        .deployContract({ abi: [], bytecode: '0x60fe5f5360015ff3' }),
+    });
+    const gasEater = getAddress(deployed.contractAddress!);
+    expect(await ledger.publicClient.getCode({ address: gasEater })).toBe('0xfe');
+    // The central bank appoints an account without code (a relayer, by mistake) and the eater.
+    await send(devKeys.centralBank, 'currency', 'grantRole', [systemRole, stranger]);
+    await send(devKeys.centralBank, 'currency', 'grantRole', [systemRole, gasEater]);
+    const replacement = await newCustomer();
+    const { tokenId } = await issueNote(keys.alice, bob);
+    await send(devKeys.operator, 'currency', 'freeze', [bob]);
+
+    // Too little gas to give the eater its whole share: not its failure to record.
+    await expect(
+      send(devKeys.operator, 'currency', 'recoverFrozen', [bob, replacement.address], {
+        gas: 5_000_000n,
+      }),
+    ).rejects.toThrow(/RecoveryOutOfGas/);
+    expect(await balance(bob)).toBe(START);
+
+    const receipt = await send(devKeys.operator, 'currency', 'recoverFrozen', [
+      bob,
+      replacement.address,
+    ]);
+    console.log(
+      `recoverFrozen past a system contract that uses up its gas: ${receipt.gasUsed} gas`,
+    );
+    const failed = { lost: bob, replacement: replacement.address, reason: '0x00000000' };
+    expect(events(receipt, 'currency', 'NotesNotRecovered')).toEqual([
+      { systemContract: stranger, ...failed },
+      { systemContract: gasEater, ...failed },
+    ]);
+    expect(events(receipt, 'notes', 'NotesRecovered')).toMatchObject([{ moved: 1n }]);
+    expect(await balance(replacement.address)).toBe(START);
+    expect(await owner(tokenId)).toBe(replacement.address);
+  });
+
+  it('a recovery starved of gas fails whole instead of leaving the notes behind', async () => {
+    for (let i = 0; i < 10; i++) await issueNote(keys.alice, bob);
+    const replacement = await newCustomer();
+    await send(devKeys.operator, 'currency', 'freeze', [bob]);
+    const args = [bob, replacement.address] as const;
+    const gas = await ledger.publicClient.estimateContractGas({
+      ...contract('currency'),
+      functionName: 'recoverFrozen',
+      args,
+      account: operator.address,
+    });
+    // Enough to move the money, not the notes.
+    await expect(
+      send(devKeys.operator, 'currency', 'recoverFrozen', args, { gas: (gas * 6n) / 10n }),
+    ).rejects.toThrow(/RecoveryOutOfGas/);
+    expect(await balance(bob)).toBe(START);
+    expect(await read('notes', 'balanceOf', [bob])).toBe(10n);
+
+    // The estimate itself is enough for everything.
+    const receipt = await send(devKeys.operator, 'currency', 'recoverFrozen', args, { gas });
+    console.log(`recoverFrozen with 10 notes: ${receipt.gasUsed} gas (estimated ${gas})`);
+    expect(events(receipt, 'notes', 'NotesRecovered')).toMatchObject([
+      { moved: 10n, complete: true },
+    ]);
+    expect(events(receipt, 'currency', 'NotesNotRecovered')).toEqual([]);
+    expect(await balance(replacement.address)).toBe(START);
   });
 });
 
