@@ -184,7 +184,7 @@ describe('DigitalCurrency', () => {
     ).rejects.toThrow(/NotAccountOperator/);
     await expect(
       send(devKeys.operator, 'currency', 'recoverFrozen', [alice.address, stranger.address]),
-    ).rejects.toThrow(/NotRegistered/);
+    ).rejects.toThrow(/ReplacementNotCustomer/);
     const receipt = await send(devKeys.operator, 'currency', 'recoverFrozen', [
       alice.address,
       replacement,

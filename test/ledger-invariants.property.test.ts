@@ -8,7 +8,9 @@
  *
  * - total supply = the sum of all balances; supply changes only by issue;
  * - a frozen account's money and notes do not move, except by its recovery
- *   (which moves all of them to the replacement);
+ *   (which moves all of them to the replacement: an active customer of the same
+ *   operator, never the operator itself, the central bank or another bank's
+ *   customer), and a recovery moves no one else's money;
  * - the value of notes in a slot is conserved by splits, endorsements and
  *   finance: it grows only by issue and shrinks only by redemption;
  * - no note changes hands or value at or after maturity, except by redemption
@@ -93,6 +95,8 @@ interface ChainState {
   balance: Map<Address, bigint>;
   frozen: Map<Address, boolean>;
   registered: Map<Address, boolean>;
+  /** The operator that registered a customer; zero for everyone else. */
+  operatorOf: Map<Address, Address>;
   notes: Map<bigint, NoteState>;
 }
 
@@ -132,7 +136,7 @@ async function readState(): Promise<ChainState> {
   const currency = currencyContract();
   const notes = notesContract();
   const perActor = everyone.flatMap((a) =>
-    ['balanceOf', 'isFrozen', 'isRegistered'].map((functionName) => ({
+    ['balanceOf', 'isFrozen', 'isRegistered', 'operatorOf'].map((functionName) => ({
       contract: currency,
       functionName,
       args: [a.address],
@@ -150,12 +154,14 @@ async function readState(): Promise<ChainState> {
     balance: new Map(),
     frozen: new Map(),
     registered: new Map(),
+    operatorOf: new Map(),
     notes: new Map(),
   };
   everyone.forEach((a, i) => {
-    state.balance.set(a.address, first[3 * i] as bigint);
-    state.frozen.set(a.address, first[3 * i + 1] as boolean);
-    state.registered.set(a.address, first[3 * i + 2] as boolean);
+    state.balance.set(a.address, first[4 * i] as bigint);
+    state.frozen.set(a.address, first[4 * i + 1] as boolean);
+    state.registered.set(a.address, first[4 * i + 2] as boolean);
+    state.operatorOf.set(a.address, first[4 * i + 3] as Address);
   });
   const count = Number(first[perActor.length + 1] as bigint);
   const ids = (await multicall(
@@ -303,7 +309,8 @@ const opArb = fc.oneof(
   w(2, 'authorization', { from: party, to: party, submitter: party, share }),
   w(3, 'freeze', { account: customer, byOwnOperator: fc.boolean() }),
   w(1, 'unfreeze', { pick: pickN }),
-  w(2, 'recover', { pick: pickN, replacement: customer }),
+  // Half the time a customer of the same bank; otherwise anyone (most must be refused).
+  w(2, 'recover', { pick: pickN, sameBank: fc.boolean(), replacement: fc.nat() }),
   w(1, 'reassign', { account: customer, op: fc.nat({ max: 1 }) }),
   w(3, 'noteIssue', {
     acceptor: party,
@@ -406,8 +413,14 @@ async function run(op: Op, state: ChainState): Promise<Outcome> {
     case 'recover': {
       const frozen = customers.filter((c) => state.frozen.get(c.address));
       const lost = pick(frozen, op.pick) ?? pick(customers, op.pick)!;
-      const replacement = customers[op.replacement]!;
-      const by = operators.find((o) => o.address === operatorByAccount.get(lost.address))!;
+      const bank = operatorByAccount.get(lost.address);
+      const sameBank = customers.filter(
+        (c) => c !== lost && operatorByAccount.get(c.address) === bank,
+      );
+      const replacement =
+        (op.sameBank ? pick(sameBank, op.replacement) : undefined) ??
+        pick(everyone, op.replacement)!;
+      const by = operators.find((o) => o.address === bank)!;
       const r = await submit(
         by,
         'currency',
@@ -540,6 +553,16 @@ function checkInvariants(before: ChainState, after: ChainState, outcome: Outcome
     if (!wasFrozen) continue;
     const recovered = outcome.recovered;
     if (recovered?.lost === address) {
+      // The same customer's new account at the same bank, able to receive.
+      const { replacement } = recovered;
+      expect(before.operatorOf.get(replacement), `bank of replacement ${where}`).toBe(
+        before.operatorOf.get(address),
+      );
+      expect(before.frozen.get(replacement), `replacement frozen ${where}`).toBe(false);
+      for (const [other, was] of before.balance) {
+        if (other === address || other === replacement) continue;
+        expect(after.balance.get(other), `balance of ${nameOf(other)} ${where}`).toBe(was);
+      }
       expect(after.balance.get(address), `recovered balance ${where}`).toBe(0n);
       expect(notesOf(after, address), `recovered notes ${where}`).toEqual([]);
       for (const [id, note] of notesOf(before, address)) {

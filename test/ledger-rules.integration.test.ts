@@ -1,12 +1,21 @@
 /**
  * The rules the ledger contracts hold beyond single operations, each with a test
  * that fails without it: notes respect freezes; recovery moves notes with the
- * money, in one transaction; operator powers end with the role and the central
- * bank reassigns customers; nobody frozen or unregistered spends on another's
- * behalf; notes only in currencies the central bank accepts. On a real Hardhat
- * node; each test reverts the chain to the state after the shared setup.
+ * money, in one transaction, only to the same bank's customer, examining a
+ * bounded number of notes per call; a system contract that fails holds back only
+ * its own notes; operator powers end with the role and the central bank
+ * reassigns customers; nobody frozen or unregistered spends on another's behalf;
+ * notes only in currencies the central bank accepts. On a real Hardhat node;
+ * each test reverts the chain to the state after the shared setup.
  */
-import { type Address, encodeDeployData, type Hex, keccak256, toFunctionSelector } from 'viem';
+import {
+  type Address,
+  encodeDeployData,
+  getAddress,
+  type Hex,
+  keccak256,
+  toFunctionSelector,
+} from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { devKeys } from '../ledger/deploy.js';
@@ -14,10 +23,21 @@ import { artifacts, chainContracts, DAY } from './support/chain-contracts.js';
 import { useDevChain } from './support/dev-chain.js';
 
 const ledger = useDevChain();
-const { read, send, events, balance, permit, authorization, financeOffer, role, deployCurrency } =
-  chainContracts(ledger);
+const {
+  contract,
+  read,
+  send,
+  events,
+  balance,
+  permit,
+  authorization,
+  financeOffer,
+  role,
+  deployCurrency,
+} = chainContracts(ledger);
 
 const operator = privateKeyToAccount(devKeys.operator);
+const centralBank = privateKeyToAccount(devKeys.centralBank);
 /** Hardhat account 2: a second operator bank, appointed in the setup. */
 const operator2Key: Hex = '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a';
 const operator2 = privateKeyToAccount(operator2Key);
@@ -64,6 +84,15 @@ async function issueNote(acceptorKey: Hex, payee: Address, days = 30n, face = FA
   const receipt = await send(acceptorKey, 'notes', 'issue', [payee, face, currency(), maturity]);
   const [issued] = events(receipt, 'notes', 'NoteIssued');
   return { tokenId: issued!.tokenId as bigint, maturity };
+}
+
+/** A second currency the note contract accepts, where alice and bob are the operator's customers too. */
+async function acceptedForeignCurrency() {
+  const other = await deployCurrency();
+  await send(devKeys.centralBank, 'notes', 'setCurrencyAccepted', [other.address, true]);
+  await other.send(devKeys.operator, 'registerAccount', [alice, keccak256(alice)]);
+  await other.send(devKeys.operator, 'registerAccount', [bob, keccak256(bob)]);
+  return other;
 }
 
 async function passMaturity(maturity: bigint) {
@@ -286,12 +315,37 @@ describe('recovering a lost account moves its notes with its money', () => {
     expect(await read('notes', 'balanceOf', [replacement.address])).toBe(max + 1n);
   });
 
+  it('recovers only to a customer account of the same operator, not frozen', async () => {
+    const { tokenId } = await issueNote(keys.alice, bob);
+    await send(devKeys.operator, 'currency', 'freeze', [bob]);
+    await send(devKeys.operator, 'currency', 'freeze', [carol]);
+    // Not the operator itself, another operator, the central bank, another bank's
+    // customer or an unknown address: a lost token's replacement is the same customer's
+    // new account at the same bank.
+    for (const replacement of [operator.address, operator2.address, centralBank.address, dave]) {
+      await expect(
+        send(devKeys.operator, 'currency', 'recoverFrozen', [bob, replacement]),
+      ).rejects.toThrow(/ReplacementNotCustomer/);
+    }
+    await expect(
+      send(devKeys.operator, 'currency', 'recoverFrozen', [bob, stranger]),
+    ).rejects.toThrow(/ReplacementNotCustomer/);
+    for (const replacement of [carol, bob]) {
+      await expect(
+        send(devKeys.operator, 'currency', 'recoverFrozen', [bob, replacement]),
+      ).rejects.toThrow(/AccountIsFrozen/);
+    }
+    expect(await balance(bob)).toBe(START);
+    expect(await owner(tokenId)).toBe(bob);
+
+    const replacement = await newCustomer();
+    await send(devKeys.operator, 'currency', 'recoverFrozen', [bob, replacement.address]);
+    expect(await balance(replacement.address)).toBe(START);
+    expect(await owner(tokenId)).toBe(replacement.address);
+  });
+
   it('moves only notes in the recovering currency', async () => {
-    const other = await deployCurrency();
-    await send(devKeys.centralBank, 'notes', 'setCurrencyAccepted', [other.address, true]);
-    // Alice and bob are customers of the operator in the other currency too.
-    await other.send(devKeys.operator, 'registerAccount', [alice, keccak256(alice)]);
-    await other.send(devKeys.operator, 'registerAccount', [bob, keccak256(bob)]);
+    const other = await acceptedForeignCurrency();
     const maturity = (await ledger.now()) + 30n * DAY;
     const foreign = await send(keys.alice, 'notes', 'issue', [bob, FACE, other.address, maturity]);
     const foreignId = events(foreign, 'notes', 'NoteIssued')[0]!.tokenId as bigint;
@@ -317,6 +371,202 @@ describe('recovering a lost account moves its notes with its money', () => {
       );
     }
     expect(await owner(tokenId)).toBe(bob);
+  });
+});
+
+describe('recovery examines a bounded number of notes per call, in any currency', () => {
+  const recover = async (replacement: Address) => {
+    const receipt = await send(devKeys.operator, 'currency', 'recoverFrozen', [bob, replacement]);
+    return { receipt, notes: events(receipt, 'notes', 'NotesRecovered')[0]! };
+  };
+
+  /** `count` notes of 0.01 from alice to bob, in `currencyAddress` (the home currency by default). */
+  async function notesToBob(count: bigint, currencyAddress = currency()) {
+    const maturity = (await ledger.now()) + 30n * DAY;
+    const tokenIds: bigint[] = [];
+    for (let i = 0n; i < count; i++) {
+      const receipt = await send(keys.alice, 'notes', 'issue', [
+        bob,
+        1n,
+        currencyAddress,
+        maturity,
+      ]);
+      tokenIds.push(events(receipt, 'notes', 'NoteIssued')[0]!.tokenId as bigint);
+    }
+    return tokenIds;
+  }
+
+  /**
+   * Bob is flooded with MAX_NOTES_PER_RECOVERY + 20 notes in another currency, between two
+   * home-currency notes issued before and three after, then frozen (in the home currency only).
+   */
+  async function floodedAndFrozen() {
+    const max = await read<bigint>('notes', 'MAX_NOTES_PER_RECOVERY');
+    const other = await acceptedForeignCurrency();
+    const foreign = max + 20n;
+    const home = await notesToBob(2n);
+    await notesToBob(foreign, other.address);
+    home.push(...(await notesToBob(3n)));
+    await send(devKeys.operator, 'currency', 'freeze', [bob]);
+    return { max, foreign, home, replacement: (await newCustomer()).address };
+  }
+
+  it('counts notes in other currencies toward the cap, and finishes over several calls', async () => {
+    const { max, foreign, home, replacement } = await floodedAndFrozen();
+    // From the end of bob's list: the 3 newest home notes, then 97 foreign ones make 100.
+    const first = await recover(replacement);
+    console.log(
+      `recoverFrozen examining ${max} notes, ${max - 3n} of them in another currency: ${first.receipt.gasUsed} gas`,
+    );
+    expect(first.notes).toMatchObject({ moved: 3n, complete: false });
+    expect((await recover(replacement)).notes).toMatchObject({ moved: 2n, complete: true });
+    for (const tokenId of home) expect(await owner(tokenId)).toBe(replacement);
+    expect(await read('notes', 'balanceOf', [bob])).toBe(foreign);
+    // A new recovery starts again from the end, finds nothing to move, and ends.
+    expect((await recover(replacement)).notes).toMatchObject({ moved: 0n, complete: false });
+    expect((await recover(replacement)).notes).toMatchObject({ moved: 0n, complete: true });
+  });
+
+  it('resumes where it stopped when notes leave the account between calls', async () => {
+    const max = await read<bigint>('notes', 'MAX_NOTES_PER_RECOVERY');
+    const other = await acceptedForeignCurrency();
+    const front = await notesToBob(2n);
+    const foreign = await notesToBob(3n, other.address);
+    const back = await notesToBob(max - 2n);
+    await send(devKeys.operator, 'currency', 'freeze', [bob]);
+    const replacement = (await newCustomer()).address;
+    // From the end: the 98 newest home notes and 2 foreign ones make the first call's 100.
+    expect((await recover(replacement)).notes).toMatchObject({ moved: max - 2n, complete: false });
+    // Bob is not frozen in the other currency: whoever holds his key endorses his foreign
+    // notes away (one the recovery has not examined, two it has), each swapping his last note
+    // into its place, until his list is shorter than where the recovery stopped.
+    for (const tokenId of foreign)
+      await send(keys.bob, 'notes', 'transferFrom', [bob, alice, tokenId]);
+    expect((await recover(replacement)).notes).toMatchObject({ moved: 2n, complete: true });
+    for (const tokenId of [...front, ...back]) expect(await owner(tokenId)).toBe(replacement);
+    expect(await read('notes', 'balanceOf', [bob])).toBe(0n);
+  });
+
+  it('starts again from the end when a note in the currency arrives between calls', async () => {
+    const { home, replacement } = await floodedAndFrozen();
+    expect((await recover(replacement)).notes).toMatchObject({ moved: 3n, complete: false });
+    // The bank lets bob receive for a moment: a note lands at the end of his list, behind
+    // where the recovery stopped.
+    await send(devKeys.operator, 'currency', 'unfreeze', [bob]);
+    const late = await issueNote(keys.alice, bob);
+    await send(devKeys.operator, 'currency', 'freeze', [bob]);
+    let calls = 0;
+    for (let done = false; !done && calls < 5; calls++) {
+      done = (await recover(replacement)).notes.complete as boolean;
+    }
+    expect(calls).toBe(2);
+    for (const tokenId of [...home, late.tokenId]) expect(await owner(tokenId)).toBe(replacement);
+  });
+});
+
+describe('a system contract that fails holds back only its own notes', () => {
+  it('the note contract refusing: the money moves, an event names it, and a later call moves the notes', async () => {
+    const replacement = await newCustomer();
+    const { tokenId } = await issueNote(keys.alice, bob);
+    // The central bank takes the home currency off the note contract's list.
+    await send(devKeys.centralBank, 'notes', 'setCurrencyAccepted', [currency(), false]);
+    await send(devKeys.operator, 'currency', 'freeze', [bob]);
+    const receipt = await send(devKeys.operator, 'currency', 'recoverFrozen', [
+      bob,
+      replacement.address,
+    ]);
+    expect(events(receipt, 'currency', 'FundsRecovered')).toEqual([
+      { lost: bob, replacement: replacement.address, amount: START },
+    ]);
+    expect(events(receipt, 'currency', 'NotesNotRecovered')).toEqual([
+      {
+        systemContract: notes(),
+        lost: bob,
+        replacement: replacement.address,
+        reason: toFunctionSelector('CurrencyNotAccepted(address)'),
+      },
+    ]);
+    expect(await balance(replacement.address)).toBe(START);
+    expect(await owner(tokenId)).toBe(bob);
+
+    await send(devKeys.centralBank, 'notes', 'setCurrencyAccepted', [currency(), true]);
+    const again = await send(devKeys.operator, 'currency', 'recoverFrozen', [
+      bob,
+      replacement.address,
+    ]);
+    expect(events(again, 'currency', 'FundsRecovered')).toMatchObject([{ amount: 0n }]);
+    expect(events(again, 'currency', 'NotesNotRecovered')).toEqual([]);
+    expect(await owner(tokenId)).toBe(replacement.address);
+  });
+
+  it('one that is no contract, or uses up its gas: the money and the note contract’s notes still move', async () => {
+    const systemRole = await role('SYSTEM_CONTRACT_ROLE');
+    // Runtime code INVALID (0xfe): every call to it uses up all the gas it was given.
+    const deployed = await ledger.publicClient.waitForTransactionReceipt({
+      hash: await ledger
+        .wallet(devKeys.centralBank)
+        .deployContract({ abi: [], bytecode: '0x60fe5f5360015ff3' }),
+    });
+    const gasEater = getAddress(deployed.contractAddress!);
+    expect(await ledger.publicClient.getCode({ address: gasEater })).toBe('0xfe');
+    // The central bank appoints an account without code (a relayer, by mistake) and the eater.
+    await send(devKeys.centralBank, 'currency', 'grantRole', [systemRole, stranger]);
+    await send(devKeys.centralBank, 'currency', 'grantRole', [systemRole, gasEater]);
+    const replacement = await newCustomer();
+    const { tokenId } = await issueNote(keys.alice, bob);
+    await send(devKeys.operator, 'currency', 'freeze', [bob]);
+
+    // Too little gas to give the eater its whole share: not its failure to record.
+    await expect(
+      send(devKeys.operator, 'currency', 'recoverFrozen', [bob, replacement.address], {
+        gas: 5_000_000n,
+      }),
+    ).rejects.toThrow(/RecoveryOutOfGas/);
+    expect(await balance(bob)).toBe(START);
+
+    const receipt = await send(devKeys.operator, 'currency', 'recoverFrozen', [
+      bob,
+      replacement.address,
+    ]);
+    console.log(
+      `recoverFrozen past a system contract that uses up its gas: ${receipt.gasUsed} gas`,
+    );
+    const failed = { lost: bob, replacement: replacement.address, reason: '0x00000000' };
+    expect(events(receipt, 'currency', 'NotesNotRecovered')).toEqual([
+      { systemContract: stranger, ...failed },
+      { systemContract: gasEater, ...failed },
+    ]);
+    expect(events(receipt, 'notes', 'NotesRecovered')).toMatchObject([{ moved: 1n }]);
+    expect(await balance(replacement.address)).toBe(START);
+    expect(await owner(tokenId)).toBe(replacement.address);
+  });
+
+  it('a recovery starved of gas fails whole instead of leaving the notes behind', async () => {
+    for (let i = 0; i < 10; i++) await issueNote(keys.alice, bob);
+    const replacement = await newCustomer();
+    await send(devKeys.operator, 'currency', 'freeze', [bob]);
+    const args = [bob, replacement.address] as const;
+    const gas = await ledger.publicClient.estimateContractGas({
+      ...contract('currency'),
+      functionName: 'recoverFrozen',
+      args,
+      account: operator.address,
+    });
+    // Enough to move the money, not the notes.
+    await expect(
+      send(devKeys.operator, 'currency', 'recoverFrozen', args, { gas: (gas * 6n) / 10n }),
+    ).rejects.toThrow(/RecoveryOutOfGas/);
+    expect(await balance(bob)).toBe(START);
+    expect(await read('notes', 'balanceOf', [bob])).toBe(10n);
+
+    // The estimate itself is enough for everything.
+    const receipt = await send(devKeys.operator, 'currency', 'recoverFrozen', args, { gas });
+    console.log(`recoverFrozen with 10 notes: ${receipt.gasUsed} gas (estimated ${gas})`);
+    expect(events(receipt, 'notes', 'NotesRecovered')).toMatchObject([
+      { moved: 10n, complete: true },
+    ]);
+    expect(events(receipt, 'currency', 'NotesNotRecovered')).toEqual([]);
+    expect(await balance(replacement.address)).toBe(START);
   });
 });
 

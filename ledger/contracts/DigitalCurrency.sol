@@ -9,7 +9,7 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 /// @notice A contract of the ledger itself that holds account-bound assets (a note contract).
 interface ISystemContract {
     /// @notice Moves notes of `lost` (frozen) in the calling currency to `replacement`. Only
-    /// the currency calls it, from recoverFrozen.
+    /// the currency calls it, from recoverFrozen, with at most SYSTEM_RECOVERY_GAS gas.
     function recoverNotes(address lost, address replacement) external returns (uint256 moved, bool complete);
 }
 
@@ -40,8 +40,14 @@ contract DigitalCurrency is ERC20, ERC20Permit, AccessControlEnumerable {
     bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
     /// @notice The ledger's own contracts (note contracts): may spend allowances without being
     /// registered, and are told to move a lost account's notes on recovery. Appointed by the
-    /// central bank; each must implement ISystemContract.
+    /// central bank; each should implement ISystemContract (one that does not, or fails, only
+    /// keeps its own notes from moving: see recoverFrozen).
     bytes32 public constant SYSTEM_CONTRACT_ROLE = keccak256("SYSTEM_CONTRACT_ROLE");
+    /// @notice The most gas recoverFrozen gives one system contract's recoverNotes: a note
+    /// contract's largest call (DigitalNote.MAX_NOTES_PER_RECOVERY notes moved) takes about
+    /// 8.2 million. So one that uses up all its gas costs a bounded amount and the recovery
+    /// goes on (given a gas limit above this).
+    uint256 public constant SYSTEM_RECOVERY_GAS = 12_000_000;
 
     /// @notice EIP-3009 typehashes, exactly as the standard spells them.
     bytes32 public constant TRANSFER_WITH_AUTHORIZATION_TYPEHASH =
@@ -65,6 +71,15 @@ contract DigitalCurrency is ERC20, ERC20Permit, AccessControlEnumerable {
     event AccountFrozen(address indexed account, address indexed operator);
     event AccountUnfrozen(address indexed account, address indexed operator);
     event FundsRecovered(address indexed lost, address indexed replacement, uint256 amount);
+    /// @notice A system contract did not move `lost`'s notes during its recovery (it reverted,
+    /// ran out of its gas, or is no contract); its notes stay with `lost`. `reason` is the
+    /// custom error's selector when it reverted with one, zero otherwise.
+    event NotesNotRecovered(
+        address indexed systemContract,
+        address indexed lost,
+        address indexed replacement,
+        bytes4 reason
+    );
     event AccountReassigned(address indexed account, address indexed from, address indexed to);
     event AuthorizationUsed(address indexed authorizer, bytes32 indexed nonce);
     event AuthorizationCanceled(address indexed authorizer, bytes32 indexed nonce);
@@ -75,6 +90,8 @@ contract DigitalCurrency is ERC20, ERC20Permit, AccessControlEnumerable {
     error AccountIsFrozen(address account);
     error AccountNotFrozen(address account);
     error NotAccountOperator(address account, address caller);
+    error ReplacementNotCustomer(address replacement, address operator);
+    error RecoveryOutOfGas(address systemContract);
     error AuthorizationAlreadyUsed(address authorizer, bytes32 nonce);
     error AuthorizationNotYetValid(uint256 validAfter);
     error AuthorizationExpired(uint256 validBefore);
@@ -172,16 +189,21 @@ contract DigitalCurrency is ERC20, ERC20Permit, AccessControlEnumerable {
 
     /**
      * @notice Lost hardware token: the operator moves the whole balance of a frozen account,
-     * and its notes in every system contract, to a new account of the same customer, in one
-     * transaction. Freezing first is required so that whoever holds the lost key cannot race
-     * the recovery.
+     * and its notes in every system contract, to a new account of the same customer at the same
+     * bank (a customer account this operator registered, not frozen), in one transaction.
+     * Freezing first is required so that whoever holds the lost key cannot race the recovery.
      * @dev A system contract moves at most a bounded number of notes per call (so notes sent
      * to an account cannot make its recovery too big for a block); when it reports more left
      * (NotesRecovered.complete == false), the operator calls again: the account stays frozen.
+     * A system contract that fails does not stop the money, nor the other system contracts:
+     * NotesNotRecovered names it, and a later call (once the central bank has fixed it) moves
+     * its notes. Reverts with RecoveryOutOfGas rather than record such a failure when the
+     * transaction was given too little gas for the system contract's full share.
      */
     function recoverFrozen(address lost, address replacement) external onlyAccountOperator(lost) {
         if (!_frozen[lost]) revert AccountNotFrozen(lost);
-        if (!isRegistered(replacement)) revert NotRegistered(replacement);
+        // Never the operator itself, the central bank or another bank's customer.
+        if (_operatorOf[replacement] != msg.sender) revert ReplacementNotCustomer(replacement, msg.sender);
         if (_frozen[replacement]) revert AccountIsFrozen(replacement);
         uint256 amount = balanceOf(lost);
         // Bypasses our own _update, whose freeze rule would block the move; ERC20's
@@ -190,7 +212,39 @@ contract DigitalCurrency is ERC20, ERC20Permit, AccessControlEnumerable {
         emit FundsRecovered(lost, replacement, amount);
         uint256 systems = getRoleMemberCount(SYSTEM_CONTRACT_ROLE);
         for (uint256 i = 0; i < systems; ++i) {
-            ISystemContract(getRoleMember(SYSTEM_CONTRACT_ROLE, i)).recoverNotes(lost, replacement);
+            _recoverNotesIn(getRoleMember(SYSTEM_CONTRACT_ROLE, i), lost, replacement);
+        }
+    }
+
+    /**
+     * @dev Asks one system contract to move `lost`'s notes, with at most SYSTEM_RECOVERY_GAS,
+     * and records it when it does not. A low-level call, because Solidity's try/catch itself
+     * reverts on an account without code or an answer it cannot decode; and it copies at most
+     * the 64 bytes of recoverNotes' answer, so a huge revert message cannot cost this call.
+     */
+    function _recoverNotesIn(address systemContract, address lost, address replacement) private {
+        bytes memory data = abi.encodeCall(ISystemContract.recoverNotes, (lost, replacement));
+        uint256 gasLimit = SYSTEM_RECOVERY_GAS;
+        uint256 gasBefore = gasleft();
+        bool ok;
+        uint256 answerSize;
+        bytes32 answer;
+        assembly ("memory-safe") {
+            mstore(0x00, 0) // an answer shorter than a word leaves the rest zero
+            ok := call(gasLimit, systemContract, 0, add(data, 0x20), mload(data), 0x00, 0x40)
+            answerSize := returndatasize()
+            answer := mload(0x00)
+        }
+        // EIP-150: the call got at most 63/64 of the gas left. If it ran out of gas having got
+        // less than its full share, about 1/64 is left now (plus crumbs when a call inside it
+        // was what ran out): the sender starved it (or underestimated). That must not pass for
+        // the system contract failing, so the whole recovery fails. OpenZeppelin's
+        // ERC2771Forwarder checks forwarded calls the same way; 1/32 leaves room for the crumbs.
+        if (!ok && gasleft() < gasBefore / 32) revert RecoveryOutOfGas(systemContract);
+        // An account without code "succeeds" with no answer: it moved nothing.
+        if (!ok || answerSize < 64) {
+            bytes4 reason = !ok && answerSize >= 4 ? bytes4(answer) : bytes4(0);
+            emit NotesNotRecovered(systemContract, lost, replacement, reason);
         }
     }
 

@@ -56,7 +56,9 @@ contract DigitalNote is ERC3525, EIP712, ReentrancyGuard {
             "FinanceOffer(uint256 tokenId,uint256 value,address bank,uint256 price,uint256 deadline,bytes32 nonce)"
         );
 
-    /// @notice The most notes one recoverNotes call moves (see DigitalCurrency.recoverFrozen).
+    /// @notice The most notes one recoverNotes call examines, moved or not (see
+    /// DigitalCurrency.recoverFrozen): notes in other currencies count too, so sending an
+    /// account many of them cannot make its recovery too big for a block.
     uint256 public constant MAX_NOTES_PER_RECOVERY = 100;
     /// @dev DigitalCurrency's roles, by the same hashes.
     bytes32 private constant CENTRAL_BANK_ROLE = keccak256("CENTRAL_BANK_ROLE");
@@ -68,6 +70,10 @@ contract DigitalNote is ERC3525, EIP712, ReentrancyGuard {
     mapping(address currency => bool) private _acceptedCurrency;
     /// @dev Set only while recoverNotes moves a frozen account's notes (transient storage).
     bool private transient _recovering;
+    /// @dev A recovery that takes several calls: currency => lost account => how many of its
+    /// notes, from the front of its list, the next call still has to examine (zero: none under
+    /// way, start from the end). Everything behind them was examined and is in other currencies.
+    mapping(address currency => mapping(address account => uint256)) private _recoveryUnexamined;
 
     mapping(uint256 slot => SlotInfo) private _slotInfo;
     mapping(uint256 tokenId => bool) private _dishonoured;
@@ -94,7 +100,8 @@ contract DigitalNote is ERC3525, EIP712, ReentrancyGuard {
     event NoteRedeemed(uint256 indexed tokenId, address indexed holder, uint256 value);
     event NoteDishonoured(uint256 indexed tokenId, address indexed acceptor, address indexed holder, uint256 value);
     event CurrencyAcceptanceChanged(address indexed currency, bool accepted);
-    /// @notice `complete` is false when more of the account's notes are left to move (call again).
+    /// @notice `complete` is false when notes of the account are left to examine (call again);
+    /// true when none of its notes in `currency` is left.
     event NotesRecovered(
         address indexed currency,
         address indexed lost,
@@ -226,7 +233,12 @@ contract DigitalNote is ERC3525, EIP712, ReentrancyGuard {
         super._beforeValueTransfer(from, to, fromTokenId, toTokenId, slot, value);
         SlotInfo storage info = _slotInfo[slot];
         IDigitalCurrency currency = IDigitalCurrency(info.currency);
-        if (to != address(0)) _requireActive(currency, to);
+        if (to != address(0)) {
+            _requireActive(currency, to);
+            // A note arriving in this currency may land behind where a recovery under way
+            // would resume: that recovery starts again from the end.
+            if (_recoveryUnexamined[info.currency][to] != 0) delete _recoveryUnexamined[info.currency][to];
+        }
         if (from == address(0) || _recovering) return; // issue, recovery
         _requireActive(currency, from);
         address mover = _msgSender();
@@ -248,28 +260,37 @@ contract DigitalNote is ERC3525, EIP712, ReentrancyGuard {
     /**
      * @notice Called by a currency's recoverFrozen: moves the notes `lost` holds in that
      * currency to `replacement`, whatever their maturity; the replacement must be able to
-     * hold them (registered, not frozen). At most MAX_NOTES_PER_RECOVERY per call.
+     * hold them (registered, not frozen). Examines at most MAX_NOTES_PER_RECOVERY of `lost`'s
+     * notes per call, in any currency; the next call goes on from where this one stopped.
      * @return moved How many notes moved.
-     * @return complete False when more of `lost`'s notes in this currency are left (call again).
+     * @return complete False when notes of `lost` are left to examine (call again).
      */
     function recoverNotes(address lost, address replacement) external returns (uint256 moved, bool complete) {
         // The currency has checked that `lost` is frozen and `replacement` may hold money.
         if (!_acceptedCurrency[msg.sender]) revert CurrencyNotAccepted(msg.sender);
-        complete = true;
+        // From the end of lost's list towards its front; notes in other currencies stay where
+        // they are. Moving the note at index i swaps the list's last note, already examined,
+        // into its place, so from index i on every note is in another currency. A later call
+        // resumes at the front part: between calls a note leaving the list also only swaps the
+        // last note forward, and one arriving in this currency restarts the recovery
+        // (_beforeValueTransfer), so none in this currency is ever behind where it resumes.
+        uint256 held = balanceOf(lost);
+        uint256 unexamined = _recoveryUnexamined[msg.sender][lost];
+        // None under way, or fewer notes left than it had still to examine: all of them.
+        if (unexamined == 0 || unexamined > held) unexamined = held;
+        uint256 examined;
         _recovering = true;
-        // From the end: moving the note at index i - 1 swaps the owner's last note into that
-        // place, and everything after it has already been looked at.
-        for (uint256 i = balanceOf(lost); i > 0; --i) {
-            uint256 tokenId = tokenOfOwnerByIndex(lost, i - 1);
+        while (unexamined > 0 && examined < MAX_NOTES_PER_RECOVERY) {
+            --unexamined;
+            ++examined;
+            uint256 tokenId = tokenOfOwnerByIndex(lost, unexamined);
             if (_slotInfo[slotOf(tokenId)].currency != msg.sender) continue;
-            if (moved == MAX_NOTES_PER_RECOVERY) {
-                complete = false;
-                break;
-            }
             _transferTokenId(lost, replacement, tokenId);
             ++moved;
         }
         _recovering = false;
+        _recoveryUnexamined[msg.sender][lost] = unexamined;
+        complete = unexamined == 0;
         emit NotesRecovered(msg.sender, lost, replacement, moved, complete);
     }
 

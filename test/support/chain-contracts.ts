@@ -82,12 +82,16 @@ export function chainContracts(ledger: DevChainHandle) {
     })) as T;
   }
 
-  /** Sends a transaction that must succeed; a revert throws with the custom error's name. */
+  /**
+   * Sends a transaction that must succeed; a revert throws with the custom error's name.
+   * The gas limit is estimated unless `gas` fixes it.
+   */
   async function send(
     key: Hex,
     target: Target,
     functionName: string,
     args: readonly unknown[] = [],
+    { gas }: { gas?: bigint } = {},
   ): Promise<TransactionReceipt> {
     const { address, abi } = contract(target);
     const hash = await ledger.wallet(key).writeContract({
@@ -95,6 +99,7 @@ export function chainContracts(ledger: DevChainHandle) {
       abi: allErrors(abi),
       functionName,
       args,
+      ...(gas === undefined ? {} : { gas }),
     });
     const receipt = await ledger.publicClient.waitForTransactionReceipt({ hash });
     expect(receipt.status).toBe('success');
