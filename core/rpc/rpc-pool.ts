@@ -3,7 +3,8 @@
  * failover and cross-checking (no third-party transport: these rules are ours).
  *
  * - Plain requests go to the preferred node: the first usable one in the
- *   profile's order, nodes 'behind' last, 'disagreeing' nodes never. A node that
+ *   profile's order, nodes whose head is out of line with the quorum's last
+ *   ('behind', or claiming a head no quorum backs), 'disagreeing' nodes never. A node that
  *   cannot serve (refused, timeout, HTTP 5xx, garbage, over the size cap) is
  *   marked down and the next one is asked; it is tried again after a back-off
  *   (2 s doubling to 30 s), or at once after retryNow() (a sync the user asked
@@ -31,11 +32,18 @@
  * Reads whose answer depends on the height must name an explicit block number
  * (the caller passes it as the block parameter, and as `atBlock`): heads()
  * returns `pinned`, a block every node near the quorum's head has (vote.ts),
- * and `common`, the lowest head among the nodes that answered. Nodes more than
- * `maxLag` blocks below the best head are 'behind': last in line for plain
- * requests, but they still vote, so that one node claiming a huge head cannot
- * push the honest majority out of the vote. A read `atBlock` skips the nodes
- * whose last reported head is below that block: they cannot know it yet.
+ * and `common`, the lowest head among the nodes that answered. Both measure
+ * from the quorum's anchor (vote.ts quorumAnchor), the head a quorum of the
+ * configured nodes has reached, never from the best single claim: nodes more
+ * than `maxLag` blocks below the anchor are 'behind', nodes more than `maxLag`
+ * above it claim a head no quorum backs; either is last in line for plain
+ * requests, and both still vote. So one node claiming a huge head neither
+ * marks the honest nodes 'behind' nor becomes the node plain reads go to. A
+ * read `atBlock` skips the nodes whose last reported head is below that block:
+ * they cannot know it yet.
+ *
+ * Figures honest nodes need not agree on exactly (eth_gasPrice) are asked of
+ * every node (askEach) and the caller takes their median (vote.ts lowerMedian).
  */
 import { SignetError } from '../api/errors.js';
 import { revertData, rpcError } from './rpc-errors.js';
@@ -49,7 +57,7 @@ import {
   NodeFailure,
   toEndpoint,
 } from './transport.js';
-import { answerKey, majority, pinnedHead, quorumKey, quorumOf } from './vote.js';
+import { answerKey, majority, pinnedHead, quorumAnchor, quorumKey, quorumOf } from './vote.js';
 
 export type NodeState = 'up' | 'down' | 'behind' | 'disagreeing' | 'wrong-chain' | 'unknown';
 
@@ -77,7 +85,10 @@ export interface RpcPoolOptions {
   timeoutMs?: number;
   /** Default 32 MiB. */
   maxResponseBytes?: number;
-  /** Blocks below the best head before a node counts as 'behind'. Default 5. */
+  /**
+   * Blocks a node's head may be off the quorum's anchor (vote.ts quorumAnchor)
+   * before it is last in line: below it, the node is 'behind'. Default 5.
+   */
   maxLag?: number;
   /** First back-off for a down node; doubles per failure in a row. Default 2 s. */
   backoffMs?: number;
@@ -138,7 +149,7 @@ export interface RpcCall {
 }
 
 export interface Heads {
-  /** The highest head any node reported. */
+  /** The highest head any node reported: one node's claim, which nothing checks. */
   best: number;
   /** The lowest head among the nodes that answered: every one of them has this block. */
   common: number;
@@ -165,7 +176,10 @@ interface Node {
   failures: number;
   /** A down or wrong-chain node is left alone until then (Date.now()). */
   retryAt: number;
+  /** Its head is more than maxLag below the quorum's anchor. */
   behind: boolean;
+  /** Its head is more than maxLag above the quorum's anchor: a claim no quorum backs. */
+  ahead: boolean;
   disagreement: Disagreement | undefined;
   head: number | undefined;
   lastError: string | undefined;
@@ -213,6 +227,7 @@ export class RpcPool {
       failures: 0,
       retryAt: 0,
       behind: false,
+      ahead: false,
       disagreement: undefined,
       head: undefined,
       lastError: undefined,
@@ -294,15 +309,31 @@ export class RpcPool {
    * caller to judge: a signed transaction goes to all of them (broadcasting is
    * idempotent, the hash is fixed), so that no single node's refusal decides.
    */
-  async broadcast(method: string, params: readonly unknown[]): Promise<NodeAnswer[]> {
-    const answers = await this.#askAll(this.#reachable(), (node) =>
+  broadcast(method: string, params: readonly unknown[]): Promise<NodeAnswer[]> {
+    return this.askEach(method, params);
+  }
+
+  /**
+   * Sends one call to every reachable node (skipping those below `atBlock`) and
+   * returns what each said, judging nothing and flagging no one: for what honest
+   * nodes may differ on, which the caller weighs itself (a fee's median).
+   */
+  async askEach(
+    method: string,
+    params: readonly unknown[],
+    options: { atBlock?: number } = {},
+  ): Promise<NodeAnswer[]> {
+    const answers = await this.#askAll(this.#eligible(options.atBlock), (node) =>
       this.#send(node, method, params),
     );
     if (answers.length === 0) throw this.#noNode();
     return answers.map(({ node, answer }) => ({ url: node.endpoint.shown, answer }));
   }
 
-  /** Asks every reachable node for its head; flags the ones far behind. */
+  /**
+   * Asks every reachable node for its head; flags the ones far below the quorum's
+   * anchor as 'behind' and puts those far above it last in line too.
+   */
   async heads(): Promise<Heads> {
     const answers = await this.#askAll(this.#reachable(), async (node) => {
       const answer = await this.#send(node, 'eth_blockNumber', []);
@@ -313,14 +344,15 @@ export class RpcPool {
     });
     if (answers.length === 0) throw this.#noNode();
     const heads = answers.map(({ answer }) => answer);
-    const best = Math.max(...heads);
+    const anchor = quorumAnchor(heads, this.#nodes.length);
     for (const { node, answer } of answers) {
       node.head = answer;
-      node.behind = best - answer > this.#maxLag;
+      node.behind = anchor - answer > this.#maxLag;
+      node.ahead = answer - anchor > this.#maxLag;
       this.#changed(node);
     }
     return {
-      best,
+      best: Math.max(...heads),
       common: Math.min(...heads),
       pinned: pinnedHead(heads, this.#nodes.length, this.#maxLag),
     };
@@ -505,10 +537,18 @@ export class RpcPool {
     return reachable.filter((node) => node.head === undefined || node.head >= atBlock);
   }
 
-  /** For plain requests: the profile's order, 'behind' last, 'disagreeing' never. */
+  /**
+   * For plain requests: the profile's order, nodes in line with the quorum's
+   * head first, then those 'behind', then those claiming a head no quorum backs
+   * (trusted least); 'disagreeing' never.
+   */
   #preferred(): Node[] {
     const usable = this.#reachable().filter((node) => !node.disagreement);
-    return [...usable.filter((node) => !node.behind), ...usable.filter((node) => node.behind)];
+    return [
+      ...usable.filter((node) => !node.behind && !node.ahead),
+      ...usable.filter((node) => node.behind),
+      ...usable.filter((node) => node.ahead),
+    ];
   }
 
   #markUp(node: Node): void {
