@@ -6,9 +6,10 @@
  * transaction, or are down. The tests build on each other, in order.
  */
 import { join } from 'node:path';
-import { type Hex, keccak256 } from 'viem';
+import { type Hex, keccak256, toFunctionSelector } from 'viem';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ChainProfile } from '../core/api/profile.js';
+import { getChainMeta } from '../core/store/chain-meta.js';
 import { openStore } from '../core/store/database.js';
 import { listOutbox, markSent, type OutboxTx } from '../core/store/outbox.js';
 import {
@@ -120,6 +121,8 @@ describe('a transaction follows the quorum of the configured nodes', () => {
       listOutbox(store, w.ledger.profile.chainId).find((t) => t.txHash === tx.txHash),
     ) as OutboxTx;
     await chainRpc('eth_sendRawTransaction', [mined.raw]);
+    // anvil mines a moment after it answers: wait, so that the sync finds it mined.
+    await w.ledger.publicClient.waitForTransactionReceipt({ hash: tx.txHash });
     withStore((store) => markSent(store, tx.txHash));
 
     // It knows nothing of the transaction and refuses it, in words no rule expects.
@@ -298,5 +301,106 @@ describe('a reorg', () => {
     expect(again).toMatchObject({ status: 'failed', error: reverted.error });
     const receipt = await w.ledger.publicClient.getTransactionReceipt({ hash: txHash as Hex });
     expect(again.blockNumber).toBe(Number(receipt.blockNumber));
+  });
+});
+
+describe('a node claiming a huge head', () => {
+  it('neither pushes the honest nodes back nor sets the fees, the clock, the freeze or the head shown', async () => {
+    const huge = 10n ** 30n; // wei: what a lied fee would make the wallet spend
+    const liar = await proxy({
+      alter: (method, params, result) => {
+        if (method === 'eth_blockNumber') return '0xfffffff0';
+        if (method === 'eth_gasPrice') return `0x${huge.toString(16)}`;
+        if (method === 'eth_getBlockByNumber' && result)
+          return {
+            ...(result as object),
+            baseFeePerGas: `0x${huge.toString(16)}`,
+            timestamp: '0x1',
+          };
+        const data = String((params[0] as { data?: string } | undefined)?.data);
+        if (method === 'eth_call' && data.startsWith(toFunctionSelector('isFrozen(address)')))
+          return `0x${'1'.padStart(64, '0')}`;
+        if (method === 'eth_call' && data.startsWith(toFunctionSelector('isRegistered(address)')))
+          return `0x${'0'.padStart(64, '0')}`;
+        return result;
+      },
+    });
+    const honest = await proxy();
+    // The liar first: the node plain requests would go to.
+    nodesOf([liar.url, w.ledger.url, honest.url]);
+    const report = await json(['sync']);
+    const chainHead = Number(await w.ledger.publicClient.getBlockNumber());
+    expect(report.head).toBe(chainHead);
+    // The honest nodes are at the quorum's head: not behind. The liar is outvoted and flagged.
+    expect(states(report)).toEqual(['disagreeing', 'up', 'up']);
+
+    const [account] = await json(['balance', '--account', alice()]);
+    expect(account).toMatchObject({ registered: true, frozen: false });
+    const block = await w.ledger.publicClient.getBlock({ blockNumber: BigInt(chainHead) });
+    const gasPrice = await w.ledger.publicClient.getGasPrice();
+    const meta = withStore((store) => getChainMeta(store, w.ledger.profile.chainId))!;
+    expect(meta).toMatchObject({
+      head: chainHead,
+      baseFee: block.baseFeePerGas,
+      headTime: Number(block.timestamp),
+      gasPrice,
+    });
+
+    const status = await json(['ledger', 'status']);
+    expect(status.head).toBe(chainHead);
+    expect(states(status).slice(1)).toEqual(['up', 'up']);
+  });
+});
+
+describe('a node plain reads would go to', () => {
+  const huge = 10n ** 30n;
+  const selector = (call: unknown[]) => String((call[0] as { data?: string } | undefined)?.data);
+
+  it('cannot set the gas price, nor say the account is frozen or unregistered', async () => {
+    // Its head is honest, and it is first in the profile: the node plain reads go to.
+    const liar = await proxy({
+      alter: (method, params, result) => {
+        if (method === 'eth_gasPrice') return `0x${huge.toString(16)}`;
+        if (
+          method === 'eth_call' &&
+          selector(params).startsWith(toFunctionSelector('isFrozen(address)'))
+        )
+          return `0x${'1'.padStart(64, '0')}`;
+        if (
+          method === 'eth_call' &&
+          selector(params).startsWith(toFunctionSelector('isRegistered(address)'))
+        )
+          return `0x${'0'.padStart(64, '0')}`;
+        return result;
+      },
+    });
+    nodesOf([liar.url, w.ledger.url, (await proxy()).url]);
+    const report = await json(['sync']);
+    const gasPrice = await w.ledger.publicClient.getGasPrice();
+    expect(withStore((store) => getChainMeta(store, w.ledger.profile.chainId))!.gasPrice).toBe(
+      gasPrice,
+    );
+    const [account] = await json(['balance', '--account', alice()]);
+    expect(account).toMatchObject({ registered: true, frozen: false });
+    // Outvoted on the reads that are compared; a gas price that differs is no lie.
+    expect(states(report)).toEqual(['disagreeing', 'up', 'up']);
+    expect(report.nodes[0].disagreement.method).toBe('eth_call');
+  });
+
+  it("cannot set the pinned block's base fee or time", async () => {
+    const liar = await proxy({
+      alter: (method, _params, result) =>
+        method === 'eth_getBlockByNumber' && result
+          ? { ...(result as object), baseFeePerGas: `0x${huge.toString(16)}`, timestamp: '0x1' }
+          : result,
+    });
+    nodesOf([liar.url, w.ledger.url, (await proxy()).url]);
+    const report = await json(['sync']);
+    const block = await w.ledger.publicClient.getBlock({ blockNumber: BigInt(report.head) });
+    expect(withStore((store) => getChainMeta(store, w.ledger.profile.chainId))).toMatchObject({
+      head: report.head,
+      baseFee: block.baseFeePerGas,
+      headTime: Number(block.timestamp),
+    });
   });
 });
