@@ -326,6 +326,45 @@ describe('cross-check', () => {
     expect(events.at(-1)).toBe(`${lying.url} up`);
   });
 
+  it('a flag is per kind of question (a contract call per function) and clears only when all are agreed again', async () => {
+    let lies = true;
+    const balanceOf = '0x70a08231';
+    const lying = await fake(
+      startFakeProxy(a.url, {
+        alter: (method, params, result) => {
+          const data = String((params[0] as { data?: string } | undefined)?.data);
+          if (lies && method === 'eth_call' && data.startsWith(balanceOf))
+            return `0x${'01'.padStart(64, '0')}`;
+          if (lies && method === 'eth_getBalance') return '0xdead';
+          return result;
+        },
+      }),
+    );
+    const p = pool([lying.url, a.url, (await fake(startFakeProxy(a.url))).url]);
+    const call = (data: string) =>
+      p.request('eth_call', [{ to: ACCOUNT, data }, 'latest'], { crossCheck: true });
+    await call(`${balanceOf}${'00'.repeat(32)}`);
+    expect(p.status()[0]).toMatchObject({
+      state: 'disagreeing',
+      disagreement: { method: 'eth_call' },
+    });
+    // Another function of the same contract, answered honestly, clears nothing.
+    await call(`0x12345678${'00'.repeat(32)}`);
+    expect(states(p)).toEqual(['disagreeing', 'up', 'up']);
+    await p.request('eth_getBalance', balance, { crossCheck: true });
+    expect(p.status()[0]!.disagreement).toMatchObject({ method: 'eth_getBalance' });
+
+    lies = false;
+    await p.request('eth_getBalance', balance, { crossCheck: true });
+    // Still flagged for the call it lied about, which is shown again.
+    expect(p.status()[0]).toMatchObject({
+      state: 'disagreeing',
+      disagreement: { method: 'eth_call' },
+    });
+    await call(`${balanceOf}${'00'.repeat(32)}`);
+    expect(states(p)).toEqual(['up', 'up', 'up']);
+  });
+
   it('catches a lied block hash at a sync checkpoint', async () => {
     const lying = await liar('eth_getBlockByNumber', (block) => ({
       ...block,

@@ -15,7 +15,9 @@
  *   the longest back-off in case an operator fixes it).
  * - Cross-checked requests ask every reachable node at once. The answer of a
  *   strict majority of the nodes that answered wins; nodes that said something
- *   else are flagged 'disagreeing' (and avoided) until they agree again on that method. Ties and
+ *   else are flagged 'disagreeing' (and avoided) until they agree again on every
+ *   kind of question they were flagged for (the method; for eth_call, the
+ *   contract and function). Ties and
  *   mere pluralities are NODE_DISAGREES: the highest head does not break a tie,
  *   since any node can claim a high head. A lone answer (the others down) is
  *   accepted; status() shows how little it was checked.
@@ -180,7 +182,10 @@ interface Node {
   behind: boolean;
   /** Its head is more than maxLag above the quorum's anchor: a claim no quorum backs. */
   ahead: boolean;
+  /** The newest of `flags`, shown; undefined when there is none. */
   disagreement: Disagreement | undefined;
+  /** What it disagreed on, per kind of question (questionOf), oldest first. */
+  flags: Map<string, Disagreement>;
   head: number | undefined;
   lastError: string | undefined;
   latencyMs: number | undefined;
@@ -229,6 +234,7 @@ export class RpcPool {
       behind: false,
       ahead: false,
       disagreement: undefined,
+      flags: new Map(),
       head: undefined,
       lastError: undefined,
       latencyMs: undefined,
@@ -294,7 +300,7 @@ export class RpcPool {
       const keys = compared.map(({ key }) => key);
       const winner = quorumKey(keys, this.#nodes.length);
       if (winner !== undefined && options.flag !== false)
-        this.#judge(method, answers, compared, winner);
+        this.#judge(questionOf(method, request[index]!.params), answers, compared, winner);
       return {
         agreed: winner === undefined ? undefined : answers[keys.indexOf(winner)]!.answer,
         votes: winner === undefined ? 0 : keys.filter((key) => key === winner).length,
@@ -407,26 +413,35 @@ export class RpcPool {
         },
       );
     }
-    this.#judge(method, answers, compared, winner);
+    this.#judge(questionOf(method, params), answers, compared, winner);
     return unwrap(method, answers[keys.indexOf(winner)]!.answer);
   }
 
-  /** Flags the nodes whose answer is not the winner's; clears those that agree again. */
+  /**
+   * Flags the nodes whose answer is not the winner's; clears a flag when its node
+   * agrees again on the same kind of question (questionOf). A node that lies
+   * about one thing is not cleared by answering others honestly: it stays
+   * disagreeing until it agrees again on every kind it was flagged for.
+   */
   #judge(
-    method: string,
+    question: Question,
     answers: readonly { node: Node }[],
     compared: readonly { key: string; shown: string }[],
     winner: string,
   ): void {
     const agreed = compared.find(({ key }) => key === winner)!;
     answers.forEach(({ node }, i) => {
-      // A flag clears only when the node agrees again on the same kind of call:
-      // a node that lies about one thing is not cleared by answering others honestly.
-      const agrees = compared[i]!.key === winner;
-      if (agrees && node.disagreement?.method !== method) return;
-      node.disagreement = agrees
-        ? undefined
-        : { method, said: compared[i]!.shown, majority: agreed.shown };
+      if (compared[i]!.key === winner) {
+        if (!node.flags.delete(question.kind)) return;
+      } else {
+        node.flags.delete(question.kind); // the newest flag last: it is the one shown
+        node.flags.set(question.kind, {
+          method: question.method,
+          said: compared[i]!.shown,
+          majority: agreed.shown,
+        });
+      }
+      node.disagreement = [...node.flags.values()].at(-1);
       this.#changed(node);
     });
   }
@@ -613,6 +628,26 @@ export class RpcPool {
     this.#nextId += count;
     return id;
   }
+}
+
+/** A kind of question a node may be flagged for lying about. */
+interface Question {
+  method: string;
+  kind: string;
+}
+
+/**
+ * The kind of a call, for flags: its method, and for a contract call the
+ * contract and function too. Every contract read is eth_call, and a node that
+ * lies about balances must not be cleared by answering whether an account is
+ * frozen honestly.
+ */
+function questionOf(method: string, params: readonly unknown[]): Question {
+  if (method !== 'eth_call') return { method, kind: method };
+  const call = params[0] as { to?: unknown; data?: unknown } | undefined;
+  const to = typeof call?.to === 'string' ? call.to.toLowerCase() : '';
+  const selector = typeof call?.data === 'string' ? call.data.slice(0, 10).toLowerCase() : '';
+  return { method, kind: `${method} ${to} ${selector}` };
 }
 
 function unwrap(method: string, answer: Answer, extra?: Record<string, unknown>): unknown {
