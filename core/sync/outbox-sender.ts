@@ -258,10 +258,11 @@ async function settleWaiting(
     const agreed = counts[accounts.indexOf(account) * 2 + which]!.agreed;
     return agreed && 'result' in agreed ? Number(agreed.result) : undefined;
   };
-  // Mempools differ from node to node: a node that lacks a transaction is not lying.
+  // Mempools differ from node to node: a node that lacks a transaction is not
+  // lying, and what counts is whether any has it (knownToAny), not a vote.
   const known = await rpc.poll(
     waiting.map((tx) => ({ method: 'eth_getTransactionByHash', params: [tx.txHash] })),
-    { compareBy: (found) => found !== null, flag: false },
+    { flag: false },
   );
   for (const [i, tx] of waiting.entries()) {
     const atDepthNonce = nonceAt(tx.from, 0);
