@@ -4,7 +4,7 @@
  * hang, answer garbage, sit on another chain, or lie. Honest answers always come
  * from a real node, directly or through a transparent fake proxy (two URLs that agree).
  */
-import { encodeErrorResult, parseAbi } from 'viem';
+import { encodeErrorResult, parseAbi, toHex } from 'viem';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SignetError } from '../core/api/errors.js';
 import { type NodeStatus, RpcPool, type RpcPoolOptions } from '../core/rpc/rpc-pool.js';
@@ -327,6 +327,45 @@ describe('cross-check', () => {
     expect(events.at(-1)).toBe(`${lying.url} up`);
   });
 
+  it('a flag is per kind of question (a contract call per function) and clears only when all are agreed again', async () => {
+    let lies = true;
+    const balanceOf = '0x70a08231';
+    const lying = await fake(
+      startFakeProxy(a.url, {
+        alter: (method, params, result) => {
+          const data = String((params[0] as { data?: string } | undefined)?.data);
+          if (lies && method === 'eth_call' && data.startsWith(balanceOf))
+            return `0x${'01'.padStart(64, '0')}`;
+          if (lies && method === 'eth_getBalance') return '0xdead';
+          return result;
+        },
+      }),
+    );
+    const p = pool([lying.url, a.url, (await fake(startFakeProxy(a.url))).url]);
+    const call = (data: string) =>
+      p.request('eth_call', [{ to: ACCOUNT, data }, 'latest'], { crossCheck: true });
+    await call(`${balanceOf}${'00'.repeat(32)}`);
+    expect(p.status()[0]).toMatchObject({
+      state: 'disagreeing',
+      disagreement: { method: 'eth_call' },
+    });
+    // Another function of the same contract, answered honestly, clears nothing.
+    await call(`0x12345678${'00'.repeat(32)}`);
+    expect(states(p)).toEqual(['disagreeing', 'up', 'up']);
+    await p.request('eth_getBalance', balance, { crossCheck: true });
+    expect(p.status()[0]!.disagreement).toMatchObject({ method: 'eth_getBalance' });
+
+    lies = false;
+    await p.request('eth_getBalance', balance, { crossCheck: true });
+    // Still flagged for the call it lied about, which is shown again.
+    expect(p.status()[0]).toMatchObject({
+      state: 'disagreeing',
+      disagreement: { method: 'eth_call' },
+    });
+    await call(`${balanceOf}${'00'.repeat(32)}`);
+    expect(states(p)).toEqual(['up', 'up', 'up']);
+  });
+
   it('catches a lied block hash at a sync checkpoint', async () => {
     const lying = await liar('eth_getBlockByNumber', (block) => ({
       ...block,
@@ -395,26 +434,41 @@ describe('cross-check', () => {
 });
 
 describe('heads', () => {
-  it('flags a node far behind, prefers the others, and clears the flag once it catches up', async () => {
-    const p = pool([b.url, a.url], { maxLag: 5 });
+  it('flags a node far behind the quorum, prefers the others, and clears the flag once it catches up', async () => {
+    const proxy = await fake(startFakeProxy(a.url));
+    const p = pool([b.url, a.url, proxy.url], { maxLag: 5 });
     const bHead = Number(await rpc(b.url, 'eth_blockNumber'));
     await rpc(a.url, 'hardhat_mine', ['0xa']);
     const aHead = Number(await rpc(a.url, 'eth_blockNumber'));
     expect(aHead - bHead).toBeGreaterThan(5);
 
-    expect(await p.heads()).toEqual({ best: aHead, common: bHead, pinned: bHead });
+    // Two of three (a quorum) are at A's head: B is far below it.
+    expect(await p.heads()).toEqual({ best: aHead, common: bHead, pinned: aHead });
     expect(p.status()).toMatchObject([
       { state: 'behind', head: bHead },
+      { state: 'up', head: aHead },
       { state: 'up', head: aHead },
     ]);
     expect(Number(await p.request('eth_blockNumber'))).toBe(aHead); // A first now
 
     await rpc(b.url, 'hardhat_mine', [`0x${(aHead - bHead).toString(16)}`]);
     expect(await p.heads()).toEqual({ best: aHead, common: aHead, pinned: aHead });
-    expect(states(p)).toEqual(['up', 'up']);
+    expect(states(p)).toEqual(['up', 'up', 'up']);
   });
 
-  it('a node claiming a huge head cannot silence the others: "behind" nodes still vote', async () => {
+  it('measures "behind" from the quorum, not the best claim: with two nodes, both must have the block', async () => {
+    const p = pool([b.url, a.url], { maxLag: 5 });
+    const bHead = Number(await rpc(b.url, 'eth_blockNumber'));
+    await rpc(a.url, 'hardhat_mine', ['0xa']);
+    const aHead = Number(await rpc(a.url, 'eth_blockNumber'));
+    // A quorum of two is both: the anchor is B's head, and A's higher claim is backed by no quorum.
+    expect(await p.heads()).toEqual({ best: aHead, common: bHead, pinned: bHead });
+    expect(states(p)).toEqual(['up', 'up']);
+    expect(Number(await p.request('eth_blockNumber'))).toBe(bHead);
+    await rpc(b.url, 'hardhat_mine', [`0x${(aHead - bHead).toString(16)}`]);
+  });
+
+  it('a node claiming a huge head neither marks the others behind nor gets the plain reads', async () => {
     const lying = await fake(
       startFakeProxy(a.url, {
         alter: (method, _params, result) =>
@@ -427,12 +481,16 @@ describe('heads', () => {
     );
     const proxy = await fake(startFakeProxy(a.url));
     const p = pool([lying.url, a.url, proxy.url]);
-    expect((await p.heads()).best).toBe(0xffffffff);
-    expect(states(p)).toEqual(['up', 'behind', 'behind']);
+    const head = Number(await rpc(a.url, 'eth_blockNumber'));
+    expect(await p.heads()).toEqual({ best: 0xffffffff, common: head, pinned: head });
+    expect(states(p)).toEqual(['up', 'up', 'up']);
+    // First in the profile, but its head is a claim no quorum backs: last in line.
+    expect(await p.request('eth_getBalance', [ACCOUNT, toHex(head)])).toBe(BALANCE_ON_A);
+    expect(count(lying, 'eth_getBalance')).toBe(0);
     expect(await p.request('eth_getBalance', [ACCOUNT, 'latest'], { crossCheck: true })).toBe(
       BALANCE_ON_A,
     );
-    expect(states(p)).toEqual(['disagreeing', 'behind', 'behind']);
+    expect(states(p)).toEqual(['disagreeing', 'up', 'up']);
   });
 });
 

@@ -120,7 +120,10 @@ export const nodeStatusSchema = z.object({
 });
 
 export const chainStatusSchema = chainSummarySchema.extend({
-  /** Best head a node reported just now; null when no node answered. */
+  /**
+   * The head a quorum of the nodes has reached just now (the block syncs pin to),
+   * not one node's claim; null when no node answered.
+   */
   head: blockNumberSchema.nullable(),
   nodes: z.array(nodeStatusSchema),
   syncedBlock: blockNumberSchema.nullable(),

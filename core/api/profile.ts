@@ -51,7 +51,17 @@ export const profileSchema = z
     chainId: z.number().int().positive(),
     /** JSON-RPC endpoints of several nodes of the same chain; tried in order. */
     rpc: z.array(z.string().url()).min(1),
-    /** Blocks on top of a transaction's block before Signet calls it final. */
+    /**
+     * How deep a block must be before Signet acts on it: `c` blocks from it to
+     * the head, itself included (core/sync/depth.ts). A transaction is confirmed
+     * when its block is at depth `c` (0 and 1 alike: at once). Outcomes that free
+     * the transaction's nonce and amount, so that the user may sign it again,
+     * need at least one block even with 0: reverted → failed when the receipt's
+     * block is at depth max(c, 1); replaced when another transaction used the
+     * nonce at a block at that depth; dropped when, from the first block built
+     * without the transaction in any node, that depth was reached with every
+     * sync seeing it gone.
+     */
     confirmations: z.number().int().nonnegative(),
     /** Transaction envelope: EIP-1559 unless the chain predates it. */
     txType: z.enum(['eip1559', 'legacy']).default('eip1559'),

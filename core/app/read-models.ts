@@ -47,16 +47,18 @@ export function heldNoteRows(store: Store, profile: ChainProfile, only?: Address
 }
 
 /**
- * The active ledger: each node's state, the best head, how far the index is
- * synced, and the outbox by status. The head block is read cross-checked, so a
- * node that disagrees with the others shows up as disagreeing.
+ * The active ledger: each node's state, the head, how far the index is synced,
+ * and the outbox by status. The head is the pinned one (RpcPool.heads): a block
+ * a quorum of the nodes has reached, not one node's claim. That block is read
+ * cross-checked, so a node that disagrees with the others shows up as disagreeing.
  */
 export async function chainStatus(store: Store, profile: ChainProfile, rpc: RpcPool) {
   const heads = await rpc.heads().catch(() => null);
   if (heads) {
     await rpc
-      .request('eth_getBlockByNumber', [`0x${heads.common.toString(16)}`, false], {
+      .request('eth_getBlockByNumber', [`0x${heads.pinned.toString(16)}`, false], {
         crossCheck: true,
+        atBlock: heads.pinned,
         compareBy: (b) => (b as { hash?: string } | null)?.hash,
       })
       .catch(() => undefined);
@@ -67,7 +69,7 @@ export async function chainStatus(store: Store, profile: ChainProfile, rpc: RpcP
     name: profile.name,
     chainId: profile.chainId,
     dev: profile.dev,
-    head: heads?.best ?? null,
+    head: heads?.pinned ?? null,
     nodes: rpc.status(),
     syncedBlock: getCheckpoint(store, profile.chainId, 'logs')?.blockNumber ?? null,
     outbox: {

@@ -45,7 +45,7 @@ function transactionsPlan(
   account: Account,
   calls: Call[],
 ): TransactionsPlan {
-  // Consecutive nonces from the account's next, fees from the last sync: what the wallet signs.
+  // The account's next free nonces, fees from the last sync: what the wallet signs.
   const txs = planTransactions(
     store,
     profile,

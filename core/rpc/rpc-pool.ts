@@ -3,7 +3,8 @@
  * failover and cross-checking (no third-party transport: these rules are ours).
  *
  * - Plain requests go to the preferred node: the first usable one in the
- *   profile's order, nodes 'behind' last, 'disagreeing' nodes never. A node that
+ *   profile's order, nodes whose head is out of line with the quorum's last
+ *   ('behind', or claiming a head no quorum backs), 'disagreeing' nodes never. A node that
  *   cannot serve (refused, timeout, HTTP 5xx, garbage, over the size cap) is
  *   marked down and the next one is asked; it is tried again after a back-off
  *   (2 s doubling to 30 s), or at once after retryNow() (a sync the user asked
@@ -14,7 +15,9 @@
  *   the longest back-off in case an operator fixes it).
  * - Cross-checked requests ask every reachable node at once. The answer of a
  *   strict majority of the nodes that answered wins; nodes that said something
- *   else are flagged 'disagreeing' (and avoided) until they agree again on that method. Ties and
+ *   else are flagged 'disagreeing' (and avoided) until they agree again on every
+ *   kind of question they were flagged for (the method; for eth_call, the
+ *   contract and function). Ties and
  *   mere pluralities are NODE_DISAGREES: the highest head does not break a tie,
  *   since any node can claim a high head. A lone answer (the others down) is
  *   accepted; status() shows how little it was checked.
@@ -31,11 +34,18 @@
  * Reads whose answer depends on the height must name an explicit block number
  * (the caller passes it as the block parameter, and as `atBlock`): heads()
  * returns `pinned`, a block every node near the quorum's head has (vote.ts),
- * and `common`, the lowest head among the nodes that answered. Nodes more than
- * `maxLag` blocks below the best head are 'behind': last in line for plain
- * requests, but they still vote, so that one node claiming a huge head cannot
- * push the honest majority out of the vote. A read `atBlock` skips the nodes
- * whose last reported head is below that block: they cannot know it yet.
+ * and `common`, the lowest head among the nodes that answered. Both measure
+ * from the quorum's anchor (vote.ts quorumAnchor), the head a quorum of the
+ * configured nodes has reached, never from the best single claim: nodes more
+ * than `maxLag` blocks below the anchor are 'behind', nodes more than `maxLag`
+ * above it claim a head no quorum backs; either is last in line for plain
+ * requests, and both still vote. So one node claiming a huge head neither
+ * marks the honest nodes 'behind' nor becomes the node plain reads go to. A
+ * read `atBlock` skips the nodes whose last reported head is below that block:
+ * they cannot know it yet.
+ *
+ * Figures honest nodes need not agree on exactly (eth_gasPrice) are asked of
+ * every node (askEach) and the caller takes their median (vote.ts lowerMedian).
  */
 import { SignetError } from '../api/errors.js';
 import { revertData, rpcError } from './rpc-errors.js';
@@ -49,7 +59,7 @@ import {
   NodeFailure,
   toEndpoint,
 } from './transport.js';
-import { answerKey, majority, pinnedHead, quorumKey, quorumOf } from './vote.js';
+import { answerKey, majority, pinnedHead, quorumAnchor, quorumKey, quorumOf } from './vote.js';
 
 export type NodeState = 'up' | 'down' | 'behind' | 'disagreeing' | 'wrong-chain' | 'unknown';
 
@@ -77,7 +87,10 @@ export interface RpcPoolOptions {
   timeoutMs?: number;
   /** Default 32 MiB. */
   maxResponseBytes?: number;
-  /** Blocks below the best head before a node counts as 'behind'. Default 5. */
+  /**
+   * Blocks a node's head may be off the quorum's anchor (vote.ts quorumAnchor)
+   * before it is last in line: below it, the node is 'behind'. Default 5.
+   */
   maxLag?: number;
   /** First back-off for a down node; doubles per failure in a row. Default 2 s. */
   backoffMs?: number;
@@ -138,7 +151,7 @@ export interface RpcCall {
 }
 
 export interface Heads {
-  /** The highest head any node reported. */
+  /** The highest head any node reported: one node's claim, which nothing checks. */
   best: number;
   /** The lowest head among the nodes that answered: every one of them has this block. */
   common: number;
@@ -165,8 +178,14 @@ interface Node {
   failures: number;
   /** A down or wrong-chain node is left alone until then (Date.now()). */
   retryAt: number;
+  /** Its head is more than maxLag below the quorum's anchor. */
   behind: boolean;
+  /** Its head is more than maxLag above the quorum's anchor: a claim no quorum backs. */
+  ahead: boolean;
+  /** The newest of `flags`, shown; undefined when there is none. */
   disagreement: Disagreement | undefined;
+  /** What it disagreed on, per kind of question (questionOf), oldest first. */
+  flags: Map<string, Disagreement>;
   head: number | undefined;
   lastError: string | undefined;
   latencyMs: number | undefined;
@@ -213,7 +232,9 @@ export class RpcPool {
       failures: 0,
       retryAt: 0,
       behind: false,
+      ahead: false,
       disagreement: undefined,
+      flags: new Map(),
       head: undefined,
       lastError: undefined,
       latencyMs: undefined,
@@ -279,7 +300,7 @@ export class RpcPool {
       const keys = compared.map(({ key }) => key);
       const winner = quorumKey(keys, this.#nodes.length);
       if (winner !== undefined && options.flag !== false)
-        this.#judge(method, answers, compared, winner);
+        this.#judge(questionOf(method, request[index]!.params), answers, compared, winner);
       return {
         agreed: winner === undefined ? undefined : answers[keys.indexOf(winner)]!.answer,
         votes: winner === undefined ? 0 : keys.filter((key) => key === winner).length,
@@ -294,15 +315,31 @@ export class RpcPool {
    * caller to judge: a signed transaction goes to all of them (broadcasting is
    * idempotent, the hash is fixed), so that no single node's refusal decides.
    */
-  async broadcast(method: string, params: readonly unknown[]): Promise<NodeAnswer[]> {
-    const answers = await this.#askAll(this.#reachable(), (node) =>
+  broadcast(method: string, params: readonly unknown[]): Promise<NodeAnswer[]> {
+    return this.askEach(method, params);
+  }
+
+  /**
+   * Sends one call to every reachable node (skipping those below `atBlock`) and
+   * returns what each said, judging nothing and flagging no one: for what honest
+   * nodes may differ on, which the caller weighs itself (a fee's median).
+   */
+  async askEach(
+    method: string,
+    params: readonly unknown[],
+    options: { atBlock?: number } = {},
+  ): Promise<NodeAnswer[]> {
+    const answers = await this.#askAll(this.#eligible(options.atBlock), (node) =>
       this.#send(node, method, params),
     );
     if (answers.length === 0) throw this.#noNode();
     return answers.map(({ node, answer }) => ({ url: node.endpoint.shown, answer }));
   }
 
-  /** Asks every reachable node for its head; flags the ones far behind. */
+  /**
+   * Asks every reachable node for its head; flags the ones far below the quorum's
+   * anchor as 'behind' and puts those far above it last in line too.
+   */
   async heads(): Promise<Heads> {
     const answers = await this.#askAll(this.#reachable(), async (node) => {
       const answer = await this.#send(node, 'eth_blockNumber', []);
@@ -313,14 +350,15 @@ export class RpcPool {
     });
     if (answers.length === 0) throw this.#noNode();
     const heads = answers.map(({ answer }) => answer);
-    const best = Math.max(...heads);
+    const anchor = quorumAnchor(heads, this.#nodes.length);
     for (const { node, answer } of answers) {
       node.head = answer;
-      node.behind = best - answer > this.#maxLag;
+      node.behind = anchor - answer > this.#maxLag;
+      node.ahead = answer - anchor > this.#maxLag;
       this.#changed(node);
     }
     return {
-      best,
+      best: Math.max(...heads),
       common: Math.min(...heads),
       pinned: pinnedHead(heads, this.#nodes.length, this.#maxLag),
     };
@@ -375,26 +413,35 @@ export class RpcPool {
         },
       );
     }
-    this.#judge(method, answers, compared, winner);
+    this.#judge(questionOf(method, params), answers, compared, winner);
     return unwrap(method, answers[keys.indexOf(winner)]!.answer);
   }
 
-  /** Flags the nodes whose answer is not the winner's; clears those that agree again. */
+  /**
+   * Flags the nodes whose answer is not the winner's; clears a flag when its node
+   * agrees again on the same kind of question (questionOf). A node that lies
+   * about one thing is not cleared by answering others honestly: it stays
+   * disagreeing until it agrees again on every kind it was flagged for.
+   */
   #judge(
-    method: string,
+    question: Question,
     answers: readonly { node: Node }[],
     compared: readonly { key: string; shown: string }[],
     winner: string,
   ): void {
     const agreed = compared.find(({ key }) => key === winner)!;
     answers.forEach(({ node }, i) => {
-      // A flag clears only when the node agrees again on the same kind of call:
-      // a node that lies about one thing is not cleared by answering others honestly.
-      const agrees = compared[i]!.key === winner;
-      if (agrees && node.disagreement?.method !== method) return;
-      node.disagreement = agrees
-        ? undefined
-        : { method, said: compared[i]!.shown, majority: agreed.shown };
+      if (compared[i]!.key === winner) {
+        if (!node.flags.delete(question.kind)) return;
+      } else {
+        node.flags.delete(question.kind); // the newest flag last: it is the one shown
+        node.flags.set(question.kind, {
+          method: question.method,
+          said: compared[i]!.shown,
+          majority: agreed.shown,
+        });
+      }
+      node.disagreement = [...node.flags.values()].at(-1);
       this.#changed(node);
     });
   }
@@ -505,10 +552,18 @@ export class RpcPool {
     return reachable.filter((node) => node.head === undefined || node.head >= atBlock);
   }
 
-  /** For plain requests: the profile's order, 'behind' last, 'disagreeing' never. */
+  /**
+   * For plain requests: the profile's order, nodes in line with the quorum's
+   * head first, then those 'behind', then those claiming a head no quorum backs
+   * (trusted least); 'disagreeing' never.
+   */
   #preferred(): Node[] {
     const usable = this.#reachable().filter((node) => !node.disagreement);
-    return [...usable.filter((node) => !node.behind), ...usable.filter((node) => node.behind)];
+    return [
+      ...usable.filter((node) => !node.behind && !node.ahead),
+      ...usable.filter((node) => node.behind),
+      ...usable.filter((node) => node.ahead),
+    ];
   }
 
   #markUp(node: Node): void {
@@ -573,6 +628,26 @@ export class RpcPool {
     this.#nextId += count;
     return id;
   }
+}
+
+/** A kind of question a node may be flagged for lying about. */
+interface Question {
+  method: string;
+  kind: string;
+}
+
+/**
+ * The kind of a call, for flags: its method, and for a contract call the
+ * contract and function too. Every contract read is eth_call, and a node that
+ * lies about balances must not be cleared by answering whether an account is
+ * frozen honestly.
+ */
+function questionOf(method: string, params: readonly unknown[]): Question {
+  if (method !== 'eth_call') return { method, kind: method };
+  const call = params[0] as { to?: unknown; data?: unknown } | undefined;
+  const to = typeof call?.to === 'string' ? call.to.toLowerCase() : '';
+  const selector = typeof call?.data === 'string' ? call.data.slice(0, 10).toLowerCase() : '';
+  return { method, kind: `${method} ${to} ${selector}` };
 }
 
 function unwrap(method: string, answer: Answer, extra?: Record<string, unknown>): unknown {

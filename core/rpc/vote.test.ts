@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { answerKey, majority, pinnedHead, quorumKey, quorumOf } from './vote.js';
+import {
+  answerKey,
+  lowerMedian,
+  majority,
+  pinnedHead,
+  quorumAnchor,
+  quorumKey,
+  quorumOf,
+} from './vote.js';
 
 describe('answerKey', () => {
   it('ignores key order and hex case', () => {
@@ -75,5 +83,38 @@ describe('pinnedHead', () => {
     [[100, 40], 3, 40], // fewer answered than a quorum: all of them
   ])('%j of %i configured → %i', (heads, configured, pinned) => {
     expect(pinnedHead(heads, configured, 5)).toBe(pinned);
+  });
+});
+
+describe('quorumAnchor', () => {
+  it.each([
+    [[100], 1, 100],
+    [[0xffffffff, 100, 100], 3, 100], // one huge claim moves nothing
+    [[0xffffffff, 0xfffffffe, 100], 3, 0xfffffffe], // two of three claiming it are a quorum
+    [[110, 100], 2, 100], // two configured: both must have reached it
+    [[110, 100], 3, 100], // fewer answered than a quorum: the lowest of them
+    [[100, 40, 120, 100, 100], 5, 100],
+  ])('%j of %i configured → %i', (heads, configured, anchor) => {
+    expect(quorumAnchor(heads, configured)).toBe(anchor);
+  });
+
+  it('needs a head', () => {
+    expect(() => quorumAnchor([], 3)).toThrow(RangeError);
+  });
+});
+
+describe('lowerMedian', () => {
+  it.each([
+    [[7n], 7n],
+    [[10n ** 30n, 5n, 6n], 6n], // one liar's huge price is outvoted
+    [[1n, 5n, 6n], 5n], // and so is a tiny one
+    [[5n, 10n ** 30n], 5n], // an even count takes the lower middle: a fee too low only waits
+    [[9n, 8n, 7n, 6n], 7n],
+  ])('%s → %s', (values, median) => {
+    expect(lowerMedian(values)).toBe(median);
+  });
+
+  it('needs a value', () => {
+    expect(() => lowerMedian([])).toThrow(RangeError);
   });
 });

@@ -61,17 +61,38 @@ export function quorumKey(keys: readonly string[], configured: number): string |
 }
 
 /**
+ * The head a quorum of the `configured` nodes has reached (the quorum-th highest
+ * head; the lowest of them all when fewer answered): one node claiming a huge
+ * head cannot move it, since a quorum must have reached it. Where reads pin
+ * (pinnedHead) and what a node is 'behind' (RpcPool.heads) measure from here.
+ */
+export function quorumAnchor(heads: readonly number[], configured: number): number {
+  if (heads.length === 0) throw new RangeError('no head to anchor to');
+  const sorted = [...heads].sort((a, b) => b - a);
+  return sorted[Math.min(quorumOf(configured), sorted.length) - 1]!;
+}
+
+/**
  * The block reads are pinned to, from the heads the nodes reported: the newest
- * block that every node near the quorum's head has. The anchor is the head a
- * quorum of the configured nodes has reached (all that answered, when fewer
- * did), so one node claiming a huge head cannot move it; nodes more than
- * `maxLag` below the anchor are left out (they are 'behind' and cannot vote
+ * block that every node near the quorum's head (quorumAnchor) has. Nodes more
+ * than `maxLag` below the anchor are left out (they are 'behind' and cannot vote
  * on a block they do not have), the rest pin it to the lowest of their heads,
  * so an honest node one block behind is asked only about blocks it has.
  */
 export function pinnedHead(heads: readonly number[], configured: number, maxLag: number): number {
-  if (heads.length === 0) throw new RangeError('no head to pin to');
-  const sorted = [...heads].sort((a, b) => b - a);
-  const anchor = sorted[Math.min(quorumOf(configured), sorted.length) - 1]!;
-  return Math.min(...sorted.filter((head) => head >= anchor - maxLag));
+  const anchor = quorumAnchor(heads, configured);
+  return Math.min(...heads.filter((head) => head >= anchor - maxLag));
+}
+
+/**
+ * The lower median of what the nodes said, for a figure honest nodes need not
+ * agree on exactly (eth_gasPrice comes from each node's own fee oracle and
+ * mempool). While liars are fewer than half of the values, it lies between two
+ * honest values; with an even count the lower middle is taken: a fee read too
+ * low only makes a transaction wait, one read too high spends the user's money.
+ */
+export function lowerMedian(values: readonly bigint[]): bigint {
+  if (values.length === 0) throw new RangeError('no value to take the median of');
+  const sorted = [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
 }

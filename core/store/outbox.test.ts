@@ -17,6 +17,7 @@ import {
   markSent,
   type NewOutboxTx,
   nextNonce,
+  nextNonces,
   pendingOutgoing,
   prepareSigned,
   toSend,
@@ -157,6 +158,21 @@ describe('nextNonce and pendingOutgoing', () => {
     markReplaced(store, txHash(2));
     expect(nextNonce(store, 1, alice, 7)).toBe(8); // a replaced nonce is free again
     expect(nextNonce(store, 1, bob, 0)).toBe(0);
+  });
+
+  it('fills the gap a dropped transaction left below one still live, from the chain count up', () => {
+    addSigned(store, tx(1, 7));
+    addSigned(store, tx(2, 8));
+    addSigned(store, tx(3, 10));
+    markSent(store, txHash(1));
+    markSent(store, txHash(2));
+    // 7 dropped (no node has it); 8 is still held by a node and can be mined once 7 is.
+    markFailed(store, txHash(1), 'dropped: no ledger node has it');
+    expect(nextNonce(store, 1, alice, 7)).toBe(7);
+    expect(nextNonces(store, 1, alice, 7, 4)).toEqual([7, 9, 11, 12]);
+    expect(nextNonces(store, 1, alice, 9, 2)).toEqual([9, 11]);
+    expect(nextNonces(store, 1, alice, 11, 2)).toEqual([11, 12]); // the chain moved past them all
+    expect(nextNonces(store, 1, alice, 0, 0)).toEqual([]);
   });
 
   it('sums unconfirmed currency exactly, past 2^53', () => {

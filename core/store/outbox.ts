@@ -2,8 +2,9 @@
  * Signed transactions waiting to reach the chain: "sign offline, sync later".
  *
  *   signed ──► sent ──► included ──► confirmed
- *     │         │  │       └──► failed     (reverted: the receipt's block is kept)
- *     │         │  └──► failed             (reverted; or dropped: gone, its nonce free)
+ *     │         │  │       └──► failed     (reverted, at the confirmation depth:
+ *     │         │  │                        the receipt's block is kept)
+ *     │         │  └──► failed             (dropped: gone, its nonce free)
  *     └─────────┴──► failed | replaced     (refused by a quorum | nonce taken by another)
  *   unconfirm (a reorg): included | confirmed | failed in a block ──► sent
  *
@@ -202,15 +203,41 @@ export function getOutbox(store: Store, txHash: string): OutboxTx | undefined {
   return row && fromRow(row);
 }
 
-/** The nonce to sign with next: past both the chain's count and every live outbox entry. */
+/** The nonce to sign with next: nextNonces' first. */
 export function nextNonce(store: Store, chainId: number, from: string, chainNonce: number): number {
-  const highest = store.db
-    .prepare<[number, string], number | null>(
-      `SELECT max(nonce) FROM outbox WHERE chain_id = ? AND from_address = ? AND ${LIVE}`,
+  return nextNonces(store, chainId, from, chainNonce, 1)[0]!;
+}
+
+/**
+ * The `count` nonces to sign with next, in order: the lowest ones from the
+ * chain's count up that no live outbox entry holds. A nonce a failed or
+ * replaced entry let go is filled again, even below live entries: a
+ * transaction dropped under one that some node still holds leaves a gap that
+ * nothing else can fill, and without it the one above (and everything signed
+ * after) could never be mined.
+ */
+export function nextNonces(
+  store: Store,
+  chainId: number,
+  from: string,
+  chainNonce: number,
+  count: number,
+): number[] {
+  let next = safeUint(chainNonce, 'chain nonce');
+  const held = store.db
+    .prepare<[number, string, number], number>(
+      `SELECT nonce FROM outbox WHERE chain_id = ? AND from_address = ? AND nonce >= ? AND ${LIVE}
+       ORDER BY nonce`,
     )
     .pluck()
-    .get(chainId, checksumAddress(from, 'sender'));
-  return Math.max(safeUint(chainNonce, 'chain nonce'), highest == null ? 0 : highest + 1);
+    .all(chainId, checksumAddress(from, 'sender'), next);
+  const nonces: number[] = [];
+  for (const taken of [...held, Number.POSITIVE_INFINITY]) {
+    while (nonces.length < count && next < taken) nonces.push(next++);
+    if (nonces.length === count) break;
+    next = taken + 1;
+  }
+  return nonces;
 }
 
 /** Currency signed away but not yet confirmed: subtract it from the synced balance. */

@@ -12,13 +12,19 @@
  *   reserved until the chain shows, at the profile's confirmation depth, that
  *   the nonce was used by something else (→ replaced) or that it is still free
  *   and no node knows the transaction (→ failed, "sign again").
+ * - A reverted transaction is included, its amount pending and its nonce held,
+ *   until its block is as deep as a confirmed one's; only then failed. A reorg
+ *   before that depth may take the block away and mine the transaction anew,
+ *   successfully: failing it early would let the user pay twice.
  * - Receipts are read at the pinned block (RpcPool.heads): a receipt in a newer
  *   block counts as none yet, so nodes a block apart agree.
+ *
+ * Depth is one rule for every outcome (depth.ts).
  */
 import { type Hex, parseTransaction } from 'viem';
 import { revertMessage } from '../chain/revert.js';
 import { rpcError } from '../rpc/rpc-errors.js';
-import type { RpcPool } from '../rpc/rpc-pool.js';
+import type { Poll, RpcPool } from '../rpc/rpc-pool.js';
 import type { Answer } from '../rpc/transport.js';
 import { quorumKey } from '../rpc/vote.js';
 import type { Store } from '../store/database.js';
@@ -34,6 +40,7 @@ import {
   type OutboxTx,
   toSend,
 } from '../store/outbox.js';
+import { atDepth, deepestAt, freeingDepth } from './depth.js';
 
 export interface SendReport {
   /** Broadcasts a node took as new. */
@@ -157,8 +164,9 @@ function refusalKey(answer: Answer): string {
 
 /**
  * Moves sent and included transactions on by their receipts at the pinned block
- * `head`: included, confirmed at the profile's depth, failed when reverted (the
- * block kept, for a reorg), replaced or dropped by the depth rule.
+ * `head`: included, then confirmed or (reverted) failed once the receipt's block
+ * is at the profile's depth (the block kept, for a reorg); replaced or dropped
+ * by the depth rule.
  */
 export async function followReceipts(
   store: Store,
@@ -181,6 +189,8 @@ export async function followReceipts(
   for (const [i, tx] of open.entries()) {
     const { agreed } = polls[i]!;
     if (!agreed || 'error' in agreed) {
+      // Not seen missing at this block by a quorum: "missing continuously" starts over.
+      clearMissing(store, tx.txHash);
       report.unconfirmed++;
       continue;
     }
@@ -196,13 +206,14 @@ export async function followReceipts(
       report.unconfirmed++;
       continue;
     }
+    if (tx.status === 'sent' && markIncluded(store, tx.txHash, block)) report.included++;
     if (receipt.status === '0x0') {
+      if (!atDepth(head, block.blockNumber, freeingDepth(confirmations))) continue;
       const reason = await revertReason(rpc, tx, block.blockNumber);
       if (markFailed(store, tx.txHash, reason, block)) report.failed++;
       continue;
     }
-    if (tx.status === 'sent' && markIncluded(store, tx.txHash, block)) report.included++;
-    if (head - block.blockNumber + 1 >= confirmations && markConfirmed(store, tx.txHash))
+    if (atDepth(head, block.blockNumber, confirmations) && markConfirmed(store, tx.txHash))
       report.confirmed++;
   }
   const settled = await settleWaiting(store, rpc, waiting, head, confirmations);
@@ -215,8 +226,13 @@ export async function followReceipts(
  * Sent transactions a quorum has no receipt for, at the pinned block. Each
  * keeps its nonce until the chain shows, with a quorum: the account's nonce
  * past it at the confirmation depth (another transaction used it → replaced),
- * or its nonce still free and no node knowing the transaction, continuously
- * for `confirmations` blocks (dropped → failed: only then may the user sign again).
+ * or its nonce free while no node knows the transaction, at every sync for
+ * `confirmations` blocks (dropped → failed: only then may the user sign again).
+ *
+ * "No node knows it" takes a quorum of the configured nodes answering that they
+ * do not, and not one answering node that does: a node that still holds it may
+ * mine it later, after the user has signed the payment again. A sync that
+ * cannot tell (no quorum, or a node knows it) starts the count over.
  */
 async function settleWaiting(
   store: Store,
@@ -227,11 +243,11 @@ async function settleWaiting(
 ): Promise<{ failed: number; unconfirmed: number }> {
   const result = { failed: 0, unconfirmed: 0 };
   if (waiting.length === 0) return result;
-  const depth = Math.max(0, head - Math.max(1, confirmations) + 1);
+  const depth = freeingDepth(confirmations);
   const accounts: string[] = [...new Set(waiting.map((tx) => tx.from))];
   const counts = await rpc.poll(
     accounts.flatMap((account) =>
-      [depth, head].map((block) => ({
+      [deepestAt(head, depth), head].map((block) => ({
         method: 'eth_getTransactionCount',
         params: [account, `0x${block.toString(16)}`],
       })),
@@ -242,24 +258,25 @@ async function settleWaiting(
     const agreed = counts[accounts.indexOf(account) * 2 + which]!.agreed;
     return agreed && 'result' in agreed ? Number(agreed.result) : undefined;
   };
-  // Mempools differ from node to node: a node that lacks a transaction is not lying.
+  // Mempools differ from node to node: a node that lacks a transaction is not
+  // lying, and what counts is whether any has it (knownToAny), not a vote.
   const known = await rpc.poll(
     waiting.map((tx) => ({ method: 'eth_getTransactionByHash', params: [tx.txHash] })),
-    { compareBy: (found) => found !== null, flag: false },
+    { flag: false },
   );
   for (const [i, tx] of waiting.entries()) {
-    const atDepth = nonceAt(tx.from, 0);
+    const atDepthNonce = nonceAt(tx.from, 0);
     const atHead = nonceAt(tx.from, 1);
-    const agreed = known[i]!.agreed;
-    const isKnown = agreed && 'result' in agreed ? agreed.result !== null : undefined;
-    if (atDepth !== undefined && atDepth > tx.nonce) {
+    const isKnown = knownToAny(known[i]!, rpc.quorum);
+    if (atDepthNonce !== undefined && atDepthNonce > tx.nonce) {
       // A quorum has no receipt of ours, and the nonce was used deep enough: by another.
       markReplaced(store, tx.txHash);
       continue;
     }
     if (atHead !== undefined && atHead <= tx.nonce && isKnown === false) {
       const since = markMissing(store, tx.txHash, head) ?? head;
-      if (head - since >= confirmations) {
+      // The first block built in its absence is the one after it was first seen missing.
+      if (atDepth(head, since + 1, depth)) {
         markFailed(
           store,
           tx.txHash,
@@ -269,11 +286,22 @@ async function settleWaiting(
       }
       continue;
     }
-    if (isKnown || (atHead !== undefined && atHead > tx.nonce)) clearMissing(store, tx.txHash);
-    if (atDepth === undefined || atHead === undefined || isKnown === undefined)
+    clearMissing(store, tx.txHash);
+    if (atDepthNonce === undefined || atHead === undefined || isKnown === undefined)
       result.unconfirmed++;
   }
   return result;
+}
+
+/**
+ * Whether any node knows a transaction, from an eth_getTransactionByHash poll:
+ * true when one answering node has it, false only when a quorum of the
+ * configured nodes answered and none has it, undefined when too few answered.
+ */
+function knownToAny(poll: Poll, quorum: number): boolean | undefined {
+  const said = poll.answers.flatMap(({ answer }) => ('result' in answer ? [answer.result] : []));
+  if (said.some((found) => found !== null)) return true;
+  return said.length >= quorum ? false : undefined;
 }
 
 /**

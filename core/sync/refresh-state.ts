@@ -1,7 +1,10 @@
 /**
  * After indexing, reads the wallet's accounts and notes from the chain at one
- * block (the sync's pinned block, which every node asked has): balances cross-checked across nodes (a lying node is outvoted and
- * flagged), registration, freeze, nonce, and each note's owner, value and slot.
+ * block (the sync's pinned block, which every node asked has), every answer
+ * cross-checked across the nodes (a lying node is outvoted and flagged):
+ * balance, registration, freeze and nonce, and each note's owner, value and slot.
+ * Registration and freeze decide whether the wallet lets the user pay at all,
+ * so one node must not set them any more than a balance.
  */
 import { type Address, type Hex, toHex } from 'viem';
 import { SignetError } from '../api/errors.js';
@@ -20,16 +23,16 @@ export async function refreshAccounts(
   profile: ChainProfile,
   head: number,
 ): Promise<void> {
-  const read = <T>(functionName: string, address: Address, crossCheck = false) =>
+  const read = <T>(functionName: string, address: Address) =>
     readAtBlock<T>(
       rpc,
       { to: profile.contracts.currency, abi: currencyAbi, functionName, args: [address] },
       head,
-      crossCheck,
+      true,
     );
   for (const account of listAccounts(store)) {
     const [balance, registered, frozen, nonce] = await Promise.all([
-      read<bigint>('balanceOf', account.address, true),
+      read<bigint>('balanceOf', account.address),
       read<boolean>('isRegistered', account.address),
       read<boolean>('isFrozen', account.address),
       rpc.request<Hex>('eth_getTransactionCount', [account.address, toHex(head)], {

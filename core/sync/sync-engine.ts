@@ -8,11 +8,13 @@
  * behind then agrees with the others instead of being flagged. A transaction's
  * fate follows a quorum of the profile's nodes (outbox-sender.ts).
  */
-import type { Hex } from 'viem';
+import { type Hex, toHex } from 'viem';
 import { SignetError } from '../api/errors.js';
 import { MAX_EVENT_ERROR, type SyncProgress } from '../api/events.js';
 import type { ChainProfile } from '../api/profile.js';
-import type { RpcPool } from '../rpc/rpc-pool.js';
+import { rpcError } from '../rpc/rpc-errors.js';
+import type { NodeAnswer, RpcPool } from '../rpc/rpc-pool.js';
+import { lowerMedian } from '../rpc/vote.js';
 import { listAccounts } from '../store/accounts.js';
 import { setChainMeta } from '../store/chain-meta.js';
 import { listNotes } from '../store/chain-state.js';
@@ -137,22 +139,56 @@ export class SyncEngine {
     };
   }
 
+  /**
+   * The fees and the ledger's clock that offline signing reuses, read so that
+   * one node cannot set them: the pinned block's base fee and time cross-checked
+   * with its hash (header fields every implementation reports alike), and the
+   * gas price as the median of every node's answer (vote.ts lowerMedian: each
+   * node's own oracle suggests it, so honest answers may differ).
+   */
   private async recordFees(head: number): Promise<void> {
-    const [block, gasPrice] = await Promise.all([
-      this.rpc.request<{ baseFeePerGas?: Hex; timestamp?: Hex } | null>('eth_getBlockByNumber', [
-        `0x${head.toString(16)}`,
-        false,
-      ]),
-      this.rpc.request<Hex>('eth_gasPrice', []),
+    const [block, prices] = await Promise.all([
+      this.rpc.request<PinnedHeader | null>('eth_getBlockByNumber', [toHex(head), false], {
+        crossCheck: true,
+        atBlock: head,
+        compareBy: (value) => {
+          const header = value as PinnedHeader | null;
+          return header && [header.hash, header.baseFeePerGas ?? null, header.timestamp];
+        },
+      }),
+      this.rpc.askEach('eth_gasPrice', []),
     ]);
     setChainMeta(this.store, {
       chainId: this.profile.chainId,
       head,
       headTime: Number(block?.timestamp ?? 0),
       baseFee: BigInt(block?.baseFeePerGas ?? 0),
-      gasPrice: BigInt(gasPrice),
+      gasPrice: medianGasPrice(prices),
     });
   }
+}
+
+interface PinnedHeader {
+  hash: Hex;
+  baseFeePerGas?: Hex;
+  timestamp: Hex;
+}
+
+/** The lower median of the gas prices the nodes gave; a JSON-RPC error from all is thrown. */
+function medianGasPrice(answers: NodeAnswer[]): bigint {
+  const prices = answers.flatMap(({ answer }) =>
+    'result' in answer &&
+    typeof answer.result === 'string' &&
+    /^0x[0-9a-f]{1,64}$/i.test(answer.result)
+      ? [BigInt(answer.result)]
+      : [],
+  );
+  if (prices.length > 0) return lowerMedian(prices);
+  const refused = answers.find(({ answer }) => 'error' in answer)?.answer;
+  if (refused && 'error' in refused) throw rpcError('eth_gasPrice', refused.error);
+  throw new SignetError('RPC_ERROR', 'no ledger node answered eth_gasPrice with a quantity', {
+    details: { answers },
+  });
 }
 
 /**

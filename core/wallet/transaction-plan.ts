@@ -9,7 +9,7 @@ import type { ChainProfile } from '../api/profile.js';
 import { getChainMeta } from '../store/chain-meta.js';
 import type { AccountState } from '../store/chain-state.js';
 import type { Store } from '../store/database.js';
-import { nextNonce } from '../store/outbox.js';
+import { nextNonces } from '../store/outbox.js';
 
 /** Generous budgets measured on the dev ledger (unused gas is not charged). */
 export const gasBudget = {
@@ -38,9 +38,10 @@ export interface Call {
 const PRIORITY_FEE = 1_000_000_000n; // 1 gwei
 
 /**
- * Plans `calls` as consecutive transactions of one account: nonces from the
- * next free one (plus `nonceOffset`), fees from the last sync. The chain's
- * fees and the account's next nonce are read once for the whole run.
+ * Plans `calls` as transactions of one account, in order: the lowest free
+ * nonces (past the first `nonceOffset` of them; consecutive unless a live
+ * entry holds one in between), fees from the last sync. The chain's fees and
+ * the account's free nonces are read once for the whole run.
  */
 export function planTransactions(
   store: Store,
@@ -55,7 +56,14 @@ export function planTransactions(
       'ACCOUNT_UNKNOWN',
       'this ledger has never been synced; run `signet sync` once while online',
     );
-  const first = nextNonce(store, profile.chainId, state.address, state.chainNonce) + nonceOffset;
+  // A gap a dropped transaction left is filled first (outbox.ts nextNonces).
+  const nonces = nextNonces(
+    store,
+    profile.chainId,
+    state.address,
+    state.chainNonce,
+    nonceOffset + calls.length,
+  ).slice(nonceOffset);
   // Twice the last base fee survives six full blocks of fee growth (12.5% each).
   const fees =
     profile.txType === 'legacy'
@@ -67,7 +75,7 @@ export function planTransactions(
         };
   return calls.map((call, i) => ({
     chainId: profile.chainId,
-    nonce: first + i,
+    nonce: nonces[i]!,
     to: call.to,
     data: call.data,
     value: 0n,
