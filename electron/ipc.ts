@@ -74,10 +74,12 @@ export function registerApi(
     }
     try {
       return await dispatch(parsed.data.method, parsed.data.params);
-    } catch {
-      // dispatch answers every failure as a reply; a throw here is a bug whose text
+    } catch (error) {
+      // A SignetError is written for people; anything else is a bug whose text
       // (paths, internals) the page must not see.
-      return refuse(new SignetError('INTERNAL', 'internal error'));
+      return refuse(
+        error instanceof SignetError ? error : new SignetError('INTERNAL', 'internal error'),
+      );
     }
   });
   return () => ipcMain.removeHandler(ipcChannels.call);

@@ -142,9 +142,10 @@ describe('registerApi: trusted sender', () => {
         error: { code: 'DEVICE_BUSY', message: 'token busy' },
       },
     );
-    dispatch.mockRejectedValueOnce(new Error('boom'));
+    dispatch.mockRejectedValueOnce(new Error('ENOENT /home/alice/.config/Signet/secret'));
     const reply = await ipcMain.invoke(frame(appUrl), { method: 'app.info', params: {} });
-    expect(reply.ok === false && reply.error.code).toBe('INTERNAL');
+    // Anything else is a bug: the page gets a generic line, never its text.
+    expect(reply).toEqual({ ok: false, error: { code: 'INTERNAL', message: 'internal error' } });
   });
 
   it('has no raw signing: devices.sign from the main frame, through the real app API, is an unknown method', async () => {
