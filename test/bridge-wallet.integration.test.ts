@@ -156,8 +156,9 @@ describe('the wallet through the bridge', () => {
     const refused = await call('wallet.send', reviewed);
     expect(JSON.parse(refused.text).error).toMatchObject({ code: 'PIN_REQUIRED' });
 
+    // A refusal is the app's answer: 200, with the error in the body (no console error).
     const { status, text } = await call('wallet.send', { ...reviewed, pin: 'not-the-pin-0000' });
-    expect(status).toBe(400);
+    expect(status).toBe(200);
     expect(JSON.parse(text).error.code).toBe('PIN_INCORRECT');
 
     const sent = await call('wallet.send', { ...reviewed, pin: PIN });
@@ -215,7 +216,7 @@ describe('the wallet through the bridge', () => {
       reviewDigest: reviewed.reviewDigest,
       pin: PIN,
     });
-    expect(stale.status).toBe(400);
+    expect(stale.status).toBe(200);
     expect(JSON.parse(stale.text).error).toEqual({
       code: 'REVIEW_STALE',
       message: 'the ledger changed since you reviewed; review again',

@@ -22,7 +22,7 @@ import { readFile, realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, resolve, sep } from 'node:path';
-import { type ErrorCode, errorCodes, type SerializedError } from '../api/errors.js';
+import type { ErrorCode, SerializedError } from '../api/errors.js';
 import { apiEventSchema } from '../api/events.js';
 import { isApiMethod } from '../api/methods.js';
 import type { ApiDispatch, ApiEvent, ApiReply } from '../api/transport.js';
@@ -166,7 +166,10 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     } catch {
       reply = { ok: false, error: { code: 'INTERNAL', message: 'internal error' } };
     }
-    sendJson(res, reply.ok ? 200 : statusFor(reply.error.code), reply);
+    // An answer from the app, refusal or not, is a 200 whose body says which: the page reads
+    // the reply either way, and a 4xx/5xx here would put an error line in the UI's console
+    // for every wrong PIN. HTTP statuses are kept for the bridge's own refusals above.
+    sendJson(res, 200, reply);
   }
 
   function openEvents(res: ServerResponse): void {
@@ -296,20 +299,6 @@ function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
     });
     req.on('error', reject);
   });
-}
-
-/** HTTP status for an error reply, by who has to act. */
-export function statusFor(code: ErrorCode): number {
-  switch (errorCodes[code]) {
-    case 'user':
-      return 400;
-    case 'device':
-      return 503;
-    case 'network':
-      return 502;
-    default:
-      return 500;
-  }
 }
 
 function writeEvent(res: ServerResponse, event: ApiEvent): void {

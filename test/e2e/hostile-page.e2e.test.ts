@@ -459,9 +459,12 @@ function ownCases(): Partial<Record<ApiMethod, Refusal[]>> {
   };
 }
 
-/** Status the bridge gives a refusal with this code. */
-const statusOf = (code: ErrorCode) =>
-  code === 'TOKEN_NOT_FOUND' || code === 'SIGNATURE_INVALID' ? 503 : 400;
+/**
+ * Status the bridge gives a refusal the app itself made: 200, the refusal in the body
+ * (`ok: false`), so the page's console stays empty. Only the bridge's own refusals
+ * (malformed JSON, wrong type or size, unknown path) carry a 4xx.
+ */
+const APP_REFUSAL = 200;
 
 /** Every hostile call: the methods' own, the generic ones for every method, bad method names. */
 function hostileCases(): HostileCase[] {
@@ -479,7 +482,7 @@ function hostileCases(): HostileCase[] {
       label,
       method,
       body: JSON.stringify(params),
-      status: statusOf(code),
+      status: APP_REFUSAL,
       code,
       message,
     });
@@ -516,7 +519,7 @@ function hostileCases(): HostileCase[] {
       label: '__proto__ in the body',
       method,
       body: proto,
-      status: 400,
+      status: APP_REFUSAL,
       code: 'INVALID_ARGUMENT',
       message: unknownField(method, '__proto__'),
     });
@@ -525,7 +528,7 @@ function hostileCases(): HostileCase[] {
         label: `params ${wrong}`,
         method,
         body: wrong,
-        status: 400,
+        status: APP_REFUSAL,
         code: 'INVALID_ARGUMENT',
         message: invalidRequest(method),
       });

@@ -46,6 +46,7 @@ let browser: Browser;
 let page: Page;
 let alice: string;
 const pageErrors: string[] = [];
+const consoleLines: string[] = [];
 
 const runAxe = (label: string) => expectAccessible(page, label);
 const _settle = () => settlePage(page);
@@ -107,6 +108,13 @@ beforeAll(async () => {
     });
   });
   page.on('pageerror', (error) => pageErrors.push(error.message));
+  // The console stays empty on every screen: an error or warning there (a CSP <meta> the
+  // browser ignores, a 404, a React warning) is a defect even when nothing breaks.
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') {
+      consoleLines.push(`${message.type()}: ${message.text()}`);
+    }
+  });
   await page.goto(bridge.url);
   await page.evaluate(readFileSync(join(repo, 'node_modules/axe-core/axe.min.js'), 'utf8'));
   mkdirSync(shots, { recursive: true });
@@ -350,9 +358,10 @@ describe('the Signet UI in Chromium, through the bridge', () => {
     await page.locator('.lang select').selectOption('en');
   });
 
-  it('ran with no CSP violation and no page error', async () => {
+  it('ran with no CSP violation, no page error and an empty console', async () => {
     // The page stayed the same document all along (a screen change is not a navigation).
     expect(await page.evaluate(() => window.cspViolations)).toEqual([]);
     expect(pageErrors).toEqual([]);
+    expect(consoleLines).toEqual([]);
   });
 });
