@@ -12,10 +12,12 @@
  *      127.0.0.1) is started and selected, and, when SoftHSM2 is installed, the
  *      demo token (app/demo-token.ts) is made once under `<home>/demo-tokens`,
  *      its key added as an account, funded with 1000.00 and synced.
- *   3. Electron's binary present: the bundled shell (dist/electron/main.js,
- *      bundled now if missing) runs with the same environment. Absent: one line
- *      says so, and the bridge serves the same UI and API on 127.0.0.1 at a
- *      random port with a random session token; the URL is printed.
+ *   3. Electron's binary present, or fetched now by Electron's own install.js
+ *      (npm ci does not run it: see app/electron-binary.ts): the bundled shell
+ *      (dist/electron/main.js, bundled on every start) runs with the same
+ *      environment. Otherwise one line says why, and the bridge serves the same
+ *      UI and API on 127.0.0.1 at a random port with a random session token;
+ *      the URL is printed.
  *   4. SIGINT/SIGTERM (or the window closing) stops everything: the bridge, the
  *      app API, the dev ledger. Exit code 0.
  *
@@ -24,6 +26,7 @@
  *   SIGNET_RENDERER_DIR  built UI for the browser bridge (default renderer/dist)
  *   SIGNET_UI=browser    use the browser bridge even where Electron is available
  *   SIGNET_DEMO_TOKEN=0  no demo token (SOFTHSM2_CONF is then left alone)
+ *   ELECTRON_SKIP_BINARY_DOWNLOAD  do not try to fetch Electron's binary
  *
  *   tsx app/start.ts
  */
@@ -43,15 +46,30 @@ import { openStore } from '../core/store/database.js';
 import { acquire, busy } from '../core/store/process-lock.js';
 import type { DevChain } from '../ledger/dev-chain.js';
 import { DEMO_TOKEN_LABEL, ensureDemoToken, findSoftHsmModule } from './demo-token.js';
-import { findElectronBinary } from './electron-binary.js';
+import { chooseElectron } from './electron-binary.js';
 import { currentProfile } from './embedded-default.js';
 
 const APP_PURPOSE = 'the Signet app (npm start)';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DEMO_FUNDING = '1000.00';
 
-const say = (line: string) => process.stdout.write(`${line}\n`);
+let fetchingShown = false;
+const say = (line: string) => {
+  // Clears a "Fetching..." status line first (see showFetching).
+  if (fetchingShown) process.stdout.write('\r\x1b[K');
+  fetchingShown = false;
+  process.stdout.write(`${line}\n`);
+};
 const warn = (line: string) => process.stderr.write(`${line}\n`);
+/**
+ * On a terminal, says a fetch is under way until the next line replaces it, so
+ * the outcome is still one line; logs and pipes get only that line.
+ */
+const showFetching = () => {
+  if (!process.stdout.isTTY) return;
+  process.stdout.write("Fetching Electron's binary (first start only; up to 2 minutes)...");
+  fetchingShown = true;
+};
 const describe = (error: unknown) =>
   error instanceof SignetError || error instanceof Error ? error.message : String(error);
 
@@ -132,14 +150,16 @@ async function main(): Promise<number> {
     if (ledger && profile) await setUpDemoToken(home, env, profile, api);
     if (stop.requested()) return 0;
 
-    // 3. The desktop window, or the browser.
-    const binary = findElectronBinary();
-    if (binary.available && env.SIGNET_UI !== 'browser') {
+    // 3. The desktop window, or the browser. The first start fetches Electron's binary.
+    const choice = await chooseElectron({ env, onFetch: showFetching });
+    if (stop.requested()) return 0;
+    if (choice.launch) {
+      if (choice.fetched) say("Fetched Electron's binary (first start only).");
       // Electron's main process opens the store itself: this process lets go of it.
       api.close();
       api = undefined;
       appLock.setLocation('the desktop window');
-      electron = await launchElectron(binary.path, env);
+      electron = await launchElectron(choice.path, env);
       const exited = new Promise<number>((resolveExit) =>
         electron?.once('exit', (code) => resolveExit(code ?? 0)),
       );
@@ -148,11 +168,7 @@ async function main(): Promise<number> {
       return 0;
     }
 
-    say(
-      binary.available
-        ? 'Serving the UI in your browser (SIGNET_UI=browser).'
-        : 'Electron is not available on this machine (its binary cannot be downloaded); serving the same UI in your browser instead.',
-    );
+    say(choice.line);
     const staticDir = resolve(env.SIGNET_RENDERER_DIR ?? join(repoRoot, 'renderer', 'dist'));
     if (!existsSync(join(staticDir, 'index.html'))) {
       say(

@@ -1,13 +1,16 @@
 /**
  * `npm start` where Electron cannot run (as on this machine): app/start.ts in its
  * own process with a fresh data directory and a stand-in for the built UI. It
- * must say so in one line, start the dev ledger and the demo token, serve the UI
- * and the API on 127.0.0.1 behind a session token, and stop everything on SIGTERM.
+ * tries to fetch Electron's binary with Electron's own install.js (pointed at a
+ * closed loopback port, so it fails at once whatever the network), must say so
+ * in one line, start the dev ledger and the demo token, serve the UI and the
+ * API on 127.0.0.1 behind a session token, and stop everything on SIGTERM.
+ * With ELECTRON_SKIP_BINARY_DOWNLOAD it does not try, and says that in one line.
  * A data directory that already selects a real ledger must be left alone.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -39,9 +42,28 @@ function tempDir(prefix: string): string {
   return dir;
 }
 
-function startSignet(home: string, uiDir: string): Started {
+/**
+ * Electron's download settings: none from this environment (a mirror set in an
+ * .npmrc wins over ELECTRON_MIRROR), then `settings`.
+ */
+function electronSettings(env: NodeJS.ProcessEnv, settings: NodeJS.ProcessEnv): void {
+  for (const name of Object.keys(env)) if (/electron/i.test(name)) delete env[name];
+  Object.assign(env, settings);
+}
+
+/** A loopback port nothing listens on: connecting to it is refused at once. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+  const { port } = server.address() as { port: number };
+  await new Promise((closed) => server.close(closed));
+  return port;
+}
+
+function startSignet(home: string, uiDir: string, electron: NodeJS.ProcessEnv): Started {
   const env: NodeJS.ProcessEnv = { ...process.env, SIGNET_HOME: home, SIGNET_RENDERER_DIR: uiDir };
   delete env.SOFTHSM2_CONF; // start.ts brings its own demo store
+  electronSettings(env, electron);
   // Where Electron does run, ask for the browser: this test is about the bridge.
   if (electronHere) env.SIGNET_UI = 'browser';
   const child = spawn(process.execPath, ['--import', 'tsx', 'app/start.ts'], {
@@ -94,6 +116,10 @@ function startSignet(home: string, uiDir: string): Started {
   };
 }
 
+function electronLines(output: string): string[] {
+  return output.split('\n').filter((line) => /electron|fetch/i.test(line));
+}
+
 function uiStandIn(): string {
   const dir = tempDir('signet-ui-');
   writeFileSync(join(dir, 'index.html'), STAND_IN);
@@ -140,7 +166,12 @@ function alive(pid: number): boolean {
 describe('npm start without Electron', () => {
   it('serves the wallet on the embedded default through the loopback bridge, then stops cleanly', async () => {
     const home = join(tempDir('signet-start-'), 'home');
-    const signet = startSignet(home, uiStandIn());
+    // Electron's real install.js runs, and cannot reach its (loopback) mirror.
+    const mirrorPort = await closedPort();
+    const signet = startSignet(home, uiStandIn(), {
+      ELECTRON_MIRROR: `http://127.0.0.1:${mirrorPort}/`,
+      electron_config_cache: tempDir('signet-electron-cache-'),
+    });
     const [, url, port, token] = await signet.waitFor(URL_LINE);
     const hardhatPid = Number(/Dev ledger \(Hardhat, pid (\d+)\)/.exec(signet.output())?.[1]);
     cleanups.push(() => {
@@ -149,15 +180,11 @@ describe('npm start without Electron', () => {
     expect(hardhatPid).toBeGreaterThan(0);
     expect(alive(hardhatPid)).toBe(true);
 
-    // One line about Electron, and it says what happens instead.
-    const electronLines = signet
-      .output()
-      .split('\n')
-      .filter((l) => /electron/i.test(l));
-    expect(electronLines).toEqual([
+    // One line about Electron: the fetch failed, why, and what happens instead.
+    expect(electronLines(signet.output())).toEqual([
       electronHere
         ? 'Serving the UI in your browser (SIGNET_UI=browser).'
-        : 'Electron is not available on this machine (its binary cannot be downloaded); serving the same UI in your browser instead.',
+        : `Electron's binary could not be fetched (connect ECONNREFUSED 127.0.0.1:${mirrorPort}); serving the same UI in your browser instead.`,
     ]);
     expect(url).toBe(`http://127.0.0.1:${port}/#token=${token}`);
 
@@ -217,7 +244,7 @@ describe('npm start without Electron', () => {
     expect(await tryConnect('127.0.0.1', Number(port))).toBe('connected');
 
     // A second start on the same data folder says where the first one is, and starts nothing.
-    const second = startSignet(home, uiStandIn());
+    const second = startSignet(home, uiStandIn(), { ELECTRON_SKIP_BINARY_DOWNLOAD: '1' });
     expect(await second.exited).toBe(1);
     const pid = signet.child.pid;
     expect(second.output()).toMatch(
@@ -269,8 +296,15 @@ describe('npm start without Electron', () => {
       2,
     )}\n`;
     writeFileSync(join(home, 'profile.json'), real);
-    const signet = startSignet(home, uiStandIn());
-    const [, , port, token] = await signet.waitFor(URL_LINE);
+    const signet = startSignet(home, uiStandIn(), { ELECTRON_SKIP_BINARY_DOWNLOAD: '1' });
+    const [, url, port, token] = await signet.waitFor(URL_LINE);
+    // No fetch attempt: one line says why, then the bridge's URL.
+    expect(electronLines(signet.output())).toEqual([
+      electronHere
+        ? 'Serving the UI in your browser (SIGNET_UI=browser).'
+        : "Electron's binary is not installed and was not fetched (ELECTRON_SKIP_BINARY_DOWNLOAD is set); serving the same UI in your browser instead.",
+    ]);
+    expect(url).toBe(`http://127.0.0.1:${port}/#token=${token}`);
     expect(signet.output()).toContain('Using your ledger "Branch ledger" (chain 1337)');
     expect(signet.output()).not.toContain('Dev ledger');
     expect(existsSync(join(home, 'demo-tokens'))).toBe(false);
