@@ -37,6 +37,7 @@ describe.skipIf(missing !== undefined)('a TPM token (swtpm, tpm2-abrmd, tpm2-pkc
   let modulePath: string;
   let tokenUri: string;
   let keyUri: string;
+  let bobUri: string;
 
   beforeAll(async () => {
     stack = await startTpmStack();
@@ -125,7 +126,8 @@ describe.skipIf(missing !== undefined)('a TPM token (swtpm, tpm2-abrmd, tpm2-pkc
       { stdin: `${SO_PIN}\n${PIN}\n` },
     );
     expect(second.code).toBe(0);
-    expect(parsePkcs11Uri(second.json.uri)).toMatchObject({
+    bobUri = second.json.uri;
+    expect(parsePkcs11Uri(bobUri)).toMatchObject({
       token: 'bob-tpm',
       serial: '0000000000000000',
     });
@@ -306,12 +308,12 @@ describe.skipIf(missing !== undefined)('a TPM token (swtpm, tpm2-abrmd, tpm2-pkc
     expect(first.tpmLockout).toEqual(await readTpmLockout());
 
     // A wrong PIN on another token of the same TPM counts against the same limit.
-    const bob = await signet(['keys', '--token', 'pkcs11:token=bob-tpm', '--pin-stdin', '--json'], {
+    const bob = await signet(['keys', '--token', bobUri, '--pin-stdin', '--json'], {
       stdin: 'wrong-2\n',
     });
     expect(bob.json.error.details).toMatchObject({ triesLeft: 1, retryState: 'final-try' });
     expect(bob.json.error.message).toBe(
-      'wrong PIN for token "bob-tpm"; 1 of 3 try left before the TPM locks; it forgives one wrong PIN every 10 minutes',
+      'wrong PIN for token "bob-tpm"; 1 of 3 tries left before the TPM locks; it forgives one wrong PIN every 10 minutes',
     );
 
     expectError(

@@ -72,7 +72,7 @@ describe('lockoutWords', () => {
       '2 of 3 tries left before the TPM locks; it forgives one wrong PIN every 10 minutes',
     );
     expect(lockoutWords({ ...open, failures: 2, triesLeft: 1 })).toBe(
-      '1 of 3 try left before the TPM locks; it forgives one wrong PIN every 10 minutes',
+      '1 of 3 tries left before the TPM locks; it forgives one wrong PIN every 10 minutes',
     );
   });
 

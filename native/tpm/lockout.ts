@@ -124,8 +124,7 @@ export function lockoutWords(state: TpmLockout): string {
     state.intervalSeconds > 0
       ? `it forgives one wrong PIN every ${duration(state.intervalSeconds)}`
       : 'it does not forgive wrong PINs by itself';
-  const tries = state.triesLeft === 1 ? 'try' : 'tries';
-  return `${state.triesLeft} of ${state.maxFailures} ${tries} left before the TPM locks; ${forgives}`;
+  return `${state.triesLeft} of ${state.maxFailures} tries left before the TPM locks; ${forgives}`;
 }
 
 /** Whole seconds in words, rounded up to whole minutes from two minutes on, to hours from two hours. */

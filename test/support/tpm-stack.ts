@@ -96,6 +96,8 @@ export interface TpmStack {
   activate(): void;
   /** Forgets every wrong PIN the TPM counted and ends a lockout (the lockout auth is empty). */
   clearLockout(): Promise<void>;
+  /** Process ids of swtpm, dbus-daemon and tpm2-abrmd (each leads a process group). */
+  pids: number[];
   /** Runs a tpm2-tools command against this TPM. */
   tpm2(tool: string, args: string[]): Promise<string>;
   stop(): Promise<void>;
@@ -215,6 +217,7 @@ export async function startTpmStack(options: { quiet?: boolean } = {}): Promise<
       async clearLockout() {
         await tpm2(tools.dictionaryLockout, ['--clear-lockout']);
       },
+      pids: children.map((child) => child.pid!),
       tpm2,
       stop,
     };
