@@ -123,7 +123,7 @@ export async function startTpmStack(options: { quiet?: boolean } = {}): Promise<
 
   const stop = async () => {
     process.off('exit', killAll);
-    // The broker first (it holds the TPM connection), then the TPM, then the bus.
+    // The broker first (it holds the TPM connection and the bus name), then the bus, then the TPM.
     for (const child of [...children].reverse()) await endGroup(child);
     rmSync(dir, { recursive: true, force: true });
     if (running === stack) running = undefined;
@@ -131,26 +131,8 @@ export async function startTpmStack(options: { quiet?: boolean } = {}): Promise<
 
   let stack!: TpmStack;
   try {
-    // The swtpm TCTI reaches the control channel on the server port + 1.
-    const port = await freePortPair();
-    const swtpm = spawnLogged(
-      tools.swtpm,
-      [
-        'socket',
-        '--tpm2',
-        '--tpmstate',
-        `dir=${stateDir}`,
-        '--server',
-        `type=tcp,port=${port},bindaddr=127.0.0.1`,
-        '--ctrl',
-        `type=tcp,port=${port + 1},bindaddr=127.0.0.1`,
-        '--flags',
-        'not-need-init,startup-clear',
-      ],
-      join(dir, 'swtpm.log'),
-    );
+    const { swtpm, port } = await startSwtpm(tools.swtpm, stateDir, join(dir, 'swtpm.log'));
     children.push(swtpm);
-    await waitFor('swtpm', swtpm, () => canConnect(port), join(dir, 'swtpm.log'));
 
     const busConfig = join(dir, 'bus.conf');
     writeFileSync(busConfig, sessionBusConfig(join(dir, 'bus')));
@@ -226,6 +208,44 @@ export async function startTpmStack(options: { quiet?: boolean } = {}): Promise<
   } catch (error) {
     await stop();
     throw error;
+  }
+}
+
+/**
+ * swtpm on two adjacent ports (the swtpm TCTI reaches the control channel on the
+ * server port + 1). A port found free can be taken before swtpm binds it: then
+ * swtpm exits, and another pair is tried.
+ */
+async function startSwtpm(
+  binary: string,
+  stateDir: string,
+  log: string,
+): Promise<{ swtpm: ChildProcess; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePortPair();
+    const swtpm = spawnLogged(
+      binary,
+      [
+        'socket',
+        '--tpm2',
+        '--tpmstate',
+        `dir=${stateDir}`,
+        '--server',
+        `type=tcp,port=${port},bindaddr=127.0.0.1`,
+        '--ctrl',
+        `type=tcp,port=${port + 1},bindaddr=127.0.0.1`,
+        '--flags',
+        'not-need-init,startup-clear',
+      ],
+      log,
+    );
+    try {
+      await waitFor('swtpm', swtpm, () => canConnect(port), log);
+      return { swtpm, port };
+    } catch (error) {
+      await endGroup(swtpm);
+      if (attempt === 5) throw error;
+    }
   }
 }
 
@@ -317,20 +337,24 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
-/** A free port whose next port is free too (swtpm's server and control channels). */
+/**
+ * A free port whose next port is free too, below Linux's ephemeral range
+ * (32768–60999), where outgoing connections take ports at any moment: on a busy
+ * machine most ephemeral ports next to a free one are taken.
+ */
 async function freePortPair(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const port = await listenOnce(0);
-    if (
-      port < 65535 &&
-      (await listenOnce(port + 1).then(
+  const low = 20_000;
+  const high = 32_000;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = low + 2 * Math.floor((Math.random() * (high - low)) / 2);
+    const free = (p: number) =>
+      listenOnce(p).then(
         () => true,
         () => false,
-      ))
-    )
-      return port;
+      );
+    if ((await free(port)) && (await free(port + 1))) return port;
   }
-  throw new Error('no two adjacent free ports on 127.0.0.1');
+  throw new Error(`no two adjacent free ports between ${low} and ${high} on 127.0.0.1`);
 }
 
 function listenOnce(port: number): Promise<number> {
