@@ -90,7 +90,8 @@ export function registerDeviceCommands(program: Command, context: CliContext): v
               },
               pins(flags, { 'new-so': flags.soPinFile, 'new-user': flags.pinFile }),
             ),
-          (result) => result.uri,
+          (result) =>
+            result.tpmLockout ? `${result.uri}\n  TPM: ${result.tpmLockout.words}` : result.uri,
         ),
     );
 
@@ -248,9 +249,10 @@ function definedOnly<T extends object>(record: T): { [K in keyof T]: Exclude<T[K
 
 function describeToken(token: TokenSummary): string {
   const f = token.flags;
+  const tpmLocked = token.tpmLockout?.known === true && token.tpmLockout.locked;
   const state = !f.tokenInitialized
     ? 'not initialised'
-    : f.userPinLocked
+    : f.userPinLocked || tpmLocked
       ? 'PIN LOCKED'
       : f.userPinFinalTry
         ? 'PIN final try'
@@ -259,7 +261,8 @@ function describeToken(token: TokenSummary): string {
           : f.protectedAuthenticationPath
             ? 'PIN pad'
             : 'ready';
-  return `slot ${token.slot}  "${token.label}"  ${token.model}  serial ${token.serial || '-'}  ${state}\n  ${token.uri}`;
+  const tpm = token.tpmLockout ? `\n  TPM: ${token.tpmLockout.words}` : '';
+  return `slot ${token.slot}  "${token.label}"  ${token.model}  serial ${token.serial || '-'}  ${state}\n  ${token.uri}${tpm}`;
 }
 
 function describeKey(key: KeySummary): string {

@@ -46,6 +46,25 @@ export const tokenFlagsSchema = z.object({
   soPinToBeChanged: z.boolean(),
 });
 
+/**
+ * A TPM's dictionary-attack lockout (TPM-backed tokens only): wrong PINs the TPM
+ * counts against all its tokens, and when it forgives one. `words` says it for people.
+ */
+export const tpmLockoutSchema = z.union([
+  z.object({
+    known: z.literal(true),
+    failures: z.number().int().nonnegative(),
+    maxFailures: z.number().int().nonnegative(),
+    triesLeft: z.number().int().nonnegative(),
+    /** Seconds after which the TPM forgives one wrong PIN; 0: never by itself. */
+    intervalSeconds: z.number().int().nonnegative(),
+    locked: z.boolean(),
+    words: z.string(),
+  }),
+  z.object({ known: z.literal(false), reason: z.string(), words: z.string() }),
+]);
+export type TpmLockoutSummary = z.infer<typeof tpmLockoutSchema>;
+
 export const tokenSummarySchema = z.object({
   uri: pkcs11UriSchema,
   label: z.string(),
@@ -55,6 +74,8 @@ export const tokenSummarySchema = z.object({
   slot: z.number().int().nonnegative(),
   flags: tokenFlagsSchema,
   mechanisms: z.array(z.string()),
+  /** TPM-backed tokens only: the PIN flags say nothing, the TPM's lockout state does. */
+  tpmLockout: tpmLockoutSchema.optional(),
 });
 export type TokenSummary = z.infer<typeof tokenSummarySchema>;
 
@@ -129,7 +150,7 @@ export const deviceRequests = {
 export const deviceResults = {
   listModules: z.array(moduleSummarySchema),
   listTokens: z.array(tokenSummarySchema),
-  initToken: z.object({ uri: pkcs11UriSchema }),
+  initToken: z.object({ uri: pkcs11UriSchema, tpmLockout: tpmLockoutSchema.optional() }),
   changePin: z.object({ changed: z.literal(true) }),
   unblockPin: z.object({ unblocked: z.literal(true) }),
   listKeys: z.array(keySummarySchema),

@@ -37,6 +37,7 @@ import {
 } from '../../native/pkcs11/token-access.js';
 import { listTokens, type TokenDescription, tokenUri } from '../../native/pkcs11/tokens.js';
 import { formatPkcs11Uri } from '../../native/pkcs11/uri.js';
+import { lockoutWords, readTpmLockout } from '../../native/tpm/lockout.js';
 import {
   type DeviceMethod,
   type DeviceRequest,
@@ -45,6 +46,7 @@ import {
   type KeySummary,
   type ModuleSummary,
   type TokenSummary,
+  type TpmLockoutSummary,
 } from '../api/devices.js';
 import { SignetError } from '../api/errors.js';
 import type { AuditSink } from '../store/audit-sink.js';
@@ -100,7 +102,12 @@ export class DeviceService {
     const tokens: TokenSummary[] = [];
     for (const path of paths) {
       try {
-        await withModule(path, (module) => tokens.push(...listTokens(module).map(tokenSummary)));
+        await withModule(path, async (module) => {
+          const found = listTokens(module);
+          // One TPM per module: its lockout state is read once for all its tokens.
+          const lockout = found.some((t) => t.tpm) ? await tpmLockoutSummary() : undefined;
+          tokens.push(...found.map((t) => tokenSummary(t, t.tpm ? lockout : undefined)));
+        });
       } catch (error) {
         // An explicit module must work; a discovered one that does not is skipped.
         if (request.module) throw error;
@@ -141,7 +148,7 @@ export class DeviceService {
           erased: target.flags.tokenInitialized,
         },
       });
-      return { uri };
+      return token.tpm ? { uri, tpmLockout: await tpmLockoutSummary() } : { uri };
     });
   }
 
@@ -315,7 +322,10 @@ function parse<M extends DeviceMethod>(
   return result.data as z.infer<(typeof deviceRequests)[M]>;
 }
 
-export function tokenSummary(token: TokenDescription): TokenSummary {
+export function tokenSummary(
+  token: TokenDescription,
+  tpmLockout?: TpmLockoutSummary,
+): TokenSummary {
   return {
     uri: formatPkcs11Uri(tokenUri(token)),
     label: token.label,
@@ -325,7 +335,14 @@ export function tokenSummary(token: TokenDescription): TokenSummary {
     slot: token.slot,
     flags: token.flags,
     mechanisms: token.mechanisms,
+    ...(tpmLockout ? { tpmLockout } : {}),
   };
+}
+
+/** The TPM's lockout state with its words (tpm2-pkcs11 tokens' PIN flags never change). */
+export async function tpmLockoutSummary(): Promise<TpmLockoutSummary> {
+  const lockout = await readTpmLockout();
+  return { ...lockout, words: lockoutWords(lockout) };
 }
 
 export function keySummary(key: TokenKey): KeySummary {

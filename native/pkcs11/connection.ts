@@ -16,6 +16,7 @@ import type { Pkcs11Module } from './module.js';
 import { type Handle, pkcs11js } from './pkcs11js.js';
 import { ckrName, fromPkcs11Error } from './return-codes.js';
 import { describeToken, readTokenFlags, type TokenDescription, type TokenFlags } from './tokens.js';
+import { tpmPinError } from './tpm.js';
 
 export interface ConnectionOptions {
   /** Read-write sessions, needed to create, change or delete anything. */
@@ -214,19 +215,23 @@ export class TokenConnection {
         });
       }
     } catch (error) {
-      if (ckrName(error) !== 'CKR_USER_ALREADY_LOGGED_IN') throw this.pinError(error, role);
+      if (ckrName(error) !== 'CKR_USER_ALREADY_LOGGED_IN') throw await this.pinError(error, role);
     }
     this.epoch++;
   }
 
-  /** Words for a failed PIN, with the retry state the token reports. */
-  pinError(error: unknown, role: PinRole): SignetError {
+  /**
+   * Words for a failed PIN, with the retry state the token reports; for a TPM
+   * token, the tries left and the lockout as the TPM itself counts them.
+   */
+  async pinError(error: unknown, role: PinRole): Promise<SignetError> {
     const ckr = ckrName(error);
     const who = role === 'so' ? 'SO PIN' : 'PIN';
     const token = `token "${this.token.label}"`;
     if (ckr !== 'CKR_PIN_INCORRECT' && ckr !== 'CKR_PIN_LOCKED') {
       return fromPkcs11Error(error, `logging in to ${token}`);
     }
+    if (this.token.tpm) return tpmPinError(ckr, role, this.token.label, this.token.serial);
     const state = retryState(this.flags(), role === 'so' ? 'so' : 'user');
     const details = { ckr, role, retryState: state, token: this.token.serial };
     if (ckr === 'CKR_PIN_LOCKED' || state === 'locked') {

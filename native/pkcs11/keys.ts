@@ -10,6 +10,7 @@ import { type Curve, curveFromParams, curveSpec, publicKeyFromEcPoint } from './
 import { type Handle, pkcs11js } from './pkcs11js.js';
 import { fromPkcs11Error } from './return-codes.js';
 import { tokenUri } from './tokens.js';
+import { checkTpmCurve } from './tpm.js';
 import { formatPkcs11Uri, type Pkcs11Uri } from './uri.js';
 
 export interface KeyProtection {
@@ -41,6 +42,7 @@ export async function generateKeyPair(
 ): Promise<TokenKey> {
   const p = pkcs11js();
   const spec = curveSpec(curve);
+  if (connection.token.tpm) checkTpmCurve(curve, connection.token.label);
   if (!connection.token.mechanisms.includes(mechanismNameOfSign(curve))) {
     throw new SignetError(
       'CURVE_UNSUPPORTED',

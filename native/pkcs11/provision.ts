@@ -10,6 +10,7 @@ import type { Pkcs11Module } from './module.js';
 import type { Handle } from './pkcs11js.js';
 import { fromPkcs11Error } from './return-codes.js';
 import { describeToken, listTokens, type TokenDescription } from './tokens.js';
+import { refuseSharedTpmLabel, refuseTpmReinit } from './tpm.js';
 
 const LABEL_BYTES = 32;
 
@@ -32,6 +33,7 @@ export async function initToken(
 ): Promise<TokenDescription> {
   const before = describeToken(module, slot);
   const label = paddedLabel(options.label);
+  if (before.flags.tokenInitialized && before.tpm) refuseTpmReinit(before.label, before.slot);
   if (before.flags.tokenInitialized && !options.confirmErase) {
     throw new SignetError(
       'CONFIRMATION_REQUIRED',
@@ -39,10 +41,11 @@ export async function initToken(
       { details: { slot: before.slot, label: before.label } },
     );
   }
-  const serialsBefore = new Set(
+  if (before.tpm) refuseSharedTpmLabel(listTokens(module), options.label);
+  const tokensBefore = new Set(
     listTokens(module)
       .filter((t) => t.flags.tokenInitialized && t.slot !== before.slot)
-      .map((t) => t.serial),
+      .map(identity),
   );
   // The SO PIN is used twice (init, then SO login to set the user PIN): ask once.
   const soPin = await pins({ role: 'new-so', token: options.label });
@@ -55,7 +58,7 @@ export async function initToken(
       } catch (error) {
         throw fromPkcs11Error(error, `initialising the token in slot ${before.slot}`);
       }
-      const token = findInitialised(module, options.label, serialsBefore);
+      const token = findInitialised(module, options.label, tokensBefore);
       const connection = new TokenConnection(module, token, { write: true });
       try {
         await connection.logIn('so', async () => Buffer.from(soPin));
@@ -73,20 +76,24 @@ export async function initToken(
   } finally {
     soPin.fill(0);
   }
-  return findInitialised(module, options.label, serialsBefore);
+  return findInitialised(module, options.label, tokensBefore);
 }
 
 /** Changes the user PIN: asks for the current PIN, then the new one. */
 export async function changeUserPin(connection: TokenConnection, pins: PinProvider): Promise<void> {
   const token = connection.token;
   await withPin(pins, { role: 'user', token: token.label }, (oldPin) =>
-    withPin(pins, { role: 'new-user', token: token.label }, (newPin) => {
+    withPin(pins, { role: 'new-user', token: token.label }, async (newPin) => {
       checkPinLength(token, 'new-user', newPin);
-      return connection.withSession((session) => {
+      // tpm2-pkcs11 (1.9) answers C_SetPIN outside a login with CKR_OK even when the
+      // current PIN is wrong (the TPM refused, and the PIN stays as it was): log in
+      // with it first, which checks it and says what the TPM counted.
+      if (token.tpm) await connection.logIn('user', async () => Buffer.from(oldPin));
+      return connection.withSession(async (session) => {
         try {
           connection.module.api.C_SetPIN(session, oldPin, newPin);
         } catch (error) {
-          throw connection.pinError(error, 'user');
+          throw await connection.pinError(error, 'user');
         }
       });
     }),
@@ -123,13 +130,22 @@ function paddedLabel(label: string): string {
   return label + ' '.repeat(LABEL_BYTES - bytes);
 }
 
+/**
+ * What tells one initialised token from another across an init: slot and serial
+ * together. SoftHSM2 gives the new token a new slot (and serial); tpm2-pkcs11 keeps
+ * the slot but gives every token the same serial, 0000000000000000.
+ */
+function identity(token: TokenDescription): string {
+  return `${token.slot}/${token.serial}`;
+}
+
 function findInitialised(
   module: Pkcs11Module,
   label: string,
-  serialsBefore: Set<string>,
+  tokensBefore: Set<string>,
 ): TokenDescription {
   const matches = listTokens(module).filter(
-    (t) => t.label === label && t.flags.tokenInitialized && !serialsBefore.has(t.serial),
+    (t) => t.label === label && t.flags.tokenInitialized && !tokensBefore.has(identity(t)),
   );
   if (matches.length !== 1) {
     throw new SignetError(

@@ -4,6 +4,7 @@ import { CKM_EC_EDWARDS_KEY_PAIR_GEN, CKM_EDDSA } from './constants.js';
 import type { Pkcs11Module } from './module.js';
 import { type Handle, pkcs11js } from './pkcs11js.js';
 import { fromPkcs11Error } from './return-codes.js';
+import { isTpmModule } from './tpm.js';
 import { formatPkcs11Uri, matchesToken, type Pkcs11Uri } from './uri.js';
 
 export interface TokenFlags {
@@ -36,6 +37,8 @@ export interface TokenDescription {
   /** Names of the mechanisms the token can sign with. */
   mechanisms: string[];
   modulePath: string;
+  /** A TPM-backed token (tpm2-pkcs11): P-256 only, wrong PINs counted by the TPM. */
+  tpm: boolean;
 }
 
 export function slotNumber(handle: Handle): number {
@@ -68,19 +71,29 @@ export function describeToken(module: Pkcs11Module, slotHandle: Handle): TokenDe
     return {
       slot: slotNumber(slotHandle),
       slotHandle,
-      label: info.label.trimEnd(),
-      manufacturer: info.manufacturerID.trimEnd(),
-      model: info.model.trimEnd(),
-      serial: info.serialNumber.trimEnd(),
+      label: trimPadding(info.label),
+      manufacturer: trimPadding(info.manufacturerID),
+      model: trimPadding(info.model),
+      serial: trimPadding(info.serialNumber),
       flags: readTokenFlags(info.flags),
       minPinLength: info.minPinLen,
       maxPinLength: info.maxPinLen,
       mechanisms: signingMechanisms(module, slotHandle),
       modulePath: module.path,
+      tpm: isTpmModule(module.info()),
     };
   } catch (error) {
     throw fromPkcs11Error(error, `reading the token in slot ${slotNumber(slotHandle)}`);
   }
+}
+
+/**
+ * Token info fields are fixed-width and padded with spaces; some tokens pad with
+ * NULs instead (tpm2-pkcs11 copies the TPM's vendor string, NULs and all, into
+ * the model), which must not end up in a URI.
+ */
+function trimPadding(field: string): string {
+  return field.replace(/[\s\0]+$/, '');
 }
 
 /** Every slot that holds a token, initialised or not. */

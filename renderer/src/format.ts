@@ -84,6 +84,8 @@ export function errorText(t: TFunction, error: SerializedError): string {
   const key = `errors.${error.code}`;
   const sentence = t(key, { defaultValue: '' });
   if (!sentence) return error.message;
+  const tpm = tpmLockoutText(t, error);
+  if (tpm) return error.code === 'PIN_INCORRECT' ? `${sentence} ${tpm}` : tpm;
   if (error.code === 'PIN_INCORRECT') {
     const state = error.details?.retryState;
     const retry =
@@ -93,4 +95,32 @@ export function errorText(t: TFunction, error: SerializedError): string {
     return `${sentence} ${retry}`;
   }
   return sentence;
+}
+
+/**
+ * A wrong or locked PIN on a TPM token: the TPM's own count of wrong PINs and when
+ * it forgives one (the PIN flags, and the SO PIN, do not help there); undefined
+ * for any other error.
+ */
+export function tpmLockoutText(t: TFunction, error: SerializedError): string | undefined {
+  if (error.code !== 'PIN_INCORRECT' && error.code !== 'PIN_LOCKED') return undefined;
+  const lockout = error.details?.tpmLockout as
+    | {
+        known?: unknown;
+        locked?: unknown;
+        triesLeft?: unknown;
+        maxFailures?: unknown;
+        intervalSeconds?: unknown;
+      }
+    | undefined;
+  if (lockout?.known !== true) return undefined;
+  const { triesLeft, maxFailures, intervalSeconds } = lockout;
+  if (typeof triesLeft !== 'number' || typeof intervalSeconds !== 'number') return undefined;
+  const minutes = Math.max(1, Math.ceil(intervalSeconds / 60));
+  if (lockout.locked === true || error.code === 'PIN_LOCKED') {
+    return intervalSeconds > 0
+      ? t('errors.tpm.locked', { minutes })
+      : t('errors.tpm.lockedForGood');
+  }
+  return t('errors.tpm.left', { n: triesLeft, max: maxFailures, minutes });
 }

@@ -16,6 +16,7 @@ import { type FormEvent, useId, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { SerializedError } from '../../../core/api/errors.js';
 import { call, serialized } from '../api.js';
+import { tpmLockoutText } from '../format.js';
 import { ErrorMessage } from './Panel.js';
 import { MismatchAlert, noPin, PinField, PinPair, type RepeatedPin } from './PinFields.js';
 import { useModalDialog } from './useModalDialog.js';
@@ -38,6 +39,8 @@ export interface PinChangeTarget {
 function pinErrorText(t: TFunction, error: SerializedError): string | undefined {
   const role = error.details?.role;
   if (role !== 'user' && role !== 'so') return undefined;
+  const tpm = tpmLockoutText(t, error);
+  if (tpm) return error.code === 'PIN_INCORRECT' ? `${t(`pinChange.wrong.${role}`)} ${tpm}` : tpm;
   if (error.code === 'PIN_LOCKED') return role === 'so' ? t('pinChange.soLocked') : undefined;
   if (error.code !== 'PIN_INCORRECT') return undefined;
   const state = error.details?.retryState;

@@ -475,6 +475,14 @@ export const en = {
       'This PKCS#11 module is not one Signet lists. Add it to config.json to use it here.',
     SYNC_BUSY: 'Another Signet process is syncing this wallet. Try again when it is done.',
     INTERNAL: 'Something went wrong inside Signet.',
+    /** A TPM token: the TPM counts wrong PINs (all its tokens' together) and forgives them in time. */
+    tpm: {
+      left: '{{n}} of {{max}} tries left before the TPM locks; it forgives one wrong PIN every {{minutes}} min.',
+      locked:
+        'The TPM is locked after too many wrong PINs: no PIN is tried. Try again in at most {{minutes}} min.',
+      lockedForGood:
+        "The TPM is locked after too many wrong PINs and does not unlock by itself: the computer's owner must clear the TPM lockout.",
+    },
     retry: {
       'final-try': 'One try left before the PIN locks.',
       'count-low': 'The token reports few tries left.',

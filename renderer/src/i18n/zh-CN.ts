@@ -462,6 +462,13 @@ export const zhCN: Messages = {
       '此 PKCS#11 模块不在 Signet 的列表中。请将其添加到 config.json 后再在此处使用。',
     SYNC_BUSY: '另一个 Signet 进程正在同步此钱包。请在其完成后重试。',
     INTERNAL: 'Signet 内部出错。',
+    tpm: {
+      left: 'TPM 锁定前还可尝试 {{n}} 次（共 {{max}} 次）；每 {{minutes}} 分钟恢复一次尝试机会。',
+      locked:
+        'PIN 码错误次数过多，TPM 已锁定，不再验证任何 PIN 码。请在最多 {{minutes}} 分钟后重试。',
+      lockedForGood:
+        'PIN 码错误次数过多，TPM 已锁定且不会自动解锁：需由计算机所有者清除 TPM 锁定。',
+    },
     retry: {
       'final-try': '再错一次 PIN 码就会锁定。',
       'count-low': '令牌提示剩余尝试次数不多。',
