@@ -2,7 +2,7 @@
 import { createInstance, type TFunction } from 'i18next';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { SerializedError } from '../../core/api/errors.js';
-import { errorText } from './format.js';
+import { errorText, tpmLockoutWords } from './format.js';
 import { en } from './i18n/en.js';
 import { zhCN } from './i18n/zh-CN.js';
 
@@ -69,5 +69,17 @@ describe('errorText on a TPM token', () => {
       'Wrong PIN. The token does not say how many tries are left.',
     );
     expect(errorText(t, { code: 'PIN_LOCKED', message: 'm' })).toBe(en.errors.PIN_LOCKED);
+  });
+});
+
+describe('tpmLockoutWords on the Devices card', () => {
+  it('says the state of a TPM token that nobody has just mistyped', () => {
+    const state = { triesLeft: 3, maxFailures: 3, intervalSeconds: 600, locked: false };
+    expect(tpmLockoutWords(t, state)).toBe(
+      '3 of 3 tries left before the TPM locks; it forgives one wrong PIN every 10 min.',
+    );
+    expect(tpmLockoutWords(zh, { ...state, locked: true, triesLeft: 0 })).toBe(
+      'PIN 码错误次数过多，TPM 已锁定，不再验证任何 PIN 码。请在最多 10 分钟后重试。',
+    );
   });
 });

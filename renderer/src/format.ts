@@ -116,8 +116,22 @@ export function tpmLockoutText(t: TFunction, error: SerializedError): string | u
   if (lockout?.known !== true) return undefined;
   const { triesLeft, maxFailures, intervalSeconds } = lockout;
   if (typeof triesLeft !== 'number' || typeof intervalSeconds !== 'number') return undefined;
+  return tpmLockoutWords(t, {
+    triesLeft,
+    maxFailures: typeof maxFailures === 'number' ? maxFailures : triesLeft,
+    intervalSeconds,
+    locked: lockout.locked === true || error.code === 'PIN_LOCKED',
+  });
+}
+
+/** A TPM's lockout state in the reader's language (the Devices card, PIN errors). */
+export function tpmLockoutWords(
+  t: TFunction,
+  lockout: { triesLeft: number; maxFailures: number; intervalSeconds: number; locked: boolean },
+): string {
+  const { triesLeft, maxFailures, intervalSeconds } = lockout;
   const minutes = Math.max(1, Math.ceil(intervalSeconds / 60));
-  if (lockout.locked === true || error.code === 'PIN_LOCKED') {
+  if (lockout.locked) {
     return intervalSeconds > 0
       ? t('errors.tpm.locked', { minutes })
       : t('errors.tpm.lockedForGood');

@@ -93,6 +93,8 @@ export const en = {
     none: 'No token found. Plug in a token or configure its module.',
     serial: 'Serial',
     slot: 'Slot',
+    tpmLockout: 'TPM lockout',
+    tpmLockoutUnknown: 'Unknown: tpm2-tools could not read the TPM.',
     model: 'Model',
     showKeys: 'Show keys',
     hideKeys: 'Hide keys',

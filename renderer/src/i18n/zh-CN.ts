@@ -92,6 +92,8 @@ export const zhCN: Messages = {
     none: '未找到令牌。请插入令牌或配置其模块。',
     serial: '序列号',
     slot: '插槽',
+    tpmLockout: 'TPM 锁定',
+    tpmLockoutUnknown: '未知：tpm2-tools 无法读取 TPM。',
     model: '型号',
     showKeys: '查看密钥',
     hideKeys: '隐藏密钥',

@@ -11,7 +11,7 @@ import {
   type PinChangeTarget,
 } from '../components/PinChangeDialog.js';
 import type { PinRequest } from '../components/PinDialog.js';
-import { shortHex } from '../format.js';
+import { shortHex, tpmLockoutWords } from '../format.js';
 import { useQuery } from '../hooks.js';
 
 type AskPin = (request: PinRequest) => void;
@@ -186,6 +186,16 @@ function TokenCard({
         <dd className="mono">{token.serial}</dd>
         <dt>{t('devices.slot')}</dt>
         <dd>{token.slot}</dd>
+        {token.tpmLockout ? (
+          <>
+            <dt>{t('devices.tpmLockout')}</dt>
+            <dd>
+              {token.tpmLockout.known
+                ? tpmLockoutWords(t, token.tpmLockout)
+                : t('devices.tpmLockoutUnknown')}
+            </dd>
+          </>
+        ) : null}
       </dl>
       <div className="row-actions">
         {!token.flags.tokenInitialized ? (
