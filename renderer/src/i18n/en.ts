@@ -445,7 +445,18 @@ export const en = {
     TOKEN_REMOVED: 'The token was removed. Plug it back in and try again.',
     TOKEN_NOT_FOUND: 'The token was not found. Is it plugged in?',
     TOKEN_NOT_INITIALIZED: 'The token is not initialised yet.',
-    DEVICE_BUSY: 'The token is busy. Try again in a moment.',
+    DEVICE_BUSY:
+      'The device is busy or in use by another program. Close that program (or wait a moment) and try again.',
+    DEVICE_LOCKED: 'Your Ledger is locked. Unlock it with its PIN, on the device, and try again.',
+    DEVICE_APP_NOT_OPEN: 'Open the Ethereum app on your Ledger and try again.',
+    DEVICE_REFUSED: 'You refused on your Ledger, so nothing was signed.',
+    DEVICE_BLIND_SIGNING_OFF:
+      'Your Ledger cannot show this transaction in full. To sign it, turn on "Blind signing" in the Ethereum app\'s settings, then compare the hash it shows with the one Signet shows.',
+    DEVICE_ACCESS_DENIED:
+      "Signet may not open this USB device. On Linux, install Signet's udev rules (the details say how) and plug the device in again.",
+    DEVICE_DISCONNECTED:
+      'The device was unplugged. Nothing was signed or stored: plug it back in and try again.',
+    DEVICE_NOT_FOUND: 'That device is not plugged in (or it holds another recovery phrase).',
     NODE_UNREACHABLE: 'No ledger node could be reached. Check the network and try again.',
     NODE_DISAGREES: 'The ledger nodes disagree; Signet will not trust any of them.',
     WRONG_CHAIN: 'A ledger node is on a different chain than the selected ledger.',

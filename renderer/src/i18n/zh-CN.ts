@@ -436,7 +436,16 @@ export const zhCN: Messages = {
     TOKEN_REMOVED: '令牌已被拔出。请重新插入后再试。',
     TOKEN_NOT_FOUND: '未找到令牌。是否已插入？',
     TOKEN_NOT_INITIALIZED: '令牌尚未初始化。',
-    DEVICE_BUSY: '令牌正忙，请稍后再试。',
+    DEVICE_BUSY: '设备正忙或正被其他程序使用。请关闭该程序（或稍候）后重试。',
+    DEVICE_LOCKED: '您的 Ledger 已锁定。请在设备上输入 PIN 码解锁后重试。',
+    DEVICE_APP_NOT_OPEN: '请在 Ledger 上打开 Ethereum 应用后重试。',
+    DEVICE_REFUSED: '您在 Ledger 上拒绝了，未签署任何内容。',
+    DEVICE_BLIND_SIGNING_OFF:
+      '您的 Ledger 无法完整显示此交易。如要签署，请在 Ethereum 应用的设置中开启“盲签”（Blind signing），并核对设备与 Signet 显示的哈希是否一致。',
+    DEVICE_ACCESS_DENIED:
+      'Signet 无权打开此 USB 设备。在 Linux 上请安装 Signet 的 udev 规则（详情中有说明），然后重新插入设备。',
+    DEVICE_DISCONNECTED: '设备已被拔出。未签署也未保存任何内容：请重新插入后再试。',
+    DEVICE_NOT_FOUND: '该设备未插入（或其中是另一组助记词）。',
     NODE_UNREACHABLE: '无法连接任何账本节点。请检查网络后重试。',
     NODE_DISAGREES: '账本节点之间不一致，Signet 不会信任其中任何一个。',
     WRONG_CHAIN: '某个账本节点所在的链与所选账本不同。',
