@@ -497,7 +497,9 @@ function ownCases(): Partial<Record<ApiMethod, Refusal[]>> {
 
 /** Status the bridge gives a refusal with this code. */
 const statusOf = (code: ErrorCode) =>
-  code === 'TOKEN_NOT_FOUND' || code === 'SIGNATURE_INVALID' ? 503 : 400;
+  code === 'TOKEN_NOT_FOUND' || code === 'SIGNATURE_INVALID' || code === 'DEVICE_NOT_FOUND'
+    ? 503
+    : 400;
 
 /** Every hostile call: the methods' own, the generic ones for every method, bad method names. */
 function hostileCases(): HostileCase[] {
