@@ -49,7 +49,7 @@ const pageErrors: string[] = [];
 const settle = () => settlePage(page);
 const openScreen = (id: string, heading: string) => openScreenOf(page, id, heading);
 const shot = (name: string) => page.screenshot({ path: join(shots, `ledger-device-${name}.png`) });
-const ledgerCard = () =>
+const ledgerDeviceCard = () =>
   page.locator('li.card', {
     has: page.getByRole('heading', { level: 3, name: 'Nano S Plus', exact: true }),
   });
@@ -83,7 +83,7 @@ afterAll(async () => {
 
 describe('a Ledger in the UI', () => {
   it('Devices lists the Ledger with its device id, and adds account 1 from it', async () => {
-    const card = ledgerCard();
+    const card = ledgerDeviceCard();
     await card.waitFor();
     await card.getByText(device.address(0), { exact: true }).waitFor();
     await card.getByText('Ethereum 1.10.3').first().waitFor();
