@@ -48,6 +48,7 @@ export function createContext(io: CliIo, purpose = 'signet'): CliContext {
             home: signetHome(io.env),
             env: io.env,
             purpose,
+            ...(io.hid ? { hid: io.hid } : {}),
             onInternalError: (method, error) => {
               // The one line says "internal error in …"; the cause, only when asked for.
               if (io.env.SIGNET_DEBUG)

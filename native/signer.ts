@@ -1,6 +1,9 @@
 /**
- * The one interface every device signs through (PKCS#11 now, HID later): bytes
- * in, a verified signature out, and an explicit close.
+ * The interface a token signs through: bytes in, a verified signature out, and
+ * an explicit close. A Ledger never signs a bare digest (its Ethereum app signs
+ * transactions and EIP-712 hashes), so it has a signer of its own
+ * (native/hid/signer.ts); core/chain/account-signer.ts puts both behind one
+ * interface for the wallet.
  */
 export type SignatureCurve = 'secp256k1' | 'p256' | 'ed25519';
 

@@ -1,6 +1,6 @@
 /** signet modules | tokens | token init | pin … | keys | key … | sign */
 import type { Command } from 'commander';
-import type { KeySummary, TokenSummary } from '../../core/api/devices.js';
+import type { HidDeviceSummary, KeySummary, TokenSummary } from '../../core/api/devices.js';
 import { SignetError } from '../../core/api/errors.js';
 import type { PinRole } from '../../native/pin.js';
 import type { CliContext } from '../context.js';
@@ -36,6 +36,22 @@ export function registerDeviceCommands(program: Command, context: CliContext): v
                 `${m.loaded ? 'ok   ' : 'error'}  ${m.path}  (${m.source})  ${m.loaded ? `${m.manufacturer} ${m.libraryVersion}` : m.error}`,
             )
             .join('\n') || 'no PKCS#11 modules found',
+      ),
+    );
+
+  program
+    .command('devices')
+    .description('USB HID hardware wallets (Ledger)')
+    .command('list')
+    .description(
+      'list the Ledgers plugged in: whether each can be opened, the app open, and its device id',
+    )
+    .option('--json', 'machine-readable output')
+    .action((flags: { json?: boolean }) =>
+      context.run(
+        flags,
+        (app) => app.call('devices.listHid', {}),
+        (devices) => devices.map(describeHidDevice).join('\n') || 'no Ledger is plugged in',
       ),
     );
 
@@ -270,4 +286,12 @@ function describeKey(key: KeySummary): string {
     ? 'hardware-protected'
     : 'NOT hardware-protected';
   return `"${key.label}"  ${key.curve}  ${key.address ?? key.publicKey}  ${protection}\n  ${key.uri}`;
+}
+
+/** One Ledger: what it is and where, then its account 0 URI, or why Signet cannot use it now. */
+function describeHidDevice(device: HidDeviceSummary): string {
+  const app = device.app ? `  ${device.app.name} ${device.app.version}` : '';
+  const head = `${device.product}  ${device.path}${app}`;
+  if (device.uri) return `${head}\n  device ${device.deviceId}\n  ${device.uri}`;
+  return `${head}\n  ${device.problem?.message ?? 'not identified'}`;
 }

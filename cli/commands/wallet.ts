@@ -68,8 +68,11 @@ export function registerWalletCommands(program: Command, context: CliContext): v
   pinOptions(
     account
       .command('add')
-      .description('add a secp256k1 key on a token as a wallet account')
-      .requiredOption('--key <uri>', 'pkcs11: URI of the key')
+      .description('add a secp256k1 key on a token, or an account on a Ledger, as a wallet account')
+      .requiredOption(
+        '--key <uri>',
+        "pkcs11: URI of the key, or ledger: URI of the account (ledger:<device id>?path=m/44'/60'/0'/0/0; `signet devices list` prints it)",
+      )
       .option('--name <name>', 'a name for people')
       .option('--json', 'machine-readable output'),
   ).action((flags: Flags & { key: string; name?: string }) =>
@@ -175,7 +178,7 @@ export function registerWalletCommands(program: Command, context: CliContext): v
     program
       .command('send')
       .description('pay currency; signed on the token, sent when a node is reachable')
-      .requiredOption('--from <uri>', 'pkcs11: URI of the paying key')
+      .requiredOption('--from <uri>', 'key URI (pkcs11: or ledger:) of the paying account')
       .requiredOption('--to <address>', 'recipient')
       .requiredOption('--amount <amount>', 'e.g. 12.34'),
     (flags: Flags & { from: string; to: string; amount: string }) => {
@@ -197,7 +200,7 @@ export function registerWalletCommands(program: Command, context: CliContext): v
     note
       .command('issue')
       .description('issue a note as its acceptor (debtor)')
-      .requiredOption('--from <uri>', 'pkcs11: URI of the acceptor key')
+      .requiredOption('--from <uri>', 'key URI (pkcs11: or ledger:) of the acceptor')
       .requiredOption('--to <address>', 'payee')
       .requiredOption('--amount <amount>', 'face value')
       .requiredOption('--maturity <date>', 'YYYY-MM-DD'),
@@ -218,7 +221,7 @@ export function registerWalletCommands(program: Command, context: CliContext): v
     note
       .command('endorse')
       .description('transfer a whole note')
-      .requiredOption('--from <uri>', 'pkcs11: URI of the holder key')
+      .requiredOption('--from <uri>', 'key URI (pkcs11: or ledger:) of the holder')
       .requiredOption('--note <id>', 'note id')
       .requiredOption('--to <address>', 'new holder'),
     (flags: Flags & { from: string; note: string; to: string }) => {
@@ -232,7 +235,7 @@ export function registerWalletCommands(program: Command, context: CliContext): v
     note
       .command('split')
       .description('transfer part of a note; the rest stays')
-      .requiredOption('--from <uri>', 'pkcs11: URI of the holder key')
+      .requiredOption('--from <uri>', 'key URI (pkcs11: or ledger:) of the holder')
       .requiredOption('--note <id>', 'note id')
       .requiredOption('--to <address>', 'recipient of the part')
       .requiredOption('--amount <amount>', 'value to transfer'),
@@ -248,7 +251,7 @@ export function registerWalletCommands(program: Command, context: CliContext): v
     note
       .command('redeem')
       .description('at or after maturity: the acceptor pays the holder')
-      .requiredOption('--from <uri>', 'pkcs11: URI of the holder key')
+      .requiredOption('--from <uri>', 'key URI (pkcs11: or ledger:) of the holder')
       .requiredOption('--note <id>', 'note id'),
     (flags: Flags & { from: string; note: string }) => {
       const tokenId = noteIdFlag(flags.note);
@@ -262,7 +265,7 @@ export function registerWalletCommands(program: Command, context: CliContext): v
       .description(
         'the holder offers note value to a bank for a price: signs an offer file (offline)',
       )
-      .requiredOption('--from <uri>', 'pkcs11: URI of the holder key')
+      .requiredOption('--from <uri>', 'key URI (pkcs11: or ledger:) of the holder')
       .requiredOption('--note <id>', 'note id')
       .requiredOption('--bank <address>', 'the financing bank')
       .requiredOption('--price <amount>', 'what the bank pays')
@@ -324,7 +327,7 @@ export function registerWalletCommands(program: Command, context: CliContext): v
     note
       .command('finance-accept')
       .description("the bank pays for a note against the holder's signed offer (atomic)")
-      .requiredOption('--from <uri>', 'pkcs11: URI of the bank key')
+      .requiredOption('--from <uri>', 'key URI (pkcs11: or ledger:) of the bank')
       .requiredOption('--offer <file>', 'the offer file from the holder'),
     (flags: Flags & { from: string; offer: string }) => {
       const offer = readOfferFile(flags.offer);

@@ -6,7 +6,7 @@
  * strings, never numbers that could lose digits. Pure zod, no Node imports.
  */
 import { z } from 'zod';
-import { pkcs11UriSchema } from './devices.js';
+import { keyUriSchema } from './devices.js';
 import { type ErrorCode, errorCodes } from './errors.js';
 import { contractRoles } from './profile.js';
 
@@ -41,7 +41,7 @@ export const appInfoSchema = z.object({
 
 export const accountSchema = z.object({
   address: z.string(),
-  keyUri: pkcs11UriSchema,
+  keyUri: keyUriSchema,
   name: z.string(),
   curve: z.enum(['secp256k1', 'p256', 'ed25519']),
   publicKey: z.string(),
@@ -202,10 +202,25 @@ export const nativeFeeSchema = z.object({
   symbol: z.string(),
 });
 
+const hash32Schema = z.string().regex(/^0x[0-9a-f]{64}$/, 'a 32-byte hash');
+
+/**
+ * For a key on a Ledger: what the device shows to confirm where it cannot
+ * decode what it signs (blind signing), for the review to show beside it so
+ * the user can compare. Left out for token keys.
+ */
+export const deviceConfirmSchema = z.object({
+  device: z.literal('ledger'),
+  /** Each transaction's hash (keccak-256 of the unsigned transaction), in signing order. */
+  transactionHashes: z.array(hash32Schema),
+  /** EIP-712: the domain hash and the message hash. */
+  typedData: z.object({ domainHash: hash32Schema, messageHash: hash32Schema }).nullable(),
+});
+
 /** What the review screen shows before the token signs: decoded, built offline, unsigned. */
 export const sendPreviewSchema = z.object({
   from: z.string(),
-  fromKeyUri: pkcs11UriSchema,
+  fromKeyUri: keyUriSchema,
   to: z.string(),
   amount: amountSchema,
   /** The currency contract the transfer calls. */
@@ -224,6 +239,8 @@ export const sendPreviewSchema = z.object({
   names: z.array(addressNameSchema),
   /** Pass to wallet.send: it signs only this. */
   reviewDigest: reviewDigestSchema,
+  /** A key on a Ledger: the hash its screen will show. */
+  deviceConfirm: deviceConfirmSchema.optional(),
 });
 
 /** The sync tried after signing: its report, why it failed (the transactions stay queued), or null when offline. */
@@ -243,7 +260,7 @@ export const sendResultSchema = z.object({
 });
 
 const sendFields = {
-  from: pkcs11UriSchema,
+  from: keyUriSchema,
   to: addressInputSchema,
   amount: amountInputSchema,
 };
@@ -251,6 +268,16 @@ const sendFields = {
 export const chainRequests = {
   'app.info': z.object({}),
   'accounts.list': z.object({}),
+  /**
+   * An account on a Ledger the Devices screen listed becomes a wallet account: its
+   * device id and account index, never a URI the page wrote (Signet builds and
+   * parses it). Reads the account's public key from the device; signs nothing.
+   */
+  'accounts.addLedgerDevice': z.object({
+    device: addressInputSchema,
+    account: z.number().int().min(0).max(0x7fffffff),
+    name: z.string().min(1).max(100).optional(),
+  }),
   'accounts.balances': z.object({ address: addressInputSchema.optional() }),
   'notes.list': z.object({ address: addressInputSchema.optional() }),
   'history.page': z.object({
@@ -285,6 +312,7 @@ export const chainRequests = {
 export const chainResults = {
   'app.info': appInfoSchema,
   'accounts.list': z.array(accountSchema),
+  'accounts.addLedgerDevice': accountSchema,
   'accounts.balances': z.array(balanceRowSchema),
   'notes.list': z.array(noteRowSchema),
   'history.page': historyPageSchema,

@@ -4,6 +4,7 @@
  * Node imports, so the renderer can import it.
  */
 import { z } from 'zod';
+import { type ErrorCode, errorCodes } from './errors.js';
 
 export const hexSchema = z.string().regex(/^0x([0-9a-f]{2})*$/, 'lowercase 0x-prefixed hex');
 /** A URI names a token or key in a few hundred characters; far longer is not one. */
@@ -11,6 +12,21 @@ export const pkcs11UriSchema = z
   .string()
   .startsWith('pkcs11:', 'a pkcs11: URI')
   .max(2048, 'a pkcs11: URI of at most 2048 characters');
+/**
+ * A key on a Ledger (native/hid/uri.ts parses it strictly where it is used):
+ * `ledger:<device id>?path=m/44'/60'/x'/0/0`, about 90 characters.
+ */
+export const ledgerDeviceUriSchema = z
+  .string()
+  .startsWith('ledger:', 'a ledger: URI')
+  .max(256, 'a ledger: URI of at most 256 characters');
+/** The key of a wallet account: on a PKCS#11 token, or on a Ledger. */
+export const keyUriSchema = z
+  .string()
+  .max(2048, 'a key URI of at most 2048 characters')
+  .regex(/^(pkcs11|ledger):/, 'a pkcs11: or ledger: URI');
+/** Does this key URI name a key on a Ledger (which asks no PIN: it is typed on the device)? */
+export const isLedgerDeviceKey = (keyUri: string) => keyUri.startsWith('ledger:');
 /** A PKCS#11 module's file path (PATH_MAX on Linux). */
 const modulePathSchema = z.string().min(1).max(4096);
 export const curveSchema = z.enum(['secp256k1', 'p256', 'ed25519']);
@@ -111,8 +127,41 @@ export const signResultSchema = z.object({
 });
 export type SignResult = z.infer<typeof signResultSchema>;
 
+const errorCodeSchema = z.enum(Object.keys(errorCodes) as [ErrorCode, ...ErrorCode[]]);
+
+/** Why a device cannot be used now, in words (its code has a translation). */
+export const deviceProblemSchema = z.object({ code: errorCodeSchema, message: z.string() });
+
+/** A Ledger plugged in over USB HID, as `signet devices list` and the Devices screen show it. */
+export const hidDeviceSchema = z.object({
+  path: z.string(),
+  /** "Nano S Plus", "Nano X", … */
+  product: z.string(),
+  productId: z.number().int().nonnegative(),
+  serial: z.string().nullable(),
+  /** Whether Signet could open it just now; if not, why, and who holds it where the system says. */
+  open: z.discriminatedUnion('ok', [
+    z.object({ ok: z.literal(true) }),
+    deviceProblemSchema.extend({
+      ok: z.literal(false),
+      holders: z.array(z.object({ pid: z.number().int(), name: z.string() })),
+    }),
+  ]),
+  /** The app open on it ("Ethereum", "BOLOS" for the dashboard), when it said. */
+  app: z.object({ name: z.string(), version: z.string() }).nullable(),
+  /** Its Ethereum app's address at m/44'/60'/0'/0/0: the id its `ledger:` URIs carry. */
+  deviceId: z.string().nullable(),
+  /** The key URI of its account 0. */
+  uri: ledgerDeviceUriSchema.nullable(),
+  /** Why it could not be identified (locked, the Ethereum app not open, busy…). */
+  problem: deviceProblemSchema.nullable(),
+});
+export type HidDeviceSummary = z.infer<typeof hidDeviceSchema>;
+
 export const deviceRequests = {
   listModules: z.object({}),
+  /** Ledgers plugged in over USB HID, each opened to see whether it can be, and identified. */
+  listHid: z.object({}),
   listTokens: z.object({ module: modulePathSchema.optional() }),
   initToken: z
     .object({
@@ -149,6 +198,7 @@ export const deviceRequests = {
 
 export const deviceResults = {
   listModules: z.array(moduleSummarySchema),
+  listHid: z.array(hidDeviceSchema),
   listTokens: z.array(tokenSummarySchema),
   initToken: z.object({ uri: pkcs11UriSchema, tpmLockout: tpmLockoutSchema.optional() }),
   changePin: z.object({ changed: z.literal(true) }),

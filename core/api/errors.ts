@@ -34,6 +34,20 @@ export const errorCodes = {
   SIGNATURE_INVALID: 'device',
   DEVICE_BUSY: 'device',
   DEVICE_ERROR: 'device',
+  /** A Ledger is locked: its PIN is typed on the device, never in Signet. */
+  DEVICE_LOCKED: 'user',
+  /** A Ledger's Ethereum app is not open (the dashboard or another app is). */
+  DEVICE_APP_NOT_OPEN: 'user',
+  /** The user refused on the device: nothing was signed. */
+  DEVICE_REFUSED: 'user',
+  /** The Ethereum app's "Blind signing" setting is off and this signature needs it. */
+  DEVICE_BLIND_SIGNING_OFF: 'user',
+  /** The system refuses to open a USB device (Linux: its udev rules are not installed). */
+  DEVICE_ACCESS_DENIED: 'user',
+  /** A device went away mid-operation: nothing was signed or stored, so it is safe to retry. */
+  DEVICE_DISCONNECTED: 'device',
+  /** No plugged-in device is the one named (none plugged in, or one on another seed). */
+  DEVICE_NOT_FOUND: 'device',
   PROFILE_INVALID: 'user',
   ADDRESS_INVALID: 'user',
   AMOUNT_INVALID: 'user',

@@ -10,6 +10,7 @@ import {
   addressNameSchema,
   amountInputSchema,
   amountSchema,
+  deviceConfirmSchema,
   nativeFeeSchema,
   noteRowSchema,
   outboxRowSchema,
@@ -18,7 +19,7 @@ import {
   syncAfterSigningSchema,
   uintTextSchema,
 } from './chain.js';
-import { pkcs11UriSchema } from './devices.js';
+import { keyUriSchema } from './devices.js';
 
 /** A calendar day, YYYY-MM-DD, that exists (no 2026-02-30). */
 export const dateInputSchema = z
@@ -49,13 +50,13 @@ export const financeOfferFileSchema = z.object({
 });
 export type FinanceOfferFile = z.infer<typeof financeOfferFileSchema>;
 
-const holderKey = { from: pkcs11UriSchema, tokenId: uintTextSchema };
+const holderKey = { from: keyUriSchema, tokenId: uintTextSchema };
 
 export const noteOperationSchema = z.discriminatedUnion('op', [
   z.object({
     op: z.literal('issue'),
     /** The acceptor (debtor), who pays at maturity. */
-    from: pkcs11UriSchema,
+    from: keyUriSchema,
     payee: addressInputSchema,
     faceValue: amountInputSchema,
     maturity: dateInputSchema,
@@ -84,7 +85,7 @@ export const noteOperationSchema = z.discriminatedUnion('op', [
   /** The bank pays the price against the holder's signed offer. */
   z.object({
     op: z.literal('finance-accept'),
-    from: pkcs11UriSchema,
+    from: keyUriSchema,
     offer: financeOfferFileSchema,
   }),
 ]);
@@ -110,7 +111,7 @@ export const plannedTransactionSchema = z.object({
 export const notePreviewSchema = z.object({
   op: z.enum(['issue', 'endorse', 'split', 'redeem', 'finance-offer', 'finance-accept']),
   from: z.string(),
-  fromKeyUri: pkcs11UriSchema,
+  fromKeyUri: keyUriSchema,
   chainId: z.number().int().positive(),
   /**
    * The note the operation acts on (null for an issue): who pays it, in which
@@ -139,6 +140,8 @@ export const notePreviewSchema = z.object({
   names: z.array(addressNameSchema),
   /** Pass to notes.execute: it signs only this. */
   reviewDigest: reviewDigestSchema,
+  /** A key on a Ledger: the hashes its screen will show. */
+  deviceConfirm: deviceConfirmSchema.optional(),
 });
 
 export const noteResultSchema = z.object({

@@ -8,14 +8,17 @@
  */
 import { z } from 'zod';
 import { accountSchema } from './chain.js';
-import { deviceRequests, deviceResults, pkcs11UriSchema } from './devices.js';
+import { deviceRequests, deviceResults, keyUriSchema } from './devices.js';
 
 export const operatorRequests = {
   /** A raw digest (ECDSA) or message (Ed25519) signed as given: operators only, audited. */
   'devices.sign': deviceRequests.sign,
-  /** A secp256k1 key on a token becomes a wallet account (reads its public key; signs nothing). */
+  /**
+   * A secp256k1 key on a token, or an account on a Ledger (`ledger:` URI), becomes a
+   * wallet account (reads its public key; signs nothing).
+   */
   'accounts.add': z.object({
-    key: pkcs11UriSchema,
+    key: keyUriSchema,
     name: z.string().min(1).max(100).optional(),
   }),
   /** The whole audit log as CSV. */

@@ -12,6 +12,7 @@
  * and sending after signing unless offline), the ledger status, and a bank's
  * check of a note it is asked to finance talk to the nodes.
  */
+import type { HidBackend } from '../../native/hid/hid-backend.js';
 import type { ApiEvent } from '../api/events.js';
 import type { ApiDispatch } from '../api/transport.js';
 import { AppContext } from './app-context.js';
@@ -42,6 +43,8 @@ export interface AppApiOptions {
    * them to the window, the browser bridge to its event stream.
    */
   onEvent?: (event: ApiEvent) => void;
+  /** The USB HID stack Ledgers are reached through: node-hid unless given (a fake device in tests). */
+  hid?: HidBackend;
 }
 
 export interface AppApi {

@@ -5,6 +5,7 @@
  * nodes (made only when a handler goes online), and the event sink.
  */
 import { join } from 'node:path';
+import { type HidBackend, nodeHidBackend } from '../../native/hid/hid-backend.js';
 import { anyModule, listedModulesOnly } from '../../native/pkcs11/module-policy.js';
 import type { ModuleSearch } from '../../native/pkcs11/token-access.js';
 import { SignetError } from '../api/errors.js';
@@ -27,12 +28,15 @@ export interface AppContextOptions {
   purpose?: string;
   onInternalError?: (method: string, error: unknown) => void;
   onEvent?: (event: ApiEvent) => void;
+  /** The USB HID stack Ledgers are reached through: node-hid unless given (a fake device in tests). */
+  hid?: HidBackend;
 }
 
 export class AppContext {
   readonly home: string;
   readonly env: NodeJS.ProcessEnv;
   readonly purpose: string;
+  readonly hid: HidBackend;
   #store: Store | undefined;
   #pool: { key: string; pool: RpcPool } | undefined;
   #closed = false;
@@ -42,6 +46,7 @@ export class AppContext {
     // Every path below (config, profile) resolves inside `home`.
     this.env = { ...(options.env ?? process.env), SIGNET_HOME: options.home };
     this.purpose = options.purpose ?? 'the Signet app';
+    this.hid = options.hid ?? nodeHidBackend;
   }
 
   get closed(): boolean {
@@ -92,6 +97,7 @@ export class AppContext {
       profile,
       search: this.search(caller),
       pins: caller.pins,
+      hid: this.hid,
     });
   }
 

@@ -5,6 +5,8 @@
  * operation's checks, its sign-then-sync and its parsing exist once.
  */
 import type { Hex } from 'viem';
+import { identifyLedgerDevices } from '../../native/hid/device-list.js';
+import { formatLedgerDeviceUri } from '../../native/hid/uri.js';
 import { SignetError } from '../api/errors.js';
 import { parseAddress } from '../chain/address.js';
 import { parseAmount } from '../chain/amount.js';
@@ -41,6 +43,15 @@ export function createHandlers(context: AppContext, sync: SyncDriver): Handlers 
       }
     },
     'accounts.list': async () => listAccounts(context.store()),
+    // The URI is Signet's, built from the device id and index the page chose: parsed strictly.
+    'accounts.addLedgerDevice': (request, caller) =>
+      context.wallet(context.profile(), caller).addAccount(
+        formatLedgerDeviceUri({
+          device: parseAddress(request.device, 'device id'),
+          account: request.account,
+        }),
+        request.name,
+      ),
     'accounts.balances': async (request) =>
       balanceRows(context.store(), context.profile().chainId, address(request.address)),
     'notes.list': async (request) =>
@@ -142,6 +153,7 @@ export function createHandlers(context: AppContext, sync: SyncDriver): Handlers 
     'addressBook.remove': async (request) =>
       removeAddressBookEntry(context.store(), parseAddress(request.address, 'address')),
     'devices.listModules': (request, caller) => context.devices(caller).listModules(request),
+    'devices.listHid': async () => identifyLedgerDevices(context.hid),
     'devices.listTokens': (request, caller) => context.devices(caller).listTokens(request),
     'devices.initToken': (request, caller) => context.devices(caller).initToken(request),
     'devices.changePin': (request, caller) => context.devices(caller).changePin(request),

@@ -16,18 +16,23 @@ import {
   type Hex,
   type TransactionSerializable,
 } from 'viem';
+import { isLedgerDeviceUri } from '../../native/hid/uri.js';
 import { SignetError } from '../api/errors.js';
 import type { NoteOperation } from '../api/notes.js';
 import { type ChainProfile, nativeCurrencyOf } from '../api/profile.js';
 import { currencyAbi, notesAbi } from '../chain/abi.js';
 import { formatAmount } from '../chain/amount.js';
+import {
+  ledgerDeviceTransactionHash,
+  ledgerDeviceTypedDataHashes,
+} from '../chain/ledger-device-chain-signer.js';
 import type { Store } from '../store/database.js';
 import { pendingOutgoing } from '../store/outbox.js';
 import { type NoteContext, textValues } from '../wallet/note-calls.js';
 import { syncedState } from '../wallet/offline-checks.js';
 import { gasBudget, type TxKind } from '../wallet/transaction-plan.js';
 import { namesIn } from './address-names.js';
-import { planNote, planSend } from './signing-plan.js';
+import { planNote, planSend, type TransactionsPlan, type TypedDataPlan } from './signing-plan.js';
 import { noteFactsView } from './views.js';
 
 /** The most a transaction can cost: gas limit × the highest price per gas it allows (wei). */
@@ -61,14 +66,42 @@ function availableAfter(store: Store, profile: ChainProfile, sender: Address, ex
   return formatAmount(state.balance - pendingOutgoing(store, state.chainId, sender) - extra);
 }
 
-/** The preview's addresses named, and the digest signing must match. */
+/**
+ * A Ledger's account: what the device will show to confirm where it blind-signs
+ * (each transaction's hash, or EIP-712's two hashes), so the review can show the
+ * same. Nothing for a token's key.
+ */
+function deviceConfirm(plan: TransactionsPlan | TypedDataPlan) {
+  if (!isLedgerDeviceUri(plan.account.keyUri)) return {};
+  return {
+    deviceConfirm:
+      plan.kind === 'typed-data'
+        ? {
+            device: 'ledger' as const,
+            transactionHashes: [],
+            typedData: ledgerDeviceTypedDataHashes(plan.typedData),
+          }
+        : {
+            device: 'ledger' as const,
+            transactionHashes: plan.txs.map(ledgerDeviceTransactionHash),
+            typedData: null,
+          },
+  };
+}
+
+/** The preview's addresses named, the digest signing must match, and what a Ledger will show. */
 function withReview<T extends object>(
   store: Store,
   profile: ChainProfile,
   preview: T,
-  digest: Hex,
+  plan: TransactionsPlan | TypedDataPlan,
 ) {
-  return { ...preview, names: namesIn(store, profile, preview), reviewDigest: digest };
+  return {
+    ...preview,
+    names: namesIn(store, profile, preview),
+    reviewDigest: plan.reviewDigest,
+    ...deviceConfirm(plan),
+  };
 }
 
 export function previewSend(
@@ -96,7 +129,7 @@ export function previewSend(
     ...feeFields(profile, tx, payment.kind),
     availableAfter: availableAfter(store, profile, plan.account.address, value),
   };
-  return withReview(store, profile, preview, plan.reviewDigest);
+  return withReview(store, profile, preview, plan);
 }
 
 /**
@@ -150,7 +183,7 @@ export async function previewNote(context: NoteContext, operation: NoteOperation
       availableAfter: null,
       fee: null,
     };
-    return withReview(store, profile, preview, plan.reviewDigest);
+    return withReview(store, profile, preview, plan);
   }
   const transactions = plan.calls.map((call, i) => {
     const tx = plan.txs[i]!;
@@ -174,5 +207,5 @@ export async function previewNote(context: NoteContext, operation: NoteOperation
       spends > 0n ? availableAfter(store, profile, plan.account.address, spends) : null,
     fee: nativeFee(profile, totalFee),
   };
-  return withReview(store, profile, preview, plan.reviewDigest);
+  return withReview(store, profile, preview, plan);
 }

@@ -18,8 +18,9 @@ import {
 import { publicKeyToAddress } from 'viem/accounts';
 import type { Signer } from '../../native/signer.js';
 import { SignetError } from '../api/errors.js';
+import type { AccountSigner, TypedDataSignature } from './account-signer.js';
 
-export class ChainSigner {
+export class ChainSigner implements AccountSigner {
   readonly address: Address;
 
   constructor(
@@ -41,6 +42,14 @@ export class ChainSigner {
     }
   }
 
+  get keyUri(): string {
+    return this.signer.keyUri;
+  }
+
+  get publicKey(): Uint8Array {
+    return this.signer.publicKey;
+  }
+
   /** The signed transaction, ready for eth_sendRawTransaction (its hash is the outbox's to compute). */
   async signTransaction(tx: TransactionSerializable): Promise<Hex> {
     if (!tx.chainId)
@@ -51,9 +60,7 @@ export class ChainSigner {
     return serializeTransaction(tx, { r, s, yParity, v: BigInt(27 + yParity) });
   }
 
-  async signTypedData(
-    definition: TypedDataDefinition,
-  ): Promise<{ signature: Hex; v: 27 | 28; r: Hex; s: Hex }> {
+  async signTypedData(definition: TypedDataDefinition): Promise<TypedDataSignature> {
     const { r, s, yParity } = await this.signDigest(hashTypedData(definition));
     const v = yParity === 0 ? 27 : 28;
     return { signature: `${r}${s.slice(2)}${v.toString(16)}` as Hex, v, r, s };

@@ -12,7 +12,7 @@ import type { Store } from './database.js';
 export interface Account {
   /** EIP-55 checksummed. */
   address: Address;
-  /** pkcs11: URI of the key on the token. */
+  /** pkcs11: URI of the key on a token, or ledger: URI of the account on a Ledger. */
   keyUri: string;
   name: string;
   curve: CurveName;
@@ -36,10 +36,10 @@ interface AccountRow {
 export function addAccount(store: Store, account: NewAccount): Account {
   const address = checksumAddress(account.address, 'account address');
   const publicKey = hexBytes(account.publicKey, 'public key');
-  if (!account.keyUri.startsWith('pkcs11:')) {
+  if (!/^(pkcs11|ledger):/.test(account.keyUri)) {
     throw new SignetError(
       'INVALID_URI',
-      `the account's key must be a pkcs11: URI: ${account.keyUri}`,
+      `the account's key must be a pkcs11: or ledger: URI: ${account.keyUri}`,
     );
   }
   // A secp256k1 address is derived from the key: a mismatch is a bug upstream.

@@ -2,8 +2,10 @@
  * The wallet account a key URI names. People type short URIs
  * (`pkcs11:token=Alice;object=cash`); accounts keep the full one. Every
  * attribute the typed URI gives must match, and exactly one account must.
- * No token access: this works offline and with the token unplugged.
+ * A `ledger:` URI names one account exactly (device id and account index).
+ * No device access: this works offline and with the token or Ledger unplugged.
  */
+import { isLedgerDeviceUri, parseLedgerDeviceUri } from '../../native/hid/uri.js';
 import { type Pkcs11Uri, parsePkcs11Uri } from '../../native/pkcs11/uri.js';
 import { SignetError } from '../api/errors.js';
 import { type Account, listAccounts } from '../store/accounts.js';
@@ -17,11 +19,26 @@ function matches(wanted: Pkcs11Uri, have: Pkcs11Uri): boolean {
   return attributes.every((name) => wanted[name] === undefined || wanted[name] === have[name]);
 }
 
-export function findAccount(store: Store, keyUri: string): Account {
+/** The accounts a URI names: token accounts by their attributes, Ledger accounts exactly. */
+function matching(store: Store, keyUri: string): Account[] {
+  const accounts = listAccounts(store);
+  if (isLedgerDeviceUri(keyUri)) {
+    const wanted = parseLedgerDeviceUri(keyUri);
+    return accounts.filter((account) => {
+      if (!isLedgerDeviceUri(account.keyUri)) return false;
+      const have = parseLedgerDeviceUri(account.keyUri);
+      return have.device === wanted.device && have.account === wanted.account;
+    });
+  }
   const wanted = parsePkcs11Uri(keyUri);
-  const found = listAccounts(store).filter((account) =>
-    matches(wanted, parsePkcs11Uri(account.keyUri)),
+  return accounts.filter(
+    (account) =>
+      !isLedgerDeviceUri(account.keyUri) && matches(wanted, parsePkcs11Uri(account.keyUri)),
   );
+}
+
+export function findAccount(store: Store, keyUri: string): Account {
+  const found = matching(store, keyUri);
   if (found.length === 1) return found[0]!;
   if (found.length === 0) {
     throw new SignetError(

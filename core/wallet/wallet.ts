@@ -5,14 +5,15 @@
  * touches the network: `sync` sends.
  */
 import type { Address, Hex, TransactionSerializable } from 'viem';
+import { type HidBackend, nodeHidBackend } from '../../native/hid/hid-backend.js';
 import { mapWindowed } from '../../native/map-windowed.js';
 import type { PinProvider } from '../../native/pin.js';
 import { SIGNING_SESSIONS } from '../../native/pkcs11/signer.js';
-import { type ModuleSearch, openKeySigner } from '../../native/pkcs11/token-access.js';
+import type { ModuleSearch } from '../../native/pkcs11/token-access.js';
 import { SignetError } from '../api/errors.js';
 import type { FinanceOfferFile } from '../api/notes.js';
 import type { ChainProfile } from '../api/profile.js';
-import { ChainSigner } from '../chain/chain-signer.js';
+import { type KeySources, openAccountSigner } from '../chain/account-signer.js';
 import { type Account, addAccount } from '../store/accounts.js';
 import {
   appendAudit,
@@ -40,17 +41,27 @@ export interface WalletContext {
   profile: ChainProfile;
   search: ModuleSearch;
   pins: PinProvider;
+  /** The USB HID stack Ledgers are reached through: node-hid unless given (a fake device in tests). */
+  hid?: HidBackend;
   now?: () => Date;
 }
 
 export class Wallet {
   constructor(private readonly context: WalletContext) {}
 
-  /** Registers a token key as a wallet account (reads its public key; signs nothing). */
+  private get keys(): KeySources {
+    const { search, pins, hid = nodeHidBackend } = this.context;
+    return { search, pins, hid };
+  }
+
+  /**
+   * Registers a key as a wallet account: on a token (`pkcs11:`) or a Ledger
+   * (`ledger:`). Reads its public key; signs nothing.
+   */
   async addAccount(keyUri: string, name?: string): Promise<Account> {
-    const signer = await openKeySigner(keyUri, this.context.search, this.context.pins);
+    const signer = await openAccountSigner(keyUri, this.keys);
     try {
-      const { address } = new ChainSigner(signer);
+      const { address } = signer;
       return addAccount(this.context.store, {
         address,
         keyUri: signer.keyUri,
@@ -91,10 +102,9 @@ export class Wallet {
   }: Pick<ReturnType<typeof financeOfferTypedData>, 'account' | 'typedData'> & {
     reviewDigest?: Hex;
   }): Promise<FinanceOfferFile> {
-    const signer = new ChainSigner(
-      await openKeySigner(account.keyUri, this.context.search, this.context.pins),
-      account.address,
-    );
+    const signer = await openAccountSigner(account.keyUri, this.keys, {
+      expected: account.address,
+    });
     try {
       const { signature } = await signer.signTypedData(typedData);
       const offer = textValues(typedData.message);
@@ -159,15 +169,10 @@ export class Wallet {
     if (txs.length !== calls.length) {
       throw new SignetError('INTERNAL', 'the planned transactions do not match the calls');
     }
-    const signer = new ChainSigner(
-      await openKeySigner(
-        account.keyUri,
-        this.context.search,
-        this.context.pins,
-        calls.length > 1 ? SIGNING_SESSIONS : 1,
-      ),
-      account.address,
-    );
+    const signer = await openAccountSigner(account.keyUri, this.keys, {
+      expected: account.address,
+      sessions: calls.length > 1 ? SIGNING_SESSIONS : 1,
+    });
     let rows: Array<{ outbox: PreparedOutboxTx; audit: PreparedAuditEntry }>;
     try {
       rows = await mapWindowed(txs, SIGNING_WINDOW, async (tx, i) => {

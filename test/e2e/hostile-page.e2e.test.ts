@@ -116,6 +116,7 @@ function validParams(): Record<ApiMethod, Record<string, unknown>> {
   return {
     'app.info': {},
     'accounts.list': {},
+    'accounts.addLedgerDevice': { device: PAYEE, account: 0 },
     'accounts.balances': {},
     'notes.list': {},
     'history.page': {},
@@ -133,6 +134,7 @@ function validParams(): Record<ApiMethod, Record<string, unknown>> {
     'addressBook.rename': { address: PAYEE, name: 'Mallory' },
     'addressBook.remove': { address: PAYEE },
     'devices.listModules': {},
+    'devices.listHid': {},
     'devices.listTokens': {},
     'devices.initToken': { module: softhsmModule, free: true, label: 'Mallory' },
     'devices.changePin': { token: victim.token },
@@ -184,6 +186,32 @@ function ownCases(): Partial<Record<ApiMethod, Refusal[]>> {
         { keyUri: victim.key },
         'INVALID_ARGUMENT',
         unknownField('accounts.list', 'keyUri'),
+      ],
+    ],
+    'accounts.addLedgerDevice': [
+      [
+        'a ledger: URI of its own instead of a device id',
+        { uri: `ledger:${PAYEE}?path=m/44'/60'/0'/0/0`, device: PAYEE, account: 0 },
+        'INVALID_ARGUMENT',
+        unknownField('accounts.addLedgerDevice', 'uri'),
+      ],
+      [
+        'an account index past the hardened range',
+        { device: PAYEE, account: 2 ** 31 },
+        'INVALID_ARGUMENT',
+        'invalid accounts.addLedgerDevice request: account: Too big: expected number to be <=2147483647',
+      ],
+      [
+        'a device id with a wrong checksum',
+        { device: PAYEE.toLowerCase().replace('c', 'C'), account: 0 },
+        'ADDRESS_INVALID',
+        /^the device id 0x\S+ has a wrong checksum/,
+      ],
+      [
+        'a Ledger that is not plugged in',
+        { device: PAYEE, account: 0 },
+        'DEVICE_NOT_FOUND',
+        `no Ledger is plugged in: plug in Ledger ${PAYEE}, unlock it and open its Ethereum app`,
       ],
     ],
     'accounts.balances': [
@@ -382,6 +410,14 @@ function ownCases(): Partial<Record<ApiMethod, Refusal[]>> {
         { configured: [foreign.canary] },
         'INVALID_ARGUMENT',
         unknownField('devices.listModules', 'configured'),
+      ],
+    ],
+    'devices.listHid': [
+      [
+        'a device path of its own',
+        { path: '/dev/hidraw0' },
+        'INVALID_ARGUMENT',
+        unknownField('devices.listHid', 'path'),
       ],
     ],
     'devices.listTokens': [

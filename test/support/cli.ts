@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { main } from '../../cli/main.js';
+import type { HidBackend } from '../../native/hid/hid-backend.js';
 
 /**
  * The data directory of a run whose env names none: a throwaway one, so that no test
@@ -31,7 +32,7 @@ export interface CliRun {
 
 export async function signet(
   args: string[],
-  options: { stdin?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { stdin?: string; env?: NodeJS.ProcessEnv; hid?: HidBackend } = {},
 ): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
@@ -41,6 +42,7 @@ export async function signet(
     stderr: { write: (text: string) => (stderr += text) },
     stdin: stdin as Readable & { isTTY?: boolean },
     env: withHome(options.env ?? process.env),
+    ...(options.hid ? { hid: options.hid } : {}),
   });
   return { code, stdout, stderr, json: parseJson(stdout) };
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import type { ChainProfile } from '../../core/api/profile.js';
 import { writeActiveProfile } from '../../core/chain/profile-file.js';
+import type { HidBackend } from '../../native/hid/hid-backend.js';
 import { type CliRun, pinFile, signet } from './cli.js';
 import { type DevChainHandle, useDevChain } from './dev-chain.js';
 import { createSoftHsmStore, softhsmModule } from './softhsm.js';
@@ -34,15 +35,16 @@ export interface WalletFixture {
   useProfile(profile: ChainProfile): void;
 }
 
-export function useWallet(names: string[]): WalletFixture {
+/** `hid`: the USB HID stack its commands reach Ledgers through (a fake device in tests). */
+export function useWallet(names: string[], options: { hid?: HidBackend } = {}): WalletFixture {
   const ledger = useDevChain();
   const tokens = createSoftHsmStore();
   const home = mkdtempSync(join(tmpdir(), 'signet-wallet-'));
   const env = { ...process.env, SIGNET_HOME: home, SOFTHSM2_CONF: tokens.conf };
   const pin = pinFile(PIN);
   const keys: Record<string, WalletKey> = {};
-  const cli = (args: string[], options: { stdin?: string } = {}) =>
-    signet(args, { env, ...options });
+  const cli = (args: string[], run: { stdin?: string } = {}) =>
+    signet(args, { env, ...(options.hid ? { hid: options.hid } : {}), ...run });
 
   beforeAll(async () => {
     tokens.initToken('Wallet', PIN);

@@ -7,14 +7,20 @@ import { type FormEvent, useId, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { SerializedError } from '../../../core/api/errors.js';
 import { serialized } from '../api.js';
+import { type DeviceConfirm, LedgerDeviceHashes } from './LedgerDeviceConfirm.js';
 import { ErrorMessage } from './Panel.js';
 import { useModalDialog } from './useModalDialog.js';
 
 export interface PinRequest {
   title: string;
   description: string;
-  /** Runs the call with the PIN; throwing keeps the dialog open with the error. */
-  run(pin: string): Promise<void>;
+  /**
+   * A key on a Ledger: no PIN is asked (it is typed on the device); the dialog
+   * shows what the device will show, and runs the call without a PIN.
+   */
+  device?: DeviceConfirm | undefined;
+  /** Runs the call with the PIN (none for a Ledger); throwing keeps the dialog open with the error. */
+  run(pin: string | undefined): Promise<void>;
 }
 
 export function PinDialog({ request, onClose }: { request: PinRequest | null; onClose(): void }) {
@@ -42,10 +48,11 @@ export function PinDialog({ request, onClose }: { request: PinRequest | null; on
     onClose();
   };
 
+  const device = request?.device;
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    if (!request || busy || pin.length === 0) return;
-    const entered = pin;
+    if (!request || busy || (!device && pin.length === 0)) return;
+    const entered = device ? undefined : pin;
     setPin('');
     setBusy(true);
     setError(undefined);
@@ -73,26 +80,44 @@ export function PinDialog({ request, onClose }: { request: PinRequest | null; on
       <form onSubmit={submit}>
         <h2 id={titleId}>{request?.title ?? t('pin.title')}</h2>
         <p id={descId}>{request?.description}</p>
-        <label htmlFor={inputId}>{t('pin.label')}</label>
-        <input
-          ref={inputRef}
-          id={inputId}
-          type="password"
-          autoComplete="off"
-          spellCheck={false}
-          value={pin}
-          onChange={(e) => setPin(e.target.value)}
-          disabled={busy}
-          required
-        />
-        <p className="muted small">{t('pin.hint')}</p>
+        {device ? (
+          <>
+            <p>{t('ledgerDevice.reviewIntro')}</p>
+            <LedgerDeviceHashes confirm={device} />
+            <p className="strong" role="status">
+              {busy ? t('ledgerDevice.confirmNow') : ''}
+            </p>
+          </>
+        ) : (
+          <>
+            <label htmlFor={inputId}>{t('pin.label')}</label>
+            <input
+              ref={inputRef}
+              id={inputId}
+              type="password"
+              autoComplete="off"
+              spellCheck={false}
+              value={pin}
+              onChange={(e) => setPin(e.target.value)}
+              disabled={busy}
+              required
+            />
+            <p className="muted small">{t('pin.hint')}</p>
+          </>
+        )}
         {error ? <ErrorMessage error={error} /> : null}
         <div className="row-actions">
           <button type="button" className="secondary" onClick={close} disabled={busy}>
             {t('common.cancel')}
           </button>
-          <button type="submit" disabled={busy || pin.length === 0}>
-            {busy ? t('pin.working') : t('pin.submit')}
+          <button type="submit" disabled={busy || (!device && pin.length === 0)}>
+            {device
+              ? busy
+                ? t('ledgerDevice.confirmNow')
+                : t('ledgerDevice.sign')
+              : busy
+                ? t('pin.working')
+                : t('pin.submit')}
           </button>
         </div>
       </form>

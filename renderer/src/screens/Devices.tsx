@@ -13,6 +13,7 @@ import {
 import type { PinRequest } from '../components/PinDialog.js';
 import { shortHex, tpmLockoutWords } from '../format.js';
 import { useQuery } from '../hooks.js';
+import { LedgerDevicesPanel } from './LedgerDevices.js';
 
 type AskPin = (request: PinRequest) => void;
 
@@ -84,6 +85,7 @@ export function Devices({ askPin }: { askPin: AskPin }) {
           ))}
         </ul>
       </Panel>
+      <LedgerDevicesPanel />
       <InitTokenDialog
         target={initTarget}
         onClose={() => setInitTarget(null)}

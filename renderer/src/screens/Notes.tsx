@@ -107,6 +107,8 @@ export function Notes({
             askPin({
               title: t('notes.signTitle', { op: taskTitle(t, step.task) }),
               description: t('notes.reviewIntro'),
+              // A Ledger account: no PIN, the device confirms (and shows these hashes).
+              device: step.preview.deviceConfirm,
               run: async (pin) => {
                 const { preview } = step;
                 // A finance offer signs the nonce the review showed; everything

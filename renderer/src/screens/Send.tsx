@@ -5,6 +5,7 @@ import type { SerializedError } from '../../../core/api/errors.js';
 import type { ApiResult } from '../../../core/api/methods.js';
 import { call, serialized } from '../api.js';
 import { AccountOptions } from '../components/AccountOptions.js';
+import { LedgerDeviceReview } from '../components/LedgerDeviceConfirm.js';
 import { Badge, ErrorMessage, Panel } from '../components/Panel.js';
 import type { PinRequest } from '../components/PinDialog.js';
 import { NamedAddress, NativeFee, Was } from '../components/ReviewParts.js';
@@ -54,6 +55,8 @@ export function Send({ askPin, onSent }: { askPin(request: PinRequest): void; on
             askPin({
               title: t('send.signTitle'),
               description: t('send.reviewIntro'),
+              // A Ledger account: no PIN, the device confirms (and shows this hash).
+              device: step.preview.deviceConfirm,
               run: async (pin) => {
                 const { draft: reviewed, preview } = step;
                 const outcome = await signReviewed(
@@ -249,6 +252,7 @@ function Review({
           />
         </dd>
       </dl>
+      {preview.deviceConfirm ? <LedgerDeviceReview confirm={preview.deviceConfirm} /> : null}
       <div className="row-actions">
         <button type="button" className="secondary" onClick={onBack}>
           {t('common.back')}

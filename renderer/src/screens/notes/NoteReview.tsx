@@ -6,6 +6,7 @@
 import { useTranslation } from 'react-i18next';
 import type { SerializedError } from '../../../../core/api/errors.js';
 import type { ApiResult } from '../../../../core/api/methods.js';
+import { LedgerDeviceReview } from '../../components/LedgerDeviceConfirm.js';
 import { Badge, ErrorMessage, Panel } from '../../components/Panel.js';
 import { QrCode } from '../../components/QrCode.js';
 import {
@@ -133,6 +134,7 @@ export function NoteReview({
           </dl>
         </section>
       ) : null}
+      {preview.deviceConfirm ? <LedgerDeviceReview confirm={preview.deviceConfirm} /> : null}
       <div className="row-actions">
         <button type="button" className="secondary" onClick={onBack}>
           {t('common.back')}
