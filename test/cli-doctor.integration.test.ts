@@ -471,7 +471,7 @@ describe('signet doctor with too few nodes answering', () => {
     const report = doctorReportSchema.parse(run.json);
     expect(one(report, 'ledger.noQuorum')).toMatchObject({
       status: 'fail',
-      what: 'Only 1 of 3 node(s) answer on chain 31337: with fewer than 2, Signet leaves transactions unconfirmed.',
+      what: 'Only 1 of 3 node(s) answer on chain 31337, and 2 must agree to confirm a transaction: until then Signet leaves transactions unconfirmed.',
       facts: { answering: 1, nodes: 3, quorum: 2 },
     });
     expect(one(report, 'node.down').facts.url).toBe(urls.down);

@@ -159,7 +159,7 @@ describe('SoftHSM2, polled', () => {
       const module = openModule(softhsmModule);
       try {
         const free = listTokens(module).find((t) => !t.flags.tokenInitialized)!;
-        await initToken(module, free.slotHandle, { label: 'Ours' }, async (role) =>
+        await initToken(module, free.slotHandle, { label: 'Ours' }, async ({ role }) =>
           Buffer.from(role === 'new-so' ? '87654321' : PIN),
         );
       } finally {

@@ -136,8 +136,8 @@ export const findingTexts = {
       what: '{{answering}} of {{nodes}} node(s) answer on chain {{chainId}}; {{quorum}} must agree to confirm a transaction.',
     },
     noQuorum: {
-      what: 'Only {{answering}} of {{nodes}} node(s) answer on chain {{chainId}}: with fewer than {{quorum}}, Signet leaves transactions unconfirmed.',
-      fix: 'Bring the nodes below back, or select a profile that lists only nodes you can reach (`signet ledger use FILE`).',
+      what: 'Only {{answering}} of {{nodes}} node(s) answer on chain {{chainId}}, and {{quorum}} must agree to confirm a transaction: until then Signet leaves transactions unconfirmed.',
+      fix: 'Bring back the nodes that do not answer, or select a profile that lists only nodes you can reach (`signet ledger use FILE`).',
     },
   },
   node: {
