@@ -5,6 +5,7 @@
  * run one after another, so the report's order is the list's.
  */
 import type { DoctorReport, Finding } from '../api/diagnostics.js';
+import { chainCheck } from './chain-check.js';
 import {
   createDoctorContext,
   type DiagnosticCheck,
@@ -14,14 +15,13 @@ import {
   firstLine,
 } from './check.js';
 import { dataCheck } from './data-check.js';
-import { ledgerCheck } from './ledger-check.js';
 import { locksCheck } from './locks-check.js';
 import { pkcs11Check } from './pkcs11-check.js';
 
 /** The checks `signet doctor` runs, in the order its report lists them. */
 export const defaultChecks: readonly DiagnosticCheck[] = [
   pkcs11Check,
-  ledgerCheck,
+  chainCheck,
   dataCheck,
   locksCheck,
 ];

@@ -17,7 +17,7 @@ import { type DiagnosticCheck, finding, firstLine } from './check.js';
 /** Node states in which a node answered on the profile's chain. */
 const answered = new Set(['up', 'behind', 'disagreeing']);
 
-export const ledgerCheck: DiagnosticCheck = {
+export const chainCheck: DiagnosticCheck = {
   name: 'ledger nodes',
   area: 'ledger',
   async run(context) {
