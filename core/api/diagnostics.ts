@@ -166,7 +166,7 @@ export const findingTexts = {
       what: 'No data folder yet ({{path}}): Signet makes it, readable by you only, when first used.',
     },
     private: {
-      what: 'The data folder {{path}} and the {{entries}} entries in it are readable by you only.',
+      what: 'The data folder {{path}} and Signet’s {{entries}} files in it are readable by you only.',
     },
     notFolder: {
       what: '{{path}} is not a folder.',

@@ -35,6 +35,20 @@ const look = () => dataCheck.run(createDoctorContext({ home, env: {} }));
 const codes = (findings: Finding[]) => findings.map((f) => `${f.code} ${f.status}`);
 
 describe('the data folder check', () => {
+  it('finds a folder of Signet’s files closed to others, counting only Signet’s', async () => {
+    mkdirSync(home, { mode: 0o700 });
+    for (const name of ['config.json', 'profile.json', 'Local State'])
+      writeFileSync(join(home, name), '{}', { mode: 0o600 });
+    expect(await look()).toEqual([
+      expect.objectContaining({
+        code: 'data.private',
+        status: 'ok',
+        what: `The data folder ${home} and Signet’s 2 files in it are readable by you only.`,
+      }),
+      expect.objectContaining({ code: 'store.missing' }),
+    ]);
+  });
+
   it('says a folder not made yet will be made, and makes nothing', async () => {
     expect(codes(await look())).toEqual(['data.missing ok', 'store.missing ok']);
     expect(readdirSync(root)).toEqual([]);
@@ -55,6 +69,10 @@ describe('the data folder check', () => {
     chmodSync(home, 0o755);
     writeFileSync(join(home, 'config.json'), '{"modules":[]}', { mode: 0o640 });
     chmodSync(join(home, 'config.json'), 0o640);
+    // Chromium's own files in Electron's userData (the default data folder): the folder
+    // keeps them private, their modes are Chromium's business.
+    writeFileSync(join(home, 'Preferences'), '{}', { mode: 0o644 });
+    chmodSync(join(home, 'Preferences'), 0o644);
     const findings = await look();
     expect(findings.filter((f) => f.code === 'data.open')).toEqual([
       expect.objectContaining({
@@ -66,6 +84,7 @@ describe('the data folder check', () => {
         facts: { path: join(home, 'config.json'), mode: '0640', want: '600' },
       }),
     ]);
+    expect(findings.filter((f) => f.status !== 'ok')).toHaveLength(2);
     expect(statSync(home).mode & 0o777).toBe(0o755);
     expect(statSync(join(home, 'config.json')).mode & 0o777).toBe(0o640);
   });

@@ -1,9 +1,13 @@
 /**
  * The data directory: that it is a folder of the user's own, closed to
- * everyone else (core/config/private-files.ts: the folder 0700, what is in it
- * 0600 or 0700), the config file, and the store: its schema version and
+ * everyone else (core/config/private-files.ts: the folder 0700, Signet's files
+ * in it 0600 or 0700), the config file, and the store: its schema version and
  * SQLite's quick integrity check, read without migrating or repairing it.
  * Modes are reported, never changed here.
+ *
+ * Only Signet's own entries are judged one by one: the default data folder is
+ * also Electron's userData, where Chromium keeps files of its own with modes
+ * of its own; the folder's 0700 is what keeps them, and everything, private.
  */
 import { existsSync, lstatSync, readdirSync, type Stats, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +15,16 @@ import type { Finding } from '../api/diagnostics.js';
 import { configPath } from '../config/config.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../config/private-files.js';
 import { type DiagnosticCheck, type DoctorContext, finding, firstLine } from './check.js';
+
+/** What Signet keeps in the data folder (config.ts, profile-file.ts, the store, app/demo-token.ts). */
+export const signetEntries = [
+  'config.json',
+  'profile.json',
+  'signet.sqlite',
+  'signet.sqlite-wal',
+  'signet.sqlite-shm',
+  'demo-tokens',
+];
 
 export const dataCheck: DiagnosticCheck = {
   name: 'data folder',
@@ -35,7 +49,9 @@ function folderFindings(context: DoctorContext): Finding[] {
 
   let names: string[];
   try {
-    names = readdirSync(home).sort();
+    names = readdirSync(home)
+      .filter((name) => signetEntries.includes(name))
+      .sort();
   } catch (error) {
     return [finding('data', 'fail', 'data.unreadable', { path: home, reason: firstLine(error) })];
   }

@@ -15,6 +15,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { Pkcs11Module } from './module.js';
+import { pkcs11js } from './pkcs11js.js';
 import { ckrName, fromPkcs11Error } from './return-codes.js';
 import { slotNumber } from './tokens.js';
 
@@ -41,8 +42,7 @@ export function presentTokens(module: Pkcs11Module): PresentToken[] {
         slot: slotNumber(slot),
         label: info.label.trimEnd(),
         serial: info.serialNumber.trimEnd(),
-        // CKF_TOKEN_INITIALIZED (PKCS#11 v2.40 §3.2), without loading pkcs11js's constants.
-        initialized: (info.flags & 0x400) !== 0,
+        initialized: (info.flags & pkcs11js().CKF_TOKEN_INITIALIZED) !== 0,
       });
     } catch (error) {
       // Pulled out between the two calls: that slot holds no token any more.

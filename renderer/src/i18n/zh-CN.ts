@@ -280,7 +280,7 @@ export const zhCN: Messages = {
           what: '尚无数据文件夹（{{path}}）：Signet 首次使用时会创建它，且仅您可读。',
         },
         private: {
-          what: '数据文件夹 {{path}} 及其中的 {{entries}} 个条目仅您可读。',
+          what: '数据文件夹 {{path}} 及其中 Signet 的 {{entries}} 个文件仅您可读。',
         },
         notFolder: {
           what: '{{path}} 不是文件夹。',
