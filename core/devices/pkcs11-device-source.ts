@@ -52,6 +52,11 @@ interface Watched {
 
 const MAX_RETRY_MS = 5 * 60_000;
 
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0] ?? message;
+}
+
 export class Pkcs11DeviceSource implements DeviceSource {
   readonly name = 'pkcs11';
   readonly #options: Pkcs11DeviceSourceOptions;
@@ -129,7 +134,22 @@ export class Pkcs11DeviceSource implements DeviceSource {
     }
     const watched: Watched = { watch: { mode: 'polling' }, tokens };
     this.#modules.set(path, watched);
-    const listener = listenForSlotEvents(module, {
+    let listener: SlotEventListener;
+    try {
+      listener = this.#listen(path, module, watched);
+    } catch (error) {
+      // No thread to wait on (out of resources): poll it instead.
+      module.close();
+      this.#options.onPolling?.(path, firstLine(error));
+      return tokens;
+    }
+    // Until the wait says otherwise, the module is kept open for it and not polled.
+    watched.watch = { mode: 'events', module, listener, stale: false };
+    return tokens;
+  }
+
+  #listen(path: string, module: Pkcs11Module, watched: Watched): SlotEventListener {
+    return listenForSlotEvents(module, {
       onEvent: () => {
         if (watched.watch.mode !== 'events') return;
         watched.watch.stale = true;
@@ -145,9 +165,6 @@ export class Pkcs11DeviceSource implements DeviceSource {
         this.#changed();
       },
     });
-    // Until the wait says otherwise, the module is kept open for it and not polled.
-    watched.watch = { mode: 'events', module, listener, stale: false };
-    return tokens;
   }
 
   #poll(path: string): DeviceRef[] {
