@@ -177,7 +177,7 @@ export const findingTexts = {
       fix: 'Run Signet as that user, or give the folder back to yourself: `chown -R {{uid}} {{home}}`.',
     },
     open: {
-      what: '{{path}} can be read by others (mode {{mode}}): node credentials, the outbox and the audit log live there.',
+      what: '{{path}} can be read by others (mode {{mode}}), and Signet keeps node credentials, the outbox and the audit log in its data folder.',
       fix: 'Close it: `chmod {{want}} {{path}}`.',
     },
     unreadable: {

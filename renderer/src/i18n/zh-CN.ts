@@ -291,7 +291,7 @@ export const zhCN: Messages = {
           fix: '以该用户身份运行 Signet，或把文件夹归还给自己：`chown -R {{uid}} {{home}}`。',
         },
         open: {
-          what: '{{path}} 可被他人读取（权限 {{mode}}）：其中存放着节点凭据、发件箱和审计日志。',
+          what: '{{path}} 可被他人读取（权限 {{mode}}），而 Signet 在其数据文件夹中存放节点凭据、发件箱和审计日志。',
           fix: '收紧权限：`chmod {{want}} {{path}}`。',
         },
         unreadable: {
