@@ -180,6 +180,9 @@ async function main(): Promise<number> {
       staticDir: existsSync(staticDir) ? staticDir : undefined,
       port: 0,
     });
+    // Tokens plugged in or pulled out reach the page as devices.changed events. Only now:
+    // the demo token set-up above chose the SoftHSM2 store this process uses.
+    await api.watchDevices();
     appLock.setLocation(`http://127.0.0.1:${bridge.port}/`);
     say(`Open ${bridge.url}`);
     say('Stop with Ctrl-C.');

@@ -4,6 +4,7 @@ import { SignetError } from '../core/api/errors.js';
 import { registerAddressBookCommands } from './commands/address-book.js';
 import { registerChainCommands } from './commands/chain.js';
 import { registerDeviceCommands } from './commands/devices.js';
+import { registerDoctorCommand } from './commands/doctor.js';
 import { registerWalletCommands } from './commands/wallet.js';
 import { createContext } from './context.js';
 import { type CliIo, processIo } from './io.js';
@@ -37,6 +38,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   registerChainCommands(program, context);
   registerWalletCommands(program, context);
   registerAddressBookCommands(program, context);
+  registerDoctorCommand(program, context);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {

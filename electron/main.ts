@@ -32,6 +32,8 @@ import {
 /** What main needs from the API; createAppApi satisfies it. */
 export interface DesktopApi {
   dispatch: ApiDispatch;
+  /** Pushes tokens plugged in or pulled out to the window (devices.changed). */
+  watchDevices?(): Promise<void>;
   close(): void;
 }
 /**
@@ -133,6 +135,9 @@ export function startDesktop(createApi: DesktopApiFactory): void {
     });
     const mainFrame = () =>
       window && !window.isDestroyed() ? window.webContents.mainFrame : undefined;
+    api
+      .watchDevices?.()
+      .catch((error: unknown) => console.error('signet: the device watch did not start:', error));
     const isTrustedSender = createTrustedSenderCheck(location, mainFrame);
     unregister = registerApi(ipcMain, api.dispatch, { isTrustedSender });
     // The camera exception: on only while the window's QR scanner is open.

@@ -10,6 +10,11 @@ const scanning: SyncProgress = {
   confirmed: 0,
   events: 12,
 };
+const card = { id: 'pkcs11-token /m.so serial=ab12', kind: 'pkcs11-token', label: 'Card' };
+const changed = (payload: { added?: unknown[]; removed?: unknown[] }) => ({
+  type: 'devices.changed',
+  payload: { added: [], removed: [], ...payload },
+});
 const progress = (change: Record<string, unknown> = {}) => ({
   type: 'sync.progress',
   payload: { ...scanning, ...change },
@@ -37,6 +42,10 @@ describe('the events contract', () => {
           ],
         },
       },
+      changed({ added: [card] }),
+      changed({ removed: [card, { ...card, id: 'pkcs11-token /m.so slot=3', label: '' }] }),
+      // Another kind of device, from a source added later (HID), passes the same contract.
+      changed({ added: [{ id: 'hid 2c97:4011 1-2', kind: 'hid-device', label: 'Nano' }] }),
     ];
     for (const event of good) expect(apiEventSchema.safeParse(event).error).toBeUndefined();
   });
@@ -68,6 +77,19 @@ describe('the events contract', () => {
       { type: 'ledger.nodes', payload: { nodes: [{ url: 'http://a', state: 'asleep' }] } },
     ],
     ['a hello from nobody', { type: 'hello', payload: {} }],
+    ['a device change that changes nothing', changed({})],
+    ['a device without an id', changed({ added: [{ ...card, id: '' }] })],
+    ['a device kind in capitals', changed({ added: [{ ...card, kind: 'PKCS11' }] })],
+    [
+      'a device label of a novel’s length',
+      changed({ added: [{ ...card, label: 'x'.repeat(65) }] }),
+    ],
+    ['junk beside a device', changed({ removed: [{ ...card, pin: '1234' }] })],
+    ['a device change without its lists', { type: 'devices.changed', payload: { added: [card] } }],
+    [
+      'more devices than one event names',
+      changed({ added: Array.from({ length: 257 }, (_, i) => ({ ...card, id: `t${i}` })) }),
+    ],
     ['null', null],
     ['an array', [progress()]],
     ['a string', 'sync.progress'],

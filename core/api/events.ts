@@ -1,7 +1,7 @@
 /**
- * The events Signet pushes to the UI, the other way from calls: sync progress
- * and the ledger nodes' state. One discriminated union on `type`, each with its
- * own payload schema. Whoever sends an event (the app API, Electron main, the
+ * The events Signet pushes to the UI, the other way from calls: sync progress,
+ * the ledger nodes' state, and devices plugged in or pulled out. One
+ * discriminated union on `type`, each with its own payload schema. Whoever sends an event (the app API, Electron main, the
  * browser bridge) validates it against this schema first, and whoever receives
  * one (the preload, the renderer's bridge client) validates it again and drops
  * what does not match. Pure zod, no Node imports.
@@ -70,6 +70,30 @@ export type SyncProgress = z.infer<typeof syncProgressSchema>;
 
 export const chainNodesSchema = z.object({ nodes: z.array(nodeStatusSchema).max(256) }).strict();
 
+/**
+ * A device as the hot-plug watcher sees it (core/devices/device-watch.ts): a
+ * PKCS#11 token ('pkcs11-token'), or whatever other kind a device source adds.
+ * `id` is stable while the device stays put; `label` is for people ('' if none).
+ */
+export const deviceRefSchema = z
+  .object({
+    id: z.string().min(1).max(4_400),
+    kind: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'a lowercase kind like pkcs11-token'),
+    label: z.string().max(64),
+  })
+  .strict();
+export type DeviceRef = z.infer<typeof deviceRefSchema>;
+
+/** Devices that appeared and disappeared since the last event (at least one of either). */
+export const devicesChangedSchema = z
+  .object({
+    added: z.array(deviceRefSchema).max(256),
+    removed: z.array(deviceRefSchema).max(256),
+  })
+  .strict()
+  .refine((p) => p.added.length + p.removed.length > 0, 'a change adds or removes a device');
+export type DevicesChanged = z.infer<typeof devicesChangedSchema>;
+
 export const apiEventSchema = z.discriminatedUnion('type', [
   /** The bridge's greeting on a new event stream. */
   z
@@ -81,6 +105,8 @@ export const apiEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('sync.progress'), payload: syncProgressSchema }).strict(),
   /** The nodes' state after a sync (up, down, behind, disagreeing…). */
   z.object({ type: z.literal('ledger.nodes'), payload: chainNodesSchema }).strict(),
+  /** Tokens (and other devices) plugged in or pulled out: the Devices screen reloads. */
+  z.object({ type: z.literal('devices.changed'), payload: devicesChangedSchema }).strict(),
 ]);
 
 /** One event from the server to the UI. */

@@ -18,6 +18,7 @@ import { z } from 'zod';
 import { addressBookRequests, addressBookResults } from './address-book.js';
 import { chainRequests, chainResults, pinSchema } from './chain.js';
 import { deviceRequests, deviceResults } from './devices.js';
+import { diagnosticsRequests, diagnosticsResults } from './diagnostics.js';
 import { noteRequests, noteResults } from './notes.js';
 import { operatorRequests, operatorResults } from './operator.js';
 
@@ -46,6 +47,7 @@ export const apiRequests = {
   'devices.listKeys': withPins(deviceRequests.listKeys),
   'devices.generateKey': withPins(deviceRequests.generateKey),
   'devices.deleteKey': withPins(deviceRequests.deleteKey),
+  ...diagnosticsRequests,
 } as const;
 
 export const apiResults = {
@@ -61,6 +63,7 @@ export const apiResults = {
   'devices.listKeys': deviceResults.listKeys,
   'devices.generateKey': deviceResults.generateKey,
   'devices.deleteKey': deviceResults.deleteKey,
+  ...diagnosticsResults,
 } as const satisfies Record<keyof typeof apiRequests, z.ZodType>;
 
 export type ApiMethod = keyof typeof apiRequests;

@@ -13,8 +13,12 @@
  * check of a note it is asked to finance talk to the nodes.
  */
 import type { HidBackend } from '../../native/hid/hid-backend.js';
+import { listedModulesOnly } from '../../native/pkcs11/module-policy.js';
+import { listedModules } from '../../native/pkcs11/token-access.js';
 import type { ApiEvent } from '../api/events.js';
 import type { ApiDispatch } from '../api/transport.js';
+import { DeviceWatcher } from '../devices/device-watch.js';
+import { Pkcs11DeviceSource } from '../devices/pkcs11-device-source.js';
 import { AppContext } from './app-context.js';
 import {
   createDispatcher,
@@ -52,6 +56,12 @@ export interface AppApi {
   dispatch: ApiDispatch;
   /** The CLI's door: every method, PINs from the CLI, errors thrown as SignetError. */
   call: LocalCall;
+  /**
+   * Starts pushing `devices.changed` events (tokens plugged in or pulled out)
+   * to onEvent, for a UI: the desktop window, the browser bridge. Resolves
+   * after the first look (what is there then is no event). close() stops it.
+   */
+  watchDevices(options?: { intervalMs?: number }): Promise<void>;
   close(): void;
 }
 
@@ -63,9 +73,33 @@ export function createAppApi(options: AppApiOptions): AppApi {
     isClosed: () => context.closed,
     onInternalError: options.onInternalError,
   };
+  let watcher: DeviceWatcher | undefined;
   return {
     dispatch: createDispatcher(doors),
     call: createLocalCaller(doors),
-    close: () => context.close(),
+    watchDevices: async (watch = {}) => {
+      if (watcher || context.closed) return;
+      watcher = new DeviceWatcher({
+        sources: [new Pkcs11DeviceSource({ modules: () => watchedModules(context) })],
+        onChange: (change) => context.emit({ type: 'devices.changed', payload: change }),
+        intervalMs: watch.intervalMs,
+      });
+      await watcher.start();
+    },
+    close: () => {
+      watcher?.stop();
+      context.close();
+    },
   };
+}
+
+/** The modules the UI may use (config.json and discovery); discovery alone if the config is broken. */
+function watchedModules(context: AppContext): string[] {
+  let configured: string[] = [];
+  try {
+    configured = context.configuredModules();
+  } catch {
+    // A malformed config.json: the calls that read it say so; the watch goes on without it.
+  }
+  return listedModules({ configured, policy: listedModulesOnly }).map((module) => module.path);
 }

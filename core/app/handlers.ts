@@ -10,6 +10,7 @@ import { formatLedgerDeviceUri } from '../../native/hid/uri.js';
 import { SignetError } from '../api/errors.js';
 import { parseAddress } from '../chain/address.js';
 import { parseAmount } from '../chain/amount.js';
+import { runDoctor } from '../diagnostics/doctor.js';
 import { listAccounts } from '../store/accounts.js';
 import {
   addAddressBookEntry,
@@ -161,6 +162,9 @@ export function createHandlers(context: AppContext, sync: SyncDriver): Handlers 
     'devices.listKeys': (request, caller) => context.devices(caller).listKeys(request),
     'devices.generateKey': (request, caller) => context.devices(caller).generateKey(request),
     'devices.deleteKey': (request, caller) => context.devices(caller).deleteKey(request),
+    // Reads only: never the store through context.store() (which migrates), nor the config
+    // through readConfig (which closes its mode): the report says how things are.
+    'doctor.run': () => runDoctor({ home: context.home, env: context.env }),
 
     // The operator's (CLI only: never bound to IPC or the bridge).
     'devices.sign': (request, caller) => context.devices(caller).sign(request),

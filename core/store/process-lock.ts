@@ -165,6 +165,33 @@ export function busy(name: LockName, holder: LockHolder): SignetError {
   });
 }
 
+/** A lock as `signet doctor` shows it: its holder, and whether that holder still runs. */
+export interface LockState extends LockHolder {
+  name: LockName;
+  /** The holder's last heartbeat. */
+  seen: string;
+  /** False when the holder has ended (the next taker takes the row over). */
+  alive: boolean;
+  /** Held by this very process. */
+  mine: boolean;
+}
+
+/**
+ * Every lock row, read only (a read-only connection will do: nothing is taken
+ * over or cleaned up here).
+ */
+export function listLocks(store: Pick<Store, 'db' | 'now'>): LockState[] {
+  const rows = store.db.prepare<[], LockRow>('SELECT * FROM process_locks ORDER BY name').all();
+  const now = store.now();
+  return rows.map((row) => ({
+    ...holderOf(row),
+    name: row.name as LockName,
+    seen: row.seen,
+    alive: isMine(row) || isAlive(row, now),
+    mine: isMine(row),
+  }));
+}
+
 function holderOf(row: LockRow): LockHolder {
   const { pid, host, purpose, since, location } = row;
   return { pid, host, purpose, since, location };

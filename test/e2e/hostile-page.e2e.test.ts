@@ -142,6 +142,7 @@ function validParams(): Record<ApiMethod, Record<string, unknown>> {
     'devices.listKeys': { token: victim.token },
     'devices.generateKey': { token: victim.token, curve: 'secp256k1', label: 'evil' },
     'devices.deleteKey': { key: victim.key, confirm: true },
+    'doctor.run': {},
   };
 }
 
@@ -402,6 +403,20 @@ function ownCases(): Partial<Record<ApiMethod, Refusal[]>> {
         { address: PAYEE },
         'INVALID_ARGUMENT',
         `${PAYEE} is not in the address book`,
+      ],
+    ],
+    'doctor.run': [
+      [
+        'a module of its own to look at',
+        { module: foreign.canary },
+        'INVALID_ARGUMENT',
+        unknownField('doctor.run', 'module'),
+      ],
+      [
+        'another data folder',
+        { home: '/root/.config/Signet' },
+        'INVALID_ARGUMENT',
+        unknownField('doctor.run', 'home'),
       ],
     ],
     'devices.listModules': [

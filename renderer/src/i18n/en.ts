@@ -1,3 +1,5 @@
+import { findingTexts } from '../../../core/api/diagnostics.js';
+
 /** English: the reference set of strings; every other language has exactly these keys. */
 export const en = {
   app: {
@@ -126,6 +128,34 @@ export const en = {
       uninitialised: 'Not initialised',
       readOnly: 'Read-only',
     },
+    pluggedIn: 'Plugged in: {{names}}.',
+    pulledOut: 'Pulled out: {{names}}.',
+    slotsChanged: 'The tokens in the slots changed.',
+  },
+  doctor: {
+    title: 'Diagnostics',
+    intro:
+      'Checks the PKCS#11 modules, the tokens and their PINs, the ledger nodes, the data folder and its locks, and says how to fix what it finds. It changes nothing and asks for no PIN.',
+    run: 'Run diagnostics',
+    running: 'Checking…',
+    summary: 'OK: {{ok}} · Warnings: {{warn}} · Failures: {{fail}}',
+    list: 'Findings',
+    // The space after it is the language's: Chinese puts none after its colon.
+    fix: 'Fix: ',
+    status: {
+      ok: 'OK',
+      warn: 'Warning',
+      fail: 'Failure',
+    },
+    area: {
+      modules: 'Modules',
+      tokens: 'Tokens',
+      ledger: 'Ledger',
+      data: 'Data folder',
+      locks: 'Locks',
+    },
+    // The finding sentences are the server's own (core/api/diagnostics.ts): one English text.
+    finding: findingTexts,
   },
   ledgerDevice: {
     title: 'USB hardware wallets (Ledger)',

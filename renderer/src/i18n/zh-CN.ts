@@ -125,6 +125,245 @@ export const zhCN: Messages = {
       uninitialised: '未初始化',
       readOnly: '只读',
     },
+    pluggedIn: '已插入：{{names}}。',
+    pulledOut: '已拔出：{{names}}。',
+    slotsChanged: '插槽中的令牌有变化。',
+  },
+  doctor: {
+    title: '诊断',
+    intro:
+      '检查 PKCS#11 模块、令牌及其 PIN、账本节点、数据文件夹及其锁，并说明如何修复发现的问题。诊断不做任何更改，也不需要 PIN。',
+    run: '运行诊断',
+    running: '检查中…',
+    summary: '正常：{{ok}} · 警告：{{warn}} · 故障：{{fail}}',
+    list: '诊断结果',
+    fix: '修复：',
+    status: {
+      ok: '正常',
+      warn: '警告',
+      fail: '故障',
+    },
+    area: {
+      modules: '模块',
+      tokens: '令牌',
+      ledger: '账本',
+      data: '数据文件夹',
+      locks: '锁',
+    },
+    finding: {
+      module: {
+        none: {
+          what: '未找到 PKCS#11 模块。',
+          fix: '安装令牌的 PKCS#11 模块（Debian 上为 softhsm2、opensc 或 tpm2-pkcs11），或将其路径加入 {{config}} 的 "modules"。',
+        },
+        loaded: {
+          what: '{{name}} 可以加载：{{manufacturer}} 的 {{description}} {{libraryVersion}}，Cryptoki {{cryptokiVersion}}（{{path}}，来源：{{source}}）。',
+        },
+        missing: {
+          what: '{{config}} 中列出的 {{path}} 不存在。',
+          fix: '更正 {{config}} 中 "modules" 的路径，或将其删除。',
+        },
+        invalid: {
+          what: '{{path}} 不是 PKCS#11 模块（{{reason}}）。',
+          fix: '让指向它的条目（{{config}} 中的 "modules"，或其 p11-kit 模块文件）指向该模块真正的库文件，或删除该条目。',
+        },
+        initFailed: {
+          what: '{{path}} 可以加载但无法启动：{{reason}}。',
+          fix: '启动该模块所需的服务（tpm2-pkcs11 需要 TPM 和 tpm2-abrmd，智能卡读卡器需要 pcscd），或在其 p11-kit 模块文件中写入 "disable-in: signet" 让 Signet 不再使用它。',
+        },
+        slotsFailed: {
+          what: '{{path}} 无法列出其插槽：{{reason}}。',
+          fix: '重启该模块所依赖的服务（读卡器为 pcscd）后再次运行诊断；若问题依旧，请重新安装该模块。',
+        },
+      },
+      token: {
+        none: {
+          what: '所有模块中都没有已初始化的令牌。',
+          fix: '插入令牌，或用 `signet token init --module PATH --free --label NAME` 初始化一个。',
+        },
+        ready: {
+          what: '{{module}} 中的令牌“{{label}}”（序列号 {{serial}}，{{model}}）：已初始化，已设置用户 PIN，没有输错过 PIN。',
+        },
+        empty: {
+          what: '{{module}} 的插槽 {{slot}} 中的令牌尚未初始化（可用于 `signet token init`）。',
+        },
+        unreadable: {
+          what: '无法读取 {{module}} 插槽 {{slot}} 中的令牌：{{reason}}。',
+          fix: '拔出令牌再重新插入；若仍无效，说明令牌或读卡器有故障。',
+        },
+        noUserPin: {
+          what: '令牌“{{label}}”尚未设置用户 PIN。',
+          fix: "用 SO PIN 设置：`signet pin unblock --token '{{uri}}'`（或在“设备”中点“解锁 PIN”）。",
+        },
+        userPinCountLow: {
+          what: '令牌“{{label}}”上输错过用户 PIN：令牌报告剩余尝试次数少。',
+          fix: "用正确的 PIN 登录一次即可重置计数；如果不确定 PIN，请用 SO PIN 解锁，不要猜（`signet pin unblock --token '{{uri}}'`）。",
+        },
+        userPinFinalTry: {
+          what: '令牌“{{label}}”只剩最后一次用户 PIN 尝试：再输错一次 PIN 就会锁定。',
+          fix: "不要猜：如果不确定 PIN，请用 SO PIN 解锁（`signet pin unblock --token '{{uri}}'`）。",
+        },
+        userPinLocked: {
+          what: '令牌“{{label}}”的用户 PIN 已锁定：其密钥无法签名。',
+          fix: "用 SO PIN 解锁：`signet pin unblock --token '{{uri}}'`（或在“设备”中点“解锁 PIN”）。",
+        },
+        userPinToBeChanged: {
+          what: '令牌“{{label}}”要求先更改用户 PIN 才能使用。',
+          fix: "更改 PIN：`signet pin change --token '{{uri}}'`（或在“设备”中点“更改 PIN”）。",
+        },
+        soPinCountLow: {
+          what: '令牌“{{label}}”上输错过 SO PIN：令牌报告 SO PIN 剩余尝试次数少。',
+          fix: '先找到正确的 SO PIN 再试：SO PIN 一旦锁定，就无法再解锁用户 PIN。',
+        },
+        soPinFinalTry: {
+          what: '令牌“{{label}}”只剩最后一次 SO PIN 尝试：再输错一次 SO PIN 就会锁定。',
+          fix: '只有在确定 SO PIN 时才再试：SO PIN 一旦锁定，就无法再解锁用户 PIN。',
+        },
+        soPinLocked: {
+          what: '令牌“{{label}}”的 SO PIN 已锁定：其用户 PIN 无法再解锁。',
+          fix: '妥善保管用户 PIN；只有重新初始化令牌（会清除其密钥）才能获得新的 SO PIN。',
+        },
+        soPinToBeChanged: {
+          what: '令牌“{{label}}”要求更改其 SO PIN。',
+          fix: '用令牌厂商的工具更改，例如 `pkcs11-tool --module {{modulePath}} --login --login-type so --change-pin`。',
+        },
+        writeProtected: {
+          what: '令牌“{{label}}”处于写保护状态：无法在其上生成密钥，也无法更改其 PIN。',
+          fix: '如果这是有意为之，无需处理；否则请检查令牌的写保护开关或策略。',
+        },
+        cannotSign: {
+          what: '令牌“{{label}}”既不支持 ECDSA 也不支持 EdDSA 签名：Signet 无法用它签名。',
+          fix: '请使用支持 CKM_ECDSA（secp256k1 或 P-256 密钥）或 CKM_EDDSA 的令牌。',
+        },
+      },
+      ledger: {
+        none: {
+          what: '未选择账本。',
+          fix: '开发账本请运行 `signet ledger up`，网络账本请运行 `signet ledger use FILE`。',
+        },
+        invalid: {
+          what: '账本配置无法使用：{{reason}}。',
+          fix: '修正 {{path}}，或用 `signet ledger use FILE` 选择其他配置。',
+        },
+        profile: {
+          what: '账本“{{name}}”：链 {{chainId}}，{{nodes}} 个节点，{{confirmations}} 个确认。',
+        },
+        quorum: {
+          what: '{{nodes}} 个节点中有 {{answering}} 个在链 {{chainId}} 上应答；确认一笔交易需要 {{quorum}} 个节点一致。',
+        },
+        noQuorum: {
+          what: '{{nodes}} 个节点中只有 {{answering}} 个在链 {{chainId}} 上应答，而确认一笔交易需要 {{quorum}} 个节点一致：在此之前，Signet 不会确认交易。',
+          fix: '让没有应答的节点恢复，或选择只列出可访问节点的配置（`signet ledger use FILE`）。',
+        },
+      },
+      node: {
+        up: {
+          what: '节点 {{url}} 正常，区块高度 {{head}}（{{latencyMs}} 毫秒）。',
+        },
+        down: {
+          what: '节点 {{url}} 没有应答：{{reason}}。',
+          fix: '检查节点是否在运行，以及本机能否访问它（地址、网络、防火墙、凭据）。',
+        },
+        wrongChain: {
+          what: '节点 {{url}} 在另一条链上（{{reason}}）。',
+          fix: '让配置指向链 {{chainId}} 的节点，或选择该节点所服务链的配置。',
+        },
+        behind: {
+          what: '节点 {{url}} 位于区块 {{head}}，落后其他节点（区块 {{anchor}}）{{lag}} 个区块。',
+          fix: '检查该节点的对等节点和同步状态；在它追上之前，Signet 优先询问其他节点。',
+        },
+        disagreeing: {
+          what: '节点 {{url}} 在 {{method}} 上与其他节点不一致：它的回答是 {{said}}，多数节点是 {{majority}}。',
+          fix: '该节点可能处于分叉或配置有误：请检查；在它重新一致之前，Signet 会避开它。',
+        },
+      },
+      data: {
+        missing: {
+          what: '尚无数据文件夹（{{path}}）：Signet 首次使用时会创建它，且仅您可读。',
+        },
+        private: {
+          what: '数据文件夹 {{path}} 及其中 Signet 的 {{entries}} 个文件仅您可读。',
+        },
+        notFolder: {
+          what: '{{path}} 不是文件夹。',
+          fix: '将它移走，或把 SIGNET_HOME 设为您自己的文件夹。',
+        },
+        notOwner: {
+          what: '{{path}} 属于用户 {{owner}}，而不是您（用户 {{uid}}）。',
+          fix: '以该用户身份运行 Signet，或把文件夹归还给自己：`chown -R {{uid}} {{home}}`。',
+        },
+        open: {
+          what: '{{path}} 可被他人读取（权限 {{mode}}），而 Signet 在其数据文件夹中存放节点凭据、发件箱和审计日志。',
+          fix: '收紧权限：`chmod {{want}} {{path}}`。',
+        },
+        unreadable: {
+          what: '无法检查 {{path}}：{{reason}}。',
+          fix: '检查该文件夹的所有者和权限：Signet 的数据文件夹必须属于您且仅您可读。',
+        },
+        unchecked: {
+          what: '在 {{os}} 上不检查 {{path}} 的文件权限。',
+        },
+      },
+      config: {
+        invalid: {
+          what: '配置文件 {{path}} 无法使用：{{reason}}。',
+          fix: '修正它（例如 {"modules": ["/path/to/module.so"]}）或将其删除。',
+        },
+      },
+      store: {
+        missing: {
+          what: '尚无数据库（{{path}}）：Signet 首次使用时会创建它。',
+        },
+        current: {
+          what: '数据库 {{path}}：结构版本 {{version}}（最新），完整性检查通过。',
+        },
+        older: {
+          what: '数据库 {{path}}：结构版本 {{version}}，本版 Signet 下次打开时会将其升级到 {{known}}；完整性检查通过。',
+        },
+        newer: {
+          what: '数据库 {{path}} 的结构版本 {{version}} 比本版 Signet 所知的（{{known}}）更新。',
+          fix: '请更新 Signet：旧版 Signet 无法打开更新的数据库。',
+        },
+        unreadable: {
+          what: '无法读取数据库 {{path}}：{{reason}}。',
+          fix: '检查该文件的所有者和权限；若已损坏，请从备份恢复 signet.sqlite（其中存有发件箱和审计日志）。',
+        },
+        damaged: {
+          what: '数据库 {{path}} 已损坏：{{reason}}。',
+          fix: '停止所有 Signet 进程，从备份恢复 signet.sqlite；`sqlite3 signet.sqlite .recover` 可挽救剩余内容。',
+        },
+      },
+      lock: {
+        syncFree: {
+          what: '没有 Signet 进程在同步此数据文件夹。',
+        },
+        syncHeld: {
+          what: '{{purpose}}（{{host}} 上的进程 {{pid}}）自 {{since}} 起正在同步此数据文件夹。',
+        },
+        syncStuck: {
+          what: '{{purpose}}（{{host}} 上的进程 {{pid}}）自 {{since}} 起持有同步锁，已超过 {{minutes}} 分钟。',
+          fix: '如果该同步卡住了，请停止该进程（进程 {{pid}}）：进程结束时锁即释放。',
+        },
+        syncStale: {
+          what: '同步锁由 {{host}} 上已结束的进程 {{pid}} 遗留：下一次同步会接管它。',
+        },
+        appFree: {
+          what: '没有 Signet 应用（npm start、signet ledger up）在此数据文件夹上运行。',
+        },
+        appHeld: {
+          what: '{{purpose}}（{{host}} 上的进程 {{pid}}）自 {{since}} 起在此数据文件夹上运行。',
+        },
+        appStale: {
+          what: '应用锁由 {{host}} 上已结束的进程 {{pid}} 遗留：下一次启动会接管它。',
+        },
+      },
+      check: {
+        crashed: {
+          what: '{{check}} 检查无法运行：{{reason}}。',
+          fix: '再次运行诊断；若仍出现，请将此报告发送给 Signet 支持。',
+        },
+      },
+    },
   },
   ledgerDevice: {
     title: 'USB 硬件钱包（Ledger）',

@@ -1,8 +1,9 @@
-import { type FormEvent, useId, useState } from 'react';
+import { type FormEvent, useEffect, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { KeySummary, TokenSummary } from '../../../core/api/devices.js';
 import type { SerializedError } from '../../../core/api/errors.js';
-import { call, serialized } from '../api.js';
+import { call, serialized, subscribe } from '../api.js';
+import { DiagnosticsPanel } from '../components/DiagnosticsPanel.js';
 import { type InitTarget, InitTokenDialog } from '../components/InitTokenDialog.js';
 import { Badge, type BadgeTone, ErrorMessage, Panel } from '../components/Panel.js';
 import {
@@ -47,6 +48,32 @@ export function Devices({ askPin }: { askPin: AskPin }) {
   const [initTarget, setInitTarget] = useState<InitTarget | null>(null);
   const [pinTarget, setPinTarget] = useState<PinChangeTarget | null>(null);
   const [notice, setNotice] = useState('');
+  const { reload } = tokens;
+  // Tokens plugged in or pulled out (core/devices/device-watch.ts): the list reloads by itself.
+  useEffect(
+    () =>
+      subscribe((event) => {
+        if (event.type !== 'devices.changed') return;
+        const names = (devices: { label: string }[]) =>
+          devices
+            .map((device) => device.label.trim())
+            .filter(Boolean)
+            .map((label) => `“${label}”`)
+            .join(', ');
+        const added = names(event.payload.added);
+        const removed = names(event.payload.removed);
+        setNotice(
+          [
+            added ? t('devices.pluggedIn', { names: added }) : '',
+            removed ? t('devices.pulledOut', { names: removed }) : '',
+          ]
+            .filter(Boolean)
+            .join(' ') || t('devices.slotsChanged'),
+        );
+        reload();
+      }),
+    [reload, t],
+  );
   return (
     <>
       <h1>{t('devices.title')}</h1>
@@ -94,6 +121,7 @@ export function Devices({ askPin }: { askPin: AskPin }) {
           tokens.reload();
         }}
       />
+      <DiagnosticsPanel />
       <PinChangeDialog
         target={pinTarget}
         onClose={() => setPinTarget(null)}

@@ -19,6 +19,9 @@
  *   C_GetTokenInfo     derives the PIN flags from the count, adds
  *                      CKF_PROTECTED_AUTHENTICATION_PATH with a PIN pad, renames the maker.
  *   C_InitPIN          (the SO unblocking the PIN) resets the count on success.
+ *   C_WaitForSlotEvent reports cards put in and pulled out (and slots SoftHSM2 adds when
+ *                      a token is initialised), blocking or with CKF_DONT_BLOCK, where
+ *                      SoftHSM2 has no slot events at all.
  *   C_Sign             with FAKE_SMARTCARD_CORRUPT_SIGNATURE=1, flips one bit of the
  *                      signature SoftHSM2 made: a card gone bad, whose signature does
  *                      not verify (a real token never hands one out on purpose).
@@ -397,9 +400,115 @@ static CK_RV fake_InitPIN(CK_SESSION_HANDLE handle, CK_UTF8CHAR_PTR pin, CK_ULON
 
 /* ---- removal: slots, tokens and sessions ----------------------------------------- */
 
+/* ---- slot events: cards put in and pulled out (C_WaitForSlotEvent) ---------------- */
+
+/*
+ * SoftHSM2 has no slot events (a blocking C_WaitForSlotEvent is CKR_FUNCTION_NOT_SUPPORTED,
+ * and CKF_DONT_BLOCK always answers CKR_NO_EVENT). A reader's module has them: each call
+ * returns a slot whose card went in or out since this process last heard, in the order
+ * the module notices them (PKCS#11 v2.40 §5.5). Here a slot's state is its card's
+ * presence (the presence file) and whether the slot exists: SoftHSM2 adds a slot when a
+ * token is initialised, which a reader shows as a card put in. The baseline is taken at
+ * C_Initialize; a blocking wait looks every 50 ms and ends with
+ * CKR_CRYPTOKI_NOT_INITIALIZED when C_Finalize is called meanwhile, as the standard
+ * requires (that is how an application stops a thread blocked in it).
+ */
+struct known_slot {
+  CK_SLOT_ID id;
+  int present;
+};
+
+static pthread_rwlock_t library_lock = PTHREAD_RWLOCK_INITIALIZER; /* waits read, C_Finalize writes */
+static pthread_mutex_t events_mutex = PTHREAD_MUTEX_INITIALIZER;
+static struct known_slot known[MAX_TOKENS];
+static int known_count = -1; /* -1: no baseline yet */
+static int initialised;       /* under library_lock */
+
+/* Every slot and whether its card is in; -1 if SoftHSM2 cannot list them. */
+static int slot_states(struct known_slot *out) {
+  CK_SLOT_ID slots[MAX_TOKENS];
+  CK_ULONG n = MAX_TOKENS;
+  if (real->C_GetSlotList(CK_FALSE, slots, &n) != CKR_OK) return -1;
+  for (CK_ULONG i = 0; i < n; i++) {
+    char serial[17];
+    out[i].id = slots[i];
+    /* card_state, not sync_card: noticing an event closes no session. */
+    out[i].present = serial_of_slot(slots[i], serial) == CKR_OK && !card_state(serial).removed;
+  }
+  return (int)n;
+}
+
+/* 1 and the slot if one changed since this process last heard (and records it), 0 if
+ * none did, -1 on error. The first call only takes the baseline. */
+static int next_slot_event(CK_SLOT_ID *slot) {
+  struct known_slot now[MAX_TOKENS];
+  int n = slot_states(now);
+  if (n < 0) return -1;
+  int found = 0;
+  pthread_mutex_lock(&events_mutex);
+  if (known_count < 0) {
+    memcpy(known, now, n * sizeof *now);
+    known_count = n;
+  } else {
+    for (int i = 0; i < n && !found; i++) {
+      int j = 0;
+      while (j < known_count && known[j].id != now[i].id) j++;
+      if (j == known_count) {
+        if (known_count == MAX_TOKENS) continue;
+        known[known_count++] = now[i]; /* a new slot: a reader with a card just put in */
+        found = now[i].present;
+      } else if (known[j].present != now[i].present) {
+        known[j].present = now[i].present;
+        found = 1;
+      }
+      if (found) *slot = now[i].id;
+    }
+  }
+  pthread_mutex_unlock(&events_mutex);
+  return found;
+}
+
+static CK_RV fake_WaitForSlotEvent(CK_FLAGS flags, CK_SLOT_ID_PTR slot, CK_VOID_PTR reserved) {
+  if (!slot || reserved) return CKR_ARGUMENTS_BAD;
+  for (;;) {
+    pthread_rwlock_rdlock(&library_lock);
+    if (!initialised) {
+      pthread_rwlock_unlock(&library_lock);
+      return CKR_CRYPTOKI_NOT_INITIALIZED;
+    }
+    int event = next_slot_event(slot);
+    pthread_rwlock_unlock(&library_lock);
+    if (event < 0) return CKR_DEVICE_ERROR;
+    if (event > 0) return CKR_OK;
+    if (flags & CKF_DONT_BLOCK) return CKR_NO_EVENT;
+    usleep(50 * 1000);
+  }
+}
+
+static CK_RV fake_Initialize(CK_VOID_PTR args) {
+  CK_RV rv = real->C_Initialize(args);
+  if (rv != CKR_OK) return rv;
+  pthread_rwlock_wrlock(&library_lock);
+  initialised = 1;
+  pthread_mutex_lock(&events_mutex);
+  known_count = -1;
+  pthread_mutex_unlock(&events_mutex);
+  CK_SLOT_ID ignored;
+  next_slot_event(&ignored); /* the baseline */
+  pthread_rwlock_unlock(&library_lock);
+  return CKR_OK;
+}
+
+/* Waits until no slot-event wait is inside SoftHSM2; every wait then ends with
+ * CKR_CRYPTOKI_NOT_INITIALIZED at its next look. */
 static CK_RV fake_Finalize(CK_VOID_PTR reserved) {
+  pthread_rwlock_wrlock(&library_lock);
   CK_RV rv = real->C_Finalize(reserved);
-  if (rv == CKR_OK) forget_all_sessions();
+  if (rv == CKR_OK) {
+    initialised = 0;
+    forget_all_sessions();
+  }
+  pthread_rwlock_unlock(&library_lock);
   return rv;
 }
 
@@ -685,6 +794,9 @@ CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR list) {
       PATCH(Login);
       PATCH(GetTokenInfo);
       PATCH(InitPIN);
+      /* slot events */
+      PATCH(Initialize);
+      PATCH(WaitForSlotEvent);
       /* removal: every call that names a slot or a session */
       PATCH(Finalize);
       PATCH(GetSlotList);
