@@ -332,6 +332,7 @@ export const en = {
       multiSend: 'Safe MultiSend contract',
       multiSendCallOnly: 'Safe MultiSendCallOnly contract',
       fallbackHandler: 'Safe fallback handler contract',
+      p256AccountFactory: 'P-256 account factory contract',
     },
     fee: '{{amount}} {{symbol}}',
     feeWei: '({{amount}} wei)',

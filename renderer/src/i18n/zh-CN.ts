@@ -326,6 +326,7 @@ export const zhCN: Messages = {
       multiSend: 'Safe MultiSend 合约',
       multiSendCallOnly: 'Safe MultiSendCallOnly 合约',
       fallbackHandler: 'Safe 回退处理合约',
+      p256AccountFactory: 'P-256 账户工厂合约',
     },
     fee: '{{amount}} {{symbol}}',
     feeWei: '（{{amount}} wei）',
