@@ -26,6 +26,7 @@ interface Flags {
   pinFile?: string;
   pinStdin?: boolean;
   offline?: boolean;
+  carrier?: string;
 }
 
 type Signed = Pick<AppResult<'wallet.send'>, 'transactions' | 'sync'>;
@@ -53,6 +54,10 @@ export function registerWalletCommands(program: Command, context: CliContext): v
   ) =>
     pinOptions(command)
       .option('--offline', 'sign and queue only: no network access at all')
+      .option(
+        '--carrier <account>',
+        "a P-256 sender's carrier (address or key URI): one of your secp256k1 accounts, which signs and pays for the transaction",
+      )
       .option('--json', 'machine-readable output')
       .action((flags: F) =>
         context.run(
@@ -181,10 +186,11 @@ export function registerWalletCommands(program: Command, context: CliContext): v
     (flags: Flags & { from: string; to: string; amount: string }) => {
       const to = parseAddress(flags.to, 'recipient');
       const amount = amountFlag(flags.amount);
+      const carrier = carrierFlag(flags.carrier);
       return (app, pinOptions) =>
         app.call(
           'wallet.send',
-          { from: flags.from, to, amount, offline: flags.offline === true },
+          { from: flags.from, to, amount, offline: flags.offline === true, carrier },
           pinOptions,
         );
     },
@@ -206,12 +212,7 @@ export function registerWalletCommands(program: Command, context: CliContext): v
       const faceValue = amountFlag(flags.amount);
       const maturity = dateFlag(flags.maturity);
       return (app, p) =>
-        noteExecute(
-          app,
-          { op: 'issue', from: flags.from, payee, faceValue, maturity },
-          p,
-          flags.offline,
-        );
+        noteExecute(app, { op: 'issue', from: flags.from, payee, faceValue, maturity }, p, flags);
     },
   );
   signing(
@@ -225,7 +226,7 @@ export function registerWalletCommands(program: Command, context: CliContext): v
       const to = parseAddress(flags.to, 'new holder');
       const tokenId = noteIdFlag(flags.note);
       return (app, p) =>
-        noteExecute(app, { op: 'endorse', from: flags.from, tokenId, to }, p, flags.offline);
+        noteExecute(app, { op: 'endorse', from: flags.from, tokenId, to }, p, flags);
     },
   );
   signing(
@@ -241,7 +242,7 @@ export function registerWalletCommands(program: Command, context: CliContext): v
       const tokenId = noteIdFlag(flags.note);
       const value = amountFlag(flags.amount);
       return (app, p) =>
-        noteExecute(app, { op: 'split', from: flags.from, tokenId, to, value }, p, flags.offline);
+        noteExecute(app, { op: 'split', from: flags.from, tokenId, to, value }, p, flags);
     },
   );
   signing(
@@ -252,8 +253,7 @@ export function registerWalletCommands(program: Command, context: CliContext): v
       .requiredOption('--note <id>', 'note id'),
     (flags: Flags & { from: string; note: string }) => {
       const tokenId = noteIdFlag(flags.note);
-      return (app, p) =>
-        noteExecute(app, { op: 'redeem', from: flags.from, tokenId }, p, flags.offline);
+      return (app, p) => noteExecute(app, { op: 'redeem', from: flags.from, tokenId }, p, flags);
     },
   );
   pinOptions(
@@ -329,7 +329,7 @@ export function registerWalletCommands(program: Command, context: CliContext): v
     (flags: Flags & { from: string; offer: string }) => {
       const offer = readOfferFile(flags.offer);
       return (app, p) =>
-        noteExecute(app, { op: 'finance-accept', from: flags.from, offer }, p, flags.offline);
+        noteExecute(app, { op: 'finance-accept', from: flags.from, offer }, p, flags);
     },
   );
 
@@ -375,7 +375,7 @@ export function registerWalletCommands(program: Command, context: CliContext): v
           rows
             .map(
               (t) =>
-                `${t.status.padEnd(9)} ${t.kind} nonce ${t.nonce} ${t.txHash}${t.error ? `  (${t.error})` : ''}`,
+                `${t.status.padEnd(9)} ${t.kind} nonce ${t.nonce} ${t.txHash}${t.carried ? ` for ${t.carried.account} (its nonce ${t.carried.nonce})` : ''}${t.error ? `  (${t.error})` : ''}`,
             )
             .join('\n') || 'the outbox is empty',
       ),
@@ -424,9 +424,16 @@ function noteExecute(
   app: CliApp,
   operation: NoteOperationRequest,
   pins: PinOptions,
-  offline?: boolean,
+  flags: Pick<Flags, 'offline' | 'carrier'>,
 ) {
-  return app.call('notes.execute', { operation, offline: offline === true }, pins);
+  const carrier = carrierFlag(flags.carrier);
+  return app.call('notes.execute', { operation, offline: flags.offline === true, carrier }, pins);
+}
+
+/** --carrier: a key URI as typed, or an address (checksum checked). */
+function carrierFlag(text: string | undefined): string | undefined {
+  if (text === undefined || text.startsWith('pkcs11:')) return text;
+  return parseAddress(text, 'carrier');
 }
 
 /** Syncs every `intervalMs` until SIGINT/SIGTERM; each report (or error) is one JSON line. */

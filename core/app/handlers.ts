@@ -86,6 +86,7 @@ export function createHandlers(context: AppContext, sync: SyncDriver): Handlers 
         request.from,
         parseAddress(request.to, 'recipient'),
         parseAmount(request.amount),
+        request.carrier,
       ),
     'wallet.send': async (request, caller) => {
       const p = context.profile();
@@ -95,6 +96,7 @@ export function createHandlers(context: AppContext, sync: SyncDriver): Handlers 
         request.from,
         parseAddress(request.to, 'recipient'),
         parseAmount(request.amount),
+        request.carrier,
       );
       // Before the token is opened: no PIN used, nothing signed, nothing queued.
       requireReviewed(caller.origin, request.reviewDigest, plan);
@@ -108,6 +110,7 @@ export function createHandlers(context: AppContext, sync: SyncDriver): Handlers 
       return previewNote(
         { store: context.store(), profile: p, rpc: request.offline ? undefined : context.rpc(p) },
         request.operation,
+        request.carrier,
       );
     },
     'notes.execute': async (request, caller) => {
@@ -115,6 +118,7 @@ export function createHandlers(context: AppContext, sync: SyncDriver): Handlers 
       const plan = await planNote(
         { store: context.store(), profile: p, rpc: request.offline ? undefined : context.rpc(p) },
         request.operation,
+        request.carrier,
       );
       requireReviewed(caller.origin, request.reviewDigest, plan);
       const wallet = context.wallet(p, caller);

@@ -64,7 +64,7 @@ export const executeTypes = {
 export const messageTypes = { Message: [{ name: 'hash', type: 'bytes32' }] } as const;
 
 /** One call a P-256 account makes, as its key signs it. */
-export interface AccountOperation {
+export type AccountOperation = {
   target: Address;
   value: bigint;
   data: Hex;
@@ -72,7 +72,7 @@ export interface AccountOperation {
   nonce: bigint;
   /** Unix seconds; the contract refuses the operation after it. */
   deadline: bigint;
-}
+};
 
 /** The public key's coordinates from its SEC1 uncompressed form (0x04 ‖ x ‖ y). */
 export function p256Coordinates(publicKey: Hex): { qx: Hex; qy: Hex } {
