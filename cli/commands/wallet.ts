@@ -73,7 +73,9 @@ export function registerWalletCommands(program: Command, context: CliContext): v
   pinOptions(
     account
       .command('add')
-      .description('add a secp256k1 key on a token as a wallet account')
+      .description(
+        'add a key on a token as a wallet account: secp256k1, or P-256 (its account contract, e.g. a TPM key)',
+      )
       .requiredOption('--key <uri>', 'pkcs11: URI of the key')
       .option('--name <name>', 'a name for people')
       .option('--json', 'machine-readable output'),
@@ -81,7 +83,8 @@ export function registerWalletCommands(program: Command, context: CliContext): v
     context.run(
       flags,
       (app) => app.call('accounts.add', { key: flags.key, name: flags.name }, pins(flags)),
-      (a) => `${a.name}  ${a.address}\n  ${a.keyUri}`,
+      (a) =>
+        `${a.name}  ${a.address}${a.curve === 'p256' ? ' (P-256 account contract)' : ''}\n  ${a.keyUri}`,
     ),
   );
 
