@@ -335,7 +335,7 @@ function CarriedFacts({
         <Was now={carried.accountNonce} before={was?.accountNonce} />
       </dd>
       <dt>{t('send.validUntil')}</dt>
-      <dd>{formatDateTime(carried.deadline * 1000, i18n.language)}</dd>
+      <dd>{formatDateTime(carried.deadline, i18n.language)}</dd>
       <dt>{t('send.p256Digest')}</dt>
       <dd className="mono">
         {carried.digest}
