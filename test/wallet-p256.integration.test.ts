@@ -72,7 +72,7 @@ function expectRefused(run: { code: number; stderr: string }, message: RegExp) {
 async function syncSettled() {
   for (let round = 0; round < 20; round++) {
     await json(['sync']);
-    const outbox: Array<{ status: string }> = await json(['outbox']);
+    const outbox: Array<{ status: string; txHash: string }> = await json(['outbox']);
     if (outbox.every((t) => t.status === 'confirmed' || t.status === 'failed')) return outbox;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

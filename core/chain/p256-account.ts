@@ -90,8 +90,9 @@ export function p256Factory(profile: ChainProfile): Address {
   const factory = profile.contracts.p256AccountFactory;
   if (!factory) {
     throw new SignetError(
-      'CURVE_UNSUPPORTED',
+      'INVALID_ARGUMENT',
       `ledger "${profile.name}" has no P-256 account factory (contracts.p256AccountFactory), so P-256 keys cannot hold accounts on it`,
+      { details: { reason: 'no-p256-factory' } },
     );
   }
   return factory;

@@ -52,8 +52,8 @@ export interface CarriedPlan {
  * review and the signing a minute later plan the same one.
  */
 export function operationDeadline(store: Store, profile: ChainProfile, now: Date): bigint {
-  const ledgerNow = chainNow(getChainMeta(store, profile.chainId), now);
-  const day = Math.floor(ledgerNow.getTime() / 86_400_000) + VALIDITY_DAYS;
+  const chainTime = chainNow(getChainMeta(store, profile.chainId), now);
+  const day = Math.floor(chainTime.getTime() / 86_400_000) + VALIDITY_DAYS;
   return BigInt((day + 1) * 86_400 - 1);
 }
 
