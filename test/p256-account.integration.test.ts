@@ -25,7 +25,6 @@ import {
   parseEventLogs,
   type TransactionReceipt,
   toHex,
-  zeroAddress,
 } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -41,13 +40,19 @@ import {
   p256Coordinates,
   p256Implementation,
 } from '../core/chain/p256-account.js';
-import { loadArtifacts, loadSafeArtifacts } from '../ledger/compile.js';
+import { loadArtifacts } from '../ledger/compile.js';
 import { devKeys } from '../ledger/deploy.js';
 import { useDevChain } from './support/dev-chain.js';
+import {
+  contractSignature,
+  createSafe,
+  execSafe,
+  safeCall,
+  safeTxHash,
+} from './support/safe-owner.js';
 
 const ledger = useDevChain();
 const compiled = await loadArtifacts();
-const safeArtifacts = await loadSafeArtifacts();
 const P256_N = p256.Point.CURVE().n;
 const DAY = 86_400n;
 
@@ -521,123 +526,24 @@ describe('EIP-1271', () => {
 });
 
 describe('a Safe owned by the P-256 account', () => {
-  const safeAbi = [...(safeArtifacts.SafeL2.abi as Abi)];
-  const safeTxTypes = {
-    SafeTx: [
-      { name: 'to', type: 'address' },
-      { name: 'value', type: 'uint256' },
-      { name: 'data', type: 'bytes' },
-      { name: 'operation', type: 'uint8' },
-      { name: 'safeTxGas', type: 'uint256' },
-      { name: 'baseGas', type: 'uint256' },
-      { name: 'gasPrice', type: 'uint256' },
-      { name: 'gasToken', type: 'address' },
-      { name: 'refundReceiver', type: 'address' },
-      { name: 'nonce', type: 'uint256' },
-    ],
-  } as const;
-
-  async function createSafe(owner: Address): Promise<Address> {
-    const { contracts } = ledger.profile;
-    const setup = encodeFunctionData({
-      abi: safeAbi,
-      functionName: 'setup',
-      args: [
-        [owner],
-        1n,
-        zeroAddress,
-        '0x',
-        contracts.fallbackHandler,
-        zeroAddress,
-        0n,
-        zeroAddress,
-      ],
-    });
-    const receipt = await send(
-      carrierKey,
-      contracts.safeProxyFactory,
-      safeArtifacts.SafeProxyFactory.abi as Abi,
-      'createProxyWithNonce',
-      [contracts.safeSingleton, setup, 1n],
-    );
-    const [created] = parseEventLogs({
-      abi: safeArtifacts.SafeProxyFactory.abi as Abi,
-      logs: receipt.logs,
-      eventName: 'ProxyCreation',
-    });
-    return getAddress((created!.args as { proxy: Address }).proxy);
-  }
-
-  /** Safe's contract signature (v = 0): r = owner, s = offset of {length}{bytes} after the static part. */
-  const contractSignature = (owner: Address, signature: Hex): Hex =>
-    concat([
-      pad(owner),
-      pad(numberToHex(65)),
-      '0x00',
-      pad(numberToHex((signature.length - 2) / 2)),
-      signature,
-    ]);
-
   it('executes a payment the P-256 key approved, and refuses one another key approved', async () => {
     // The Safe calls the account, so it must exist: deploy it (any operation would).
     await send(carrierKey, factory, factoryAbi, 'createAccount', [alice.qx, alice.qy]);
-    const safe = await createSafe(aliceAccount);
+    const safe = await createSafe(ledger, carrierKey, aliceAccount);
     await ledger.fund(safe, 50_00n);
-
-    const tx = {
-      to: currency,
-      value: 0n,
-      data: transferData(bob, 20_00n),
-      operation: 0,
-      safeTxGas: 0n,
-      baseGas: 0n,
-      gasPrice: 0n,
-      gasToken: zeroAddress,
-      refundReceiver: zeroAddress,
-      nonce: 0n,
-    } as const;
-    const safeTxHash = hashTypedData({
-      domain: { chainId: ledger.profile.chainId, verifyingContract: safe },
-      types: safeTxTypes,
-      primaryType: 'SafeTx',
-      message: tx,
-    });
-    expect(
-      await ledger.publicClient.readContract({
-        address: safe,
-        abi: safeAbi,
-        functionName: 'getTransactionHash',
-        args: [tx.to, tx.value, tx.data, tx.operation, 0n, 0n, 0n, zeroAddress, zeroAddress, 0n],
-      }),
-    ).toBe(safeTxHash);
-
+    const tx = safeCall(currency, transferData(bob, 20_00n));
+    const hash = await safeTxHash(ledger, safe, tx);
     const approve = (key: SoftwareKey) => {
       const { r, s } = key.sign(
-        hashTypedData(messageTypedData(ledger.profile.chainId, aliceAccount, safeTxHash)),
+        hashTypedData(messageTypedData(ledger.profile.chainId, aliceAccount, hash)),
       );
       return contractSignature(aliceAccount, concat([r, s]));
     };
-    const exec = (signatures: Hex) =>
-      ledger.wallet(carrierKey).writeContract({
-        address: safe,
-        abi: safeAbi,
-        functionName: 'execTransaction',
-        args: [
-          tx.to,
-          tx.value,
-          tx.data,
-          tx.operation,
-          0n,
-          0n,
-          0n,
-          zeroAddress,
-          zeroAddress,
-          signatures,
-        ],
-      });
 
-    expect(await revertOf(exec(approve(softwareKey())))).toMatch(/GS024/);
-    const receipt = await mined(exec(approve(alice)));
+    expect(await revertOf(execSafe(ledger, carrierKey, safe, tx, approve(softwareKey())))).toMatch(
+      /GS024/,
+    );
+    const receipt = await mined(execSafe(ledger, carrierKey, safe, tx, approve(alice)));
     gas['Safe execTransaction, P-256 owner (legacy isValidSignature)'] = receipt.gasUsed;
     expect(await balance(safe)).toBe(30_00n);
     expect(await balance(bob)).toBe(1n + 20_00n);

@@ -13,6 +13,7 @@ import { p256 } from '@noble/curves/nist.js';
 import {
   type Address,
   decodeFunctionData,
+  encodeFunctionData,
   getAddress,
   type Hex,
   hexToBytes,
@@ -27,9 +28,19 @@ import {
   p256AccountAddress,
   p256AccountFactoryAbi,
 } from '../core/chain/p256-account.js';
+import { P256AccountSigner } from '../core/chain/p256-account-signer.js';
 import { openStore } from '../core/store/database.js';
 import { listOutbox } from '../core/store/outbox.js';
 import { devKeys } from '../ledger/deploy.js';
+import { anyModule } from '../native/pkcs11/module-policy.js';
+import { openKeySigner } from '../native/pkcs11/token-access.js';
+import {
+  contractSignature,
+  createSafe,
+  execSafe,
+  safeCall,
+  safeTxHash,
+} from './support/safe-owner.js';
 import { softhsmModule } from './support/softhsm.js';
 import { PIN, useWallet } from './support/wallet-fixture.js';
 
@@ -415,5 +426,50 @@ describe('a P-256 key as a ledger account', () => {
     expect(endorsed.transactions[0].carried.accountNonce).toBe('5');
     expect(await notesOf(w.keys.bob!.address)).toEqual([tokenId]);
     expect(await onChainNonce(p256Key.address)).toBe(6n);
+  });
+
+  it('approves a Safe transaction as the Safe’s owner, the P-256 key signing on its token', async () => {
+    const search = { configured: [], policy: anyModule };
+    const pins = async () => Buffer.from(PIN);
+    const account = { address: p256Key.address, publicKey: p256Key.publicKey };
+    // Only the account's own P-256 key will do.
+    const secp = await openKeySigner(w.keys.carrier!.uri, search, pins);
+    expect(() => new P256AccountSigner(secp, account)).toThrow(/needs a P-256 key/);
+    await secp.close();
+    const key = new P256AccountSigner(await openKeySigner(p256Key.uri, search, pins), account);
+    expect(
+      () =>
+        new P256AccountSigner(key.signer, {
+          address: p256Key.address,
+          publicKey: `0x04${'11'.repeat(64)}`,
+        }),
+    ).toThrow(/is not the key of account/);
+
+    const safe = await createSafe(w.ledger, devKeys.centralBank, p256Key.address);
+    await w.ledger.fund(safe, 5_00n);
+    const transfer = encodeFunctionData({
+      abi: parseAbi(['function transfer(address to, uint256 amount) returns (bool)']),
+      functionName: 'transfer',
+      args: [w.keys.bob!.address, 2_00n],
+    });
+    const tx = safeCall(w.ledger.profile.contracts.currency, transfer);
+    const hash = await safeTxHash(w.ledger, safe, tx);
+    let approval: Hex;
+    try {
+      approval = (await key.signMessageHash(w.ledger.profile.chainId, hash)).signature;
+    } finally {
+      await key.close();
+    }
+    const receipt = await w.ledger.publicClient.waitForTransactionReceipt({
+      hash: await execSafe(
+        w.ledger,
+        devKeys.centralBank,
+        safe,
+        tx,
+        contractSignature(p256Key.address, approval),
+      ),
+    });
+    expect(receipt.status).toBe('success');
+    expect(await onChainBalance(safe)).toBe(3_00n);
   });
 });

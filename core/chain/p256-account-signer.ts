@@ -4,11 +4,11 @@
  * 32-byte EIP-712 digest; the device layer returns only a low-S r‖s that
  * verifies against the key, and the key is checked here to be the account's.
  */
-import { type Hex, hexToBytes, toHex } from 'viem';
+import { type Hex, hashTypedData, hexToBytes, toHex } from 'viem';
 import type { Signer } from '../../native/signer.js';
 import { SignetError } from '../api/errors.js';
 import type { Account } from '../store/accounts.js';
-import { type AccountOperation, executeDigest } from './p256-account.js';
+import { type AccountOperation, executeDigest, messageTypedData } from './p256-account.js';
 
 export class P256AccountSigner {
   constructor(
@@ -37,6 +37,18 @@ export class P256AccountSigner {
     const digest = executeDigest(chainId, this.account.address, operation);
     const { bytes } = await this.signer.sign(hexToBytes(digest));
     return { digest, r: toHex(bytes.subarray(0, 32)), s: toHex(bytes.subarray(32, 64)) };
+  }
+
+  /**
+   * Vouches for `hash` (a Safe transaction's hash, say) to an EIP-1271 verifier:
+   * the key signs the account's `Message(hash)` digest, and the 64-byte r‖s is
+   * what the account's isValidSignature takes (a Safe, as its owner's contract
+   * signature).
+   */
+  async signMessageHash(chainId: number, hash: Hex): Promise<{ digest: Hex; signature: Hex }> {
+    const digest = hashTypedData(messageTypedData(chainId, this.account.address, hash));
+    const { bytes } = await this.signer.sign(hexToBytes(digest));
+    return { digest, signature: toHex(bytes.subarray(0, 64)) };
   }
 
   close(): Promise<void> {
