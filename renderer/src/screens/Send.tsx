@@ -1,14 +1,15 @@
-import { type FormEvent, type ReactNode, useId, useState } from 'react';
+import { type FormEvent, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { addressInputSchema, amountInputSchema } from '../../../core/api/chain.js';
 import type { SerializedError } from '../../../core/api/errors.js';
 import type { ApiResult } from '../../../core/api/methods.js';
 import { call, serialized } from '../api.js';
 import { AccountOptions } from '../components/AccountOptions.js';
+import { CarriedFacts } from '../components/CarriedFacts.js';
 import { Badge, ErrorMessage, Panel } from '../components/Panel.js';
 import type { PinRequest } from '../components/PinDialog.js';
 import { NamedAddress, NativeFee, Was } from '../components/ReviewParts.js';
-import { errorText, formatAmount, formatDateTime, shortHex } from '../format.js';
+import { errorText, formatAmount, shortHex } from '../format.js';
 import { useQuery } from '../hooks.js';
 import { signReviewed } from '../review.js';
 
@@ -281,7 +282,7 @@ function Review({
           <Was now={preview.contract} before={before?.contract} />
         </dd>
         {preview.carried ? (
-          <CarriedFacts carried={preview.carried} before={before} named={named} />
+          <CarriedFacts carried={preview.carried} before={before?.carried} names={preview.names} />
         ) : null}
         <dt>{t('send.availableAfter')}</dt>
         <dd>
@@ -301,47 +302,6 @@ function Review({
         </button>
       </div>
     </Panel>
-  );
-}
-
-/**
- * A P-256 sender's payment: what its key signs (the operation's digest, its own
- * nonce, until when it is valid) and which account carries it through which
- * contract. The fee and nonce above are the carrier's transaction.
- */
-function CarriedFacts({
-  carried,
-  before,
-  named,
-}: {
-  carried: NonNullable<Preview['carried']>;
-  before: Preview | undefined;
-  named(address: string): ReactNode;
-}) {
-  const { t, i18n } = useTranslation();
-  const was = before?.carried;
-  return (
-    <>
-      <dt>{t('send.carrier')}</dt>
-      <dd>
-        {named(carried.carrier)}
-        <Was now={carried.carrier} before={was?.carrier} />
-      </dd>
-      <dt>{t('send.via')}</dt>
-      <dd>{named(carried.via)}</dd>
-      <dt>{t('send.accountNonce')}</dt>
-      <dd>
-        {carried.accountNonce}
-        <Was now={carried.accountNonce} before={was?.accountNonce} />
-      </dd>
-      <dt>{t('send.validUntil')}</dt>
-      <dd>{formatDateTime(carried.deadline, i18n.language)}</dd>
-      <dt>{t('send.p256Digest')}</dt>
-      <dd className="mono">
-        {carried.digest}
-        <Was now={carried.digest} before={was?.digest} />
-      </dd>
-    </>
   );
 }
 

@@ -1,8 +1,8 @@
 /**
- * The Send screen with a P-256 account, in Chromium against the dev ledger and
- * SoftHSM2: the carrier select appears only for a P-256 sender, the review
- * shows who carries the payment and what the P-256 key signs, and the payment
- * signed there settles on the ledger.
+ * A P-256 account on the Send and Notes screens, in Chromium against the dev
+ * ledger and SoftHSM2: the carrier select appears only for a P-256 sender,
+ * each review shows who carries the transaction and what the P-256 key signs,
+ * and what is signed there settles on the ledger.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +22,7 @@ import {
   screenshotDir,
   settle,
 } from '../support/ui-harness.js';
-import { factsOf } from '../support/ui-steps.js';
+import { factsOf, signWithPin } from '../support/ui-steps.js';
 import { PIN, useWallet } from '../support/wallet-fixture.js';
 
 const dist = mkdtempSync(join(tmpdir(), 'signet-send-p256-dist-'));
@@ -149,6 +149,51 @@ describe('sending from a P-256 account in the UI', () => {
     expect((await w.json(['balance', '--account', p256.address]))[0]).toMatchObject({
       balance: '42.50',
     });
+    expect(pageErrors).toEqual([]);
+  }, 90_000);
+
+  it('issues a note from the P-256 account: each transaction shows what the key signs and who carries it', async () => {
+    await openScreen(page, 'notes', en.notes.title);
+    await page.getByRole('button', { name: 'Issue a note' }).click();
+    const form = page.getByRole('form', { name: 'Issue a note' });
+    await form.getByLabel('Acceptor account').selectOption(p256.uri);
+    await form.getByLabel('Payee address').fill(w.keys.bob!.address);
+    await form.getByLabel('Face value').fill('5.00');
+    const maturity = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+    await form.getByLabel('Maturity date').fill(maturity);
+    await form.getByRole('button', { name: 'Review' }).click();
+    await page.getByRole('heading', { level: 2, name: 'Review: Issue a note' }).waitFor();
+    const { currency, notes } = w.ledger.profile.contracts;
+    for (const [n, call, contract, accountNonce] of [
+      [1, 'issue', notes, '1'],
+      [2, 'approve', currency, '2'],
+    ] as const) {
+      const facts = await factsOf(
+        page
+          .getByRole('region', { name: `Transaction ${n} of 2` })
+          .locator('dl')
+          .first(),
+      );
+      expect(facts).toMatchObject({
+        'Contract call': call,
+        Contract: expect.stringContaining(contract),
+        // No carrier was chosen: the default, the oldest secp256k1 account (its own nonces).
+        [en.send.carrier]: expect.stringContaining('carrier (your account)'),
+        [en.send.carrierNonce]: String(n - 1),
+        [en.send.accountNonce]: accountNonce,
+        [en.send.p256Digest]: expect.stringMatching(/^0x[0-9a-f]{64}$/),
+      });
+    }
+    await expectAccessible(page, 'note review, P-256 acceptor');
+    await page.screenshot({ path: join(screenshotDir, 'notes-p256-review.png') });
+    await signWithPin(page, PIN, 'Sign: Issue a note', 'Signed');
+    for (let round = 0; round < 20; round++) {
+      await w.json(['sync']);
+      const rows: Array<{ status: string }> = await w.json(['outbox']);
+      if (rows.every((row) => row.status === 'confirmed')) break;
+    }
+    const held = await w.json(['notes', '--account', w.keys.bob!.address]);
+    expect(held).toEqual([expect.objectContaining({ acceptor: p256.address, value: '5.00' })]);
     expect(pageErrors).toEqual([]);
   }, 90_000);
 });
