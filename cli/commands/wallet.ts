@@ -473,7 +473,10 @@ async function watch(
 
 function describeSigned(result: Signed): string {
   return [
-    ...result.transactions.map((t) => `${t.status}: ${t.kind} nonce ${t.nonce} tx ${t.txHash}`),
+    ...result.transactions.map(
+      (t) =>
+        `${t.status}: ${t.kind} nonce ${t.nonce} tx ${t.txHash}${t.carried ? ` for ${t.carried.account} (its nonce ${t.carried.nonce})` : ''}`,
+    ),
     result.sync === null
       ? 'signed offline; it is in the outbox until `signet sync`'
       : 'error' in result.sync

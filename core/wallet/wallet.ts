@@ -306,7 +306,7 @@ export class Wallet {
                 kind: call.kind,
                 chainId: profile.chainId,
                 account: account.address,
-                nonce: operation.nonce,
+                accountNonce: operation.nonce,
                 target: operation.target,
                 deadline: operation.deadline,
                 digest,
