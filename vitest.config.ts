@@ -3,7 +3,8 @@ import { findAnvilBinary } from './ledger/anvil-node.js';
 
 /**
  * The files that run a second time on anvil (Foundry), an independent node
- * implementation: offline send, sync, quorum and reorg, and kill -9. Their dev ledgers start
+ * implementation: offline send (from a P-256 account too), sync, quorum and reorg, and kill -9.
+ * Their dev ledgers start
  * on the engine SIGNET_TEST_ENGINE names (test/support/dev-chain.ts).
  */
 const onAnvil = [
@@ -12,6 +13,7 @@ const onAnvil = [
   'core/sync/sync-engine.test.ts',
   'test/sync-crash.integration.test.ts',
   'test/sync-quorum.integration.test.ts',
+  'test/wallet-p256.integration.test.ts',
 ];
 /** Runs instead of them where anvil is not installed: says why, as a skipped test. */
 const anvilMissing = 'test/anvil-missing.test.ts';

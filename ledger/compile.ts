@@ -31,6 +31,9 @@ export interface ContractArtifact {
 export interface ChainArtifacts {
   DigitalCurrency: ContractArtifact;
   DigitalNote: ContractArtifact;
+  /** A P-256 key's account (ledger/contracts/P256Account.sol), deployed as clones by the factory. */
+  P256Account: ContractArtifact;
+  P256AccountFactory: ContractArtifact;
 }
 
 export interface SafeArtifacts {
@@ -52,6 +55,8 @@ const require = createRequire(import.meta.url);
 const entries = {
   DigitalCurrency: 'ledger/contracts/DigitalCurrency.sol',
   DigitalNote: 'ledger/contracts/DigitalNote.sol',
+  P256Account: 'ledger/contracts/P256Account.sol',
+  P256AccountFactory: 'ledger/contracts/P256Account.sol',
 } as const satisfies Record<keyof ChainArtifacts, string>;
 
 const settings = {
@@ -245,6 +250,7 @@ async function compile(graph: SourceGraph, solcVersion: string, key: string): Pr
   const outputSelection: Record<string, Record<string, string[]>> = {};
   for (const [name, unit] of Object.entries(entries)) {
     outputSelection[unit] = {
+      ...outputSelection[unit],
       [name]: ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'],
     };
   }
@@ -276,6 +282,8 @@ async function compile(graph: SourceGraph, solcVersion: string, key: string): Pr
     contracts: {
       DigitalCurrency: artifact('DigitalCurrency'),
       DigitalNote: artifact('DigitalNote'),
+      P256Account: artifact('P256Account'),
+      P256AccountFactory: artifact('P256AccountFactory'),
     },
     warnings: problems.filter((e) => e.severity === 'warning').map((e) => e.formattedMessage),
   };

@@ -1,6 +1,7 @@
 /**
  * Deploys Signet's ledger on a fresh dev chain: the digital currency, the notes
- * contract and the Safe 1.4.1 contracts (as shipped, not recompiled). The central
+ * contract, the Safe 1.4.1 contracts (as shipped, not recompiled) and the factory
+ * of P-256 accounts. The central
  * bank (Hardhat account 0) makes the note contract a system contract of the
  * currency (it collects prices and payments, and moves notes on recovery),
  * appoints the operator bank (account 1) and issues it money. Returns the ledger
@@ -71,6 +72,7 @@ export async function deployChain(url: string): Promise<ChainProfile> {
   const fallbackHandler = await deploy(safe.CompatibilityFallbackHandler);
   const multiSend = await deploy(safe.MultiSend);
   const multiSendCallOnly = await deploy(safe.MultiSendCallOnly);
+  const p256AccountFactory = await deploy(ledger.P256AccountFactory);
 
   const call = async (functionName: string, args: readonly unknown[]) =>
     confirmed(
@@ -106,6 +108,7 @@ export async function deployChain(url: string): Promise<ChainProfile> {
       multiSend: multiSend.address,
       multiSendCallOnly: multiSendCallOnly.address,
       fallbackHandler: fallbackHandler.address,
+      p256AccountFactory: p256AccountFactory.address,
     },
     // The dev node's coin (Hardhat and anvil alike): fees show in ETH; a real network's profile names its own.
     nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },

@@ -3,9 +3,17 @@
  * revert.ts) so that it never loads compiler output at run time. This checks each
  * of them against what solc compiled from ledger/contracts.
  */
+import { readFileSync } from 'node:fs';
 import { type AbiParameter, toFunctionSelector } from 'viem';
 import { describe, expect, it } from 'vitest';
 import { currencyAbi, financeOfferTypes, notesAbi } from '../core/chain/abi.js';
+import {
+  executeTypes,
+  legacySignatureValidatorAbi,
+  messageTypes,
+  p256AccountAbi,
+  p256AccountFactoryAbi,
+} from '../core/chain/p256-account.js';
 import { chainErrorsAbi } from '../core/chain/revert.js';
 import { noteEventsAbi } from '../core/sync/events.js';
 import { loadArtifacts } from '../ledger/compile.js';
@@ -40,6 +48,9 @@ describe('core/chain ABIs match the compiled contracts', () => {
     ['DigitalCurrency', currencyAbi],
     ['DigitalNote', notesAbi],
     ['DigitalNote', noteEventsAbi],
+    ['P256Account', p256AccountAbi],
+    ['P256Account', legacySignatureValidatorAbi],
+    ['P256AccountFactory', p256AccountFactoryAbi],
   ] as const)('%s has every entry core uses', (contract, abi) => {
     const available = signatures(compiled[contract].abi);
     for (const item of signatures(abi)) expect(available, item).toContain(item);
@@ -49,6 +60,8 @@ describe('core/chain ABIs match the compiled contracts', () => {
     const available = new Set([
       ...signatures(compiled.DigitalCurrency.abi),
       ...signatures(compiled.DigitalNote.abi),
+      ...signatures(compiled.P256Account.abi),
+      ...signatures(compiled.P256AccountFactory.abi),
     ]);
     for (const item of signatures(chainErrorsAbi)) expect(available, item).toContain(item);
   });
@@ -62,5 +75,13 @@ describe('core/chain ABIs match the compiled contracts', () => {
     expect(fields).toBe(
       'uint256 tokenId,uint256 value,address bank,uint256 price,uint256 deadline,bytes32 nonce',
     );
+  });
+
+  it("the P-256 account's typed data are the types its contract hashes", () => {
+    const source = readFileSync('ledger/contracts/P256Account.sol', 'utf8');
+    for (const [name, fields] of Object.entries({ ...executeTypes, ...messageTypes })) {
+      const type = `${name}(${fields.map((f) => `${f.type} ${f.name}`).join(',')})`;
+      expect(source).toContain(`keccak256("${type}")`);
+    }
   });
 });

@@ -26,6 +26,7 @@ interface Flags {
   pinFile?: string;
   pinStdin?: boolean;
   offline?: boolean;
+  carrier?: string;
 }
 
 type Signed = Pick<AppResult<'wallet.send'>, 'transactions' | 'sync'>;
@@ -53,6 +54,10 @@ export function registerWalletCommands(program: Command, context: CliContext): v
   ) =>
     pinOptions(command)
       .option('--offline', 'sign and queue only: no network access at all')
+      .option(
+        '--carrier <account>',
+        "a P-256 sender's carrier (address or key URI): one of your secp256k1 accounts, which signs and pays for the transaction",
+      )
       .option('--json', 'machine-readable output')
       .action((flags: F) =>
         context.run(
@@ -68,7 +73,9 @@ export function registerWalletCommands(program: Command, context: CliContext): v
   pinOptions(
     account
       .command('add')
-      .description('add a secp256k1 key on a token, or an account on a Ledger, as a wallet account')
+      .description(
+        'add a key as a wallet account: secp256k1 or P-256 (its account contract, e.g. a TPM key) on a token, or an account on a Ledger',
+      )
       .requiredOption(
         '--key <uri>',
         "pkcs11: URI of the key, or ledger: URI of the account (ledger:<device id>?path=m/44'/60'/0'/0/0; `signet devices list` prints it)",
@@ -79,7 +86,8 @@ export function registerWalletCommands(program: Command, context: CliContext): v
     context.run(
       flags,
       (app) => app.call('accounts.add', { key: flags.key, name: flags.name }, pins(flags)),
-      (a) => `${a.name}  ${a.address}\n  ${a.keyUri}`,
+      (a) =>
+        `${a.name}  ${a.address}${a.curve === 'p256' ? ' (P-256 account contract)' : ''}\n  ${a.keyUri}`,
     ),
   );
 
@@ -184,10 +192,11 @@ export function registerWalletCommands(program: Command, context: CliContext): v
     (flags: Flags & { from: string; to: string; amount: string }) => {
       const to = parseAddress(flags.to, 'recipient');
       const amount = amountFlag(flags.amount);
+      const carrier = carrierFlag(flags.carrier);
       return (app, pinOptions) =>
         app.call(
           'wallet.send',
-          { from: flags.from, to, amount, offline: flags.offline === true },
+          { from: flags.from, to, amount, offline: flags.offline === true, carrier },
           pinOptions,
         );
     },
@@ -209,12 +218,7 @@ export function registerWalletCommands(program: Command, context: CliContext): v
       const faceValue = amountFlag(flags.amount);
       const maturity = dateFlag(flags.maturity);
       return (app, p) =>
-        noteExecute(
-          app,
-          { op: 'issue', from: flags.from, payee, faceValue, maturity },
-          p,
-          flags.offline,
-        );
+        noteExecute(app, { op: 'issue', from: flags.from, payee, faceValue, maturity }, p, flags);
     },
   );
   signing(
@@ -228,7 +232,7 @@ export function registerWalletCommands(program: Command, context: CliContext): v
       const to = parseAddress(flags.to, 'new holder');
       const tokenId = noteIdFlag(flags.note);
       return (app, p) =>
-        noteExecute(app, { op: 'endorse', from: flags.from, tokenId, to }, p, flags.offline);
+        noteExecute(app, { op: 'endorse', from: flags.from, tokenId, to }, p, flags);
     },
   );
   signing(
@@ -244,7 +248,7 @@ export function registerWalletCommands(program: Command, context: CliContext): v
       const tokenId = noteIdFlag(flags.note);
       const value = amountFlag(flags.amount);
       return (app, p) =>
-        noteExecute(app, { op: 'split', from: flags.from, tokenId, to, value }, p, flags.offline);
+        noteExecute(app, { op: 'split', from: flags.from, tokenId, to, value }, p, flags);
     },
   );
   signing(
@@ -255,8 +259,7 @@ export function registerWalletCommands(program: Command, context: CliContext): v
       .requiredOption('--note <id>', 'note id'),
     (flags: Flags & { from: string; note: string }) => {
       const tokenId = noteIdFlag(flags.note);
-      return (app, p) =>
-        noteExecute(app, { op: 'redeem', from: flags.from, tokenId }, p, flags.offline);
+      return (app, p) => noteExecute(app, { op: 'redeem', from: flags.from, tokenId }, p, flags);
     },
   );
   pinOptions(
@@ -332,7 +335,7 @@ export function registerWalletCommands(program: Command, context: CliContext): v
     (flags: Flags & { from: string; offer: string }) => {
       const offer = readOfferFile(flags.offer);
       return (app, p) =>
-        noteExecute(app, { op: 'finance-accept', from: flags.from, offer }, p, flags.offline);
+        noteExecute(app, { op: 'finance-accept', from: flags.from, offer }, p, flags);
     },
   );
 
@@ -378,7 +381,7 @@ export function registerWalletCommands(program: Command, context: CliContext): v
           rows
             .map(
               (t) =>
-                `${t.status.padEnd(9)} ${t.kind} nonce ${t.nonce} ${t.txHash}${t.error ? `  (${t.error})` : ''}`,
+                `${t.status.padEnd(9)} ${t.kind} nonce ${t.nonce} ${t.txHash}${t.carried ? ` for ${t.carried.account} (its nonce ${t.carried.nonce})` : ''}${t.error ? `  (${t.error})` : ''}`,
             )
             .join('\n') || 'the outbox is empty',
       ),
@@ -427,9 +430,16 @@ function noteExecute(
   app: CliApp,
   operation: NoteOperationRequest,
   pins: PinOptions,
-  offline?: boolean,
+  flags: Pick<Flags, 'offline' | 'carrier'>,
 ) {
-  return app.call('notes.execute', { operation, offline: offline === true }, pins);
+  const carrier = carrierFlag(flags.carrier);
+  return app.call('notes.execute', { operation, offline: flags.offline === true, carrier }, pins);
+}
+
+/** --carrier: a key URI as typed, or an address (checksum checked). */
+function carrierFlag(text: string | undefined): string | undefined {
+  if (text === undefined || text.startsWith('pkcs11:')) return text;
+  return parseAddress(text, 'carrier');
 }
 
 /** Syncs every `intervalMs` until SIGINT/SIGTERM; each report (or error) is one JSON line. */
@@ -466,7 +476,10 @@ async function watch(
 
 function describeSigned(result: Signed): string {
   return [
-    ...result.transactions.map((t) => `${t.status}: ${t.kind} nonce ${t.nonce} tx ${t.txHash}`),
+    ...result.transactions.map(
+      (t) =>
+        `${t.status}: ${t.kind} nonce ${t.nonce} tx ${t.txHash}${t.carried ? ` for ${t.carried.account} (its nonce ${t.carried.nonce})` : ''}`,
+    ),
     result.sync === null
       ? 'signed offline; it is in the outbox until `signet sync`'
       : 'error' in result.sync

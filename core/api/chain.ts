@@ -98,10 +98,22 @@ export const historyPageSchema = z.object({
   next: historyCursorSchema.nullable(),
 });
 
+/**
+ * The wallet account that carries a P-256 account's operations (signs and pays
+ * for the transactions): its address, or its key's URI (pkcs11: or ledger:).
+ */
+export const carrierInputSchema = z.union([addressInputSchema, keyUriSchema]);
+
 export const outboxRowSchema = z.object({
   txHash: txHashSchema,
+  /** The transaction's sender: a carried operation's carrier. */
   from: z.string(),
   nonce: z.number().int().nonnegative(),
+  /** A carried operation: the P-256 account it acts for, and that account's nonce. */
+  carried: z
+    .object({ account: z.string(), nonce: z.number().int().nonnegative() })
+    .nullable()
+    .optional(),
   kind: z.string(),
   status: z.enum(['signed', 'sent', 'included', 'confirmed', 'failed', 'replaced']),
   summary: z.record(z.string(), z.unknown()),
@@ -217,6 +229,32 @@ export const deviceConfirmSchema = z.object({
   typedData: z.object({ domainHash: hash32Schema, messageHash: hash32Schema }).nullable(),
 });
 
+/**
+ * A P-256 account's operation as its review shows it: what its key signs (the
+ * EIP-712 typed data and its digest) and who carries it. The transaction fields
+ * beside it (nonce, gas, fees) are the carrier's.
+ */
+export const carriedOperationSchema = z.object({
+  /** The P-256 account: its money and notes move. */
+  account: z.string(),
+  /** The account's own nonce (P256Account.nonce), not the carrier's. */
+  accountNonce: uintTextSchema,
+  /** Unix seconds: the contract refuses the operation after it. */
+  deadline: z.number().int().nonnegative(),
+  /** The 32 bytes the P-256 key signs: the typed data's EIP-712 hash. */
+  digest: z.string().regex(/^0x[0-9a-f]{64}$/, 'a 32-byte hash'),
+  typedData: z.object({
+    primaryType: z.string(),
+    domain: z.record(z.string(), z.string()),
+    message: z.record(z.string(), z.string()),
+  }),
+  /** The wallet account whose transaction carries it and pays the fee. */
+  carrier: z.string(),
+  carrierKeyUri: keyUriSchema,
+  /** What the carrier's transaction calls: the P-256 account factory. */
+  via: z.string(),
+});
+
 /** What the review screen shows before the token signs: decoded, built offline, unsigned. */
 export const sendPreviewSchema = z.object({
   from: z.string(),
@@ -235,6 +273,8 @@ export const sendPreviewSchema = z.object({
   fee: nativeFeeSchema,
   /** Available after this payment and every one still in the outbox. */
   availableAfter: amountSchema,
+  /** A P-256 sender's: the operation its key signs, carried by `carried.carrier`. */
+  carried: carriedOperationSchema.nullable().optional(),
   /** Every address above, named. */
   names: z.array(addressNameSchema),
   /** Pass to wallet.send: it signs only this. */
@@ -263,6 +303,8 @@ const sendFields = {
   from: keyUriSchema,
   to: addressInputSchema,
   amount: amountInputSchema,
+  /** A P-256 sender's carrier; the default one when left out (refused for any other sender). */
+  carrier: carrierInputSchema.optional(),
 };
 
 export const chainRequests = {

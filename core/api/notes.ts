@@ -10,6 +10,8 @@ import {
   addressNameSchema,
   amountInputSchema,
   amountSchema,
+  carriedOperationSchema,
+  carrierInputSchema,
   deviceConfirmSchema,
   nativeFeeSchema,
   noteRowSchema,
@@ -106,6 +108,8 @@ export const plannedTransactionSchema = z.object({
   maxPriorityFeePerGas: uintTextSchema.nullable(),
   /** gasLimit × maxFeePerGas, in the chain's native coin. */
   fee: nativeFeeSchema,
+  /** A P-256 account's: the operation its key signs; the fields above are its carrier's transaction. */
+  carried: carriedOperationSchema.nullable().optional(),
 });
 
 export const notePreviewSchema = z.object({
@@ -154,6 +158,8 @@ export const noteResultSchema = z.object({
 export const noteRequests = {
   'notes.preview': z.object({
     operation: noteOperationSchema,
+    /** A P-256 holder's carrier; the default one when left out. */
+    carrier: carrierInputSchema.optional(),
     /**
      * Review as `notes.execute` with `offline` would check it: no network. A bank
      * accepting an offer then sees the note as of the last sync (`note.source`
@@ -163,6 +169,8 @@ export const noteRequests = {
   }),
   'notes.execute': z.object({
     operation: noteOperationSchema,
+    /** A P-256 holder's carrier; the default one when left out. */
+    carrier: carrierInputSchema.optional(),
     /**
      * The digest of the preview the user reviewed: nothing is signed unless the
      * operation planned now has the same (a finance offer: pass the nonce the

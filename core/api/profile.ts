@@ -20,6 +20,11 @@ export const chainContractsSchema = z
     multiSend: addressSchema,
     multiSendCallOnly: addressSchema,
     fallbackHandler: addressSchema,
+    /**
+     * Deploys the accounts of P-256 keys (ledger/contracts/P256Account.sol), which TPM
+     * tokens need: they cannot sign secp256k1. A ledger without it has no P-256 accounts.
+     */
+    p256AccountFactory: addressSchema.optional(),
   })
   .strict();
 export type ContractRole = keyof z.infer<typeof chainContractsSchema>;

@@ -26,7 +26,12 @@ export function nameAddresses(
   addresses: readonly string[],
 ): AddressName[] {
   const key = (address: string) => address.toLowerCase();
-  const contracts = new Map(contractRoles.map((role) => [key(profile.contracts[role]), role]));
+  const contracts = new Map(
+    contractRoles.flatMap((role) => {
+      const address = profile.contracts[role];
+      return address ? [[key(address), role] as const] : [];
+    }),
+  );
   const accounts = new Map(listAccounts(store).map((a) => [key(a.address), a.name]));
   const checked = addresses.map((text) => getAddress(text));
   const book = addressBookNames(store, checked);

@@ -98,6 +98,7 @@ export function createHandlers(context: AppContext, sync: SyncDriver): Handlers 
         request.from,
         parseAddress(request.to, 'recipient'),
         parseAmount(request.amount),
+        request.carrier,
       ),
     'wallet.send': async (request, caller) => {
       const p = context.profile();
@@ -107,6 +108,7 @@ export function createHandlers(context: AppContext, sync: SyncDriver): Handlers 
         request.from,
         parseAddress(request.to, 'recipient'),
         parseAmount(request.amount),
+        request.carrier,
       );
       // Before the token is opened: no PIN used, nothing signed, nothing queued.
       requireReviewed(caller.origin, request.reviewDigest, plan);
@@ -120,6 +122,7 @@ export function createHandlers(context: AppContext, sync: SyncDriver): Handlers 
       return previewNote(
         { store: context.store(), profile: p, rpc: request.offline ? undefined : context.rpc(p) },
         request.operation,
+        request.carrier,
       );
     },
     'notes.execute': async (request, caller) => {
@@ -127,6 +130,7 @@ export function createHandlers(context: AppContext, sync: SyncDriver): Handlers 
       const plan = await planNote(
         { store: context.store(), profile: p, rpc: request.offline ? undefined : context.rpc(p) },
         request.operation,
+        request.carrier,
       );
       requireReviewed(caller.origin, request.reviewDigest, plan);
       const wallet = context.wallet(p, caller);

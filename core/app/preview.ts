@@ -26,6 +26,7 @@ import {
   ledgerDeviceTransactionHash,
   ledgerDeviceTypedDataHashes,
 } from '../chain/ledger-device-chain-signer.js';
+import { type AccountOperation, executeDigest, executeTypedData } from '../chain/p256-account.js';
 import type { Store } from '../store/database.js';
 import { pendingOutgoing } from '../store/outbox.js';
 import { type NoteContext, textValues } from '../wallet/note-calls.js';
@@ -104,17 +105,54 @@ function withReview<T extends object>(
   };
 }
 
+/**
+ * What a P-256 account's key signs for its `i`-th call, and who carries it, as
+ * `{ carried }`; nothing for any other account (whose review is as it was). The call itself is the operation's, not the carrier's
+ * transaction (which calls the factory with it).
+ */
+function carriedView(profile: ChainProfile, plan: TransactionsPlan, i: number) {
+  if (!plan.carried) return {};
+  const { carrier, operations } = plan.carried;
+  const operation = operations[i]!;
+  const { domain, message, primaryType } = executeTypedData(
+    profile.chainId,
+    plan.account.address,
+    operation,
+  );
+  const carried = {
+    account: plan.account.address,
+    accountNonce: operation.nonce.toString(),
+    deadline: Number(operation.deadline),
+    digest: executeDigest(profile.chainId, plan.account.address, operation),
+    typedData: { primaryType, domain: textValues(domain), message: textValues(message) },
+    carrier: carrier.address,
+    carrierKeyUri: carrier.keyUri,
+    via: plan.txs[i]!.to!,
+  };
+  return { carried };
+}
+
+/** The contract and calldata of a planned call: a carried operation's own, else its transaction's. */
+function callOf(plan: TransactionsPlan, i: number): { to: Address; data: Hex } {
+  const operation: AccountOperation | undefined = plan.carried?.operations[i];
+  if (operation) return { to: operation.target, data: operation.data };
+  const tx = plan.txs[i]!;
+  return { to: tx.to ?? plan.calls[i]!.to, data: tx.data ?? '0x' };
+}
+
 export function previewSend(
   store: Store,
   profile: ChainProfile,
   fromKeyUri: string,
   to: Address,
   amount: bigint,
+  carrier?: string,
 ) {
-  const plan = planSend(store, profile, fromKeyUri, to, amount);
+  const plan = planSend(store, profile, fromKeyUri, to, amount, carrier);
   const tx = plan.txs[0]!;
   const payment = plan.calls[0]!;
-  const call = decodeFunctionData({ abi: currencyAbi, data: tx.data ?? '0x' });
+  const planned = callOf(plan, 0);
+  const call = decodeFunctionData({ abi: currencyAbi, data: planned.data });
   if (call.functionName !== 'transfer') {
     throw new SignetError('INTERNAL', 'the planned payment does not decode as a transfer');
   }
@@ -124,10 +162,11 @@ export function previewSend(
     fromKeyUri: plan.account.keyUri,
     to: payee,
     amount: formatAmount(value),
-    contract: tx.to ?? payment.to,
+    contract: planned.to,
     chainId: tx.chainId ?? profile.chainId,
     ...feeFields(profile, tx, payment.kind),
     availableAfter: availableAfter(store, profile, plan.account.address, value),
+    ...carriedView(profile, plan, 0),
   };
   return withReview(store, profile, preview, plan);
 }
@@ -164,9 +203,13 @@ function text(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 }
 
-export async function previewNote(context: NoteContext, operation: NoteOperation) {
+export async function previewNote(
+  context: NoteContext,
+  operation: NoteOperation,
+  carrier?: string,
+) {
   const { store, profile } = context;
-  const plan = await planNote(context, operation);
+  const plan = await planNote(context, operation, carrier);
   const base = {
     op: operation.op,
     from: plan.account.address,
@@ -187,11 +230,13 @@ export async function previewNote(context: NoteContext, operation: NoteOperation
   }
   const transactions = plan.calls.map((call, i) => {
     const tx = plan.txs[i]!;
+    const planned = callOf(plan, i);
     return {
       kind: call.kind,
-      contract: tx.to ?? call.to,
-      ...decodeCall(profile, call.to, tx.data ?? '0x'),
+      contract: planned.to,
+      ...decodeCall(profile, planned.to, planned.data),
       ...feeFields(profile, tx, call.kind),
+      ...carriedView(profile, plan, i),
     };
   });
   const spends = plan.calls.reduce((sum, call) => sum + call.amount, 0n);

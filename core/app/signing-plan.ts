@@ -9,8 +9,10 @@ import type { Address, Hex, TransactionSerializable } from 'viem';
 import { SignetError } from '../api/errors.js';
 import type { NoteOperation } from '../api/notes.js';
 import type { ChainProfile } from '../api/profile.js';
+import { executeDigest } from '../chain/p256-account.js';
 import type { Account } from '../store/accounts.js';
 import type { Store } from '../store/database.js';
+import { type CarriedPlan, planCarried, resolveCarrier } from '../wallet/carried-operations.js';
 import type { NoteFacts } from '../wallet/financed-note.js';
 import type { financeOfferTypedData, NoteContext } from '../wallet/note-calls.js';
 import { syncedState } from '../wallet/offline-checks.js';
@@ -28,6 +30,11 @@ export interface TransactionsPlan {
   reviewDigest: Hex;
   /** The note the operation acts on, as checked (none for a payment or an issue). */
   note?: NoteFacts;
+  /**
+   * A P-256 account's: the operations its key signs, and the carrier whose
+   * transactions (`txs`, each with a zero signature the key's replaces) carry them.
+   */
+  carried?: CarriedPlan;
 }
 
 export interface TypedDataPlan {
@@ -44,7 +51,18 @@ function transactionsPlan(
   operation: string,
   account: Account,
   calls: Call[],
+  carrier?: string,
+  now: Date = new Date(),
 ): TransactionsPlan {
+  if (account.curve === 'p256')
+    return carriedPlan(store, profile, operation, account, calls, carrier, now);
+  if (carrier !== undefined) {
+    throw new SignetError(
+      'INVALID_ARGUMENT',
+      `${account.name} signs its own transactions; a carrier is only for a P-256 account`,
+      { details: { field: 'carrier', reason: 'carrier-not-needed' } },
+    );
+  }
   // The account's next free nonces, fees from the last sync: what the wallet signs.
   const txs = planTransactions(
     store,
@@ -61,16 +79,48 @@ function transactionsPlan(
   };
 }
 
-/** A currency payment: the sender's offline checks, then its one transaction. */
+/** A P-256 account's calls: operations its key signs, carried by a secp256k1 account's transactions. */
+function carriedPlan(
+  store: Store,
+  profile: ChainProfile,
+  operation: string,
+  account: Account,
+  calls: Call[],
+  named: string | undefined,
+  now: Date,
+): TransactionsPlan {
+  const carrier = resolveCarrier(store, profile, account, named);
+  const { operations, txs } = planCarried(store, profile, account, carrier, calls, now);
+  const digests = operations.map((op) => executeDigest(profile.chainId, account.address, op));
+  return {
+    kind: 'transactions',
+    account,
+    calls,
+    txs,
+    carried: { carrier, operations },
+    reviewDigest: reviewDigest(operation, account.address, {
+      kind: 'carried',
+      carrier: carrier.address,
+      operations: digests,
+      txs,
+    }),
+  };
+}
+
+/**
+ * A currency payment: the sender's offline checks, then its one transaction
+ * (a P-256 sender's carried by `carrier`, or the default carrier).
+ */
 export function planSend(
   store: Store,
   profile: ChainProfile,
   fromKeyUri: string,
   to: Address,
   amount: bigint,
+  carrier?: string,
 ): TransactionsPlan {
   const { account, call } = checkedPayment(store, profile, fromKeyUri, to, amount);
-  return transactionsPlan(store, profile, 'send', account, [call]);
+  return transactionsPlan(store, profile, 'send', account, [call], carrier);
 }
 
 /**
@@ -80,6 +130,7 @@ export function planSend(
 export async function planNote(
   context: NoteContext,
   operation: NoteOperation,
+  carrier?: string,
 ): Promise<TransactionsPlan | TypedDataPlan> {
   const planned = await planNoteOperation(context, operation);
   const note = 'note' in planned && planned.note ? { note: planned.note } : {};
@@ -91,9 +142,29 @@ export async function planNote(
         operation.op,
         planned.account,
         planned.calls,
+        carrier,
+        context.now?.(),
       ),
       ...note,
     };
+  }
+  if (planned.account.curve === 'p256') {
+    // The note contract would accept it (EIP-1271), but an offer file carries a
+    // 65-byte secp256k1 signature and the bank recovers its signer offline.
+    throw new SignetError(
+      'INVALID_ARGUMENT',
+      `${planned.account.name} is a P-256 account: it cannot sign finance offers yet; endorse or split the note instead`,
+      { details: { reason: 'p256-finance-offer' } },
+    );
+  }
+  if (carrier !== undefined) {
+    throw new SignetError(
+      'INVALID_ARGUMENT',
+      'a finance offer is signed, not sent: it needs no carrier',
+      {
+        details: { field: 'carrier', reason: 'carrier-not-needed' },
+      },
+    );
   }
   const { typedData } = planned;
   return {

@@ -15,6 +15,7 @@ export function outboxRow(t: OutboxTx) {
     txHash: t.txHash,
     from: t.from,
     nonce: t.nonce,
+    carried: t.carried,
     kind: t.kind,
     status: t.status,
     summary: t.summary,

@@ -27,6 +27,12 @@ export const chainErrorsAbi = parseAbi([
   'error PaymentFailed()',
   'error ValueExceedsNote(uint256 value, uint256 balance)',
   'error ZeroValue()',
+  // P-256 accounts (P256Account.sol).
+  'error WrongNonce(uint256 expected, uint256 given)',
+  'error Expired(uint256 deadline)',
+  'error InvalidSignature()',
+  'error InvalidPublicKey(bytes32 qx, bytes32 qy)',
+  'error NotAnAccount()',
 ]);
 
 /** The error's message, with a ledger contract's custom error named when it is one. */

@@ -16,6 +16,7 @@ import {
   markReplaced,
   markSent,
   type NewOutboxTx,
+  nextAccountNonces,
   nextNonce,
   nextNonces,
   pendingOutgoing,
@@ -321,6 +322,82 @@ describe('unconfirm and reverted transactions', () => {
     expect(unconfirm(store, 1, 10)).toEqual([]);
     expect(getOutbox(store, txHash(1))?.status).toBe('failed');
     expect(getOutbox(store, txHash(2))?.status).toBe('signed');
+  });
+});
+
+describe('carried operations (a P-256 account, carried by another account)', () => {
+  /** A P-256 account: its address is its contract's, not derived from the key here. */
+  const p256Account = walletAccount(3).address;
+  beforeEach(() => {
+    addAccount(store, {
+      address: p256Account,
+      publicKey: `0x04${'11'.repeat(64)}`,
+      keyUri: 'pkcs11:token=TPM;object=tpm-key;type=private',
+      name: 'TPM',
+      curve: 'p256',
+    });
+  });
+  const carried = (
+    id: number,
+    nonce: number,
+    accountNonce: number,
+    over: Partial<NewOutboxTx> = {},
+  ) =>
+    tx(id, nonce, { carried: { account: p256Account, nonce: accountNonce }, amount: 5n, ...over });
+
+  it('records the account and its nonce beside the carrier’s transaction nonce', () => {
+    const row = addSigned(store, carried(1, 4, 0));
+    expect(row).toMatchObject({
+      from: alice,
+      nonce: 4,
+      carried: { account: p256Account, nonce: 0 },
+    });
+    expect(getOutbox(store, txHash(1))?.carried).toEqual({ account: p256Account, nonce: 0 });
+    expect(addSigned(store, tx(2, 5)).carried).toBeNull();
+  });
+
+  it('counts the amount as leaving the account, not the carrier', () => {
+    addSigned(store, carried(1, 0, 0));
+    addSigned(store, tx(2, 1, { amount: 7n }));
+    expect(pendingOutgoing(store, 1, p256Account)).toBe(5n);
+    expect(pendingOutgoing(store, 1, alice)).toBe(7n);
+  });
+
+  it('plans the account’s nonces across carriers, filling what a failed operation freed', () => {
+    expect(nextAccountNonces(store, 1, p256Account, 3, 2)).toEqual([3, 4]);
+    addSigned(store, carried(1, 0, 3));
+    addSigned(store, carried(2, 0, 4, { from: bob }));
+    expect(nextAccountNonces(store, 1, p256Account, 3, 2)).toEqual([5, 6]);
+    markFailed(store, txHash(1), 'transaction reverted: Expired(1)');
+    expect(nextAccountNonces(store, 1, p256Account, 3, 2)).toEqual([3, 5]);
+    // The carriers' own nonces are their business.
+    expect(nextNonces(store, 1, alice, 0, 1)).toEqual([0]);
+    expect(nextNonces(store, 1, bob, 0, 1)).toEqual([1]);
+  });
+
+  it('refuses a second live operation with the same account nonce, naming the holder', () => {
+    addSigned(store, carried(1, 0, 0));
+    expect(() => addSigned(store, carried(2, 0, 0, { from: bob }))).toThrow(
+      new RegExp(`account nonce 0 of ${p256Account} is already used by transaction ${txHash(1)}`),
+    );
+    markReplaced(store, txHash(1));
+    expect(addSigned(store, carried(2, 0, 0, { from: bob })).status).toBe('signed');
+  });
+
+  it('refuses an account that is not one of the wallet’s', () => {
+    const stranger = walletAccount(9).address;
+    expect(() => addSigned(store, tx(1, 0, { carried: { account: stranger, nonce: 0 } }))).toThrow(
+      /not one of this wallet's accounts/,
+    );
+  });
+
+  it('leaves a reverted operation failed when another live one holds its account nonce since', () => {
+    addSigned(store, carried(1, 0, 0));
+    markSent(store, txHash(1));
+    markFailed(store, txHash(1), 'transaction reverted: Expired(1)', block(10));
+    addSigned(store, carried(2, 0, 0, { from: bob })); // signed again, another carrier
+    expect(unconfirm(store, 1, 10)).toEqual([]);
+    expect(getOutbox(store, txHash(1))?.status).toBe('failed');
   });
 });
 

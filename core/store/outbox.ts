@@ -42,6 +42,18 @@ export interface NewOutboxTx {
   asset: OutboxAsset;
   /** Outgoing currency in minor units; 0n when none. */
   amount: bigint;
+  /**
+   * A carried operation: the P-256 account it acts for (the amount leaves that
+   * account, not `from`) and that account's own nonce. Absent: an ordinary
+   * transaction of `from`.
+   */
+  carried?: CarriedFor;
+}
+
+/** The account a carried operation acts for, and its nonce there (P256Account.nonce). */
+export interface CarriedFor {
+  account: Address;
+  nonce: number;
 }
 
 /** A signed transaction checked and encoded for its row, its hash computed: ready to insert. */
@@ -55,9 +67,11 @@ export interface PreparedOutboxTx {
   readonly summary: string;
   readonly asset: OutboxAsset;
   readonly amount: string;
+  readonly account: Address | null;
+  readonly accountNonce: number | null;
 }
 
-export interface OutboxTx extends Omit<NewOutboxTx, 'from'> {
+export interface OutboxTx extends Omit<NewOutboxTx, 'from' | 'carried'> {
   id: number;
   from: Address;
   txHash: Hex;
@@ -74,6 +88,8 @@ export interface OutboxTx extends Omit<NewOutboxTx, 'from'> {
   attempts: number;
   /** The pinned block at which a quorum first said: no node knows it and its nonce is free. */
   missingSince: number | null;
+  /** A carried operation's account and account nonce; null for an ordinary transaction. */
+  carried: CarriedFor | null;
 }
 
 interface OutboxRow {
@@ -96,12 +112,16 @@ interface OutboxRow {
   block_hash: string | null;
   attempts: number;
   missing_since: number | null;
+  account_address: string | null;
+  account_nonce: number | null;
 }
 
 /** Rows that hold their nonce: everything but failed and replaced. */
 const LIVE = `status NOT IN ('failed', 'replaced')`;
 /** Rows whose amount is still leaving the account. */
 const PENDING = `status IN ('signed', 'sent', 'included')`;
+/** Whose money a row moves: the account a carried operation acts for, else the sender. */
+const PAYER = 'coalesce(account_address, from_address)';
 
 /**
  * Checks and encodes a signed transaction for the outbox, outside any lock (a
@@ -121,6 +141,8 @@ export function prepareSigned(tx: NewOutboxTx): PreparedOutboxTx {
     summary: canonicalJson(tx.summary),
     asset: tx.asset,
     amount: uintText(tx.amount, 'amount'),
+    account: tx.carried ? checksumAddress(tx.carried.account, 'carried account') : null,
+    accountNonce: tx.carried ? safeUint(tx.carried.nonce, 'account nonce') : null,
   };
 }
 
@@ -133,11 +155,13 @@ export function prepareSigned(tx: NewOutboxTx): PreparedOutboxTx {
 export function addPrepared(store: Store, txs: readonly PreparedOutboxTx[]): OutboxTx[] {
   const createdAt = store.now().toISOString();
   return store.transaction(() => {
-    for (const from of new Set(txs.map((tx) => tx.from))) requireAccount(store, from);
+    const accounts = txs.flatMap((tx) => (tx.account ? [tx.from, tx.account] : [tx.from]));
+    for (const address of new Set(accounts)) requireAccount(store, address);
     const insert = store.db.prepare<[PreparedOutboxTx & { createdAt: string }]>(
       `INSERT INTO outbox (chain_id, from_address, nonce, tx_hash, raw, kind, summary, asset, amount,
-                           created_at)
-       VALUES (@chainId, @from, @nonce, @txHash, @raw, @kind, @summary, @asset, @amount, @createdAt)
+                           created_at, account_address, account_nonce)
+       VALUES (@chainId, @from, @nonce, @txHash, @raw, @kind, @summary, @asset, @amount, @createdAt,
+               @account, @accountNonce)
        ON CONFLICT (tx_hash) DO NOTHING`,
     );
     return txs.map((tx) => {
@@ -171,6 +195,8 @@ export function addPrepared(store: Store, txs: readonly PreparedOutboxTx[]): Out
             block_hash: null,
             attempts: 0,
             missing_since: null,
+            account_address: tx.account,
+            account_nonce: tx.accountNonce,
           })
         : getOutbox(store, tx.txHash)!;
     });
@@ -183,6 +209,29 @@ export function addSigned(store: Store, tx: NewOutboxTx): OutboxTx {
 }
 
 function nonceTaken(store: Store, tx: PreparedOutboxTx): SignetError {
+  if (tx.account !== null && tx.accountNonce !== null) {
+    const carrier = store.db
+      .prepare<[number, string, number], string>(
+        `SELECT tx_hash FROM outbox
+         WHERE chain_id = ? AND account_address = ? AND account_nonce = ? AND ${LIVE}`,
+      )
+      .pluck()
+      .get(tx.chainId, tx.account, tx.accountNonce);
+    if (carrier) {
+      return new SignetError(
+        'INVALID_ARGUMENT',
+        `account nonce ${tx.accountNonce} of ${tx.account} is already used by transaction ${carrier}; mark that one replaced or failed first`,
+        {
+          details: {
+            chainId: tx.chainId,
+            account: tx.account,
+            accountNonce: tx.accountNonce,
+            txHash: carrier,
+          },
+        },
+      );
+    }
+  }
   const holder = store.db
     .prepare<[number, string, number], string>(
       `SELECT tx_hash FROM outbox WHERE chain_id = ? AND from_address = ? AND nonce = ? AND ${LIVE}`,
@@ -223,14 +272,42 @@ export function nextNonces(
   chainNonce: number,
   count: number,
 ): number[] {
+  return freeNonces(store, 'from_address', 'nonce', chainId, from, chainNonce, count);
+}
+
+/**
+ * nextNonces for a P-256 account's own nonce (P256Account.nonce): the lowest
+ * ones from the account's nonce on chain that no live carried operation holds,
+ * whichever wallet account carries it.
+ */
+export function nextAccountNonces(
+  store: Store,
+  chainId: number,
+  account: string,
+  chainNonce: number,
+  count: number,
+): number[] {
+  return freeNonces(store, 'account_address', 'account_nonce', chainId, account, chainNonce, count);
+}
+
+function freeNonces(
+  store: Store,
+  addressColumn: 'from_address' | 'account_address',
+  nonceColumn: 'nonce' | 'account_nonce',
+  chainId: number,
+  address: string,
+  chainNonce: number,
+  count: number,
+): number[] {
   let next = safeUint(chainNonce, 'chain nonce');
   const held = store.db
     .prepare<[number, string, number], number>(
-      `SELECT nonce FROM outbox WHERE chain_id = ? AND from_address = ? AND nonce >= ? AND ${LIVE}
-       ORDER BY nonce`,
+      `SELECT ${nonceColumn} FROM outbox
+       WHERE chain_id = ? AND ${addressColumn} = ? AND ${nonceColumn} >= ? AND ${LIVE}
+       ORDER BY ${nonceColumn}`,
     )
     .pluck()
-    .all(chainId, checksumAddress(from, 'sender'), next);
+    .all(chainId, checksumAddress(address, 'sender'), next);
   const nonces: number[] = [];
   for (const taken of [...held, Number.POSITIVE_INFINITY]) {
     while (nonces.length < count && next < taken) nonces.push(next++);
@@ -240,12 +317,16 @@ export function nextNonces(
   return nonces;
 }
 
-/** Currency signed away but not yet confirmed: subtract it from the synced balance. */
+/**
+ * Currency signed away but not yet confirmed: subtract it from the synced
+ * balance. A carried operation's amount leaves the account it acts for, not
+ * its carrier.
+ */
 export function pendingOutgoing(store: Store, chainId: number, from: string): bigint {
   const amounts = store.db
     .prepare<[number, string], string>(
       `SELECT amount FROM outbox
-       WHERE chain_id = ? AND from_address = ? AND asset = 'currency' AND ${PENDING}`,
+       WHERE chain_id = ? AND ${PAYER} = ? AND asset = 'currency' AND ${PENDING}`,
     )
     .pluck()
     .all(chainId, checksumAddress(from, 'sender'));
@@ -375,7 +456,8 @@ export function markReplaced(store: Store, txHash: Hex): boolean {
 /**
  * Reorg: transactions included at or above `blockNumber` are back in flight, and
  * so are those that reverted there (their receipt left with the block). A
- * reverted one whose nonce another live row has taken since stays failed.
+ * reverted one whose nonce (or carried operation's account nonce) another live
+ * row has taken since stays failed.
  */
 export function unconfirm(store: Store, chainId: number, blockNumber: number): OutboxTx[] {
   return store.db
@@ -386,8 +468,10 @@ export function unconfirm(store: Store, chainId: number, blockNumber: number): O
          AND (status IN ('included', 'confirmed')
               OR (status = 'failed' AND NOT EXISTS (
                     SELECT 1 FROM outbox AS live
-                    WHERE live.chain_id = outbox.chain_id AND live.from_address = outbox.from_address
-                      AND live.nonce = outbox.nonce AND live.${LIVE})))
+                    WHERE live.chain_id = outbox.chain_id AND live.${LIVE}
+                      AND ((live.from_address = outbox.from_address AND live.nonce = outbox.nonce)
+                           OR (live.account_address = outbox.account_address
+                               AND live.account_nonce = outbox.account_nonce)))))
        RETURNING *`,
     )
     .all(chainId, safeUint(blockNumber, 'block number'))
@@ -447,5 +531,9 @@ function fromRow(row: OutboxRow): OutboxTx {
     blockHash: row.block_hash as Hex | null,
     attempts: row.attempts,
     missingSince: row.missing_since,
+    carried:
+      row.account_address === null || row.account_nonce === null
+        ? null
+        : { account: row.account_address as Address, nonce: row.account_nonce },
   };
 }

@@ -183,4 +183,20 @@ CREATE TABLE address_book (
 ) STRICT, WITHOUT ROWID;
 `;
 
-export const migrations: readonly string[] = [v1, v2, v3, v4];
+/**
+ * Step 5 (issue 10): an operation of a P-256 account (core/chain/p256-account.ts) is
+ * carried by a transaction of another wallet account, which holds the transaction
+ * nonce (from_address, nonce) and pays the gas. The row also names the account the
+ * operation acts for, whose money and notes move, and that account's own nonce
+ * (P256Account.nonce), so pending sums and nonce planning follow the account; two
+ * live operations with one account nonce would be a double spend in waiting too.
+ */
+const v5 = `
+ALTER TABLE outbox ADD COLUMN account_address TEXT REFERENCES accounts (address);
+ALTER TABLE outbox ADD COLUMN account_nonce INTEGER
+  CHECK ((account_nonce IS NULL) = (account_address IS NULL) AND (account_nonce IS NULL OR account_nonce >= 0));
+CREATE UNIQUE INDEX outbox_live_account_nonce ON outbox (chain_id, account_address, account_nonce)
+  WHERE account_address IS NOT NULL AND status NOT IN ('failed', 'replaced');
+`;
+
+export const migrations: readonly string[] = [v1, v2, v3, v4, v5];

@@ -3,6 +3,9 @@
  * block (the sync's pinned block, which every node asked has), every answer
  * cross-checked across the nodes (a lying node is outvoted and flagged):
  * balance, registration, freeze and nonce, and each note's owner, value and slot.
+ * A P-256 account's nonce is its contract's (P256Account.nonce, 0 before it is
+ * deployed), the one its next operation must carry; its transaction count means
+ * nothing, since it never sends a transaction itself.
  * Registration and freeze decide whether the wallet lets the user pay at all,
  * so one node must not set them any more than a balance.
  */
@@ -10,10 +13,11 @@ import { type Address, type Hex, toHex } from 'viem';
 import { SignetError } from '../api/errors.js';
 import type { ChainProfile } from '../api/profile.js';
 import { currencyAbi } from '../chain/abi.js';
+import { p256AccountFactoryAbi } from '../chain/p256-account.js';
 import { readAtBlock } from '../chain/read-at-block.js';
 import { readNote } from '../chain/read-note.js';
 import type { RpcPool } from '../rpc/rpc-pool.js';
-import { listAccounts } from '../store/accounts.js';
+import { type Account, listAccounts } from '../store/accounts.js';
 import { getNote, upsertAccountState, upsertNote } from '../store/chain-state.js';
 import type { Store } from '../store/database.js';
 
@@ -30,15 +34,32 @@ export async function refreshAccounts(
       head,
       true,
     );
+  const factory = profile.contracts.p256AccountFactory;
+  const nonceOf = async (account: Account): Promise<bigint> => {
+    if (account.curve !== 'p256') {
+      const count = await rpc.request<Hex>(
+        'eth_getTransactionCount',
+        [account.address, toHex(head)],
+        { crossCheck: true, atBlock: head },
+      );
+      return BigInt(count);
+    }
+    // A ledger without the factory has no P-256 accounts: nothing ever executed there.
+    if (factory === undefined) return 0n;
+    const call = {
+      to: factory,
+      abi: p256AccountFactoryAbi,
+      functionName: 'nonceOf',
+      args: [account.address],
+    };
+    return readAtBlock<bigint>(rpc, call, head, true);
+  };
   for (const account of listAccounts(store)) {
     const [balance, registered, frozen, nonce] = await Promise.all([
       read<bigint>('balanceOf', account.address),
       read<boolean>('isRegistered', account.address),
       read<boolean>('isFrozen', account.address),
-      rpc.request<Hex>('eth_getTransactionCount', [account.address, toHex(head)], {
-        crossCheck: true,
-        atBlock: head,
-      }),
+      nonceOf(account),
     ]);
     upsertAccountState(store, {
       chainId: profile.chainId,

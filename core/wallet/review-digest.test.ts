@@ -145,4 +145,62 @@ describe('the review digest', () => {
       ),
     ).toBe(ofOffer(offer));
   });
+
+  describe('of operations a P-256 account signs and a carrier carries', () => {
+    const account: Address = '0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC';
+    const operation = `0x${'aa'.repeat(32)}` as const;
+    const ofCarried = (
+      over: {
+        carrier?: Address;
+        operations?: `0x${string}`[];
+        txs?: TransactionSerializable[];
+      } = {},
+      who = account,
+    ) =>
+      reviewDigest('send', who, {
+        kind: 'carried',
+        carrier: over.carrier ?? signer,
+        operations: over.operations ?? [operation],
+        txs: over.txs ?? [tx],
+      });
+
+    it('moves with what the P-256 key signs, the carrier’s transaction, the carrier and the account', () => {
+      const digests = [
+        ofCarried(),
+        ofCarried({ operations: [`0x${'ab'.repeat(32)}`] }),
+        ofCarried({ txs: [{ ...tx, nonce: 4 }] }),
+        ofCarried({ txs: [{ ...tx, maxFeePerGas: 3_000_000_001n }] }),
+        ofCarried({ carrier: '0x90F79bf6EB2c4f870365E785982E1f101E93b906' }),
+        ofCarried({}, '0x90F79bf6EB2c4f870365E785982E1f101E93b906'),
+        // The same transactions, not carried: another digest.
+        ofTxs([tx], 'send', account),
+      ];
+      expect(new Set(digests).size).toBe(digests.length);
+    });
+
+    it('is made of each operation’s digest, then its carrier transaction, and the carrier', () => {
+      const layout = [
+        { type: 'string' },
+        { type: 'string' },
+        { type: 'string' },
+        { type: 'address' },
+        { type: 'address' },
+        { type: 'bytes[]' },
+      ] as const;
+      const second = { ...tx, nonce: 4 };
+      const op2 = `0x${'bb'.repeat(32)}` as const;
+      expect(
+        keccak256(
+          encodeAbiParameters(layout, [
+            'signet-review-1',
+            'carried',
+            'send',
+            account,
+            signer,
+            [operation, serializeTransaction(tx), op2, serializeTransaction(second)],
+          ]),
+        ),
+      ).toBe(ofCarried({ operations: [operation, op2], txs: [tx, second] }));
+    });
+  });
 });

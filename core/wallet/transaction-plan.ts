@@ -47,7 +47,8 @@ export function planTransactions(
   store: Store,
   profile: ChainProfile,
   state: AccountState,
-  calls: ReadonlyArray<{ to: Address; data: Hex; kind: TxKind }>,
+  /** `gas`: a limit other than the kind's budget (an operation carried for a P-256 account). */
+  calls: ReadonlyArray<{ to: Address; data: Hex; kind: TxKind; gas?: bigint }>,
   nonceOffset = 0,
 ): TransactionSerializable[] {
   const meta = getChainMeta(store, profile.chainId);
@@ -79,7 +80,7 @@ export function planTransactions(
     to: call.to,
     data: call.data,
     value: 0n,
-    gas: gasBudget[call.kind],
+    gas: call.gas ?? gasBudget[call.kind],
     ...fees,
   }));
 }

@@ -4,16 +4,20 @@
  * audit log and the transaction in the outbox in one store transaction. None
  * touches the network: `sync` sends.
  */
-import type { Address, Hex, TransactionSerializable } from 'viem';
+import { type Address, type Hex, type TransactionSerializable, toHex } from 'viem';
 import { type HidBackend, nodeHidBackend } from '../../native/hid/hid-backend.js';
+import { isLedgerDeviceUri } from '../../native/hid/uri.js';
 import { mapWindowed } from '../../native/map-windowed.js';
 import type { PinProvider } from '../../native/pin.js';
-import { SIGNING_SESSIONS } from '../../native/pkcs11/signer.js';
-import type { ModuleSearch } from '../../native/pkcs11/token-access.js';
+import { type Pkcs11Signer, SIGNING_SESSIONS } from '../../native/pkcs11/signer.js';
+import { type ModuleSearch, openKeySigner } from '../../native/pkcs11/token-access.js';
 import { SignetError } from '../api/errors.js';
 import type { FinanceOfferFile } from '../api/notes.js';
 import type { ChainProfile } from '../api/profile.js';
-import { type KeySources, openAccountSigner } from '../chain/account-signer.js';
+import { type AccountSigner, type KeySources, openAccountSigner } from '../chain/account-signer.js';
+import { ChainSigner } from '../chain/chain-signer.js';
+import { carriedCallData, p256AccountAddress, p256Factory } from '../chain/p256-account.js';
+import { P256AccountSigner } from '../chain/p256-account-signer.js';
 import { type Account, addAccount } from '../store/accounts.js';
 import {
   appendAudit,
@@ -28,6 +32,7 @@ import {
   type PreparedOutboxTx,
   prepareSigned,
 } from '../store/outbox.js';
+import type { CarriedPlan } from './carried-operations.js';
 import { type financeOfferTypedData, type PlannedCalls, textValues } from './note-calls.js';
 import { activeSender, requireFunds, syncedState } from './offline-checks.js';
 import { paymentCall } from './payment.js';
@@ -59,19 +64,49 @@ export class Wallet {
    * (`ledger:`). Reads its public key; signs nothing.
    */
   async addAccount(keyUri: string, name?: string): Promise<Account> {
-    const signer = await openAccountSigner(keyUri, this.keys);
-    try {
-      const { address } = signer;
-      return addAccount(this.context.store, {
-        address,
-        keyUri: signer.keyUri,
-        name: name ?? address,
-        curve: 'secp256k1',
-        publicKey: `0x${Buffer.from(signer.publicKey).toString('hex')}`,
-      });
-    } finally {
-      await signer.close();
+    if (isLedgerDeviceUri(keyUri)) {
+      const device = await openAccountSigner(keyUri, this.keys);
+      try {
+        return this.addSecp256k1Account(device, name);
+      } finally {
+        await device.close();
+      }
     }
+    // A token key: secp256k1 is an account itself; P-256 (a TPM's only curve) gets an account contract.
+    const key = await openKeySigner(keyUri, this.context.search, this.context.pins);
+    try {
+      if (key.curve === 'p256') return this.addP256Account(key, name);
+      return this.addSecp256k1Account(new ChainSigner(key), name);
+    } finally {
+      await key.close();
+    }
+  }
+
+  private addSecp256k1Account(signer: AccountSigner, name?: string): Account {
+    const { address } = signer;
+    return addAccount(this.context.store, {
+      address,
+      keyUri: signer.keyUri,
+      name: name ?? address,
+      curve: 'secp256k1',
+      publicKey: `0x${Buffer.from(signer.publicKey).toString('hex')}`,
+    });
+  }
+
+  /**
+   * A P-256 key's account is its account contract's address, computed offline
+   * from the ledger's factory and the key (deployed with its first operation).
+   */
+  private addP256Account(signer: Pkcs11Signer, name?: string): Account {
+    const publicKey = toHex(signer.publicKey);
+    const address = p256AccountAddress(p256Factory(this.context.profile), publicKey);
+    return addAccount(this.context.store, {
+      address,
+      keyUri: signer.keyUri,
+      name: name ?? address,
+      curve: 'p256',
+      publicKey,
+    });
   }
 
   /** Many payments from one account with one login, planned here (no review): the batch bench. */
@@ -145,8 +180,22 @@ export class Wallet {
     account,
     calls,
     txs,
+    carried,
     reviewDigest,
-  }: PlannedCalls & { txs?: TransactionSerializable[]; reviewDigest?: Hex }): Promise<OutboxTx[]> {
+  }: PlannedCalls & {
+    txs?: TransactionSerializable[];
+    carried?: CarriedPlan;
+    reviewDigest?: Hex;
+  }): Promise<OutboxTx[]> {
+    if (account.curve === 'p256') {
+      if (!carried || !txs) {
+        throw new SignetError(
+          'INTERNAL',
+          'a P-256 account signs only a planned, carried operation',
+        );
+      }
+      return this.signCarriedAndQueue(account, calls, txs, carried, reviewDigest);
+    }
     return this.signAndQueue(account, calls, txs, reviewDigest);
   }
 
@@ -210,6 +259,111 @@ export class Wallet {
       appendPrepared(
         store,
         rows.map((row) => row.audit),
+      );
+      return addPrepared(
+        store,
+        rows.map((row) => row.outbox),
+      );
+    });
+  }
+
+  /**
+   * A P-256 account's operations (planned by carried-operations.ts): its key
+   * signs each one, the signature takes the place of the zeros in the
+   * carrier's planned transaction, and the carrier signs that. Both keys are
+   * opened (and logged in) before either signs, so a wrong PIN signs nothing;
+   * then both signatures of every operation are audited and the carrier's
+   * transactions queued, all or none.
+   */
+  private async signCarriedAndQueue(
+    account: Account,
+    calls: Call[],
+    txs: TransactionSerializable[],
+    { carrier, operations }: CarriedPlan,
+    reviewDigest?: Hex,
+  ): Promise<OutboxTx[]> {
+    const { store, profile, search, pins } = this.context;
+    if (txs.length !== calls.length || operations.length !== calls.length) {
+      throw new SignetError('INTERNAL', 'the planned operations do not match the calls');
+    }
+    txs.forEach((tx, i) => {
+      if (tx.data !== carriedCallData(account.publicKey, operations[i]!)) {
+        throw new SignetError('INTERNAL', 'a planned transaction does not carry its operation');
+      }
+    });
+    const key = new P256AccountSigner(await openKeySigner(account.keyUri, search, pins), account);
+    const rows: Array<{ outbox: PreparedOutboxTx; audits: PreparedAuditEntry[] }> = [];
+    try {
+      // Both closed only at the end: on one token, closing either would log the other out.
+      const carrierSigner = await openAccountSigner(carrier.keyUri, this.keys, {
+        expected: carrier.address,
+      });
+      try {
+        for (const [i, call] of calls.entries()) {
+          const operation = operations[i]!;
+          const tx = txs[i]!;
+          const { digest, r, s } = await key.signOperation(profile.chainId, operation);
+          const data = carriedCallData(account.publicKey, operation, { r, s });
+          const outbox = prepareSigned({
+            chainId: profile.chainId,
+            from: carrier.address,
+            nonce: tx.nonce!,
+            raw: await carrierSigner.signTransaction({ ...tx, data }),
+            kind: call.kind,
+            summary: { ...call.summary, account: account.address, carrier: carrier.address },
+            asset: call.asset,
+            amount: call.amount,
+            carried: { account: account.address, nonce: Number(operation.nonce) },
+          });
+          const reviewed = reviewDigest ? { reviewDigest } : {};
+          const audits = [
+            prepareAudit({
+              action: 'sign-typed-data',
+              keyUri: account.keyUri,
+              subject: {
+                type: 'Execute',
+                kind: call.kind,
+                chainId: profile.chainId,
+                account: account.address,
+                accountNonce: operation.nonce,
+                target: operation.target,
+                deadline: operation.deadline,
+                digest,
+                carrier: carrier.address,
+                ...call.summary,
+                ...reviewed,
+              },
+              txHash: outbox.txHash,
+            }),
+            prepareAudit({
+              action: 'sign-transaction',
+              keyUri: carrier.keyUri,
+              subject: {
+                kind: call.kind,
+                chainId: profile.chainId,
+                from: carrier.address,
+                nonce: tx.nonce,
+                contract: tx.to,
+                carries: account.address,
+                accountNonce: operation.nonce,
+                ...call.summary,
+                ...reviewed,
+              },
+              txHash: outbox.txHash,
+            }),
+          ];
+          rows.push({ outbox, audits });
+        }
+      } finally {
+        await carrierSigner.close();
+      }
+    } finally {
+      await key.close();
+    }
+    return store.transaction(() => {
+      appendPrepared(
+        store,
+        rows.flatMap((row) => row.audits),
       );
       return addPrepared(
         store,

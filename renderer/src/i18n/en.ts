@@ -253,6 +253,15 @@ export const en = {
     another: 'New payment',
     invalidTo: 'Enter an address: 0x followed by 40 hexadecimal digits.',
     invalidAmount: 'Enter an amount like 12.34 (at most two decimals).',
+    carrier: 'Carried by',
+    carrierDefault: 'Chosen by Signet (the last carrier, else your oldest account)',
+    carrierHint:
+      'A P-256 key cannot sign ledger transactions: one of your secp256k1 accounts carries the payment and pays its fee.',
+    carrierNonce: 'Nonce (the carrier’s transaction)',
+    via: 'Through',
+    accountNonce: 'Account nonce (P-256)',
+    validUntil: 'Valid until',
+    p256Digest: 'The P-256 key signs',
   },
   notes: {
     title: 'Notes',
@@ -387,6 +396,7 @@ export const en = {
       multiSend: 'Safe MultiSend contract',
       multiSendCallOnly: 'Safe MultiSendCallOnly contract',
       fallbackHandler: 'Safe fallback handler contract',
+      p256AccountFactory: 'P-256 account factory contract',
     },
     fee: '{{amount}} {{symbol}}',
     feeWei: '({{amount}} wei)',

@@ -461,6 +461,15 @@ export const zhCN: Messages = {
     another: '新的付款',
     invalidTo: '请输入地址：0x 后接 40 位十六进制数字。',
     invalidAmount: '请输入类似 12.34 的金额（最多两位小数）。',
+    carrier: '代付账户',
+    carrierDefault: '由 Signet 选择（上次的代付账户，否则为最早的账户）',
+    carrierHint:
+      'P-256 密钥不能签署账本交易：由你的一个 secp256k1 账户代为提交此付款并支付手续费。',
+    carrierNonce: '序号 (代付交易的 nonce)',
+    via: '经由',
+    accountNonce: '账户序号 (P-256)',
+    validUntil: '有效期至',
+    p256Digest: 'P-256 密钥签署',
   },
   notes: {
     title: '票据',
@@ -590,6 +599,7 @@ export const zhCN: Messages = {
       multiSend: 'Safe MultiSend 合约',
       multiSendCallOnly: 'Safe MultiSendCallOnly 合约',
       fallbackHandler: 'Safe 回退处理合约',
+      p256AccountFactory: 'P-256 账户工厂合约',
     },
     fee: '{{amount}} {{symbol}}',
     feeWei: '（{{amount}} wei）',

@@ -5,11 +5,12 @@ import type { SerializedError } from '../../../core/api/errors.js';
 import type { ApiResult } from '../../../core/api/methods.js';
 import { call, serialized } from '../api.js';
 import { AccountOptions } from '../components/AccountOptions.js';
+import { CarriedFacts } from '../components/CarriedFacts.js';
 import { LedgerDeviceReview } from '../components/LedgerDeviceConfirm.js';
 import { Badge, ErrorMessage, Panel } from '../components/Panel.js';
 import type { PinRequest } from '../components/PinDialog.js';
 import { NamedAddress, NativeFee, Was } from '../components/ReviewParts.js';
-import { errorText, formatAmount } from '../format.js';
+import { errorText, formatAmount, shortHex } from '../format.js';
 import { useQuery } from '../hooks.js';
 import { signReviewed } from '../review.js';
 
@@ -19,6 +20,13 @@ interface Draft {
   from: string;
   to: string;
   amount: string;
+  /** A P-256 sender's carrier (an account address); empty: Signet's default. */
+  carrier: string;
+}
+
+/** The request a draft makes: a carrier only when one was chosen. */
+function requestOf({ carrier, ...payment }: Draft) {
+  return carrier ? { ...payment, carrier } : payment;
 }
 type Step =
   | { kind: 'form'; error?: SerializedError }
@@ -34,7 +42,7 @@ type Step =
 export function Send({ askPin, onSent }: { askPin(request: PinRequest): void; onSent(): void }) {
   const { t } = useTranslation();
   const [step, setStep] = useState<Step>({ kind: 'form' });
-  const [draft, setDraft] = useState<Draft>({ from: '', to: '', amount: '' });
+  const [draft, setDraft] = useState<Draft>({ from: '', to: '', amount: '', carrier: '' });
 
   return (
     <>
@@ -59,11 +67,12 @@ export function Send({ askPin, onSent }: { askPin(request: PinRequest): void; on
               device: step.preview.deviceConfirm,
               run: async (pin) => {
                 const { draft: reviewed, preview } = step;
+                const request = requestOf(reviewed);
                 const outcome = await signReviewed(
                   // Signs only what this review showed: its digest goes with the request.
                   () =>
-                    call('wallet.send', { ...reviewed, pin, reviewDigest: preview.reviewDigest }),
-                  () => call('wallet.previewSend', reviewed),
+                    call('wallet.send', { ...request, pin, reviewDigest: preview.reviewDigest }),
+                  () => call('wallet.previewSend', request),
                 );
                 if (outcome.kind === 'signed') {
                   setStep({ kind: 'done', sent: outcome.result });
@@ -83,7 +92,7 @@ export function Send({ askPin, onSent }: { askPin(request: PinRequest): void; on
         <Result
           sent={step.sent}
           onAgain={() => {
-            setDraft({ from: draft.from, to: '', amount: '' });
+            setDraft({ ...draft, to: '', amount: '' });
             setStep({ kind: 'form' });
           }}
         />
@@ -109,9 +118,20 @@ function SendForm({
   const [error, setError] = useState<SerializedError | undefined>(initialError);
   const [busy, setBusy] = useState(false);
   const [touched, setTouched] = useState(false);
-  const ids = { from: useId(), to: useId(), amount: useId(), toHint: useId(), amountHint: useId() };
+  const ids = {
+    from: useId(),
+    to: useId(),
+    amount: useId(),
+    toHint: useId(),
+    amountHint: useId(),
+    carrier: useId(),
+    carrierHint: useId(),
+  };
   const toValid = addressInputSchema.safeParse(draft.to).success;
   const amountValid = amountInputSchema.safeParse(draft.amount).success;
+  // A P-256 key cannot sign a ledger transaction: one of the secp256k1 accounts carries it.
+  const sender = accounts.data?.find((a) => a.keyUri === draft.from);
+  const carriers = (accounts.data ?? []).filter((a) => a.curve === 'secp256k1');
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -120,7 +140,7 @@ function SendForm({
     setBusy(true);
     setError(undefined);
     try {
-      onPreview(await call('wallet.previewSend', draft));
+      onPreview(await call('wallet.previewSend', requestOf(draft)));
     } catch (caught) {
       setError(serialized(caught));
     } finally {
@@ -143,11 +163,32 @@ function SendForm({
             id={ids.from}
             value={draft.from}
             required
-            onChange={(e) => onChange({ ...draft, from: e.target.value })}
+            onChange={(e) => onChange({ ...draft, from: e.target.value, carrier: '' })}
           >
             <AccountOptions accounts={accounts.data} />
           </select>
         </div>
+        {sender?.curve === 'p256' ? (
+          <div className="field">
+            <label htmlFor={ids.carrier}>{t('send.carrier')}</label>
+            <select
+              id={ids.carrier}
+              value={draft.carrier}
+              aria-describedby={ids.carrierHint}
+              onChange={(e) => onChange({ ...draft, carrier: e.target.value })}
+            >
+              <option value="">{t('send.carrierDefault')}</option>
+              {carriers.map((a) => (
+                <option key={a.address} value={a.address}>
+                  {a.name} · {shortHex(a.address, 4)}
+                </option>
+              ))}
+            </select>
+            <p id={ids.carrierHint} className="muted small">
+              {t('send.carrierHint')}
+            </p>
+          </div>
+        ) : null}
         <div className="field">
           <label htmlFor={ids.to}>{t('send.to')}</label>
           <input
@@ -231,7 +272,7 @@ function Review({
           {preview.chainId}
           <Was now={String(preview.chainId)} before={before && String(before.chainId)} />
         </dd>
-        <dt>{t('send.nonce')}</dt>
+        <dt>{t(preview.carried ? 'send.carrierNonce' : 'send.nonce')}</dt>
         <dd>
           {preview.nonce}
           <Was now={String(preview.nonce)} before={before && String(before.nonce)} />
@@ -243,6 +284,9 @@ function Review({
           {named(preview.contract)}
           <Was now={preview.contract} before={before?.contract} />
         </dd>
+        {preview.carried ? (
+          <CarriedFacts carried={preview.carried} before={before?.carried} names={preview.names} />
+        ) : null}
         <dt>{t('send.availableAfter')}</dt>
         <dd>
           {formatAmount(preview.availableAfter, locale)}

@@ -6,6 +6,7 @@
 import { useTranslation } from 'react-i18next';
 import type { SerializedError } from '../../../../core/api/errors.js';
 import type { ApiResult } from '../../../../core/api/methods.js';
+import { CarriedFacts } from '../../components/CarriedFacts.js';
 import { LedgerDeviceReview } from '../../components/LedgerDeviceConfirm.js';
 import { Badge, ErrorMessage, Panel } from '../../components/Panel.js';
 import { QrCode } from '../../components/QrCode.js';
@@ -102,7 +103,14 @@ export function NoteReview({
             <dd>
               <NamedAddress address={tx.contract} names={names} />
             </dd>
-            <dt>{t('notes.nonce')}</dt>
+            {tx.carried ? (
+              <CarriedFacts
+                carried={tx.carried}
+                before={before?.transactions[i]?.carried}
+                names={names}
+              />
+            ) : null}
+            <dt>{t(tx.carried ? 'send.carrierNonce' : 'notes.nonce')}</dt>
             <dd>
               {tx.nonce}
               <Was
