@@ -23,7 +23,8 @@ export interface DiscoveryOptions {
   wellKnown?: string[];
 }
 
-const libDirs = [
+/** Where Linux distributions install shared libraries (and PKCS#11 modules below them). */
+export const libDirs = [
   '/usr/lib/x86_64-linux-gnu',
   '/usr/lib/aarch64-linux-gnu',
   '/usr/lib64',

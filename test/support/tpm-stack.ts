@@ -28,19 +28,12 @@ import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
+import { libDirs } from '../../native/pkcs11/discovery.js';
 
 const run = promisify(execFile);
 
 /** The Debian packages the stack comes from (named in the skip reason). */
 export const tpmPackages = 'swtpm tpm2-abrmd libtss2-tcti-tabrmd0 libtpm2-pkcs11-1 tpm2-tools dbus';
-
-const libDirs = [
-  '/usr/lib/x86_64-linux-gnu',
-  '/usr/lib/aarch64-linux-gnu',
-  '/usr/lib64',
-  '/usr/lib',
-  '/usr/local/lib',
-];
 
 export interface TpmTools {
   swtpm: string;
