@@ -1,4 +1,4 @@
-/** signet doctor: what Signet sees of modules, tokens, nodes and its data folder, with fixes. */
+/** signet doctor: what Signet sees of modules, tokens, Ledgers, nodes and its data folder, with fixes. */
 import type { Command } from 'commander';
 import type { DoctorReport, Finding } from '../../core/api/diagnostics.js';
 import type { CliContext } from '../context.js';
@@ -7,7 +7,7 @@ export function registerDoctorCommand(program: Command, context: CliContext): vo
   program
     .command('doctor')
     .description(
-      'check modules, tokens and their PINs, the ledger nodes, the data folder and its locks; changes nothing',
+      'check modules, tokens and their PINs (a TPM token: its TPM lockout), Ledgers over USB and the udev rules, the ledger nodes, the data folder and its locks; changes nothing',
     )
     .option('--json', 'the whole report as JSON, for a support ticket')
     .action(async (flags: { json?: boolean }) => {

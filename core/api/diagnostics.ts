@@ -12,10 +12,10 @@
 import { z } from 'zod';
 
 /**
- * What a finding is about. A new check (HID devices, udev rules) adds its area
- * here and its texts below.
+ * What a finding is about ('hid': Ledgers over USB and the udev rules). A new
+ * check adds its area here and its texts below.
  */
-export const findingAreas = ['modules', 'tokens', 'ledger', 'data', 'locks'] as const;
+export const findingAreas = ['modules', 'tokens', 'ledger', 'data', 'locks', 'hid'] as const;
 export const findingAreaSchema = z.enum(findingAreas);
 export type FindingArea = z.infer<typeof findingAreaSchema>;
 
@@ -241,6 +241,99 @@ export const findingTexts = {
       what: 'The app lock was left by pid {{pid}} on {{host}}, which has ended: the next start takes it over.',
     },
   },
+  /** Ledgers over USB HID (core/diagnostics/hid-check.ts). */
+  hid: {
+    unavailable: {
+      what: 'USB HID devices cannot be listed, so no Ledger can be seen: {{reason}}.',
+      fix: 'If you use a Ledger, reinstall Signet (its node-hid module is missing or built for another version); if you do not, nothing needs doing.',
+    },
+    none: {
+      what: 'No Ledger is plugged in.',
+    },
+    ready: {
+      what: '{{product}} at {{path}}: the {{app}} app {{version}} is open, device id {{deviceId}}.',
+    },
+    deviceLocked: {
+      what: '{{product}} at {{path}} is locked: the app open on it and its device id cannot be read.',
+      fix: 'Unlock it with its PIN on the device, then open its Ethereum app.',
+    },
+    dashboard: {
+      what: '{{product}} at {{path}} shows its dashboard: no app is open, so its device id cannot be read.',
+      fix: 'Open the Ethereum app on the device.',
+    },
+    otherApp: {
+      what: '{{product}} at {{path}} has the {{app}} app open, not the Ethereum app.',
+      fix: 'Quit {{app}} on the device and open the Ethereum app.',
+    },
+    unidentified: {
+      what: '{{product}} at {{path}} opens, but its device id cannot be read: {{reason}}.',
+      fix: 'Unplug it and plug it in again, unlock it and open its Ethereum app, then run the doctor again.',
+    },
+    accessDenied: {
+      what: 'Signet may not open {{product}} at {{path}} (permission denied).',
+      fix: 'Install Signet’s udev rules: `{{command}}`, then plug the Ledger in again.',
+    },
+    accessDeniedRulesInstalled: {
+      what: 'Signet may not open {{product}} at {{path}} (permission denied), although its udev rules are installed ({{rules}}).',
+      fix: 'Apply them with `{{command}}` and plug the Ledger in again (over SSH, the rules give access only to the user at the machine’s screen).',
+    },
+    busy: {
+      what: '{{product}} at {{path}} is busy: it is open in {{holders}}.',
+      fix: 'Close it there (or quit that program), then try again.',
+    },
+    busyUnknown: {
+      what: '{{product}} at {{path}} is busy: another program may be using it.',
+      fix: 'Close the program using it (often {{suspects}}), then try again.',
+    },
+    busyHere: {
+      what: '{{product}} at {{path}} is waiting for an answer to a request from Signet.',
+      fix: 'Approve or refuse the request on the device.',
+    },
+    gone: {
+      what: '{{product}} at {{path}} was unplugged while the doctor looked at it.',
+      fix: 'Plug it in again and run the doctor again.',
+    },
+    openFailed: {
+      what: '{{product}} at {{path}} cannot be opened: {{reason}}.',
+      fix: 'Unplug it and plug it in again; if that does not help, try another USB port or cable.',
+    },
+    udevRules: {
+      what: 'Signet’s udev rules are installed ({{path}}): the user at the machine’s screen may open a Ledger.',
+    },
+    udevRulesNotNeeded: {
+      what: 'Signet’s udev rules ({{file}}) are not installed, but every Ledger plugged in can be opened (other rules or permissions allow it).',
+    },
+    noUdevRules: {
+      what: 'Signet’s udev rules ({{file}}) are not installed: without them (or Ledger’s own), only root may open a Ledger on Linux.',
+      fix: 'Install them: `{{command}}`.',
+    },
+  },
+  /** The dictionary-attack lockout of the TPM behind a TPM token (native/tpm/lockout.ts). */
+  tpm: {
+    clear: {
+      what: 'TPM token “{{label}}” in {{module}}: the TPM counts no wrong PIN; it locks after {{maxFailures}}.',
+    },
+    counting: {
+      what: 'The TPM of token “{{label}}” has counted {{failures}} wrong PIN(s): {{triesLeft}} of {{maxFailures}} tries left before it locks; it forgives one every {{minutes}} min.',
+      fix: 'Type a PIN only when you are sure of it: wrong PINs on any of this TPM’s tokens count together.',
+    },
+    countingForGood: {
+      what: 'The TPM of token “{{label}}” has counted {{failures}} wrong PIN(s): {{triesLeft}} of {{maxFailures}} tries left before it locks, and it forgives none by itself.',
+      fix: 'Type a PIN only when you are sure of it; the TPM’s owner can reset the count with `tpm2_dictionarylockout --clear-lockout`.',
+    },
+    locked: {
+      what: 'The TPM of token “{{label}}” is locked after too many wrong PINs: it tries no PIN, so its keys cannot sign.',
+      fix: 'Wait at most {{minutes}} min, then type the right PIN once; the TPM’s owner can end the lockout at once with `tpm2_dictionarylockout --clear-lockout`.',
+    },
+    lockedForGood: {
+      what: 'The TPM of token “{{label}}” is locked after too many wrong PINs and does not unlock by itself: its keys cannot sign.',
+      fix: 'The TPM’s owner must clear the lockout: `tpm2_dictionarylockout --clear-lockout` (with the lockout authorisation, if one is set).',
+    },
+    unknown: {
+      what: 'How many wrong PINs the TPM of token “{{label}}” has counted cannot be read: {{reason}}.',
+      fix: 'Install tpm2-tools (`apt-get install tpm2-tools`) and check that the TPM answers: `tpm2_getcap properties-variable`.',
+    },
+  },
   check: {
     crashed: {
       what: 'The {{check}} check could not run: {{reason}}.',
@@ -294,7 +387,7 @@ export const doctorReportSchema = z
 export type DoctorReport = z.infer<typeof doctorReportSchema>;
 
 export const diagnosticsRequests = {
-  /** Looks at modules, tokens, nodes, the data folder and its locks; changes nothing. */
+  /** Looks at modules, tokens, nodes, the data folder and its locks, and Ledgers; changes nothing. */
   'doctor.run': z.object({}),
 } as const;
 

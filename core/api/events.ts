@@ -84,6 +84,9 @@ export const deviceRefSchema = z
   .strict();
 export type DeviceRef = z.infer<typeof deviceRefSchema>;
 
+/** The kind of a Ledger's ref (core/devices/hid-device-source.ts): the UI's Ledger panel reloads on it. */
+export const HID_DEVICE_KIND = 'hid-device';
+
 /** Devices that appeared and disappeared since the last event (at least one of either). */
 export const devicesChangedSchema = z
   .object({

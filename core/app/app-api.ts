@@ -18,6 +18,7 @@ import { listedModules } from '../../native/pkcs11/token-access.js';
 import type { ApiEvent } from '../api/events.js';
 import type { ApiDispatch } from '../api/transport.js';
 import { DeviceWatcher } from '../devices/device-watch.js';
+import { HidDeviceSource } from '../devices/hid-device-source.js';
 import { Pkcs11DeviceSource } from '../devices/pkcs11-device-source.js';
 import { AppContext } from './app-context.js';
 import {
@@ -57,7 +58,7 @@ export interface AppApi {
   /** The CLI's door: every method, PINs from the CLI, errors thrown as SignetError. */
   call: LocalCall;
   /**
-   * Starts pushing `devices.changed` events (tokens plugged in or pulled out)
+   * Starts pushing `devices.changed` events (tokens and Ledgers plugged in or pulled out)
    * to onEvent, for a UI: the desktop window, the browser bridge. Resolves
    * after the first look (what is there then is no event). close() stops it.
    */
@@ -80,7 +81,11 @@ export function createAppApi(options: AppApiOptions): AppApi {
     watchDevices: async (watch = {}) => {
       if (watcher || context.closed) return;
       watcher = new DeviceWatcher({
-        sources: [new Pkcs11DeviceSource({ modules: () => watchedModules(context) })],
+        sources: [
+          new Pkcs11DeviceSource({ modules: () => watchedModules(context) }),
+          // Ledgers plugged in or pulled out, through the app's HID stack (a fake one in tests).
+          new HidDeviceSource(context.hid),
+        ],
         onChange: (change) => context.emit({ type: 'devices.changed', payload: change }),
         intervalMs: watch.intervalMs,
       });

@@ -168,7 +168,7 @@ export function createHandlers(context: AppContext, sync: SyncDriver): Handlers 
     'devices.deleteKey': (request, caller) => context.devices(caller).deleteKey(request),
     // Reads only: never the store through context.store() (which migrates), nor the config
     // through readConfig (which closes its mode): the report says how things are.
-    'doctor.run': () => runDoctor({ home: context.home, env: context.env }),
+    'doctor.run': () => runDoctor({ home: context.home, env: context.env, hid: context.hid }),
 
     // The operator's (CLI only: never bound to IPC or the bridge).
     'devices.sign': (request, caller) => context.devices(caller).sign(request),

@@ -7,7 +7,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type HidBackend, nodeHidBackend } from '../../native/hid/hid-backend.js';
 import type { DiscoveryOptions } from '../../native/pkcs11/discovery.js';
+import { readTpmLockout, type TpmLockout } from '../../native/tpm/lockout.js';
 import {
   type Finding,
   type FindingArea,
@@ -43,7 +45,15 @@ export interface DoctorContext {
   readonly nodeTimeoutMs: number;
   /** Tests only: where modules are looked for (default: the system's). */
   readonly discovery?: DiscoveryOptions;
+  /** The USB HID stack Ledgers are reached through (the app's: node-hid, or a fake in tests). */
+  readonly hid: HidBackend;
+  /** Tests only: where installed udev rules are looked for (default: the system's). */
+  readonly udevRulesDirs?: readonly string[];
+  /** The OS, for what only one OS has (udev rules on Linux). */
+  readonly platform: NodeJS.Platform;
   now(): Date;
+  /** The lockout state of the TPM tpm2-pkcs11 uses, read once (tpm2_getcap). */
+  tpmLockout(): Promise<TpmLockout>;
   /** config.json, read once. */
   config(): ConfigReading;
   /** The store, inspected once (read-only). */
@@ -55,7 +65,13 @@ export interface DoctorContextOptions {
   env: NodeJS.ProcessEnv;
   nodeTimeoutMs?: number;
   discovery?: DiscoveryOptions;
+  /** Default: node-hid. */
+  hid?: HidBackend;
+  udevRulesDirs?: readonly string[];
+  platform?: NodeJS.Platform;
   now?: () => Date;
+  /** Default: tpm2_getcap against the TPM this process's tpm2-pkcs11 reaches. */
+  readTpmLockout?: () => Promise<TpmLockout>;
 }
 
 export function createDoctorContext(options: DoctorContextOptions): DoctorContext {
@@ -63,12 +79,21 @@ export function createDoctorContext(options: DoctorContextOptions): DoctorContex
   const now = options.now ?? (() => new Date());
   let config: ConfigReading | undefined;
   let store: StoreInspection | undefined;
+  let tpmLockout: Promise<TpmLockout> | undefined;
   return {
     home: options.home,
     env,
     nodeTimeoutMs: options.nodeTimeoutMs ?? 2_500,
     discovery: options.discovery,
+    hid: options.hid ?? nodeHidBackend,
+    ...(options.udevRulesDirs ? { udevRulesDirs: options.udevRulesDirs } : {}),
+    platform: options.platform ?? process.platform,
     now,
+    // process.env, not `env`: tpm2-pkcs11, loaded in this process, reaches its TPM through it.
+    tpmLockout: () => {
+      tpmLockout ??= (options.readTpmLockout ?? (() => readTpmLockout()))();
+      return tpmLockout;
+    },
     config: () => {
       config ??= readConfigUntouched(configPath(env));
       return config;

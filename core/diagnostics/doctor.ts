@@ -15,12 +15,14 @@ import {
   firstLine,
 } from './check.js';
 import { dataCheck } from './data-check.js';
+import { hidCheck } from './hid-check.js';
 import { locksCheck } from './locks-check.js';
 import { pkcs11Check } from './pkcs11-check.js';
 
 /** The checks `signet doctor` runs, in the order its report lists them. */
 export const defaultChecks: readonly DiagnosticCheck[] = [
   pkcs11Check,
+  hidCheck,
   chainCheck,
   dataCheck,
   locksCheck,

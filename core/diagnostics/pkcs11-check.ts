@@ -2,7 +2,8 @@
  * PKCS#11 modules and their tokens: which modules Signet lists (config.json and
  * discovery, as the UI and `signet modules` see them), whether each loads and
  * what it says it is (C_GetInfo), the tokens in their slots and each token's
- * PIN state from its flags (C_GetTokenInfo). No session is opened, no login made.
+ * PIN state from its flags (C_GetTokenInfo), or for a TPM token from the TPM's
+ * lockout counter (tpm-findings.ts). No session is opened, no login made.
  */
 
 import { discoverModules, type ModuleCandidate } from '../../native/pkcs11/discovery.js';
@@ -19,6 +20,7 @@ import type { Finding, FindingFacts } from '../api/diagnostics.js';
 import { SignetError } from '../api/errors.js';
 import { configPath } from '../config/config.js';
 import { type DiagnosticCheck, type DoctorContext, finding, firstLine } from './check.js';
+import { tpmLockoutFinding } from './tpm-findings.js';
 
 export const pkcs11Check: DiagnosticCheck = {
   name: 'PKCS#11',
@@ -33,7 +35,7 @@ export const pkcs11Check: DiagnosticCheck = {
     const findings: Finding[] = [];
     let initialised = 0;
     for (const candidate of candidates) {
-      const looked = lookAtModule(candidate, context);
+      const looked = await lookAtModule(candidate, context);
       findings.push(...looked.findings);
       initialised += looked.tokens.filter((t) => t.flags.tokenInitialized).length;
     }
@@ -42,10 +44,10 @@ export const pkcs11Check: DiagnosticCheck = {
   },
 };
 
-function lookAtModule(
+async function lookAtModule(
   candidate: ModuleCandidate,
   context: DoctorContext,
-): { findings: Finding[]; tokens: TokenDescription[] } {
+): Promise<{ findings: Finding[]; tokens: TokenDescription[] }> {
   const facts = { name: candidate.name, path: candidate.path, source: candidate.source };
   let module: Pkcs11Module;
   try {
@@ -91,7 +93,17 @@ function lookAtModule(
         continue;
       }
       tokens.push(token);
-      findings.push(...tokenFindings(token, candidate.name));
+      const flagged = tokenFindings(token, candidate.name);
+      if (token.tpm && token.flags.tokenInitialized) {
+        // A TPM token's PIN flags never change: its PIN state is the TPM's lockout.
+        const lockout = tpmLockoutFinding(
+          tokenFacts(token, candidate.name),
+          await context.tpmLockout(),
+        );
+        findings.push(...flagged.filter((f) => f.code !== 'token.ready'), lockout);
+      } else {
+        findings.push(...flagged);
+      }
     }
     return { findings, tokens };
   } finally {
@@ -127,19 +139,7 @@ function moduleFailure(
  */
 export function tokenFindings(token: TokenDescription, moduleName: string): Finding[] {
   const f = token.flags;
-  // A quote would end the shell quoting of the fix's command: percent-encoding it
-  // gives the same URI (RFC 7512 allows any character escaped).
-  const uri = formatPkcs11Uri(tokenUri(token)).replaceAll("'", '%27');
-  const facts: FindingFacts = {
-    label: token.label,
-    serial: token.serial,
-    model: token.model,
-    manufacturer: token.manufacturer,
-    slot: token.slot,
-    module: moduleName,
-    modulePath: token.modulePath,
-    uri,
-  };
+  const facts = tokenFacts(token, moduleName);
   if (!f.tokenInitialized) return [finding('tokens', 'ok', 'token.empty', facts)];
   const found: Finding[] = [];
   const add = (status: 'warn' | 'fail', code: Parameters<typeof finding>[2]) =>
@@ -157,4 +157,21 @@ export function tokenFindings(token: TokenDescription, moduleName: string): Find
   if (!token.mechanisms.includes('CKM_ECDSA') && !token.mechanisms.includes('CKM_EDDSA'))
     add('warn', 'token.cannotSign');
   return found.length > 0 ? found : [finding('tokens', 'ok', 'token.ready', facts)];
+}
+
+/** What every finding about a token says of it. */
+function tokenFacts(token: TokenDescription, moduleName: string): FindingFacts {
+  // A quote would end the shell quoting of a fix's command: percent-encoding it
+  // gives the same URI (RFC 7512 allows any character escaped).
+  const uri = formatPkcs11Uri(tokenUri(token)).replaceAll("'", '%27');
+  return {
+    label: token.label,
+    serial: token.serial,
+    model: token.model,
+    manufacturer: token.manufacturer,
+    slot: token.slot,
+    module: moduleName,
+    modulePath: token.modulePath,
+    uri,
+  };
 }

@@ -18,7 +18,11 @@ export const ledgerDeviceVendorId = 0x2c97;
 
 /** The udev rules Signet ships (build/linux/), and where a system keeps installed ones. */
 export const UDEV_RULES_FILE = '60-signet-hid.rules';
-const UDEV_RULES_DIRS = ['/etc/udev/rules.d', '/usr/lib/udev/rules.d', '/lib/udev/rules.d'];
+export const UDEV_RULES_DIRS: readonly string[] = [
+  '/etc/udev/rules.d',
+  '/usr/lib/udev/rules.d',
+  '/lib/udev/rules.d',
+];
 
 /** The rules file in this checkout if it is there, else its path in Signet's sources. */
 function shippedRules(): string {
@@ -28,19 +32,26 @@ function shippedRules(): string {
   return existsSync(inCheckout) ? inCheckout : `build/linux/${UDEV_RULES_FILE}`;
 }
 
-/** Where Signet's udev rules are installed, if they are. */
-export function installedUdevRules(): string | undefined {
-  return UDEV_RULES_DIRS.map((dir) => `${dir}/${UDEV_RULES_FILE}`).find((path) => existsSync(path));
+/** Where Signet's udev rules are installed, if they are (`dirs`: where to look, tests only). */
+export function installedUdevRules(dirs: readonly string[] = UDEV_RULES_DIRS): string | undefined {
+  return dirs.map((dir) => `${dir}/${UDEV_RULES_FILE}`).find((path) => existsSync(path));
+}
+
+/** The command that makes udev apply its rules files again. */
+export const UDEV_RULES_APPLY = 'sudo udevadm control --reload-rules && sudo udevadm trigger';
+
+/** The command that installs Signet's udev rules and applies them. */
+export function udevRulesInstallCommand(): string {
+  return `sudo cp ${shippedRules()} /etc/udev/rules.d/ && ${UDEV_RULES_APPLY}`;
 }
 
 /** The one sentence that fixes an EACCES on a hidraw node. */
 export function udevRulesFix(): string {
   const installed = installedUdevRules();
-  const apply = 'sudo udevadm control --reload-rules && sudo udevadm trigger';
   if (installed) {
-    return `Signet's udev rules are installed (${installed}) but not applied to this device: run \`${apply}\` and plug it in again (over SSH, the rules give access only to the user at the machine's screen)`;
+    return `Signet's udev rules are installed (${installed}) but not applied to this device: run \`${UDEV_RULES_APPLY}\` and plug it in again (over SSH, the rules give access only to the user at the machine's screen)`;
   }
-  return `install Signet's udev rules: \`sudo cp ${shippedRules()} /etc/udev/rules.d/ && ${apply}\`, then plug the Ledger in again`;
+  return `install Signet's udev rules: \`${udevRulesInstallCommand()}\`, then plug the Ledger in again`;
 }
 
 function accessDenied(path: string, cause?: unknown): SignetError {

@@ -135,7 +135,7 @@ export const en = {
   doctor: {
     title: 'Diagnostics',
     intro:
-      'Checks the PKCS#11 modules, the tokens and their PINs, the ledger nodes, the data folder and its locks, and says how to fix what it finds. It changes nothing and asks for no PIN.',
+      'Checks the PKCS#11 modules, the tokens and their PINs, the Ledgers plugged in, the ledger nodes, the data folder and its locks, and says how to fix what it finds. It changes nothing and asks for no PIN.',
     run: 'Run diagnostics',
     running: 'Checking…',
     summary: 'OK: {{ok}} · Warnings: {{warn}} · Failures: {{fail}}',
@@ -153,6 +153,7 @@ export const en = {
       ledger: 'Ledger',
       data: 'Data folder',
       locks: 'Locks',
+      hid: 'Ledgers (USB)',
     },
     // The finding sentences are the server's own (core/api/diagnostics.ts): one English text.
     finding: findingTexts,

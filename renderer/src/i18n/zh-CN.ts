@@ -132,7 +132,7 @@ export const zhCN: Messages = {
   doctor: {
     title: '诊断',
     intro:
-      '检查 PKCS#11 模块、令牌及其 PIN、账本节点、数据文件夹及其锁，并说明如何修复发现的问题。诊断不做任何更改，也不需要 PIN。',
+      '检查 PKCS#11 模块、令牌及其 PIN、插入的 Ledger、账本节点、数据文件夹及其锁，并说明如何修复发现的问题。诊断不做任何更改，也不需要 PIN。',
     run: '运行诊断',
     running: '检查中…',
     summary: '正常：{{ok}} · 警告：{{warn}} · 故障：{{fail}}',
@@ -149,6 +149,7 @@ export const zhCN: Messages = {
       ledger: '账本',
       data: '数据文件夹',
       locks: '锁',
+      hid: 'Ledger（USB）',
     },
     finding: {
       module: {
@@ -355,6 +356,97 @@ export const zhCN: Messages = {
         },
         appStale: {
           what: '应用锁由 {{host}} 上已结束的进程 {{pid}} 遗留：下一次启动会接管它。',
+        },
+      },
+      hid: {
+        unavailable: {
+          what: '无法列出 USB HID 设备，因此看不到任何 Ledger：{{reason}}。',
+          fix: '如果您使用 Ledger，请重新安装 Signet（其 node-hid 模块缺失或为其他版本编译）；如果不使用，则无需处理。',
+        },
+        none: {
+          what: '未插入 Ledger。',
+        },
+        ready: {
+          what: '{{path}} 上的 {{product}}：已打开 {{app}} 应用 {{version}}，设备标识 {{deviceId}}。',
+        },
+        deviceLocked: {
+          what: '{{path}} 上的 {{product}} 已锁定：无法读取其上打开的应用和设备标识。',
+          fix: '在设备上输入 PIN 解锁，然后打开其中的 Ethereum 应用。',
+        },
+        dashboard: {
+          what: '{{path}} 上的 {{product}} 停留在主界面：没有打开任何应用，因此无法读取其设备标识。',
+          fix: '在设备上打开 Ethereum 应用。',
+        },
+        otherApp: {
+          what: '{{path}} 上的 {{product}} 打开的是 {{app}} 应用，而不是 Ethereum 应用。',
+          fix: '在设备上退出 {{app}}，然后打开 Ethereum 应用。',
+        },
+        unidentified: {
+          what: '{{path}} 上的 {{product}} 可以打开，但无法读取其设备标识：{{reason}}。',
+          fix: '拔下后重新插入，解锁并打开其中的 Ethereum 应用，然后再次运行诊断。',
+        },
+        accessDenied: {
+          what: 'Signet 无权打开 {{path}} 上的 {{product}}（权限被拒绝）。',
+          fix: '安装 Signet 的 udev 规则：`{{command}}`，然后重新插入 Ledger。',
+        },
+        accessDeniedRulesInstalled: {
+          what: 'Signet 无权打开 {{path}} 上的 {{product}}（权限被拒绝），尽管其 udev 规则已安装（{{rules}}）。',
+          fix: '使用 `{{command}}` 应用规则并重新插入 Ledger（通过 SSH 登录时，规则只给坐在这台计算机前的用户授权）。',
+        },
+        busy: {
+          what: '{{path}} 上的 {{product}} 正忙：它已在 {{holders}} 中打开。',
+          fix: '在该处关闭它（或退出该程序），然后重试。',
+        },
+        busyUnknown: {
+          what: '{{path}} 上的 {{product}} 正忙：可能有其他程序正在使用它。',
+          fix: '关闭正在使用它的程序（常见的有 {{suspects}}），然后重试。',
+        },
+        busyHere: {
+          what: '{{path}} 上的 {{product}} 正在等待对 Signet 请求的应答。',
+          fix: '在设备上批准或拒绝该请求。',
+        },
+        gone: {
+          what: '诊断检查期间，{{path}} 上的 {{product}} 被拔出。',
+          fix: '重新插入后再次运行诊断。',
+        },
+        openFailed: {
+          what: '无法打开 {{path}} 上的 {{product}}：{{reason}}。',
+          fix: '拔下后重新插入；若仍无效，请换一个 USB 端口或数据线。',
+        },
+        udevRules: {
+          what: 'Signet 的 udev 规则已安装（{{path}}）：坐在这台计算机前的用户可以打开 Ledger。',
+        },
+        udevRulesNotNeeded: {
+          what: 'Signet 的 udev 规则（{{file}}）未安装，但插入的每个 Ledger 都可以打开（其他规则或权限允许）。',
+        },
+        noUdevRules: {
+          what: 'Signet 的 udev 规则（{{file}}）未安装：在 Linux 上，没有它们（或 Ledger 自己的规则）只有 root 能打开 Ledger。',
+          fix: '安装规则：`{{command}}`。',
+        },
+      },
+      tpm: {
+        clear: {
+          what: '{{module}} 中的 TPM 令牌“{{label}}”：TPM 未记录任何错误 PIN；错误 {{maxFailures}} 次后锁定。',
+        },
+        counting: {
+          what: '令牌“{{label}}”所在的 TPM 已记录 {{failures}} 次错误 PIN：锁定前还可尝试 {{triesLeft}} 次（共 {{maxFailures}} 次）；每 {{minutes}} 分钟恢复一次。',
+          fix: '只有在确定 PIN 正确时才输入：此 TPM 上所有令牌的错误 PIN 会合并计数。',
+        },
+        countingForGood: {
+          what: '令牌“{{label}}”所在的 TPM 已记录 {{failures}} 次错误 PIN：锁定前还可尝试 {{triesLeft}} 次（共 {{maxFailures}} 次），且不会自动恢复。',
+          fix: '只有在确定 PIN 正确时才输入；TPM 所有者可用 `tpm2_dictionarylockout --clear-lockout` 清零计数。',
+        },
+        locked: {
+          what: '令牌“{{label}}”所在的 TPM 因错误 PIN 过多已锁定：不再验证任何 PIN，其密钥无法签名。',
+          fix: '最多等待 {{minutes}} 分钟，然后输入一次正确的 PIN；TPM 所有者可用 `tpm2_dictionarylockout --clear-lockout` 立即解除锁定。',
+        },
+        lockedForGood: {
+          what: '令牌“{{label}}”所在的 TPM 因错误 PIN 过多已锁定，且不会自动解锁：其密钥无法签名。',
+          fix: 'TPM 所有者必须清除锁定：`tpm2_dictionarylockout --clear-lockout`（如设置了锁定授权，需一并提供）。',
+        },
+        unknown: {
+          what: '无法读取令牌“{{label}}”所在的 TPM 记录了多少次错误 PIN：{{reason}}。',
+          fix: '安装 tpm2-tools（`apt-get install tpm2-tools`）并确认 TPM 有应答：`tpm2_getcap properties-variable`。',
         },
       },
       check: {

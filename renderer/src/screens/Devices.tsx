@@ -2,6 +2,7 @@ import { type FormEvent, useEffect, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { KeySummary, TokenSummary } from '../../../core/api/devices.js';
 import type { SerializedError } from '../../../core/api/errors.js';
+import { type DeviceRef, HID_DEVICE_KIND } from '../../../core/api/events.js';
 import { call, serialized, subscribe } from '../api.js';
 import { DiagnosticsPanel } from '../components/DiagnosticsPanel.js';
 import { type InitTarget, InitTokenDialog } from '../components/InitTokenDialog.js';
@@ -50,18 +51,26 @@ export function Devices({ askPin }: { askPin: AskPin }) {
   const [notice, setNotice] = useState('');
   const { reload } = tokens;
   // Tokens plugged in or pulled out (core/devices/device-watch.ts): the list reloads by itself.
+  // (Ledgers are the Ledger panel's.)
   useEffect(
     () =>
       subscribe((event) => {
         if (event.type !== 'devices.changed') return;
+        const tokensOnly = (devices: DeviceRef[]) =>
+          devices.filter((device) => device.kind !== HID_DEVICE_KIND);
+        const change = {
+          added: tokensOnly(event.payload.added),
+          removed: tokensOnly(event.payload.removed),
+        };
+        if (change.added.length + change.removed.length === 0) return;
         const names = (devices: { label: string }[]) =>
           devices
             .map((device) => device.label.trim())
             .filter(Boolean)
             .map((label) => `“${label}”`)
             .join(', ');
-        const added = names(event.payload.added);
-        const removed = names(event.payload.removed);
+        const added = names(change.added);
+        const removed = names(change.removed);
         setNotice(
           [
             added ? t('devices.pluggedIn', { names: added }) : '',

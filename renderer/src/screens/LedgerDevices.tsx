@@ -4,11 +4,12 @@
  * index. The page names the device by the id Signet listed and an index; the
  * server builds the `ledger:` URI, reads the account's key and signs nothing.
  */
-import { type FormEvent, useId, useState } from 'react';
+import { type FormEvent, useEffect, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { HidDeviceSummary } from '../../../core/api/devices.js';
 import type { SerializedError } from '../../../core/api/errors.js';
-import { call, serialized } from '../api.js';
+import { type DeviceRef, HID_DEVICE_KIND } from '../../../core/api/events.js';
+import { call, serialized, subscribe } from '../api.js';
 import { Badge, ErrorMessage, Panel } from '../components/Panel.js';
 import { errorText } from '../format.js';
 import { useQuery } from '../hooks.js';
@@ -18,6 +19,33 @@ const MAX_ACCOUNT = 0x7fffffff;
 export function LedgerDevicesPanel({ onAdded }: { onAdded?: () => void }) {
   const { t } = useTranslation();
   const devices = useQuery('devices.listHid', {});
+  const [notice, setNotice] = useState('');
+  const { reload } = devices;
+  // Ledgers plugged in or pulled out (core/devices/hid-device-source.ts): the list reloads by itself.
+  useEffect(
+    () =>
+      subscribe((event) => {
+        if (event.type !== 'devices.changed') return;
+        const names = (refs: DeviceRef[]) =>
+          refs
+            .filter((ref) => ref.kind === HID_DEVICE_KIND)
+            .map((ref) => `“${ref.label.trim() || 'Ledger'}”`)
+            .join(', ');
+        const added = names(event.payload.added);
+        const removed = names(event.payload.removed);
+        if (!added && !removed) return;
+        setNotice(
+          [
+            added ? t('devices.pluggedIn', { names: added }) : '',
+            removed ? t('devices.pulledOut', { names: removed }) : '',
+          ]
+            .filter(Boolean)
+            .join(' '),
+        );
+        reload();
+      }),
+    [reload, t],
+  );
   return (
     <Panel
       title={t('ledgerDevice.title')}
@@ -32,6 +60,9 @@ export function LedgerDevicesPanel({ onAdded }: { onAdded?: () => void }) {
     >
       <p className="muted">{t('ledgerDevice.intro')}</p>
       {devices.data?.length === 0 ? <p>{t('ledgerDevice.none')}</p> : null}
+      <p className="muted small" role="status">
+        {notice}
+      </p>
       <ul className="cards">
         {devices.data?.map((device) => (
           <LedgerDeviceCard key={device.path} device={device} onAdded={onAdded} />
