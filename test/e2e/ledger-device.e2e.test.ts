@@ -4,7 +4,8 @@
  * real TransportNodeHid and hw-app-eth. Devices lists it with its device id and
  * adds an account from it by index; Send reviews a payment from that account
  * with the hash the device will show, and signs it with no PIN dialog (the
- * dialog says to confirm on the Ledger, with the same hash); a locked Ledger
+ * dialog says to confirm on the Ledger, with the same hash), and Sync now
+ * settles it on the dev ledger; a locked Ledger
  * says so in words and nothing is signed. Screenshots: ledger-device-*.png.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -132,11 +133,26 @@ describe('a Ledger in the UI', () => {
     });
     const outbox = await json(['outbox']);
     expect(outbox.at(-1)).toMatchObject({ from: account.address, amount: '2.50' });
+
+    // Sync now, in the UI: the payment the Ledger signed settles on the dev ledger.
+    await openScreen('outbox', en.outbox.title);
+    const txHash = outbox.at(-1).txHash as string;
+    const status = async () =>
+      (await json(['outbox'])).find((tx: { txHash: string }) => tx.txHash === txHash)?.status;
+    for (let i = 0; i < 5 && (await status()) !== 'confirmed'; i++) {
+      await page.getByRole('button', { name: en.outbox.sync, exact: true }).click();
+      await page.getByRole('button', { name: en.outbox.sync, exact: true }).waitFor();
+      await settle();
+    }
+    expect(await status()).toBe('confirmed');
+    const row = page.locator('tbody tr', { has: page.locator(`td[title="${txHash}"]`) });
+    await expect(row.locator('.badge').textContent()).resolves.toBe(en.outbox.txStatus.confirmed);
   });
 
   it('a locked Ledger: the dialog says so in words, and nothing is signed', async () => {
     const before = await json(['outbox']);
-    await page.getByRole('button', { name: en.send.another, exact: true }).click();
+    await openScreen('send', en.send.title);
+    await settle();
     await page.getByLabel(en.send.from, { exact: true }).selectOption(account.uri);
     await page.getByLabel(en.send.to, { exact: true }).fill(w.keys.shop!.address);
     await page.getByLabel(en.send.amount, { exact: true }).fill('1.00');
