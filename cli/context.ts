@@ -8,7 +8,7 @@ import { type AppApi, createAppApi } from '../core/app/app-api.js';
 import { signetHome } from '../core/config/paths.js';
 import type { CliIo } from './io.js';
 import { printError, printResult } from './output.js';
-import { cliPinProvider, type PinOptions } from './pin-source.js';
+import { cliPinProviders, type PinOptions } from './pin-source.js';
 
 /** The app's handlers as a command sees them: one call per operation, with the command's PIN sources. */
 export interface CliApp {
@@ -55,7 +55,8 @@ export function createContext(io: CliIo, purpose = 'signet'): CliContext {
                 io.stderr.write(`signet: internal error in ${method}: ${describe(error)}\n`);
             },
           });
-          return api.call(method, request, cliPinProvider(pins, io));
+          const sources = cliPinProviders(pins, io);
+          return api.call(method, request, sources.pins, sources.carrierPins);
         },
       };
       try {

@@ -13,7 +13,7 @@ import { printError } from './output.js';
 /** Runs one command line; resolves to the exit code. */
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   const json = argv.includes('--json');
-  const pinInArgv = argv.find((arg) => /^--(so-|new-)?pin(=|$)/.test(arg));
+  const pinInArgv = argv.find((arg) => /^--(so-|new-|carrier-)?pin(=|$)/.test(arg));
   if (pinInArgv) {
     // Refuse without echoing the value: a PIN in argv is visible to every process.
     return printError(

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { CliIo } from './io.js';
-import { cliPinProvider } from './pin-source.js';
+import { cliPinProviders, type PinOptions } from './pin-source.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'signet-pins-'));
 function file(content: string) {
@@ -21,6 +21,7 @@ function io(stdin = ''): CliIo {
   };
 }
 const user = { role: 'user', token: 't' } as const;
+const cliPinProvider = (options: PinOptions, cliIo: CliIo) => cliPinProviders(options, cliIo).pins;
 
 describe('cliPinProvider', () => {
   it('drops one trailing newline (LF or CRLF) from a PIN file, nothing else', async () => {
@@ -60,6 +61,40 @@ describe('cliPinProvider', () => {
     const pins = cliPinProvider({ files: { user: join(dir, 'missing') }, stdin: false }, io());
     await expect(pins(user)).rejects.toThrow(
       `cannot read the PIN file ${join(dir, 'missing')} (ENOENT)`,
+    );
+  });
+});
+
+describe('the carrier PIN source', () => {
+  it('reads --carrier-pin-file for the carrier, and never --pin-file', async () => {
+    const { pins, carrierPins } = cliPinProviders(
+      { files: { user: file('key-pin\n') }, carrierFile: file('carrier-pin\n'), stdin: false },
+      io(),
+    );
+    expect((await pins(user)).toString()).toBe('key-pin');
+    expect((await carrierPins({ role: 'user', token: 'Carrier' })).toString()).toBe('carrier-pin');
+  });
+
+  it('says --carrier-pin-file when only --pin-file came (its PIN is the key token’s, not tried)', async () => {
+    const { pins, carrierPins } = cliPinProviders(
+      { files: { user: file('key-pin\n') }, stdin: false },
+      io(),
+    );
+    expect((await pins(user)).toString()).toBe('key-pin');
+    await expect(carrierPins({ role: 'user', token: 'Carrier' })).rejects.toThrow(
+      `the carrier's token "Carrier" needs the PIN: give --carrier-pin-file FILE or --pin-stdin, or run in a terminal`,
+    );
+  });
+
+  it('takes the next stdin line, after the key’s, for the carrier', async () => {
+    const { pins, carrierPins } = cliPinProviders(
+      { files: {}, stdin: true },
+      io('key-pin\ncarrier-pin\n'),
+    );
+    expect((await pins(user)).toString()).toBe('key-pin');
+    expect((await carrierPins({ role: 'user', token: 'Carrier' })).toString()).toBe('carrier-pin');
+    await expect(carrierPins({ role: 'user', token: 'Carrier' })).rejects.toThrow(
+      `standard input ran out before the PIN of the carrier's token "Carrier"`,
     );
   });
 });

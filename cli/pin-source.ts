@@ -2,6 +2,8 @@
  * Where the CLI gets PINs: a file, standard input, or a prompt that does not
  * echo. Never argv: it shows in the process list and shell history. Every PIN
  * is handed over as a fresh Buffer that the device layer wipes after use.
+ * A P-256 sender's carrier on another token has a source of its own
+ * (--carrier-pin-file), so --pin-file's PIN is never tried on that token.
  */
 import { readFileSync } from 'node:fs';
 import { SignetError } from '../core/api/errors.js';
@@ -11,6 +13,11 @@ import type { CliIo } from './io.js';
 export interface PinOptions {
   /** PIN file per role, from --pin-file, --so-pin-file, --new-pin-file. */
   files: Partial<Record<PinRole, string>>;
+  /**
+   * --carrier-pin-file: the PIN of the token a P-256 sender's carrier signs on,
+   * when that is another token than the sender's key (never --pin-file's PIN).
+   */
+  carrierFile?: string;
   /** --pin-stdin: one PIN per line, in the order the command asks for them. */
   stdin: boolean;
 }
@@ -22,10 +29,22 @@ const roleWords: Record<PinRole, string> = {
   'new-so': 'new SO PIN',
 };
 
-export function cliPinProvider(options: PinOptions, io: CliIo): PinProvider {
+export interface CliPins {
+  /** The PINs of the token the command names (a payment's: its key's). */
+  pins: PinProvider;
+  /** The user PIN of a carrier's token, asked only when it is another token. */
+  carrierPins: PinProvider;
+}
+
+/** The command's PIN sources; one standard input, read in the order the PINs are asked. */
+export function cliPinProviders(options: PinOptions, io: CliIo): CliPins {
   let stdinLines: Buffer[] | undefined;
-  return async (request) => {
-    const file = options.files[request.role];
+  const ask = async (
+    request: PinRequest,
+    file: string | undefined,
+    flag: string,
+    whose: string,
+  ): Promise<Buffer> => {
     if (file) return readPinFile(file, request.role);
     if (options.stdin) {
       stdinLines ??= splitLines(await readAll(io.stdin));
@@ -33,17 +52,27 @@ export function cliPinProvider(options: PinOptions, io: CliIo): PinProvider {
       if (!line) {
         throw new SignetError(
           'PIN_REQUIRED',
-          `standard input ran out before the ${roleWords[request.role]}`,
+          `standard input ran out before the ${roleWords[request.role]}${whose ? ` of ${whose} "${request.token}"` : ''}`,
         );
       }
       return line;
     }
-    if (io.stdin.isTTY && io.stdin.setRawMode) return promptPin(request, io);
+    if (io.stdin.isTTY && io.stdin.setRawMode) return promptPin(request, io, whose || 'token');
     throw new SignetError(
       'PIN_REQUIRED',
-      `token "${request.token}" needs the ${roleWords[request.role]}: give ${flagFor(request.role)} FILE or --pin-stdin, or run in a terminal`,
+      `${whose || 'token'} "${request.token}" needs the ${roleWords[request.role]}: give ${flag} FILE or --pin-stdin, or run in a terminal`,
       { details: { role: request.role } },
     );
+  };
+  return {
+    pins: (request) => ask(request, options.files[request.role], flagFor(request.role), ''),
+    carrierPins: async (request) => {
+      // A carrier only ever logs in as its token's user.
+      if (request.role !== 'user') {
+        throw new SignetError('INTERNAL', 'a carrier logs in as its user only');
+      }
+      return ask(request, options.carrierFile, '--carrier-pin-file', "the carrier's token");
+    },
   };
 }
 
@@ -103,8 +132,8 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
   return all;
 }
 
-async function promptPin(request: PinRequest, io: CliIo): Promise<Buffer> {
-  const ask = (text: string) => readHidden(`${text} for token "${request.token}": `, io);
+async function promptPin(request: PinRequest, io: CliIo, whose: string): Promise<Buffer> {
+  const ask = (text: string) => readHidden(`${text} for ${whose} "${request.token}": `, io);
   const pin = await ask(`Enter the ${roleWords[request.role]}`);
   if (request.role !== 'new-user' && request.role !== 'new-so') return pin;
   const again = await ask(`Repeat the ${roleWords[request.role]}`);

@@ -24,6 +24,7 @@ import { stopSignal } from '../stop-signal.js';
 interface Flags {
   json?: boolean;
   pinFile?: string;
+  carrierPinFile?: string;
   pinStdin?: boolean;
   offline?: boolean;
   carrier?: string;
@@ -35,6 +36,7 @@ type NoteOperationRequest = AppRequest<'notes.execute'>['operation'];
 export function registerWalletCommands(program: Command, context: CliContext): void {
   const pins = (flags: Flags): PinOptions => ({
     files: flags.pinFile ? { user: flags.pinFile } : {},
+    ...(flags.carrierPinFile ? { carrierFile: flags.carrierPinFile } : {}),
     stdin: flags.pinStdin === true,
   });
   const pinOptions = (command: Command) =>
@@ -57,6 +59,10 @@ export function registerWalletCommands(program: Command, context: CliContext): v
       .option(
         '--carrier <account>',
         "a P-256 sender's carrier (address or key URI): one of your secp256k1 accounts, which signs and pays for the transaction",
+      )
+      .option(
+        '--carrier-pin-file <file>',
+        "file holding the PIN of the carrier's token, when it is another token than the sender's (with --pin-stdin: the line after the sender's PIN)",
       )
       .option('--json', 'machine-readable output')
       .action((flags: F) =>

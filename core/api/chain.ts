@@ -26,6 +26,14 @@ const blockNumberSchema = z.number().int().nonnegative();
 /** The user PIN, from the UI's PIN dialog; only on requests that may need a token login. */
 export const pinSchema = z.string().min(1).max(256);
 
+/**
+ * The PIN of a P-256 sender's carrier's token, when the carrier's key is on
+ * another token than the sender's (the review's `carried.carrierLogin` says
+ * `other-token`). Tried on that token only, never on the sender's; `pin` is
+ * never tried on the carrier's.
+ */
+export const carrierPinSchema = pinSchema;
+
 export const chainSummarySchema = z.object({
   name: z.string(),
   chainId: z.number().int().positive(),
@@ -251,6 +259,17 @@ export const carriedOperationSchema = z.object({
   /** The wallet account whose transaction carries it and pays the fee. */
   carrier: z.string(),
   carrierKeyUri: keyUriSchema,
+  /**
+   * What unlocks the carrier's key: the P-256 key's own login (`same-token`: one
+   * PIN), its own token's PIN (`other-token`: send it as `carrierPin`; `token`
+   * and `keyToken` are the two tokens' labels, for the PIN dialog), or a Ledger
+   * (`device`: no PIN; confirmed on the device).
+   */
+  carrierLogin: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('same-token') }),
+    z.object({ kind: z.literal('other-token'), token: z.string(), keyToken: z.string() }),
+    z.object({ kind: z.literal('device') }),
+  ]),
   /** What the carrier's transaction calls: the P-256 account factory. */
   via: z.string(),
 });
@@ -346,6 +365,7 @@ export const chainRequests = {
      */
     reviewDigest: reviewDigestSchema.optional(),
     pin: pinSchema.optional(),
+    carrierPin: carrierPinSchema.optional(),
     /** Sign and queue only; do not try to send now. */
     offline: z.boolean().optional(),
   }),

@@ -7,8 +7,10 @@
  *
  * PINs: a request that may need a token login carries the PIN the UI's PIN
  * dialog collected (`pin` for the user PIN; `soPin` and `newPin` for
- * provisioning). Without one, a token that needs it answers PIN_REQUIRED with
- * `details.role`, and the UI asks and calls again. No reply ever carries a PIN.
+ * provisioning; `carrierPin` for a P-256 sender's carrier on another token).
+ * Without one, a token that needs it answers PIN_REQUIRED with `details.role`
+ * (and `details.field`), and the UI asks and calls again. Each PIN is tried on
+ * its own token only. No reply ever carries a PIN.
  *
  * No method signs bytes the caller supplies: the UI signs only what Signet
  * builds and shows (wallet.send, notes.execute). Raw digests are the operator's

@@ -12,6 +12,7 @@ import {
   amountSchema,
   carriedOperationSchema,
   carrierInputSchema,
+  carrierPinSchema,
   deviceConfirmSchema,
   nativeFeeSchema,
   noteRowSchema,
@@ -178,6 +179,7 @@ export const noteRequests = {
      */
     reviewDigest: reviewDigestSchema.optional(),
     pin: pinSchema.optional(),
+    carrierPin: carrierPinSchema.optional(),
     /** Sign and queue only; do not try to send now. */
     offline: z.boolean().optional(),
   }),

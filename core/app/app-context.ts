@@ -97,6 +97,7 @@ export class AppContext {
       profile,
       search: this.search(caller),
       pins: caller.pins,
+      carrierPins: caller.carrierPins,
       hid: this.hid,
     });
   }

@@ -35,7 +35,14 @@ import { takeRequestPins } from './request-pins.js';
 export type CallerOrigin = 'ui' | 'cli';
 
 export interface Caller {
+  /** PINs for the token a request names (a payment's: its key's). */
   pins: PinProvider;
+  /**
+   * The PIN of a P-256 account's carrier, when the carrier's key is on another
+   * token: never the key's PIN (a PIN typed for one token is not tried on
+   * another). Left out: the carrier's token is told no PIN came for it.
+   */
+  carrierPins?: PinProvider | undefined;
   origin: CallerOrigin;
 }
 
@@ -63,7 +70,10 @@ export function createDispatcher(options: DispatcherOptions): ApiDispatch {
   return (method, params) =>
     run(options, isApiMethod(method) ? method : undefined, method, params, (request) => {
       const pins = takeRequestPins(request);
-      return { caller: { pins: pins.provider, origin: 'ui' }, done: pins.wipe };
+      return {
+        caller: { pins: pins.provider, carrierPins: pins.carrierProvider, origin: 'ui' },
+        done: pins.wipe,
+      };
     });
 }
 
@@ -71,16 +81,18 @@ export type LocalCall = <M extends AppMethod>(
   method: M,
   request: AppRequest<M>,
   pins: PinProvider,
+  /** A carrier's token's PIN (--carrier-pin-file); none given: the carrier's token says it needs one. */
+  carrierPins?: PinProvider,
 ) => Promise<AppResult<M>>;
 
 /** The CLI's door: every method, PINs from the CLI, errors thrown as SignetError. */
 export function createLocalCaller(options: DispatcherOptions): LocalCall {
-  return async (method, request, pins) => {
+  return async (method, request, pins, carrierPins) => {
     const known = Object.hasOwn(appRequests, method) ? method : undefined;
     const reply = await run(options, known, method, request, (fields) => {
       // The CLI never sends PIN fields; any that came anyway are dropped, not used.
       takeRequestPins(fields).wipe();
-      return { caller: { pins, origin: 'cli' }, done: () => {} };
+      return { caller: { pins, carrierPins, origin: 'cli' }, done: () => {} };
     });
     if (!reply.ok) throw SignetError.fromJSON(reply.error);
     return reply.result as never;

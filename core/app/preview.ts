@@ -29,6 +29,7 @@ import {
 import { type AccountOperation, executeDigest, executeTypedData } from '../chain/p256-account.js';
 import type { Store } from '../store/database.js';
 import { pendingOutgoing } from '../store/outbox.js';
+import { carrierLogin } from '../wallet/carried-operations.js';
 import { type NoteContext, textValues } from '../wallet/note-calls.js';
 import { syncedState } from '../wallet/offline-checks.js';
 import { gasBudget, type TxKind } from '../wallet/transaction-plan.js';
@@ -127,6 +128,7 @@ function carriedView(profile: ChainProfile, plan: TransactionsPlan, i: number) {
     typedData: { primaryType, domain: textValues(domain), message: textValues(message) },
     carrier: carrier.address,
     carrierKeyUri: carrier.keyUri,
+    carrierLogin: carrierLogin(plan.account, carrier),
     via: plan.txs[i]!.to!,
   };
   return { carried };

@@ -37,4 +37,38 @@ describe('request PINs', () => {
     });
     expect(JSON.stringify(error.toJSON())).not.toContain('secret-1234');
   });
+
+  it('keeps the carrier token’s PIN apart: each provider hands out only its own', async () => {
+    const request: Record<string, unknown> = { pin: 'tpm-pin', carrierPin: 'hsm-pin' };
+    const pins = takeRequestPins(request);
+    expect(request).toEqual({});
+    expect((await pins.provider({ role: 'user', token: 'TPM' })).toString()).toBe('tpm-pin');
+    expect((await pins.carrierProvider({ role: 'user', token: 'HSM' })).toString()).toBe('hsm-pin');
+    pins.wipe();
+    await expect(pins.carrierProvider({ role: 'user', token: 'HSM' })).rejects.toMatchObject({
+      code: 'PIN_REQUIRED',
+    });
+  });
+
+  it('never hands the key’s PIN to the carrier’s token, nor the carrier’s to the key’s', async () => {
+    const onlyKey = takeRequestPins({ pin: 'tpm-pin' });
+    const error = await onlyKey.carrierProvider({ role: 'user', token: 'HSM' }).catch((e) => e);
+    expect(error.toJSON()).toEqual({
+      code: 'PIN_REQUIRED',
+      message: 'the carrier\'s token "HSM" needs the PIN',
+      details: { role: 'user', field: 'carrierPin', token: 'HSM' },
+    });
+    const onlyCarrier = takeRequestPins({ carrierPin: 'hsm-pin' });
+    await expect(onlyCarrier.provider({ role: 'user', token: 'TPM' })).rejects.toMatchObject({
+      code: 'PIN_REQUIRED',
+      details: { field: 'pin' },
+    });
+    // A carrier logs in as its user only: no SO PIN or new PIN goes to its token.
+    const all = takeRequestPins({ pin: '1', soPin: '2', newPin: '3', carrierPin: '4' });
+    for (const role of ['so', 'new-so', 'new-user'] as const) {
+      await expect(all.carrierProvider({ role, token: 'HSM' })).rejects.toMatchObject({
+        code: 'INTERNAL',
+      });
+    }
+  });
 });

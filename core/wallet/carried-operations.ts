@@ -14,6 +14,8 @@
  * fail), else the wallet's oldest secp256k1 account synced on this ledger.
  */
 import type { TransactionSerializable } from 'viem';
+import { isLedgerDeviceUri } from '../../native/hid/uri.js';
+import { parsePkcs11Uri, sameTokenUri } from '../../native/pkcs11/uri.js';
 import { SignetError } from '../api/errors.js';
 import type { ChainProfile } from '../api/profile.js';
 import { parseAddress } from '../chain/address.js';
@@ -104,6 +106,25 @@ export function resolveCarrier(
     );
   }
   return carrier;
+}
+
+export type CarrierLogin =
+  | { kind: 'same-token' }
+  | { kind: 'other-token'; token: string; keyToken: string }
+  | { kind: 'device' };
+
+/**
+ * What unlocks the carrier's key, from the two accounts' key URIs alone (a
+ * review opens no token): a key on the P-256 key's own token signs under its
+ * login (one PIN; wallet.ts opens it beside the key), one on another token
+ * needs that token's PIN, one on a Ledger is confirmed on the device.
+ */
+export function carrierLogin(account: Account, carrier: Account): CarrierLogin {
+  if (isLedgerDeviceUri(carrier.keyUri)) return { kind: 'device' };
+  const key = parsePkcs11Uri(account.keyUri);
+  const carrierKey = parsePkcs11Uri(carrier.keyUri);
+  if (sameTokenUri(key, carrierKey)) return { kind: 'same-token' };
+  return { kind: 'other-token', token: carrierKey.token ?? '', keyToken: key.token ?? '' };
 }
 
 /**

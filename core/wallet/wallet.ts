@@ -11,6 +11,7 @@ import { mapWindowed } from '../../native/map-windowed.js';
 import type { PinProvider } from '../../native/pin.js';
 import { type Pkcs11Signer, SIGNING_SESSIONS } from '../../native/pkcs11/signer.js';
 import { type ModuleSearch, openKeySigner } from '../../native/pkcs11/token-access.js';
+import { parsePkcs11Uri } from '../../native/pkcs11/uri.js';
 import { SignetError } from '../api/errors.js';
 import type { FinanceOfferFile } from '../api/notes.js';
 import type { ChainProfile } from '../api/profile.js';
@@ -41,11 +42,25 @@ import { type Call, planTransactions } from './transaction-plan.js';
 /** Signatures in flight at once over the token's sessions: the token never waits for the host. */
 const SIGNING_WINDOW = 2 * SIGNING_SESSIONS;
 
+/** No carrier PIN came with the request: the carrier's token is told so, and nothing is tried. */
+const noCarrierPins: PinProvider = async (ask) => {
+  throw new SignetError('PIN_REQUIRED', `the carrier's token "${ask.token}" needs the PIN`, {
+    details: { role: ask.role, token: ask.token },
+  });
+};
+
 export interface WalletContext {
   store: Store;
   profile: ChainProfile;
   search: ModuleSearch;
+  /** PINs for the token of the key that signs (a P-256 account's: its key's). */
   pins: PinProvider;
+  /**
+   * The PIN of a carrier's token, asked only when the carrier's key is on
+   * another token than the P-256 key it carries for (on the same token, the
+   * key's login serves both). Left out: that token answers PIN_REQUIRED.
+   */
+  carrierPins?: PinProvider | undefined;
   /** The USB HID stack Ledgers are reached through: node-hid unless given (a fake device in tests). */
   hid?: HidBackend;
   now?: () => Date;
@@ -268,6 +283,34 @@ export class Wallet {
   }
 
   /**
+   * The carrier's signer, opened after the P-256 key (logged in already). On
+   * the key's own token it is a second key on the key's connection: one login,
+   * one PIN, asked once. On another token or a Ledger it is opened on its own,
+   * with the carrier's PIN only: the key's PIN is never tried on the carrier's
+   * token. Closing it leaves the key's connection to the key.
+   */
+  private async openCarrier(carrier: Account, key: Pkcs11Signer): Promise<AccountSigner> {
+    const expected = carrier.address;
+    if (!isLedgerDeviceUri(carrier.keyUri)) {
+      const beside = await key.keyBeside(parsePkcs11Uri(carrier.keyUri));
+      if (beside) return new ChainSigner(beside, expected);
+    }
+    const pins = this.context.carrierPins ?? noCarrierPins;
+    try {
+      return await openAccountSigner(carrier.keyUri, { ...this.keys, pins }, { expected });
+    } catch (error) {
+      // Which of the request's PINs was wrong (its words name the token already).
+      if (error instanceof SignetError && error.code.startsWith('PIN_')) {
+        throw new SignetError(error.code, error.message, {
+          details: { ...error.details, field: 'carrierPin' },
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  /**
    * A P-256 account's operations (planned by carried-operations.ts): its key
    * signs each one, the signature takes the place of the zeros in the
    * carrier's planned transaction, and the carrier signs that. Both keys are
@@ -291,13 +334,11 @@ export class Wallet {
         throw new SignetError('INTERNAL', 'a planned transaction does not carry its operation');
       }
     });
-    const key = new P256AccountSigner(await openKeySigner(account.keyUri, search, pins), account);
+    const keySigner = await openKeySigner(account.keyUri, search, pins);
     const rows: Array<{ outbox: PreparedOutboxTx; audits: PreparedAuditEntry[] }> = [];
     try {
-      // Both closed only at the end: on one token, closing either would log the other out.
-      const carrierSigner = await openAccountSigner(carrier.keyUri, this.keys, {
-        expected: carrier.address,
-      });
+      const key = new P256AccountSigner(keySigner, account);
+      const carrierSigner = await this.openCarrier(carrier, keySigner);
       try {
         for (const [i, call] of calls.entries()) {
           const operation = operations[i]!;
@@ -358,7 +399,7 @@ export class Wallet {
         await carrierSigner.close();
       }
     } finally {
-      await key.close();
+      await keySigner.close();
     }
     return store.transaction(() => {
       appendPrepared(

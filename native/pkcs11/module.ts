@@ -3,7 +3,7 @@
  * so modules are shared through a reference-counted registry: every `openModule`
  * is paired with a `close()`, and the last close finalises the library.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { SignetError } from '../../core/api/errors.js';
 import { type Pkcs11Api, pkcs11js } from './pkcs11js.js';
@@ -50,6 +50,20 @@ export function openModule(modulePath: string): Pkcs11Module {
       release(path);
     },
   };
+}
+
+/**
+ * Do two paths name one module library, however spelled? Symlinks are followed
+ * (Debian's /usr/lib/softhsm/libsofthsm2.so is a link into the multiarch folder,
+ * and the UI opens a module by the path Signet lists, not the URI's spelling).
+ */
+export function sameModulePath(a: string, b: string): boolean {
+  if (resolve(a) === resolve(b)) return true;
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return false; // One of them is no file: not the module the other one is.
+  }
 }
 
 function load(path: string): Pkcs11Api {

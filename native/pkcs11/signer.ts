@@ -11,9 +11,10 @@ import { mapWindowed } from '../map-windowed.js';
 import type { Signature, Signer } from '../signer.js';
 import type { TokenConnection } from './connection.js';
 import { curveSpec } from './curves.js';
-import { findPrivateHandle, type TokenKey } from './keys.js';
+import { findKey, findPrivateHandle, type TokenKey } from './keys.js';
+import { sameModulePath } from './module.js';
 import { fromPkcs11Error } from './return-codes.js';
-import { formatPkcs11Uri } from './uri.js';
+import { formatPkcs11Uri, matchesToken, type Pkcs11Uri } from './uri.js';
 
 /**
  * Sessions for a run of signatures. SoftHSM2 signs on several sessions at once,
@@ -34,11 +35,16 @@ export class Pkcs11Signer implements Signer {
   private handle: TokenKey['privateHandle'];
   private handleEpoch: number;
 
-  /** Takes ownership of the connection: close() closes it, then runs `onClose`. */
+  /**
+   * Takes ownership of the connection: close() closes it, then runs `onClose`;
+   * unless `borrowed` (a second key on the token of another signer, which owns
+   * the connection: see keyBeside).
+   */
   constructor(
     private readonly connection: TokenConnection,
     private readonly key: TokenKey,
     private readonly onClose?: () => void,
+    private readonly options: { borrowed?: boolean } = {},
   ) {
     this.keyUri = formatPkcs11Uri(key.uri);
     this.curve = key.curve;
@@ -86,7 +92,27 @@ export class Pkcs11Signer implements Signer {
     return mapWindowed(items, window, (item) => this.sign(item));
   }
 
+  /**
+   * Another key on this signer's token, if `uri` names this token (its module
+   * path, and its label or serial): on this connection, under its one login. A
+   * token's login belongs to the whole process, so a second connection to the
+   * same token would only ask for the PIN again, and log this one out when it
+   * closed. The signer returned borrows the connection: its close() leaves it
+   * open for this one to close. Undefined when the URI names another token (or
+   * names its token too loosely to tell), which the caller opens on its own.
+   */
+  async keyBeside(uri: Pkcs11Uri): Promise<Pkcs11Signer | undefined> {
+    const { module, token } = this.connection;
+    const names = uri.token !== undefined || uri.serial !== undefined;
+    if (!names || !uri.modulePath || !sameModulePath(uri.modulePath, module.path)) return undefined;
+    if (uri.slotId !== undefined && uri.slotId !== token.slot) return undefined;
+    if (!matchesToken(uri, token)) return undefined;
+    const key = await findKey(this.connection, uri);
+    return new Pkcs11Signer(this.connection, key, undefined, { borrowed: true });
+  }
+
   async close(): Promise<void> {
+    if (this.options.borrowed) return;
     this.connection.close();
     this.onClose?.();
   }

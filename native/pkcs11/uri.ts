@@ -3,6 +3,7 @@
  * could pick the wrong key: unknown, repeated or malformed attributes are errors, not ignored.
  */
 import { SignetError } from '../../core/api/errors.js';
+import { sameModulePath } from './module.js';
 
 export type Pkcs11ObjectType = 'cert' | 'data' | 'private' | 'public' | 'secret-key';
 
@@ -234,4 +235,19 @@ export function matchesToken(
     [uri.model, token.model],
   ];
   return pairs.every(([want, have]) => want === undefined || want === have.replace(/ +$/, ''));
+}
+
+/**
+ * Do two URIs name one token: the same module (symlinks followed) and the same token attributes,
+ * the label or the serial among them? Decided from the URIs alone, as a review
+ * (which opens no token) must; Pkcs11Signer.keyBeside decides the same with the
+ * token in hand. URIs without a module path are never the same here: which
+ * module's token such a URI means is found only when it is opened.
+ */
+export function sameTokenUri(a: Pkcs11Uri, b: Pkcs11Uri): boolean {
+  if (!a.modulePath || !b.modulePath || !sameModulePath(a.modulePath, b.modulePath)) return false;
+  if (a.token === undefined && a.serial === undefined) return false;
+  return (['token', 'manufacturer', 'serial', 'model', 'slotId'] as const).every(
+    (field) => a[field] === b[field],
+  );
 }

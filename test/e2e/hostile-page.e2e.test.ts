@@ -320,6 +320,19 @@ function ownCases(): Partial<Record<ApiMethod, Refusal[]>> {
         'INVALID_ARGUMENT',
         /^invalid wallet\.send request: pin: /,
       ],
+      [
+        'a huge carrier PIN',
+        { ...send, from: victim.key, pin: PIN, carrierPin: 'p'.repeat(100_000) },
+        'INVALID_ARGUMENT',
+        /^invalid wallet\.send request: carrierPin: /,
+      ],
+      [
+        // A carrier's PIN is tried on a carrier's token only, never on the key's own.
+        'the victim key, as reviewed, with its PIN as the carrier PIN',
+        { ...send, from: victim.key, reviewDigest: reviewed, carrierPin: PIN },
+        'PIN_REQUIRED',
+        'token "Victim" needs the PIN',
+      ],
     ],
     'notes.preview': [
       [
@@ -481,6 +494,12 @@ function ownCases(): Partial<Record<ApiMethod, Refusal[]>> {
         { token: `pkcs11:token=${'a'.repeat(3000)}` },
         'INVALID_ARGUMENT',
         'invalid devices.listKeys request: token: a pkcs11: URI of at most 2048 characters',
+      ],
+      [
+        'a carrier PIN, where no carrier signs',
+        { token: victim.token, carrierPin: PIN },
+        'INVALID_ARGUMENT',
+        unknownField('devices.listKeys', 'carrierPin'),
       ],
     ],
     'devices.generateKey': [

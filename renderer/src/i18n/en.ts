@@ -39,6 +39,12 @@ export const en = {
     submit: 'Unlock',
     working: 'Checking…',
     hint: 'The PIN goes to the token only for this action and is not kept.',
+    keyToken: 'PIN of token “{{token}}” (the P-256 key)',
+    carrierToken: 'PIN of token “{{token}}” (the carrier)',
+    twoTokensHint:
+      'The key and its carrier are on two tokens: each PIN goes to its own token only, for this action, and is not kept.',
+    carrierDevice: 'Then confirm the carrier’s transaction on the Ledger.',
+    carrierError: 'The carrier’s token “{{token}}”: {{error}}',
   },
   init: {
     title: 'Initialise a token',

@@ -39,6 +39,12 @@ export const zhCN: Messages = {
     submit: '解锁',
     working: '正在验证…',
     hint: 'PIN 码仅用于本次操作并发送给令牌，不会被保存。',
+    keyToken: '令牌“{{token}}”的 PIN 码（P-256 密钥）',
+    carrierToken: '令牌“{{token}}”的 PIN 码（代付账户）',
+    twoTokensHint:
+      '密钥与代付账户位于两个令牌上：每个 PIN 码只发送给各自的令牌，仅用于本次操作，不会被保存。',
+    carrierDevice: '然后在 Ledger 上确认代付账户的交易。',
+    carrierError: '代付账户的令牌“{{token}}”：{{error}}',
   },
   init: {
     title: '初始化令牌',

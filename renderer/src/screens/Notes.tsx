@@ -109,7 +109,9 @@ export function Notes({
               description: t('notes.reviewIntro'),
               // A Ledger account: no PIN, the device confirms (and shows these hashes).
               device: step.preview.deviceConfirm,
-              run: async (pin) => {
+              // A P-256 holder's carrier on another token: its PIN is asked too.
+              carrier: step.preview.transactions.find((tx) => tx.carried)?.carried?.carrierLogin,
+              run: async (pin, carrierPin) => {
                 const { preview } = step;
                 // A finance offer signs the nonce the review showed; everything
                 // else, only what has the digest the review showed.
@@ -119,7 +121,12 @@ export function Notes({
                     : step.operation;
                 const outcome = await signReviewed(
                   () =>
-                    call('notes.execute', { operation, pin, reviewDigest: preview.reviewDigest }),
+                    call('notes.execute', {
+                      operation,
+                      pin,
+                      ...(carrierPin ? { carrierPin } : {}),
+                      reviewDigest: preview.reviewDigest,
+                    }),
                   () => call('notes.preview', { operation: step.operation }),
                 );
                 if (outcome.kind === 'signed') {

@@ -65,13 +65,20 @@ export function Send({ askPin, onSent }: { askPin(request: PinRequest): void; on
               description: t('send.reviewIntro'),
               // A Ledger account: no PIN, the device confirms (and shows this hash).
               device: step.preview.deviceConfirm,
-              run: async (pin) => {
+              // A P-256 sender's carrier on another token: its PIN is asked too.
+              carrier: step.preview.carried?.carrierLogin,
+              run: async (pin, carrierPin) => {
                 const { draft: reviewed, preview } = step;
                 const request = requestOf(reviewed);
                 const outcome = await signReviewed(
                   // Signs only what this review showed: its digest goes with the request.
                   () =>
-                    call('wallet.send', { ...request, pin, reviewDigest: preview.reviewDigest }),
+                    call('wallet.send', {
+                      ...request,
+                      pin,
+                      ...(carrierPin ? { carrierPin } : {}),
+                      reviewDigest: preview.reviewDigest,
+                    }),
                   () => call('wallet.previewSend', request),
                 );
                 if (outcome.kind === 'signed') {
