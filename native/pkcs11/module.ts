@@ -72,6 +72,10 @@ function load(path: string): Pkcs11Api {
       details: { path },
     });
   }
+  // tpm2-pkcs11's TSS logs every failed TPM command (a wrong PIN among them) on
+  // stderr, read once when it loads; Signet says what went wrong itself, in one
+  // line. Someone debugging the TPM sets TSS2_LOG, and it is left alone.
+  process.env.TSS2_LOG ??= 'all+NONE';
   const { PKCS11, CKF_OS_LOCKING_OK } = pkcs11js();
   const api = new PKCS11();
   try {
