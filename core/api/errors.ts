@@ -64,6 +64,12 @@ export const errorCodes = {
   /** The dev chain engine asked for (anvil) is not installed on this machine. */
   DEV_ENGINE_MISSING: 'user',
   FILE_INVALID: 'user',
+  /** An approval bundle (file or QR) is truncated, corrupted, or carries a signature that is not an owner's. */
+  BUNDLE_INVALID: 'user',
+  /** Two approval bundles are not for the same proposal (chain, treasury, nonce, SafeTx, owners): not merged. */
+  BUNDLE_MISMATCH: 'user',
+  /** A treasury proposal has fewer owners' approvals than its threshold. */
+  THRESHOLD_NOT_MET: 'user',
   /**
    * What would be signed now is not what the user reviewed (the ledger state
    * moved: a nonce, a fee; or the request differs): nothing was signed. Review again.

@@ -549,6 +549,11 @@ export const en = {
     ACCOUNT_UNKNOWN:
       'This account is not in the wallet, or has never been synced. Sync once while online.',
     FILE_INVALID: 'This file is not in the expected format.',
+    BUNDLE_INVALID:
+      "This approval bundle is damaged or incomplete, or carries a signature that is not an owner's: nothing was changed.",
+    BUNDLE_MISMATCH:
+      'These approval bundles are for different proposals, so they were not merged: nothing was changed.',
+    THRESHOLD_NOT_MET: 'This proposal does not have enough approvals yet to be executed.',
     REVIEW_STALE:
       'The ledger changed since you reviewed, so nothing was signed. Review again: this is what the token would sign now.',
     PROFILE_INVALID: 'No usable ledger is selected.',

@@ -835,6 +835,9 @@ export const zhCN: Messages = {
     NOTE_NOT_MATURE: '票据尚未到期，到期日前不能兑付。',
     ACCOUNT_UNKNOWN: '钱包中没有该账户，或该账户从未同步。请联网同步一次。',
     FILE_INVALID: '文件格式不正确。',
+    BUNDLE_INVALID: '此审批包已损坏或不完整，或含有非所有者的签名：未做任何更改。',
+    BUNDLE_MISMATCH: '这些审批包属于不同的提案，因此未合并：未做任何更改。',
+    THRESHOLD_NOT_MET: '此提案的审批数尚未达到执行所需的门槛。',
     REVIEW_STALE:
       '自您核对以来账本已发生变化，因此未签署任何内容。请重新核对：以下是令牌现在将签署的内容。',
     PROFILE_INVALID: '未选择可用的账本。',

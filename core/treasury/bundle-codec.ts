@@ -1,0 +1,180 @@
+/**
+ * The `.signet-approval` file: canonical JSON (core/store/canonical-json.ts)
+ *
+ *   {"body":{…},"checksum":"sha256:<hex of the canonical body>","type":"signet-approval","version":1}
+ *
+ * Canonical JSON rather than deterministic CBOR: the same writer the audit log
+ * hashes with, no new dependency (no well-kept deterministic CBOR library is
+ * installed; bc-ur's own cbor-sync is not one), and a file an approver can read
+ * and diff. The QR path compresses it (bundle-qr.ts), which wins back the size
+ * hex costs. Decoding checks every field (zod, strict), the checksum, the
+ * safeTxHash and every signature, and refuses anything else in one line.
+ */
+import { type Address, getAddress, type Hex, isAddress, sha256, stringToBytes } from 'viem';
+import { z } from 'zod';
+import { SignetError } from '../api/errors.js';
+import { canonicalJson } from '../store/canonical-json.js';
+import { type ApprovalBundle, bundleSafeTxHash, verifyBundle } from './approval-bundle.js';
+import { SAFE_VERSION } from './safe-tx.js';
+
+export const APPROVAL_FILE_TYPE = 'signet-approval';
+export const APPROVAL_FILE_VERSION = 1;
+export const APPROVAL_FILE_EXTENSION = '.signet-approval';
+/** Far above a 500-row batch (~170 kB as a file); refused before parsing. */
+export const MAX_APPROVAL_FILE_BYTES = 8 * 1024 * 1024;
+const MAX_OWNERS = 64;
+const MAX_DESCRIPTION = 2000;
+const UINT256_MAX = 2n ** 256n - 1n;
+
+const address = z
+  .string()
+  .refine(
+    (text) => isAddress(text, { strict: true }),
+    'not an address (0x and 40 hex digits, valid EIP-55 checksum)',
+  )
+  .transform((text) => getAddress(text));
+
+const uint256 = z
+  .string()
+  .regex(/^(0|[1-9][0-9]*)$/, 'not a decimal integer without leading zeros')
+  .transform((text) => BigInt(text))
+  .refine((value) => value <= UINT256_MAX, 'larger than 2^256-1');
+
+const hexBytes = z
+  .string()
+  .regex(/^0x([0-9a-f]{2})*$/, 'not lowercase 0x hex of whole bytes')
+  .transform((text) => text as Hex);
+
+const ecdsaApproval = z.strictObject({
+  kind: z.literal('ecdsa'),
+  owner: address,
+  signature: z
+    .string()
+    .regex(/^0x[0-9a-f]{130}$/, 'not a 65-byte signature in lowercase 0x hex')
+    .transform((text) => text as Hex),
+});
+
+const bodySchema = z.strictObject({
+  chainId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  safe: address,
+  safeVersion: z.literal(SAFE_VERSION),
+  owners: z.array(address).min(1).max(MAX_OWNERS),
+  threshold: z.number().int().min(1).max(MAX_OWNERS),
+  proposal: z.strictObject({
+    description: z.string().max(MAX_DESCRIPTION),
+    tx: z.strictObject({
+      to: address,
+      value: uint256,
+      data: hexBytes,
+      operation: z.union([z.literal(0), z.literal(1)]),
+      safeTxGas: uint256,
+      baseGas: uint256,
+      gasPrice: uint256,
+      gasToken: address,
+      refundReceiver: address,
+      nonce: uint256,
+    }),
+  }),
+  safeTxHash: z.string().regex(/^0x[0-9a-f]{64}$/, 'not a 32-byte hash in lowercase 0x hex'),
+  approvals: z.array(z.discriminatedUnion('kind', [ecdsaApproval])).max(MAX_OWNERS),
+});
+
+const fileSchema = z.strictObject({
+  type: z.literal(APPROVAL_FILE_TYPE),
+  version: z.literal(APPROVAL_FILE_VERSION),
+  checksum: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'not sha256: and 64 hex digits'),
+  body: z.unknown(),
+});
+
+function invalid(reason: string, message: string): SignetError {
+  return new SignetError('BUNDLE_INVALID', `the approval bundle ${message}`, {
+    details: { reason },
+  });
+}
+
+function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  const where = issue?.path.length ? issue.path.join('.') : 'its top level';
+  return `${where}: ${issue?.message ?? 'invalid'}`;
+}
+
+function checksum(body: unknown): string {
+  return `sha256:${sha256(stringToBytes(canonicalJson(body))).slice(2)}`;
+}
+
+function bodyOf(bundle: ApprovalBundle): unknown {
+  return {
+    chainId: bundle.chainId,
+    safe: bundle.safe,
+    safeVersion: SAFE_VERSION,
+    owners: bundle.owners,
+    threshold: bundle.threshold,
+    proposal: {
+      description: bundle.proposal.description,
+      tx: { ...bundle.proposal.tx, data: bundle.proposal.tx.data.toLowerCase() },
+    },
+    safeTxHash: bundleSafeTxHash(bundle),
+    approvals: bundle.approvals.map((a) => ({ ...a, signature: a.signature.toLowerCase() })),
+  };
+}
+
+/** The file's text (UTF-8, ends with a newline), after checking the bundle. */
+export async function encodeBundle(bundle: ApprovalBundle): Promise<string> {
+  const body = bodyOf(await verifyBundle(bundle));
+  const file = {
+    type: APPROVAL_FILE_TYPE,
+    version: APPROVAL_FILE_VERSION,
+    checksum: checksum(body),
+    body,
+  };
+  return `${canonicalJson(file)}\n`;
+}
+
+/** The bundle in a file, checked in full; anything truncated, altered or not an owner's is refused. */
+export async function decodeBundle(input: string | Uint8Array): Promise<ApprovalBundle> {
+  const size = typeof input === 'string' ? input.length : input.byteLength;
+  if (size > MAX_APPROVAL_FILE_BYTES) {
+    throw invalid(
+      'size',
+      `is ${size} bytes, more than the ${MAX_APPROVAL_FILE_BYTES} an approval bundle may be`,
+    );
+  }
+  let text: string;
+  try {
+    text =
+      typeof input === 'string' ? input : new TextDecoder('utf-8', { fatal: true }).decode(input);
+  } catch {
+    throw invalid('encoding', 'is not UTF-8 text');
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw invalid('truncated', 'is truncated or not JSON');
+  }
+  const file = fileSchema.safeParse(json);
+  if (!file.success) {
+    throw invalid(
+      'format',
+      `is not a ${APPROVAL_FILE_TYPE} file version ${APPROVAL_FILE_VERSION} (${firstIssue(file.error)})`,
+    );
+  }
+  if (checksum(file.data.body) !== file.data.checksum) {
+    throw invalid('checksum', 'is corrupted: its checksum does not match its content');
+  }
+  const body = bodySchema.safeParse(file.data.body);
+  if (!body.success) throw invalid('format', `has a bad field: body.${firstIssue(body.error)}`);
+  const { safeTxHash, safeVersion: _version, ...fields } = body.data;
+  const bundle: ApprovalBundle = {
+    ...fields,
+    owners: fields.owners as Address[],
+    approvals: fields.approvals,
+  };
+  if (bundleSafeTxHash(bundle) !== safeTxHash) {
+    throw invalid(
+      'safe-tx-hash',
+      `states safeTxHash ${safeTxHash}, but its proposal hashes to ${bundleSafeTxHash(bundle)}`,
+    );
+  }
+  return verifyBundle(bundle);
+}

@@ -1,0 +1,164 @@
+/**
+ * An approval bundle as an animated QR code: BC-UR (`ur:x-signet-approval/…`)
+ * with fountain-coded fragments (@ngraveio/bc-ur), so a scanner that misses
+ * frames needs only a few more, in any order.
+ *
+ * The UR payload is a CBOR byte string holding the `.signet-approval` file's
+ * bytes compressed with raw DEFLATE: the file is hex-heavy JSON, and a batch's
+ * MultiSend data repeats itself, so this cuts the frames to scan several times.
+ * Inflating gives back the file byte for byte, which decodeBundle checks in full.
+ */
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { UR, URDecoder, UREncoder } from '@ngraveio/bc-ur';
+import { SignetError } from '../api/errors.js';
+import type { ApprovalBundle } from './approval-bundle.js';
+import { decodeBundle, encodeBundle, MAX_APPROVAL_FILE_BYTES } from './bundle-codec.js';
+
+export const APPROVAL_UR_TYPE = 'x-signet-approval';
+/** Bytes of payload per frame: 200 suits phone cameras and small screens. */
+export const DEFAULT_FRAGMENT_LENGTH = 200;
+
+function invalid(reason: string, message: string): SignetError {
+  return new SignetError('BUNDLE_INVALID', message, { details: { reason } });
+}
+
+export interface ApprovalQrEncoder {
+  /** Distinct fragments: the least number of frames a scanner needs. */
+  readonly fragments: number;
+  /** The next frame's text (`ur:x-signet-approval/N-M/…`); endless: after the fragments come fountain mixes. */
+  nextPart(): string;
+}
+
+/** The bundle's frames; `maxFragmentLength` (bytes, 10 to 2000) sets the QR density. */
+export async function approvalQrEncoder(
+  bundle: ApprovalBundle,
+  maxFragmentLength = DEFAULT_FRAGMENT_LENGTH,
+): Promise<ApprovalQrEncoder> {
+  if (
+    !Number.isSafeInteger(maxFragmentLength) ||
+    maxFragmentLength < 10 ||
+    maxFragmentLength > 2000
+  ) {
+    throw new SignetError(
+      'INVALID_ARGUMENT',
+      `the QR fragment length must be 10 to 2000 bytes, not ${maxFragmentLength}`,
+    );
+  }
+  const file = Buffer.from(await encodeBundle(bundle), 'utf8');
+  const ur = new UR(UR.fromBuffer(deflateRawSync(file, { level: 9 })).cbor, APPROVAL_UR_TYPE);
+  const encoder = new UREncoder(ur, maxFragmentLength);
+  return { fragments: encoder.fragmentsLength, nextPart: () => encoder.nextPart() };
+}
+
+export interface QrProgress {
+  /** Distinct fragments recovered so far. */
+  received: number;
+  /** Fragments the sequence has (0 before the first frame). */
+  needed: number;
+  /** bc-ur's estimate, 0 to 100. */
+  percent: number;
+  /** Frames accepted (duplicates not counted). */
+  frames: number;
+  complete: boolean;
+}
+
+/**
+ * Takes scanned frames in any order, ignores repeats, reports progress, and gives
+ * the checked bundle once complete. A frame of another UR type, of another
+ * sequence, or malformed is refused in one line and changes nothing.
+ */
+export class ApprovalQrDecoder {
+  private readonly decoder = new URDecoder(undefined, APPROVAL_UR_TYPE);
+  private readonly seen = new Set<string>();
+  private frames = 0;
+
+  receive(part: string): QrProgress {
+    const text = part.trim().toLowerCase();
+    let type: string;
+    try {
+      [type] = URDecoder.parse(text);
+    } catch {
+      throw invalid(
+        'qr-part',
+        `this QR frame is not a UR (ur:${APPROVAL_UR_TYPE}/…): ${clip(text)}`,
+      );
+    }
+    if (type !== APPROVAL_UR_TYPE) {
+      throw invalid(
+        'qr-type',
+        `this QR frame is a ${type}, not an approval bundle (${APPROVAL_UR_TYPE})`,
+      );
+    }
+    if (this.seen.has(text) || this.decoder.isComplete()) return this.progress();
+    let accepted: boolean;
+    try {
+      accepted = this.decoder.receivePart(text);
+    } catch {
+      throw invalid(
+        'qr-part',
+        `this QR frame is damaged (its bytewords or checksum do not check out): ${clip(text)}`,
+      );
+    }
+    if (!accepted) {
+      throw invalid(
+        'qr-sequence',
+        'this QR frame belongs to another approval bundle than the frames before it',
+      );
+    }
+    if (this.decoder.isError()) {
+      throw invalid(
+        'qr-checksum',
+        'the QR frames reassemble into a message whose checksum is wrong: scan again',
+      );
+    }
+    this.seen.add(text);
+    this.frames += 1;
+    return this.progress();
+  }
+
+  progress(): QrProgress {
+    const complete = Boolean(this.decoder.isSuccess());
+    return {
+      received: complete
+        ? this.decoder.expectedPartCount()
+        : this.decoder.receivedPartIndexes().length,
+      needed: this.decoder.expectedPartCount(),
+      percent: Math.round(this.decoder.estimatedPercentComplete() * 100),
+      frames: this.frames,
+      complete,
+    };
+  }
+
+  /** The bundle, checked in full (decodeBundle); refused until every fragment is in. */
+  async result(): Promise<ApprovalBundle> {
+    const { received, needed, complete } = this.progress();
+    if (!complete) {
+      throw invalid(
+        'qr-incomplete',
+        `the QR sequence is incomplete: ${received} of ${needed || '?'} fragments received`,
+      );
+    }
+    let payload: unknown;
+    try {
+      payload = this.decoder.resultUR().decodeCBOR();
+    } catch {
+      throw invalid('qr-payload', 'the QR payload is not CBOR');
+    }
+    if (!Buffer.isBuffer(payload))
+      throw invalid('qr-payload', 'the QR payload is not a CBOR byte string');
+    let file: Buffer;
+    try {
+      file = inflateRawSync(payload, { maxOutputLength: MAX_APPROVAL_FILE_BYTES });
+    } catch {
+      throw invalid(
+        'qr-payload',
+        'the QR payload does not inflate to an approval file (damaged, or too large)',
+      );
+    }
+    return decodeBundle(new Uint8Array(file));
+  }
+}
+
+function clip(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}
