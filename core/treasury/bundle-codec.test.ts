@@ -1,6 +1,6 @@
 import { sha256, stringToBytes } from 'viem';
 import { describe, expect, it } from 'vitest';
-import { signedBundle, unsignedBundle } from '../../test/fixtures/approval-bundles.js';
+import { approvalBy, signedBundle, unsignedBundle } from '../../test/fixtures/approval-bundles.js';
 import { SignetError } from '../api/errors.js';
 import { canonicalJson } from '../store/canonical-json.js';
 import { verifyBundle } from './approval-bundle.js';
@@ -148,6 +148,18 @@ describe('.signet-approval file', () => {
       b.owners = [...owners, owners[0]];
     });
     expect((await refusal(duplicate)).details?.reason).toBe('owners');
+  });
+
+  it('refuses a well-formed file whose approval is by a key that is not an owner', async () => {
+    const base = unsignedBundle();
+    const outsider = await approvalBy(3, base);
+    const file = await encodeBundle(base);
+    const error = await refusal(
+      reforged(file, (b) => {
+        b.approvals = [{ ...outsider, signature: outsider.signature.toLowerCase() }];
+      }),
+    );
+    expect(error.details?.reason).toBe('not-owner');
   });
 
   it('refuses an oversized input before parsing it', async () => {
