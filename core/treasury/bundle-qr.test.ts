@@ -1,3 +1,4 @@
+import { deflateRawSync } from 'node:zlib';
 import { UR, UREncoder } from '@ngraveio/bc-ur';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -147,6 +148,32 @@ describe('approval bundle as an animated QR (BC-UR)', () => {
     const decoder = new ApprovalQrDecoder();
     expect(decoder.receive(encoder.nextPart()).complete).toBe(true);
     expect(await decoder.result()).toEqual(one);
+  });
+
+  it('refuses a payload that is not a compressed approval file, or inflates past the size limit', async () => {
+    const frames = (payload: Buffer) => {
+      const encoder = new UREncoder(new UR(payload, APPROVAL_UR_TYPE), 2000);
+      return Array.from({ length: encoder.fragmentsLength }, () => encoder.nextPart());
+    };
+    const cases: [Buffer, string][] = [
+      // A CBOR text string, not a byte string.
+      [Buffer.from([0x63, 0x61, 0x62, 0x63]), 'not a CBOR byte string'],
+      // Bytes that are not DEFLATE data.
+      [UR.fromBuffer(Buffer.from('plain text, not deflated')).cbor, 'does not inflate'],
+      // 9 MiB of zeros deflate to a few kB: a decompression bomb.
+      [UR.fromBuffer(deflateRawSync(Buffer.alloc(9 * 1024 * 1024))).cbor, 'does not inflate'],
+    ];
+    for (const [payload, message] of cases) {
+      const decoder = new ApprovalQrDecoder();
+      for (const part of frames(payload)) decoder.receive(part);
+      expect(decoder.progress().complete).toBe(true);
+      const error = await decoder.result().then(
+        () => undefined,
+        (e: unknown) => e as SignetError,
+      );
+      expect(error?.details?.reason).toBe('qr-payload');
+      expect(error?.message).toContain(message);
+    }
   });
 
   it('refuses a fragment length out of range', async () => {
