@@ -105,6 +105,25 @@ describe('verifyBundle', () => {
     ).toBe('signature');
   });
 
+  it('refuses a description with control or text-direction characters, or too long, and a bad chain id', async () => {
+    const base = unsignedBundle();
+    for (const description of ['Pay 12.34\u202e00.99', 'Pay\u0007', 'x'.repeat(2001)]) {
+      const error = await refusal(
+        verifyBundle({ ...base, proposal: { ...base.proposal, description } }),
+      );
+      expect(error.details?.reason).toBe('description');
+    }
+    expect(
+      (
+        await verifyBundle({
+          ...base,
+          proposal: { ...base.proposal, description: '支付 12.34\n发票 118' },
+        })
+      ).proposal.description,
+    ).toContain('支付');
+    expect((await refusal(verifyBundle({ ...base, chainId: 0 }))).details?.reason).toBe('chain');
+  });
+
   it('refuses duplicate owners, a threshold above the owners or below 1, and two approvals by one owner', async () => {
     const base = unsignedBundle();
     expect(

@@ -52,6 +52,15 @@ export interface ApprovalBundle {
   approvals: readonly OwnerApproval[];
 }
 
+export const MAX_DESCRIPTION_LENGTH = 2000;
+/**
+ * Control and format characters (bidi overrides, zero-width marks) other than
+ * line breaks and tabs: a description is shown to every approver, and these could
+ * make it display as something other than what it says.
+ */
+const HIDDEN_TEXT = /[\p{Cc}\p{Cf}]/u;
+const hasHiddenText = (text: string) => HIDDEN_TEXT.test(text.replace(/[\n\t]/g, ''));
+
 /** secp256k1's group order halved: a larger s is the malleable twin of a valid signature. */
 const HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
 
@@ -120,10 +129,20 @@ export async function verifyApproval(
 /**
  * The bundle in its one canonical form, every approval checked: owners and
  * approvals sorted by address, checksummed addresses. Refuses (BUNDLE_INVALID)
- * duplicate owners, a threshold out of range, two approvals by one owner, and
+ * a description with hidden characters, duplicate owners, a threshold out of range, two approvals by one owner, and
  * any approval that is not a valid signature by an owner over this proposal.
  */
 export async function verifyBundle(bundle: ApprovalBundle): Promise<ApprovalBundle> {
+  if (!Number.isSafeInteger(bundle.chainId) || bundle.chainId < 1) {
+    throw invalid('chain', `the chain id ${bundle.chainId} is not a positive integer`);
+  }
+  const { description } = bundle.proposal;
+  if (description.length > MAX_DESCRIPTION_LENGTH || hasHiddenText(description)) {
+    throw invalid(
+      'description',
+      `the description must be at most ${MAX_DESCRIPTION_LENGTH} characters with no control or text-direction characters`,
+    );
+  }
   const owners = [...bundle.owners].sort(byAddress);
   for (let i = 1; i < owners.length; i++) {
     if (isAddressEqual(owners[i - 1] as Address, owners[i] as Address)) {

@@ -14,7 +14,12 @@ import { type Address, getAddress, type Hex, isAddress, sha256, stringToBytes } 
 import { z } from 'zod';
 import { SignetError } from '../api/errors.js';
 import { canonicalJson } from '../store/canonical-json.js';
-import { type ApprovalBundle, bundleSafeTxHash, verifyBundle } from './approval-bundle.js';
+import {
+  type ApprovalBundle,
+  bundleSafeTxHash,
+  MAX_DESCRIPTION_LENGTH,
+  verifyBundle,
+} from './approval-bundle.js';
 import { SAFE_VERSION } from './safe-tx.js';
 
 export const APPROVAL_FILE_TYPE = 'signet-approval';
@@ -23,7 +28,6 @@ export const APPROVAL_FILE_EXTENSION = '.signet-approval';
 /** Far above a 500-row batch (~170 kB as a file); refused before parsing. */
 export const MAX_APPROVAL_FILE_BYTES = 8 * 1024 * 1024;
 const MAX_OWNERS = 64;
-const MAX_DESCRIPTION = 2000;
 const UINT256_MAX = 2n ** 256n - 1n;
 
 const address = z
@@ -61,7 +65,7 @@ const bodySchema = z.strictObject({
   owners: z.array(address).min(1).max(MAX_OWNERS),
   threshold: z.number().int().min(1).max(MAX_OWNERS),
   proposal: z.strictObject({
-    description: z.string().max(MAX_DESCRIPTION),
+    description: z.string().max(MAX_DESCRIPTION_LENGTH),
     tx: z.strictObject({
       to: address,
       value: uint256,
