@@ -105,7 +105,7 @@ describe('verifyBundle', () => {
     ).toBe('signature');
   });
 
-  it('refuses a description with control or text-direction characters, or too long, and a bad chain id', async () => {
+  it('refuses a description with control or text-direction characters, or too long, and a bad chain id or address', async () => {
     const base = unsignedBundle();
     for (const description of ['Pay 12.34\u202e00.99', 'Pay\u0007', 'x'.repeat(2001)]) {
       const error = await refusal(
@@ -122,6 +122,13 @@ describe('verifyBundle', () => {
       ).proposal.description,
     ).toContain('支付');
     expect((await refusal(verifyBundle({ ...base, chainId: 0 }))).details?.reason).toBe('chain');
+    const lower = (testOwners[0] as string).toLowerCase();
+    const mixed = `0x${lower.slice(2, 10).toUpperCase()}${lower.slice(10)}` as Hex;
+    expect((await refusal(verifyBundle({ ...base, safe: mixed }))).details?.reason).toBe('address');
+    expect(
+      (await verifyBundle({ ...base, owners: testOwners.map((o) => o.toLowerCase() as Hex) }))
+        .owners,
+    ).toContain(testOwners[0]);
   });
 
   it('refuses duplicate owners, a threshold above the owners or below 1, and two approvals by one owner', async () => {

@@ -10,8 +10,10 @@
 import {
   type Address,
   concat,
+  getAddress,
   type Hex,
   hexToBigInt,
+  isAddress,
   isAddressEqual,
   recoverAddress,
   size,
@@ -78,6 +80,16 @@ function mismatch(reason: string, message: string): SignetError {
   });
 }
 
+function checksummed(text: string, what: string): Address {
+  if (typeof text !== 'string' || !isAddress(text, { strict: true })) {
+    throw invalid(
+      'address',
+      `the ${what} ${String(text)} is not an address (0x and 40 hex digits, valid EIP-55 checksum)`,
+    );
+  }
+  return getAddress(text);
+}
+
 function byAddress(a: Address, b: Address): number {
   const x = a.toLowerCase();
   const y = b.toLowerCase();
@@ -127,10 +139,11 @@ export async function verifyApproval(
 }
 
 /**
- * The bundle in its one canonical form, every approval checked: owners and
- * approvals sorted by address, checksummed addresses. Refuses (BUNDLE_INVALID)
- * a description with hidden characters, duplicate owners, a threshold out of range, two approvals by one owner, and
- * any approval that is not a valid signature by an owner over this proposal.
+ * The bundle in its one canonical form, every approval checked: EIP-55
+ * addresses, lowercase signatures, owners and approvals sorted by address.
+ * Refuses (BUNDLE_INVALID) a bad address or chain id, a description with hidden
+ * characters, duplicate owners, a threshold out of range, two approvals by one
+ * owner, and any approval that is not a valid signature by an owner over this proposal.
  */
 export async function verifyBundle(bundle: ApprovalBundle): Promise<ApprovalBundle> {
   if (!Number.isSafeInteger(bundle.chainId) || bundle.chainId < 1) {
@@ -143,7 +156,8 @@ export async function verifyBundle(bundle: ApprovalBundle): Promise<ApprovalBund
       `the description must be at most ${MAX_DESCRIPTION_LENGTH} characters with no control or text-direction characters`,
     );
   }
-  const owners = [...bundle.owners].sort(byAddress);
+  const safe = checksummed(bundle.safe, 'treasury');
+  const owners = bundle.owners.map((o) => checksummed(o, 'owner')).sort(byAddress);
   for (let i = 1; i < owners.length; i++) {
     if (isAddressEqual(owners[i - 1] as Address, owners[i] as Address)) {
       throw invalid('owners', `the owner ${owners[i]} is listed twice`);
@@ -159,7 +173,13 @@ export async function verifyBundle(bundle: ApprovalBundle): Promise<ApprovalBund
       `the threshold ${bundle.threshold} is not between 1 and the ${owners.length} owners`,
     );
   }
-  const approvals = [...bundle.approvals].sort((a, b) => byAddress(a.owner, b.owner));
+  const approvals = bundle.approvals
+    .map((a) => ({
+      ...a,
+      owner: checksummed(a.owner, 'approver'),
+      signature: a.signature.toLowerCase() as Hex,
+    }))
+    .sort((a, b) => byAddress(a.owner, b.owner));
   for (let i = 1; i < approvals.length; i++) {
     if (
       isAddressEqual(
@@ -172,7 +192,7 @@ export async function verifyBundle(bundle: ApprovalBundle): Promise<ApprovalBund
   }
   const hash = bundleSafeTxHash(bundle);
   for (const approval of approvals) await verifyApproval(hash, owners, approval);
-  return { ...bundle, owners, approvals };
+  return { ...bundle, safe, owners, approvals };
 }
 
 /** A new bundle with one more approval (checked); the same owner's approval again changes nothing. */
