@@ -86,8 +86,11 @@ export const safeTxTypes = {
 /** 0: call, 1: delegatecall (only ever into MultiSendCallOnly here). */
 export type SafeOperation = 0 | 1;
 
-/** A Safe transaction: what a proposal carries and every owner signs. */
-export interface SafeTx {
+/**
+ * A Safe transaction: what a proposal carries and every owner signs. (A type, not
+ * an interface, so that viem's typed-data signers take it as a message.)
+ */
+export type SafeTx = {
   to: Address;
   value: bigint;
   data: Hex;
@@ -98,7 +101,7 @@ export interface SafeTx {
   gasToken: Address;
   refundReceiver: Address;
   nonce: bigint;
-}
+};
 
 /** Safe's linked list of owners starts and ends here: it can never be an owner. */
 const SENTINEL_OWNERS = '0x0000000000000000000000000000000000000001';
