@@ -411,6 +411,49 @@ describe('a 2-of-3 treasury', () => {
     expect(await balance(bob)).toBe(1n + 25_00n);
   });
 
+  it('takes an owner’s approveHash on chain in place of its signature, and refuses it unapproved', async () => {
+    const { address } = await deployTreasury(addresses(), 2);
+    await ledger.fund(address, 10_00n);
+    const dave = await payee();
+    const tx = safeCall({ to: currency(), data: transferData(dave, 4_00n) }, 0n);
+    const [alice, bob] = owners as [OwnerKey, OwnerKey];
+    const signatures: SafeSignature[] = [
+      ...(await approvals([alice], address, tx)),
+      { kind: 'approved', owner: bob.address },
+    ];
+    // Bob has not approved the hash yet.
+    expect(await revertOf(address, execTransactionData(tx, encodeSafeSignatures(signatures)))).toBe(
+      'GS025',
+    );
+    // Bob, online, approves it from his own token key (gas money first).
+    await ledger.setBalance(bob.address, 10n ** 18n);
+    const approve = new ChainSigner(await openKeySigner(bob.uri, search, pins), bob.address);
+    try {
+      const { chainId } = ledger.profile;
+      const raw = await approve.signTransaction({
+        chainId,
+        type: 'eip1559',
+        to: address,
+        nonce: await ledger.publicClient.getTransactionCount({ address: bob.address }),
+        gas: 100_000n,
+        maxFeePerGas: 10n ** 10n,
+        maxPriorityFeePerGas: 1n,
+        data: encodeFunctionData({
+          abi: safeAbi,
+          functionName: 'approveHash',
+          args: [safeTxHash(chainId, address, tx)],
+        }),
+      });
+      const hash = await ledger.publicClient.sendRawTransaction({ serializedTransaction: raw });
+      const receipt = await ledger.publicClient.waitForTransactionReceipt({ hash });
+      expect(receipt.status).toBe('success');
+    } finally {
+      await approve.close();
+    }
+    await execute(address, tx, signatures);
+    expect(await balance(dave)).toBe(1n + 4_00n);
+  });
+
   it('pays three payees in one MultiSendCallOnly batch', async () => {
     const { address } = await deployTreasury(addresses(), 2);
     await ledger.fund(address, 100_00n);

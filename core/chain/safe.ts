@@ -204,7 +204,8 @@ export function safeDeployment(
   threshold: number,
   saltNonce: bigint,
 ): SafeDeployment {
-  const initializer = safeSetupData(owners, threshold, contracts.fallbackHandler);
+  const checked = checkOwners(owners, threshold);
+  const initializer = safeSetupData(checked, threshold, contracts.fallbackHandler);
   return {
     address: predictSafeAddress(
       contracts.safeProxyFactory,
@@ -212,7 +213,7 @@ export function safeDeployment(
       initializer,
       saltNonce,
     ),
-    owners: checkOwners(owners, threshold),
+    owners: checked,
     threshold,
     saltNonce,
     factory: contracts.safeProxyFactory,
