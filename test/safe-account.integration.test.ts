@@ -386,8 +386,11 @@ describe('a 2-of-3 treasury', () => {
     const bob = await payee();
     const tx = safeCall({ to: currency(), data: transferData(bob, 25_00n) }, 0n);
     const [alice, , carol] = owners as [OwnerKey, OwnerKey, OwnerKey];
-    // Given in the wrong order: the encoder sorts them by owner address.
-    const both = await approvals([carol, alice], address, tx);
+    // Given highest address first, the wrong order: the encoder sorts them (Safe's GS026 otherwise).
+    const descending = [alice, carol].sort((x, y) =>
+      BigInt(x.address) > BigInt(y.address) ? -1 : 1,
+    );
+    const both = await approvals(descending, address, tx);
 
     const withOne = execTransactionData(tx, encodeSafeSignatures(both.slice(0, 1)));
     expect(await revertOf(address, withOne)).toMatch(/GS020/);
