@@ -37,10 +37,13 @@ import {
   type BatchCall,
   checkedSafeTxHash,
   checkOwners,
+  decodeMultiSend,
   encodeMultiSend,
   encodeSafeSignatures,
   execTransactionData,
   multiSendAbi,
+  type OwnerChange,
+  ownerChangeCall,
   predictSafeAddress,
   readSafe,
   type SafeSignature,
@@ -486,6 +489,86 @@ describe('MultiSend packing', () => {
         `00${to.slice(2).toLowerCase()}${word(2)}${word(2)}abcd`,
     );
     expect(() => encodeMultiSend([])).toThrow(/at least one call/);
+  });
+
+  it('decodes what it packs, and refuses a delegatecall inside, a truncated batch and none', () => {
+    const calls: BatchCall[] = [
+      { to: getAddress('0x00000000000000000000000000000000000000aa'), value: 0n, data: '0x' },
+      {
+        to: getAddress('0x00000000000000000000000000000000000000bb'),
+        value: 7n,
+        data: '0xa9059cbb00',
+      },
+    ];
+    const packed = encodeMultiSend(calls);
+    expect(decodeMultiSend(packed)).toEqual(calls);
+    expect(() => decodeMultiSend(`0x01${packed.slice(4)}`)).toThrow(
+      /call 1 of the batch is not a plain call/,
+    );
+    expect(() => decodeMultiSend(packed.slice(0, -2) as Hex)).toThrow(/truncated/);
+    expect(() => decodeMultiSend(packed.slice(0, 40) as Hex)).toThrow(/truncated/);
+    expect(() => decodeMultiSend('0x')).toThrow(/at least one call/);
+  });
+});
+
+describe('owner changes', () => {
+  const safe = getAddress('0x00000000000000000000000000000000000005af');
+  const [a, b, c] = [
+    '0x1000000000000000000000000000000000000001',
+    '0x2000000000000000000000000000000000000002',
+    '0x3000000000000000000000000000000000000003',
+  ] as const;
+  const current = { owners: [a, b], threshold: 2 };
+
+  it.each([
+    [{ kind: 'remove', owner: c, threshold: 1 }, /is not an owner/],
+    [{ kind: 'remove', owner: a, threshold: 2 }, /threshold must be a whole number from 1 to 1/],
+    [{ kind: 'add', owner: b, threshold: 2 }, /already an owner/],
+    [{ kind: 'add', owner: safe, threshold: 2 }, /cannot own itself/],
+    [{ kind: 'add', owner: c, threshold: 4 }, /from 1 to 3/],
+    [{ kind: 'swap', oldOwner: c, newOwner: a }, /is not an owner/],
+    [{ kind: 'swap', oldOwner: a, newOwner: b }, /already an owner/],
+    [{ kind: 'threshold', threshold: 0 }, /from 1 to 2/],
+  ] as const)('refuses %j', (change, message) => {
+    expect(() => ownerChangeCall(safe, current, change, 0n)).toThrow(message);
+  });
+
+  it('refuses to remove the last owner', () => {
+    expect(() =>
+      ownerChangeCall(
+        safe,
+        { owners: [a], threshold: 1 },
+        { kind: 'remove', owner: a, threshold: 1 },
+        0n,
+      ),
+    ).toThrow(/at least one owner/);
+  });
+
+  it('removes, adds, swaps and re-thresholds on chain, each approved by the owners of the moment', async () => {
+    const [alice, bob, carol] = owners as [OwnerKey, OwnerKey, OwnerKey];
+    const { address } = await deployTreasury(addresses(), 2);
+    const stranger = privateKeyToAccount(generatePrivateKey()).address;
+    const steps: [OwnerChange, OwnerKey[]][] = [
+      [{ kind: 'remove', owner: bob.address, threshold: 2 }, [alice, bob]],
+      [{ kind: 'add', owner: bob.address, threshold: 2 }, [alice, carol]],
+      [{ kind: 'swap', oldOwner: alice.address, newOwner: stranger }, [bob, carol]],
+      [{ kind: 'remove', owner: bob.address, threshold: 1 }, [bob, carol]],
+      [{ kind: 'threshold', threshold: 2 }, [carol]],
+    ];
+    for (const [change, signers] of steps) {
+      const before = await readSafe(ledger.publicClient, address);
+      const next = ownerChangeCall(address, before, change, before.nonce);
+      await execute(address, next.tx, await approvals(signers, address, next.tx));
+      expect(await readSafe(ledger.publicClient, address)).toEqual({
+        owners: next.owners,
+        threshold: next.threshold,
+        nonce: before.nonce + 1n,
+      });
+    }
+    expect(await readSafe(ledger.publicClient, address)).toMatchObject({
+      owners: [stranger, carol.address],
+      threshold: 2,
+    });
   });
 });
 

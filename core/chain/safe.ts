@@ -4,8 +4,9 @@
  * computed here offline, with no node: the `setup` call that names the owners
  * and threshold, the address the proxy factory will deploy the Safe at
  * (CREATE2), the EIP-712 hash of a Safe transaction (what each owner signs),
- * the signatures laid out as Safe's checkNSignatures reads them, and
- * MultiSendCallOnly batches. Like core/chain/abi.ts, the ABIs are hand-written
+ * the signatures laid out as Safe's checkNSignatures reads them,
+ * MultiSendCallOnly batches (packed and unpacked), and owner and threshold
+ * changes. Like core/chain/abi.ts, the ABIs are hand-written
  * and test/safe-account.integration.test.ts checks them, the proxy's creation
  * code and the typed data against the npm artifacts and the deployed contracts.
  */
@@ -322,6 +323,143 @@ export function safeBatch(
     },
     nonce,
   );
+}
+
+/**
+ * Splits MultiSend's packed transactions back into calls (what a reviewer's
+ * screen decodes). Refuses a delegatecall inside (MultiSendCallOnly would
+ * revert) and bytes that do not end on a call boundary.
+ */
+export function decodeMultiSend(packed: Hex): BatchCall[] {
+  const bytes = packed.slice(2);
+  const calls: BatchCall[] = [];
+  let at = 0;
+  const read = (length: number): string => {
+    if (at + length * 2 > bytes.length) {
+      throw invalid('the batch is truncated: a call runs past its end', 'batch-truncated');
+    }
+    const part = bytes.slice(at, at + length * 2);
+    at += length * 2;
+    return part;
+  };
+  while (at < bytes.length) {
+    const operation = Number.parseInt(read(1), 16);
+    if (operation !== 0) {
+      throw invalid(`call ${calls.length + 1} of the batch is not a plain call`, 'batch-operation');
+    }
+    const to = getAddress(`0x${read(20)}`);
+    const value = BigInt(`0x${read(32)}`);
+    const length = BigInt(`0x${read(32)}`);
+    if (length > BigInt(bytes.length)) {
+      throw invalid('the batch is truncated: a call runs past its end', 'batch-truncated');
+    }
+    calls.push({ to, value, data: `0x${read(Number(length))}` });
+  }
+  if (calls.length === 0) throw invalid('a batch needs at least one call', 'batch-empty');
+  return calls;
+}
+
+/** A change of owners or threshold, which the Safe makes on itself after the usual approvals. */
+export type OwnerChange =
+  | { kind: 'add'; owner: string; threshold: number }
+  | { kind: 'remove'; owner: string; threshold: number }
+  | { kind: 'swap'; oldOwner: string; newOwner: string }
+  | { kind: 'threshold'; threshold: number };
+
+/**
+ * The Safe transaction for an owner change, from the owners as getOwners()
+ * lists them (Safe's linked list: removeOwner and swapOwner name the owner
+ * before, the sentinel for the first), and the owners and threshold after it,
+ * in getOwners() order (an added owner comes first). Refused here, with a
+ * reason, when Safe would refuse it.
+ */
+export function ownerChangeCall(
+  safe: Address,
+  current: { owners: readonly Address[]; threshold: number },
+  change: OwnerChange,
+  nonce: bigint,
+): { tx: SafeTx; owners: Address[]; threshold: number } {
+  const owners = current.owners.map((owner) => getAddress(owner));
+  const indexOf = (owner: string, what: string): number => {
+    const index = isAddress(owner, { strict: false }) ? owners.indexOf(getAddress(owner)) : -1;
+    if (index < 0) throw invalid(`${what} ${owner} is not an owner of ${safe}`, 'not-an-owner');
+    return index;
+  };
+  const previous = (index: number): Address =>
+    index === 0 ? getAddress(SENTINEL_OWNERS) : owners[index - 1]!;
+  const call = (data: Hex) => safeCall({ to: safe, data }, nonce);
+  const newcomer = (owner: string): Address => {
+    const [address] = checkOwners([owner], 1);
+    if (address === getAddress(safe)) throw invalid(`${safe} cannot own itself`, 'owner-invalid');
+    if (owners.includes(address!)) {
+      throw invalid(`${address} is already an owner of ${safe}`, 'owner-duplicate');
+    }
+    return address!;
+  };
+  switch (change.kind) {
+    case 'add': {
+      const after = [newcomer(change.owner), ...owners];
+      checkOwners(after, change.threshold);
+      return {
+        tx: call(
+          encodeFunctionData({
+            abi: safeAbi,
+            functionName: 'addOwnerWithThreshold',
+            args: [after[0]!, BigInt(change.threshold)],
+          }),
+        ),
+        owners: after,
+        threshold: change.threshold,
+      };
+    }
+    case 'remove': {
+      const index = indexOf(change.owner, 'owner');
+      const after = owners.filter((_, i) => i !== index);
+      if (after.length === 0) throw invalid('a treasury keeps at least one owner', 'no-owners');
+      checkOwners(after, change.threshold);
+      return {
+        tx: call(
+          encodeFunctionData({
+            abi: safeAbi,
+            functionName: 'removeOwner',
+            args: [previous(index), owners[index]!, BigInt(change.threshold)],
+          }),
+        ),
+        owners: after,
+        threshold: change.threshold,
+      };
+    }
+    case 'swap': {
+      const index = indexOf(change.oldOwner, 'owner');
+      const replacement = newcomer(change.newOwner);
+      const after = owners.map((owner, i) => (i === index ? replacement : owner));
+      return {
+        tx: call(
+          encodeFunctionData({
+            abi: safeAbi,
+            functionName: 'swapOwner',
+            args: [previous(index), owners[index]!, replacement],
+          }),
+        ),
+        owners: after,
+        threshold: current.threshold,
+      };
+    }
+    case 'threshold': {
+      checkOwners(owners, change.threshold);
+      return {
+        tx: call(
+          encodeFunctionData({
+            abi: safeAbi,
+            functionName: 'changeThreshold',
+            args: [BigInt(change.threshold)],
+          }),
+        ),
+        owners,
+        threshold: change.threshold,
+      };
+    }
+  }
 }
 
 /**
