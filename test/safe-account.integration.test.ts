@@ -34,6 +34,7 @@ import {
 } from '../core/chain/p256-account.js';
 import { P256AccountSigner } from '../core/chain/p256-account-signer.js';
 import {
+  approveSafeTx,
   type BatchCall,
   checkedSafeTxHash,
   checkOwners,
@@ -179,11 +180,21 @@ async function revertOf(to: Address, data: Hex): Promise<string> {
   throw new Error('the call succeeded');
 }
 
-/** Deploys a treasury from its offline deployment; checks the factory put it at the prediction. */
-async function deployTreasury(ownerAddresses: Address[], threshold: number, saltNonce = 1n) {
+/**
+ * Deploys a treasury from its offline deployment, sent by the payer or by a token
+ * key (`from`); checks the factory put it at the prediction.
+ */
+async function deployTreasury(
+  ownerAddresses: Address[],
+  threshold: number,
+  saltNonce = 1n,
+  from?: OwnerKey,
+) {
   const deployment = safeDeployment(ledger.profile.contracts, ownerAddresses, threshold, saltNonce);
   expect(await ledger.publicClient.getCode({ address: deployment.address })).toBeUndefined();
-  const receipt = await send(deployment.factory, deployment.data);
+  const receipt = from
+    ? await sendFromToken(from, deployment.factory, deployment.data)
+    : await send(deployment.factory, deployment.data);
   const [created] = parseEventLogs({
     abi: safeProxyFactoryAbi,
     logs: receipt.logs,
@@ -195,18 +206,40 @@ async function deployTreasury(ownerAddresses: Address[], threshold: number, salt
 
 /** ECDSA approvals by token keys: EIP-712 over the SafeTx, r ‖ s ‖ v with v 27 or 28. */
 async function approvals(keys: OwnerKey[], safe: Address, tx: SafeTx): Promise<SafeSignature[]> {
-  const typedData = safeTxTypedData(ledger.profile.chainId, safe, tx);
   const out: SafeSignature[] = [];
   for (const key of keys) {
     const signer = new ChainSigner(await openKeySigner(key.uri, search, pins), key.address);
     try {
-      const { signature } = await signer.signTypedData(typedData);
-      out.push({ kind: 'ecdsa', owner: signer.address, signature });
+      out.push(await approveSafeTx(signer, ledger.profile.chainId, safe, tx));
     } finally {
       await signer.close();
     }
   }
   return out;
+}
+
+/** A transaction the token key `key` signs and sends itself (it pays the gas). */
+async function sendFromToken(key: OwnerKey, to: Address, data: Hex): Promise<TransactionReceipt> {
+  await ledger.setBalance(key.address, 10n ** 18n);
+  const signer = new ChainSigner(await openKeySigner(key.uri, search, pins), key.address);
+  try {
+    const raw = await signer.signTransaction({
+      chainId: ledger.profile.chainId,
+      type: 'eip1559',
+      to,
+      data,
+      nonce: await ledger.publicClient.getTransactionCount({ address: key.address }),
+      gas: 1_000_000n,
+      maxFeePerGas: 10n ** 10n,
+      maxPriorityFeePerGas: 1n,
+    });
+    const hash = await ledger.publicClient.sendRawTransaction({ serializedTransaction: raw });
+    const receipt = await ledger.publicClient.waitForTransactionReceipt({ hash });
+    expect(receipt.status).toBe('success');
+    return receipt;
+  } finally {
+    await signer.close();
+  }
 }
 
 async function execute(safe: Address, tx: SafeTx, signatures: SafeSignature[]) {
@@ -317,7 +350,8 @@ describe('owners and threshold are checked before anything is built', () => {
 
 describe('a 2-of-3 treasury', () => {
   it('deploys at the address predicted offline, with its owners, threshold and nonce', async () => {
-    const { address, receipt } = await deployTreasury(addresses(), 2);
+    // Sent by an owner's token key, as the wallet would.
+    const { address, receipt } = await deployTreasury(addresses(), 2, 1n, owners[2]);
     gas['deploy a 2-of-3 Safe (createProxyWithNonce)'] = receipt.gasUsed;
     expect(await readSafe(ledger.publicClient, address)).toEqual({
       owners: addresses(),
@@ -431,31 +465,16 @@ describe('a 2-of-3 treasury', () => {
     expect(await revertOf(address, execTransactionData(tx, encodeSafeSignatures(signatures)))).toBe(
       'GS025',
     );
-    // Bob, online, approves it from his own token key (gas money first).
-    await ledger.setBalance(bob.address, 10n ** 18n);
-    const approve = new ChainSigner(await openKeySigner(bob.uri, search, pins), bob.address);
-    try {
-      const { chainId } = ledger.profile;
-      const raw = await approve.signTransaction({
-        chainId,
-        type: 'eip1559',
-        to: address,
-        nonce: await ledger.publicClient.getTransactionCount({ address: bob.address }),
-        gas: 100_000n,
-        maxFeePerGas: 10n ** 10n,
-        maxPriorityFeePerGas: 1n,
-        data: encodeFunctionData({
-          abi: safeAbi,
-          functionName: 'approveHash',
-          args: [safeTxHash(chainId, address, tx)],
-        }),
-      });
-      const hash = await ledger.publicClient.sendRawTransaction({ serializedTransaction: raw });
-      const receipt = await ledger.publicClient.waitForTransactionReceipt({ hash });
-      expect(receipt.status).toBe('success');
-    } finally {
-      await approve.close();
-    }
+    // Bob, online, approves it from his own token key.
+    await sendFromToken(
+      bob,
+      address,
+      encodeFunctionData({
+        abi: safeAbi,
+        functionName: 'approveHash',
+        args: [safeTxHash(ledger.profile.chainId, address, tx)],
+      }),
+    );
     await execute(address, tx, signatures);
     expect(await balance(dave)).toBe(1n + 4_00n);
   });
@@ -632,9 +651,9 @@ describe('a treasury co-owned by a P-256 account (a TPM-style key)', () => {
         publicKey: p256Key.publicKey,
       });
       try {
-        const hash = safeTxHash(chainId, address, tx);
-        const { signature } = await signer.signMessageHash(chainId, hash);
-        return { kind: 'contract', owner: account, signature };
+        const approval = await approveSafeTx(signer, chainId, address, tx);
+        expect(approval).toMatchObject({ kind: 'contract', owner: account });
+        return approval;
       } finally {
         await signer.close();
       }

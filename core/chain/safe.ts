@@ -31,6 +31,8 @@ import {
 } from 'viem';
 import { SignetError } from '../api/errors.js';
 import type { ChainProfile } from '../api/profile.js';
+import type { AccountSigner } from './account-signer.js';
+import { P256AccountSigner } from './p256-account-signer.js';
 
 export const safeAbi = parseAbi([
   'function setup(address[] _owners, uint256 _threshold, address to, bytes data, address fallbackHandler, address paymentToken, uint256 payment, address paymentReceiver)',
@@ -513,6 +515,26 @@ export function encodeSafeSignatures(signatures: readonly SafeSignature[]): Hex 
     }
   }
   return concat([...slots, ...dynamic]);
+}
+
+/**
+ * An owner's approval of `tx`: a secp256k1 key (token or Ledger) signs the
+ * SafeTx as EIP-712 typed data, so a device that decodes typed data shows what
+ * it signs; a P-256 account's key vouches for the safeTxHash to its account,
+ * which the Safe asks (EIP-1271).
+ */
+export async function approveSafeTx(
+  signer: AccountSigner | P256AccountSigner,
+  chainId: number,
+  safe: Address,
+  tx: SafeTx,
+): Promise<SafeSignature> {
+  if (signer instanceof P256AccountSigner) {
+    const { signature } = await signer.signMessageHash(chainId, safeTxHash(chainId, safe, tx));
+    return { kind: 'contract', owner: signer.account.address, signature };
+  }
+  const { signature } = await signer.signTypedData(safeTxTypedData(chainId, safe, tx));
+  return { kind: 'ecdsa', owner: signer.address, signature };
 }
 
 /** A deployed treasury as the chain has it. */
