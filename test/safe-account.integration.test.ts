@@ -42,6 +42,7 @@ import {
   encodeMultiSend,
   encodeSafeSignatures,
   execTransactionData,
+  isOwnApproval,
   multiSendAbi,
   type OwnerChange,
   ownerChangeCall,
@@ -437,6 +438,20 @@ describe('a 2-of-3 treasury', () => {
       encodeSafeSignatures([both[0]!, await stranger.approve(address, tx)]),
     );
     expect(await revertOf(address, withStranger)).toMatch(/GS026/);
+
+    // Offline, each approval recovers to its owner for this transaction only.
+    const { chainId } = ledger.profile;
+    for (const approval of both)
+      expect(await isOwnApproval(chainId, address, tx, approval)).toBe(true);
+    const changed = { ...tx, data: transferData(bob, 250_00n) };
+    expect(await isOwnApproval(chainId, address, changed, both[0]!)).toBe(false);
+    expect(await isOwnApproval(chainId, address, { ...tx, nonce: 1n }, both[0]!)).toBe(false);
+    expect(await isOwnApproval(chainId + 1, address, tx, both[0]!)).toBe(false);
+    expect(await isOwnApproval(chainId, address, tx, { ...both[0]!, owner: both[1]!.owner })).toBe(
+      false,
+    );
+    const garbled = { ...both[0]!, signature: `0x${'00'.repeat(64)}1b` } as SafeSignature;
+    expect(await isOwnApproval(chainId, address, tx, garbled)).toBe(false);
 
     const receipt = await execute(address, tx, both);
     gas['execTransaction: one transfer, 2 ECDSA signatures'] = receipt.gasUsed;

@@ -26,6 +26,7 @@ import {
   type PublicClient,
   pad,
   parseAbi,
+  recoverAddress,
   size,
   zeroAddress,
 } from 'viem';
@@ -535,6 +536,31 @@ export async function approveSafeTx(
   }
   const { signature } = await signer.signTypedData(safeTxTypedData(chainId, safe, tx));
   return { kind: 'ecdsa', owner: signer.address, signature };
+}
+
+/**
+ * Whether an ECDSA approval is the named owner's signature of this very `tx`
+ * (recovered offline from the safeTxHash): how a bundle refuses a changed
+ * proposal under an old signature, or a signature passed off as another
+ * owner's, before any node is asked. Contract and on-chain approvals can only
+ * be checked by the chain: false here.
+ */
+export async function isOwnApproval(
+  chainId: number,
+  safe: Address,
+  tx: SafeTx,
+  approval: SafeSignature,
+): Promise<boolean> {
+  if (approval.kind !== 'ecdsa' || size(approval.signature) !== 65) return false;
+  try {
+    const signer = await recoverAddress({
+      hash: safeTxHash(chainId, safe, tx),
+      signature: approval.signature,
+    });
+    return signer === getAddress(approval.owner);
+  } catch {
+    return false; // not a signature at all
+  }
 }
 
 /** A deployed treasury as the chain has it. */
