@@ -542,6 +542,8 @@ describe('MultiSend packing', () => {
     expect(() => decodeMultiSend(packed.slice(0, -2) as Hex)).toThrow(/truncated/);
     expect(() => decodeMultiSend(packed.slice(0, 40) as Hex)).toThrow(/truncated/);
     expect(() => decodeMultiSend('0x')).toThrow(/at least one call/);
+    expect(() => decodeMultiSend(`${packed}0`)).toThrow(/not a string of hex bytes/);
+    expect(() => decodeMultiSend(`${packed.slice(0, -2)}zz` as Hex)).toThrow(/hex bytes/);
   });
 });
 

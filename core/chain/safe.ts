@@ -21,6 +21,7 @@ import {
   type Hex,
   hashTypedData,
   isAddress,
+  isHex,
   keccak256,
   numberToHex,
   type PublicClient,
@@ -334,6 +335,9 @@ export function safeBatch(
  * revert) and bytes that do not end on a call boundary.
  */
 export function decodeMultiSend(packed: Hex): BatchCall[] {
+  if (!isHex(packed, { strict: true }) || packed.length % 2 !== 0) {
+    throw invalid('the batch is not a string of hex bytes', 'batch-invalid');
+  }
   const bytes = packed.slice(2);
   const calls: BatchCall[] = [];
   let at = 0;
