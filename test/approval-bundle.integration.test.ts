@@ -15,10 +15,10 @@ import {
   zeroAddress,
 } from 'viem';
 import { describe, expect, it } from 'vitest';
+import { safeTxHash } from '../core/chain/safe.js';
 import { executionSignatures, mergeBundles } from '../core/treasury/approval-bundle.js';
 import { decodeBundle, encodeBundle } from '../core/treasury/bundle-codec.js';
 import { ApprovalQrDecoder, approvalQrEncoder } from '../core/treasury/bundle-qr.js';
-import { safeTxHash } from '../core/treasury/safe-tx.js';
 import { loadSafeArtifacts } from '../ledger/compile.js';
 import {
   paymentTx,

@@ -42,7 +42,6 @@ import {
   encodeMultiSend,
   encodeSafeSignatures,
   execTransactionData,
-  isOwnApproval,
   multiSendAbi,
   type OwnerChange,
   ownerChangeCall,
@@ -61,6 +60,7 @@ import {
   safeTxTypedData,
   safeTxTypes,
 } from '../core/chain/safe.js';
+import { verifyApproval } from '../core/treasury/approval-bundle.js';
 import { loadSafeArtifacts } from '../ledger/compile.js';
 import { anyModule } from '../native/pkcs11/module-policy.js';
 import { openKeySigner } from '../native/pkcs11/token-access.js';
@@ -439,19 +439,27 @@ describe('a 2-of-3 treasury', () => {
     );
     expect(await revertOf(address, withStranger)).toMatch(/GS026/);
 
-    // Offline, each approval recovers to its owner for this transaction only.
+    // Offline, each token approval is its owner's for this transaction only (the
+    // check approval bundles run: core/treasury/approval-bundle.ts).
     const { chainId } = ledger.profile;
-    for (const approval of both)
-      expect(await isOwnApproval(chainId, address, tx, approval)).toBe(true);
+    const ownerList = addresses();
+    const hash = safeTxHash(chainId, address, tx);
+    const ecdsa = (approval: SafeSignature) =>
+      approval as Extract<SafeSignature, { kind: 'ecdsa' }>;
+    for (const approval of both) await verifyApproval(hash, ownerList, ecdsa(approval));
     const changed = { ...tx, data: transferData(bob, 250_00n) };
-    expect(await isOwnApproval(chainId, address, changed, both[0]!)).toBe(false);
-    expect(await isOwnApproval(chainId, address, { ...tx, nonce: 1n }, both[0]!)).toBe(false);
-    expect(await isOwnApproval(chainId + 1, address, tx, both[0]!)).toBe(false);
-    expect(await isOwnApproval(chainId, address, tx, { ...both[0]!, owner: both[1]!.owner })).toBe(
-      false,
-    );
-    const garbled = { ...both[0]!, signature: `0x${'00'.repeat(64)}1b` } as SafeSignature;
-    expect(await isOwnApproval(chainId, address, tx, garbled)).toBe(false);
+    for (const other of [
+      safeTxHash(chainId, address, changed),
+      safeTxHash(chainId, address, { ...tx, nonce: 1n }),
+      safeTxHash(chainId + 1, address, tx),
+    ]) {
+      await expect(verifyApproval(other, ownerList, ecdsa(both[0]!))).rejects.toThrow();
+    }
+    await expect(
+      verifyApproval(hash, ownerList, { ...ecdsa(both[0]!), owner: both[1]!.owner }),
+    ).rejects.toThrow();
+    const garbled = { ...ecdsa(both[0]!), signature: `0x${'00'.repeat(64)}1b` as Hex };
+    await expect(verifyApproval(hash, ownerList, garbled)).rejects.toThrow();
 
     const receipt = await execute(address, tx, both);
     gas['execTransaction: one transfer, 2 ECDSA signatures'] = receipt.gasUsed;

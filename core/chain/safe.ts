@@ -27,7 +27,6 @@ import {
   type PublicClient,
   pad,
   parseAbi,
-  recoverAddress,
   size,
   zeroAddress,
 } from 'viem';
@@ -71,6 +70,9 @@ export const multiSendAbi = parseAbi(['function multiSend(bytes transactions) pa
  */
 export const safeProxyCreationCode: Hex =
   '0x608060405234801561001057600080fd5b506040516101e63803806101e68339818101604052602081101561003357600080fd5b8101908080519060200190929190505050600073ffffffffffffffffffffffffffffffffffffffff168173ffffffffffffffffffffffffffffffffffffffff1614156100ca576040517f08c379a00000000000000000000000000000000000000000000000000000000081526004018080602001828103825260228152602001806101c46022913960400191505060405180910390fd5b806000806101000a81548173ffffffffffffffffffffffffffffffffffffffff021916908373ffffffffffffffffffffffffffffffffffffffff1602179055505060ab806101196000396000f3fe608060405273ffffffffffffffffffffffffffffffffffffffff600054167fa619486e0000000000000000000000000000000000000000000000000000000060003514156050578060005260206000f35b3660008037600080366000845af43d6000803e60008114156070573d6000fd5b3d6000f3fea264697066735822122003d1488ee65e08fa41e58e888a9865554c535f2c77126a82cb4c0f917f31441364736f6c63430007060033496e76616c69642073696e676c65746f6e20616464726573732070726f7669646564';
+
+/** The Safe contracts' version Signet builds for (the npm artifacts deployed on the dev ledger). */
+export const SAFE_VERSION = '1.4.1';
 
 /** Safe 1.4.1's SafeTx (Safe.sol SAFE_TX_TYPEHASH); its domain is {chainId, verifyingContract} only. */
 export const safeTxTypes = {
@@ -540,31 +542,6 @@ export async function approveSafeTx(
   }
   const { signature } = await signer.signTypedData(safeTxTypedData(chainId, safe, tx));
   return { kind: 'ecdsa', owner: signer.address, signature };
-}
-
-/**
- * Whether an ECDSA approval is the named owner's signature of this very `tx`
- * (recovered offline from the safeTxHash): how a bundle refuses a changed
- * proposal under an old signature, or a signature passed off as another
- * owner's, before any node is asked. Contract and on-chain approvals can only
- * be checked by the chain: false here.
- */
-export async function isOwnApproval(
-  chainId: number,
-  safe: Address,
-  tx: SafeTx,
-  approval: SafeSignature,
-): Promise<boolean> {
-  if (approval.kind !== 'ecdsa' || size(approval.signature) !== 65) return false;
-  try {
-    const signer = await recoverAddress({
-      hash: safeTxHash(chainId, safe, tx),
-      signature: approval.signature,
-    });
-    return signer === getAddress(approval.owner);
-  } catch {
-    return false; // not a signature at all
-  }
 }
 
 /** A deployed treasury as the chain has it. */

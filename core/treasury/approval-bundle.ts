@@ -20,7 +20,7 @@ import {
   slice,
 } from 'viem';
 import { SignetError } from '../api/errors.js';
-import { type SafeTx, safeTxHash } from './safe-tx.js';
+import { type SafeTx, safeTxHash } from '../chain/safe.js';
 
 export interface Proposal {
   tx: SafeTx;

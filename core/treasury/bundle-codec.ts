@@ -13,6 +13,7 @@
 import { type Address, getAddress, type Hex, isAddress, sha256, stringToBytes } from 'viem';
 import { z } from 'zod';
 import { SignetError } from '../api/errors.js';
+import { SAFE_VERSION } from '../chain/safe.js';
 import { canonicalJson } from '../store/canonical-json.js';
 import {
   type ApprovalBundle,
@@ -20,7 +21,6 @@ import {
   MAX_DESCRIPTION_LENGTH,
   verifyBundle,
 } from './approval-bundle.js';
-import { SAFE_VERSION } from './safe-tx.js';
 
 export const APPROVAL_FILE_TYPE = 'signet-approval';
 export const APPROVAL_FILE_VERSION = 1;

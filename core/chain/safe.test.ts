@@ -1,7 +1,7 @@
 import { concat, encodeAbiParameters, keccak256, stringToBytes, zeroAddress } from 'viem';
 import { describe, expect, it } from 'vitest';
 import { paymentTx, TEST_CHAIN_ID, TEST_SAFE } from '../../test/fixtures/approval-bundles.js';
-import { safeTxHash, safeTxTypes } from './safe-tx.js';
+import { safeTxHash, safeTxTypes } from './safe.js';
 
 /** The constants in Safe.sol 1.4.1 (@safe-global/safe-contracts 1.4.1, contracts/Safe.sol lines 52 and 57). */
 const DOMAIN_SEPARATOR_TYPEHASH =
