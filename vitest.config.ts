@@ -14,6 +14,7 @@ const onAnvil = [
   'test/sync-crash.integration.test.ts',
   'test/sync-quorum.integration.test.ts',
   'test/wallet-p256.integration.test.ts',
+  'test/safe-account.integration.test.ts',
 ];
 /** Runs instead of them where anvil is not installed: says why, as a skipped test. */
 const anvilMissing = 'test/anvil-missing.test.ts';
