@@ -3,9 +3,9 @@ import { findAnvilBinary } from './ledger/anvil-node.js';
 
 /**
  * The files that run a second time on anvil (Foundry), an independent node
- * implementation: offline send (from a P-256 account too), sync, quorum and reorg, and kill -9.
- * Their dev ledgers start
- * on the engine SIGNET_TEST_ENGINE names (test/support/dev-chain.ts).
+ * implementation: offline send (from a P-256 account too), sync, quorum and reorg, kill -9,
+ * and treasury Safes. Their dev ledgers start on the engine SIGNET_TEST_ENGINE names
+ * (test/support/dev-chain.ts).
  */
 const onAnvil = [
   'test/wallet-send.integration.test.ts',
