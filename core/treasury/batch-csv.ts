@@ -9,8 +9,9 @@
  * treasury's balance. Bad rows are all named (line, column, reason) and then
  * nothing is returned to sign.
  */
-import { type Address, getAddress, isAddress } from 'viem';
+import { type Address, getAddress, isAddress, type PublicClient } from 'viem';
 import { SignetError } from '../api/errors.js';
+import { currencyAbi } from '../chain/abi.js';
 import { formatAmount, parseAmount } from '../chain/amount.js';
 
 /** Files above this are refused before parsing (about 10,000 rows). */
@@ -221,4 +222,15 @@ export async function checkBatchCsv(
 /** One line per bad row, for the CLI and the UI's report. */
 export function formatBatchProblems(problems: readonly BatchRowProblem[]): string[] {
   return problems.map((p) => `line ${p.line}, ${p.column}: ${p.reason}`);
+}
+
+/** The online registry check: the currency contract's isRegistered, asked of a node. */
+export function registeredOnChain(client: PublicClient, currency: Address) {
+  return (address: Address): Promise<boolean> =>
+    client.readContract({
+      address: currency,
+      abi: currencyAbi,
+      functionName: 'isRegistered',
+      args: [address],
+    });
 }

@@ -42,19 +42,19 @@ describe('planBatch', () => {
   });
 
   it('splits over the gas budget (half the block by default), with consecutive nonces, and says why', () => {
-    // Half of 12M is 6M: (6M − 120k) ÷ 50k = 117 transfers a proposal.
+    // Half of 12M is 6M: (6M − 120k) ÷ 45k = 130 transfers a proposal.
     const plan = planBatch(rows(300), { ...options, blockGasLimit: 12_000_000n });
-    expect(plan.proposals.map((p) => p.rows.length)).toEqual([117, 117, 66]);
+    expect(plan.proposals.map((p) => p.rows.length)).toEqual([130, 130, 40]);
     expect(plan.proposals.map((p) => p.tx.nonce)).toEqual([7n, 8n, 9n]);
     expect(plan.proposals.flatMap((p) => transfers(p.tx.data))).toEqual(
       rows(300).map((r) => [r.receiver, r.amount]),
     );
     for (const p of plan.proposals) expect(p.estimatedGas).toBeLessThanOrEqual(6_000_000n);
     expect(plan.splitReason).toBe(
-      '300 transfers need about 15,120,000 gas, over the budget of 6,000,000 a transaction (block gas limit 12,000,000): split into 3 proposals of at most 117 transfers, nonces 7 to 9',
+      '300 transfers need about 13,620,000 gas, over the budget of 6,000,000 a transaction (block gas limit 12,000,000): split into 3 proposals of at most 130 transfers, nonces 7 to 9',
     );
     expect(plan.proposals[1]!.description).toBe(
-      'batch part 2 of 3, 117 payments (lines 119–235), total 321.75',
+      'batch part 2 of 3, 130 payments (lines 132–261), total 382.85',
     );
   });
 
