@@ -41,7 +41,7 @@ const payerKey = generatePrivateKey();
 let owners: OwnerKey[];
 
 beforeAll(async () => {
-  owners = await tokenOwners(store, 'Batch', PIN, ['alice', 'bob', 'carol']);
+  ({ owners } = await tokenOwners(store, 'Batch', PIN, ['alice', 'bob', 'carol']));
   await ledger.setBalance(privateKeyToAccount(payerKey).address, 10n ** 21n);
 }, 60_000);
 afterAll(() => store.remove());

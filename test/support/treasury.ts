@@ -41,13 +41,16 @@ export interface OwnerKey {
 
 const search = { configured: [], policy: anyModule };
 
-/** A token `label` in `store` with one secp256k1 key per name in `labels`, made with `signet key generate`. */
+/**
+ * A token `label` in `store` (its pkcs11: URI) with one secp256k1 key per name in
+ * `labels`, made with `signet key generate`.
+ */
 export async function tokenOwners(
   store: SoftHsmStore,
   label: string,
   pin: string,
   labels: readonly string[],
-): Promise<OwnerKey[]> {
+): Promise<{ token: string; owners: OwnerKey[] }> {
   store.initToken(label, pin);
   store.activate();
   const token = (await signet(['tokens', '--module', softhsmModule, '--json'])).json.find(
@@ -67,7 +70,7 @@ export async function tokenOwners(
     owners.push({ uri, address: signer.address });
     await signer.close();
   }
-  return owners;
+  return { token, owners };
 }
 
 /**
