@@ -169,6 +169,15 @@ describe('checkBatchCsv', () => {
     expect((error as SignetError).message).not.toContain('\n');
   });
 
+  it('refuses bytes that are not UTF-8 (a spreadsheet’s legacy encoding) in one line', async () => {
+    const bytes = new TextEncoder().encode(csv(row(receiver(0), '1', 'Müller')));
+    const latin1 = bytes.filter((b) => b !== 0xc3).map((b) => (b === 0xbc ? 0xfc : b));
+    await expect(checkBatchCsv(latin1, context())).rejects.toThrow(
+      /^the CSV file is not UTF-8 text$/,
+    );
+    expect((await checkBatchCsv(bytes, context())).ok).toBe(true);
+  });
+
   it('refuses a file over the size limit before reading it', async () => {
     const text = csv(...Array.from({ length: 20 }, (_, i) => row(receiver(i), '1')));
     let asked = 0;

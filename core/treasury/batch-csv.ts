@@ -128,7 +128,13 @@ function csvText(input: string | Uint8Array, maxBytes: number): string {
       'csv-too-large',
     );
   }
-  const text = typeof input === 'string' ? input : new TextDecoder('utf-8').decode(input);
+  let text: string;
+  try {
+    text =
+      typeof input === 'string' ? input : new TextDecoder('utf-8', { fatal: true }).decode(input);
+  } catch {
+    throw fileInvalid('the CSV file is not UTF-8 text', 'csv-encoding');
+  }
   return text.startsWith('\uFEFF') ? text.slice(1) : text;
 }
 

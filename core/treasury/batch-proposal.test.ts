@@ -58,6 +58,20 @@ describe('planBatch', () => {
     );
   });
 
+  it('keeps each proposal under EIP-7825’s 2^24 gas a transaction, however large the block', () => {
+    const plan = planBatch(rows(500), { ...options, blockGasLimit: 60_000_000n });
+    // (16,777,216 − 120,000) ÷ 45,000 = 370.
+    expect(plan.proposals.map((p) => p.rows.length)).toEqual([370, 130]);
+    expect(plan.splitReason).toMatch(
+      /over the budget of 16,777,216 a transaction \(block gas limit 60,000,000\)/,
+    );
+    // A budget the caller gives (a chain without the cap) is taken as given.
+    expect(
+      planBatch(rows(500), { ...options, blockGasLimit: 60_000_000n, gasBudget: 30_000_000n })
+        .proposals,
+    ).toHaveLength(1);
+  });
+
   it('takes a gas budget and a per-transfer gas figure', () => {
     const plan = planBatch(rows(10), {
       ...options,
@@ -70,7 +84,11 @@ describe('planBatch', () => {
 
   it('splits by calldata size when the gas would fit', () => {
     // 153 bytes a transfer: 100,000 bytes hold 653.
-    const plan = planBatch(rows(700), { ...options, blockGasLimit: 1_000_000_000n });
+    const plan = planBatch(rows(700), {
+      ...options,
+      blockGasLimit: 1_000_000_000n,
+      gasBudget: 1_000_000_000n,
+    });
     expect(plan.proposals.map((p) => p.rows.length)).toEqual([653, 47]);
     expect(plan.splitReason).toMatch(/^700 transfers are 107,100 bytes of calldata, over 100,000/);
   });

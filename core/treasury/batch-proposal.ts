@@ -1,7 +1,8 @@
 /**
  * Checked batch rows (core/treasury/batch-csv.ts) become treasury proposals:
  * one MultiSendCallOnly SafeTx of currency `transfer` calls, or several when
- * one would not fit the gas budget (a share of the block gas limit) or the
+ * one would not fit the gas budget (half the block gas limit, and no more than
+ * EIP-7825's cap on one transaction) or the
  * size a node accepts for a transaction. Each gets the next Safe nonce, and
  * the plan says why it split.
  */
@@ -21,6 +22,11 @@ import type { BatchRow } from './batch-csv.js';
 export const TRANSFER_GAS_IN_BATCH = 45_000n;
 /** execTransaction around the batch: the signature checks, nonce, events, calldata of the header. */
 export const BATCH_BASE_GAS = 120_000n;
+/**
+ * The most gas one transaction may use where EIP-7825 applies (Osaka: 2^24),
+ * whatever the block gas limit: the default budget never exceeds it.
+ */
+export const MAX_TRANSACTION_GAS = 16_777_216n;
 /** Packed MultiSend calldata a proposal may carry: nodes refuse transactions over 128 KiB. */
 export const MAX_BATCH_DATA_BYTES = 100_000;
 
@@ -31,7 +37,7 @@ export interface BatchPlanOptions {
   firstNonce: bigint;
   /** The ledger's block gas limit (the latest block's, or the profile's). */
   blockGasLimit: bigint;
-  /** Gas one proposal may use; defaults to half the block gas limit. */
+  /** Gas one proposal may use; defaults to half the block gas limit, at most MAX_TRANSACTION_GAS. */
   gasBudget?: bigint;
   gasPerTransfer?: bigint;
   maxDataBytes?: number;
@@ -69,7 +75,8 @@ export function planBatch(rows: readonly BatchRow[], options: BatchPlanOptions):
     });
   }
   const perTransfer = options.gasPerTransfer ?? TRANSFER_GAS_IN_BATCH;
-  const budget = options.gasBudget ?? options.blockGasLimit / 2n;
+  const half = options.blockGasLimit / 2n;
+  const budget = options.gasBudget ?? (half < MAX_TRANSACTION_GAS ? half : MAX_TRANSACTION_GAS);
   if (budget > options.blockGasLimit) {
     throw new SignetError(
       'INVALID_ARGUMENT',
