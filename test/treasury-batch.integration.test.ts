@@ -10,7 +10,7 @@ import type { Address } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { formatAmount } from '../core/chain/amount.js';
-import { readSafe } from '../core/chain/safe.js';
+import { readSafe, type SafeTx } from '../core/chain/safe.js';
 import {
   type ApprovalBundle,
   addApproval,
@@ -46,10 +46,34 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => store.remove());
 
+/** The approval bundle approvers pass around, with `keys` (token keys) approving in turn. */
+async function approvedBundle(
+  safe: Address,
+  proposal: { tx: SafeTx; description: string },
+  keys: OwnerKey[],
+): Promise<ApprovalBundle> {
+  const { chainId } = ledger.profile;
+  let bundle: ApprovalBundle = {
+    chainId,
+    safe,
+    owners: owners
+      .map((o) => o.address)
+      .sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : 1)),
+    threshold: 2,
+    proposal: { tx: proposal.tx, description: proposal.description },
+    approvals: [],
+  };
+  for (const approval of await tokenApprovals(chainId, keys, PIN, safe, proposal.tx)) {
+    if (approval.kind !== 'ecdsa') throw new Error('a token key approves with ECDSA');
+    bundle = await addApproval(bundle, approval);
+  }
+  return bundle;
+}
+
 it('pays a 200-row CSV as one Safe transaction approved by 2 of 3 token keys', {
   timeout: 180_000,
 }, async () => {
-  const { chainId, contracts } = ledger.profile;
+  const { contracts } = ledger.profile;
   const safe = await deployTreasury(
     ledger,
     payerKey,
@@ -102,26 +126,7 @@ it('pays a 200-row CSV as one Safe transaction approved by 2 of 3 token keys', {
   const [proposal] = plan.proposals;
 
   // Approvers exchange a bundle; Alice and Carol approve, Bob does not.
-  let bundle: ApprovalBundle = {
-    chainId,
-    safe,
-    owners: owners
-      .map((o) => o.address)
-      .sort((a, b) => (a.toLowerCase() < b.toLowerCase() ? -1 : 1)),
-    threshold: 2,
-    proposal: { tx: proposal!.tx, description: proposal!.description },
-    approvals: [],
-  };
-  for (const approval of await tokenApprovals(
-    chainId,
-    [owners[0]!, owners[2]!],
-    PIN,
-    safe,
-    proposal!.tx,
-  )) {
-    if (approval.kind !== 'ecdsa') throw new Error('a token key approves with ECDSA');
-    bundle = await addApproval(bundle, approval);
-  }
+  const bundle = await approvedBundle(safe, proposal!, [owners[0]!, owners[2]!]);
   const receipt = await executeSafeTx(
     ledger,
     payerKey,
@@ -138,4 +143,56 @@ it('pays a 200-row CSV as one Safe transaction approved by 2 of 3 token keys', {
   expect(balances).toEqual(amounts);
   expect(await currencyBalance(ledger, safe)).toBe(5_00n);
   expect((await readSafe(ledger.publicClient, safe)).nonce).toBe(nonce + 1n);
+});
+
+it('pays a batch split by a gas budget as proposals with consecutive nonces, executed in order', {
+  timeout: 120_000,
+}, async () => {
+  const { contracts } = ledger.profile;
+  const safe = await deployTreasury(
+    ledger,
+    payerKey,
+    owners.map((o) => o.address),
+    2,
+    2n,
+  );
+  const payees = await registeredPayees(ledger, 25);
+  await ledger.fund(safe, 25n * 3_00n);
+  const csv = `token_type,token_address,receiver,amount,id\n${payees
+    .map((p) => `erc20,${contracts.currency},${p},3,`)
+    .join('\n')}`;
+  const checked = await checkBatchCsv(csv, {
+    currency: contracts.currency,
+    balance: await currencyBalance(ledger, safe),
+    isRegistered: registeredOnChain(ledger.publicClient, contracts.currency),
+  });
+  if (!checked.ok) throw new Error(formatBatchProblems(checked.problems).join('\n'));
+  const plan = planBatch(checked.rows, {
+    currency: contracts.currency,
+    multiSendCallOnly: contracts.multiSendCallOnly,
+    firstNonce: 0n,
+    blockGasLimit: (await ledger.publicClient.getBlock()).gasLimit,
+    gasBudget: 570_000n, // (570,000 − 120,000) ÷ 45,000: 10 transfers a proposal
+  });
+  expect(plan.proposals.map((p) => [p.tx.nonce, p.rows.length])).toEqual([
+    [0n, 10],
+    [1n, 10],
+    [2n, 5],
+  ]);
+  expect(plan.splitReason).toMatch(/split into 3 proposals of at most 10 transfers, nonces 0 to 2/);
+  for (const proposal of plan.proposals) {
+    const bundle = await approvedBundle(safe, proposal, [owners[1]!, owners[2]!]);
+    const receipt = await executeSafeTx(
+      ledger,
+      payerKey,
+      safe,
+      proposal.tx,
+      executionSignatures(bundle),
+    );
+    expect(receipt.gasUsed).toBeLessThanOrEqual(proposal.estimatedGas);
+  }
+  expect(await Promise.all(payees.map((p) => currencyBalance(ledger, p)))).toEqual(
+    payees.map(() => 3_00n),
+  );
+  expect((await readSafe(ledger.publicClient, safe)).nonce).toBe(3n);
 });
