@@ -66,7 +66,14 @@ import { anyModule } from '../native/pkcs11/module-policy.js';
 import { openKeySigner } from '../native/pkcs11/token-access.js';
 import { pinFile, signet } from './support/cli.js';
 import { useDevChain } from './support/dev-chain.js';
-import { createSoftHsmStore, softhsmModule } from './support/softhsm.js';
+import { createSoftHsmStore } from './support/softhsm.js';
+import {
+  currencyBalance,
+  type OwnerKey,
+  sendFrom,
+  tokenApprovals,
+  tokenOwners,
+} from './support/treasury.js';
 
 const ledger = useDevChain();
 const store = createSoftHsmStore();
@@ -86,37 +93,21 @@ const gas: Record<string, bigint> = {};
  * key and closes it again, as an approver's machine does (one open key per token
  * at a time).
  */
-interface OwnerKey {
-  uri: string;
-  address: Address;
-}
 let owners: OwnerKey[];
 let p256Key: { uri: string; publicKey: Hex; account: Address };
 const search = { configured: [], policy: anyModule };
 
 beforeAll(async () => {
-  store.initToken('Treasury', PIN);
-  store.activate();
-  const token = (await signet(['tokens', '--module', softhsmModule, '--json'])).json.find(
-    (t: { label: string }) => t.label === 'Treasury',
-  ).uri as string;
-  const generate = async (curve: string, label: string) =>
-    (
-      await signet([
-        'key',
-        'generate',
-        ...['--token', token, '--curve', curve, '--label', label],
-        ...['--pin-file', pinFile(PIN), '--json'],
-      ])
-    ).json as { uri: string; publicKey: Hex };
-  owners = [];
-  for (const label of ['alice', 'bob', 'carol']) {
-    const key = await generate('secp256k1', label);
-    const signer = new ChainSigner(await openKeySigner(key.uri, search, pins));
-    owners.push({ uri: key.uri, address: signer.address });
-    await signer.close();
-  }
-  const { uri } = await generate('p256', 'teller');
+  const made = await tokenOwners(store, 'Treasury', PIN, ['alice', 'bob', 'carol']);
+  owners = made.owners;
+  const { uri } = (
+    await signet([
+      'key',
+      'generate',
+      ...['--token', made.token, '--curve', 'p256', '--label', 'teller'],
+      ...['--pin-file', pinFile(PIN), '--json'],
+    ])
+  ).json as { uri: string };
   const signer = await openKeySigner(uri, search, pins);
   const publicKey = toHex(signer.publicKey);
   await signer.close();
@@ -144,20 +135,8 @@ const addresses = () => owners.map((o) => o.address);
 const currency = () => ledger.profile.contracts.currency;
 const transferData = (to: Address, amount: bigint) =>
   encodeFunctionData({ abi: currencyAbi, functionName: 'transfer', args: [to, amount] });
-const balance = (address: Address) =>
-  ledger.publicClient.readContract({
-    address: currency(),
-    abi: currencyAbi,
-    functionName: 'balanceOf',
-    args: [address],
-  });
-
-async function send(to: Address, data: Hex): Promise<TransactionReceipt> {
-  const hash = await ledger.wallet(payerKey).sendTransaction({ to, data });
-  const receipt = await ledger.publicClient.waitForTransactionReceipt({ hash });
-  expect(receipt.status).toBe('success');
-  return receipt;
-}
+const balance = (address: Address) => currencyBalance(ledger, address);
+const send = (to: Address, data: Hex) => sendFrom(ledger, payerKey, to, data);
 
 /** The require string (GSxxx) a call reverts with, from the node's revert data; fails if it succeeds. */
 async function revertOf(to: Address, data: Hex): Promise<string> {
@@ -206,17 +185,8 @@ async function deployTreasury(
 }
 
 /** ECDSA approvals by token keys: EIP-712 over the SafeTx, r ‖ s ‖ v with v 27 or 28. */
-async function approvals(keys: OwnerKey[], safe: Address, tx: SafeTx): Promise<SafeSignature[]> {
-  const out: SafeSignature[] = [];
-  for (const key of keys) {
-    const signer = new ChainSigner(await openKeySigner(key.uri, search, pins), key.address);
-    try {
-      out.push(await approveSafeTx(signer, ledger.profile.chainId, safe, tx));
-    } finally {
-      await signer.close();
-    }
-  }
-  return out;
+function approvals(keys: OwnerKey[], safe: Address, tx: SafeTx): Promise<SafeSignature[]> {
+  return tokenApprovals(ledger.profile.chainId, keys, PIN, safe, tx);
 }
 
 /** A transaction the token key `key` signs and sends itself (it pays the gas). */
