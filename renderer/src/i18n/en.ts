@@ -555,7 +555,7 @@ export const en = {
       'These approval bundles are for different proposals, so they were not merged: nothing was changed.',
     THRESHOLD_NOT_MET: 'This proposal does not have enough approvals yet to be executed.',
     POLICY_INVALID:
-      "This treasury policy is damaged, not signed by enough owners, for another treasury, or older than one already seen: it was not used.",
+      'This treasury policy is damaged, not signed by enough owners, for another treasury, or older than one already seen: it was not used.',
     POLICY_VIOLATION:
       "This proposal breaks the treasury's policy (a limit, the payee list or the time window), so it was not signed.",
     REVIEW_STALE:
