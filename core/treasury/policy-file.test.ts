@@ -20,11 +20,13 @@ import { SignetError } from '../api/errors.js';
 import { checksumOf } from './checksummed-file.js';
 import type { TreasuryPolicy } from './policy.js';
 import {
+  addPolicySignature,
   canonicalPolicy,
   decodePolicyFile,
   encodePolicyFile,
   POLICY_DOMAIN_NAME,
   type PolicyTrust,
+  parsePolicyFile,
   policyHash,
   policyTypedData,
   verifySignedPolicy,
@@ -339,5 +341,50 @@ describe('the .signet-policy file', () => {
     const refused = await refusal(decodePolicyFile(bad, trust));
     expect(refused.details?.reason).toBe('format');
     expect(refused.message).toContain('body.policy.payees.0: not an address');
+  });
+});
+
+describe('gathering signatures owner by owner', () => {
+  it('passes a file from owner to owner until it has the threshold', async () => {
+    const first = encodePolicyFile(await signedPolicy([]));
+    expect((await refusal(decodePolicyFile(first, trust))).details?.reason).toBe('threshold');
+    let signed = parsePolicyFile(first);
+    signed = await addPolicySignature(signed, await policySignatureBy(1, testPolicy()), testOwners);
+    // The same owner again changes nothing.
+    signed = await addPolicySignature(signed, await policySignatureBy(1, testPolicy()), testOwners);
+    expect(signed.signatures).toHaveLength(1);
+    const second = encodePolicyFile(signed);
+    signed = await addPolicySignature(
+      parsePolicyFile(second),
+      await policySignatureBy(2, testPolicy()),
+      testOwners,
+    );
+    expect(await decodePolicyFile(encodePolicyFile(signed), trust)).toEqual(
+      canonicalPolicy(testPolicy()),
+    );
+  });
+
+  it('refuses a non-owner’s signature or one over another policy, adding nothing', async () => {
+    const signed = await signedPolicy([0]);
+    const stranger = await refusal(
+      addPolicySignature(signed, await policySignatureBy(4, testPolicy()), testOwners),
+    );
+    expect(stranger.details?.reason).toBe('not-owner');
+    const otherPolicy = await refusal(
+      addPolicySignature(
+        signed,
+        await policySignatureBy(1, testPolicy({ version: 9 })),
+        testOwners,
+      ),
+    );
+    expect(otherPolicy.details?.reason).toBe('signature');
+    expect(signed.signatures).toHaveLength(1);
+  });
+
+  it('parsePolicyFile still refuses a corrupted file', async () => {
+    const text = encodePolicyFile(await signedPolicy([0]));
+    const edited = text.replace('"version":3', '"version":4');
+    expect(edited).not.toBe(text);
+    expect(refusalOf(() => parsePolicyFile(edited)).details?.reason).toBe('checksum');
   });
 });

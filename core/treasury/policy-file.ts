@@ -10,7 +10,11 @@
 import { type Address, getAddress, type Hex, hashTypedData, isAddress, isAddressEqual } from 'viem';
 import { z } from 'zod';
 import { SignetError } from '../api/errors.js';
-import { type EcdsaApproval, verifyOwnerSignature } from './approval-bundle.js';
+import {
+  type EcdsaApproval,
+  type SignatureRefusal,
+  verifyOwnerSignature,
+} from './approval-bundle.js';
 import {
   decodeChecksummedFile,
   encodeChecksummedFile,
@@ -215,6 +219,13 @@ export function policyHash(policy: TreasuryPolicy): Hex {
   return hashTypedData(policyTypedData(policy));
 }
 
+const policyRefusal: SignatureRefusal = {
+  what: 'this policy',
+  invalid,
+  mismatch: (hash) =>
+    `over policy hash ${hash}: the policy changed after it was signed, or the signature is not this owner's`,
+};
+
 /** What the verifier trusts: the treasury it expects and its owners (from the bundle or the chain). */
 export interface PolicyTrust {
   chainId: number;
@@ -250,12 +261,7 @@ export async function verifySignedPolicy(
   const hash = policyHash(policy);
   const signers = new Set<string>();
   for (const signature of signed.signatures) {
-    await verifyOwnerSignature(hash, trust.owners, signature, {
-      what: 'this policy',
-      invalid,
-      mismatch: (h) =>
-        `over policy hash ${h}: the policy changed after it was signed, or the signature is not this owner's`,
-    });
+    await verifyOwnerSignature(hash, trust.owners, signature, policyRefusal);
     signers.add(signature.owner.toLowerCase());
   }
   if (signers.size < trust.threshold) {
@@ -355,6 +361,22 @@ export function encodePolicyFile(signed: SignedPolicy): string {
 }
 
 /**
+ * A `.signet-policy` file as it is, for collecting signatures: envelope and
+ * checksum, every field's form and the stated hash checked, the signatures
+ * not yet (the owners are not known here). Use decodePolicyFile to rely on it.
+ */
+export function parsePolicyFile(input: string | Uint8Array): SignedPolicy {
+  const body = bodySchema.safeParse(decodeChecksummedFile(policyFile, input));
+  if (!body.success) throw invalid('format', `has a bad field: body.${firstIssue(body.error)}`);
+  const { policy, policyHash: stated, signatures } = body.data;
+  const computed = policyHash(policy);
+  if (computed !== stated) {
+    throw invalid('hash', `states policy hash ${stated}, but its content hashes to ${computed}`);
+  }
+  return { policy, signatures };
+}
+
+/**
  * A `.signet-policy` file, checked in full against the treasury the caller
  * expects: envelope and checksum, every field, the stated hash, the owners'
  * signatures and their number, the version. Truncated, altered, under-signed,
@@ -364,12 +386,23 @@ export async function decodePolicyFile(
   input: string | Uint8Array,
   trust: PolicyTrust,
 ): Promise<TreasuryPolicy> {
-  const body = bodySchema.safeParse(decodeChecksummedFile(policyFile, input));
-  if (!body.success) throw invalid('format', `has a bad field: body.${firstIssue(body.error)}`);
-  const { policy, policyHash: stated, signatures } = body.data;
-  const computed = policyHash(policy);
-  if (computed !== stated) {
-    throw invalid('hash', `states policy hash ${stated}, but its content hashes to ${computed}`);
+  return verifySignedPolicy(parsePolicyFile(input), trust);
+}
+
+/**
+ * The policy with one more owner's signature, checked against the owners (an
+ * owner signing again replaces nothing: the first signature stays). How a
+ * policy file gathers its signatures from owner to owner, offline.
+ */
+export async function addPolicySignature(
+  signed: SignedPolicy,
+  signature: EcdsaApproval,
+  owners: readonly Address[],
+): Promise<SignedPolicy> {
+  const policy = canonicalPolicy(signed.policy);
+  await verifyOwnerSignature(policyHash(policy), owners, signature, policyRefusal);
+  if (signed.signatures.some((s) => isAddressEqual(s.owner, signature.owner))) {
+    return { policy, signatures: signed.signatures };
   }
-  return verifySignedPolicy({ policy, signatures }, trust);
+  return { policy, signatures: [...signed.signatures, signature] };
 }
