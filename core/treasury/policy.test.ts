@@ -27,8 +27,10 @@ import {
   transferTx,
 } from '../../test/fixtures/treasury-policies.js';
 import { SignetError } from '../api/errors.js';
+import type { ChainProfile } from '../api/profile.js';
 import { currencyAbi, notesAbi } from '../chain/abi.js';
 import { ownerChangeCall, type SafeTx, safeCall } from '../chain/safe.js';
+import { paymentCall } from '../wallet/payment.js';
 import {
   checkProposal,
   formatUnits,
@@ -73,6 +75,15 @@ describe('checkProposal: one payment', () => {
       { currency: TEST_TOKEN, payee: SUPPLIER, amount: 5_000n, what: 'transfer' },
     ]);
     expect(result.totals).toContainEqual({ currency: TEST_TOKEN, amount: 5_000n });
+  });
+
+  it('decodes the payment call Signet itself builds (core/wallet/payment.ts)', () => {
+    const profile = { contracts: { currency: TEST_TOKEN } } as ChainProfile;
+    const call = paymentCall(profile, LANDLORD, 2_500n);
+    const result = ok(check(safeCall(call, 7n)));
+    expect(result.payments).toEqual([
+      { currency: TEST_TOKEN, payee: LANDLORD, amount: 2_500n, what: 'transfer' },
+    ]);
   });
 
   it('passes exactly the per-payment limit and refuses one minor unit more, in currency units', () => {
