@@ -104,7 +104,8 @@ export interface PolicyContext {
   safeThreshold: number;
   /**
    * Already approved or executed on the policy's day (policyDay(policy, now)),
-   * per currency address (any case), minor units; a currency left out is 0.
+   * per currency address (any case), minor units, not counting this proposal;
+   * a currency left out is 0.
    */
   spentToday: Readonly<Record<string, bigint>>;
   /** A note's currency and current value as the store knows them (endorse and split). */
