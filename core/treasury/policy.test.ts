@@ -230,6 +230,24 @@ describe('checkProposal: batches', () => {
     ]);
   });
 
+  it('passes a batch exactly when each row is within the per-payment limit and the sum within the daily one (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.bigInt({ min: 1n, max: 20_000n }), { minLength: 1, maxLength: 8 }),
+        fc.bigInt({ min: 0n, max: 50_000n }),
+        (amounts, spent) => {
+          const rows = amounts.map((amount, i) =>
+            transferCall(i % 2 ? SUPPLIER : LANDLORD, amount),
+          );
+          const result = check(batchTx(rows), { spentToday: { [TEST_TOKEN]: spent } });
+          const total = amounts.reduce((sum, a) => sum + a, 0n);
+          expect(result.ok).toBe(amounts.every((a) => a <= 15_000n) && spent + total <= 50_000n);
+          if (result.ok) expect(result.requiredThreshold).toBe(total > 10_000n ? 3 : 2);
+        },
+      ),
+    );
+  });
+
   it('passes a payment exactly when it is within both limits (property)', () => {
     fc.assert(
       fc.property(
