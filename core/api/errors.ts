@@ -70,6 +70,10 @@ export const errorCodes = {
   BUNDLE_MISMATCH: 'user',
   /** A treasury proposal has fewer owners' approvals than its threshold. */
   THRESHOLD_NOT_MET: 'user',
+  /** A treasury policy file is corrupted, not signed by enough owners, for another treasury, or older than one already seen. */
+  POLICY_INVALID: 'user',
+  /** A treasury proposal breaks the treasury's signed policy (a limit, the payee list, the time window) or is not covered by it. */
+  POLICY_VIOLATION: 'user',
   /**
    * What would be signed now is not what the user reviewed (the ledger state
    * moved: a nonce, a fee; or the request differs): nothing was signed. Review again.

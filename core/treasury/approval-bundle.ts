@@ -96,18 +96,33 @@ function byAddress(a: Address, b: Address): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
+/** How a signed file refuses a signature: its error, and what a signature by someone else over its hash means. */
+export interface SignatureRefusal {
+  /** What was signed, as in "0x… signed this approval". */
+  what: string;
+  invalid: (reason: string, message: string) => SignetError;
+  /** e.g. "over safeTxHash 0x…: the proposal changed after it was signed, or …". */
+  mismatch: (hash: Hex) => string;
+}
+
 /**
- * Checks one approval against the safeTxHash and the owners: its form (65 bytes,
- * v 27/28, low s) and that it recovers to the owner it names, who is an owner.
+ * Checks one owner's signature over an EIP-712 hash: its form (65 bytes, v
+ * 27/28, low s) and that it recovers to the owner it names, who is an owner.
+ * Approvals and treasury policies (policy-file.ts) are both checked by this.
  */
-export async function verifyApproval(
+export async function verifyOwnerSignature(
   hash: Hex,
   owners: readonly Address[],
   approval: OwnerApproval,
+  refusal: SignatureRefusal,
 ): Promise<void> {
+  const { invalid } = refusal;
   const { owner, signature } = approval;
   if (!owners.some((o) => isAddressEqual(o, owner))) {
-    throw invalid('not-owner', `${owner} signed this approval but is not an owner of the treasury`);
+    throw invalid(
+      'not-owner',
+      `${owner} signed ${refusal.what} but is not an owner of the treasury`,
+    );
   }
   if (size(signature) !== 65) {
     throw invalid('signature', `the signature by ${owner} is ${size(signature)} bytes, not 65`);
@@ -133,9 +148,28 @@ export async function verifyApproval(
   if (!isAddressEqual(signer, owner)) {
     throw invalid(
       'signature',
-      `the signature said to be by ${owner} is by ${signer} over safeTxHash ${hash}: the proposal changed after it was signed, or the signature is not this owner's`,
+      `the signature said to be by ${owner} is by ${signer} ${refusal.mismatch(hash)}`,
     );
   }
+}
+
+const approvalRefusal: SignatureRefusal = {
+  what: 'this approval',
+  invalid,
+  mismatch: (hash) =>
+    `over safeTxHash ${hash}: the proposal changed after it was signed, or the signature is not this owner's`,
+};
+
+/**
+ * Checks one approval against the safeTxHash and the owners: its form (65 bytes,
+ * v 27/28, low s) and that it recovers to the owner it names, who is an owner.
+ */
+export function verifyApproval(
+  hash: Hex,
+  owners: readonly Address[],
+  approval: OwnerApproval,
+): Promise<void> {
+  return verifyOwnerSignature(hash, owners, approval, approvalRefusal);
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The `.signet-approval` file: canonical JSON (core/store/canonical-json.ts)
+ * The `.signet-approval` file, in the envelope of checksummed-file.ts (canonical JSON):
  *
  *   {"body":{…},"checksum":"sha256:<hex of the canonical body>","type":"signet-approval","version":1}
  *
@@ -10,17 +10,22 @@
  * hex costs. Decoding checks every field (zod, strict), the checksum, the
  * safeTxHash and every signature, and refuses anything else in one line.
  */
-import { type Address, getAddress, type Hex, isAddress, sha256, stringToBytes } from 'viem';
+import { type Address, getAddress, type Hex, isAddress } from 'viem';
 import { z } from 'zod';
 import { SignetError } from '../api/errors.js';
 import { SAFE_VERSION } from '../chain/safe.js';
-import { canonicalJson } from '../store/canonical-json.js';
 import {
   type ApprovalBundle,
   bundleSafeTxHash,
   MAX_DESCRIPTION_LENGTH,
   verifyBundle,
 } from './approval-bundle.js';
+import {
+  decodeChecksummedFile,
+  encodeChecksummedFile,
+  type FileKind,
+  firstIssue,
+} from './checksummed-file.js';
 
 export const APPROVAL_FILE_TYPE = 'signet-approval';
 export const APPROVAL_FILE_VERSION = 1;
@@ -83,28 +88,18 @@ const bodySchema = z.strictObject({
   approvals: z.array(z.discriminatedUnion('kind', [ecdsaApproval])).max(MAX_OWNERS),
 });
 
-const fileSchema = z.strictObject({
-  type: z.literal(APPROVAL_FILE_TYPE),
-  version: z.literal(APPROVAL_FILE_VERSION),
-  checksum: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'not sha256: and 64 hex digits'),
-  body: z.unknown(),
-});
-
 function invalid(reason: string, message: string): SignetError {
   return new SignetError('BUNDLE_INVALID', `the approval bundle ${message}`, {
     details: { reason },
   });
 }
 
-function firstIssue(error: z.ZodError): string {
-  const issue = error.issues[0];
-  const where = issue?.path.length ? issue.path.join('.') : 'its top level';
-  return `${where}: ${issue?.message ?? 'invalid'}`;
-}
-
-function checksum(body: unknown): string {
-  return `sha256:${sha256(stringToBytes(canonicalJson(body))).slice(2)}`;
-}
+const approvalFile: FileKind = {
+  type: APPROVAL_FILE_TYPE,
+  version: APPROVAL_FILE_VERSION,
+  maxBytes: MAX_APPROVAL_FILE_BYTES,
+  invalid,
+};
 
 function bodyOf(bundle: ApprovalBundle): unknown {
   return {
@@ -124,49 +119,12 @@ function bodyOf(bundle: ApprovalBundle): unknown {
 
 /** The file's text (UTF-8, ends with a newline), after checking the bundle. */
 export async function encodeBundle(bundle: ApprovalBundle): Promise<string> {
-  const body = bodyOf(await verifyBundle(bundle));
-  const file = {
-    type: APPROVAL_FILE_TYPE,
-    version: APPROVAL_FILE_VERSION,
-    checksum: checksum(body),
-    body,
-  };
-  return `${canonicalJson(file)}\n`;
+  return encodeChecksummedFile(approvalFile, bodyOf(await verifyBundle(bundle)));
 }
 
 /** The bundle in a file, checked in full; anything truncated, altered or not an owner's is refused. */
 export async function decodeBundle(input: string | Uint8Array): Promise<ApprovalBundle> {
-  const size = typeof input === 'string' ? input.length : input.byteLength;
-  if (size > MAX_APPROVAL_FILE_BYTES) {
-    throw invalid(
-      'size',
-      `is ${size} bytes, more than the ${MAX_APPROVAL_FILE_BYTES} an approval bundle may be`,
-    );
-  }
-  let text: string;
-  try {
-    text =
-      typeof input === 'string' ? input : new TextDecoder('utf-8', { fatal: true }).decode(input);
-  } catch {
-    throw invalid('encoding', 'is not UTF-8 text');
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw invalid('truncated', 'is truncated or not JSON');
-  }
-  const file = fileSchema.safeParse(json);
-  if (!file.success) {
-    throw invalid(
-      'format',
-      `is not a ${APPROVAL_FILE_TYPE} file version ${APPROVAL_FILE_VERSION} (${firstIssue(file.error)})`,
-    );
-  }
-  if (checksum(file.data.body) !== file.data.checksum) {
-    throw invalid('checksum', 'is corrupted: its checksum does not match its content');
-  }
-  const body = bodySchema.safeParse(file.data.body);
+  const body = bodySchema.safeParse(decodeChecksummedFile(approvalFile, input));
   if (!body.success) throw invalid('format', `has a bad field: body.${firstIssue(body.error)}`);
   const { safeTxHash, safeVersion: _version, ...fields } = body.data;
   const bundle: ApprovalBundle = {

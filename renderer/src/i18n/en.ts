@@ -554,6 +554,10 @@ export const en = {
     BUNDLE_MISMATCH:
       'These approval bundles are for different proposals, so they were not merged: nothing was changed.',
     THRESHOLD_NOT_MET: 'This proposal does not have enough approvals yet to be executed.',
+    POLICY_INVALID:
+      'This treasury policy is damaged, not signed by enough owners, for another treasury, or older than one already seen: it was not used.',
+    POLICY_VIOLATION:
+      "This proposal breaks the treasury's policy (a limit, the payee list or the time window), so it was not signed.",
     REVIEW_STALE:
       'The ledger changed since you reviewed, so nothing was signed. Review again: this is what the token would sign now.',
     PROFILE_INVALID: 'No usable ledger is selected.',

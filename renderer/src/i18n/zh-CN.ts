@@ -838,6 +838,9 @@ export const zhCN: Messages = {
     BUNDLE_INVALID: '此审批包已损坏或不完整，或含有非所有者的签名：未做任何更改。',
     BUNDLE_MISMATCH: '这些审批包属于不同的提案，因此未合并：未做任何更改。',
     THRESHOLD_NOT_MET: '此提案的审批数尚未达到执行所需的门槛。',
+    POLICY_INVALID:
+      '此资金策略已损坏、签署的所有者不足、属于其他资金账户，或早于已见过的版本：未使用。',
+    POLICY_VIOLATION: '此提案违反资金账户的策略（限额、收款人名单或时间窗口），因此未签署。',
     REVIEW_STALE:
       '自您核对以来账本已发生变化，因此未签署任何内容。请重新核对：以下是令牌现在将签署的内容。',
     PROFILE_INVALID: '未选择可用的账本。',
