@@ -271,6 +271,30 @@ describe('signet treasury: a 2-of-3 payment approved across processes', () => {
       /the bundle is for chain 1, the selected ledger .* is chain/,
     );
 
+    // Online, the chain's owners are checked before the key signs.
+    writeFileSync(
+      file('owners.signet-approval'),
+      await encodeBundle({
+        ...original,
+        owners: [w.keys.alice!.address, w.keys.bob!.address, w.keys.stranger!.address],
+        approvals: [],
+      }),
+    );
+    expectRefused(
+      await w.cli([
+        'treasury',
+        'approve',
+        file('owners.signet-approval'),
+        '--key',
+        w.keys.bob!.uri,
+        '--out',
+        out,
+        '--pin-file',
+        w.pin,
+      ]),
+      /^signet: the bundle lists owners .* and threshold 2; treasury 0x[0-9a-fA-F]{40} has .* and threshold 2$/,
+    );
+
     const text = readFileSync(file('a.signet-approval'), 'utf8');
     writeFileSync(
       file('tampered.signet-approval'),
@@ -399,5 +423,30 @@ describe('signet treasury: a 2-of-3 payment approved across processes', () => {
     expect(await currencyBalance(receiver)).toBe(before + 1234n);
     const shown = await json(['treasury', 'show', 'Ops']);
     expect(shown.chain).toMatchObject({ nonce: '1', balance: '37.66' });
+  });
+
+  it('offline: proposes at the stored nonce after the queued proposals; online reads say the node is down', async () => {
+    w.useProfile({ ...w.ledger.profile, rpc: ['http://127.0.0.1:1'] });
+    try {
+      const offline = await json([
+        'treasury',
+        'propose',
+        'Ops',
+        '--to',
+        receiver,
+        '--amount',
+        '2.00',
+        '--offline',
+        '--out',
+        file('offline.signet-approval'),
+      ]);
+      expect(offline.review).toMatchObject({ nonce: '2', call: { amount: '2.00' } });
+      const down = await w.cli(['treasury', 'show', 'Ops']);
+      expect(down.code).toBe(2);
+      expect(down.stderr).toMatch(/^signet: no ledger node answered/);
+      expect((await json(['treasury', 'show', 'Ops', '--offline'])).chain).toBeNull();
+    } finally {
+      w.useProfile(w.ledger.profile);
+    }
   });
 });

@@ -14,6 +14,7 @@ import {
   decodeFunctionData,
   encodeFunctionData,
   getAddress,
+  type Hex,
   hexToBigInt,
   isAddressEqual,
   type PublicClient,
@@ -138,8 +139,8 @@ export function treasuryHandlers(
       const treasury = requireTreasury(store, p.chainId, request.treasury);
       if (request.offline) return { treasury: treasuryView(treasury), chain: null };
       const client = chainClient(context.rpc(p));
-      const state = await deployedState(client, p, treasury);
-      const balance = await currencyBalance(client, p, treasury.address);
+      const state = await onChain(deployedState(client, p, treasury));
+      const balance = await onChain(currencyBalance(client, p, treasury.address));
       if (state) recordChainNonce(store, treasury, state.nonce);
       return {
         treasury: treasuryView(treasury),
@@ -164,12 +165,12 @@ export function treasuryHandlers(
       let nonce = max(treasury.chainNonce, treasury.nextProposal);
       if (!request.offline) {
         const client = chainClient(context.rpc(p));
-        const state = await deployedState(client, p, treasury);
+        const state = await onChain(deployedState(client, p, treasury));
         if (state) {
           recordChainNonce(store, treasury, state.nonce);
           nonce = max(state.nonce, treasury.nextProposal);
         }
-        const balance = await currencyBalance(client, p, treasury.address);
+        const balance = await onChain(currencyBalance(client, p, treasury.address));
         if (balance < amount) {
           throw new SignetError(
             'INSUFFICIENT_BALANCE',
@@ -228,7 +229,10 @@ export function treasuryHandlers(
       const bundle = await decodeBundle(request.bundle);
       // Offline, the bundle is all there is: its chain and owners, checked by its signatures.
       const p = request.offline ? undefined : selectedProfile(context);
-      if (p) requireChain(p, bundle);
+      if (p) {
+        requireChain(p, bundle);
+        await onChain(checkAgainstChain(context, p, bundle));
+      }
       const store = context.store();
       const approved = await approve(context, caller, store, bundle, request.key);
       const added = approved.approvals.find(
@@ -264,13 +268,8 @@ export function treasuryHandlers(
       const { tx } = bundle.proposal;
       const hash = bundleSafeTxHash(bundle);
       const client = chainClient(context.rpc(p));
-      const state = await readSafeOrRefuse(client, bundle.safe);
-      if (!sameOwners(state, bundle)) {
-        throw mismatch(
-          'owners',
-          `the bundle lists owners ${bundle.owners.join(', ')} and threshold ${bundle.threshold}; treasury ${bundle.safe} has ${state.owners.join(', ')} and threshold ${state.threshold}`,
-        );
-      }
+      const state = await onChain(readSafeOrRefuse(client, bundle.safe));
+      requireChainAgrees(state, bundle);
       if (state.nonce !== tx.nonce) {
         throw mismatch(
           'nonce',
@@ -279,7 +278,7 @@ export function treasuryHandlers(
             : `the treasury is at nonce ${state.nonce}: the proposals before nonce ${tx.nonce} execute first`,
         );
       }
-      await checkedSafeTxHash(client, bundle.chainId, bundle.safe, tx);
+      await onChain(checkedSafeTxHash(client, bundle.chainId, bundle.safe, tx));
       const signatures = executionSignatures(bundle);
       const pending = listOutbox(store, p.chainId).find(
         (row) =>
@@ -508,13 +507,29 @@ function selectedProfile(context: AppContext): ChainProfile | undefined {
   }
 }
 
-/** viem reads through the app's node pool (its failover and chain checks). */
+/**
+ * viem reads through the app's node pool (its failover, timeouts and chain
+ * checks; no retries of viem's own on top). viem wraps what the pool throws:
+ * `onChain` gives back the pool's SignetError (NODE_UNREACHABLE, RPC_ERROR).
+ */
 function chainClient(pool: RpcPool): PublicClient {
   return createPublicClient({
-    transport: custom({
-      request: ({ method, params }) => pool.request(method, (params as unknown[]) ?? []),
-    }),
+    transport: custom(
+      { request: ({ method, params }) => pool.request(method, (params as unknown[]) ?? []) },
+      { retryCount: 0 },
+    ),
   });
+}
+
+async function onChain<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
+      if (cause instanceof SignetError) throw cause;
+    }
+    throw error;
+  }
 }
 
 /** Proxy storage slot 0: the Safe's singleton (its code). */
@@ -547,6 +562,46 @@ async function deployedState(
     );
   }
   return state;
+}
+
+/**
+ * Online, before an approval: a deployed treasury's owners, threshold and nonce
+ * must be the bundle's, and its getTransactionHash the offline safeTxHash. With
+ * no node reachable, the bundle's own checks stand (as on an offline machine);
+ * execution checks the chain again.
+ */
+async function checkAgainstChain(
+  context: AppContext,
+  profile: ChainProfile,
+  bundle: ApprovalBundle,
+): Promise<void> {
+  const client = chainClient(context.rpc(profile));
+  let code: Hex | undefined;
+  try {
+    code = await onChain(client.getCode({ address: bundle.safe }));
+  } catch (error) {
+    if (error instanceof SignetError && error.code === 'NODE_UNREACHABLE') return;
+    throw error;
+  }
+  if (code === undefined || code === '0x') return; // proposed before its deployment
+  const state = await readSafe(client, bundle.safe);
+  requireChainAgrees(state, bundle);
+  if (state.nonce > bundle.proposal.tx.nonce) {
+    throw mismatch(
+      'nonce',
+      `the treasury is at nonce ${state.nonce}: the proposal at nonce ${bundle.proposal.tx.nonce} was executed or replaced already`,
+    );
+  }
+  await checkedSafeTxHash(client, bundle.chainId, bundle.safe, bundle.proposal.tx);
+}
+
+function requireChainAgrees(state: SafeState, bundle: ApprovalBundle): void {
+  if (!sameOwners(state, bundle)) {
+    throw mismatch(
+      'owners',
+      `the bundle lists owners ${bundle.owners.join(', ')} and threshold ${bundle.threshold}; treasury ${bundle.safe} has ${state.owners.join(', ')} and threshold ${state.threshold}`,
+    );
+  }
 }
 
 async function readSafeOrRefuse(client: PublicClient, safe: Address): Promise<SafeState> {
