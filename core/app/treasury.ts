@@ -202,7 +202,7 @@ export function treasuryHandlers(
       };
       const text = await encodeBundle(bundle); // checks the description before anything is recorded
       if (request.signWith !== undefined) {
-        bundle = await approve(context, caller, store, bundle, request.signWith);
+        bundle = (await approve(context, caller, store, bundle, request.signWith)).approved;
       }
       const review = reviewOf(store, p, bundle);
       appendAudit(store, {
@@ -234,14 +234,11 @@ export function treasuryHandlers(
         await onChain(checkAgainstChain(context, p, bundle));
       }
       const store = context.store();
-      const approved = await approve(context, caller, store, bundle, request.key);
-      const added = approved.approvals.find(
-        (a) => !bundle.approvals.some((b) => isAddressEqual(a.owner, b.owner)),
-      );
+      const { approved, owner } = await approve(context, caller, store, bundle, request.key);
       return {
         review: reviewOf(store, p, approved),
         bundle: await encodeBundle(approved),
-        approvedBy: (added ?? approved.approvals[0])!.owner,
+        approvedBy: owner,
       };
     },
 
@@ -318,14 +315,17 @@ export function treasuryHandlers(
   };
 }
 
-/** An owner's approval added to `bundle`: the key must be an owner the bundle lists, checked before it signs. */
+/**
+ * An owner's approval added to `bundle` (an approval it already has is kept):
+ * the key must be an owner the bundle lists, checked before it signs.
+ */
 async function approve(
   context: AppContext,
   caller: Caller,
   store: Store,
   bundle: ApprovalBundle,
   keyUri: string,
-): Promise<ApprovalBundle> {
+): Promise<{ approved: ApprovalBundle; owner: Address }> {
   const signer = await openAccountSigner(keyUri, {
     search: context.search(caller),
     pins: caller.pins,
@@ -361,7 +361,7 @@ async function approve(
         description: bundle.proposal.description,
       },
     });
-    return approved;
+    return { approved, owner: signature.owner };
   } finally {
     await signer.close();
   }
