@@ -30,21 +30,19 @@ function expectRefused(run: { code: number; stderr: string }, message: RegExp) {
   expect(run.stderr.trimEnd()).toMatch(message);
 }
 
-/** eth_call over raw JSON-RPC: nothing of Signet's in between. */
-async function rawCall(to: Address, data: Hex): Promise<Hex> {
+/** Raw JSON-RPC to the dev node: nothing of Signet's in between. */
+async function rpc<T>(method: string, params: unknown[]): Promise<T> {
   const response = await fetch(w.ledger.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'eth_call',
-      params: [{ to, data }, 'latest'],
-    }),
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
   });
-  const body = (await response.json()) as { result: Hex };
+  const body = (await response.json()) as { result: T; error?: { message: string } };
+  if (body.error) throw new Error(`${method}: ${body.error.message}`);
   return body.result;
 }
+
+const rawCall = (to: Address, data: Hex) => rpc<Hex>('eth_call', [{ to, data }, 'latest']);
 
 async function currencyBalance(address: Address): Promise<bigint> {
   const data = encodeFunctionData({ abi: currencyAbi, functionName: 'balanceOf', args: [address] });
@@ -390,16 +388,35 @@ describe('signet treasury: a 2-of-3 payment approved across processes', () => {
     );
 
     const before = await currencyBalance(receiver);
-    const executed = await json([
-      'treasury',
-      'execute',
-      file('m1.signet-approval'),
-      '--from',
-      w.keys.alice!.uri,
-      '--pin-file',
-      w.pin,
-    ]);
-    expect(executed.transactions).toMatchObject([{ kind: 'treasury-execute' }]);
+    // Blocks wait, so the execution is sent but not yet mined when it is asked for again.
+    await rpc('evm_setAutomine', [false]);
+    try {
+      const executed = await json([
+        'treasury',
+        'execute',
+        file('m1.signet-approval'),
+        '--from',
+        w.keys.alice!.uri,
+        '--pin-file',
+        w.pin,
+      ]);
+      expect(executed.transactions).toMatchObject([{ kind: 'treasury-execute' }]);
+      expectRefused(
+        await w.cli([
+          'treasury',
+          'execute',
+          file('m2.signet-approval'),
+          '--from',
+          w.keys.alice!.uri,
+          '--pin-file',
+          w.pin,
+        ]),
+        /this proposal's execution is queued already \(transaction 0x[0-9a-f]{64}\)/,
+      );
+    } finally {
+      await rpc('evm_setAutomine', [true]);
+    }
+    await w.ledger.mine();
     await syncSettled();
     expect(await currencyBalance(receiver)).toBe(before + 1234n);
     expect(await currencyBalance(treasury)).toBe(5000n - 1234n);
