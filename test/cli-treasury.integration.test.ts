@@ -13,6 +13,8 @@ import { join } from 'node:path';
 import { type Address, decodeFunctionResult, encodeFunctionData, getAddress, type Hex } from 'viem';
 import { describe, expect, it } from 'vitest';
 import { currencyAbi } from '../core/chain/abi.js';
+import { listAudit } from '../core/store/audit-log.js';
+import { openStore } from '../core/store/database.js';
 import { decodeBundle, encodeBundle } from '../core/treasury/bundle-codec.js';
 import { signetProcess } from './support/cli.js';
 import { PIN, useWallet } from './support/wallet-fixture.js';
@@ -183,6 +185,21 @@ describe('signet treasury: a 2-of-3 payment approved across processes', () => {
       call: { kind: 'payment', to: receiver, amount: '12.34' },
     });
     expect(existsSync(join(offlineHome, 'profile.json'))).toBe(false);
+    // The offline machine's own audit log has the approval, and no PIN.
+    const offlineStore = openStore(join(offlineHome, 'signet.sqlite'));
+    try {
+      const entries = listAudit(offlineStore, { limit: 10 });
+      expect(entries).toMatchObject([
+        {
+          action: 'approve-safe-tx',
+          keyUri: w.keys.bob!.uri,
+          subject: { owner: w.keys.bob!.address, safeTxHash: proposed.review.safeTxHash },
+        },
+      ]);
+      expect(JSON.stringify(entries)).not.toContain(PIN);
+    } finally {
+      offlineStore.close();
+    }
 
     const c = await json([
       'treasury',
