@@ -5,19 +5,15 @@
  * approve it with an owner's key (offline: nothing but the bundle and the
  * token), merge bundles, and execute once the chain agrees with the bundle.
  * The Safe logic is core/chain/safe.ts and core/treasury/*; this module only
- * connects it to the store, the nodes, the keys and the outbox.
+ * connects it to the store, the nodes (treasury-chain.ts), the keys and the
+ * outbox, and shows every proposal decoded (treasury-review.ts).
  */
 import {
   type Address,
-  createPublicClient,
-  custom,
-  decodeFunctionData,
   encodeFunctionData,
   getAddress,
-  type Hex,
   hexToBigInt,
   isAddressEqual,
-  type PublicClient,
   toHex,
 } from 'viem';
 import { SignetError } from '../api/errors.js';
@@ -30,14 +26,10 @@ import {
   approveSafeTx,
   checkedSafeTxHash,
   execTransactionData,
-  readSafe,
-  type SafeState,
   safeCall,
   safeDeployment,
 } from '../chain/safe.js';
-import type { RpcPool } from '../rpc/rpc-pool.js';
-import { findAccountByKeyUri, listAccounts } from '../store/accounts.js';
-import { addressBookNames } from '../store/address-book.js';
+import { findAccountByKeyUri } from '../store/accounts.js';
 import { appendAudit } from '../store/audit-log.js';
 import type { Store } from '../store/database.js';
 import { listOutbox } from '../store/outbox.js';
@@ -59,10 +51,20 @@ import {
 import { decodeBundle, encodeBundle } from '../treasury/bundle-codec.js';
 import { activeSender } from '../wallet/offline-checks.js';
 import type { Call } from '../wallet/transaction-plan.js';
-import { nameAddresses } from './address-names.js';
 import type { AppContext } from './app-context.js';
 import type { Caller, Handlers } from './dispatcher.js';
 import type { SyncDriver } from './sync-driver.js';
+import {
+  chainClient,
+  checkAgainstChain,
+  currencyBalance,
+  deployedState,
+  mismatch,
+  onChain,
+  readSafeOrRefuse,
+  requireChainAgrees,
+} from './treasury-chain.js';
+import { auditSubject, reviewOf } from './treasury-review.js';
 
 type TreasuryMethod =
   | 'treasury.create'
@@ -231,7 +233,7 @@ export function treasuryHandlers(
       const p = request.offline ? undefined : selectedProfile(context);
       if (p) {
         requireChain(p, bundle);
-        await onChain(checkAgainstChain(context, p, bundle));
+        await onChain(checkAgainstChain(context.rpc(p), bundle));
       }
       const store = context.store();
       const { approved, owner } = await approve(context, caller, store, bundle, request.key);
@@ -367,93 +369,6 @@ async function approve(
   }
 }
 
-/** What every approver reads: the call decoded, the addresses named, the hash the key signs. */
-function reviewOf(store: Store, profile: ChainProfile | undefined, bundle: ApprovalBundle) {
-  const { tx } = bundle.proposal;
-  const call = decodeCall(profile, tx);
-  const safeName =
-    profile && profile.chainId === bundle.chainId
-      ? (listTreasuries(store, bundle.chainId).find((t) => isAddressEqual(t.address, bundle.safe))
-          ?.name ?? null)
-      : null;
-  const addresses = [
-    bundle.safe,
-    ...bundle.owners,
-    call.to,
-    ...(call.kind === 'payment' ? [call.currency] : []),
-  ];
-  return {
-    chainId: bundle.chainId,
-    safe: bundle.safe,
-    safeName,
-    owners: [...bundle.owners],
-    threshold: bundle.threshold,
-    nonce: tx.nonce.toString(),
-    description: bundle.proposal.description,
-    call,
-    safeTxHash: bundleSafeTxHash(bundle),
-    approvals: bundle.approvals.map((a) => a.owner),
-    names: namesFor(store, profile, [...new Set(addresses)]),
-  };
-}
-
-/**
- * A currency payment when the call is the currency's transfer (with no ledger
- * selected, any transfer(address,uint256): the approver sees the contract's
- * address, named when known); anything else is shown as the raw call.
- */
-function decodeCall(profile: ChainProfile | undefined, tx: ApprovalBundle['proposal']['tx']) {
-  const isCurrency = profile === undefined || isAddressEqual(tx.to, profile.contracts.currency);
-  if (isCurrency && tx.operation === 0 && tx.value === 0n) {
-    try {
-      const { functionName, args } = decodeFunctionData({ abi: currencyAbi, data: tx.data });
-      if (functionName === 'transfer') {
-        const [to, amount] = args;
-        return {
-          kind: 'payment' as const,
-          currency: getAddress(tx.to),
-          to: getAddress(to),
-          amount: formatAmount(amount),
-        };
-      }
-    } catch {
-      // Not the currency's: shown raw below.
-    }
-  }
-  return {
-    kind: 'call' as const,
-    to: getAddress(tx.to),
-    value: tx.value.toString(),
-    data: tx.data,
-    operation: tx.operation === 1 ? ('delegatecall' as const) : ('call' as const),
-  };
-}
-
-/** The ledger's names when one is selected; else the wallet's accounts and the address book only. */
-function namesFor(store: Store, profile: ChainProfile | undefined, addresses: Address[]) {
-  if (profile) return nameAddresses(store, profile, addresses);
-  const accounts = new Map(listAccounts(store).map((a) => [a.address.toLowerCase(), a.name]));
-  const book = addressBookNames(store, addresses);
-  return addresses.map((address) => {
-    const account = accounts.get(address.toLowerCase());
-    if (account !== undefined) return { address, kind: 'account' as const, name: account };
-    const entry = book.get(address.toLowerCase());
-    if (entry !== undefined) return { address, kind: 'address-book' as const, name: entry };
-    return { address, kind: 'unknown' as const };
-  });
-}
-
-function auditSubject(review: ReturnType<typeof reviewOf>): Record<string, unknown> {
-  return {
-    chainId: review.chainId,
-    safe: review.safe,
-    nonce: review.nonce,
-    safeTxHash: review.safeTxHash,
-    call: review.call,
-    description: review.description,
-  };
-}
-
 function treasuryView(t: Treasury) {
   return {
     chainId: t.chainId,
@@ -507,138 +422,6 @@ function selectedProfile(context: AppContext): ChainProfile | undefined {
   }
 }
 
-/**
- * viem reads through the app's node pool (its failover, timeouts and chain
- * checks; no retries of viem's own on top). viem wraps what the pool throws:
- * `onChain` gives back the pool's SignetError (NODE_UNREACHABLE, RPC_ERROR).
- */
-function chainClient(pool: RpcPool): PublicClient {
-  return createPublicClient({
-    transport: custom(
-      { request: ({ method, params }) => pool.request(method, (params as unknown[]) ?? []) },
-      { retryCount: 0 },
-    ),
-  });
-}
-
-async function onChain<T>(work: Promise<T>): Promise<T> {
-  try {
-    return await work;
-  } catch (error) {
-    for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
-      if (cause instanceof SignetError) throw cause;
-    }
-    throw error;
-  }
-}
-
-/** Proxy storage slot 0: the Safe's singleton (its code). */
-const SINGLETON_SLOT = '0x0';
-
-/**
- * The treasury as the chain has it, or null before it is deployed; refused when
- * the code or the owners there are not the ones this wallet created.
- */
-async function deployedState(
-  client: PublicClient,
-  profile: ChainProfile,
-  treasury: Treasury,
-): Promise<SafeState | null> {
-  const code = await client.getCode({ address: treasury.address });
-  if (code === undefined || code === '0x') return null;
-  const slot = await client.getStorageAt({ address: treasury.address, slot: SINGLETON_SLOT });
-  const singleton = slot ? getAddress(`0x${slot.slice(-40)}`) : undefined;
-  if (!singleton || !isAddressEqual(singleton, profile.contracts.safeSingleton)) {
-    throw mismatch(
-      'code',
-      `the contract at ${treasury.address} is not a Safe 1.4.1 proxy of this ledger's singleton`,
-    );
-  }
-  const state = await readSafe(client, treasury.address);
-  if (!sameOwners(state, treasury)) {
-    throw mismatch(
-      'owners',
-      `treasury ${treasury.name} at ${treasury.address} has owners ${state.owners.join(', ')} and threshold ${state.threshold} on chain, not the ${treasury.threshold} of ${treasury.owners.join(', ')} it was created with`,
-    );
-  }
-  return state;
-}
-
-/**
- * Online, before an approval: a deployed treasury's owners, threshold and nonce
- * must be the bundle's, and its getTransactionHash the offline safeTxHash. With
- * no node reachable, the bundle's own checks stand (as on an offline machine);
- * execution checks the chain again.
- */
-async function checkAgainstChain(
-  context: AppContext,
-  profile: ChainProfile,
-  bundle: ApprovalBundle,
-): Promise<void> {
-  const client = chainClient(context.rpc(profile));
-  let code: Hex | undefined;
-  try {
-    code = await onChain(client.getCode({ address: bundle.safe }));
-  } catch (error) {
-    if (error instanceof SignetError && error.code === 'NODE_UNREACHABLE') return;
-    throw error;
-  }
-  if (code === undefined || code === '0x') return; // proposed before its deployment
-  const state = await readSafe(client, bundle.safe);
-  requireChainAgrees(state, bundle);
-  if (state.nonce > bundle.proposal.tx.nonce) {
-    throw mismatch(
-      'nonce',
-      `the treasury is at nonce ${state.nonce}: the proposal at nonce ${bundle.proposal.tx.nonce} was executed or replaced already`,
-    );
-  }
-  await checkedSafeTxHash(client, bundle.chainId, bundle.safe, bundle.proposal.tx);
-}
-
-function requireChainAgrees(state: SafeState, bundle: ApprovalBundle): void {
-  if (!sameOwners(state, bundle)) {
-    throw mismatch(
-      'owners',
-      `the bundle lists owners ${bundle.owners.join(', ')} and threshold ${bundle.threshold}; treasury ${bundle.safe} has ${state.owners.join(', ')} and threshold ${state.threshold}`,
-    );
-  }
-}
-
-async function readSafeOrRefuse(client: PublicClient, safe: Address): Promise<SafeState> {
-  const code = await client.getCode({ address: safe });
-  if (code === undefined || code === '0x') {
-    throw mismatch('not-deployed', `treasury ${safe} is not deployed on this chain`);
-  }
-  return readSafe(client, safe);
-}
-
-function sameOwners(
-  state: SafeState,
-  expected: { owners: readonly Address[]; threshold: number },
-): boolean {
-  const sorted = (list: readonly Address[]) => list.map((a) => a.toLowerCase()).sort();
-  const a = sorted(state.owners);
-  const b = sorted(expected.owners);
-  return (
-    state.threshold === expected.threshold &&
-    a.length === b.length &&
-    a.every((owner, i) => owner === b[i])
-  );
-}
-
-async function currencyBalance(
-  client: PublicClient,
-  profile: ChainProfile,
-  address: Address,
-): Promise<bigint> {
-  return client.readContract({
-    address: profile.contracts.currency,
-    abi: currencyAbi,
-    functionName: 'balanceOf',
-    args: [address],
-  });
-}
-
 /** A refusal about bundle number `index` (1-based for people) names it. */
 async function numbered<T>(index: number, work: () => Promise<T>): Promise<T> {
   try {
@@ -651,10 +434,6 @@ async function numbered<T>(index: number, work: () => Promise<T>): Promise<T> {
     }
     throw error;
   }
-}
-
-function mismatch(reason: string, message: string): SignetError {
-  return new SignetError('BUNDLE_MISMATCH', message, { details: { reason } });
 }
 
 const max = (a: bigint, b: bigint) => (a > b ? a : b);
