@@ -459,6 +459,72 @@ describe('signet treasury: a 2-of-3 payment approved across processes', () => {
     expect(shown.chain).toMatchObject({ nonce: '1', balance: '37.66' });
   });
 
+  it('refuses bad input in one line, before any key or file is touched', async () => {
+    const create = (owner: string, threshold: string) =>
+      w.cli([
+        'treasury',
+        'create',
+        '--name',
+        'Bad',
+        '--owner',
+        owner,
+        '--threshold',
+        threshold,
+        '--from',
+        w.keys.alice!.uri,
+        '--pin-file',
+        w.pin,
+      ]);
+    expectRefused(
+      await create('pkcs11:token=Nowhere;object=nobody', '1'),
+      /owner pkcs11:token=Nowhere;object=nobody is not a wallet account/,
+    );
+    expectRefused(
+      await create(w.keys.bob!.address, '2'),
+      /threshold must be a whole number from 1 to 1 \(the owners\), got 2/,
+    );
+    expectRefused(
+      await w.cli([
+        'treasury',
+        'propose',
+        'Nope',
+        '--to',
+        receiver,
+        '--amount',
+        '1',
+        '--out',
+        file('x'),
+      ]),
+      /no treasury Nope on chain/,
+    );
+    expectRefused(
+      await w.cli([
+        'treasury',
+        'propose',
+        'Ops',
+        '--to',
+        receiver,
+        '--amount',
+        '1000.00',
+        '--out',
+        file('x'),
+      ]),
+      /treasury Ops holds .*, not the 1000.00 proposed/,
+    );
+    expectRefused(
+      await w.cli(['treasury', 'merge', file('a.signet-approval'), '--out', file('x')]),
+      /merge needs at least two bundles/,
+    );
+    expectRefused(
+      await w.cli(['treasury', 'review', file('missing.signet-approval')]),
+      /cannot read .*missing.signet-approval \(ENOENT\)/,
+    );
+    expect(existsSync(file('x'))).toBe(false);
+    expect((await json(['treasury', 'list'])).map((t: { name: string }) => t.name)).toEqual([
+      'Ops',
+    ]);
+  });
+
   it('offline: proposes at the stored nonce after the queued proposals; online reads say the node is down', async () => {
     w.useProfile({ ...w.ledger.profile, rpc: ['http://127.0.0.1:1'] });
     try {
