@@ -5,6 +5,7 @@ import { registerAddressBookCommands } from './commands/address-book.js';
 import { registerChainCommands } from './commands/chain.js';
 import { registerDeviceCommands } from './commands/devices.js';
 import { registerDoctorCommand } from './commands/doctor.js';
+import { registerTreasuryCommands } from './commands/treasury.js';
 import { registerWalletCommands } from './commands/wallet.js';
 import { createContext } from './context.js';
 import { type CliIo, processIo } from './io.js';
@@ -39,6 +40,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   registerWalletCommands(program, context);
   registerAddressBookCommands(program, context);
   registerDoctorCommand(program, context);
+  registerTreasuryCommands(program, context);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {

@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { accountSchema } from './chain.js';
 import { deviceRequests, deviceResults, keyUriSchema } from './devices.js';
+import { treasuryRequests, treasuryResults } from './treasury.js';
 
 export const operatorRequests = {
   /** A raw digest (ECDSA) or message (Ed25519) signed as given: operators only, audited. */
@@ -23,12 +24,15 @@ export const operatorRequests = {
   }),
   /** The whole audit log as CSV. */
   'audit.export': z.object({}),
+  /** Treasuries (core/api/treasury.ts): the `signet treasury` commands. */
+  ...treasuryRequests,
 } as const;
 
 export const operatorResults = {
   'devices.sign': deviceResults.sign,
   'accounts.add': accountSchema,
   'audit.export': z.object({ csv: z.string() }),
+  ...treasuryResults,
 } as const satisfies Record<keyof typeof operatorRequests, z.ZodType>;
 
 export type OperatorMethod = keyof typeof operatorRequests;

@@ -27,6 +27,7 @@ import { previewNote, previewSend } from './preview.js';
 import { balanceRows, chainStatus, heldNoteRows } from './read-models.js';
 import { planNote, planSend, requireReviewed } from './signing-plan.js';
 import type { SyncDriver } from './sync-driver.js';
+import { treasuryHandlers } from './treasury.js';
 import { historyRow, outboxRow } from './views.js';
 
 export function createHandlers(context: AppContext, sync: SyncDriver): Handlers {
@@ -175,6 +176,7 @@ export function createHandlers(context: AppContext, sync: SyncDriver): Handlers 
     'accounts.add': (request, caller) =>
       context.wallet(context.profile(), caller).addAccount(request.key, request.name),
     'audit.export': async () => ({ csv: exportAuditCsv(context.store()) }),
+    ...treasuryHandlers(context, sync),
   };
 }
 

@@ -37,6 +37,7 @@ describe('openStore', () => {
       'notes',
       'outbox',
       'process_locks',
+      'treasuries',
     ]);
     store.close();
   });

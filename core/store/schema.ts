@@ -199,4 +199,27 @@ CREATE UNIQUE INDEX outbox_live_account_nonce ON outbox (chain_id, account_addre
   WHERE account_address IS NOT NULL AND status NOT IN ('failed', 'replaced');
 `;
 
-export const migrations: readonly string[] = [v1, v2, v3, v4, v5];
+/**
+ * Step 6 (issue 11): treasuries (Safe 1.4.1 accounts, core/store/treasuries.ts): the
+ * parameters that fix the address (owners in EIP-55 form, ascending as a JSON array;
+ * threshold; the CREATE2 salt nonce), a name for people, and the Safe nonce as last
+ * read from the chain beside the next one a proposal was written at, so proposals
+ * made offline queue in nonce order.
+ */
+const v6 = `
+CREATE TABLE treasuries (
+  chain_id       INTEGER NOT NULL,
+  address        TEXT NOT NULL CHECK (address GLOB '0x[0-9a-fA-F]*' AND length(address) = 42),
+  name           TEXT NOT NULL COLLATE NOCASE CHECK (length(name) BETWEEN 1 AND 64),
+  owners         TEXT NOT NULL CHECK (json_valid(owners) AND json_type(owners) = 'array'),
+  threshold      INTEGER NOT NULL CHECK (threshold >= 1),
+  salt           TEXT NOT NULL CHECK ${uint('salt')},
+  chain_nonce    INTEGER NOT NULL DEFAULT 0 CHECK (chain_nonce >= 0),
+  next_proposal  INTEGER NOT NULL DEFAULT 0 CHECK (next_proposal >= 0),
+  created_at     TEXT NOT NULL,
+  PRIMARY KEY (chain_id, address),
+  UNIQUE (chain_id, name)
+) STRICT, WITHOUT ROWID;
+`;
+
+export const migrations: readonly string[] = [v1, v2, v3, v4, v5, v6];

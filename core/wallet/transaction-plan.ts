@@ -20,6 +20,9 @@ export const gasBudget = {
   'note-split': 450_000n,
   'note-redeem': 250_000n,
   'note-finance': 600_000n,
+  // A Safe 1.4.1 proxy with a handful of owners; execTransaction with a currency payment.
+  'treasury-create': 600_000n,
+  'treasury-execute': 300_000n,
 } as const;
 
 export type TxKind = keyof typeof gasBudget;

@@ -482,6 +482,8 @@ export const en = {
       'note-split': 'Note split',
       'note-redeem': 'Note redemption',
       'note-finance': 'Note financing',
+      'treasury-create': 'Treasury creation',
+      'treasury-execute': 'Treasury payment',
     },
     txStatus: {
       signed: 'Signed',

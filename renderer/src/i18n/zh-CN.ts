@@ -774,6 +774,8 @@ export const zhCN: Messages = {
       'note-split': '票据拆分',
       'note-redeem': '票据兑付',
       'note-finance': '票据融资',
+      'treasury-create': '创建资金账户',
+      'treasury-execute': '资金账户付款',
     },
     txStatus: {
       signed: '已签名',

@@ -1,0 +1,150 @@
+/**
+ * Treasuries (issue 11): Safe 1.4.1 accounts whose payments several owners
+ * approve, each on their own machine, the approvals travelling as
+ * `.signet-approval` files. Operator methods for now (the `signet treasury`
+ * commands; core/api/operator.ts): the UI's screens will reach the same
+ * handlers once it has them. A bundle crosses this contract as the file's text;
+ * the handler decodes and checks it (core/treasury/bundle-codec.ts). Pure zod,
+ * no Node imports.
+ */
+import { z } from 'zod';
+import {
+  addressInputSchema,
+  addressNameSchema,
+  amountInputSchema,
+  amountSchema,
+  outboxRowSchema,
+  syncAfterSigningSchema,
+  uintTextSchema,
+} from './chain.js';
+import { keyUriSchema } from './devices.js';
+
+/** The text of a `.signet-approval` file (its size is capped again when decoded). */
+const bundleTextSchema = z
+  .string()
+  .min(1)
+  .max(8 * 1024 * 1024);
+const treasuryNameSchema = z.string().min(1).max(64);
+/** A treasury by its name or address. */
+const treasuryRefSchema = z.string().min(1).max(64);
+
+export const treasurySchema = z.object({
+  chainId: z.number().int().positive(),
+  address: z.string(),
+  name: z.string(),
+  owners: z.array(z.string()),
+  threshold: z.number().int().positive(),
+  saltNonce: uintTextSchema,
+});
+
+/** What a proposal does, decoded: a currency payment, or any other call shown raw. */
+export const treasuryCallSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('payment'),
+    currency: z.string(),
+    to: z.string(),
+    amount: amountSchema,
+  }),
+  z.object({
+    kind: z.literal('call'),
+    to: z.string(),
+    value: uintTextSchema,
+    data: z.string(),
+    operation: z.enum(['call', 'delegatecall']),
+  }),
+]);
+
+/** Everything an approver reads before signing: nothing is signed blind. */
+export const treasuryReviewSchema = z.object({
+  chainId: z.number().int().positive(),
+  safe: z.string(),
+  /** The treasury's name in this wallet, when it is one of its own. */
+  safeName: z.string().nullable(),
+  owners: z.array(z.string()),
+  threshold: z.number().int().positive(),
+  nonce: uintTextSchema,
+  description: z.string(),
+  call: treasuryCallSchema,
+  /** The hash each owner's key signs (EIP-712, Safe's domain). */
+  safeTxHash: z.string(),
+  approvals: z.array(z.string()),
+  names: z.array(addressNameSchema),
+});
+
+export const treasuryBundleResultSchema = z.object({
+  review: treasuryReviewSchema,
+  /** The `.signet-approval` file's text. */
+  bundle: bundleTextSchema,
+});
+
+const signedSchema = z.object({
+  transactions: z.array(outboxRowSchema),
+  sync: syncAfterSigningSchema,
+});
+
+export const treasuryRequests = {
+  /** Predicts the address offline, stores the treasury and queues its deployment by `from`. */
+  'treasury.create': z.object({
+    name: treasuryNameSchema,
+    /** Addresses, or key URIs of wallet accounts. */
+    owners: z
+      .array(z.union([addressInputSchema, keyUriSchema]))
+      .min(1)
+      .max(50),
+    threshold: z.number().int().positive(),
+    from: keyUriSchema,
+    /** The CREATE2 salt nonce; a fresh one when left out. */
+    saltNonce: uintTextSchema.optional(),
+    offline: z.boolean().default(false),
+  }),
+  'treasury.list': z.object({}),
+  /** The stored treasury and, unless offline, the chain's: owners, threshold, nonce, balance. */
+  'treasury.show': z.object({ treasury: treasuryRefSchema, offline: z.boolean().default(false) }),
+  /** A currency payment by the treasury, as an unsigned (or proposer-signed) bundle. */
+  'treasury.propose': z.object({
+    treasury: treasuryRefSchema,
+    to: addressInputSchema,
+    amount: amountInputSchema,
+    description: z.string().max(2000).optional(),
+    /** An owner's key that approves the proposal at once. */
+    signWith: keyUriSchema.optional(),
+    offline: z.boolean().default(false),
+  }),
+  /** Decodes a bundle for review; signs nothing. */
+  'treasury.review': z.object({ bundle: bundleTextSchema }),
+  /**
+   * An owner's approval added to the bundle. Offline (or with no ledger selected):
+   * chain and owners come from the bundle alone.
+   */
+  'treasury.approve': z.object({
+    bundle: bundleTextSchema,
+    key: keyUriSchema,
+    offline: z.boolean().default(false),
+  }),
+  'treasury.merge': z.object({ bundles: z.array(bundleTextSchema).min(2).max(50) }),
+  /** Checks the bundle against the chain, then queues execTransaction by `from`. */
+  'treasury.execute': z.object({ bundle: bundleTextSchema, from: keyUriSchema }),
+} as const;
+
+export const treasuryResults = {
+  'treasury.create': signedSchema.extend({ treasury: treasurySchema }),
+  'treasury.list': z.array(treasurySchema),
+  'treasury.show': z.object({
+    treasury: treasurySchema,
+    /** Null offline. */
+    chain: z
+      .object({
+        deployed: z.boolean(),
+        owners: z.array(z.string()),
+        threshold: z.number().int().nonnegative(),
+        nonce: uintTextSchema,
+        balance: amountSchema,
+      })
+      .nullable(),
+  }),
+  'treasury.propose': treasuryBundleResultSchema,
+  'treasury.review': treasuryBundleResultSchema,
+  'treasury.approve': treasuryBundleResultSchema.extend({ approvedBy: z.string() }),
+  'treasury.merge': treasuryBundleResultSchema,
+  'treasury.execute': signedSchema.extend({ review: treasuryReviewSchema }),
+} as const satisfies Record<keyof typeof treasuryRequests, z.ZodType>;

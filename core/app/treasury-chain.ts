@@ -1,0 +1,153 @@
+/**
+ * A treasury as the chain has it, read through the app's node pool: deployed
+ * or not, with the code and owners this wallet created; and a bundle checked
+ * against it (owners, threshold, nonce, the Safe's own getTransactionHash).
+ */
+import {
+  type Address,
+  createPublicClient,
+  custom,
+  getAddress,
+  type Hex,
+  isAddressEqual,
+  type PublicClient,
+} from 'viem';
+import { SignetError } from '../api/errors.js';
+import type { ChainProfile } from '../api/profile.js';
+import { currencyAbi } from '../chain/abi.js';
+import { checkedSafeTxHash, readSafe, type SafeState } from '../chain/safe.js';
+import type { RpcPool } from '../rpc/rpc-pool.js';
+import type { Treasury } from '../store/treasuries.js';
+import type { ApprovalBundle } from '../treasury/approval-bundle.js';
+
+/**
+ * viem reads through the app's node pool (its failover, timeouts and chain
+ * checks; no retries of viem's own on top). viem wraps what the pool throws:
+ * `onChain` gives back the pool's SignetError (NODE_UNREACHABLE, RPC_ERROR).
+ */
+export function chainClient(pool: RpcPool): PublicClient {
+  return createPublicClient({
+    transport: custom(
+      { request: ({ method, params }) => pool.request(method, (params as unknown[]) ?? []) },
+      { retryCount: 0 },
+    ),
+  });
+}
+
+export async function onChain<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
+      if (cause instanceof SignetError) throw cause;
+    }
+    throw error;
+  }
+}
+
+/** Proxy storage slot 0: the Safe's singleton (its code). */
+const SINGLETON_SLOT = '0x0';
+
+/**
+ * The treasury as the chain has it, or null before it is deployed; refused when
+ * the code or the owners there are not the ones this wallet created.
+ */
+export async function deployedState(
+  client: PublicClient,
+  profile: ChainProfile,
+  treasury: Treasury,
+): Promise<SafeState | null> {
+  const code = await client.getCode({ address: treasury.address });
+  if (code === undefined || code === '0x') return null;
+  const slot = await client.getStorageAt({ address: treasury.address, slot: SINGLETON_SLOT });
+  const singleton = slot ? getAddress(`0x${slot.slice(-40)}`) : undefined;
+  if (!singleton || !isAddressEqual(singleton, profile.contracts.safeSingleton)) {
+    throw mismatch(
+      'code',
+      `the contract at ${treasury.address} is not a Safe 1.4.1 proxy of this ledger's singleton`,
+    );
+  }
+  const state = await readSafe(client, treasury.address);
+  if (!sameOwners(state, treasury)) {
+    throw mismatch(
+      'owners',
+      `treasury ${treasury.name} at ${treasury.address} has owners ${state.owners.join(', ')} and threshold ${state.threshold} on chain, not the ${treasury.threshold} of ${treasury.owners.join(', ')} it was created with`,
+    );
+  }
+  return state;
+}
+
+/**
+ * Online, before an approval: a deployed treasury's owners, threshold and nonce
+ * must be the bundle's, and its getTransactionHash the offline safeTxHash. With
+ * no node reachable, the bundle's own checks stand (as on an offline machine);
+ * execution checks the chain again.
+ */
+export async function checkAgainstChain(pool: RpcPool, bundle: ApprovalBundle): Promise<void> {
+  const client = chainClient(pool);
+  let code: Hex | undefined;
+  try {
+    code = await onChain(client.getCode({ address: bundle.safe }));
+  } catch (error) {
+    if (error instanceof SignetError && error.code === 'NODE_UNREACHABLE') return;
+    throw error;
+  }
+  if (code === undefined || code === '0x') return; // proposed before its deployment
+  const state = await readSafe(client, bundle.safe);
+  requireChainAgrees(state, bundle);
+  if (state.nonce > bundle.proposal.tx.nonce) {
+    throw mismatch(
+      'nonce',
+      `the treasury is at nonce ${state.nonce}: the proposal at nonce ${bundle.proposal.tx.nonce} was executed or replaced already`,
+    );
+  }
+  await checkedSafeTxHash(client, bundle.chainId, bundle.safe, bundle.proposal.tx);
+}
+
+export function requireChainAgrees(state: SafeState, bundle: ApprovalBundle): void {
+  if (!sameOwners(state, bundle)) {
+    throw mismatch(
+      'owners',
+      `the bundle lists owners ${bundle.owners.join(', ')} and threshold ${bundle.threshold}; treasury ${bundle.safe} has ${state.owners.join(', ')} and threshold ${state.threshold}`,
+    );
+  }
+}
+
+export async function readSafeOrRefuse(client: PublicClient, safe: Address): Promise<SafeState> {
+  const code = await client.getCode({ address: safe });
+  if (code === undefined || code === '0x') {
+    throw mismatch('not-deployed', `treasury ${safe} is not deployed on this chain`);
+  }
+  return readSafe(client, safe);
+}
+
+function sameOwners(
+  state: SafeState,
+  expected: { owners: readonly Address[]; threshold: number },
+): boolean {
+  const sorted = (list: readonly Address[]) => list.map((a) => a.toLowerCase()).sort();
+  const a = sorted(state.owners);
+  const b = sorted(expected.owners);
+  return (
+    state.threshold === expected.threshold &&
+    a.length === b.length &&
+    a.every((owner, i) => owner === b[i])
+  );
+}
+
+export async function currencyBalance(
+  client: PublicClient,
+  profile: ChainProfile,
+  address: Address,
+): Promise<bigint> {
+  return client.readContract({
+    address: profile.contracts.currency,
+    abi: currencyAbi,
+    functionName: 'balanceOf',
+    args: [address],
+  });
+}
+
+export function mismatch(reason: string, message: string): SignetError {
+  return new SignetError('BUNDLE_MISMATCH', message, { details: { reason } });
+}

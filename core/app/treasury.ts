@@ -1,0 +1,439 @@
+/**
+ * The treasury operations (core/api/treasury.ts) behind `signet treasury`:
+ * create a Safe 1.4.1 treasury (address predicted offline, deployment queued
+ * through the outbox), propose a currency payment as an approval bundle,
+ * approve it with an owner's key (offline: nothing but the bundle and the
+ * token), merge bundles, and execute once the chain agrees with the bundle.
+ * The Safe logic is core/chain/safe.ts and core/treasury/*; this module only
+ * connects it to the store, the nodes (treasury-chain.ts), the keys and the
+ * outbox, and shows every proposal decoded (treasury-review.ts).
+ */
+import {
+  type Address,
+  encodeFunctionData,
+  getAddress,
+  hexToBigInt,
+  isAddressEqual,
+  toHex,
+} from 'viem';
+import { SignetError } from '../api/errors.js';
+import type { ChainProfile } from '../api/profile.js';
+import { currencyAbi } from '../chain/abi.js';
+import { openAccountSigner } from '../chain/account-signer.js';
+import { parseAddress } from '../chain/address.js';
+import { formatAmount, parseAmount } from '../chain/amount.js';
+import {
+  approveSafeTx,
+  checkedSafeTxHash,
+  execTransactionData,
+  safeCall,
+  safeDeployment,
+} from '../chain/safe.js';
+import { findAccountByKeyUri } from '../store/accounts.js';
+import { appendAudit } from '../store/audit-log.js';
+import type { Store } from '../store/database.js';
+import { listOutbox } from '../store/outbox.js';
+import {
+  addTreasury,
+  listTreasuries,
+  recordChainNonce,
+  recordProposal,
+  requireTreasury,
+  type Treasury,
+} from '../store/treasuries.js';
+import {
+  type ApprovalBundle,
+  addApproval,
+  bundleSafeTxHash,
+  executionSignatures,
+  mergeBundles,
+} from '../treasury/approval-bundle.js';
+import { decodeBundle, encodeBundle } from '../treasury/bundle-codec.js';
+import { activeSender } from '../wallet/offline-checks.js';
+import type { Call } from '../wallet/transaction-plan.js';
+import type { AppContext } from './app-context.js';
+import type { Caller, Handlers } from './dispatcher.js';
+import type { SyncDriver } from './sync-driver.js';
+import {
+  chainClient,
+  checkAgainstChain,
+  currencyBalance,
+  deployedState,
+  mismatch,
+  onChain,
+  readSafeOrRefuse,
+  requireChainAgrees,
+} from './treasury-chain.js';
+import { auditSubject, reviewOf } from './treasury-review.js';
+
+type TreasuryMethod =
+  | 'treasury.create'
+  | 'treasury.list'
+  | 'treasury.show'
+  | 'treasury.propose'
+  | 'treasury.review'
+  | 'treasury.approve'
+  | 'treasury.merge'
+  | 'treasury.execute';
+
+export function treasuryHandlers(
+  context: AppContext,
+  sync: SyncDriver,
+): Pick<Handlers, TreasuryMethod> {
+  return {
+    'treasury.create': async (request, caller) => {
+      const p = context.profile();
+      const store = context.store();
+      const owners = request.owners.map((owner) => ownerAddress(store, owner));
+      const saltNonce =
+        request.saltNonce === undefined
+          ? hexToBigInt(toHex(crypto.getRandomValues(new Uint8Array(16))))
+          : BigInt(request.saltNonce);
+      // Checks the owners and threshold, and predicts the address, with no network.
+      const deployment = safeDeployment(p.contracts, owners, request.threshold, saltNonce);
+      const taken = listTreasuries(store, p.chainId).find(
+        (t) =>
+          t.name.toLowerCase() === request.name.toLowerCase() ||
+          isAddressEqual(t.address, deployment.address),
+      );
+      if (taken) {
+        throw new SignetError(
+          'INVALID_ARGUMENT',
+          `treasury ${taken.name} (${taken.address}) exists already: choose another name or salt`,
+          { details: { field: 'name', reason: 'treasury-exists' } },
+        );
+      }
+      const { account } = activeSender(store, p.chainId, request.from);
+      requireSecp256k1(account.curve, 'create');
+      const call: Call = {
+        to: deployment.factory,
+        data: deployment.data,
+        kind: 'treasury-create',
+        summary: {
+          treasury: deployment.address,
+          owners: deployment.owners,
+          threshold: deployment.threshold,
+        },
+        asset: 'currency',
+        amount: 0n,
+      };
+      const queued = await context.wallet(p, caller).queue({ account, calls: [call] });
+      const treasury = addTreasury(store, {
+        chainId: p.chainId,
+        address: deployment.address,
+        name: request.name,
+        owners: deployment.owners,
+        threshold: deployment.threshold,
+        saltNonce,
+      });
+      return {
+        treasury: treasuryView(treasury),
+        ...(await sync.afterSigning(p, queued, request.offline)),
+      };
+    },
+
+    'treasury.list': async () =>
+      listTreasuries(context.store(), context.profile().chainId).map(treasuryView),
+
+    'treasury.show': async (request) => {
+      const p = context.profile();
+      const store = context.store();
+      const treasury = requireTreasury(store, p.chainId, request.treasury);
+      if (request.offline) return { treasury: treasuryView(treasury), chain: null };
+      const client = chainClient(context.rpc(p));
+      const state = await onChain(deployedState(client, p, treasury));
+      const balance = await onChain(currencyBalance(client, p, treasury.address));
+      if (state) recordChainNonce(store, treasury, state.nonce);
+      return {
+        treasury: treasuryView(treasury),
+        chain: {
+          deployed: state !== null,
+          owners: state?.owners ?? [],
+          threshold: state?.threshold ?? 0,
+          nonce: (state?.nonce ?? 0n).toString(),
+          balance: formatAmount(balance),
+        },
+      };
+    },
+
+    'treasury.propose': async (request, caller) => {
+      const p = context.profile();
+      const store = context.store();
+      const treasury = requireTreasury(store, p.chainId, request.treasury);
+      const to = parseAddress(request.to, 'recipient');
+      const amount = parseAmount(request.amount);
+      if (amount <= 0n)
+        throw new SignetError('AMOUNT_INVALID', 'a payment needs an amount above 0');
+      let nonce = max(treasury.chainNonce, treasury.nextProposal);
+      if (!request.offline) {
+        const client = chainClient(context.rpc(p));
+        const state = await onChain(deployedState(client, p, treasury));
+        if (state) {
+          recordChainNonce(store, treasury, state.nonce);
+          nonce = max(state.nonce, treasury.nextProposal);
+        }
+        const balance = await onChain(currencyBalance(client, p, treasury.address));
+        if (balance < amount) {
+          throw new SignetError(
+            'INSUFFICIENT_BALANCE',
+            `treasury ${treasury.name} holds ${formatAmount(balance)}, not the ${formatAmount(amount)} proposed`,
+          );
+        }
+      }
+      const tx = safeCall(
+        {
+          to: p.contracts.currency,
+          data: encodeFunctionData({
+            abi: currencyAbi,
+            functionName: 'transfer',
+            args: [to, amount],
+          }),
+        },
+        nonce,
+      );
+      let bundle: ApprovalBundle = {
+        chainId: p.chainId,
+        safe: treasury.address,
+        owners: treasury.owners,
+        threshold: treasury.threshold,
+        proposal: {
+          tx,
+          description: request.description ?? `Pay ${formatAmount(amount)} to ${to}`,
+        },
+        approvals: [],
+      };
+      const text = await encodeBundle(bundle); // checks the description before anything is recorded
+      if (request.signWith !== undefined) {
+        bundle = (await approve(context, caller, store, bundle, request.signWith)).approved;
+      }
+      const review = reviewOf(store, p, bundle);
+      appendAudit(store, {
+        action: 'propose-safe-tx',
+        keyUri: request.signWith ?? null,
+        subject: auditSubject(review),
+      });
+      recordProposal(store, treasury, nonce);
+      return {
+        review,
+        bundle: request.signWith === undefined ? text : await encodeBundle(bundle),
+      };
+    },
+
+    'treasury.review': async (request) => {
+      const bundle = await decodeBundle(request.bundle);
+      return {
+        review: reviewOf(context.store(), selectedProfile(context), bundle),
+        bundle: request.bundle,
+      };
+    },
+
+    'treasury.approve': async (request, caller) => {
+      const bundle = await decodeBundle(request.bundle);
+      // Offline, the bundle is all there is: its chain and owners, checked by its signatures.
+      const p = request.offline ? undefined : selectedProfile(context);
+      if (p) {
+        requireChain(p, bundle);
+        await onChain(checkAgainstChain(context.rpc(p), bundle));
+      }
+      const store = context.store();
+      const { approved, owner } = await approve(context, caller, store, bundle, request.key);
+      return {
+        review: reviewOf(store, p, approved),
+        bundle: await encodeBundle(approved),
+        approvedBy: owner,
+      };
+    },
+
+    'treasury.merge': async (request) => {
+      const bundles: ApprovalBundle[] = [];
+      for (const [i, text] of request.bundles.entries()) {
+        bundles.push(await numbered(i, () => decodeBundle(text)));
+      }
+      let merged = bundles[0]!;
+      for (const [i, next] of bundles.slice(1).entries()) {
+        merged = await numbered(i + 1, () => mergeBundles(merged, next));
+      }
+      return {
+        review: reviewOf(context.store(), selectedProfile(context), merged),
+        bundle: await encodeBundle(merged),
+      };
+    },
+
+    'treasury.execute': async (request, caller) => {
+      const p = context.profile();
+      const store = context.store();
+      const bundle = await decodeBundle(request.bundle);
+      requireChain(p, bundle);
+      const { tx } = bundle.proposal;
+      const hash = bundleSafeTxHash(bundle);
+      const client = chainClient(context.rpc(p));
+      const state = await onChain(readSafeOrRefuse(client, bundle.safe));
+      requireChainAgrees(state, bundle);
+      if (state.nonce !== tx.nonce) {
+        throw mismatch(
+          'nonce',
+          state.nonce > tx.nonce
+            ? `the treasury is at nonce ${state.nonce}: the proposal at nonce ${tx.nonce} was executed or replaced already`
+            : `the treasury is at nonce ${state.nonce}: the proposals before nonce ${tx.nonce} execute first`,
+        );
+      }
+      await onChain(checkedSafeTxHash(client, bundle.chainId, bundle.safe, tx));
+      const signatures = executionSignatures(bundle);
+      const pending = listOutbox(store, p.chainId).find(
+        (row) =>
+          row.kind === 'treasury-execute' &&
+          row.summary.safeTxHash === hash &&
+          row.status !== 'failed' &&
+          row.status !== 'replaced',
+      );
+      if (pending) {
+        throw mismatch(
+          'queued',
+          `this proposal's execution is queued already (transaction ${pending.txHash}); \`signet sync\` sends it`,
+        );
+      }
+      const { account } = activeSender(store, p.chainId, request.from);
+      requireSecp256k1(account.curve, 'execute');
+      const review = reviewOf(store, p, bundle);
+      const call: Call = {
+        to: bundle.safe,
+        data: execTransactionData(tx, signatures),
+        kind: 'treasury-execute',
+        summary: {
+          safe: bundle.safe,
+          nonce: tx.nonce.toString(),
+          safeTxHash: hash,
+          ...(review.call.kind === 'payment'
+            ? { to: review.call.to, amount: review.call.amount }
+            : {}),
+          approvers: bundle.approvals.map((a) => a.owner),
+        },
+        asset: 'currency',
+        amount: 0n,
+      };
+      const queued = await context.wallet(p, caller).queue({ account, calls: [call] });
+      return { review, ...(await sync.afterSigning(p, queued)) };
+    },
+  };
+}
+
+/**
+ * An owner's approval added to `bundle` (an approval it already has is kept):
+ * the key must be an owner the bundle lists, checked before it signs.
+ */
+async function approve(
+  context: AppContext,
+  caller: Caller,
+  store: Store,
+  bundle: ApprovalBundle,
+  keyUri: string,
+): Promise<{ approved: ApprovalBundle; owner: Address }> {
+  const signer = await openAccountSigner(keyUri, {
+    search: context.search(caller),
+    pins: caller.pins,
+    hid: context.hid,
+  });
+  try {
+    if (!bundle.owners.some((o) => isAddressEqual(o, signer.address))) {
+      throw new SignetError(
+        'BUNDLE_INVALID',
+        `the key's account ${signer.address} is not an owner of treasury ${bundle.safe}; nothing was signed`,
+        { details: { reason: 'not-owner', owner: signer.address } },
+      );
+    }
+    const { tx } = bundle.proposal;
+    const signature = await approveSafeTx(signer, bundle.chainId, bundle.safe, tx);
+    if (signature.kind !== 'ecdsa') {
+      throw new SignetError('CURVE_UNSUPPORTED', 'bundles carry secp256k1 approvals only so far');
+    }
+    const approved = await addApproval(bundle, {
+      kind: 'ecdsa',
+      owner: signature.owner,
+      signature: signature.signature,
+    });
+    appendAudit(store, {
+      action: 'approve-safe-tx',
+      keyUri,
+      subject: {
+        chainId: bundle.chainId,
+        safe: bundle.safe,
+        nonce: tx.nonce.toString(),
+        safeTxHash: bundleSafeTxHash(bundle),
+        owner: signature.owner,
+        description: bundle.proposal.description,
+      },
+    });
+    return { approved, owner: signature.owner };
+  } finally {
+    await signer.close();
+  }
+}
+
+function treasuryView(t: Treasury) {
+  return {
+    chainId: t.chainId,
+    address: t.address,
+    name: t.name,
+    owners: t.owners,
+    threshold: t.threshold,
+    saltNonce: t.saltNonce.toString(),
+  };
+}
+
+/** An owner given by address, or by the key URI of one of the wallet's accounts. */
+function ownerAddress(store: Store, owner: string): Address {
+  if (owner.startsWith('0x')) return parseAddress(owner, 'owner');
+  const account = findAccountByKeyUri(store, owner);
+  if (!account) {
+    throw new SignetError(
+      'ACCOUNT_UNKNOWN',
+      `owner ${owner} is not a wallet account: add it with \`signet account add\`, or give its address`,
+      { details: { field: 'owners', reason: 'owner-unknown' } },
+    );
+  }
+  return getAddress(account.address);
+}
+
+function requireSecp256k1(curve: string, what: string): void {
+  if (curve !== 'secp256k1') {
+    throw new SignetError(
+      'CURVE_UNSUPPORTED',
+      `a treasury ${what} is sent by a secp256k1 account; --from names a ${curve} one`,
+      { details: { field: 'from', reason: 'curve' } },
+    );
+  }
+}
+
+function requireChain(profile: ChainProfile, bundle: ApprovalBundle): void {
+  if (profile.chainId !== bundle.chainId) {
+    throw mismatch(
+      'chain',
+      `the bundle is for chain ${bundle.chainId}, the selected ledger ${profile.name} is chain ${profile.chainId}`,
+    );
+  }
+}
+
+function selectedProfile(context: AppContext): ChainProfile | undefined {
+  try {
+    return context.profile();
+  } catch (error) {
+    if (error instanceof SignetError) return undefined;
+    throw error;
+  }
+}
+
+/** A refusal about bundle number `index` (1-based for people) names it. */
+async function numbered<T>(index: number, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof SignetError) {
+      throw new SignetError(error.code, `bundle ${index + 1}: ${error.message}`, {
+        details: { ...error.details, bundle: index + 1 },
+      });
+    }
+    throw error;
+  }
+}
+
+const max = (a: bigint, b: bigint) => (a > b ? a : b);
