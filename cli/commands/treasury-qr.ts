@@ -107,13 +107,19 @@ export function registerTreasuryQrCommands(program: Command, context: CliContext
         flags,
         async () => {
           const decoder = new ApprovalQrDecoder();
-          for (const path of frameFiles(inputs)) {
+          const files = frameFiles(inputs);
+          for (const path of files) {
+            // As a camera does: once every fragment is in, the remaining frames are not read.
+            if (decoder.progress().complete) break;
             const text = readQrImage(readLimited(path, MAX_FRAME_BYTES, 'a QR frame'), path);
             try {
               decoder.receive(text);
             } catch (error) {
               if (error instanceof SignetError) {
-                throw new SignetError(error.code, `${path}: ${error.message}`, { cause: error });
+                throw new SignetError(error.code, `${path}: ${error.message}`, {
+                  details: error.details,
+                  cause: error,
+                });
               }
               throw error;
             }
@@ -127,10 +133,15 @@ export function registerTreasuryQrCommands(program: Command, context: CliContext
             );
           }
           writeAtomically(flags.out, await encodeBundle(await decoder.result()));
-          return { file: flags.out, frames: progress.frames, fragments: progress.needed };
+          return {
+            file: flags.out,
+            framesUsed: progress.frames,
+            framesGiven: files.length,
+            fragments: progress.needed,
+          };
         },
         (r) =>
-          `${r.frames} frames read, ${r.fragments} of ${r.fragments} fragments: wrote ${r.file}`,
+          `complete after ${r.framesUsed} of ${r.framesGiven} frames (${r.fragments} fragments): wrote ${r.file}`,
       ),
     );
 }

@@ -1,0 +1,76 @@
+/**
+ * Treasury tests through the real `signet` command: a one-line refusal, raw
+ * JSON-RPC reads (nothing of Signet's in between), the outbox synced until it
+ * settles, and a 2-of-3 treasury created, deployed and funded through the CLI.
+ */
+import { type Address, decodeFunctionResult, encodeFunctionData, type Hex } from 'viem';
+import { expect } from 'vitest';
+import { currencyAbi } from '../../core/chain/abi.js';
+import type { WalletFixture } from './wallet-fixture.js';
+
+/** Exit 1, and one line on stderr matching `message`. */
+export function expectRefused(run: { code: number; stderr: string }, message: RegExp): void {
+  expect(run.code).toBe(1);
+  expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
+  expect(run.stderr.trimEnd()).toMatch(message);
+}
+
+/** Raw JSON-RPC to the dev node. */
+export async function rawRpc<T>(url: string, method: string, params: unknown[]): Promise<T> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  const body = (await response.json()) as { result: T; error?: { message: string } };
+  if (body.error) throw new Error(`${method}: ${body.error.message}`);
+  return body.result;
+}
+
+/** The currency's balance of `address`, read over raw JSON-RPC. */
+export async function rawCurrencyBalance(w: WalletFixture, address: Address): Promise<bigint> {
+  const data = encodeFunctionData({ abi: currencyAbi, functionName: 'balanceOf', args: [address] });
+  const result = await rawRpc<Hex>(w.ledger.url, 'eth_call', [
+    { to: w.ledger.profile.contracts.currency, data },
+    'latest',
+  ]);
+  return decodeFunctionResult({ abi: currencyAbi, functionName: 'balanceOf', data: result });
+}
+
+/** `signet sync` until every outbox transaction is confirmed or failed. */
+export async function syncSettled(w: WalletFixture): Promise<void> {
+  for (let round = 0; round < 20; round++) {
+    await w.json(['sync']);
+    const outbox: Array<{ status: string }> = await w.json(['outbox']);
+    if (outbox.every((t) => t.status === 'confirmed' || t.status === 'failed')) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('the outbox did not settle in 20 syncs');
+}
+
+/**
+ * A treasury named `name` owned by the wallet keys `owners` (the first sends its
+ * deployment), created with `signet treasury create`, deployed by sync and funded
+ * with `amount`. Returns its address.
+ */
+export async function fundedTreasury(
+  w: WalletFixture,
+  name: string,
+  owners: readonly string[],
+  threshold: number,
+  amount: string,
+): Promise<Address> {
+  const sender = w.keys[owners[0]!]!;
+  await w.json(['ledger', 'fund', '--account', sender.address, '--amount', '10.00']);
+  await w.json(['sync']);
+  const created = await w.json([
+    ...['treasury', 'create', '--name', name],
+    ...owners.flatMap((owner) => ['--owner', w.keys[owner]!.address]),
+    ...['--threshold', String(threshold), '--from', sender.uri, '--offline', '--pin-file', w.pin],
+  ]);
+  await syncSettled(w);
+  const address = created.treasury.address as Address;
+  expect((await w.json(['treasury', 'show', name])).chain).toMatchObject({ deployed: true });
+  await w.json(['ledger', 'fund', '--account', address, '--amount', amount]);
+  return address;
+}
