@@ -89,7 +89,7 @@ describe('signet treasury qr | scan: a 2-of-3 payment approved through animated 
     expect(indexA.fragments).toBeGreaterThan(5);
     const framesA = frames(file('qr-a'));
     expect(framesA).toHaveLength(indexA.frames.length);
-    expect(framesA).toHaveLength(indexA.fragments * 2);
+    expect(framesA).toHaveLength(indexA.fragments * 3);
     expect(shownA.stdout).toBe(
       `wrote ${framesA.length} frames to ${file('qr-a')} (${indexA.fragments} fragments of 60 bytes, error correction M; index.json)\n`,
     );

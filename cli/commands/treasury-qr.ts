@@ -39,7 +39,7 @@ export function registerTreasuryQrCommands(program: Command, context: CliContext
     .option('--fragment-size <bytes>', 'payload bytes per frame, 10 to 2000 (default 200)')
     .option(
       '--frames <n>',
-      'frames to render (default twice the fragments: fountain mixes after them)',
+      'frames to render (default three times the fragments: fountain mixes after them)',
     )
     .option('--json', 'machine-readable output')
     .action(
