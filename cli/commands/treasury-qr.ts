@@ -111,6 +111,8 @@ export function registerTreasuryQrCommands(program: Command, context: CliContext
           for (const path of files) {
             // As a camera does: once every fragment is in, the remaining frames are not read.
             if (decoder.progress().complete) break;
+            // Decoding is synchronous: let the event loop breathe between frames.
+            await new Promise((resolve) => setImmediate(resolve));
             const text = readQrImage(readLimited(path, MAX_FRAME_BYTES, 'a QR frame'), path);
             try {
               decoder.receive(text);

@@ -15,13 +15,25 @@ export function expectRefused(run: { code: number; stderr: string }, message: Re
   expect(run.stderr.trimEnd()).toMatch(message);
 }
 
-/** Raw JSON-RPC to the dev node. */
+/**
+ * Raw JSON-RPC to the dev node. A read is retried once when the keep-alive
+ * connection it reused was closed by the node meanwhile (it idles out while a
+ * test blocks the event loop in spawnSync or a long synchronous decode).
+ */
 export async function rawRpc<T>(url: string, method: string, params: unknown[]): Promise<T> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  });
+  const send = () =>
+    fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+    });
+  let response: Response;
+  try {
+    response = await send();
+  } catch (error) {
+    if ((error as { cause?: { code?: string } }).cause?.code !== 'UND_ERR_SOCKET') throw error;
+    response = await send();
+  }
   const body = (await response.json()) as { result: T; error?: { message: string } };
   if (body.error) throw new Error(`${method}: ${body.error.message}`);
   return body.result;
