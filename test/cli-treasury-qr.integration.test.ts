@@ -32,6 +32,12 @@ const receiver = getAddress('0x2222222222222222222222222222222222c0ffee');
 /** Small fragments, so the bundle spans many frames and the fountain code is exercised. */
 const FRAGMENT_SIZE = '60';
 
+/**
+ * Frames rendered: about 5 × the fragments here (the default, 3 ×, leaves about 1 sequence
+ * in 3,000 incomplete after a tenth is dropped; a test must not fail by chance).
+ */
+const FRAMES = '60';
+
 /** The frame files of a `treasury qr` folder, in display order. */
 function frames(folder: string): string[] {
   return readdirSync(folder)
@@ -76,7 +82,7 @@ describe('signet treasury qr | scan: a 2-of-3 payment approved through animated 
     ]);
     const shownA = await w.cli([
       ...['treasury', 'qr', file('a.signet-approval'), '--out', file('qr-a')],
-      ...['--fragment-size', FRAGMENT_SIZE],
+      ...['--fragment-size', FRAGMENT_SIZE, '--frames', FRAMES],
     ]);
     expect(shownA.stderr).toBe('');
     expect(shownA.stdout.trimEnd().split('\n')).toHaveLength(1);
@@ -89,7 +95,13 @@ describe('signet treasury qr | scan: a 2-of-3 payment approved through animated 
     expect(indexA.fragments).toBeGreaterThan(5);
     const framesA = frames(file('qr-a'));
     expect(framesA).toHaveLength(indexA.frames.length);
-    expect(framesA).toHaveLength(indexA.fragments * 3);
+    expect(framesA).toHaveLength(Number(FRAMES));
+    // Without --frames: three times the fragments.
+    await w.cli([
+      ...['treasury', 'qr', file('a.signet-approval'), '--out', file('qr-a-default')],
+      ...['--fragment-size', FRAGMENT_SIZE],
+    ]);
+    expect(frames(file('qr-a-default'))).toHaveLength(indexA.fragments * 3);
     expect(shownA.stdout).toBe(
       `wrote ${framesA.length} frames to ${file('qr-a')} (${indexA.fragments} fragments of 60 bytes, error correction M; index.json)\n`,
     );
@@ -127,7 +139,7 @@ describe('signet treasury qr | scan: a 2-of-3 payment approved through animated 
     const shownB = signetProcess(
       [
         ...['treasury', 'qr', file('ab.signet-approval'), '--out', file('qr-b')],
-        ...['--fragment-size', FRAGMENT_SIZE, '--json'],
+        ...['--fragment-size', FRAGMENT_SIZE, '--frames', FRAMES, '--json'],
       ],
       offline,
     );
