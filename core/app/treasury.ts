@@ -210,7 +210,7 @@ export function treasuryHandlers(
       appendAudit(store, {
         action: 'propose-safe-tx',
         keyUri: request.signWith ?? null,
-        subject: auditSubject(review),
+        subject: { ...auditSubject(review), treasury: treasury.name },
       });
       recordProposal(store, treasury, nonce);
       return {
@@ -312,6 +312,18 @@ export function treasuryHandlers(
         amount: 0n,
       };
       const queued = await context.wallet(p, caller).queue({ account, calls: [call] });
+      // The execution joins the proposal and approvals in the audit log (the signed
+      // transaction itself is logged by the wallet as every other one).
+      appendAudit(store, {
+        action: 'execute-safe-tx',
+        keyUri: request.from,
+        subject: {
+          ...auditSubject(review),
+          treasury: review.safeName,
+          approvers: bundle.approvals.map((a) => a.owner),
+        },
+        txHash: queued[0]?.txHash ?? null,
+      });
       return { review, ...(await sync.afterSigning(p, queued)) };
     },
   };
