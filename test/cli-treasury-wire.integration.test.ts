@@ -4,12 +4,16 @@
  * the hash-chained audit log naming the chain, the treasury, the Safe nonce and
  * the safeTxHash (the execution with its transaction hash), the chain stays
  * intact, and no PIN is anywhere in it. A refused execution logs nothing.
+ * `signet treasury batch`: a 20-row CSV becomes a MultiSendCallOnly proposal,
+ * reviewed decoded, approved, executed, every payee's balance read on chain;
+ * a file with bad rows is reported row by row and nothing is written.
  */
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Address, getAddress } from 'viem';
 import { describe, expect, it } from 'vitest';
+import { currencyBalance, registeredPayees } from './support/treasury.js';
 import { PIN, useWallet } from './support/wallet-fixture.js';
 
 const w = useWallet(['alice', 'bob']);
@@ -153,5 +157,93 @@ describe('signet treasury: proposals, approvals and executions in the audit log'
     ]);
     const shown = await json(['treasury', 'show', 'Wire']);
     expect(shown.chain.nonce).toBe('1');
+  });
+
+  it('a batch file with bad rows is reported row by row and writes nothing', async () => {
+    const [payee] = await registeredPayees(w.ledger, 1);
+    const stranger = getAddress('0x3333333333333333333333333333333333c0ffee');
+    const currency = w.ledger.profile.contracts.currency;
+    writeFileSync(
+      file('bad.csv'),
+      `token_type,token_address,receiver,amount,id\nerc20,${currency},${payee},1.005,a\nerc20,${currency},${stranger},1.00,b\nerc20,${currency},${payee},2.00,c\n`,
+    );
+    const out = file('bad-out');
+    mkdirSync(out);
+    const run = await w.cli([
+      ...['treasury', 'batch', 'Wire', '--csv', file('bad.csv'), '--out-dir', out],
+      ...['--sign-with', w.keys.alice!.uri, '--pin-file', w.pin],
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.stderr.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(/bad\.csv: line 2, amount: "1\.005" has more than 2 decimals$/),
+      `${file('bad.csv')}: line 3, receiver: ${stranger} is not a registered account of the currency`,
+      'signet: 2 bad rows in the CSV; no proposal was made',
+    ]);
+    expect(readdirSync(out)).toEqual([]);
+    const logged = await audit('propose-safe-tx');
+    expect(
+      logged.entries.filter((e) => (e.subject.call as { kind: string }).kind === 'batch'),
+    ).toEqual([]);
+  });
+
+  it('pays a 20-row CSV through the CLI: bundle, review, approval, execution, every balance on chain', {
+    timeout: 120_000,
+  }, async () => {
+    // The nonce-1 payment waiting since the audit test executes first: the queue in order.
+    await json([
+      ...['treasury', 'execute', file('signed.signet-approval')],
+      ...['--from', w.keys.alice!.uri, '--pin-file', w.pin],
+    ]);
+    await syncSettled();
+
+    const payees = await registeredPayees(w.ledger, 20);
+    const amounts = payees.map((_, i) => BigInt(1_00 + i * 11)); // 1.00, 1.11, …
+    await json(['ledger', 'fund', '--account', treasury, '--amount', '100.00']);
+    const currency = w.ledger.profile.contracts.currency;
+    const cents = (a: bigint) => `${a / 100n}.${(a % 100n).toString().padStart(2, '0')}`;
+    writeFileSync(
+      file('pay.csv'),
+      `token_type,token_address,receiver,amount,id\n${payees
+        .map((p, i) => `erc20,${currency},${p},${cents(amounts[i]!)},row-${i}`)
+        .join('\n')}\n`,
+    );
+    const out = file('batch-out');
+    mkdirSync(out);
+    const batch = await json([
+      ...['treasury', 'batch', 'Wire', '--csv', file('pay.csv'), '--out-dir', out],
+      ...['--description', 'Payroll', '--pin-file', w.pin],
+    ]);
+    expect(batch).toMatchObject({ rows: 20, splitReason: null, limits: [] });
+    expect(batch.total).toBe(cents(amounts.reduce((s, a) => s + a, 0n)));
+    expect(batch.proposals).toHaveLength(1);
+    const [proposal] = batch.proposals;
+    expect(proposal.review).toMatchObject({
+      nonce: '2',
+      approvals: [],
+      call: { kind: 'batch', count: 20, total: batch.total },
+    });
+    expect(proposal.review.call.payees).toEqual(
+      payees.slice(0, 5).map((to, i) => ({ to, amount: cents(amounts[i]!) })),
+    );
+    expect(batch.files).toEqual([join(out, 'Wire-2.signet-approval')]);
+    expect(existsSync(batch.files[0])).toBe(true);
+
+    const human = await w.cli(['treasury', 'review', batch.files[0]]);
+    expect(human.stdout).toContain(`batch of 20 payments, total ${batch.total}`);
+    expect(human.stdout).toContain(`1.00 to ${payees[0]}`);
+    expect(human.stdout).toContain('… and 15 more');
+
+    await json([
+      ...['treasury', 'approve', batch.files[0], '--key', w.keys.bob!.uri],
+      ...['--out', file('batch-b.signet-approval'), '--pin-file', w.pin],
+    ]);
+    const executed = await json([
+      ...['treasury', 'execute', file('batch-b.signet-approval')],
+      ...['--from', w.keys.alice!.uri, '--pin-file', w.pin],
+    ]);
+    expect(executed.transactions).toHaveLength(1);
+    await syncSettled();
+    expect(await Promise.all(payees.map((p) => currencyBalance(w.ledger, p)))).toEqual(amounts);
+    expect((await json(['treasury', 'show', 'Wire'])).chain.nonce).toBe('3');
   });
 });

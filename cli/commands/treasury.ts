@@ -1,5 +1,5 @@
 /**
- * signet treasury create | list | show | propose | review | approve | merge | execute
+ * signet treasury create | list | show | propose | batch | review | approve | merge | execute
  *
  * A treasury is a Safe whose payments several owners approve, each with their
  * own key, possibly on a machine with no network: a proposal travels as a
@@ -236,6 +236,8 @@ export function registerTreasuryCommands(program: Command, context: CliContext):
       ),
     );
 
+  registerBatchCommand(treasury, context, withPins, pins);
+
   withPins(
     treasury
       .command('execute')
@@ -252,6 +254,91 @@ export function registerTreasuryCommands(program: Command, context: CliContext):
         app.call('treasury.execute', { bundle: readBundle(file), from: flags.from }, pins(flags)),
       (result) => `${describeReview(result.review)}\n${describeSigned(result)}`,
     ),
+  );
+}
+
+/**
+ * `treasury batch`: the CSV checked whole (each bad row on a line of its own,
+ * nothing written), then one `.signet-approval` per proposal in --out-dir,
+ * named by treasury and nonce. Every file is written only once all are made.
+ */
+function registerBatchCommand(
+  treasury: Command,
+  context: CliContext,
+  withPins: (command: Command) => Command,
+  pins: (flags: Flags) => PinOptions,
+): void {
+  withPins(
+    treasury
+      .command('batch')
+      .description(
+        'pay the rows of a Safe CSV Airdrop file: one MultiSendCallOnly proposal (or several, split by gas) as approval bundles',
+      )
+      .argument('<treasury>', 'name or address')
+      .requiredOption('--csv <file>', 'token_type,token_address,receiver,amount,id')
+      .option('--out-dir <dir>', 'where the .signet-approval files go', '.')
+      .option('--description <text>', 'heads each proposal\'s description, e.g. "Payroll December"')
+      .option('--sign-with <uri>', "an owner's key that approves each proposal at once")
+      .option('--offline', 'no network: payees checked against the synced accounts only')
+      .option('--json', 'machine-readable output'),
+  ).action(
+    (
+      name: string,
+      flags: Flags & { csv: string; outDir: string; description?: string; signWith?: string },
+    ) =>
+      context.run(
+        flags,
+        async (app) => {
+          let csv: string;
+          try {
+            csv = readFileSync(flags.csv, 'utf8');
+          } catch (error) {
+            const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+            throw new SignetError('FILE_INVALID', `cannot read ${flags.csv} (${reason})`);
+          }
+          const progress =
+            (context.io.stderr as { isTTY?: boolean }).isTTY === true && csv.length > 50_000;
+          if (progress) context.io.stderr.write(`checking ${flags.csv}…\n`);
+          const result = await app
+            .call(
+              'treasury.batch',
+              {
+                treasury: name,
+                csv,
+                description: flags.description,
+                signWith: flags.signWith,
+                offline: flags.offline === true,
+              },
+              pins(flags),
+            )
+            .catch((error: unknown) => {
+              // Each bad row on a line of its own, before the one-line refusal.
+              const problems = error instanceof SignetError ? error.details?.problems : undefined;
+              if (Array.isArray(problems)) {
+                for (const line of problems) context.io.stderr.write(`${flags.csv}: ${line}\n`);
+              }
+              throw error;
+            });
+          const files = result.proposals.map((p) =>
+            join(
+              flags.outDir,
+              `${p.review.safeName ?? p.review.safe}-${p.review.nonce}.signet-approval`,
+            ),
+          );
+          for (const [i, p] of result.proposals.entries()) writeBundle(files[i]!, p.bundle);
+          return { ...result, files };
+        },
+        (result) =>
+          [
+            `${result.rows} payments, total ${result.total}: ${result.proposals.length} proposal${result.proposals.length === 1 ? '' : 's'}`,
+            ...(result.splitReason ? [`split: ${result.splitReason}`] : []),
+            ...result.limits.map((l) => `note: ${l}`),
+            ...result.proposals.flatMap((p, i) => [
+              describeReview(p.review),
+              `wrote ${result.files[i]}`,
+            ]),
+          ].join('\n'),
+      ),
   );
 }
 
@@ -306,7 +393,15 @@ function describeReview(review: Review): string {
   const what =
     call.kind === 'payment'
       ? `pay ${call.amount} to ${named(call.to)} (currency ${named(call.currency)})`
-      : `${call.operation} ${named(call.to)} value ${call.value} data ${call.data}`;
+      : call.kind === 'batch'
+        ? [
+            `batch of ${call.count} payments, total ${call.total} (currency ${named(call.currency)})`,
+            ...call.payees.map((p) => `    ${p.amount} to ${named(p.to)}`),
+            ...(call.count > call.payees.length
+              ? [`    … and ${call.count - call.payees.length} more`]
+              : []),
+          ].join('\n')
+        : `${call.operation} ${named(call.to)} value ${call.value} data ${call.data}`;
   return [
     `treasury ${review.safeName ? `${review.safeName} ` : ''}${review.safe} on chain ${review.chainId}, Safe nonce ${review.nonce}`,
     `  ${what}`,

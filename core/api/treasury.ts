@@ -46,6 +46,15 @@ export const treasuryCallSchema = z.discriminatedUnion('kind', [
     amount: amountSchema,
   }),
   z.object({
+    kind: z.literal('batch'),
+    currency: z.string(),
+    /** Payments in the batch. */
+    count: z.number().int().positive(),
+    total: amountSchema,
+    /** The first few payees; `count` says how many there are in all. */
+    payees: z.array(z.object({ to: z.string(), amount: amountSchema })),
+  }),
+  z.object({
     kind: z.literal('call'),
     to: z.string(),
     value: uintTextSchema,
@@ -124,6 +133,17 @@ export const treasuryRequests = {
   'treasury.merge': z.object({ bundles: z.array(bundleTextSchema).min(2).max(50) }),
   /** Checks the bundle against the chain, then queues execTransaction by `from`. */
   'treasury.execute': z.object({ bundle: bundleTextSchema, from: keyUriSchema }),
+  /**
+   * A Safe CSV Airdrop file as MultiSendCallOnly proposals (several at consecutive
+   * nonces when the block gas limit calls for it); every row checked first.
+   */
+  'treasury.batch': z.object({
+    treasury: treasuryRefSchema,
+    csv: z.string().min(1).max(1_100_000),
+    description: z.string().max(200).optional(),
+    signWith: keyUriSchema.optional(),
+    offline: z.boolean().default(false),
+  }),
 } as const;
 
 export const treasuryResults = {
@@ -147,4 +167,13 @@ export const treasuryResults = {
   'treasury.approve': treasuryBundleResultSchema.extend({ approvedBy: z.string() }),
   'treasury.merge': treasuryBundleResultSchema,
   'treasury.execute': signedSchema.extend({ review: treasuryReviewSchema }),
+  'treasury.batch': z.object({
+    proposals: z.array(treasuryBundleResultSchema),
+    rows: z.number().int().positive(),
+    total: amountSchema,
+    /** Why the rows became several proposals; null when one holds them. */
+    splitReason: z.string().nullable(),
+    /** What could not be checked (no node), one sentence each. */
+    limits: z.array(z.string()),
+  }),
 } as const satisfies Record<keyof typeof treasuryRequests, z.ZodType>;

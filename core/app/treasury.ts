@@ -48,9 +48,10 @@ import {
   executionSignatures,
   mergeBundles,
 } from '../treasury/approval-bundle.js';
+import { TRANSFER_GAS_IN_BATCH } from '../treasury/batch-proposal.js';
 import { decodeBundle, encodeBundle } from '../treasury/bundle-codec.js';
 import { activeSender } from '../wallet/offline-checks.js';
-import type { Call } from '../wallet/transaction-plan.js';
+import { type Call, gasBudget } from '../wallet/transaction-plan.js';
 import type { AppContext } from './app-context.js';
 import type { Caller, Handlers } from './dispatcher.js';
 import type { SyncDriver } from './sync-driver.js';
@@ -204,7 +205,7 @@ export function treasuryHandlers(
       };
       const text = await encodeBundle(bundle); // checks the description before anything is recorded
       if (request.signWith !== undefined) {
-        bundle = (await approve(context, caller, store, bundle, request.signWith)).approved;
+        bundle = (await approveBundle(context, caller, store, bundle, request.signWith)).approved;
       }
       const review = reviewOf(store, p, bundle);
       appendAudit(store, {
@@ -236,7 +237,7 @@ export function treasuryHandlers(
         await onChain(checkAgainstChain(context.rpc(p), bundle));
       }
       const store = context.store();
-      const { approved, owner } = await approve(context, caller, store, bundle, request.key);
+      const { approved, owner } = await approveBundle(context, caller, store, bundle, request.key);
       return {
         review: reviewOf(store, p, approved),
         bundle: await encodeBundle(approved),
@@ -306,10 +307,20 @@ export function treasuryHandlers(
           ...(review.call.kind === 'payment'
             ? { to: review.call.to, amount: review.call.amount }
             : {}),
+          ...(review.call.kind === 'batch'
+            ? { payments: review.call.count, total: review.call.total }
+            : {}),
           approvers: bundle.approvals.map((a) => a.owner),
         },
         asset: 'currency',
         amount: 0n,
+        // A batch needs gas for each of its transfers on top of the execution's budget.
+        ...(review.call.kind === 'batch'
+          ? {
+              gas:
+                gasBudget['treasury-execute'] + TRANSFER_GAS_IN_BATCH * BigInt(review.call.count),
+            }
+          : {}),
       };
       const queued = await context.wallet(p, caller).queue({ account, calls: [call] });
       // The execution joins the proposal and approvals in the audit log (the signed
@@ -333,7 +344,7 @@ export function treasuryHandlers(
  * An owner's approval added to `bundle` (an approval it already has is kept):
  * the key must be an owner the bundle lists, checked before it signs.
  */
-async function approve(
+export async function approveBundle(
   context: AppContext,
   caller: Caller,
   store: Store,
