@@ -7,12 +7,19 @@
  * `signet treasury batch`: a 20-row CSV becomes a MultiSendCallOnly proposal,
  * reviewed decoded, approved, executed, every payee's balance read on chain;
  * a file with bad rows is reported row by row and nothing is written.
+ * Policies: stored once verified (an older version refused), and checked before
+ * an approval is signed: over the per-payment limit refused, within it signed.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Address, getAddress } from 'viem';
 import { describe, expect, it } from 'vitest';
+import { ChainSigner } from '../core/chain/chain-signer.js';
+import { ALWAYS, type TreasuryPolicy } from '../core/treasury/policy.js';
+import { encodePolicyFile, policyTypedData } from '../core/treasury/policy-file.js';
+import { anyModule } from '../native/pkcs11/module-policy.js';
+import { openKeySigner } from '../native/pkcs11/token-access.js';
 import { currencyBalance, registeredPayees } from './support/treasury.js';
 import { PIN, useWallet } from './support/wallet-fixture.js';
 
@@ -245,5 +252,103 @@ describe('signet treasury: proposals, approvals and executions in the audit log'
     await syncSettled();
     expect(await Promise.all(payees.map((p) => currencyBalance(w.ledger, p)))).toEqual(amounts);
     expect((await json(['treasury', 'show', 'Wire'])).chain.nonce).toBe('3');
+  });
+
+  /** A `.signet-policy` of `version` signed by Alice's token key (the 1-of-2 treasury's threshold). */
+  async function policyFile(version: number, perPayment: bigint, daily = 100_00n): Promise<string> {
+    const { contracts, chainId } = w.ledger.profile;
+    const policy: TreasuryPolicy = {
+      chainId,
+      safe: treasury,
+      version,
+      currencies: [{ currency: contracts.currency, decimals: 2, perPayment, daily }],
+      payees: [receiver],
+      noteContracts: [],
+      multiSendCallOnly: contracts.multiSendCallOnly,
+      window: ALWAYS,
+    };
+    const signer = new ChainSigner(
+      await openKeySigner(w.keys.alice!.uri, { configured: [], policy: anyModule }, async () =>
+        Buffer.from(PIN),
+      ),
+      w.keys.alice!.address,
+    );
+    try {
+      const { signature } = await signer.signTypedData(policyTypedData(policy));
+      const path = file(`v${version}.signet-policy`);
+      writeFileSync(
+        path,
+        encodePolicyFile({
+          policy,
+          signatures: [{ kind: 'ecdsa', owner: w.keys.alice!.address, signature }],
+        }),
+      );
+      return path;
+    } finally {
+      await signer.close();
+    }
+  }
+
+  it('stores a verified policy, refuses an older one, and checks approvals against it', async () => {
+    const v1 = await policyFile(1, 5_00n);
+    const v2 = await policyFile(2, 5_00n);
+    expect(await json(['treasury', 'policy', 'set', 'Wire', v2])).toMatchObject({ version: 2 });
+    const older = await w.cli(['treasury', 'policy', 'set', 'Wire', v1]);
+    expect(older.code).toBe(1);
+    expect(older.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(older.stderr).toMatch(/version 2/);
+
+    // Over the per-payment limit of 5.00: refused before the key signs, nothing written.
+    await json([
+      ...['treasury', 'propose', 'Wire', '--to', receiver, '--amount', '9.00'],
+      ...['--out', file('over.signet-approval')],
+    ]);
+    const before = (await audit('approve-safe-tx')).entries.length;
+    const refused = await w.cli([
+      ...['treasury', 'approve', file('over.signet-approval'), '--key', w.keys.bob!.uri],
+      ...['--out', file('over-b.signet-approval'), '--pin-file', w.pin],
+    ]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(refused.stderr).toMatch(/^signet: .*9\.00.*5\.00/);
+    expect(existsSync(file('over-b.signet-approval'))).toBe(false);
+    expect((await audit('approve-safe-tx')).entries).toHaveLength(before);
+
+    // Within it: signed, and the result says what the check counted.
+    await json([
+      ...['treasury', 'propose', 'Wire', '--to', receiver, '--amount', '4.00'],
+      ...['--out', file('within.signet-approval')],
+    ]);
+    const approved = await json([
+      ...['treasury', 'approve', file('within.signet-approval'), '--key', w.keys.bob!.uri],
+      ...['--out', file('within-b.signet-approval'), '--pin-file', w.pin],
+    ]);
+    expect(approved.approvedBy).toBe(w.keys.bob!.address);
+    expect(approved.policy).toMatchObject({ version: 2, requiredThreshold: 1 });
+    expect(approved.policy.counted).toMatch(/executions this wallet queued/);
+    // Executed today from this wallet: 1.00, 2.50 and the batch's 40.90.
+    expect(approved.policy.spentToday).toEqual([
+      { currency: w.ledger.profile.contracts.currency, amount: '44.40' },
+    ]);
+
+    // A daily limit of 46.00: 44.40 spent, so 4.00 more is over it.
+    await json(['treasury', 'policy', 'set', 'Wire', await policyFile(3, 5_00n, 46_00n)]);
+    const daily = await w.cli([
+      ...['treasury', 'approve', file('within.signet-approval'), '--key', w.keys.bob!.uri],
+      ...['--out', file('within-daily.signet-approval'), '--pin-file', w.pin],
+    ]);
+    expect(daily.code).toBe(1);
+    expect(daily.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(daily.stderr).toMatch(/46\.00/);
+    expect(existsSync(file('within-daily.signet-approval'))).toBe(false);
+
+    // An offline approver given the older file is refused too.
+    const offline = await w.cli([
+      ...['treasury', 'approve', file('within.signet-approval'), '--key', w.keys.bob!.uri],
+      ...['--policy', v1, '--out', file('within-v1.signet-approval'), '--pin-file', w.pin],
+    ]);
+    expect(offline.code).toBe(1);
+    expect(offline.stderr).toMatch(/version/);
+    expect(existsSync(file('within-v1.signet-approval'))).toBe(false);
   });
 });

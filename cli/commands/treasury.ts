@@ -196,22 +196,40 @@ export function registerTreasuryCommands(program: Command, context: CliContext):
       .requiredOption('--key <uri>', "key URI of the approving owner's key")
       .requiredOption('--out <file>', 'the .signet-approval file to write')
       .option('--offline', 'no network and no ledger needed: chain and owners come from the bundle')
+      .option(
+        '--policy <file>',
+        "the treasury's .signet-policy to check the proposal against (else the stored one)",
+      )
       .option('--json', 'machine-readable output'),
-  ).action((file: string, flags: Flags & { key: string; out: string }) =>
+  ).action((file: string, flags: Flags & { key: string; out: string; policy?: string }) =>
     context.run(
       flags,
       async (app) => {
         const bundle = readBundle(file);
         const result = await app.call(
           'treasury.approve',
-          { bundle, key: flags.key, offline: flags.offline === true },
+          {
+            bundle,
+            key: flags.key,
+            offline: flags.offline === true,
+            ...(flags.policy ? { policy: readBundle(flags.policy) } : {}),
+          },
           pins(flags),
         );
         writeBundle(flags.out, result.bundle);
         return { ...result, file: flags.out };
       },
       (result) =>
-        `${describeReview(result.review)}\napproved by ${result.approvedBy}\nwrote ${result.file}`,
+        [
+          describeReview(result.review),
+          ...(result.policy
+            ? [
+                `within policy version ${result.policy.version} (${result.policy.requiredThreshold} approvals needed); spent on ${result.policy.day}: ${result.policy.spentToday.map((s) => s.amount).join(', ')}, counting ${result.policy.counted}`,
+              ]
+            : []),
+          `approved by ${result.approvedBy}`,
+          `wrote ${result.file}`,
+        ].join('\n'),
     ),
   );
 
@@ -237,6 +255,24 @@ export function registerTreasuryCommands(program: Command, context: CliContext):
     );
 
   registerBatchCommand(treasury, context, withPins, pins);
+
+  treasury
+    .command('policy')
+    .description("a treasury's policy, signed by its owners, checked before every approval")
+    .command('set')
+    .description(
+      'store a verified .signet-policy for the treasury (only a higher version replaces one)',
+    )
+    .argument('<treasury>', 'name or address')
+    .argument('<file>', '.signet-policy file')
+    .option('--json', 'machine-readable output')
+    .action((name: string, file: string, flags: Flags) =>
+      context.run(
+        flags,
+        (app) => app.call('treasury.policy.set', { treasury: name, policy: readBundle(file) }),
+        (r) => `treasury ${r.treasury} ${r.safe}: policy version ${r.version} stored`,
+      ),
+    );
 
   withPins(
     treasury

@@ -129,6 +129,20 @@ export const treasuryRequests = {
     bundle: bundleTextSchema,
     key: keyUriSchema,
     offline: z.boolean().default(false),
+    /** A `.signet-policy` file's text checked instead of the stored policy (an offline machine). */
+    policy: z
+      .string()
+      .min(1)
+      .max(1024 * 1024)
+      .optional(),
+  }),
+  /** Stores a treasury's policy, verified against its owners; only a higher version replaces one. */
+  'treasury.policy.set': z.object({
+    treasury: treasuryRefSchema,
+    policy: z
+      .string()
+      .min(1)
+      .max(1024 * 1024),
   }),
   'treasury.merge': z.object({ bundles: z.array(bundleTextSchema).min(2).max(50) }),
   /** Checks the bundle against the chain, then queues execTransaction by `from`. */
@@ -164,7 +178,25 @@ export const treasuryResults = {
   }),
   'treasury.propose': treasuryBundleResultSchema,
   'treasury.review': treasuryBundleResultSchema,
-  'treasury.approve': treasuryBundleResultSchema.extend({ approvedBy: z.string() }),
+  'treasury.approve': treasuryBundleResultSchema.extend({
+    approvedBy: z.string(),
+    /** The policy the proposal was checked against before signing; null when none applies. */
+    policy: z
+      .object({
+        version: z.number().int(),
+        day: z.string(),
+        requiredThreshold: z.number().int(),
+        spentToday: z.array(z.object({ currency: z.string(), amount: amountSchema })),
+        /** What counted as spent today. */
+        counted: z.string(),
+      })
+      .nullable(),
+  }),
+  'treasury.policy.set': z.object({
+    treasury: z.string(),
+    safe: z.string(),
+    version: z.number().int(),
+  }),
   'treasury.merge': treasuryBundleResultSchema,
   'treasury.execute': signedSchema.extend({ review: treasuryReviewSchema }),
   'treasury.batch': z.object({

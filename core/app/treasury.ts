@@ -41,6 +41,7 @@ import {
   requireTreasury,
   type Treasury,
 } from '../store/treasuries.js';
+import { getTreasuryPolicy, storeTreasuryPolicy } from '../store/treasury-policies.js';
 import {
   type ApprovalBundle,
   addApproval,
@@ -50,6 +51,7 @@ import {
 } from '../treasury/approval-bundle.js';
 import { TRANSFER_GAS_IN_BATCH } from '../treasury/batch-proposal.js';
 import { decodeBundle, encodeBundle } from '../treasury/bundle-codec.js';
+import { decodePolicyFile } from '../treasury/policy-file.js';
 import { activeSender } from '../wallet/offline-checks.js';
 import { type Call, gasBudget } from '../wallet/transaction-plan.js';
 import type { AppContext } from './app-context.js';
@@ -65,6 +67,7 @@ import {
   readSafeOrRefuse,
   requireChainAgrees,
 } from './treasury-chain.js';
+import { checkPolicy, type PolicyCheck, policyFor } from './treasury-policy-check.js';
 import { auditSubject, reviewOf } from './treasury-review.js';
 
 type TreasuryMethod =
@@ -75,7 +78,8 @@ type TreasuryMethod =
   | 'treasury.review'
   | 'treasury.approve'
   | 'treasury.merge'
-  | 'treasury.execute';
+  | 'treasury.execute'
+  | 'treasury.policy.set';
 
 export function treasuryHandlers(
   context: AppContext,
@@ -237,12 +241,60 @@ export function treasuryHandlers(
         await onChain(checkAgainstChain(context.rpc(p), bundle));
       }
       const store = context.store();
-      const { approved, owner } = await approveBundle(context, caller, store, bundle, request.key);
+      const { approved, owner, policy } = await approveBundle(
+        context,
+        caller,
+        store,
+        bundle,
+        request.key,
+        request.policy,
+      );
       return {
         review: reviewOf(store, p, approved),
         bundle: await encodeBundle(approved),
         approvedBy: owner,
+        policy: policy && {
+          ...policy,
+          spentToday: policy.spentToday.map((s) => ({ ...s, amount: formatAmount(s.amount) })),
+        },
       };
+    },
+
+    'treasury.policy.set': async (request) => {
+      const p = context.profile();
+      const store = context.store();
+      const treasury = requireTreasury(store, p.chainId, request.treasury);
+      const stored = getTreasuryPolicy(store, p.chainId, treasury.address);
+      const policy = await decodePolicyFile(request.policy, {
+        chainId: p.chainId,
+        safe: treasury.address,
+        owners: treasury.owners,
+        threshold: treasury.threshold,
+        ...(stored ? { latestVersionSeen: stored.version } : {}),
+      });
+      if (stored && policy.version <= stored.version) {
+        throw new SignetError(
+          'POLICY_INVALID',
+          `treasury ${treasury.name} has policy version ${stored.version} already; only a higher version replaces it, not ${policy.version}`,
+          { details: { reason: 'version' } },
+        );
+      }
+      storeTreasuryPolicy(store, {
+        chainId: p.chainId,
+        safe: treasury.address,
+        version: policy.version,
+        file: request.policy,
+      });
+      appendAudit(store, {
+        action: 'set-treasury-policy',
+        subject: {
+          chainId: p.chainId,
+          safe: treasury.address,
+          treasury: treasury.name,
+          version: policy.version,
+        },
+      });
+      return { treasury: treasury.name, safe: treasury.address, version: policy.version };
     },
 
     'treasury.merge': async (request) => {
@@ -305,10 +357,14 @@ export function treasuryHandlers(
           nonce: tx.nonce.toString(),
           safeTxHash: hash,
           ...(review.call.kind === 'payment'
-            ? { to: review.call.to, amount: review.call.amount }
+            ? { to: review.call.to, amount: review.call.amount, currency: review.call.currency }
             : {}),
           ...(review.call.kind === 'batch'
-            ? { payments: review.call.count, total: review.call.total }
+            ? {
+                payments: review.call.count,
+                total: review.call.total,
+                currency: review.call.currency,
+              }
             : {}),
           approvers: bundle.approvals.map((a) => a.owner),
         },
@@ -350,7 +406,11 @@ export async function approveBundle(
   store: Store,
   bundle: ApprovalBundle,
   keyUri: string,
-): Promise<{ approved: ApprovalBundle; owner: Address }> {
+  policyFile?: string,
+): Promise<{ approved: ApprovalBundle; owner: Address; policy: PolicyCheck | null }> {
+  // The treasury's policy first: a proposal it refuses is never signed (nor a PIN asked for).
+  const policy = await policyFor(store, bundle, policyFile);
+  const checked = policy ? checkPolicy(store, policy, bundle) : null;
   const signer = await openAccountSigner(keyUri, {
     search: context.search(caller),
     pins: caller.pins,
@@ -384,9 +444,10 @@ export async function approveBundle(
         safeTxHash: bundleSafeTxHash(bundle),
         owner: signature.owner,
         description: bundle.proposal.description,
+        ...(checked ? { policyVersion: checked.version } : {}),
       },
     });
-    return { approved, owner: signature.owner };
+    return { approved, owner: signature.owner, policy: checked };
   } finally {
     await signer.close();
   }
