@@ -9,6 +9,7 @@
  * a file with bad rows is reported row by row and nothing is written.
  * Policies: stored once verified (an older version refused), and checked before
  * an approval is signed: over the per-payment limit refused, within it signed.
+ * Cancel: a no-op proposal at a nonce; executed, the old bundle there is refused.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -252,6 +253,56 @@ describe('signet treasury: proposals, approvals and executions in the audit log'
     await syncSettled();
     expect(await Promise.all(payees.map((p) => currencyBalance(w.ledger, p)))).toEqual(amounts);
     expect((await json(['treasury', 'show', 'Wire'])).chain.nonce).toBe('3');
+  });
+
+  it("a cancel at a proposal's nonce, once executed, makes the old bundle's execution refused", async () => {
+    const paid = await currencyBalance(w.ledger, receiver);
+    const old = await json([
+      ...['treasury', 'propose', 'Wire', '--to', receiver, '--amount', '1.50'],
+      ...['--sign-with', w.keys.alice!.uri, '--out', file('old.signet-approval')],
+      ...['--pin-file', w.pin],
+    ]);
+    expect(old.review.nonce).toBe('3');
+    const usedUp = await w.cli([
+      ...['treasury', 'cancel', 'Wire', '--nonce', '2', '--out', file('late.signet-approval')],
+    ]);
+    expect(usedUp.code).toBe(1);
+    expect(usedUp.stderr).toMatch(/nonce 2 is used already/);
+    expect(existsSync(file('late.signet-approval'))).toBe(false);
+
+    const cancel = await json([
+      ...['treasury', 'cancel', 'Wire', '--nonce', '3', '--sign-with', w.keys.alice!.uri],
+      ...['--out', file('cancel.signet-approval'), '--pin-file', w.pin],
+    ]);
+    expect(cancel.review).toMatchObject({
+      nonce: '3',
+      call: { kind: 'cancel', to: treasury },
+      approvals: [w.keys.alice!.address],
+    });
+    const human = await w.cli(['treasury', 'review', file('cancel.signet-approval')]);
+    expect(human.stdout).toContain('cancel: a call to the treasury itself that does nothing');
+    const cancels = await audit('cancel-safe-tx');
+    expect(cancels.entries).toEqual([
+      expect.objectContaining({
+        subject: expect.objectContaining({ nonce: '3', safeTxHash: cancel.review.safeTxHash }),
+      }),
+    ]);
+
+    await json([
+      ...['treasury', 'execute', file('cancel.signet-approval')],
+      ...['--from', w.keys.alice!.uri, '--pin-file', w.pin],
+    ]);
+    await syncSettled();
+    expect((await json(['treasury', 'show', 'Wire'])).chain.nonce).toBe('4');
+    const refused = await w.cli([
+      ...['treasury', 'execute', file('old.signet-approval')],
+      ...['--from', w.keys.alice!.uri, '--pin-file', w.pin],
+    ]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trimEnd()).toMatch(
+      /^signet: the treasury is at nonce 4: the proposal at nonce 3 was executed or replaced already$/,
+    );
+    expect(await currencyBalance(w.ledger, receiver)).toBe(paid);
   });
 
   /** A `.signet-policy` of `version` signed by Alice's token key (the 1-of-2 treasury's threshold). */

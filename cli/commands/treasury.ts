@@ -1,5 +1,5 @@
 /**
- * signet treasury create | list | show | propose | batch | review | approve | merge | execute
+ * signet treasury create | list | show | propose | batch | cancel | policy set | review | approve | merge | execute
  *
  * A treasury is a Safe whose payments several owners approve, each with their
  * own key, possibly on a machine with no network: a proposal travels as a
@@ -256,6 +256,51 @@ export function registerTreasuryCommands(program: Command, context: CliContext):
 
   registerBatchCommand(treasury, context, withPins, pins);
 
+  withPins(
+    treasury
+      .command('cancel')
+      .description(
+        'propose a cancel at a nonce: a call that does nothing; executed, the proposal there never can be',
+      )
+      .argument('<treasury>', 'name or address')
+      .requiredOption('--nonce <n>', 'the Safe nonce of the proposal to cancel')
+      .requiredOption('--out <file>', 'the .signet-approval file to write')
+      .option('--description <text>', 'why, shown to every approver')
+      .option('--sign-with <uri>', "an owner's key that approves it at once")
+      .option('--offline', 'no network access: the Safe nonce from the store')
+      .option('--json', 'machine-readable output'),
+  ).action(
+    (
+      name: string,
+      flags: Flags & { nonce: string; out: string; description?: string; signWith?: string },
+    ) =>
+      context.run(
+        flags,
+        async (app) => {
+          if (!/^\d{1,18}$/.test(flags.nonce)) {
+            throw new SignetError(
+              'INVALID_ARGUMENT',
+              `--nonce must be a whole number, not "${flags.nonce}"`,
+            );
+          }
+          const result = await app.call(
+            'treasury.cancel',
+            {
+              treasury: name,
+              nonce: flags.nonce,
+              description: flags.description,
+              signWith: flags.signWith,
+              offline: flags.offline === true,
+            },
+            pins(flags),
+          );
+          writeBundle(flags.out, result.bundle);
+          return { ...result, file: flags.out };
+        },
+        (result) => `${describeReview(result.review)}\nwrote ${result.file}`,
+      ),
+  );
+
   treasury
     .command('policy')
     .description("a treasury's policy, signed by its owners, checked before every approval")
@@ -429,15 +474,17 @@ function describeReview(review: Review): string {
   const what =
     call.kind === 'payment'
       ? `pay ${call.amount} to ${named(call.to)} (currency ${named(call.currency)})`
-      : call.kind === 'batch'
-        ? [
-            `batch of ${call.count} payments, total ${call.total} (currency ${named(call.currency)})`,
-            ...call.payees.map((p) => `    ${p.amount} to ${named(p.to)}`),
-            ...(call.count > call.payees.length
-              ? [`    … and ${call.count - call.payees.length} more`]
-              : []),
-          ].join('\n')
-        : `${call.operation} ${named(call.to)} value ${call.value} data ${call.data}`;
+      : call.kind === 'cancel'
+        ? `cancel: a call to the treasury itself that does nothing, using up nonce ${review.nonce}`
+        : call.kind === 'batch'
+          ? [
+              `batch of ${call.count} payments, total ${call.total} (currency ${named(call.currency)})`,
+              ...call.payees.map((p) => `    ${p.amount} to ${named(p.to)}`),
+              ...(call.count > call.payees.length
+                ? [`    … and ${call.count - call.payees.length} more`]
+                : []),
+            ].join('\n')
+          : `${call.operation} ${named(call.to)} value ${call.value} data ${call.data}`;
   return [
     `treasury ${review.safeName ? `${review.safeName} ` : ''}${review.safe} on chain ${review.chainId}, Safe nonce ${review.nonce}`,
     `  ${what}`,

@@ -45,6 +45,8 @@ export const treasuryCallSchema = z.discriminatedUnion('kind', [
     to: z.string(),
     amount: amountSchema,
   }),
+  /** Does nothing (a 0-value call to the Safe itself): uses up its nonce, cancelling the proposal there. */
+  z.object({ kind: z.literal('cancel'), to: z.string() }),
   z.object({
     kind: z.literal('batch'),
     currency: z.string(),
@@ -136,6 +138,14 @@ export const treasuryRequests = {
       .max(1024 * 1024)
       .optional(),
   }),
+  /** A proposal at `nonce` that does nothing: executed, it cancels whatever else was proposed there. */
+  'treasury.cancel': z.object({
+    treasury: treasuryRefSchema,
+    nonce: uintTextSchema,
+    description: z.string().max(2000).optional(),
+    signWith: keyUriSchema.optional(),
+    offline: z.boolean().default(false),
+  }),
   /** Stores a treasury's policy, verified against its owners; only a higher version replaces one. */
   'treasury.policy.set': z.object({
     treasury: treasuryRefSchema,
@@ -192,6 +202,7 @@ export const treasuryResults = {
       })
       .nullable(),
   }),
+  'treasury.cancel': treasuryBundleResultSchema,
   'treasury.policy.set': z.object({
     treasury: z.string(),
     safe: z.string(),

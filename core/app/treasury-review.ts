@@ -15,12 +15,15 @@ import { addressBookNames } from '../store/address-book.js';
 import type { Store } from '../store/database.js';
 import { listTreasuries } from '../store/treasuries.js';
 import { type ApprovalBundle, bundleSafeTxHash } from '../treasury/approval-bundle.js';
+import { isCancelTx } from '../treasury/cancel-proposal.js';
 import { nameAddresses } from './address-names.js';
 
 /** What every approver reads: the call decoded, the addresses named, the hash the key signs. */
 export function reviewOf(store: Store, profile: ChainProfile | undefined, bundle: ApprovalBundle) {
   const { tx } = bundle.proposal;
-  const call = decodeCall(profile, tx);
+  const call = isCancelTx(bundle.safe, tx)
+    ? { kind: 'cancel' as const, to: getAddress(tx.to) }
+    : decodeCall(profile, tx);
   const safeName =
     profile && profile.chainId === bundle.chainId
       ? (listTreasuries(store, bundle.chainId).find((t) => isAddressEqual(t.address, bundle.safe))

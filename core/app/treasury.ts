@@ -51,6 +51,7 @@ import {
 } from '../treasury/approval-bundle.js';
 import { TRANSFER_GAS_IN_BATCH } from '../treasury/batch-proposal.js';
 import { decodeBundle, encodeBundle } from '../treasury/bundle-codec.js';
+import { cancelTx, isCancelTx } from '../treasury/cancel-proposal.js';
 import { decodePolicyFile } from '../treasury/policy-file.js';
 import { activeSender } from '../wallet/offline-checks.js';
 import { type Call, gasBudget } from '../wallet/transaction-plan.js';
@@ -79,7 +80,8 @@ type TreasuryMethod =
   | 'treasury.approve'
   | 'treasury.merge'
   | 'treasury.execute'
-  | 'treasury.policy.set';
+  | 'treasury.policy.set'
+  | 'treasury.cancel';
 
 export function treasuryHandlers(
   context: AppContext,
@@ -260,6 +262,55 @@ export function treasuryHandlers(
       };
     },
 
+    'treasury.cancel': async (request, caller) => {
+      const p = context.profile();
+      const store = context.store();
+      const treasury = requireTreasury(store, p.chainId, request.treasury);
+      const nonce = BigInt(request.nonce);
+      let used = treasury.chainNonce;
+      if (!request.offline) {
+        const state = await onChain(deployedState(chainClient(context.rpc(p)), p, treasury));
+        if (state) {
+          recordChainNonce(store, treasury, state.nonce);
+          used = state.nonce;
+        }
+      }
+      if (nonce < used) {
+        throw mismatch(
+          'nonce',
+          `treasury ${treasury.name} is at nonce ${used}: nonce ${nonce} is used already, nothing there to cancel`,
+        );
+      }
+      let bundle: ApprovalBundle = {
+        chainId: p.chainId,
+        safe: treasury.address,
+        owners: treasury.owners,
+        threshold: treasury.threshold,
+        proposal: {
+          tx: cancelTx(treasury.address, nonce),
+          description:
+            request.description ??
+            `Cancel the proposal at nonce ${nonce} (a call that does nothing)`,
+        },
+        approvals: [],
+      };
+      const text = await encodeBundle(bundle);
+      if (request.signWith !== undefined) {
+        bundle = (await approveBundle(context, caller, store, bundle, request.signWith)).approved;
+      }
+      const review = reviewOf(store, p, bundle);
+      appendAudit(store, {
+        action: 'cancel-safe-tx',
+        keyUri: request.signWith ?? null,
+        subject: { ...auditSubject(review), treasury: treasury.name },
+      });
+      recordProposal(store, treasury, nonce);
+      return {
+        review,
+        bundle: request.signWith === undefined ? text : await encodeBundle(bundle),
+      };
+    },
+
     'treasury.policy.set': async (request) => {
       const p = context.profile();
       const store = context.store();
@@ -409,7 +460,10 @@ export async function approveBundle(
   policyFile?: string,
 ): Promise<{ approved: ApprovalBundle; owner: Address; policy: PolicyCheck | null }> {
   // The treasury's policy first: a proposal it refuses is never signed (nor a PIN asked for).
-  const policy = await policyFor(store, bundle, policyFile);
+  // A cancel moves nothing: no policy holds it back (else a rejected proposal could freeze the queue).
+  const policy = isCancelTx(bundle.safe, bundle.proposal.tx)
+    ? undefined
+    : await policyFor(store, bundle, policyFile);
   const checked = policy ? checkPolicy(store, policy, bundle) : null;
   const signer = await openAccountSigner(keyUri, {
     search: context.search(caller),
