@@ -402,4 +402,23 @@ describe('signet treasury: proposals, approvals and executions in the audit log'
     expect(offline.stderr).toMatch(/version/);
     expect(existsSync(file('within-v1.signet-approval'))).toBe(false);
   });
+
+  it('offline, a batch says how limited its checks were', async () => {
+    const [payee] = await registeredPayees(w.ledger, 1);
+    const currency = w.ledger.profile.contracts.currency;
+    writeFileSync(
+      file('offline.csv'),
+      `token_type,token_address,receiver,amount,id\nerc20,${currency},${payee},1.25,x\n`,
+    );
+    const out = file('offline-out');
+    mkdirSync(out);
+    const batch = await json([
+      ...['treasury', 'batch', 'Wire', '--csv', file('offline.csv'), '--out-dir', out],
+      '--offline',
+    ]);
+    expect(batch).toMatchObject({ rows: 1, total: '1.25', splitReason: null });
+    expect(batch.limits).toEqual([expect.stringMatching(/^no node: payees were checked against/)]);
+    expect(batch.proposals[0].review.call).toMatchObject({ kind: 'batch', count: 1 });
+    expect(readdirSync(out)).toHaveLength(1);
+  });
 });
