@@ -1,5 +1,5 @@
 /**
- * signet treasury create | list | show | propose | review | approve | merge | execute
+ * signet treasury create | list | show | propose | batch | cancel | policy set | review | approve | merge | execute
  *
  * A treasury is a Safe whose payments several owners approve, each with their
  * own key, possibly on a machine with no network: a proposal travels as a
@@ -196,22 +196,40 @@ export function registerTreasuryCommands(program: Command, context: CliContext):
       .requiredOption('--key <uri>', "key URI of the approving owner's key")
       .requiredOption('--out <file>', 'the .signet-approval file to write')
       .option('--offline', 'no network and no ledger needed: chain and owners come from the bundle')
+      .option(
+        '--policy <file>',
+        "the treasury's .signet-policy to check the proposal against (else the stored one)",
+      )
       .option('--json', 'machine-readable output'),
-  ).action((file: string, flags: Flags & { key: string; out: string }) =>
+  ).action((file: string, flags: Flags & { key: string; out: string; policy?: string }) =>
     context.run(
       flags,
       async (app) => {
         const bundle = readBundle(file);
         const result = await app.call(
           'treasury.approve',
-          { bundle, key: flags.key, offline: flags.offline === true },
+          {
+            bundle,
+            key: flags.key,
+            offline: flags.offline === true,
+            ...(flags.policy ? { policy: readBundle(flags.policy) } : {}),
+          },
           pins(flags),
         );
         writeBundle(flags.out, result.bundle);
         return { ...result, file: flags.out };
       },
       (result) =>
-        `${describeReview(result.review)}\napproved by ${result.approvedBy}\nwrote ${result.file}`,
+        [
+          describeReview(result.review),
+          ...(result.policy
+            ? [
+                `within policy version ${result.policy.version} (${result.policy.requiredThreshold} approvals needed); spent on ${result.policy.day}: ${result.policy.spentToday.map((s) => s.amount).join(', ')}, counting ${result.policy.counted}`,
+              ]
+            : []),
+          `approved by ${result.approvedBy}`,
+          `wrote ${result.file}`,
+        ].join('\n'),
     ),
   );
 
@@ -236,6 +254,71 @@ export function registerTreasuryCommands(program: Command, context: CliContext):
       ),
     );
 
+  registerBatchCommand(treasury, context, withPins, pins);
+
+  withPins(
+    treasury
+      .command('cancel')
+      .description(
+        'propose a cancel at a nonce: a call that does nothing; executed, the proposal there never can be',
+      )
+      .argument('<treasury>', 'name or address')
+      .requiredOption('--nonce <n>', 'the Safe nonce of the proposal to cancel')
+      .requiredOption('--out <file>', 'the .signet-approval file to write')
+      .option('--description <text>', 'why, shown to every approver')
+      .option('--sign-with <uri>', "an owner's key that approves it at once")
+      .option('--offline', 'no network access: the Safe nonce from the store')
+      .option('--json', 'machine-readable output'),
+  ).action(
+    (
+      name: string,
+      flags: Flags & { nonce: string; out: string; description?: string; signWith?: string },
+    ) =>
+      context.run(
+        flags,
+        async (app) => {
+          if (!/^\d{1,18}$/.test(flags.nonce)) {
+            throw new SignetError(
+              'INVALID_ARGUMENT',
+              `--nonce must be a whole number, not "${flags.nonce}"`,
+            );
+          }
+          const result = await app.call(
+            'treasury.cancel',
+            {
+              treasury: name,
+              nonce: flags.nonce,
+              description: flags.description,
+              signWith: flags.signWith,
+              offline: flags.offline === true,
+            },
+            pins(flags),
+          );
+          writeBundle(flags.out, result.bundle);
+          return { ...result, file: flags.out };
+        },
+        (result) => `${describeReview(result.review)}\nwrote ${result.file}`,
+      ),
+  );
+
+  treasury
+    .command('policy')
+    .description("a treasury's policy, signed by its owners, checked before every approval")
+    .command('set')
+    .description(
+      'store a verified .signet-policy for the treasury (only a higher version replaces one)',
+    )
+    .argument('<treasury>', 'name or address')
+    .argument('<file>', '.signet-policy file')
+    .option('--json', 'machine-readable output')
+    .action((name: string, file: string, flags: Flags) =>
+      context.run(
+        flags,
+        (app) => app.call('treasury.policy.set', { treasury: name, policy: readBundle(file) }),
+        (r) => `treasury ${r.treasury} ${r.safe}: policy version ${r.version} stored`,
+      ),
+    );
+
   withPins(
     treasury
       .command('execute')
@@ -252,6 +335,91 @@ export function registerTreasuryCommands(program: Command, context: CliContext):
         app.call('treasury.execute', { bundle: readBundle(file), from: flags.from }, pins(flags)),
       (result) => `${describeReview(result.review)}\n${describeSigned(result)}`,
     ),
+  );
+}
+
+/**
+ * `treasury batch`: the CSV checked whole (each bad row on a line of its own,
+ * nothing written), then one `.signet-approval` per proposal in --out-dir,
+ * named by treasury and nonce. Every file is written only once all are made.
+ */
+function registerBatchCommand(
+  treasury: Command,
+  context: CliContext,
+  withPins: (command: Command) => Command,
+  pins: (flags: Flags) => PinOptions,
+): void {
+  withPins(
+    treasury
+      .command('batch')
+      .description(
+        'pay the rows of a Safe CSV Airdrop file: one MultiSendCallOnly proposal (or several, split by gas) as approval bundles',
+      )
+      .argument('<treasury>', 'name or address')
+      .requiredOption('--csv <file>', 'token_type,token_address,receiver,amount,id')
+      .option('--out-dir <dir>', 'where the .signet-approval files go', '.')
+      .option('--description <text>', 'heads each proposal\'s description, e.g. "Payroll December"')
+      .option('--sign-with <uri>', "an owner's key that approves each proposal at once")
+      .option('--offline', 'no network: payees checked against the synced accounts only')
+      .option('--json', 'machine-readable output'),
+  ).action(
+    (
+      name: string,
+      flags: Flags & { csv: string; outDir: string; description?: string; signWith?: string },
+    ) =>
+      context.run(
+        flags,
+        async (app) => {
+          let csv: string;
+          try {
+            csv = readFileSync(flags.csv, 'utf8');
+          } catch (error) {
+            const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+            throw new SignetError('FILE_INVALID', `cannot read ${flags.csv} (${reason})`);
+          }
+          const progress =
+            (context.io.stderr as { isTTY?: boolean }).isTTY === true && csv.length > 50_000;
+          if (progress) context.io.stderr.write(`checking ${flags.csv}…\n`);
+          const result = await app
+            .call(
+              'treasury.batch',
+              {
+                treasury: name,
+                csv,
+                description: flags.description,
+                signWith: flags.signWith,
+                offline: flags.offline === true,
+              },
+              pins(flags),
+            )
+            .catch((error: unknown) => {
+              // Each bad row on a line of its own, before the one-line refusal.
+              const problems = error instanceof SignetError ? error.details?.problems : undefined;
+              if (Array.isArray(problems)) {
+                for (const line of problems) context.io.stderr.write(`${flags.csv}: ${line}\n`);
+              }
+              throw error;
+            });
+          const files = result.proposals.map((p) =>
+            join(
+              flags.outDir,
+              `${p.review.safeName ?? p.review.safe}-${p.review.nonce}.signet-approval`,
+            ),
+          );
+          for (const [i, p] of result.proposals.entries()) writeBundle(files[i]!, p.bundle);
+          return { ...result, files };
+        },
+        (result) =>
+          [
+            `${result.rows} payments, total ${result.total}: ${result.proposals.length} proposal${result.proposals.length === 1 ? '' : 's'}`,
+            ...(result.splitReason ? [`split: ${result.splitReason}`] : []),
+            ...result.limits.map((l) => `note: ${l}`),
+            ...result.proposals.flatMap((p, i) => [
+              describeReview(p.review),
+              `wrote ${result.files[i]}`,
+            ]),
+          ].join('\n'),
+      ),
   );
 }
 
@@ -306,7 +474,17 @@ function describeReview(review: Review): string {
   const what =
     call.kind === 'payment'
       ? `pay ${call.amount} to ${named(call.to)} (currency ${named(call.currency)})`
-      : `${call.operation} ${named(call.to)} value ${call.value} data ${call.data}`;
+      : call.kind === 'cancel'
+        ? `cancel: a call to the treasury itself that does nothing, using up nonce ${review.nonce}`
+        : call.kind === 'batch'
+          ? [
+              `batch of ${call.count} payments, total ${call.total} (currency ${named(call.currency)})`,
+              ...call.payees.map((p) => `    ${p.amount} to ${named(p.to)}`),
+              ...(call.count > call.payees.length
+                ? [`    … and ${call.count - call.payees.length} more`]
+                : []),
+            ].join('\n')
+          : `${call.operation} ${named(call.to)} value ${call.value} data ${call.data}`;
   return [
     `treasury ${review.safeName ? `${review.safeName} ` : ''}${review.safe} on chain ${review.chainId}, Safe nonce ${review.nonce}`,
     `  ${what}`,

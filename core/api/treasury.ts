@@ -45,6 +45,17 @@ export const treasuryCallSchema = z.discriminatedUnion('kind', [
     to: z.string(),
     amount: amountSchema,
   }),
+  /** Does nothing (a 0-value call to the Safe itself): uses up its nonce, cancelling the proposal there. */
+  z.object({ kind: z.literal('cancel'), to: z.string() }),
+  z.object({
+    kind: z.literal('batch'),
+    currency: z.string(),
+    /** Payments in the batch. */
+    count: z.number().int().positive(),
+    total: amountSchema,
+    /** The first few payees; `count` says how many there are in all. */
+    payees: z.array(z.object({ to: z.string(), amount: amountSchema })),
+  }),
   z.object({
     kind: z.literal('call'),
     to: z.string(),
@@ -120,10 +131,43 @@ export const treasuryRequests = {
     bundle: bundleTextSchema,
     key: keyUriSchema,
     offline: z.boolean().default(false),
+    /** A `.signet-policy` file's text checked instead of the stored policy (an offline machine). */
+    policy: z
+      .string()
+      .min(1)
+      .max(1024 * 1024)
+      .optional(),
+  }),
+  /** A proposal at `nonce` that does nothing: executed, it cancels whatever else was proposed there. */
+  'treasury.cancel': z.object({
+    treasury: treasuryRefSchema,
+    nonce: uintTextSchema,
+    description: z.string().max(2000).optional(),
+    signWith: keyUriSchema.optional(),
+    offline: z.boolean().default(false),
+  }),
+  /** Stores a treasury's policy, verified against its owners; only a higher version replaces one. */
+  'treasury.policy.set': z.object({
+    treasury: treasuryRefSchema,
+    policy: z
+      .string()
+      .min(1)
+      .max(1024 * 1024),
   }),
   'treasury.merge': z.object({ bundles: z.array(bundleTextSchema).min(2).max(50) }),
   /** Checks the bundle against the chain, then queues execTransaction by `from`. */
   'treasury.execute': z.object({ bundle: bundleTextSchema, from: keyUriSchema }),
+  /**
+   * A Safe CSV Airdrop file as MultiSendCallOnly proposals (several at consecutive
+   * nonces when the block gas limit calls for it); every row checked first.
+   */
+  'treasury.batch': z.object({
+    treasury: treasuryRefSchema,
+    csv: z.string().min(1).max(1_100_000),
+    description: z.string().max(200).optional(),
+    signWith: keyUriSchema.optional(),
+    offline: z.boolean().default(false),
+  }),
 } as const;
 
 export const treasuryResults = {
@@ -144,7 +188,35 @@ export const treasuryResults = {
   }),
   'treasury.propose': treasuryBundleResultSchema,
   'treasury.review': treasuryBundleResultSchema,
-  'treasury.approve': treasuryBundleResultSchema.extend({ approvedBy: z.string() }),
+  'treasury.approve': treasuryBundleResultSchema.extend({
+    approvedBy: z.string(),
+    /** The policy the proposal was checked against before signing; null when none applies. */
+    policy: z
+      .object({
+        version: z.number().int(),
+        day: z.string(),
+        requiredThreshold: z.number().int(),
+        spentToday: z.array(z.object({ currency: z.string(), amount: amountSchema })),
+        /** What counted as spent today. */
+        counted: z.string(),
+      })
+      .nullable(),
+  }),
+  'treasury.cancel': treasuryBundleResultSchema,
+  'treasury.policy.set': z.object({
+    treasury: z.string(),
+    safe: z.string(),
+    version: z.number().int(),
+  }),
   'treasury.merge': treasuryBundleResultSchema,
   'treasury.execute': signedSchema.extend({ review: treasuryReviewSchema }),
+  'treasury.batch': z.object({
+    proposals: z.array(treasuryBundleResultSchema),
+    rows: z.number().int().positive(),
+    total: amountSchema,
+    /** Why the rows became several proposals; null when one holds them. */
+    splitReason: z.string().nullable(),
+    /** What could not be checked (no node), one sentence each. */
+    limits: z.array(z.string()),
+  }),
 } as const satisfies Record<keyof typeof treasuryRequests, z.ZodType>;

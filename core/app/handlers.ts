@@ -28,6 +28,7 @@ import { balanceRows, chainStatus, heldNoteRows } from './read-models.js';
 import { planNote, planSend, requireReviewed } from './signing-plan.js';
 import type { SyncDriver } from './sync-driver.js';
 import { treasuryHandlers } from './treasury.js';
+import { treasuryBatchHandlers } from './treasury-batch.js';
 import { historyRow, outboxRow } from './views.js';
 
 export function createHandlers(context: AppContext, sync: SyncDriver): Handlers {
@@ -177,6 +178,7 @@ export function createHandlers(context: AppContext, sync: SyncDriver): Handlers 
       context.wallet(context.profile(), caller).addAccount(request.key, request.name),
     'audit.export': async () => ({ csv: exportAuditCsv(context.store()) }),
     ...treasuryHandlers(context, sync),
+    ...treasuryBatchHandlers(context),
   };
 }
 

@@ -9,17 +9,21 @@ import { type Address, decodeFunctionData, getAddress, isAddressEqual } from 'vi
 import type { ChainProfile } from '../api/profile.js';
 import { currencyAbi } from '../chain/abi.js';
 import { formatAmount } from '../chain/amount.js';
+import { decodeMultiSend, multiSendAbi } from '../chain/safe.js';
 import { listAccounts } from '../store/accounts.js';
 import { addressBookNames } from '../store/address-book.js';
 import type { Store } from '../store/database.js';
 import { listTreasuries } from '../store/treasuries.js';
 import { type ApprovalBundle, bundleSafeTxHash } from '../treasury/approval-bundle.js';
+import { isCancelTx } from '../treasury/cancel-proposal.js';
 import { nameAddresses } from './address-names.js';
 
 /** What every approver reads: the call decoded, the addresses named, the hash the key signs. */
 export function reviewOf(store: Store, profile: ChainProfile | undefined, bundle: ApprovalBundle) {
   const { tx } = bundle.proposal;
-  const call = decodeCall(profile, tx);
+  const call = isCancelTx(bundle.safe, tx)
+    ? { kind: 'cancel' as const, to: getAddress(tx.to) }
+    : decodeCall(profile, tx);
   const safeName =
     profile && profile.chainId === bundle.chainId
       ? (listTreasuries(store, bundle.chainId).find((t) => isAddressEqual(t.address, bundle.safe))
@@ -28,7 +32,7 @@ export function reviewOf(store: Store, profile: ChainProfile | undefined, bundle
   const addresses = [
     bundle.safe,
     ...bundle.owners,
-    call.to,
+    ...(call.kind === 'batch' ? [call.currency, ...call.payees.map((p) => p.to)] : [call.to]),
     ...(call.kind === 'payment' ? [call.currency] : []),
   ];
   return {
@@ -52,6 +56,8 @@ export function reviewOf(store: Store, profile: ChainProfile | undefined, bundle
  * address, named when known); anything else is shown as the raw call.
  */
 function decodeCall(profile: ChainProfile | undefined, tx: ApprovalBundle['proposal']['tx']) {
+  const batch = decodeBatch(profile, tx);
+  if (batch) return batch;
   const isCurrency = profile === undefined || isAddressEqual(tx.to, profile.contracts.currency);
   if (isCurrency && tx.operation === 0 && tx.value === 0n) {
     try {
@@ -76,6 +82,44 @@ function decodeCall(profile: ChainProfile | undefined, tx: ApprovalBundle['propo
     data: tx.data,
     operation: tx.operation === 1 ? ('delegatecall' as const) : ('call' as const),
   };
+}
+
+/** Payees a review lists one by one; the rest are counted. */
+const BATCH_PAYEES_SHOWN = 5;
+
+/**
+ * A batch of currency payments: a delegatecall into the ledger's
+ * MultiSendCallOnly (with no ledger selected, any multiSend whose calls all
+ * transfer the same token) whose every call is a transfer. Anything else in
+ * it, and the batch is shown raw.
+ */
+function decodeBatch(profile: ChainProfile | undefined, tx: ApprovalBundle['proposal']['tx']) {
+  if (tx.operation !== 1 || tx.value !== 0n) return undefined;
+  if (profile && !isAddressEqual(tx.to, profile.contracts.multiSendCallOnly)) return undefined;
+  try {
+    const { args } = decodeFunctionData({ abi: multiSendAbi, data: tx.data });
+    const calls = decodeMultiSend(args[0]);
+    const currency = getAddress(calls[0]!.to);
+    if (profile && !isAddressEqual(currency, profile.contracts.currency)) return undefined;
+    const payments = calls.map((call) => {
+      if (!isAddressEqual(call.to, currency) || (call.value ?? 0n) !== 0n) throw new Error('mixed');
+      const { functionName, args } = decodeFunctionData({ abi: currencyAbi, data: call.data });
+      if (functionName !== 'transfer') throw new Error('not a transfer');
+      const [to, amount] = args;
+      return { to: getAddress(to), amount };
+    });
+    return {
+      kind: 'batch' as const,
+      currency,
+      count: payments.length,
+      total: formatAmount(payments.reduce((sum, p) => sum + p.amount, 0n)),
+      payees: payments
+        .slice(0, BATCH_PAYEES_SHOWN)
+        .map((p) => ({ to: p.to, amount: formatAmount(p.amount) })),
+    };
+  } catch {
+    return undefined; // not a currency batch: shown raw
+  }
 }
 
 /** The ledger's names when one is selected; else the wallet's accounts and the address book only. */

@@ -41,6 +41,7 @@ import {
   requireTreasury,
   type Treasury,
 } from '../store/treasuries.js';
+import { getTreasuryPolicy, storeTreasuryPolicy } from '../store/treasury-policies.js';
 import {
   type ApprovalBundle,
   addApproval,
@@ -48,9 +49,12 @@ import {
   executionSignatures,
   mergeBundles,
 } from '../treasury/approval-bundle.js';
+import { TRANSFER_GAS_IN_BATCH } from '../treasury/batch-proposal.js';
 import { decodeBundle, encodeBundle } from '../treasury/bundle-codec.js';
+import { cancelTx, isCancelTx } from '../treasury/cancel-proposal.js';
+import { decodePolicyFile } from '../treasury/policy-file.js';
 import { activeSender } from '../wallet/offline-checks.js';
-import type { Call } from '../wallet/transaction-plan.js';
+import { type Call, gasBudget } from '../wallet/transaction-plan.js';
 import type { AppContext } from './app-context.js';
 import type { Caller, Handlers } from './dispatcher.js';
 import type { SyncDriver } from './sync-driver.js';
@@ -64,6 +68,7 @@ import {
   readSafeOrRefuse,
   requireChainAgrees,
 } from './treasury-chain.js';
+import { checkPolicy, type PolicyCheck, policyFor } from './treasury-policy-check.js';
 import { auditSubject, reviewOf } from './treasury-review.js';
 
 type TreasuryMethod =
@@ -74,7 +79,9 @@ type TreasuryMethod =
   | 'treasury.review'
   | 'treasury.approve'
   | 'treasury.merge'
-  | 'treasury.execute';
+  | 'treasury.execute'
+  | 'treasury.policy.set'
+  | 'treasury.cancel';
 
 export function treasuryHandlers(
   context: AppContext,
@@ -204,13 +211,13 @@ export function treasuryHandlers(
       };
       const text = await encodeBundle(bundle); // checks the description before anything is recorded
       if (request.signWith !== undefined) {
-        bundle = (await approve(context, caller, store, bundle, request.signWith)).approved;
+        bundle = (await approveBundle(context, caller, store, bundle, request.signWith)).approved;
       }
       const review = reviewOf(store, p, bundle);
       appendAudit(store, {
         action: 'propose-safe-tx',
         keyUri: request.signWith ?? null,
-        subject: auditSubject(review),
+        subject: { ...auditSubject(review), treasury: treasury.name },
       });
       recordProposal(store, treasury, nonce);
       return {
@@ -236,12 +243,109 @@ export function treasuryHandlers(
         await onChain(checkAgainstChain(context.rpc(p), bundle));
       }
       const store = context.store();
-      const { approved, owner } = await approve(context, caller, store, bundle, request.key);
+      const { approved, owner, policy } = await approveBundle(
+        context,
+        caller,
+        store,
+        bundle,
+        request.key,
+        request.policy,
+      );
       return {
         review: reviewOf(store, p, approved),
         bundle: await encodeBundle(approved),
         approvedBy: owner,
+        policy: policy && {
+          ...policy,
+          spentToday: policy.spentToday.map((s) => ({ ...s, amount: formatAmount(s.amount) })),
+        },
       };
+    },
+
+    'treasury.cancel': async (request, caller) => {
+      const p = context.profile();
+      const store = context.store();
+      const treasury = requireTreasury(store, p.chainId, request.treasury);
+      const nonce = BigInt(request.nonce);
+      let used = treasury.chainNonce;
+      if (!request.offline) {
+        const state = await onChain(deployedState(chainClient(context.rpc(p)), p, treasury));
+        if (state) {
+          recordChainNonce(store, treasury, state.nonce);
+          used = state.nonce;
+        }
+      }
+      if (nonce < used) {
+        throw mismatch(
+          'nonce',
+          `treasury ${treasury.name} is at nonce ${used}: nonce ${nonce} is used already, nothing there to cancel`,
+        );
+      }
+      let bundle: ApprovalBundle = {
+        chainId: p.chainId,
+        safe: treasury.address,
+        owners: treasury.owners,
+        threshold: treasury.threshold,
+        proposal: {
+          tx: cancelTx(treasury.address, nonce),
+          description:
+            request.description ??
+            `Cancel the proposal at nonce ${nonce} (a call that does nothing)`,
+        },
+        approvals: [],
+      };
+      const text = await encodeBundle(bundle);
+      if (request.signWith !== undefined) {
+        bundle = (await approveBundle(context, caller, store, bundle, request.signWith)).approved;
+      }
+      const review = reviewOf(store, p, bundle);
+      appendAudit(store, {
+        action: 'cancel-safe-tx',
+        keyUri: request.signWith ?? null,
+        subject: { ...auditSubject(review), treasury: treasury.name },
+      });
+      recordProposal(store, treasury, nonce);
+      return {
+        review,
+        bundle: request.signWith === undefined ? text : await encodeBundle(bundle),
+      };
+    },
+
+    'treasury.policy.set': async (request) => {
+      const p = context.profile();
+      const store = context.store();
+      const treasury = requireTreasury(store, p.chainId, request.treasury);
+      const stored = getTreasuryPolicy(store, p.chainId, treasury.address);
+      const policy = await decodePolicyFile(request.policy, {
+        chainId: p.chainId,
+        safe: treasury.address,
+        owners: treasury.owners,
+        threshold: treasury.threshold,
+        ...(stored ? { latestVersionSeen: stored.version } : {}),
+      });
+      if (stored && policy.version <= stored.version) {
+        throw new SignetError(
+          'POLICY_INVALID',
+          `treasury ${treasury.name} has policy version ${stored.version} already; only a higher version replaces it, not ${policy.version}`,
+          { details: { reason: 'version' } },
+        );
+      }
+      storeTreasuryPolicy(store, {
+        chainId: p.chainId,
+        safe: treasury.address,
+        version: policy.version,
+        file: request.policy,
+      });
+      appendAudit(store, {
+        action: 'set-treasury-policy',
+        subject: {
+          chainId: p.chainId,
+          safe: treasury.address,
+          treasury: treasury.name,
+          version: policy.version,
+        },
+      });
+      return { treasury: treasury.name, safe: treasury.address, version: policy.version };
     },
 
     'treasury.merge': async (request) => {
@@ -304,14 +408,40 @@ export function treasuryHandlers(
           nonce: tx.nonce.toString(),
           safeTxHash: hash,
           ...(review.call.kind === 'payment'
-            ? { to: review.call.to, amount: review.call.amount }
+            ? { to: review.call.to, amount: review.call.amount, currency: review.call.currency }
+            : {}),
+          ...(review.call.kind === 'batch'
+            ? {
+                payments: review.call.count,
+                total: review.call.total,
+                currency: review.call.currency,
+              }
             : {}),
           approvers: bundle.approvals.map((a) => a.owner),
         },
         asset: 'currency',
         amount: 0n,
+        // A batch needs gas for each of its transfers on top of the execution's budget.
+        ...(review.call.kind === 'batch'
+          ? {
+              gas:
+                gasBudget['treasury-execute'] + TRANSFER_GAS_IN_BATCH * BigInt(review.call.count),
+            }
+          : {}),
       };
       const queued = await context.wallet(p, caller).queue({ account, calls: [call] });
+      // The execution joins the proposal and approvals in the audit log (the signed
+      // transaction itself is logged by the wallet as every other one).
+      appendAudit(store, {
+        action: 'execute-safe-tx',
+        keyUri: request.from,
+        subject: {
+          ...auditSubject(review),
+          treasury: review.safeName,
+          approvers: bundle.approvals.map((a) => a.owner),
+        },
+        txHash: queued[0]?.txHash ?? null,
+      });
       return { review, ...(await sync.afterSigning(p, queued)) };
     },
   };
@@ -321,13 +451,20 @@ export function treasuryHandlers(
  * An owner's approval added to `bundle` (an approval it already has is kept):
  * the key must be an owner the bundle lists, checked before it signs.
  */
-async function approve(
+export async function approveBundle(
   context: AppContext,
   caller: Caller,
   store: Store,
   bundle: ApprovalBundle,
   keyUri: string,
-): Promise<{ approved: ApprovalBundle; owner: Address }> {
+  policyFile?: string,
+): Promise<{ approved: ApprovalBundle; owner: Address; policy: PolicyCheck | null }> {
+  // The treasury's policy first: a proposal it refuses is never signed (nor a PIN asked for).
+  // A cancel moves nothing: no policy holds it back (else a rejected proposal could freeze the queue).
+  const policy = isCancelTx(bundle.safe, bundle.proposal.tx)
+    ? undefined
+    : await policyFor(store, bundle, policyFile);
+  const checked = policy ? checkPolicy(store, policy, bundle) : null;
   const signer = await openAccountSigner(keyUri, {
     search: context.search(caller),
     pins: caller.pins,
@@ -361,9 +498,10 @@ async function approve(
         safeTxHash: bundleSafeTxHash(bundle),
         owner: signature.owner,
         description: bundle.proposal.description,
+        ...(checked ? { policyVersion: checked.version } : {}),
       },
     });
-    return { approved, owner: signature.owner };
+    return { approved, owner: signature.owner, policy: checked };
   } finally {
     await signer.close();
   }

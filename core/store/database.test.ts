@@ -38,6 +38,7 @@ describe('openStore', () => {
       'outbox',
       'process_locks',
       'treasuries',
+      'treasury_policies',
     ]);
     store.close();
   });

@@ -222,4 +222,20 @@ CREATE TABLE treasuries (
 ) STRICT, WITHOUT ROWID;
 `;
 
-export const migrations: readonly string[] = [v1, v2, v3, v4, v5, v6];
+/**
+ * Step 7 (issue 11): each treasury's policy (core/treasury/policy-file.ts) as the
+ * owners signed it: the `.signet-policy` file's text, verified when stored and
+ * again when used; only a higher version replaces it.
+ */
+const v7 = `
+CREATE TABLE treasury_policies (
+  chain_id   INTEGER NOT NULL,
+  safe       TEXT NOT NULL CHECK (safe GLOB '0x[0-9a-fA-F]*' AND length(safe) = 42),
+  version    INTEGER NOT NULL CHECK (version >= 0),
+  file       TEXT NOT NULL,
+  stored_at  TEXT NOT NULL,
+  PRIMARY KEY (chain_id, safe)
+) STRICT, WITHOUT ROWID;
+`;
+
+export const migrations: readonly string[] = [v1, v2, v3, v4, v5, v6, v7];

@@ -36,6 +36,8 @@ export interface Call {
   asset: 'currency' | 'note';
   /** Outgoing currency (minor units) this transaction commits. */
   amount: bigint;
+  /** A gas limit other than the kind's budget (a treasury batch's, sized by its transfers). */
+  gas?: bigint;
 }
 
 const PRIORITY_FEE = 1_000_000_000n; // 1 gwei

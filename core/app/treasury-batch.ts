@@ -1,0 +1,128 @@
+/**
+ * `treasury.batch`: a Safe CSV Airdrop file (core/treasury/batch-csv.ts) becomes
+ * one MultiSendCallOnly proposal, or several at consecutive nonces when the
+ * chain's block gas limit calls for it (core/treasury/batch-proposal.ts), each
+ * an approval bundle. Every row is checked before a bundle exists: with a node,
+ * payees against the currency's registry and the total against the treasury's
+ * balance; with none, payees the store knows as unregistered are refused and the
+ * result says how limited the check was.
+ */
+import type { Address } from 'viem';
+import { SignetError } from '../api/errors.js';
+import { formatAmount } from '../chain/amount.js';
+import { appendAudit } from '../store/audit-log.js';
+import { listAccountStates } from '../store/chain-state.js';
+import { recordChainNonce, recordProposal, requireTreasury } from '../store/treasuries.js';
+import type { ApprovalBundle } from '../treasury/approval-bundle.js';
+import { checkBatchCsv, formatBatchProblems, registeredOnChain } from '../treasury/batch-csv.js';
+import { planBatch } from '../treasury/batch-proposal.js';
+import { encodeBundle } from '../treasury/bundle-codec.js';
+import type { AppContext } from './app-context.js';
+import type { Handlers } from './dispatcher.js';
+import { approveBundle } from './treasury.js';
+import { chainClient, currencyBalance, deployedState, onChain } from './treasury-chain.js';
+import { auditSubject, reviewOf } from './treasury-review.js';
+
+/** The block gas limit assumed with no node (the dev ledger's and most chains' 30M). */
+const OFFLINE_BLOCK_GAS_LIMIT = 30_000_000n;
+
+export function treasuryBatchHandlers(context: AppContext): Pick<Handlers, 'treasury.batch'> {
+  return {
+    'treasury.batch': async (request, caller) => {
+      const p = context.profile();
+      const store = context.store();
+      const treasury = requireTreasury(store, p.chainId, request.treasury);
+      let nonce = max(treasury.chainNonce, treasury.nextProposal);
+      let checks: {
+        registry: 'chain' | 'store';
+        balance: bigint | null;
+        blockGasLimit: bigint;
+        isRegistered: (a: Address) => boolean | Promise<boolean>;
+      };
+      if (!request.offline) {
+        const client = chainClient(context.rpc(p));
+        const state = await onChain(deployedState(client, p, treasury));
+        if (state) {
+          recordChainNonce(store, treasury, state.nonce);
+          nonce = max(state.nonce, treasury.nextProposal);
+        }
+        const registered = registeredOnChain(client, p.contracts.currency);
+        checks = {
+          registry: 'chain',
+          balance: await onChain(currencyBalance(client, p, treasury.address)),
+          blockGasLimit: (await onChain(client.getBlock())).gasLimit,
+          isRegistered: (a) => onChain(registered(a)),
+        };
+      } else {
+        // What the last sync saw of the wallet's own accounts: the only registry the store has.
+        const known = new Map(
+          listAccountStates(store, p.chainId).map((s) => [s.address.toLowerCase(), s.registered]),
+        );
+        checks = {
+          registry: 'store',
+          balance: null,
+          blockGasLimit: OFFLINE_BLOCK_GAS_LIMIT,
+          isRegistered: (a) => known.get(a.toLowerCase()) ?? true,
+        };
+      }
+      const checked = await checkBatchCsv(request.csv, {
+        currency: p.contracts.currency,
+        balance: checks.balance ?? 2n ** 255n,
+        isRegistered: checks.isRegistered,
+      });
+      if (!checked.ok) {
+        const lines = formatBatchProblems(checked.problems);
+        throw new SignetError(
+          'FILE_INVALID',
+          `${lines.length} bad row${lines.length === 1 ? '' : 's'} in the CSV; no proposal was made`,
+          { details: { reason: 'batch-rows', problems: lines } },
+        );
+      }
+      const plan = planBatch(checked.rows, {
+        currency: p.contracts.currency,
+        multiSendCallOnly: p.contracts.multiSendCallOnly,
+        firstNonce: nonce,
+        blockGasLimit: checks.blockGasLimit,
+        ...(request.description ? { label: request.description } : {}),
+      });
+      const proposals = [];
+      for (const proposal of plan.proposals) {
+        let bundle: ApprovalBundle = {
+          chainId: p.chainId,
+          safe: treasury.address,
+          owners: treasury.owners,
+          threshold: treasury.threshold,
+          proposal: { tx: proposal.tx, description: proposal.description },
+          approvals: [],
+        };
+        await encodeBundle(bundle); // checks the description before anything is signed
+        if (request.signWith !== undefined) {
+          bundle = (await approveBundle(context, caller, store, bundle, request.signWith)).approved;
+        }
+        const review = reviewOf(store, p, bundle);
+        appendAudit(store, {
+          action: 'propose-safe-tx',
+          keyUri: request.signWith ?? null,
+          subject: { ...auditSubject(review), treasury: treasury.name },
+        });
+        recordProposal(store, treasury, proposal.tx.nonce);
+        proposals.push({ review, bundle: await encodeBundle(bundle) });
+      }
+      const limits: string[] = [];
+      if (checks.registry === 'store') {
+        limits.push(
+          'no node: payees were checked against the accounts this wallet has synced only, the balance not at all, and the block gas limit assumed 30,000,000',
+        );
+      }
+      return {
+        proposals,
+        rows: checked.rows.length,
+        total: formatAmount(checked.total),
+        splitReason: plan.splitReason ?? null,
+        limits,
+      };
+    },
+  };
+}
+
+const max = (a: bigint, b: bigint) => (a > b ? a : b);

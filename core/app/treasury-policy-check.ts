@@ -1,0 +1,95 @@
+/**
+ * The treasury's policy checked before an owner's key signs an approval: the
+ * policy stored for the treasury (`signet treasury policy set`) or a
+ * `.signet-policy` file given with the approval (an offline machine), verified
+ * against the owners and threshold the bundle carries. What was already spent
+ * on the policy's day is what this wallet knows: the treasury executions it
+ * queued that day (executions queued elsewhere are not seen), and the result
+ * says so.
+ */
+import { type Address, isAddressEqual } from 'viem';
+import { parseAmount } from '../chain/amount.js';
+import type { Store } from '../store/database.js';
+import { listOutbox } from '../store/outbox.js';
+import { getTreasuryPolicy } from '../store/treasury-policies.js';
+import { type ApprovalBundle, bundleSafeTxHash } from '../treasury/approval-bundle.js';
+import { policyDay, requirePolicy, type TreasuryPolicy } from '../treasury/policy.js';
+import { decodePolicyFile } from '../treasury/policy-file.js';
+
+export interface PolicyCheck {
+  version: number;
+  day: string;
+  requiredThreshold: number;
+  /** What counted as spent on the policy's day, per currency, in minor units. */
+  spentToday: { currency: Address; amount: bigint }[];
+  counted: string;
+}
+
+/** The policy for the bundle's treasury: `fileText` if given, else the stored one, else none. */
+export async function policyFor(
+  store: Store,
+  bundle: ApprovalBundle,
+  fileText?: string,
+): Promise<TreasuryPolicy | undefined> {
+  const stored = getTreasuryPolicy(store, bundle.chainId, bundle.safe);
+  const trust = {
+    chainId: bundle.chainId,
+    safe: bundle.safe,
+    owners: bundle.owners,
+    threshold: bundle.threshold,
+  };
+  if (fileText !== undefined) {
+    return decodePolicyFile(fileText, {
+      ...trust,
+      ...(stored ? { latestVersionSeen: stored.version } : {}),
+    });
+  }
+  return stored ? decodePolicyFile(stored.file, trust) : undefined;
+}
+
+/**
+ * Refuses (POLICY_VIOLATION, one line) a proposal the policy does not allow;
+ * else what the check counted.
+ */
+export function checkPolicy(
+  store: Store,
+  policy: TreasuryPolicy,
+  bundle: ApprovalBundle,
+  now = new Date(),
+): PolicyCheck {
+  const day = policyDay(policy, now);
+  const hash = bundleSafeTxHash(bundle);
+  const spent = new Map<string, bigint>();
+  for (const row of listOutbox(store, bundle.chainId)) {
+    const s = row.summary as Record<string, unknown>;
+    if (row.kind !== 'treasury-execute' || row.status === 'failed' || row.status === 'replaced')
+      continue;
+    if (typeof s.safe !== 'string' || !isAddressEqual(s.safe as Address, policy.safe)) continue;
+    if (s.safeTxHash === hash || typeof s.currency !== 'string') continue;
+    if (policyDay(policy, new Date(row.createdAt)) !== day) continue;
+    const amount = typeof s.amount === 'string' ? s.amount : s.total;
+    if (typeof amount !== 'string') continue;
+    const key = s.currency.toLowerCase();
+    spent.set(key, (spent.get(key) ?? 0n) + parseAmount(amount));
+  }
+  const { chainId, safe, proposal } = bundle;
+  const result = requirePolicy(
+    policy,
+    { chainId, safe, tx: proposal.tx },
+    {
+      now,
+      safeThreshold: bundle.threshold,
+      spentToday: Object.fromEntries(spent),
+    },
+  );
+  return {
+    version: policy.version,
+    day,
+    requiredThreshold: result.requiredThreshold,
+    spentToday: policy.currencies.map((c) => ({
+      currency: c.currency,
+      amount: spent.get(c.currency.toLowerCase()) ?? 0n,
+    })),
+    counted: `the treasury executions this wallet queued on ${day} (the policy's day); executions queued on other machines are not known here`,
+  };
+}
