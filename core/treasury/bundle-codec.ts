@@ -10,7 +10,7 @@
  * hex costs. Decoding checks every field (zod, strict), the checksum, the
  * safeTxHash and every signature, and refuses anything else in one line.
  */
-import { type Address, getAddress, type Hex, isAddress } from 'viem';
+import type { Address, Hex } from 'viem';
 import { z } from 'zod';
 import { SignetError } from '../api/errors.js';
 import { SAFE_VERSION } from '../chain/safe.js';
@@ -26,28 +26,13 @@ import {
   type FileKind,
   firstIssue,
 } from './checksummed-file.js';
+import { addressField as address, MAX_OWNERS, uint256Field as uint256 } from './file-fields.js';
 
 export const APPROVAL_FILE_TYPE = 'signet-approval';
 export const APPROVAL_FILE_VERSION = 1;
 export const APPROVAL_FILE_EXTENSION = '.signet-approval';
 /** Far above a 500-row batch (~170 kB as a file); refused before parsing. */
 export const MAX_APPROVAL_FILE_BYTES = 8 * 1024 * 1024;
-const MAX_OWNERS = 64;
-const UINT256_MAX = 2n ** 256n - 1n;
-
-const address = z
-  .string()
-  .refine(
-    (text) => isAddress(text, { strict: true }),
-    'not an address (0x and 40 hex digits, valid EIP-55 checksum)',
-  )
-  .transform((text) => getAddress(text));
-
-const uint256 = z
-  .string()
-  .regex(/^(0|[1-9][0-9]*)$/, 'not a decimal integer without leading zeros')
-  .transform((text) => BigInt(text))
-  .refine((value) => value <= UINT256_MAX, 'larger than 2^256-1');
 
 const hexBytes = z
   .string()

@@ -7,7 +7,7 @@
  * network checks the file against the owners and threshold its approval bundle
  * carries (which the online side checks against the chain before execution).
  */
-import { type Address, getAddress, type Hex, hashTypedData, isAddress, isAddressEqual } from 'viem';
+import { type Address, getAddress, type Hex, hashTypedData, isAddressEqual } from 'viem';
 import { z } from 'zod';
 import { SignetError } from '../api/errors.js';
 import {
@@ -21,6 +21,12 @@ import {
   type FileKind,
   firstIssue,
 } from './checksummed-file.js';
+import {
+  addressField as address,
+  MAX_OWNERS,
+  UINT256_MAX,
+  uint256Field as uint256,
+} from './file-fields.js';
 import type { CurrencyLimit, TimeWindow, TreasuryPolicy } from './policy.js';
 
 export const POLICY_FILE_TYPE = 'signet-policy';
@@ -31,8 +37,6 @@ export const MAX_POLICY_FILE_BYTES = 1024 * 1024;
 export const POLICY_DOMAIN_NAME = 'Signet treasury policy';
 const POLICY_SCHEMA_VERSION = '1';
 const MAX_LIST = 1000;
-const MAX_OWNERS = 64;
-const UINT256_MAX = 2n ** 256n - 1n;
 
 /** A policy and the owners' signatures over its EIP-712 hash (each an approval's form: r‖s‖v, v 27/28). */
 export interface SignedPolicy {
@@ -272,20 +276,6 @@ export async function verifySignedPolicy(
   }
   return policy;
 }
-
-const address = z
-  .string()
-  .refine(
-    (text) => isAddress(text, { strict: true }),
-    'not an address (0x and 40 hex digits, valid EIP-55 checksum)',
-  )
-  .transform((text) => getAddress(text));
-
-const uint256 = z
-  .string()
-  .regex(/^(0|[1-9][0-9]*)$/, 'not a decimal integer without leading zeros')
-  .transform((text) => BigInt(text))
-  .refine((value) => value <= UINT256_MAX, 'larger than 2^256-1');
 
 const smallInt = z.number().int();
 
