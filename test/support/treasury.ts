@@ -7,7 +7,6 @@
  */
 import {
   type Address,
-  encodeFunctionData,
   getAddress,
   type Hex,
   keccak256,
@@ -20,6 +19,7 @@ import { currencyAbi } from '../../core/chain/abi.js';
 import { ChainSigner } from '../../core/chain/chain-signer.js';
 import {
   approveSafeTx,
+  execTransactionData,
   type SafeSignature,
   type SafeTx,
   safeAbi,
@@ -139,22 +139,7 @@ export async function executeSafeTx(
   tx: SafeTx,
   signatures: Hex,
 ): Promise<TransactionReceipt> {
-  const data = encodeFunctionData({
-    abi: safeAbi,
-    functionName: 'execTransaction',
-    args: [
-      tx.to,
-      tx.value,
-      tx.data,
-      tx.operation,
-      tx.safeTxGas,
-      tx.baseGas,
-      tx.gasPrice,
-      tx.gasToken,
-      tx.refundReceiver,
-      signatures,
-    ],
-  });
+  const data = execTransactionData(tx, signatures);
   const receipt = await sendFrom(ledger, payerKey, safe, data);
   const [success] = parseEventLogs({
     abi: safeAbi,
