@@ -35,6 +35,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADDRESS_BOOK_MAX_ENTRIES } from '../../core/api/address-book.js';
 import type { ErrorCode } from '../../core/api/errors.js';
 import { type ApiMethod, apiMethods, apiRequests } from '../../core/api/methods.js';
+import { operatorRequests } from '../../core/api/operator.js';
 import type { ApiReply } from '../../core/api/transport.js';
 import { type AppApi, createAppApi } from '../../core/app/app-api.js';
 import { type Bridge, MAX_BODY_BYTES, startBridge } from '../../core/bridge/bridge-server.js';
@@ -647,7 +648,13 @@ function hostileCases(): HostileCase[] {
       ipc: malformedCall,
     });
   }
-  for (const name of ['devices.sign', 'devices.signDigest', 'wallet.signRaw']) {
+  // Every operator-only method (raw signatures, accounts.add, the treasury…) is the CLI's
+  // alone: unknown to the page, the bridge and IPC alike.
+  for (const name of new Set([
+    ...Object.keys(operatorRequests),
+    'devices.signDigest',
+    'wallet.signRaw',
+  ])) {
     cases.push({
       label: `method ${name}`,
       method: name,
@@ -868,6 +875,7 @@ describe('a hostile caller of every API method gets a refusal, and nothing happe
       expect(apiRequests[method].safeParse(valid[method]).success, method).toBe(true);
     }
     expect(apiMethods).not.toContain('devices.sign');
+    for (const method of Object.keys(operatorRequests)) expect(apiMethods).not.toContain(method);
   });
 
   it('script in the page, with the page’s own session token', async () => {
