@@ -15,13 +15,9 @@ export function progressLine(label: string, done: number, total: number): string
   return `${label} [${'#'.repeat(filled)}${'-'.repeat(WIDTH - filled)}] ${String(done).padStart(count)}/${total}`;
 }
 
-export function isTerminal(stream: CliIo['stderr']): boolean {
-  return (stream as { isTTY?: boolean }).isTTY === true;
-}
-
 /** Draws the app's progress events on `io.stderr` when it is a terminal; ignores every other event. */
 export function progressSink(io: Pick<CliIo, 'stderr'>): (event: ApiEvent) => void {
-  if (!isTerminal(io.stderr)) return () => {};
+  if (io.stderr.isTTY !== true) return () => {};
   return (event) => {
     if (event.type !== 'treasury.batch.progress') return;
     const { checked, rows } = event.payload;
