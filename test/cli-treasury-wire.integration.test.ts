@@ -194,6 +194,23 @@ describe('signet treasury: proposals, approvals and executions in the audit log'
     ).toEqual([]);
   });
 
+  it('on a terminal, a progress bar counts the rows checked before the report', async () => {
+    const run = await w.cli(
+      ['treasury', 'batch', 'Wire', '--csv', file('bad.csv'), '--out-dir', file('bad-out')],
+      { stderrTty: true },
+    );
+    expect(run.code).toBe(1);
+    const [bar, ...report] = run.stderr.split('\n');
+    // Each row redraws the same line: 1/3, 2/3, 3/3, then the report below it.
+    expect(bar!.split('\r').slice(1)).toEqual([
+      `checking rows [${'#'.repeat(10)}${'-'.repeat(20)}] 1/3`,
+      `checking rows [${'#'.repeat(20)}${'-'.repeat(10)}] 2/3`,
+      `checking rows [${'#'.repeat(30)}] 3/3`,
+    ]);
+    expect(report.at(-2)).toBe('signet: 2 bad rows in the CSV; no proposal was made');
+    expect(readdirSync(file('bad-out'))).toEqual([]);
+  });
+
   it('pays a 20-row CSV through the CLI: bundle, review, approval, execution, every balance on chain', {
     timeout: 120_000,
   }, async () => {

@@ -377,9 +377,6 @@ function registerBatchCommand(
             const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
             throw new SignetError('FILE_INVALID', `cannot read ${flags.csv} (${reason})`);
           }
-          const progress =
-            (context.io.stderr as { isTTY?: boolean }).isTTY === true && csv.length > 50_000;
-          if (progress) context.io.stderr.write(`checking ${flags.csv}…\n`);
           const result = await app
             .call(
               'treasury.batch',

@@ -69,6 +69,7 @@ export function treasuryBatchHandlers(context: AppContext): Pick<Handlers, 'trea
         currency: p.contracts.currency,
         balance: checks.balance ?? 2n ** 255n,
         isRegistered: checks.isRegistered,
+        onProgress: progressEvents(context),
       });
       if (!checked.ok) {
         const lines = formatBatchProblems(checked.problems);
@@ -126,3 +127,17 @@ export function treasuryBatchHandlers(context: AppContext): Pick<Handlers, 'trea
 }
 
 const max = (a: bigint, b: bigint) => (a > b ? a : b);
+
+/**
+ * `treasury.batch.progress` events for a progress bar: one per whole percent
+ * checked (at most 101 for any file), the last when every row is checked.
+ */
+export function progressEvents(context: Pick<AppContext, 'emit'>) {
+  let shown = -1;
+  return (checked: number, rows: number) => {
+    const percent = Math.floor((checked * 100) / rows);
+    if (percent === shown) return;
+    shown = percent;
+    context.emit({ type: 'treasury.batch.progress', payload: { checked, rows } });
+  };
+}
