@@ -73,6 +73,36 @@ describe('signet treasury: proposals, approvals and executions in the audit log'
     await json(['ledger', 'fund', '--account', receiver, '--amount', '0.01']);
   });
 
+  it('sync follows the treasury: its money, standing, owners and the notes it holds, shown offline', async () => {
+    const before = await json(['treasury', 'show', 'Wire', '--offline']);
+    expect(before.chain).toBeNull();
+    await syncSettled();
+    const synced = (await json(['treasury', 'show', 'Wire', '--offline'])).synced;
+    expect(synced).toMatchObject({
+      deployed: true,
+      // In the Safe's own order (getOwners): the order they were given at create.
+      owners: [w.keys.alice!.address, w.keys.bob!.address],
+      threshold: 1,
+      balance: '20.00',
+      registered: true,
+      frozen: false,
+      notes: [],
+    });
+    await json([
+      ...['note', 'issue', '--from', w.keys.alice!.uri, '--to', treasury],
+      ...['--amount', '5.00', '--maturity', '2030-01-31', '--pin-file', w.pin],
+    ]);
+    await syncSettled();
+    const shown = await json(['treasury', 'show', 'Wire', '--offline']);
+    expect(shown.synced.block).toBeGreaterThan(synced.block);
+    expect(shown.synced.notes).toEqual([
+      expect.objectContaining({ holder: treasury, value: '5.00', maturity: '2030-01-31' }),
+    ]);
+    const human = await w.cli(['treasury', 'show', 'Wire', '--offline']);
+    expect(human.stdout).toContain('balance 20.00, registered, 1 note held');
+    expect(human.stdout).toMatch(/note #\d+: 5\.00, matures 2030-01-31/);
+  });
+
   it('a proposal with too few approvals is refused at execute and logs no execution', async () => {
     const proposed = await json([
       ...['treasury', 'propose', 'Wire', '--to', receiver, '--amount', '1.00'],

@@ -112,7 +112,7 @@ export function registerTreasuryCommands(program: Command, context: CliContext):
       context.run(
         flags,
         (app) => app.call('treasury.show', { treasury: name, offline: flags.offline === true }),
-        ({ treasury: t, chain }) => {
+        ({ treasury: t, chain, synced }) => {
           const lines = [treasuryLine(t), `  owners ${t.owners.join(', ')}`];
           if (!chain) lines.push('  on chain: not read (--offline)');
           else if (!chain.deployed)
@@ -123,6 +123,14 @@ export function registerTreasuryCommands(program: Command, context: CliContext):
             lines.push(
               `  deployed at the predicted address: ${chain.threshold} of ${chain.owners.length} owners, nonce ${chain.nonce}, balance ${chain.balance}`,
             );
+          if (!synced) lines.push('  synced: not yet (`signet sync` follows it)');
+          else {
+            const standing = synced.frozen ? 'frozen' : synced.registered ? 'registered' : 'not registered';
+            lines.push(
+              `  synced at block ${synced.block}: balance ${synced.balance}, ${standing}, ${synced.notes.length} note${synced.notes.length === 1 ? '' : 's'} held`,
+              ...synced.notes.map((n) => `    note #${n.tokenId}: ${n.value}, matures ${n.maturity}`),
+            );
+          }
           return lines.join('\n');
         },
       ),

@@ -42,6 +42,7 @@ import {
   type Treasury,
 } from '../store/treasuries.js';
 import { getTreasuryPolicy, storeTreasuryPolicy } from '../store/treasury-policies.js';
+import { getTreasuryState } from '../store/treasury-state.js';
 import {
   type ApprovalBundle,
   addApproval,
@@ -56,6 +57,7 @@ import { decodePolicyFile } from '../treasury/policy-file.js';
 import { activeSender } from '../wallet/offline-checks.js';
 import { type Call, gasBudget } from '../wallet/transaction-plan.js';
 import type { AppContext } from './app-context.js';
+import { heldNoteRows } from './read-models.js';
 import type { Caller, Handlers } from './dispatcher.js';
 import type { SyncDriver } from './sync-driver.js';
 import {
@@ -146,7 +148,8 @@ export function treasuryHandlers(
       const p = context.profile();
       const store = context.store();
       const treasury = requireTreasury(store, p.chainId, request.treasury);
-      if (request.offline) return { treasury: treasuryView(treasury), chain: null };
+      const synced = syncedView(store, p, treasury.address);
+      if (request.offline) return { treasury: treasuryView(treasury), chain: null, synced };
       const client = chainClient(context.rpc(p));
       const state = await onChain(deployedState(client, p, treasury));
       const balance = await onChain(currencyBalance(client, p, treasury.address));
@@ -160,6 +163,7 @@ export function treasuryHandlers(
           nonce: (state?.nonce ?? 0n).toString(),
           balance: formatAmount(balance),
         },
+        synced,
       };
     },
 
@@ -575,3 +579,19 @@ async function numbered<T>(index: number, work: () => Promise<T>): Promise<T> {
 }
 
 const max = (a: bigint, b: bigint) => (a > b ? a : b);
+
+/** The treasury as the last sync read it, with the notes it holds; null before any sync saw it. */
+function syncedView(store: Store, profile: ChainProfile, address: Address) {
+  const state = getTreasuryState(store, profile.chainId, address);
+  if (!state) return null;
+  return {
+    block: state.updatedBlock,
+    deployed: state.deployed,
+    owners: state.owners,
+    threshold: state.threshold,
+    balance: formatAmount(state.balance),
+    registered: state.registered,
+    frozen: state.frozen,
+    notes: heldNoteRows(store, profile, address),
+  };
+}
