@@ -125,10 +125,16 @@ export function registerTreasuryCommands(program: Command, context: CliContext):
             );
           if (!synced) lines.push('  synced: not yet (`signet sync` follows it)');
           else {
-            const standing = synced.frozen ? 'frozen' : synced.registered ? 'registered' : 'not registered';
+            const standing = synced.frozen
+              ? 'frozen'
+              : synced.registered
+                ? 'registered'
+                : 'not registered';
             lines.push(
               `  synced at block ${synced.block}: balance ${synced.balance}, ${standing}, ${synced.notes.length} note${synced.notes.length === 1 ? '' : 's'} held`,
-              ...synced.notes.map((n) => `    note #${n.tokenId}: ${n.value}, matures ${n.maturity}`),
+              ...synced.notes.map(
+                (n) => `    note #${n.tokenId}: ${n.value}, matures ${n.maturity}`,
+              ),
             );
           }
           return lines.join('\n');
