@@ -87,13 +87,19 @@ function offlineApproval(input: string, output: string, key = p256Keys.teller!.u
   return run;
 }
 
-/** The file with its P-256 approval edited and the checksum made right again, as a careful forger would. */
-function forged(input: string, output: string, edit: (approval: Record<string, Hex>) => void) {
+/** The file with its body edited and the checksum made right again, as a careful forger would. */
+function forgedBody(input: string, output: string, edit: (body: Record<string, any>) => void) {
   const parsed = JSON.parse(readFileSync(input, 'utf8'));
-  const approval = parsed.body.approvals.find((a: { kind: string }) => a.kind === 'contract');
-  edit(approval);
+  edit(parsed.body);
   parsed.checksum = `sha256:${sha256(stringToBytes(canonicalJson(parsed.body))).slice(2)}`;
   writeFileSync(output, `${canonicalJson(parsed)}\n`);
+}
+
+/** The file with its P-256 approval edited (checksum made right again). */
+function forged(input: string, output: string, edit: (approval: Record<string, Hex>) => void) {
+  forgedBody(input, output, (body) =>
+    edit(body.approvals.find((a: { kind: string }) => a.kind === 'contract')),
+  );
 }
 
 describe('a treasury with a secp256k1 owner and a P-256 account owner', () => {
@@ -266,6 +272,24 @@ describe('a treasury with a secp256k1 owner and a P-256 account owner', () => {
     expectRefused(
       otherKey,
       new RegExp(`is the key of P-256 account ${p256Keys.outsider!.address}`),
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("refuses, online, a bundle naming another P-256 account factory than the ledger's", async () => {
+    const other = getAddress(`0x${'ab'.repeat(20)}`);
+    forgedBody(file('p.signet-approval'), file('factory.signet-approval'), (body) => {
+      body.p256AccountFactory = other;
+    });
+    const out = file('never-factory.signet-approval');
+    expectRefused(
+      await w.cli([
+        ...['treasury', 'approve', file('factory.signet-approval'), '--key', w.keys.alice!.uri],
+        ...['--out', out, '--pin-file', w.pin],
+      ]),
+      new RegExp(
+        `names P-256 account factory ${other}; ledger .* has ${w.ledger.profile.contracts.p256AccountFactory}`,
+      ),
     );
     expect(existsSync(out)).toBe(false);
   });
