@@ -152,7 +152,7 @@ describe('a treasury with a secp256k1 owner and a P-256 account owner', () => {
     expect(approval).toMatchObject({ kind: 'contract', owner: p256Keys.teller!.address });
     expect(approval.signature).toMatch(/^0x[0-9a-f]{128}$/);
     // Low s, as the account's P256.verify demands.
-    expect(hexToBigInt(slice(approval.signature, 32, 64))).toBeLessThanOrEqual(
+    expect(hexToBigInt(slice(approval.signature as Hex, 32, 64))).toBeLessThanOrEqual(
       p256.Point.CURVE().n / 2n,
     );
 
