@@ -207,7 +207,10 @@ export function registerTreasuryCommands(program: Command, context: CliContext):
         "approve a proposal with an owner's key: writes the bundle with the new signature",
       )
       .argument('<file>', '.signet-approval file')
-      .requiredOption('--key <uri>', "key URI of the approving owner's key")
+      .requiredOption(
+        '--key <uri>',
+        "key URI of the approving owner's key: a secp256k1 owner, or a P-256 key (a TPM's) whose account is an owner",
+      )
       .requiredOption('--out <file>', 'the .signet-approval file to write')
       .option('--offline', 'no network and no ledger needed: chain and owners come from the bundle')
       .option(

@@ -19,7 +19,7 @@ import { planBatch } from '../treasury/batch-proposal.js';
 import { encodeBundle } from '../treasury/bundle-codec.js';
 import type { AppContext } from './app-context.js';
 import type { Handlers } from './dispatcher.js';
-import { approveBundle } from './treasury.js';
+import { approveBundle, p256FactoryOf } from './treasury.js';
 import { chainClient, currencyBalance, deployedState, onChain } from './treasury-chain.js';
 import { auditSubject, reviewOf } from './treasury-review.js';
 
@@ -95,6 +95,7 @@ export function treasuryBatchHandlers(context: AppContext): Pick<Handlers, 'trea
           threshold: treasury.threshold,
           proposal: { tx: proposal.tx, description: proposal.description },
           approvals: [],
+          ...p256FactoryOf(p),
         };
         await encodeBundle(bundle); // checks the description before anything is signed
         if (request.signWith !== undefined) {
