@@ -8,7 +8,7 @@
  * over raw JSON-RPC. And the refusals: a half-received sequence (nothing
  * written), a PNG of an unrelated QR code, a frame of another sequence.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import QRCode from 'qrcode';
@@ -17,7 +17,9 @@ import { describe, expect, it } from 'vitest';
 import { safeAbi } from '../core/chain/safe.js';
 import { signetProcess } from './support/cli.js';
 import {
+  dropAndShuffle,
   expectRefused,
+  qrFrames as frames,
   fundedTreasury,
   rawCurrencyBalance,
   rawRpc,
@@ -37,29 +39,6 @@ const FRAGMENT_SIZE = '60';
  * in 3,000 incomplete after a tenth is dropped; a test must not fail by chance).
  */
 const FRAMES = '60';
-
-/** The frame files of a `treasury qr` folder, in display order. */
-function frames(folder: string): string[] {
-  return readdirSync(folder)
-    .filter((name) => name.endsWith('.png'))
-    .sort()
-    .map((name) => join(folder, name));
-}
-
-/** A tenth of the frames deleted and the rest shuffled (a seeded shuffle, so a failure can be replayed). */
-function dropAndShuffle(files: readonly string[], seed: number): string[] {
-  let state = seed;
-  const random = () => {
-    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
-    return state / 2 ** 31;
-  };
-  const shuffled = [...files];
-  for (let i = shuffled.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
-  }
-  return shuffled.slice(Math.round(files.length / 10));
-}
 
 async function safeNonce(safe: Address): Promise<bigint> {
   const data = encodeFunctionData({ abi: safeAbi, functionName: 'nonce' });

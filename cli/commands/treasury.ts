@@ -1,5 +1,5 @@
 /**
- * signet treasury create | list | show | propose | batch | cancel | policy set | review | approve | merge | execute
+ * signet treasury create | list | show | propose | propose-owners | batch | cancel | policy set | review | approve | merge | execute
  *
  * A treasury is a Safe whose payments several owners approve, each with their
  * own key, possibly on a machine with no network: a proposal travels as a
@@ -11,7 +11,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { SignetError } from '../../core/api/errors.js';
-import type { AppResult } from '../../core/api/methods.js';
+import type { AppRequest, AppResult } from '../../core/api/methods.js';
 import { parseAddress } from '../../core/chain/address.js';
 import { MAX_APPROVAL_FILE_BYTES } from '../../core/treasury/bundle-codec.js';
 import type { CliContext } from '../context.js';
@@ -272,6 +272,7 @@ export function registerTreasuryCommands(program: Command, context: CliContext):
     );
 
   registerBatchCommand(treasury, context, withPins, pins);
+  registerProposeOwnersCommand(treasury, context, withPins, pins);
 
   withPins(
     treasury
@@ -437,6 +438,107 @@ function registerBatchCommand(
   );
 }
 
+type OwnerChangeRequest = AppRequest<'treasury.proposeOwners'>['change'];
+
+/**
+ * `treasury propose-owners`: one change (--add, --remove, --swap OLD NEW, or
+ * --threshold alone) as a proposal like any payment's.
+ */
+function registerProposeOwnersCommand(
+  treasury: Command,
+  context: CliContext,
+  withPins: (command: Command) => Command,
+  pins: (flags: Flags) => PinOptions,
+): void {
+  withPins(
+    treasury
+      .command('propose-owners')
+      .description(
+        'propose an owner or threshold change by the treasury: writes an approval bundle',
+      )
+      .argument('<treasury>', 'name or address')
+      .option('--add <address>', 'an owner to add')
+      .option('--remove <address>', 'an owner to remove')
+      .option('--swap <addresses...>', 'OLD NEW: an owner replaced by another')
+      .option('--threshold <n>', 'approvals needed after the change (alone: only this changes)')
+      .requiredOption('--out <file>', 'the .signet-approval file to write')
+      .option('--description <text>', 'why, shown to every approver')
+      .option('--sign-with <uri>', "an owner's key that approves it at once")
+      .option('--offline', 'no network access: owners, their order and the nonce from the store')
+      .option('--json', 'machine-readable output'),
+  ).action(
+    (
+      name: string,
+      flags: Flags & {
+        add?: string;
+        remove?: string;
+        swap?: string[];
+        threshold?: string;
+        out: string;
+        description?: string;
+        signWith?: string;
+      },
+    ) =>
+      context.run(
+        flags,
+        async (app) => {
+          const result = await app.call(
+            'treasury.proposeOwners',
+            {
+              treasury: name,
+              change: ownerChangeFlags(flags),
+              description: flags.description,
+              signWith: flags.signWith,
+              offline: flags.offline === true,
+            },
+            pins(flags),
+          );
+          writeBundle(flags.out, result.bundle);
+          return { ...result, file: flags.out };
+        },
+        (result) => `${describeReview(result.review)}\nwrote ${result.file}`,
+      ),
+  );
+}
+
+function ownerChangeFlags(flags: {
+  add?: string;
+  remove?: string;
+  swap?: string[];
+  threshold?: string;
+}): OwnerChangeRequest {
+  const given = [flags.add, flags.remove, flags.swap].filter((f) => f !== undefined).length;
+  if (given > 1 || (given === 0 && flags.threshold === undefined)) {
+    throw new SignetError(
+      'INVALID_ARGUMENT',
+      'give one change: --add ADDRESS, --remove ADDRESS, --swap OLD NEW, or --threshold N alone',
+    );
+  }
+  const threshold =
+    flags.threshold === undefined ? undefined : wholeNumber(flags.threshold, '--threshold');
+  const address = (text: string) => parseAddress(text, 'owner');
+  if (flags.add !== undefined) return { kind: 'add', owner: address(flags.add), threshold };
+  if (flags.remove !== undefined)
+    return { kind: 'remove', owner: address(flags.remove), threshold };
+  if (flags.swap !== undefined) {
+    if (flags.swap.length !== 2 || threshold !== undefined) {
+      throw new SignetError(
+        'INVALID_ARGUMENT',
+        '--swap takes two addresses, OLD NEW, and keeps the threshold (no --threshold)',
+      );
+    }
+    return { kind: 'swap', old: address(flags.swap[0]!), new: address(flags.swap[1]!) };
+  }
+  return { kind: 'threshold', threshold: threshold! };
+}
+
+function wholeNumber(text: string, flag: string): number {
+  if (!/^\d{1,4}$/.test(text)) {
+    throw new SignetError('INVALID_ARGUMENT', `${flag} must be a whole number, not "${text}"`);
+  }
+  return Number(text);
+}
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
@@ -498,7 +600,9 @@ function describeReview(review: Review): string {
                 ? [`    … and ${call.count - call.payees.length} more`]
                 : []),
             ].join('\n')
-          : `${call.operation} ${named(call.to)} value ${call.value} data ${call.data}`;
+          : call.kind === 'owners'
+            ? describeOwnerChange(call, named)
+            : `${call.operation} ${named(call.to)} value ${call.value} data ${call.data}`;
   return [
     `treasury ${review.safeName ? `${review.safeName} ` : ''}${review.safe} on chain ${review.chainId}, Safe nonce ${review.nonce}`,
     `  ${what}`,
@@ -506,6 +610,27 @@ function describeReview(review: Review): string {
     `  safeTxHash: ${review.safeTxHash}`,
     `  approvals ${review.approvals.length} of ${review.threshold}: ${review.approvals.map(named).join(', ') || 'none yet'}`,
     `  owners: ${review.owners.map(named).join(', ')}`,
+  ].join('\n');
+}
+
+/** The change in words, every address named, and the owners before and after. */
+function describeOwnerChange(
+  call: Extract<Review['call'], { kind: 'owners' }>,
+  named: (address: string) => string,
+): string {
+  const of = `${call.thresholdAfter} of ${call.ownersAfter.length}`;
+  const words =
+    call.change === 'add'
+      ? `add owner ${named(call.owner!)} with threshold ${of}`
+      : call.change === 'remove'
+        ? `remove owner ${named(call.owner!)}, threshold ${of}`
+        : call.change === 'swap'
+          ? `swap owner ${named(call.owner!)} → ${named(call.newOwner!)} (threshold ${of})`
+          : `threshold ${of}`;
+  return [
+    `owner change of the treasury itself: ${words}`,
+    `    before: ${call.thresholdBefore} of ${call.ownersBefore.length}: ${call.ownersBefore.map(named).join(', ')}`,
+    `    after: ${of}: ${call.ownersAfter.map(named).join(', ')}`,
   ].join('\n');
 }
 

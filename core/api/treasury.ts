@@ -57,6 +57,23 @@ export const treasuryCallSchema = z.discriminatedUnion('kind', [
     /** The first few payees; `count` says how many there are in all. */
     payees: z.array(z.object({ to: z.string(), amount: amountSchema })),
   }),
+  /** The Safe calling itself to add, remove or swap an owner, or change the threshold. */
+  z.object({
+    kind: z.literal('owners'),
+    /** The Safe itself. */
+    to: z.string(),
+    change: z.enum(['add', 'remove', 'swap', 'threshold']),
+    /** The owner added, removed or swapped out; null for a threshold change. */
+    owner: z.string().nullable(),
+    /** The owner swapped in; null unless a swap. */
+    newOwner: z.string().nullable(),
+    ownersBefore: z.array(z.string()),
+    ownersAfter: z.array(z.string()),
+    thresholdBefore: z.number().int().positive(),
+    thresholdAfter: z.number().int().positive(),
+    /** e.g. "add owner 0x… with threshold 2 of 4". */
+    words: z.string(),
+  }),
   z.object({
     kind: z.literal('call'),
     to: z.string(),
@@ -119,6 +136,33 @@ export const treasuryRequests = {
     amount: amountInputSchema,
     description: z.string().max(2000).optional(),
     /** An owner's key that approves the proposal at once. */
+    signWith: keyUriSchema.optional(),
+    offline: z.boolean().default(false),
+  }),
+  /**
+   * An owner or threshold change by the treasury, through the same approvals as a
+   * payment. Online, removeOwner's and swapOwner's prevOwner come from the chain's
+   * getOwners(); offline from the stored owners, kept in that order.
+   */
+  'treasury.proposeOwners': z.object({
+    treasury: treasuryRefSchema,
+    change: z.discriminatedUnion('kind', [
+      z.object({
+        kind: z.literal('add'),
+        owner: addressInputSchema,
+        /** Left out: the threshold stays. */
+        threshold: z.number().int().nonnegative().optional(),
+      }),
+      z.object({
+        kind: z.literal('remove'),
+        owner: addressInputSchema,
+        /** Left out: the threshold stays, or drops to the owners left. */
+        threshold: z.number().int().nonnegative().optional(),
+      }),
+      z.object({ kind: z.literal('swap'), old: addressInputSchema, new: addressInputSchema }),
+      z.object({ kind: z.literal('threshold'), threshold: z.number().int().nonnegative() }),
+    ]),
+    description: z.string().max(2000).optional(),
     signWith: keyUriSchema.optional(),
     offline: z.boolean().default(false),
   }),
@@ -202,6 +246,7 @@ export const treasuryResults = {
       .nullable(),
   }),
   'treasury.propose': treasuryBundleResultSchema,
+  'treasury.proposeOwners': treasuryBundleResultSchema,
   'treasury.review': treasuryBundleResultSchema,
   'treasury.approve': treasuryBundleResultSchema.extend({
     approvedBy: z.string(),

@@ -12,7 +12,7 @@ import { SignetError } from '../api/errors.js';
 import { formatAmount } from '../chain/amount.js';
 import { appendAudit } from '../store/audit-log.js';
 import { listAccountStates } from '../store/chain-state.js';
-import { recordChainNonce, recordProposal, requireTreasury } from '../store/treasuries.js';
+import { recordChainState, recordProposal, requireTreasury } from '../store/treasuries.js';
 import type { ApprovalBundle } from '../treasury/approval-bundle.js';
 import { checkBatchCsv, formatBatchProblems, registeredOnChain } from '../treasury/batch-csv.js';
 import { planBatch } from '../treasury/batch-proposal.js';
@@ -31,7 +31,7 @@ export function treasuryBatchHandlers(context: AppContext): Pick<Handlers, 'trea
     'treasury.batch': async (request, caller) => {
       const p = context.profile();
       const store = context.store();
-      const treasury = requireTreasury(store, p.chainId, request.treasury);
+      let treasury = requireTreasury(store, p.chainId, request.treasury);
       let nonce = max(treasury.chainNonce, treasury.nextProposal);
       let checks: {
         registry: 'chain' | 'store';
@@ -43,7 +43,7 @@ export function treasuryBatchHandlers(context: AppContext): Pick<Handlers, 'trea
         const client = chainClient(context.rpc(p));
         const state = await onChain(deployedState(client, p, treasury));
         if (state) {
-          recordChainNonce(store, treasury, state.nonce);
+          treasury = recordChainState(store, treasury, state).treasury;
           nonce = max(state.nonce, treasury.nextProposal);
         }
         const registered = registeredOnChain(client, p.contracts.currency);

@@ -20,6 +20,7 @@ import { checkedSafeTxHash, readSafe, type SafeState } from '../chain/safe.js';
 import type { RpcPool } from '../rpc/rpc-pool.js';
 import type { Treasury } from '../store/treasuries.js';
 import type { ApprovalBundle, ContractApproval } from '../treasury/approval-bundle.js';
+import { decodeOwnerChange, requireOwnerChangeFits } from '../treasury/owner-change.js';
 
 /**
  * viem reads through the app's node pool (its failover, timeouts and chain
@@ -51,7 +52,10 @@ const SINGLETON_SLOT = '0x0';
 
 /**
  * The treasury as the chain has it, or null before it is deployed; refused when
- * the code or the owners there are not the ones this wallet created.
+ * the code there is not a Safe of this ledger's singleton. Its owners and
+ * threshold may differ from the stored ones after an approved owner change (the
+ * CREATE2 address fixes only the first ones): callers record the chain's
+ * (core/store/treasuries.ts recordChainState).
  */
 export async function deployedState(
   client: PublicClient,
@@ -68,14 +72,7 @@ export async function deployedState(
       `the contract at ${treasury.address} is not a Safe 1.4.1 proxy of this ledger's singleton`,
     );
   }
-  const state = await readSafe(client, treasury.address);
-  if (!sameOwners(state, treasury)) {
-    throw mismatch(
-      'owners',
-      `treasury ${treasury.name} at ${treasury.address} has owners ${state.owners.join(', ')} and threshold ${state.threshold} on chain, not the ${treasury.threshold} of ${treasury.owners.join(', ')} it was created with`,
-    );
-  }
-  return state;
+  return readSafe(client, treasury.address);
 }
 
 /**
@@ -150,6 +147,28 @@ export function requireChainAgrees(state: SafeState, bundle: ApprovalBundle): vo
       `the bundle lists owners ${bundle.owners.join(', ')} and threshold ${bundle.threshold}; treasury ${bundle.safe} has ${state.owners.join(', ')} and threshold ${state.threshold}`,
     );
   }
+  requireOwnerChangeFits(state.owners, decodeOwnerChange(bundle.safe, bundle, bundle.proposal.tx));
+}
+
+/**
+ * Before a merge, when a node is reachable and the treasury deployed: the
+ * bundles' owners and threshold must still be the chain's (a bundle made before
+ * an owner change is refused). With no node, the bundles' own checks stand.
+ */
+export async function checkOwnersAgainstChain(
+  pool: RpcPool,
+  bundle: ApprovalBundle,
+): Promise<void> {
+  const client = chainClient(pool);
+  let code: Hex | undefined;
+  try {
+    code = await onChain(client.getCode({ address: bundle.safe }));
+  } catch (error) {
+    if (error instanceof SignetError && error.code === 'NODE_UNREACHABLE') return;
+    throw error;
+  }
+  if (code === undefined || code === '0x') return;
+  requireChainAgrees(await onChain(readSafe(client, bundle.safe)), bundle);
 }
 
 export async function readSafeOrRefuse(client: PublicClient, safe: Address): Promise<SafeState> {

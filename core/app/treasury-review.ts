@@ -16,6 +16,7 @@ import type { Store } from '../store/database.js';
 import { listTreasuries } from '../store/treasuries.js';
 import { type ApprovalBundle, bundleSafeTxHash } from '../treasury/approval-bundle.js';
 import { isCancelTx } from '../treasury/cancel-proposal.js';
+import { decodeOwnerChange } from '../treasury/owner-change.js';
 import { nameAddresses } from './address-names.js';
 
 /** What every approver reads: the call decoded, the addresses named, the hash the key signs. */
@@ -23,7 +24,7 @@ export function reviewOf(store: Store, profile: ChainProfile | undefined, bundle
   const { tx } = bundle.proposal;
   const call = isCancelTx(bundle.safe, tx)
     ? { kind: 'cancel' as const, to: getAddress(tx.to) }
-    : decodeCall(profile, tx);
+    : (ownersCall(bundle) ?? decodeCall(profile, tx));
   const safeName =
     profile && profile.chainId === bundle.chainId
       ? (listTreasuries(store, bundle.chainId).find((t) => isAddressEqual(t.address, bundle.safe))
@@ -34,6 +35,7 @@ export function reviewOf(store: Store, profile: ChainProfile | undefined, bundle
     ...bundle.owners,
     ...(call.kind === 'batch' ? [call.currency, ...call.payees.map((p) => p.to)] : [call.to]),
     ...(call.kind === 'payment' ? [call.currency] : []),
+    ...(call.kind === 'owners' ? call.ownersAfter : []),
   ];
   return {
     chainId: bundle.chainId,
@@ -81,6 +83,27 @@ function decodeCall(profile: ChainProfile | undefined, tx: ApprovalBundle['propo
     value: tx.value.toString(),
     data: tx.data,
     operation: tx.operation === 1 ? ('delegatecall' as const) : ('call' as const),
+  };
+}
+
+/**
+ * An owner or threshold change: only a plain call by the Safe to itself
+ * (core/treasury/owner-change.ts), with the owners before (the bundle's) and after.
+ */
+function ownersCall(bundle: ApprovalBundle) {
+  const change = decodeOwnerChange(bundle.safe, bundle, bundle.proposal.tx);
+  if (!change) return undefined;
+  return {
+    kind: 'owners' as const,
+    to: getAddress(bundle.safe),
+    change: change.change,
+    owner: change.owner,
+    newOwner: change.newOwner,
+    ownersBefore: change.ownersBefore,
+    ownersAfter: change.ownersAfter,
+    thresholdBefore: change.thresholdBefore,
+    thresholdAfter: change.thresholdAfter,
+    words: change.words,
   };
 }
 

@@ -36,7 +36,7 @@ import { listOutbox } from '../store/outbox.js';
 import {
   addTreasury,
   listTreasuries,
-  recordChainNonce,
+  recordChainState,
   recordProposal,
   requireTreasury,
   type Treasury,
@@ -67,6 +67,7 @@ import {
   chainClient,
   checkAgainstChain,
   checkContractApprovals,
+  checkOwnersAgainstChain,
   currencyBalance,
   deployedState,
   mismatch,
@@ -151,13 +152,14 @@ export function treasuryHandlers(
     'treasury.show': async (request) => {
       const p = context.profile();
       const store = context.store();
-      const treasury = requireTreasury(store, p.chainId, request.treasury);
+      let treasury = requireTreasury(store, p.chainId, request.treasury);
       const synced = syncedView(store, p, treasury.address);
       if (request.offline) return { treasury: treasuryView(treasury), chain: null, synced };
       const client = chainClient(context.rpc(p));
       const state = await onChain(deployedState(client, p, treasury));
       const balance = await onChain(currencyBalance(client, p, treasury.address));
-      if (state) recordChainNonce(store, treasury, state.nonce);
+      // An executed owner change reaches the store here: later bundles carry the new owners.
+      if (state) treasury = recordChainState(store, treasury, state).treasury;
       return {
         treasury: treasuryView(treasury),
         chain: {
@@ -174,7 +176,7 @@ export function treasuryHandlers(
     'treasury.propose': async (request, caller) => {
       const p = context.profile();
       const store = context.store();
-      const treasury = requireTreasury(store, p.chainId, request.treasury);
+      let treasury = requireTreasury(store, p.chainId, request.treasury);
       const to = parseAddress(request.to, 'recipient');
       const amount = parseAmount(request.amount);
       if (amount <= 0n)
@@ -184,7 +186,7 @@ export function treasuryHandlers(
         const client = chainClient(context.rpc(p));
         const state = await onChain(deployedState(client, p, treasury));
         if (state) {
-          recordChainNonce(store, treasury, state.nonce);
+          treasury = recordChainState(store, treasury, state).treasury;
           nonce = max(state.nonce, treasury.nextProposal);
         }
         const balance = await onChain(currencyBalance(client, p, treasury.address));
@@ -274,13 +276,13 @@ export function treasuryHandlers(
     'treasury.cancel': async (request, caller) => {
       const p = context.profile();
       const store = context.store();
-      const treasury = requireTreasury(store, p.chainId, request.treasury);
+      let treasury = requireTreasury(store, p.chainId, request.treasury);
       const nonce = BigInt(request.nonce);
       let used = treasury.chainNonce;
       if (!request.offline) {
         const state = await onChain(deployedState(chainClient(context.rpc(p)), p, treasury));
         if (state) {
-          recordChainNonce(store, treasury, state.nonce);
+          treasury = recordChainState(store, treasury, state).treasury;
           used = state.nonce;
         }
       }
@@ -367,8 +369,13 @@ export function treasuryHandlers(
       for (const [i, next] of bundles.slice(1).entries()) {
         merged = await numbered(i + 1, () => mergeBundles(merged, next));
       }
+      const p = selectedProfile(context);
+      // Online, a bundle made before an owner change is refused here, not at execution.
+      if (p && p.chainId === merged.chainId) {
+        await onChain(checkOwnersAgainstChain(context.rpc(p), merged));
+      }
       return {
-        review: reviewOf(context.store(), selectedProfile(context), merged),
+        review: reviewOf(context.store(), p, merged),
         bundle: await encodeBundle(merged),
       };
     },

@@ -111,7 +111,7 @@ export type SafeTx = {
 };
 
 /** Safe's linked list of owners starts and ends here: it can never be an owner. */
-const SENTINEL_OWNERS = '0x0000000000000000000000000000000000000001';
+export const SENTINEL_OWNERS = '0x0000000000000000000000000000000000000001';
 
 function invalid(message: string, reason: string): SignetError {
   return new SignetError('INVALID_ARGUMENT', message, { details: { reason } });

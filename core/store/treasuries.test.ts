@@ -6,6 +6,7 @@ import {
   addTreasury,
   listTreasuries,
   recordChainNonce,
+  recordChainState,
   recordProposal,
   requireTreasury,
 } from './treasuries.js';
@@ -58,5 +59,33 @@ describe('treasuries', () => {
       chainNonce: 3n,
       nextProposal: 5n,
     });
+  });
+
+  it("follows the chain's owners (in getOwners() order) and threshold after an owner change", () => {
+    const t = addTreasury(store, ops);
+    const same = recordChainState(store, t, { owners, threshold: 2, nonce: 1n });
+    expect(same.changed).toBe(false);
+    expect(same.treasury).toMatchObject({ owners, threshold: 2, chainNonce: 1n });
+    const added = getAddress(walletAccount(3).address);
+    const after = recordChainState(store, t, {
+      owners: [added, ...owners],
+      threshold: 3,
+      nonce: 2n,
+    });
+    expect(after.changed).toBe(true);
+    expect(requireTreasury(store, 31337, 'Ops')).toMatchObject({
+      owners: [added, ...owners],
+      threshold: 3,
+      chainNonce: 2n,
+      saltNonce: ops.saltNonce,
+    });
+    // The order alone is a change too: offline owner changes rely on it.
+    const reordered = recordChainState(store, after.treasury, {
+      owners: [owners[0]!, added, owners[1]!],
+      threshold: 3,
+      nonce: 2n,
+    });
+    expect(reordered.changed).toBe(true);
+    expect(reordered.treasury.owners).toEqual([owners[0]!, added, owners[1]!]);
   });
 });

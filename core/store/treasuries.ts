@@ -122,3 +122,28 @@ export function recordProposal(store: Store, treasury: Treasury, nonce: bigint):
     )
     .run(Number(nonce) + 1, treasury.chainId, treasury.address);
 }
+
+/**
+ * What the chain showed of a deployed treasury: its nonce, and its owners (in
+ * getOwners() order, which offline owner changes rely on) and threshold, which
+ * change only by the treasury's own approved transactions. Returns the row as
+ * now stored, and whether the owners or threshold differed from it.
+ */
+export function recordChainState(
+  store: Store,
+  treasury: Treasury,
+  state: { owners: readonly Address[]; threshold: number; nonce: bigint },
+): { treasury: Treasury; changed: boolean } {
+  recordChainNonce(store, treasury, state.nonce);
+  const owners = state.owners.map((o) => getAddress(o));
+  const changed =
+    state.threshold !== treasury.threshold ||
+    owners.length !== treasury.owners.length ||
+    owners.some((o, i) => o !== treasury.owners[i]);
+  if (changed) {
+    store.db
+      .prepare('UPDATE treasuries SET owners = ?, threshold = ? WHERE chain_id = ? AND address = ?')
+      .run(JSON.stringify(owners), state.threshold, treasury.chainId, treasury.address);
+  }
+  return { treasury: requireTreasury(store, treasury.chainId, treasury.address), changed };
+}

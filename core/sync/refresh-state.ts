@@ -21,7 +21,7 @@ import type { RpcPool } from '../rpc/rpc-pool.js';
 import { type Account, listAccounts } from '../store/accounts.js';
 import { getNote, upsertAccountState, upsertNote } from '../store/chain-state.js';
 import type { Store } from '../store/database.js';
-import { listTreasuries, recordChainNonce } from '../store/treasuries.js';
+import { listTreasuries, recordChainState } from '../store/treasuries.js';
 import { upsertTreasuryState } from '../store/treasury-state.js';
 
 export async function refreshAccounts(
@@ -98,8 +98,9 @@ export async function refreshNotes(
 /**
  * Each treasury of this chain at the pinned block, every answer cross-checked:
  * its money and standing in the currency's registry like an account's, and,
- * once the Safe has code, its owners, threshold and nonce (the nonce also moves
- * the treasury's queue on: core/store/treasuries.ts).
+ * once the Safe has code, its owners, threshold and nonce, which also update the
+ * stored treasury (core/store/treasuries.ts): its queue moves on, and bundles
+ * made after an owner change carry the new owners.
  */
 export async function refreshTreasuries(
   store: Store,
@@ -130,7 +131,8 @@ export async function refreshTreasuries(
       deployed ? safe<bigint>(treasury.address, 'getThreshold') : 0n,
       deployed ? safe<bigint>(treasury.address, 'nonce') : 0n,
     ]);
-    if (deployed) recordChainNonce(store, treasury, nonce);
+    // Owners and threshold as the chain has them (an executed owner change): later bundles carry them.
+    if (deployed) recordChainState(store, treasury, { owners, threshold: Number(threshold), nonce });
     upsertTreasuryState(store, {
       chainId: profile.chainId,
       address: treasury.address,

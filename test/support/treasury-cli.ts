@@ -3,9 +3,12 @@
  * JSON-RPC reads (nothing of Signet's in between), the outbox synced until it
  * settles, and a 2-of-3 treasury created, deployed and funded through the CLI.
  */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Address, decodeFunctionResult, encodeFunctionData, type Hex } from 'viem';
 import { expect } from 'vitest';
 import { currencyAbi } from '../../core/chain/abi.js';
+import { safeAbi } from '../../core/chain/safe.js';
 import type { WalletFixture } from './wallet-fixture.js';
 
 /** Exit 1, and one line on stderr matching `message`. */
@@ -85,4 +88,44 @@ export async function fundedTreasury(
   expect((await w.json(['treasury', 'show', name])).chain).toMatchObject({ deployed: true });
   await w.json(['ledger', 'fund', '--account', address, '--amount', amount]);
   return address;
+}
+
+/** A Safe's getOwners(), getThreshold() and nonce(), read over raw JSON-RPC. */
+export async function rawSafe(
+  w: WalletFixture,
+  safe: Address,
+): Promise<{ owners: readonly Address[]; threshold: bigint; nonce: bigint }> {
+  const read = async (functionName: 'getOwners' | 'getThreshold' | 'nonce'): Promise<unknown> => {
+    const data = encodeFunctionData({ abi: safeAbi, functionName } as const);
+    const result = await rawRpc<Hex>(w.ledger.url, 'eth_call', [{ to: safe, data }, 'latest']);
+    return decodeFunctionResult({ abi: safeAbi, functionName, data: result } as const);
+  };
+  return {
+    owners: (await read('getOwners')) as readonly Address[],
+    threshold: (await read('getThreshold')) as bigint,
+    nonce: (await read('nonce')) as bigint,
+  };
+}
+
+/** The frame files of a `treasury qr` folder, in display order. */
+export function qrFrames(folder: string): string[] {
+  return readdirSync(folder)
+    .filter((name) => name.endsWith('.png'))
+    .sort()
+    .map((name) => join(folder, name));
+}
+
+/** A tenth of the frames deleted and the rest shuffled (a seeded shuffle, so a failure can be replayed). */
+export function dropAndShuffle(files: readonly string[], seed: number): string[] {
+  let state = seed;
+  const random = () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+  const shuffled = [...files];
+  for (let i = shuffled.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+  }
+  return shuffled.slice(Math.round(files.length / 10));
 }
