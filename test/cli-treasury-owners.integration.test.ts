@@ -163,10 +163,11 @@ describe('signet treasury propose-owners: owner and threshold changes through ap
     expect(after.threshold).toBe(2n);
     expect(after.nonce).toBe(1n);
 
-    // Offline, the store has not seen the change yet.
-    const stale = await w.json(['treasury', 'show', 'Board', '--offline']);
-    expect(stale.treasury).toMatchObject({ threshold: 2, owners: before.owners });
-    // Reading the chain brings the store up to date, in getOwners() order.
+    // The sync that saw the execution brought the store up to date, in getOwners() order.
+    const synced = await w.json(['treasury', 'show', 'Board', '--offline']);
+    expect(synced.treasury).toMatchObject({ threshold: 2, owners: after.owners });
+    expect(before.owners).not.toEqual(after.owners);
+    // So does reading the chain.
     const shown = await w.json(['treasury', 'show', 'Board']);
     expect(shown.treasury).toMatchObject({ threshold: 2, owners: after.owners });
     expect(shown.chain).toMatchObject({ threshold: 2, owners: after.owners, nonce: '1' });
@@ -199,6 +200,12 @@ describe('signet treasury propose-owners: owner and threshold changes through ap
     expect(human.stdout).toContain('owner change of the treasury itself: threshold 3 of 4');
 
     await approveOffline('carol', file('t3-a.signet-approval'), file('t3-ac.signet-approval'));
+    // Made while the chain still says 2 of 4, queued after the change: the next test's stale bundle.
+    const stale = await w.json([
+      ...['treasury', 'propose', 'Board', '--to', receiver, '--amount', '1.00', '--offline'],
+      ...['--sign-with', alice!.uri, '--out', file('old-a.signet-approval'), '--pin-file', w.pin],
+    ]);
+    expect(stale.review).toMatchObject({ nonce: '2', threshold: 2 });
     await w.json([
       ...['treasury', 'execute', file('t3-ac.signet-approval')],
       ...['--from', alice!.uri, '--pin-file', w.pin],
@@ -223,12 +230,7 @@ describe('signet treasury propose-owners: owner and threshold changes through ap
     timeout: 120_000,
   }, async () => {
     const { alice, bob } = w.keys;
-    // Offline, the store still says 2 of 4: the payment's bundle carries that.
-    const stale = await w.json([
-      ...['treasury', 'propose', 'Board', '--to', receiver, '--amount', '1.00', '--offline'],
-      ...['--sign-with', alice!.uri, '--out', file('old-a.signet-approval'), '--pin-file', w.pin],
-    ]);
-    expect(stale.review).toMatchObject({ nonce: '2', threshold: 2 });
+    // old-a was proposed under 2 of 4 before the threshold change executed (the test before).
     await w.json([
       ...['treasury', 'approve', file('old-a.signet-approval'), '--key', bob!.uri, '--offline'],
       ...['--out', file('old-b.signet-approval'), '--pin-file', w.pin],
