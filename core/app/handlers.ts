@@ -29,6 +29,7 @@ import { planNote, planSend, requireReviewed } from './signing-plan.js';
 import type { SyncDriver } from './sync-driver.js';
 import { treasuryHandlers } from './treasury.js';
 import { treasuryBatchHandlers } from './treasury-batch.js';
+import { treasuryNoteHandlers } from './treasury-note.js';
 import { historyRow, outboxRow } from './views.js';
 
 export function createHandlers(context: AppContext, sync: SyncDriver): Handlers {
@@ -179,6 +180,7 @@ export function createHandlers(context: AppContext, sync: SyncDriver): Handlers 
     'audit.export': async () => ({ csv: exportAuditCsv(context.store()) }),
     ...treasuryHandlers(context, sync),
     ...treasuryBatchHandlers(context),
+    ...treasuryNoteHandlers(context),
   };
 }
 

@@ -68,6 +68,7 @@ import {
   readSafeOrRefuse,
   requireChainAgrees,
 } from './treasury-chain.js';
+import { noteExecutionGas } from './treasury-note-review.js';
 import { checkPolicy, type PolicyCheck, policyFor } from './treasury-policy-check.js';
 import { auditSubject, reviewOf } from './treasury-review.js';
 
@@ -417,6 +418,9 @@ export function treasuryHandlers(
                 currency: review.call.currency,
               }
             : {}),
+          ...(review.call.kind === 'note'
+            ? { note: review.call.op, tokenId: review.call.tokenId ?? 'new' }
+            : {}),
           approvers: bundle.approvals.map((a) => a.owner),
         },
         asset: 'currency',
@@ -428,6 +432,7 @@ export function treasuryHandlers(
                 gasBudget['treasury-execute'] + TRANSFER_GAS_IN_BATCH * BigInt(review.call.count),
             }
           : {}),
+        ...(review.call.kind === 'note' ? { gas: noteExecutionGas(review.call) } : {}),
       };
       const queued = await context.wallet(p, caller).queue({ account, calls: [call] });
       // The execution joins the proposal and approvals in the audit log (the signed
