@@ -107,7 +107,7 @@ describe('signet treasury propose-note: notes issued and split by a 2-of-3 treas
     expect(proposed.review.approvals).toEqual([w.keys.alice!.address]);
     const text = await w.cli(['treasury', 'review', file('issue-a.signet-approval')]);
     expect(text.stdout).toContain(
-      `note: issue a note of face value 100.00 to ${treasury} (Notes), maturing ${maturity}`,
+      `note: issue a note of face value 100.00 to ${treasury}, maturing ${maturity}, payable by the treasury in ${contracts.currency} (currency)`,
     );
     await w.cli([
       ...['treasury', 'qr', file('issue-a.signet-approval'), '--out', file('qr-issue')],
