@@ -73,7 +73,10 @@ export const treasuryCallSchema = z.discriminatedUnion('kind', [
     verified: z.boolean(),
     /** Null for an issue (the contract numbers the new note). */
     tokenId: uintTextSchema.nullable(),
-    /** The payee of an issue, the new holder of an endorse, the recipient of a split. */
+    /**
+     * The payee of an issue, the new holder of an endorse, the recipient of a split,
+     * the holder a finance pays (recovered from the offer's signature; null if none).
+     */
     to: z.string().nullable(),
     faceValue: uintTextSchema.nullable(),
     /** Note value moved by a split, or bought by a finance. */

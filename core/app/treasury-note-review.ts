@@ -7,17 +7,23 @@
  * With no ledger selected (an offline approver) any contract's calls are read by
  * the DigitalNote ABI, and the review says the contract is not verified.
  */
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import {
   type Address,
+  bytesToHex,
   decodeFunctionData,
   getAddress,
   type Hex,
+  hashTypedData,
+  hexToBytes,
   isAddressEqual,
   maxUint256,
 } from 'viem';
+import { publicKeyToAddress } from 'viem/accounts';
 import type { ChainProfile } from '../api/profile.js';
-import { currencyAbi, notesAbi } from '../chain/abi.js';
+import { currencyAbi, financeOfferTypes, notesAbi } from '../chain/abi.js';
 import { decodeMultiSend, multiSendAbi, type SafeTx } from '../chain/safe.js';
+import type { FinanceOfferMessage } from '../wallet/finance-offer.js';
 import { gasBudget, type TxKind } from '../wallet/transaction-plan.js';
 
 const day = (seconds: bigint) => new Date(Number(seconds) * 1000).toISOString().slice(0, 10);
@@ -29,9 +35,10 @@ interface Decoded {
 
 export function decodeNoteCall(
   profile: ChainProfile | undefined,
-  safe: Address,
+  bundle: { chainId: number; safe: Address },
   tx: Pick<SafeTx, 'to' | 'value' | 'data' | 'operation'>,
 ) {
+  const { safe } = bundle;
   const calls = noteCalls(profile, tx);
   if (!calls) return undefined;
   let note: (Decoded & { call: ReturnType<typeof decodeNotes> }) | undefined;
@@ -110,18 +117,51 @@ export function decodeNoteCall(
     case 'redeem':
       return { ...base, op: 'redeem' as const, tokenId: call.args[0].toString() };
     case 'finance': {
-      const [offer] = call.args;
+      const [offer, signature] = call.args;
       // The treasury finances as the bank the offer names; any other bank and the call reverts.
       if (!isAddressEqual(offer.bank, safe)) return undefined;
       return {
         ...base,
         op: 'finance-accept' as const,
+        to: offerSigner(bundle.chainId, notes, offer, signature),
         tokenId: offer.tokenId.toString(),
         value: offer.value.toString(),
         price: offer.price.toString(),
         deadline: new Date(Number(offer.deadline) * 1000).toISOString(),
       };
     }
+  }
+}
+
+/**
+ * The holder who signed the offer, and whom finance() pays: recovered from the
+ * signature over the note contract's EIP-712 domain (finance-offer.ts), here
+ * synchronously (a review is). Null when the signature recovers no key.
+ */
+function offerSigner(
+  chainId: number,
+  notes: Address,
+  offer: FinanceOfferMessage,
+  signature: Hex,
+): Address | null {
+  try {
+    const digest = hashTypedData({
+      domain: { name: 'Signet Digital Note', version: '1', chainId, verifyingContract: notes },
+      types: financeOfferTypes,
+      primaryType: 'FinanceOffer',
+      message: offer,
+    });
+    const bytes = hexToBytes(signature);
+    if (bytes.length !== 65) return null;
+    const v = bytes[64]!;
+    // noble's "recovered" format puts the recovery bit first: [recovery, r, s].
+    const recovered = new Uint8Array([v >= 27 ? v - 27 : v, ...bytes.slice(0, 64)]);
+    const point = secp256k1.Signature.fromBytes(recovered, 'recovered').recoverPublicKey(
+      hexToBytes(digest),
+    );
+    return publicKeyToAddress(bytesToHex(point.toBytes(false)));
+  } catch {
+    return null;
   }
 }
 

@@ -24,7 +24,7 @@ export function reviewOf(store: Store, profile: ChainProfile | undefined, bundle
   const { tx } = bundle.proposal;
   const call = isCancelTx(bundle.safe, tx)
     ? { kind: 'cancel' as const, to: getAddress(tx.to) }
-    : (decodeNoteCall(profile, bundle.safe, tx) ?? decodeCall(profile, tx));
+    : (decodeNoteCall(profile, bundle, tx) ?? decodeCall(profile, tx));
   const safeName =
     profile && profile.chainId === bundle.chainId
       ? (listTreasuries(store, bundle.chainId).find((t) => isAddressEqual(t.address, bundle.safe))
