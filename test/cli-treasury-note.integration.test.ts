@@ -22,7 +22,13 @@ import {
 import { describe, expect, it } from 'vitest';
 import { safeAbi } from '../core/chain/safe.js';
 import { signetProcess } from './support/cli.js';
-import { expectRefused, fundedTreasury, rawRpc, syncSettled } from './support/treasury-cli.js';
+import {
+  expectRefused,
+  fundedTreasury,
+  rawCurrencyBalance,
+  rawRpc,
+  syncSettled,
+} from './support/treasury-cli.js';
 import { PIN, useWallet } from './support/wallet-fixture.js';
 
 const w = useWallet(['alice', 'bob', 'carol']);
@@ -264,5 +270,53 @@ describe('signet treasury propose-note: notes issued and split by a 2-of-3 treas
     );
     expect(existsSync(out)).toBe(false);
     expect(await safeNonce(treasury)).toBe(2n);
+  });
+
+  it("finances a holder's note as the bank: the offer file in, the price paid, the note the treasury's", async () => {
+    const alice = w.keys.alice!;
+    await w.json([
+      ...['note', 'issue', '--from', alice.uri, '--to', alice.address, '--amount', '30.00'],
+      ...['--maturity', maturity, '--pin-file', w.pin],
+    ]);
+    await syncSettled(w);
+    const [offered] = await notesOf(alice.address as Address);
+    await w.json([
+      ...['note', 'finance', '--from', alice.uri, '--note', offered!.toString()],
+      ...['--bank', treasury, '--price', '29.50', '--out', file('offer.json'), '--pin-file', w.pin],
+    ]);
+    const proposed = await w.json([
+      ...['treasury', 'propose-note', 'Notes', 'finance-accept', '--offer', file('offer.json')],
+      ...['--sign-with', w.keys.bob!.uri, '--out', file('finance-b.signet-approval')],
+      ...['--pin-file', w.pin],
+    ]);
+    const { contracts } = w.ledger.profile;
+    expect(proposed.review.call).toMatchObject({
+      kind: 'note',
+      op: 'finance-accept',
+      tokenId: offered!.toString(),
+      to: alice.address,
+      value: '3000',
+      price: '2950',
+      currency: contracts.currency,
+      allowance: { spender: contracts.notes, amount: 'unlimited' },
+    });
+    await w.json([
+      ...['treasury', 'approve', file('finance-b.signet-approval'), '--key', w.keys.carol!.uri],
+      ...['--out', file('finance-bc.signet-approval'), '--pin-file', w.pin],
+    ]);
+    const [aliceBefore, treasuryBefore] = [
+      await rawCurrencyBalance(w, alice.address as Address),
+      await rawCurrencyBalance(w, treasury),
+    ];
+    await w.json([
+      ...['treasury', 'execute', file('finance-bc.signet-approval')],
+      ...['--from', alice.uri, '--pin-file', w.pin],
+    ]);
+    await syncSettled(w);
+    await syncSettled(w);
+    expect(await noteRead<Address>('ownerOf', [offered!])).toBe(treasury);
+    expect(await rawCurrencyBalance(w, alice.address as Address)).toBe(aliceBefore + 2_950n);
+    expect(await rawCurrencyBalance(w, treasury)).toBe(treasuryBefore - 2_950n);
+    expect(await safeNonce(treasury)).toBe(3n);
   });
 });
