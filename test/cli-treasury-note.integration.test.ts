@@ -245,7 +245,7 @@ describe('signet treasury propose-note: notes issued and split by a 2-of-3 treas
         ...['--to', w.keys.alice!.address, '--out', out],
       ]),
       new RegExp(
-        `^signet: ${treasury} holds no note ${suppliersNote} \\(it is ${supplier}'s at block \\d+\\)$`,
+        `^signet: ${treasury} holds no note ${suppliersNote}: ${supplier} holds it at block \\d+$`,
       ),
     );
     expectRefused(
@@ -318,5 +318,27 @@ describe('signet treasury propose-note: notes issued and split by a 2-of-3 treas
     expect(await rawCurrencyBalance(w, alice.address as Address)).toBe(aliceBefore + 2_950n);
     expect(await rawCurrencyBalance(w, treasury)).toBe(treasuryBefore - 2_950n);
     expect(await safeNonce(treasury)).toBe(3n);
+  });
+
+  it('offline: an issue needs nothing of the chain; a note the store does not follow is refused', async () => {
+    const out = file('offline.signet-approval');
+    expectRefused(
+      await w.cli([
+        ...['treasury', 'propose-note', 'Notes', 'endorse', '--note', noteId.toString()],
+        ...['--to', supplier, '--offline', '--out', out],
+      ]),
+      new RegExp(`^signet: note ${noteId} is not known offline .*: propose it online`),
+    );
+    expect(existsSync(out)).toBe(false);
+    const proposed = await w.json([
+      ...['treasury', 'propose-note', 'Notes', 'issue', '--to', supplier, '--amount', '5.00'],
+      ...['--maturity', maturity, '--offline', '--out', out],
+    ]);
+    expect(proposed.review).toMatchObject({
+      nonce: '3',
+      call: { kind: 'note', op: 'issue', to: supplier, faceValue: '500', verified: true },
+      approvals: [],
+    });
+    expect(existsSync(out)).toBe(true);
   });
 });

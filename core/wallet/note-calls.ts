@@ -109,12 +109,19 @@ function holder<A extends { address: Address }>(
 
 function actorNote<A extends { address: Address }>(actor: NoteActor<A>, tokenId: bigint) {
   const note = actor.note(tokenId);
-  if (!note || note.holder.toLowerCase() !== actor.account.address.toLowerCase()) {
-    const asOf = note?.source === 'chain' ? `at block ${note.updatedBlock}` : 'as far as is known';
+  if (!note) {
     throw new SignetError(
       'NOTE_NOT_FOUND',
-      `${actor.account.address} holds no note ${tokenId} (${note ? `it is ${note.holder}'s ${asOf}` : `there is none ${asOf}`})`,
-      { details: { tokenId: tokenId.toString(), reason: 'not-held' } },
+      `note ${tokenId} is not known offline (the store follows the wallet's own accounts): propose it online, where the note is read from the ledger`,
+      { details: { tokenId: tokenId.toString(), reason: 'not-known' } },
+    );
+  }
+  if (note.holder.toLowerCase() !== actor.account.address.toLowerCase()) {
+    const asOf = note.source === 'chain' ? `at block ${note.updatedBlock}` : 'as of the last sync';
+    throw new SignetError(
+      'NOTE_NOT_FOUND',
+      `${actor.account.address} holds no note ${tokenId}: ${note.holder} holds it ${asOf}`,
+      { details: { tokenId: tokenId.toString(), reason: 'not-held', holder: note.holder } },
     );
   }
   if (note.status === 'redeemed') {
