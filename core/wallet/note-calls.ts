@@ -6,6 +6,8 @@
  * Everything is checked offline from the synced store, except the note a bank
  * is offered to finance: read from the ledger whenever the context has nodes to
  * ask (financed-note.ts), the store's copy only when it must stay offline.
+ * The sender is a wallet account's key URI, or an actor its caller resolved: a
+ * treasury, whose calls become a Safe proposal (core/app/treasury-note.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { type Address, encodeFunctionData, type Hex, maxUint256 } from 'viem';
