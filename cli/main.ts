@@ -6,6 +6,7 @@ import { registerChainCommands } from './commands/chain.js';
 import { registerDeviceCommands } from './commands/devices.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerTreasuryCommands } from './commands/treasury.js';
+import { registerTreasuryNoteCommands } from './commands/treasury-note.js';
 import { registerTreasuryQrCommands } from './commands/treasury-qr.js';
 import { registerWalletCommands } from './commands/wallet.js';
 import { createContext } from './context.js';
@@ -43,6 +44,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   registerDoctorCommand(program, context);
   registerTreasuryCommands(program, context);
   registerTreasuryQrCommands(program, context);
+  registerTreasuryNoteCommands(program, context);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {

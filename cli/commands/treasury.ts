@@ -16,6 +16,7 @@ import { parseAddress } from '../../core/chain/address.js';
 import { MAX_APPROVAL_FILE_BYTES } from '../../core/treasury/bundle-codec.js';
 import type { CliContext } from '../context.js';
 import type { PinOptions } from '../pin-source.js';
+import { describeNoteCall } from './treasury-note.js';
 
 interface Flags {
   json?: boolean;
@@ -565,7 +566,7 @@ function readBundle(path: string): string {
 }
 
 /** Written whole or not at all (a temporary file renamed over the target). */
-function writeBundle(path: string, content: string): void {
+export function writeBundle(path: string, content: string): void {
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   try {
     writeFileSync(temporary, content, { flag: 'wx' });
@@ -580,7 +581,7 @@ function treasuryLine(t: Treasury): string {
   return `${t.name}  ${t.address}  ${t.threshold} of ${t.owners.length}  chain ${t.chainId}`;
 }
 
-function describeReview(review: Review): string {
+export function describeReview(review: Review): string {
   const named = (address: string) => {
     const entry = review.names.find((n) => n.address.toLowerCase() === address.toLowerCase());
     if (!entry || entry.kind === 'unknown') return address;
@@ -592,17 +593,19 @@ function describeReview(review: Review): string {
       ? `pay ${call.amount} to ${named(call.to)} (currency ${named(call.currency)})`
       : call.kind === 'cancel'
         ? `cancel: a call to the treasury itself that does nothing, using up nonce ${review.nonce}`
-        : call.kind === 'batch'
-          ? [
-              `batch of ${call.count} payments, total ${call.total} (currency ${named(call.currency)})`,
-              ...call.payees.map((p) => `    ${p.amount} to ${named(p.to)}`),
-              ...(call.count > call.payees.length
-                ? [`    … and ${call.count - call.payees.length} more`]
-                : []),
-            ].join('\n')
-          : call.kind === 'owners'
-            ? describeOwnerChange(call, named)
-            : `${call.operation} ${named(call.to)} value ${call.value} data ${call.data}`;
+        : call.kind === 'note'
+          ? describeNoteCall(call, named)
+          : call.kind === 'batch'
+            ? [
+                `batch of ${call.count} payments, total ${call.total} (currency ${named(call.currency)})`,
+                ...call.payees.map((p) => `    ${p.amount} to ${named(p.to)}`),
+                ...(call.count > call.payees.length
+                  ? [`    … and ${call.count - call.payees.length} more`]
+                  : []),
+              ].join('\n')
+            : call.kind === 'owners'
+              ? describeOwnerChange(call, named)
+              : `${call.operation} ${named(call.to)} value ${call.value} data ${call.data}`;
   return [
     `treasury ${review.safeName ? `${review.safeName} ` : ''}${review.safe} on chain ${review.chainId}, Safe nonce ${review.nonce}`,
     `  ${what}`,

@@ -502,7 +502,7 @@ function requireChain(info: AppResult<'app.info'>): void {
 }
 
 /** An amount flag, checked (at most 2 decimals), as the API's decimal text. */
-function amountFlag(text: string): string {
+export function amountFlag(text: string): string {
   return formatAmount(parseAmount(text));
 }
 
@@ -511,14 +511,14 @@ function accountFlag(text: string | undefined) {
   return text ? parseAddress(text, 'account') : undefined;
 }
 
-function noteIdFlag(text: string): string {
+export function noteIdFlag(text: string): string {
   if (!/^\d+$/.test(text))
     throw new SignetError('INVALID_ARGUMENT', `"${text}" is not a note id (digits)`);
   return BigInt(text).toString();
 }
 
 /** A calendar day as the API checks it (core/api/notes.ts). */
-function dateFlag(text: string): string {
+export function dateFlag(text: string): string {
   if (!dateInputSchema.safeParse(text).success) {
     throw new SignetError('INVALID_ARGUMENT', `"${text}" is not a date (use YYYY-MM-DD)`);
   }
@@ -537,7 +537,7 @@ function deadlineFlag(text: string): string {
   return new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
 }
 
-function readOfferFile(path: string): FinanceOfferFile {
+export function readOfferFile(path: string): FinanceOfferFile {
   let value: unknown;
   try {
     value = JSON.parse(readFileSync(path, 'utf8'));

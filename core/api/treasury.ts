@@ -19,6 +19,7 @@ import {
   uintTextSchema,
 } from './chain.js';
 import { keyUriSchema } from './devices.js';
+import { dateInputSchema, financeOfferFileSchema } from './notes.js';
 
 /** The text of a `.signet-approval` file (its size is capped again when decoded). */
 const bundleTextSchema = z
@@ -74,6 +75,41 @@ export const treasuryCallSchema = z.discriminatedUnion('kind', [
     /** e.g. "add owner 0x… with threshold 2 of 4". */
     words: z.string(),
   }),
+  /**
+   * A note operation (the note engine's calls: one, or several in a MultiSend),
+   * decoded from the calldata. Amounts are minor units as decimal text.
+   */
+  z.object({
+    kind: z.literal('note'),
+    op: z.enum(['issue', 'endorse', 'split', 'redeem', 'finance-accept']),
+    /** The DigitalNote contract called. */
+    notes: z.string(),
+    /**
+     * False with no ledger selected (an offline approver): any contract's calls
+     * read by the DigitalNote ABI; the contract is not known to be the ledger's.
+     */
+    verified: z.boolean(),
+    /** Null for an issue (the contract numbers the new note). */
+    tokenId: uintTextSchema.nullable(),
+    /**
+     * The payee of an issue, the new holder of an endorse, the recipient of a split,
+     * the holder a finance pays (recovered from the offer's signature; null if none).
+     */
+    to: z.string().nullable(),
+    faceValue: uintTextSchema.nullable(),
+    /** Note value moved by a split, or bought by a finance. */
+    value: uintTextSchema.nullable(),
+    /** What the treasury pays for the note it finances. */
+    price: uintTextSchema.nullable(),
+    /** An issue's maturity, YYYY-MM-DD (UTC). */
+    maturity: z.string().nullable(),
+    /** An issue's currency, or the token a finance pays in. */
+    currency: z.string().nullable(),
+    /** A finance offer's last moment to accept, as a UTC ISO time. */
+    deadline: z.string().nullable(),
+    /** The allowance the proposal grants the note contract along the way (issue, finance). */
+    allowance: z.object({ token: z.string(), spender: z.string(), amount: z.string() }).nullable(),
+  }),
   z.object({
     kind: z.literal('call'),
     to: z.string(),
@@ -105,6 +141,27 @@ export const treasuryBundleResultSchema = z.object({
   /** The `.signet-approval` file's text. */
   bundle: bundleTextSchema,
 });
+
+/** The note operations a treasury proposes (core/api/notes.ts's, the Safe as sender). */
+export const treasuryNoteOperationSchema = z.discriminatedUnion('op', [
+  z.object({
+    op: z.literal('issue'),
+    payee: addressInputSchema,
+    faceValue: amountInputSchema,
+    maturity: dateInputSchema,
+  }),
+  z.object({ op: z.literal('endorse'), tokenId: uintTextSchema, to: addressInputSchema }),
+  z.object({
+    op: z.literal('split'),
+    tokenId: uintTextSchema,
+    to: addressInputSchema,
+    value: amountInputSchema,
+  }),
+  z.object({ op: z.literal('redeem'), tokenId: uintTextSchema }),
+  /** The treasury as the financing bank, paying against a holder's signed offer. */
+  z.object({ op: z.literal('finance-accept'), offer: financeOfferFileSchema }),
+]);
+export type TreasuryNoteOperation = z.infer<typeof treasuryNoteOperationSchema>;
 
 const signedSchema = z.object({
   transactions: z.array(outboxRowSchema),
@@ -213,6 +270,18 @@ export const treasuryRequests = {
     signWith: keyUriSchema.optional(),
     offline: z.boolean().default(false),
   }),
+  /**
+   * A note operation by the treasury, built by the note engine with the Safe as
+   * its sender, as an approval bundle. Online, the note and the treasury are read
+   * from the chain; offline, only what the store knows (an issue needs nothing).
+   */
+  'treasury.proposeNote': z.object({
+    treasury: treasuryRefSchema,
+    operation: treasuryNoteOperationSchema,
+    description: z.string().max(2000).optional(),
+    signWith: keyUriSchema.optional(),
+    offline: z.boolean().default(false),
+  }),
 } as const;
 
 export const treasuryResults = {
@@ -270,6 +339,7 @@ export const treasuryResults = {
   }),
   'treasury.merge': treasuryBundleResultSchema,
   'treasury.execute': signedSchema.extend({ review: treasuryReviewSchema }),
+  'treasury.proposeNote': treasuryBundleResultSchema,
   'treasury.batch': z.object({
     proposals: z.array(treasuryBundleResultSchema),
     rows: z.number().int().positive(),

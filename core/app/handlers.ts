@@ -29,6 +29,7 @@ import { planNote, planSend, requireReviewed } from './signing-plan.js';
 import type { SyncDriver } from './sync-driver.js';
 import { treasuryHandlers } from './treasury.js';
 import { treasuryBatchHandlers } from './treasury-batch.js';
+import { treasuryNoteHandlers } from './treasury-note.js';
 import { treasuryOwnersHandlers } from './treasury-owners.js';
 import { historyRow, outboxRow } from './views.js';
 
@@ -181,6 +182,7 @@ export function createHandlers(context: AppContext, sync: SyncDriver): Handlers 
     ...treasuryHandlers(context, sync),
     ...treasuryBatchHandlers(context),
     ...treasuryOwnersHandlers(context),
+    ...treasuryNoteHandlers(context),
   };
 }
 

@@ -18,13 +18,14 @@ import { type ApprovalBundle, bundleSafeTxHash } from '../treasury/approval-bund
 import { isCancelTx } from '../treasury/cancel-proposal.js';
 import { decodeOwnerChange } from '../treasury/owner-change.js';
 import { nameAddresses } from './address-names.js';
+import { decodeNoteCall } from './treasury-note-review.js';
 
 /** What every approver reads: the call decoded, the addresses named, the hash the key signs. */
 export function reviewOf(store: Store, profile: ChainProfile | undefined, bundle: ApprovalBundle) {
   const { tx } = bundle.proposal;
   const call = isCancelTx(bundle.safe, tx)
     ? { kind: 'cancel' as const, to: getAddress(tx.to) }
-    : (ownersCall(bundle) ?? decodeCall(profile, tx));
+    : (ownersCall(bundle) ?? decodeNoteCall(profile, bundle, tx) ?? decodeCall(profile, tx));
   const safeName =
     profile && profile.chainId === bundle.chainId
       ? (listTreasuries(store, bundle.chainId).find((t) => isAddressEqual(t.address, bundle.safe))
@@ -33,7 +34,9 @@ export function reviewOf(store: Store, profile: ChainProfile | undefined, bundle
   const addresses = [
     bundle.safe,
     ...bundle.owners,
-    ...(call.kind === 'batch' ? [call.currency, ...call.payees.map((p) => p.to)] : [call.to]),
+    ...(call.kind === 'batch' ? [call.currency, ...call.payees.map((p) => p.to)] : []),
+    ...(call.kind === 'note' ? noteAddresses(call) : []),
+    ...(call.kind !== 'batch' && call.kind !== 'note' ? [call.to] : []),
     ...(call.kind === 'payment' ? [call.currency] : []),
     ...(call.kind === 'owners' ? call.ownersAfter : []),
   ];
@@ -105,6 +108,11 @@ function ownersCall(bundle: ApprovalBundle) {
     thresholdAfter: change.thresholdAfter,
     words: change.words,
   };
+}
+
+/** Every address a note review shows, to be named. */
+function noteAddresses(call: NonNullable<ReturnType<typeof decodeNoteCall>>): Address[] {
+  return [call.notes, call.to, call.currency].flatMap((a) => (a ? [getAddress(a)] : []));
 }
 
 /** Payees a review lists one by one; the rest are counted. */

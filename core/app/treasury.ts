@@ -59,8 +59,8 @@ import { decodePolicyFile } from '../treasury/policy-file.js';
 import { activeSender } from '../wallet/offline-checks.js';
 import { type Call, gasBudget } from '../wallet/transaction-plan.js';
 import type { AppContext } from './app-context.js';
-import { heldNoteRows } from './read-models.js';
 import type { Caller, Handlers } from './dispatcher.js';
+import { heldNoteRows } from './read-models.js';
 import type { SyncDriver } from './sync-driver.js';
 import { openApprover, P256_SIGNATURE_GAS } from './treasury-approver.js';
 import {
@@ -75,6 +75,7 @@ import {
   readSafeOrRefuse,
   requireChainAgrees,
 } from './treasury-chain.js';
+import { noteExecutionGas } from './treasury-note-review.js';
 import { checkPolicy, type PolicyCheck, policyFor } from './treasury-policy-check.js';
 import { auditSubject, reviewOf } from './treasury-review.js';
 
@@ -439,6 +440,9 @@ export function treasuryHandlers(
                 currency: review.call.currency,
               }
             : {}),
+          ...(review.call.kind === 'note'
+            ? { note: review.call.op, tokenId: review.call.tokenId ?? 'new' }
+            : {}),
           approvers: bundle.approvals.map((a) => a.owner),
         },
         asset: 'currency',
@@ -455,6 +459,7 @@ export function treasuryHandlers(
                 P256_SIGNATURE_GAS * BigInt(contractApprovals.length),
             }
           : {}),
+        ...(review.call.kind === 'note' ? { gas: noteExecutionGas(review.call) } : {}),
       };
       const queued = await context.wallet(p, caller).queue({ account, calls: [call] });
       // The execution joins the proposal and approvals in the audit log (the signed

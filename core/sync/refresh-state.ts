@@ -132,7 +132,8 @@ export async function refreshTreasuries(
       deployed ? safe<bigint>(treasury.address, 'nonce') : 0n,
     ]);
     // Owners and threshold as the chain has them (an executed owner change): later bundles carry them.
-    if (deployed) recordChainState(store, treasury, { owners, threshold: Number(threshold), nonce });
+    if (deployed)
+      recordChainState(store, treasury, { owners, threshold: Number(threshold), nonce });
     upsertTreasuryState(store, {
       chainId: profile.chainId,
       address: treasury.address,

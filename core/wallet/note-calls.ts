@@ -6,6 +6,8 @@
  * Everything is checked offline from the synced store, except the note a bank
  * is offered to finance: read from the ledger whenever the context has nodes to
  * ask (financed-note.ts), the store's copy only when it must stay offline.
+ * The sender is a wallet account's key URI, or an actor its caller resolved: a
+ * treasury, whose calls become a Safe proposal (core/app/treasury-note.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { type Address, encodeFunctionData, type Hex, maxUint256 } from 'viem';
@@ -16,6 +18,7 @@ import { currencyAbi, notesAbi } from '../chain/abi.js';
 import type { RpcPool } from '../rpc/rpc-pool.js';
 import type { Account } from '../store/accounts.js';
 import { chainNow, getChainMeta } from '../store/chain-meta.js';
+import type { AccountState, Note } from '../store/chain-state.js';
 import type { Store } from '../store/database.js';
 import { listOutbox } from '../store/outbox.js';
 import { financeOfferTyped, offerMessage, offerSigner } from './finance-offer.js';
@@ -23,6 +26,7 @@ import { financedNoteFacts, type NoteFacts, requireFinanceable } from './finance
 import {
   activeSender,
   heldNote,
+  requireActive,
   requireBeforeMaturity,
   requireFunds,
   requireMatured,
@@ -38,8 +42,25 @@ export interface NoteContext {
   rpc?: RpcPool;
 }
 
-export interface PlannedCalls {
-  account: Account;
+/**
+ * Who acts on a note when it is not a wallet account named by its key URI: a
+ * treasury (a Safe, core/app/treasury-note.ts), whose calls become a proposal.
+ * The caller reads its state and notes (from the chain when it may go online):
+ * the store follows only the wallet's own accounts.
+ */
+export interface NoteActor<A extends { address: Address }> {
+  account: A;
+  /** Null when not known (offline): the contract checks registration and funds when it runs. */
+  state: AccountState | null;
+  /** The note as the caller read it, wherever it is held; undefined when there is none. */
+  note(tokenId: bigint): (Note & { source: 'store' | 'chain' }) | undefined;
+}
+
+/** A wallet account's key URI, or an actor the caller resolved. */
+export type NoteSender<A extends { address: Address } = Account> = string | NoteActor<A>;
+
+export interface PlannedCalls<A extends { address: Address } = Account> {
+  account: A;
   calls: Call[];
   /** The note the operation acts on, as checked (none for an issue). */
   note?: NoteFacts;
@@ -49,18 +70,66 @@ function chainTime({ store, profile, now }: NoteContext): Date {
   return chainNow(getChainMeta(store, profile.chainId), now?.() ?? new Date());
 }
 
-/** The account holding a note, checked for the moment the operation needs. */
-function holder(
+/**
+ * The acting account and what is known of it: a key URI's wallet account from
+ * the last sync (registered, not frozen), or the actor as its caller read it.
+ */
+function sender<A extends { address: Address }>(
   context: NoteContext,
-  keyUri: string,
+  from: NoteSender<A>,
+): { account: A; state: AccountState | null } {
+  if (typeof from !== 'string') {
+    if (from.state) requireActive(from.state);
+    return from;
+  }
+  // A key URI names a wallet Account: the default of A, the only one string senders use.
+  return activeSender(context.store, context.profile.chainId, from) as unknown as {
+    account: A;
+    state: AccountState;
+  };
+}
+
+/** The account holding a note, checked for the moment the operation needs. */
+function holder<A extends { address: Address }>(
+  context: NoteContext,
+  from: NoteSender<A>,
   tokenId: bigint,
   when: 'before-maturity' | 'matured',
 ) {
-  const { account } = activeSender(context.store, context.profile.chainId, keyUri);
-  const note = heldNote(context.store, context.profile.chainId, tokenId, account.address);
+  const { account } = sender(context, from);
+  const note =
+    typeof from === 'string'
+      ? {
+          ...heldNote(context.store, context.profile.chainId, tokenId, account.address),
+          source: 'store' as const,
+        }
+      : actorNote(from, tokenId);
   if (when === 'matured') requireMatured(note, chainTime(context));
   else requireBeforeMaturity(note, chainTime(context));
-  return { account, note: { ...note, source: 'store' as const } };
+  return { account, note };
+}
+
+function actorNote<A extends { address: Address }>(actor: NoteActor<A>, tokenId: bigint) {
+  const note = actor.note(tokenId);
+  if (!note) {
+    throw new SignetError(
+      'NOTE_NOT_FOUND',
+      `note ${tokenId} is not known offline (the store follows the wallet's own accounts): propose it online, where the note is read from the ledger`,
+      { details: { tokenId: tokenId.toString(), reason: 'not-known' } },
+    );
+  }
+  if (note.holder.toLowerCase() !== actor.account.address.toLowerCase()) {
+    const asOf = note.source === 'chain' ? `at block ${note.updatedBlock}` : 'as of the last sync';
+    throw new SignetError(
+      'NOTE_NOT_FOUND',
+      `${actor.account.address} holds no note ${tokenId}: ${note.holder} holds it ${asOf}`,
+      { details: { tokenId: tokenId.toString(), reason: 'not-held', holder: note.holder } },
+    );
+  }
+  if (note.status === 'redeemed') {
+    throw new SignetError('NOTE_NOT_FOUND', `note ${tokenId} has been redeemed`);
+  }
+  return note;
 }
 
 const day = (date: Date) => date.toISOString().slice(0, 10);
@@ -73,14 +142,14 @@ export function textValues<T extends Record<string, unknown>>(
 }
 
 /** The acceptor (debtor) issues a note to a payee, and approves paying it at maturity. */
-export function issueNoteCalls(
+export function issueNoteCalls<A extends { address: Address } = Account>(
   context: NoteContext,
-  fromKeyUri: string,
+  from: NoteSender<A>,
   payee: Address,
   faceValue: bigint,
   maturity: Date,
-): PlannedCalls {
-  const { account } = activeSender(context.store, context.profile.chainId, fromKeyUri);
+): PlannedCalls<A> {
+  const { account } = sender(context, from);
   if (faceValue <= 0n) throw new SignetError('AMOUNT_INVALID', 'a note needs a face value above 0');
   if (maturity.getTime() <= chainTime(context).getTime()) {
     throw new SignetError('INVALID_ARGUMENT', `the maturity ${day(maturity)} is not in the future`);
@@ -122,13 +191,13 @@ export function issueNoteCalls(
 }
 
 /** Transfers a whole note to a new holder. */
-export function endorseNoteCalls(
+export function endorseNoteCalls<A extends { address: Address } = Account>(
   context: NoteContext,
-  fromKeyUri: string,
+  from: NoteSender<A>,
   tokenId: bigint,
   to: Address,
-): PlannedCalls {
-  const { account, note } = holder(context, fromKeyUri, tokenId, 'before-maturity');
+): PlannedCalls<A> {
+  const { account, note } = holder(context, from, tokenId, 'before-maturity');
   return {
     account,
     note,
@@ -150,14 +219,14 @@ export function endorseNoteCalls(
 }
 
 /** Transfers part of a note's value to `to` as a new note; the rest stays. */
-export function splitNoteCalls(
+export function splitNoteCalls<A extends { address: Address } = Account>(
   context: NoteContext,
-  fromKeyUri: string,
+  from: NoteSender<A>,
   tokenId: bigint,
   to: Address,
   value: bigint,
-): PlannedCalls {
-  const { account, note } = holder(context, fromKeyUri, tokenId, 'before-maturity');
+): PlannedCalls<A> {
+  const { account, note } = holder(context, from, tokenId, 'before-maturity');
   if (value <= 0n) throw new SignetError('AMOUNT_INVALID', 'a split needs a value above 0');
   if (value >= note.value) {
     throw new SignetError(
@@ -186,12 +255,12 @@ export function splitNoteCalls(
 }
 
 /** At or after maturity, the holder has the acceptor pay the note. */
-export function redeemNoteCalls(
+export function redeemNoteCalls<A extends { address: Address } = Account>(
   context: NoteContext,
-  fromKeyUri: string,
+  from: NoteSender<A>,
   tokenId: bigint,
-): PlannedCalls {
-  const { account, note } = holder(context, fromKeyUri, tokenId, 'matured');
+): PlannedCalls<A> {
+  const { account, note } = holder(context, from, tokenId, 'matured');
   return {
     account,
     note,
@@ -220,7 +289,7 @@ export function financeOfferTypedData(
   terms: { tokenId: bigint; bank: Address; value?: bigint; price: bigint; deadline: Date },
   nonce: Hex = `0x${randomBytes(32).toString('hex')}`,
 ) {
-  const { account, note } = holder(context, fromKeyUri, terms.tokenId, 'before-maturity');
+  const { account, note } = holder<Account>(context, fromKeyUri, terms.tokenId, 'before-maturity');
   const { tokenId, bank, price, deadline } = terms;
   const value = terms.value ?? note.value;
   if (value <= 0n || value > note.value) {
@@ -253,13 +322,13 @@ export function financeOfferTypedData(
  * held by that signer, worth what is offered. The note's facts are read from
  * the ledger when `context.rpc` is given, else the store's last-known copy.
  */
-export async function acceptFinanceOfferCalls(
+export async function acceptFinanceOfferCalls<A extends { address: Address } = Account>(
   context: NoteContext,
-  bankKeyUri: string,
+  bank: NoteSender<A>,
   file: FinanceOfferFile,
-): Promise<PlannedCalls> {
+): Promise<PlannedCalls<A>> {
   const { store, profile } = context;
-  const { account, state } = activeSender(store, profile.chainId, bankKeyUri);
+  const { account, state } = sender(context, bank);
   if (
     file.chainId !== profile.chainId ||
     file.notes.toLowerCase() !== profile.contracts.notes.toLowerCase()
@@ -290,7 +359,7 @@ export async function acceptFinanceOfferCalls(
   const note = await financedNoteFacts(store, profile, offer.tokenId, context.rpc);
   requireFinanceable(profile, note, { signer, value: offer.value }, chainTime(context));
   const { price } = offer;
-  requireFunds(store, state, price);
+  if (state) requireFunds(store, state, price);
   return {
     account,
     note,
