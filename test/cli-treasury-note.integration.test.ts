@@ -320,25 +320,37 @@ describe('signet treasury propose-note: notes issued and split by a 2-of-3 treas
     expect(await safeNonce(treasury)).toBe(3n);
   });
 
-  it('offline: an issue needs nothing of the chain; a note the store does not follow is refused', async () => {
+  it('offline: a note the last sync saw the treasury hold is proposed from the store; an unknown one is refused', async () => {
     const out = file('offline.signet-approval');
+    const unknown = (noteId + 1_000n).toString();
     expectRefused(
       await w.cli([
-        ...['treasury', 'propose-note', 'Notes', 'endorse', '--note', noteId.toString()],
+        ...['treasury', 'propose-note', 'Notes', 'endorse', '--note', unknown],
         ...['--to', supplier, '--offline', '--out', out],
       ]),
-      new RegExp(`^signet: note ${noteId} is not known offline .*: propose it online`),
+      new RegExp(`^signet: note ${unknown} is not known offline .*: propose it online`),
     );
     expect(existsSync(out)).toBe(false);
+    // Sync follows the treasury's notes like an account's: the store knows noteId.
+    const endorsed = await w.json([
+      ...['treasury', 'propose-note', 'Notes', 'endorse', '--note', noteId.toString()],
+      ...['--to', supplier, '--offline', '--out', out],
+    ]);
+    expect(endorsed.review).toMatchObject({
+      nonce: '3',
+      call: { kind: 'note', op: 'endorse', tokenId: noteId.toString(), to: supplier },
+      approvals: [],
+    });
+    const issued = file('offline-issue.signet-approval');
     const proposed = await w.json([
       ...['treasury', 'propose-note', 'Notes', 'issue', '--to', supplier, '--amount', '5.00'],
-      ...['--maturity', maturity, '--offline', '--out', out],
+      ...['--maturity', maturity, '--offline', '--out', issued],
     ]);
     expect(proposed.review).toMatchObject({
-      nonce: '3',
+      nonce: '4',
       call: { kind: 'note', op: 'issue', to: supplier, faceValue: '500', verified: true },
       approvals: [],
     });
-    expect(existsSync(out)).toBe(true);
+    expect(existsSync(issued)).toBe(true);
   });
 });
