@@ -27,6 +27,7 @@ import {
   addressNameSchema,
   amountInputSchema,
   amountSchema,
+  noteRowSchema,
   outboxRowSchema,
   reviewDigestSchema,
   syncAfterSigningSchema,
@@ -251,6 +252,20 @@ export const treasuryResults = {
         threshold: z.number().int().nonnegative(),
         nonce: uintTextSchema,
         balance: amountSchema,
+      })
+      .nullable(),
+    /** What the last `sync` read (offline too); null before the first sync that saw it. */
+    synced: z
+      .object({
+        block: z.number().int().nonnegative(),
+        deployed: z.boolean(),
+        owners: z.array(z.string()),
+        threshold: z.number().int().nonnegative(),
+        balance: amountSchema,
+        registered: z.boolean(),
+        frozen: z.boolean(),
+        /** Notes the treasury holds, not yet redeemed. */
+        notes: z.array(noteRowSchema),
       })
       .nullable(),
   }),
