@@ -31,6 +31,7 @@ import { treasuryHandlers } from './treasury.js';
 import { treasuryBatchHandlers } from './treasury-batch.js';
 import { treasuryNoteHandlers } from './treasury-note.js';
 import { treasuryOwnersHandlers } from './treasury-owners.js';
+import { treasuryQrHandlers } from './treasury-qr.js';
 import { historyRow, outboxRow } from './views.js';
 
 export function createHandlers(context: AppContext, sync: SyncDriver): Handlers {
@@ -179,10 +180,12 @@ export function createHandlers(context: AppContext, sync: SyncDriver): Handlers 
     'accounts.add': (request, caller) =>
       context.wallet(context.profile(), caller).addAccount(request.key, request.name),
     'audit.export': async () => ({ csv: exportAuditCsv(context.store()) }),
+    // Treasuries: the UI's, and the operator's treasury.policy.set.
     ...treasuryHandlers(context, sync),
     ...treasuryBatchHandlers(context),
     ...treasuryOwnersHandlers(context),
     ...treasuryNoteHandlers(context),
+    ...treasuryQrHandlers(context),
   };
 }
 

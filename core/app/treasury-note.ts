@@ -36,7 +36,7 @@ import {
 } from '../wallet/note-calls.js';
 import type { AppContext } from './app-context.js';
 import type { Handlers } from './dispatcher.js';
-import { approveBundle } from './treasury.js';
+import { approveBundle, requireNoSignWith } from './treasury.js';
 import { chainClient, deployedState, onChain } from './treasury-chain.js';
 import { auditSubject, reviewOf } from './treasury-review.js';
 
@@ -45,6 +45,7 @@ type TreasuryActor = NoteActor<{ address: Address; name: string }>;
 export function treasuryNoteHandlers(context: AppContext): Pick<Handlers, 'treasury.proposeNote'> {
   return {
     'treasury.proposeNote': async (request, caller) => {
+      requireNoSignWith(caller, request.signWith);
       const p = context.profile();
       const store = context.store();
       let treasury = requireTreasury(store, p.chainId, request.treasury);

@@ -19,7 +19,7 @@ import { encodeBundle } from '../treasury/bundle-codec.js';
 import { decodeOwnerChange } from '../treasury/owner-change.js';
 import type { AppContext } from './app-context.js';
 import type { Handlers } from './dispatcher.js';
-import { approveBundle } from './treasury.js';
+import { approveBundle, requireNoSignWith } from './treasury.js';
 import { chainClient, deployedState, onChain } from './treasury-chain.js';
 import { auditSubject, reviewOf } from './treasury-review.js';
 
@@ -28,6 +28,7 @@ export function treasuryOwnersHandlers(
 ): Pick<Handlers, 'treasury.proposeOwners'> {
   return {
     'treasury.proposeOwners': async (request, caller) => {
+      requireNoSignWith(caller, request.signWith);
       const p = context.profile();
       const store = context.store();
       let treasury = requireTreasury(store, p.chainId, request.treasury);

@@ -12,6 +12,7 @@ import {
   type Address,
   encodeFunctionData,
   getAddress,
+  type Hex,
   hexToBigInt,
   isAddressEqual,
   toHex,
@@ -61,6 +62,7 @@ import { type Call, gasBudget } from '../wallet/transaction-plan.js';
 import type { AppContext } from './app-context.js';
 import type { Caller, Handlers } from './dispatcher.js';
 import { heldNoteRows } from './read-models.js';
+import { requireReviewed } from './signing-plan.js';
 import type { SyncDriver } from './sync-driver.js';
 import { openApprover, P256_SIGNATURE_GAS } from './treasury-approver.js';
 import {
@@ -177,6 +179,7 @@ export function treasuryHandlers(
     'treasury.propose': async (request, caller) => {
       const p = context.profile();
       const store = context.store();
+      requireNoSignWith(caller, request.signWith);
       let treasury = requireTreasury(store, p.chainId, request.treasury);
       const to = parseAddress(request.to, 'recipient');
       const amount = parseAmount(request.amount);
@@ -250,6 +253,8 @@ export function treasuryHandlers(
       // Offline, the bundle is all there is: its chain and owners, checked by its signatures.
       const p = request.offline ? undefined : selectedProfile(context);
       const bundle = withKnownFactory(p, await decodeBundle(request.bundle));
+      // From the UI, only the proposal it showed (its safeTxHash) is signed.
+      requireReviewed(caller.origin, request.reviewDigest, reviewedBundle(bundle));
       if (p) {
         requireChain(p, bundle);
         await onChain(checkAgainstChain(context.rpc(p), bundle));
@@ -277,6 +282,7 @@ export function treasuryHandlers(
     'treasury.cancel': async (request, caller) => {
       const p = context.profile();
       const store = context.store();
+      requireNoSignWith(caller, request.signWith);
       let treasury = requireTreasury(store, p.chainId, request.treasury);
       const nonce = BigInt(request.nonce);
       let used = treasury.chainNonce;
@@ -385,6 +391,7 @@ export function treasuryHandlers(
       const p = context.profile();
       const store = context.store();
       const bundle = withKnownFactory(p, await decodeBundle(request.bundle));
+      requireReviewed(caller.origin, request.reviewDigest, reviewedBundle(bundle));
       requireChain(p, bundle);
       const { tx } = bundle.proposal;
       const hash = bundleSafeTxHash(bundle);
@@ -546,6 +553,25 @@ export async function approveBundle(
   }
 }
 
+/** What the UI's `reviewDigest` must name to sign for a bundle: its proposal's safeTxHash. */
+export function reviewedBundle(bundle: ApprovalBundle): { reviewDigest: Hex } {
+  return { reviewDigest: bundleSafeTxHash(bundle).toLowerCase() as Hex };
+}
+
+/**
+ * A proposal made from the UI is not signed as it is made: the page shows its
+ * review, then approves it with treasury.approve and the review's digest.
+ */
+export function requireNoSignWith(caller: Caller, signWith: string | undefined): void {
+  if (caller.origin === 'ui' && signWith !== undefined) {
+    throw new SignetError(
+      'INVALID_ARGUMENT',
+      'a proposal is approved from the UI after its review, with treasury.approve',
+      { details: { field: 'signWith', reason: 'sign-with-from-ui' } },
+    );
+  }
+}
+
 /** The ledger's P-256 account factory, for a new bundle (ApprovalBundle.p256AccountFactory). */
 export function p256FactoryOf(profile: ChainProfile): { p256AccountFactory?: Address } {
   const factory = profile.contracts.p256AccountFactory;
@@ -617,7 +643,7 @@ function requireChain(profile: ChainProfile, bundle: ApprovalBundle): void {
   }
 }
 
-function selectedProfile(context: AppContext): ChainProfile | undefined {
+export function selectedProfile(context: AppContext): ChainProfile | undefined {
   try {
     return context.profile();
   } catch (error) {
