@@ -13,8 +13,19 @@
  * its own token only. No reply ever carries a PIN.
  *
  * No method signs bytes the caller supplies: the UI signs only what Signet
- * builds and shows (wallet.send, notes.execute). Raw digests are the operator's
- * `signet sign`, which records each one in the audit log.
+ * builds and shows (wallet.send, notes.execute), naming the `reviewDigest` of
+ * the preview it showed (REVIEW_STALE, and nothing signed, when it moved). Raw
+ * digests are the operator's `signet sign`, which records each one in the
+ * audit log.
+ *
+ * Treasuries (core/api/treasury.ts): a treasury approval signs a Safe
+ * proposal's safeTxHash, and only after its review: `treasury.approve` and
+ * `treasury.execute` name the review's `reviewDigest` (its safeTxHash) from
+ * the UI; propose, cancel and batch refuse `signWith` from the UI. A bundle or
+ * QR frames come from the page but are decoded and checked in full, and shown
+ * decoded (`treasury.review`, `treasury.qrDecode`) before anything signs them.
+ * Every request at its caps fits the bridge's 1 MiB body. `treasury.policy.set`
+ * stays the operator's.
  */
 import { z } from 'zod';
 import { addressBookRequests, addressBookResults } from './address-book.js';
@@ -23,6 +34,7 @@ import { deviceRequests, deviceResults } from './devices.js';
 import { diagnosticsRequests, diagnosticsResults } from './diagnostics.js';
 import { noteRequests, noteResults } from './notes.js';
 import { operatorRequests, operatorResults } from './operator.js';
+import { treasuryRequests, treasuryResults } from './treasury.js';
 
 /** The PINs a device request may carry, by the role the token asks for. */
 export const pinFieldsSchema = z.object({
@@ -50,6 +62,18 @@ export const apiRequests = {
   'devices.generateKey': withPins(deviceRequests.generateKey),
   'devices.deleteKey': withPins(deviceRequests.deleteKey),
   ...diagnosticsRequests,
+  'treasury.list': treasuryRequests['treasury.list'],
+  'treasury.show': treasuryRequests['treasury.show'],
+  'treasury.create': withPins(treasuryRequests['treasury.create']),
+  'treasury.propose': withPins(treasuryRequests['treasury.propose']),
+  'treasury.review': treasuryRequests['treasury.review'],
+  'treasury.approve': withPins(treasuryRequests['treasury.approve']),
+  'treasury.merge': treasuryRequests['treasury.merge'],
+  'treasury.execute': withPins(treasuryRequests['treasury.execute']),
+  'treasury.batch': withPins(treasuryRequests['treasury.batch']),
+  'treasury.cancel': withPins(treasuryRequests['treasury.cancel']),
+  'treasury.qrParts': treasuryRequests['treasury.qrParts'],
+  'treasury.qrDecode': treasuryRequests['treasury.qrDecode'],
 } as const;
 
 export const apiResults = {
@@ -66,6 +90,18 @@ export const apiResults = {
   'devices.generateKey': deviceResults.generateKey,
   'devices.deleteKey': deviceResults.deleteKey,
   ...diagnosticsResults,
+  'treasury.list': treasuryResults['treasury.list'],
+  'treasury.show': treasuryResults['treasury.show'],
+  'treasury.create': treasuryResults['treasury.create'],
+  'treasury.propose': treasuryResults['treasury.propose'],
+  'treasury.review': treasuryResults['treasury.review'],
+  'treasury.approve': treasuryResults['treasury.approve'],
+  'treasury.merge': treasuryResults['treasury.merge'],
+  'treasury.execute': treasuryResults['treasury.execute'],
+  'treasury.batch': treasuryResults['treasury.batch'],
+  'treasury.cancel': treasuryResults['treasury.cancel'],
+  'treasury.qrParts': treasuryResults['treasury.qrParts'],
+  'treasury.qrDecode': treasuryResults['treasury.qrDecode'],
 } as const satisfies Record<keyof typeof apiRequests, z.ZodType>;
 
 export type ApiMethod = keyof typeof apiRequests;

@@ -24,15 +24,19 @@ export const operatorRequests = {
   }),
   /** The whole audit log as CSV. */
   'audit.export': z.object({}),
-  /** Treasuries (core/api/treasury.ts): the `signet treasury` commands. */
-  ...treasuryRequests,
+  /**
+   * A treasury's policy (core/api/treasury.ts): who may relax the rules the
+   * wallet checks approvals against is whoever runs `signet treasury policy set`,
+   * never a page. The other treasury methods are the UI's (core/api/methods.ts).
+   */
+  'treasury.policy.set': treasuryRequests['treasury.policy.set'],
 } as const;
 
 export const operatorResults = {
   'devices.sign': deviceResults.sign,
   'accounts.add': accountSchema,
   'audit.export': z.object({ csv: z.string() }),
-  ...treasuryResults,
+  'treasury.policy.set': treasuryResults['treasury.policy.set'],
 } as const satisfies Record<keyof typeof operatorRequests, z.ZodType>;
 
 export type OperatorMethod = keyof typeof operatorRequests;

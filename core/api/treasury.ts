@@ -1,11 +1,23 @@
 /**
  * Treasuries (issue 11): Safe 1.4.1 accounts whose payments several owners
  * approve, each on their own machine, the approvals travelling as
- * `.signet-approval` files. Operator methods for now (the `signet treasury`
- * commands; core/api/operator.ts): the UI's screens will reach the same
- * handlers once it has them. A bundle crosses this contract as the file's text;
- * the handler decodes and checks it (core/treasury/bundle-codec.ts). Pure zod,
- * no Node imports.
+ * `.signet-approval` files or animated QR codes. The UI's methods
+ * (core/api/methods.ts; the `signet treasury` commands call the same ones)
+ * except `treasury.policy.set`, the operator's (core/api/operator.ts). A bundle
+ * crosses this contract as the file's text; the handler decodes and checks it
+ * (core/treasury/bundle-codec.ts). Pure zod, no Node imports.
+ *
+ * From the UI nothing is signed blind: `treasury.approve` and
+ * `treasury.execute` carry the `reviewDigest` of the review the user saw (the
+ * proposal's safeTxHash), and a proposal is approved only that way, never with
+ * `signWith` at propose/cancel/batch (the CLI keeps it).
+ *
+ * Caps: every request at its caps fits the browser bridge's 1 MiB body
+ * (core/bridge/bridge-server.ts MAX_BODY_BYTES), with room left for JSON
+ * escapes and PINs: a bundle 240 KiB (Signet's largest, a 100 kB MultiSend
+ * batch with 64 approvals, is about 215 kB), bundles together (merge) 960 KiB,
+ * a policy at approval 512 KiB, a CSV 1,000,000 characters (MAX_BATCH_CSV_BYTES),
+ * QR parts together 960 KiB.
  */
 import { z } from 'zod';
 import {
@@ -14,16 +26,19 @@ import {
   amountInputSchema,
   amountSchema,
   outboxRowSchema,
+  reviewDigestSchema,
   syncAfterSigningSchema,
   uintTextSchema,
 } from './chain.js';
 import { keyUriSchema } from './devices.js';
 
+/** A bundle's text at most (characters): four fit one bridge request (merge). */
+export const MAX_BUNDLE_TEXT = 240 * 1024;
+/** Characters all of a request's bundles, or QR parts, may hold together. */
+export const MAX_REQUEST_TEXT = 960 * 1024;
+
 /** The text of a `.signet-approval` file (its size is capped again when decoded). */
-const bundleTextSchema = z
-  .string()
-  .min(1)
-  .max(8 * 1024 * 1024);
+const bundleTextSchema = z.string().min(1).max(MAX_BUNDLE_TEXT);
 const treasuryNameSchema = z.string().min(1).max(64);
 /** A treasury by its name or address. */
 const treasuryRefSchema = z.string().min(1).max(64);
@@ -78,6 +93,11 @@ export const treasuryReviewSchema = z.object({
   call: treasuryCallSchema,
   /** The hash each owner's key signs (EIP-712, Safe's domain). */
   safeTxHash: z.string(),
+  /**
+   * What the UI sends back as `reviewDigest` to approve or execute what it
+   * showed (equal to `safeTxHash`: what the owners sign).
+   */
+  reviewDigest: z.string(),
   approvals: z.array(z.string()),
   names: z.array(addressNameSchema),
 });
@@ -117,7 +137,7 @@ export const treasuryRequests = {
     to: addressInputSchema,
     amount: amountInputSchema,
     description: z.string().max(2000).optional(),
-    /** An owner's key that approves the proposal at once. */
+    /** An owner's key that approves the proposal at once (CLI only: the UI approves after review). */
     signWith: keyUriSchema.optional(),
     offline: z.boolean().default(false),
   }),
@@ -135,8 +155,10 @@ export const treasuryRequests = {
     policy: z
       .string()
       .min(1)
-      .max(1024 * 1024)
+      .max(512 * 1024)
       .optional(),
+    /** The review's `reviewDigest`: required from the UI, optional from the CLI. */
+    reviewDigest: reviewDigestSchema.optional(),
   }),
   /** A proposal at `nonce` that does nothing: executed, it cancels whatever else was proposed there. */
   'treasury.cancel': z.object({
@@ -154,21 +176,65 @@ export const treasuryRequests = {
       .min(1)
       .max(1024 * 1024),
   }),
-  'treasury.merge': z.object({ bundles: z.array(bundleTextSchema).min(2).max(50) }),
+  'treasury.merge': z.object({
+    bundles: z
+      .array(bundleTextSchema)
+      .min(2)
+      .max(50)
+      .refine(
+        (bundles) => totalLength(bundles) <= MAX_REQUEST_TEXT,
+        `the bundles together are over ${MAX_REQUEST_TEXT} characters: merge them a few at a time`,
+      ),
+  }),
   /** Checks the bundle against the chain, then queues execTransaction by `from`. */
-  'treasury.execute': z.object({ bundle: bundleTextSchema, from: keyUriSchema }),
+  'treasury.execute': z.object({
+    bundle: bundleTextSchema,
+    from: keyUriSchema,
+    /** The review's `reviewDigest`: required from the UI, optional from the CLI. */
+    reviewDigest: reviewDigestSchema.optional(),
+  }),
   /**
    * A Safe CSV Airdrop file as MultiSendCallOnly proposals (several at consecutive
    * nonces when the block gas limit calls for it); every row checked first.
    */
   'treasury.batch': z.object({
     treasury: treasuryRefSchema,
-    csv: z.string().min(1).max(1_100_000),
+    /** Capped in bytes again when read (MAX_BATCH_CSV_BYTES, 1,000,000). */
+    csv: z.string().min(1).max(1_000_000),
     description: z.string().max(200).optional(),
     signWith: keyUriSchema.optional(),
     offline: z.boolean().default(false),
   }),
+  /**
+   * A bundle's animated QR frames (`ur:x-signet-approval/…`, fountain-coded),
+   * computed and forgotten: the page loops over them.
+   */
+  'treasury.qrParts': z.object({
+    bundle: bundleTextSchema,
+    /** Payload bytes per frame (QR density). */
+    fragmentBytes: z.number().int().min(50).max(1000).default(200),
+    /** Frames to return: at most 3 × the fragments (the default). */
+    count: z.number().int().positive().max(100_000).optional(),
+  }),
+  /**
+   * Scanned frames fed in order to a fresh decoder: progress, and the bundle and
+   * its review once complete. The scanner sends every distinct frame so far.
+   */
+  'treasury.qrDecode': z.object({
+    parts: z
+      .array(z.string().min(1).max(4000))
+      .min(1)
+      .max(600)
+      .refine(
+        (parts) => totalLength(parts) <= MAX_REQUEST_TEXT,
+        `the QR parts together are over ${MAX_REQUEST_TEXT} characters`,
+      ),
+  }),
 } as const;
+
+function totalLength(texts: string[]): number {
+  return texts.reduce((sum, text) => sum + text.length, 0);
+}
 
 export const treasuryResults = {
   'treasury.create': signedSchema.extend({ treasury: treasurySchema }),
@@ -218,5 +284,22 @@ export const treasuryResults = {
     splitReason: z.string().nullable(),
     /** What could not be checked (no node), one sentence each. */
     limits: z.array(z.string()),
+  }),
+  'treasury.qrParts': z.object({
+    /** Distinct fragments: the fewest frames a scanner needs. */
+    fragments: z.number().int().positive(),
+    parts: z.array(z.string()),
+  }),
+  'treasury.qrDecode': z.object({
+    /** Distinct fragments recovered. */
+    received: z.number().int().nonnegative(),
+    /** Fragments the sequence has. */
+    needed: z.number().int().nonnegative(),
+    /** Frames accepted (repeats not counted). */
+    frames: z.number().int().nonnegative(),
+    complete: z.boolean(),
+    /** The `.signet-approval` text once complete, else null. */
+    bundle: z.string().nullable(),
+    review: treasuryReviewSchema.nullable(),
   }),
 } as const satisfies Record<keyof typeof treasuryRequests, z.ZodType>;

@@ -29,6 +29,7 @@ import { planNote, planSend, requireReviewed } from './signing-plan.js';
 import type { SyncDriver } from './sync-driver.js';
 import { treasuryHandlers } from './treasury.js';
 import { treasuryBatchHandlers } from './treasury-batch.js';
+import { treasuryQrHandlers } from './treasury-qr.js';
 import { historyRow, outboxRow } from './views.js';
 
 export function createHandlers(context: AppContext, sync: SyncDriver): Handlers {
@@ -177,8 +178,10 @@ export function createHandlers(context: AppContext, sync: SyncDriver): Handlers 
     'accounts.add': (request, caller) =>
       context.wallet(context.profile(), caller).addAccount(request.key, request.name),
     'audit.export': async () => ({ csv: exportAuditCsv(context.store()) }),
+    // Treasuries: the UI's, and the operator's treasury.policy.set.
     ...treasuryHandlers(context, sync),
     ...treasuryBatchHandlers(context),
+    ...treasuryQrHandlers(context),
   };
 }
 

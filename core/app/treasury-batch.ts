@@ -19,7 +19,7 @@ import { planBatch } from '../treasury/batch-proposal.js';
 import { encodeBundle } from '../treasury/bundle-codec.js';
 import type { AppContext } from './app-context.js';
 import type { Handlers } from './dispatcher.js';
-import { approveBundle } from './treasury.js';
+import { approveBundle, requireNoSignWith } from './treasury.js';
 import { chainClient, currencyBalance, deployedState, onChain } from './treasury-chain.js';
 import { auditSubject, reviewOf } from './treasury-review.js';
 
@@ -31,6 +31,7 @@ export function treasuryBatchHandlers(context: AppContext): Pick<Handlers, 'trea
     'treasury.batch': async (request, caller) => {
       const p = context.profile();
       const store = context.store();
+      requireNoSignWith(caller, request.signWith);
       const treasury = requireTreasury(store, p.chainId, request.treasury);
       let nonce = max(treasury.chainNonce, treasury.nextProposal);
       let checks: {

@@ -35,6 +35,8 @@ export function reviewOf(store: Store, profile: ChainProfile | undefined, bundle
     ...(call.kind === 'batch' ? [call.currency, ...call.payees.map((p) => p.to)] : [call.to]),
     ...(call.kind === 'payment' ? [call.currency] : []),
   ];
+  // What each owner signs, and so what the UI names to approve or execute what it showed.
+  const hash = bundleSafeTxHash(bundle).toLowerCase();
   return {
     chainId: bundle.chainId,
     safe: bundle.safe,
@@ -44,7 +46,8 @@ export function reviewOf(store: Store, profile: ChainProfile | undefined, bundle
     nonce: tx.nonce.toString(),
     description: bundle.proposal.description,
     call,
-    safeTxHash: bundleSafeTxHash(bundle),
+    safeTxHash: hash,
+    reviewDigest: hash,
     approvals: bundle.approvals.map((a) => a.owner),
     names: namesFor(store, profile, [...new Set(addresses)]),
   };

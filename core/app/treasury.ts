@@ -12,6 +12,7 @@ import {
   type Address,
   encodeFunctionData,
   getAddress,
+  type Hex,
   hexToBigInt,
   isAddressEqual,
   toHex,
@@ -57,6 +58,7 @@ import { activeSender } from '../wallet/offline-checks.js';
 import { type Call, gasBudget } from '../wallet/transaction-plan.js';
 import type { AppContext } from './app-context.js';
 import type { Caller, Handlers } from './dispatcher.js';
+import { requireReviewed } from './signing-plan.js';
 import type { SyncDriver } from './sync-driver.js';
 import {
   chainClient,
@@ -166,6 +168,7 @@ export function treasuryHandlers(
     'treasury.propose': async (request, caller) => {
       const p = context.profile();
       const store = context.store();
+      requireNoSignWith(caller, request.signWith);
       const treasury = requireTreasury(store, p.chainId, request.treasury);
       const to = parseAddress(request.to, 'recipient');
       const amount = parseAmount(request.amount);
@@ -236,6 +239,8 @@ export function treasuryHandlers(
 
     'treasury.approve': async (request, caller) => {
       const bundle = await decodeBundle(request.bundle);
+      // From the UI, only the proposal it showed (its safeTxHash) is signed.
+      requireReviewed(caller.origin, request.reviewDigest, reviewedBundle(bundle));
       // Offline, the bundle is all there is: its chain and owners, checked by its signatures.
       const p = request.offline ? undefined : selectedProfile(context);
       if (p) {
@@ -265,6 +270,7 @@ export function treasuryHandlers(
     'treasury.cancel': async (request, caller) => {
       const p = context.profile();
       const store = context.store();
+      requireNoSignWith(caller, request.signWith);
       const treasury = requireTreasury(store, p.chainId, request.treasury);
       const nonce = BigInt(request.nonce);
       let used = treasury.chainNonce;
@@ -367,6 +373,7 @@ export function treasuryHandlers(
       const p = context.profile();
       const store = context.store();
       const bundle = await decodeBundle(request.bundle);
+      requireReviewed(caller.origin, request.reviewDigest, reviewedBundle(bundle));
       requireChain(p, bundle);
       const { tx } = bundle.proposal;
       const hash = bundleSafeTxHash(bundle);
@@ -507,6 +514,25 @@ export async function approveBundle(
   }
 }
 
+/** What the UI's `reviewDigest` must name to sign for a bundle: its proposal's safeTxHash. */
+export function reviewedBundle(bundle: ApprovalBundle): { reviewDigest: Hex } {
+  return { reviewDigest: bundleSafeTxHash(bundle).toLowerCase() as Hex };
+}
+
+/**
+ * A proposal made from the UI is not signed as it is made: the page shows its
+ * review, then approves it with treasury.approve and the review's digest.
+ */
+export function requireNoSignWith(caller: Caller, signWith: string | undefined): void {
+  if (caller.origin === 'ui' && signWith !== undefined) {
+    throw new SignetError(
+      'INVALID_ARGUMENT',
+      'a proposal is approved from the UI after its review, with treasury.approve',
+      { details: { field: 'signWith', reason: 'sign-with-from-ui' } },
+    );
+  }
+}
+
 function treasuryView(t: Treasury) {
   return {
     chainId: t.chainId,
@@ -551,7 +577,7 @@ function requireChain(profile: ChainProfile, bundle: ApprovalBundle): void {
   }
 }
 
-function selectedProfile(context: AppContext): ChainProfile | undefined {
+export function selectedProfile(context: AppContext): ChainProfile | undefined {
   try {
     return context.profile();
   } catch (error) {
