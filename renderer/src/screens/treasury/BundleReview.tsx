@@ -15,11 +15,6 @@ import { formatAmount, formatNumber, formatUint } from '../../format.js';
 export type TreasuryReview = z.infer<typeof treasuryReviewSchema>;
 type Call = TreasuryReview['call'];
 
-/** What the approve and execute calls send back: the digest of the review shown (its safeTxHash). */
-export function reviewDigestOf(review: TreasuryReview): string {
-  return (review as { reviewDigest?: string }).reviewDigest ?? review.safeTxHash;
-}
-
 export function thresholdMet(review: TreasuryReview): boolean {
   return review.approvals.length >= review.threshold;
 }

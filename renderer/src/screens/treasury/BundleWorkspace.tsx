@@ -15,7 +15,7 @@ import { Badge, Panel } from '../../components/Panel.js';
 import type { PinRequest } from '../../components/PinDialog.js';
 import { useQuery } from '../../hooks.js';
 import { AnimatedQr } from './AnimatedQr.js';
-import { BundleReview, reviewDigestOf, type TreasuryReview, thresholdMet } from './BundleReview.js';
+import { BundleReview, type TreasuryReview, thresholdMet } from './BundleReview.js';
 import { BundleScanner } from './BundleScanner.js';
 import { Refusal } from './Refusal.js';
 import { withPin } from './with-pin.js';
@@ -206,7 +206,7 @@ function Loaded({
             bundle,
             key: chosenKey,
             offline,
-            reviewDigest: reviewDigestOf(review),
+            reviewDigest: review.reviewDigest,
             ...(pin ? { pin } : {}),
           }),
         (result) =>
@@ -235,7 +235,7 @@ function Loaded({
           call('treasury.execute', {
             bundle,
             from: chosenFrom,
-            reviewDigest: reviewDigestOf(review),
+            reviewDigest: review.reviewDigest,
             ...(pin ? { pin } : {}),
           }),
         onExecuted,
