@@ -130,8 +130,18 @@ async function decodeShownQr(element: Locator): Promise<string | null> {
   }
 }
 
-/** The treasury screen in `page`'s language (English unless switched). */
-const openTreasury = (page: Page, heading = 'Treasury') => openScreen(page, 'treasury', heading);
+/**
+ * The treasury screen in `page`'s language (English unless switched), back at its
+ * list: the screen keeps its place (a treasury, a bundle) while open.
+ */
+async function openTreasury(page: Page, heading = 'Treasury', back = 'Back to the treasuries') {
+  await openScreen(page, 'treasury', heading);
+  const button = page.getByRole('button', { name: back });
+  if ((await button.count()) > 0) {
+    await button.click();
+    await settle(page);
+  }
+}
 
 beforeAll(async () => {
   buildRenderer(dist);
@@ -214,7 +224,7 @@ describe('a 2-of-3 treasury through the UI, one approver air-gapped with a FAKE 
       Nonce: '0',
       Balance: '500.00',
     });
-    expect(facts.Owners).toContain(`${w.keys.a!.address}a (your account)`);
+    expect(facts.Owners).toContain(`${w.keys.a!.address} a (your account)`);
     expect(facts.Owners).toContain(keyB.address);
     await shot(pageA, '2-treasury');
   }, 120_000);
@@ -331,7 +341,8 @@ describe('a 2-of-3 treasury through the UI, one approver air-gapped with a FAKE 
     const seen = new Set<string>();
     const review = pageB.locator('dl[data-review="proposal"]');
     for (let i = 0; i < 400 && (await review.count()) === 0; i++) {
-      if ((await progress.count()) > 0) seen.add((await progress.textContent()) ?? '');
+      // allTextContents does not wait: the scanner goes as soon as the bundle is whole.
+      for (const text of await progress.allTextContents()) seen.add(text);
       await pageB.waitForTimeout(50);
     }
     await review.waitFor();
@@ -478,7 +489,7 @@ describe('a 2-of-3 treasury through the UI, one approver air-gapped with a FAKE 
     await openTreasury(pageA);
     await expectAccessible(pageA, 'treasury list (en)');
     await pageA.locator('.lang select').selectOption('zh-CN');
-    await openTreasury(pageA, '资金库');
+    await openTreasury(pageA, '资金库', '返回资金库列表');
     await expect(pageA.getByRole('button', { name: '创建资金库' }).count()).resolves.toBe(1);
     await expect(pageA.locator('tr[data-treasury]').count()).resolves.toBe(1);
     await shot(pageA, '11-list-zh');
@@ -499,7 +510,7 @@ describe('a 2-of-3 treasury through the UI, one approver air-gapped with a FAKE 
     await shot(pageA, '12-bundle-zh');
     await expectAccessible(pageA, 'bundle workspace (zh-CN)');
     await pageB.locator('.lang select').selectOption('zh-CN');
-    await openTreasury(pageB, '资金库');
+    await openTreasury(pageB, '资金库', '返回资金库列表');
     await expectAccessible(pageB, 'air-gapped treasury screen (zh-CN)');
     await pageA.locator('.lang select').selectOption('en');
     await pageB.locator('.lang select').selectOption('en');
