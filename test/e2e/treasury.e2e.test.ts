@@ -470,20 +470,113 @@ describe('a 2-of-3 treasury through the UI, one approver air-gapped with a FAKE 
       .getByRole('region', { name: 'Execution' })
       .getByText('The execution is in the outbox.')
       .waitFor();
+    // The fully approved bundle, saved before leaving the screen.
+    const executed = await download(
+      pageA,
+      pageA.getByRole('link', { name: 'Save the bundle as a file' }),
+    );
     await syncNow(pageA);
     expect(await rawCurrencyBalance(w, payee)).toBe(12_000n);
     expect(await rawCurrencyBalance(w, predicted as `0x${string}`)).toBe(38_000n);
 
-    // The same bundle again: refused (the nonce is used), nothing paid twice.
+    // The fully approved bundle again, as its review names it: refused (its nonce is used), nothing paid twice.
+    const review = await appA.dispatch('treasury.review', { bundle: executed.text });
+    const { reviewDigest, approvals } = (
+      review as { result: { review: { reviewDigest: string; approvals: string[] } } }
+    ).result.review;
+    expect(approvals).toHaveLength(2);
     const again = await appA.dispatch('treasury.execute', {
-      bundle: approvedByB,
+      bundle: executed.text,
       from: w.keys.a!.uri,
+      reviewDigest,
     });
-    expect(again.ok).toBe(false);
+    expect(again).toMatchObject({
+      ok: false,
+      error: { code: 'BUNDLE_MISMATCH', details: { reason: 'nonce' } },
+    });
     await syncNow(pageA);
     expect(await rawCurrencyBalance(w, payee)).toBe(12_000n);
     await shot(pageA, '10-executed');
   }, 120_000);
+
+  it('a CSV batch: bad rows are reported one by one and nothing is proposed; good rows become one batch proposal', async () => {
+    await openTreasury(pageA);
+    await pageA.getByRole('button', { name: 'Open treasury ops' }).click();
+    await settle(pageA);
+    const form = pageA.getByRole('form', { name: 'Batch payments from a CSV file' });
+    const currency = w.ledger.profile.contracts.currency;
+    const stranger = '0x000000000000000000000000000000000000dEaD';
+    await form.getByLabel('CSV file').setInputFiles({
+      name: 'bad.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(
+        `token_type,token_address,receiver,amount,id\nerc20,${currency},${payee},1.005,a\nerc20,${currency},${stranger},2.00,b\n`,
+      ),
+    });
+    await form.getByRole('button', { name: 'Check and propose' }).click();
+    const alert = form.getByRole('alert');
+    await alert.waitFor();
+    await expect(alert.allTextContents()).resolves.toEqual([
+      'This file is not in the expected format.',
+    ]);
+    const problems = await form
+      .getByRole('list', { name: 'Rows refused' })
+      .getByRole('listitem')
+      .allTextContents();
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/^line 2, amount: /);
+    expect(problems[1]).toMatch(/^line 3, receiver: .*not a registered account/);
+    await shot(pageA, '11-batch-refused');
+
+    await form.getByLabel('CSV file').setInputFiles({
+      name: 'good.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(
+        `token_type,token_address,receiver,amount,id\nerc20,${currency},${payee},1.50,a\nerc20,${currency},${payee},2.25,b\n`,
+      ),
+    });
+    await form.getByRole('button', { name: 'Check and propose' }).click();
+    const result = pageA.getByRole('region', { name: 'Batch proposed' });
+    await result.waitFor();
+    await expect(result.getByRole('status').textContent()).resolves.toBe(
+      '2 payments, 3.75 in all, in 1 proposal(s).',
+    );
+    // Nonce 0 was paid, nonce 1 is the other proposal still waiting: the batch queues behind it.
+    await result.getByRole('button', { name: 'Open the proposal at nonce 2' }).click();
+    const facts = await reviewFacts(pageA);
+    expect(facts).toMatchObject({
+      Nonce: '2',
+      'What it does': 'Batch of payments',
+      Payments: '2',
+      Total: '3.75',
+      Approvals: '0 of 2 needed',
+    });
+    await shot(pageA, '12-batch-review');
+    await expectAccessible(pageA, 'batch proposal review (en)');
+  }, 60_000);
+
+  it('the air-gapped switch on an online machine: nothing is read from the node, and the screen says so', async () => {
+    await openTreasury(pageA);
+    const airGapped = pageA.getByRole('switch', { name: 'Air-gapped' });
+    await expect(airGapped.isChecked()).resolves.toBe(false);
+    await airGapped.check();
+    await pageA
+      .getByRole('status')
+      .filter({ hasText: 'Air-gapped: every treasury call stays on this machine' })
+      .waitFor();
+    await pageA.getByRole('button', { name: 'Open treasury ops' }).click();
+    await settle(pageA);
+    const facts = await factsOf(pageA.locator('dl[data-treasury-facts]'));
+    expect(facts).toMatchObject({ 'On the ledger': 'Not read: air-gapped' });
+    expect(facts.Balance).toBeUndefined();
+    await airGapped.uncheck();
+    await settle(pageA);
+    expect(await factsOf(pageA.locator('dl[data-treasury-facts]'))).toMatchObject({
+      'On the ledger': 'Deployed',
+      Nonce: '1',
+      Balance: '380.00',
+    });
+  }, 60_000);
 
   it('has no serious axe violation on the treasury screen in English and Chinese', async () => {
     await openTreasury(pageA);
@@ -492,7 +585,7 @@ describe('a 2-of-3 treasury through the UI, one approver air-gapped with a FAKE 
     await openTreasury(pageA, '资金库', '返回资金库列表');
     await expect(pageA.getByRole('button', { name: '创建资金库' }).count()).resolves.toBe(1);
     await expect(pageA.locator('tr[data-treasury]').count()).resolves.toBe(1);
-    await shot(pageA, '11-list-zh');
+    await shot(pageA, '13-list-zh');
     await expectAccessible(pageA, 'treasury list (zh-CN)');
     await pageA.getByRole('button', { name: '打开资金库 ops' }).click();
     await settle(pageA);
@@ -507,7 +600,7 @@ describe('a 2-of-3 treasury through the UI, one approver air-gapped with a FAKE 
     await pageA.locator('dl[data-review="proposal"]').waitFor();
     await pageA.getByRole('button', { name: '以动态二维码展示' }).click();
     await pageA.getByRole('img', { name: '二维码：批准包的一部分' }).waitFor();
-    await shot(pageA, '12-bundle-zh');
+    await shot(pageA, '14-bundle-zh');
     await expectAccessible(pageA, 'bundle workspace (zh-CN)');
     await pageB.locator('.lang select').selectOption('zh-CN');
     await openTreasury(pageB, '资金库', '返回资金库列表');
