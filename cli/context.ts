@@ -9,6 +9,7 @@ import { signetHome } from '../core/config/paths.js';
 import type { CliIo } from './io.js';
 import { printError, printResult } from './output.js';
 import { cliPinProviders, type PinOptions } from './pin-source.js';
+import { progressSink } from './progress-bar.js';
 
 /** The app's handlers as a command sees them: one call per operation, with the command's PIN sources. */
 export interface CliApp {
@@ -49,6 +50,7 @@ export function createContext(io: CliIo, purpose = 'signet'): CliContext {
             env: io.env,
             purpose,
             ...(io.hid ? { hid: io.hid } : {}),
+            onEvent: progressSink(io),
             onInternalError: (method, error) => {
               // The one line says "internal error in …"; the cause, only when asked for.
               if (io.env.SIGNET_DEBUG)

@@ -73,6 +73,36 @@ describe('signet treasury: proposals, approvals and executions in the audit log'
     await json(['ledger', 'fund', '--account', receiver, '--amount', '0.01']);
   });
 
+  it('sync follows the treasury: its money, standing, owners and the notes it holds, shown offline', async () => {
+    const before = await json(['treasury', 'show', 'Wire', '--offline']);
+    expect(before.chain).toBeNull();
+    await syncSettled();
+    const synced = (await json(['treasury', 'show', 'Wire', '--offline'])).synced;
+    expect(synced).toMatchObject({
+      deployed: true,
+      // In the Safe's own order (getOwners): the order they were given at create.
+      owners: [w.keys.alice!.address, w.keys.bob!.address],
+      threshold: 1,
+      balance: '20.00',
+      registered: true,
+      frozen: false,
+      notes: [],
+    });
+    await json([
+      ...['note', 'issue', '--from', w.keys.alice!.uri, '--to', treasury],
+      ...['--amount', '5.00', '--maturity', '2030-01-31', '--pin-file', w.pin],
+    ]);
+    await syncSettled();
+    const shown = await json(['treasury', 'show', 'Wire', '--offline']);
+    expect(shown.synced.block).toBeGreaterThan(synced.block);
+    expect(shown.synced.notes).toEqual([
+      expect.objectContaining({ holder: treasury, value: '5.00', maturity: '2030-01-31' }),
+    ]);
+    const human = await w.cli(['treasury', 'show', 'Wire', '--offline']);
+    expect(human.stdout).toContain('balance 20.00, registered, 1 note held');
+    expect(human.stdout).toMatch(/note #\d+: 5\.00, matures 2030-01-31/);
+  });
+
   it('a proposal with too few approvals is refused at execute and logs no execution', async () => {
     const proposed = await json([
       ...['treasury', 'propose', 'Wire', '--to', receiver, '--amount', '1.00'],
@@ -192,6 +222,23 @@ describe('signet treasury: proposals, approvals and executions in the audit log'
     expect(
       logged.entries.filter((e) => (e.subject.call as { kind: string }).kind === 'batch'),
     ).toEqual([]);
+  });
+
+  it('on a terminal, a progress bar counts the rows checked before the report', async () => {
+    const run = await w.cli(
+      ['treasury', 'batch', 'Wire', '--csv', file('bad.csv'), '--out-dir', file('bad-out')],
+      { stderrTty: true },
+    );
+    expect(run.code).toBe(1);
+    const [bar, ...report] = run.stderr.split('\n');
+    // Each row redraws the same line: 1/3, 2/3, 3/3, then the report below it.
+    expect(bar!.split('\r').slice(1)).toEqual([
+      `checking rows [${'#'.repeat(10)}${'-'.repeat(20)}] 1/3`,
+      `checking rows [${'#'.repeat(20)}${'-'.repeat(10)}] 2/3`,
+      `checking rows [${'#'.repeat(30)}] 3/3`,
+    ]);
+    expect(report.at(-2)).toBe('signet: 2 bad rows in the CSV; no proposal was made');
+    expect(readdirSync(file('bad-out'))).toEqual([]);
   });
 
   it('pays a 20-row CSV through the CLI: bundle, review, approval, execution, every balance on chain', {

@@ -112,7 +112,7 @@ export function registerTreasuryCommands(program: Command, context: CliContext):
       context.run(
         flags,
         (app) => app.call('treasury.show', { treasury: name, offline: flags.offline === true }),
-        ({ treasury: t, chain }) => {
+        ({ treasury: t, chain, synced }) => {
           const lines = [treasuryLine(t), `  owners ${t.owners.join(', ')}`];
           if (!chain) lines.push('  on chain: not read (--offline)');
           else if (!chain.deployed)
@@ -123,6 +123,20 @@ export function registerTreasuryCommands(program: Command, context: CliContext):
             lines.push(
               `  deployed at the predicted address: ${chain.threshold} of ${chain.owners.length} owners, nonce ${chain.nonce}, balance ${chain.balance}`,
             );
+          if (!synced) lines.push('  synced: not yet (`signet sync` follows it)');
+          else {
+            const standing = synced.frozen
+              ? 'frozen'
+              : synced.registered
+                ? 'registered'
+                : 'not registered';
+            lines.push(
+              `  synced at block ${synced.block}: balance ${synced.balance}, ${standing}, ${synced.notes.length} note${synced.notes.length === 1 ? '' : 's'} held`,
+              ...synced.notes.map(
+                (n) => `    note #${n.tokenId}: ${n.value}, matures ${n.maturity}`,
+              ),
+            );
+          }
           return lines.join('\n');
         },
       ),
@@ -193,7 +207,10 @@ export function registerTreasuryCommands(program: Command, context: CliContext):
         "approve a proposal with an owner's key: writes the bundle with the new signature",
       )
       .argument('<file>', '.signet-approval file')
-      .requiredOption('--key <uri>', "key URI of the approving owner's key")
+      .requiredOption(
+        '--key <uri>',
+        "key URI of the approving owner's key: a secp256k1 owner, or a P-256 key (a TPM's) whose account is an owner",
+      )
       .requiredOption('--out <file>', 'the .signet-approval file to write')
       .option('--offline', 'no network and no ledger needed: chain and owners come from the bundle')
       .option(
@@ -377,9 +394,6 @@ function registerBatchCommand(
             const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
             throw new SignetError('FILE_INVALID', `cannot read ${flags.csv} (${reason})`);
           }
-          const progress =
-            (context.io.stderr as { isTTY?: boolean }).isTTY === true && csv.length > 50_000;
-          if (progress) context.io.stderr.write(`checking ${flags.csv}…\n`);
           const result = await app
             .call(
               'treasury.batch',

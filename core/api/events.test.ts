@@ -15,6 +15,10 @@ const changed = (payload: { added?: unknown[]; removed?: unknown[] }) => ({
   type: 'devices.changed',
   payload: { added: [], removed: [], ...payload },
 });
+const batch = (checked: unknown, rows: unknown) => ({
+  type: 'treasury.batch.progress',
+  payload: { checked, rows },
+});
 const progress = (change: Record<string, unknown> = {}) => ({
   type: 'sync.progress',
   payload: { ...scanning, ...change },
@@ -46,6 +50,8 @@ describe('the events contract', () => {
       changed({ removed: [card, { ...card, id: 'pkcs11-token /m.so slot=3', label: '' }] }),
       // Another kind of device, from a source added later (HID), passes the same contract.
       changed({ added: [{ id: 'hid 2c97:4011 1-2', kind: 'hid-device', label: 'Nano' }] }),
+      batch(0, 500),
+      batch(500, 500),
     ];
     for (const event of good) expect(apiEventSchema.safeParse(event).error).toBeUndefined();
   });
@@ -90,6 +96,10 @@ describe('the events contract', () => {
       'more devices than one event names',
       changed({ added: Array.from({ length: 257 }, (_, i) => ({ ...card, id: `t${i}` })) }),
     ],
+    ['more batch rows checked than there are', batch(501, 500)],
+    ['a batch of no rows', batch(0, 0)],
+    ['a fractional batch count', batch(1.5, 500)],
+    ['junk in a batch progress', { ...batch(1, 2), payload: { checked: 1, rows: 2, csv: 'x' } }],
     ['null', null],
     ['an array', [progress()]],
     ['a string', 'sync.progress'],

@@ -1,6 +1,7 @@
 /**
  * The events Signet pushes to the UI, the other way from calls: sync progress,
- * the ledger nodes' state, and devices plugged in or pulled out. One
+ * the ledger nodes' state, devices plugged in or pulled out, and a treasury
+ * batch's rows checked. One
  * discriminated union on `type`, each with its own payload schema. Whoever sends an event (the app API, Electron main, the
  * browser bridge) validates it against this schema first, and whoever receives
  * one (the preload, the renderer's bridge client) validates it again and drops
@@ -97,6 +98,13 @@ export const devicesChangedSchema = z
   .refine((p) => p.added.length + p.removed.length > 0, 'a change adds or removes a device');
 export type DevicesChanged = z.infer<typeof devicesChangedSchema>;
 
+/** A treasury batch's rows checked so far (a large CSV takes a node round trip per payee). */
+export const batchProgressSchema = z
+  .object({ checked: countSchema, rows: z.number().int().positive() })
+  .strict()
+  .refine((p) => p.checked <= p.rows, 'no more rows checked than the file has');
+export type BatchProgress = z.infer<typeof batchProgressSchema>;
+
 export const apiEventSchema = z.discriminatedUnion('type', [
   /** The bridge's greeting on a new event stream. */
   z
@@ -110,6 +118,8 @@ export const apiEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ledger.nodes'), payload: chainNodesSchema }).strict(),
   /** Tokens (and other devices) plugged in or pulled out: the Devices screen reloads. */
   z.object({ type: z.literal('devices.changed'), payload: devicesChangedSchema }).strict(),
+  /** `treasury.batch` checking its rows: the CLI's and the UI's progress bar. */
+  z.object({ type: z.literal('treasury.batch.progress'), payload: batchProgressSchema }).strict(),
 ]);
 
 /** One event from the server to the UI. */

@@ -14,10 +14,12 @@
  *
  * Caps: every request at its caps fits the browser bridge's 1 MiB body
  * (core/bridge/bridge-server.ts MAX_BODY_BYTES), with room left for JSON
- * escapes and PINs: a bundle 240 KiB (Signet's largest, a 100 kB MultiSend
- * batch with 64 approvals, is about 215 kB), bundles together (merge) 960 KiB,
- * a policy at approval 512 KiB, a CSV 1,000,000 characters (MAX_BATCH_CSV_BYTES),
- * QR parts together 960 KiB.
+ * escapes and PINs. A bundle: 240 KiB (Signet's largest, a MultiSend batch at
+ * its 100 kB calldata cap with 64 owners' approvals and a 2,000-character
+ * description, is 219,390 characters; at the default gas cap, 132,798). The
+ * bundles of a merge, and the parts of a QR decode, together: 960 KiB. A policy
+ * at approval: 512 KiB. A CSV: 1,000,000 characters (MAX_BATCH_CSV_BYTES; one
+ * whose JSON escapes pass the body's remaining 48 KiB is refused by the bridge).
  */
 import { z } from 'zod';
 import {
@@ -25,6 +27,7 @@ import {
   addressNameSchema,
   amountInputSchema,
   amountSchema,
+  noteRowSchema,
   outboxRowSchema,
   reviewDigestSchema,
   syncAfterSigningSchema,
@@ -249,6 +252,20 @@ export const treasuryResults = {
         threshold: z.number().int().nonnegative(),
         nonce: uintTextSchema,
         balance: amountSchema,
+      })
+      .nullable(),
+    /** What the last `sync` read (offline too); null before the first sync that saw it. */
+    synced: z
+      .object({
+        block: z.number().int().nonnegative(),
+        deployed: z.boolean(),
+        owners: z.array(z.string()),
+        threshold: z.number().int().nonnegative(),
+        balance: amountSchema,
+        registered: z.boolean(),
+        frozen: z.boolean(),
+        /** Notes the treasury holds, not yet redeemed. */
+        notes: z.array(noteRowSchema),
       })
       .nullable(),
   }),

@@ -19,7 +19,7 @@ import { planBatch } from '../treasury/batch-proposal.js';
 import { encodeBundle } from '../treasury/bundle-codec.js';
 import type { AppContext } from './app-context.js';
 import type { Handlers } from './dispatcher.js';
-import { approveBundle, requireNoSignWith } from './treasury.js';
+import { approveBundle, p256FactoryOf, requireNoSignWith } from './treasury.js';
 import { chainClient, currencyBalance, deployedState, onChain } from './treasury-chain.js';
 import { auditSubject, reviewOf } from './treasury-review.js';
 
@@ -70,6 +70,7 @@ export function treasuryBatchHandlers(context: AppContext): Pick<Handlers, 'trea
         currency: p.contracts.currency,
         balance: checks.balance ?? 2n ** 255n,
         isRegistered: checks.isRegistered,
+        onProgress: progressEvents(context),
       });
       if (!checked.ok) {
         const lines = formatBatchProblems(checked.problems);
@@ -95,6 +96,7 @@ export function treasuryBatchHandlers(context: AppContext): Pick<Handlers, 'trea
           threshold: treasury.threshold,
           proposal: { tx: proposal.tx, description: proposal.description },
           approvals: [],
+          ...p256FactoryOf(p),
         };
         await encodeBundle(bundle); // checks the description before anything is signed
         if (request.signWith !== undefined) {
@@ -127,3 +129,17 @@ export function treasuryBatchHandlers(context: AppContext): Pick<Handlers, 'trea
 }
 
 const max = (a: bigint, b: bigint) => (a > b ? a : b);
+
+/**
+ * `treasury.batch.progress` events for a progress bar: one per whole percent
+ * checked (at most 101 for any file), the last when every row is checked.
+ */
+export function progressEvents(context: Pick<AppContext, 'emit'>) {
+  let shown = -1;
+  return (checked: number, rows: number) => {
+    const percent = Math.floor((checked * 100) / rows);
+    if (percent === shown) return;
+    shown = percent;
+    context.emit({ type: 'treasury.batch.progress', payload: { checked, rows } });
+  };
+}

@@ -15,10 +15,11 @@ import {
 import { SignetError } from '../api/errors.js';
 import type { ChainProfile } from '../api/profile.js';
 import { currencyAbi } from '../chain/abi.js';
+import { p256AccountAbi } from '../chain/p256-account.js';
 import { checkedSafeTxHash, readSafe, type SafeState } from '../chain/safe.js';
 import type { RpcPool } from '../rpc/rpc-pool.js';
 import type { Treasury } from '../store/treasuries.js';
-import type { ApprovalBundle } from '../treasury/approval-bundle.js';
+import type { ApprovalBundle, ContractApproval } from '../treasury/approval-bundle.js';
 
 /**
  * viem reads through the app's node pool (its failover, timeouts and chain
@@ -102,6 +103,44 @@ export async function checkAgainstChain(pool: RpcPool, bundle: ApprovalBundle): 
     );
   }
   await checkedSafeTxHash(client, bundle.chainId, bundle.safe, bundle.proposal.tx);
+}
+
+/** EIP-1271's "valid" answer from isValidSignature(bytes32,bytes). */
+const ERC1271_MAGIC = '0x1626ba7e';
+
+/**
+ * Before execution, each P-256 owner's account is asked (eth_call) what the
+ * Safe will ask it: whether the approval's r ‖ s vouches for the safeTxHash.
+ * The offline checks bind the key to the account's address and verify the
+ * signature; this also catches an account with no code yet (the Safe's call
+ * to it would revert: it is deployed with its first operation).
+ */
+export async function checkContractApprovals(
+  client: PublicClient,
+  hash: Hex,
+  approvals: readonly ContractApproval[],
+): Promise<void> {
+  for (const { owner, signature } of approvals) {
+    const code = await client.getCode({ address: owner });
+    if (code === undefined || code === '0x') {
+      throw mismatch(
+        'p256-account-not-deployed',
+        `P-256 account ${owner} approved, but it is not deployed on this chain yet, so the treasury cannot ask it: it is deployed with its first operation`,
+      );
+    }
+    const answer = await client.readContract({
+      address: owner,
+      abi: p256AccountAbi,
+      functionName: 'isValidSignature',
+      args: [hash, signature],
+    });
+    if (answer !== ERC1271_MAGIC) {
+      throw mismatch(
+        'p256-signature',
+        `P-256 account ${owner} does not accept its approval of safeTxHash ${hash} (isValidSignature answered ${answer})`,
+      );
+    }
+  }
 }
 
 export function requireChainAgrees(state: SafeState, bundle: ApprovalBundle): void {

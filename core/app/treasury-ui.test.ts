@@ -22,8 +22,10 @@ import {
 } from '../../test/fixtures/approval-bundles.js';
 import { closedPortProfile, walletAccount } from '../../test/support/store-fixtures.js';
 import { SignetError } from '../api/errors.js';
+import { apiRequests } from '../api/methods.js';
 import type { ApiReply } from '../api/transport.js';
-import { MAX_REQUEST_TEXT } from '../api/treasury.js';
+import { MAX_BUNDLE_TEXT, MAX_REQUEST_TEXT } from '../api/treasury.js';
+import { MAX_BODY_BYTES } from '../bridge/bridge-server.js';
 import { writeActiveProfile } from '../chain/profile-file.js';
 import { addAccount } from '../store/accounts.js';
 import { openStore } from '../store/database.js';
@@ -317,4 +319,49 @@ describe('treasury.qrParts and treasury.qrDecode', () => {
       `invalid treasury.qrDecode request: parts: the QR parts together are over ${MAX_REQUEST_TEXT} characters`,
     );
   });
+});
+
+describe('treasury caps and the bridge body', () => {
+  const pins = { pin: 'p'.repeat(256), soPin: 's'.repeat(256), newPin: 'n'.repeat(256) };
+  const digest = `0x${'ab'.repeat(32)}`;
+  const atCaps: Array<[keyof typeof apiRequests, Record<string, unknown>]> = [
+    ['treasury.merge', { bundles: Array(4).fill('b'.repeat(MAX_BUNDLE_TEXT)) }],
+    [
+      'treasury.approve',
+      {
+        bundle: 'b'.repeat(MAX_BUNDLE_TEXT),
+        key: alice.keyUri,
+        policy: 'p'.repeat(512 * 1024),
+        reviewDigest: digest,
+        ...pins,
+      },
+    ],
+    [
+      'treasury.execute',
+      { bundle: 'b'.repeat(MAX_BUNDLE_TEXT), from: alice.keyUri, reviewDigest: digest, ...pins },
+    ],
+    [
+      'treasury.qrParts',
+      { bundle: 'b'.repeat(MAX_BUNDLE_TEXT), fragmentBytes: 50, count: 100_000 },
+    ],
+    [
+      'treasury.qrDecode',
+      { parts: Array(600).fill('u'.repeat(Math.floor(MAX_REQUEST_TEXT / 600))) },
+    ],
+    [
+      'treasury.batch',
+      {
+        treasury: 'v'.repeat(64),
+        csv: 'c'.repeat(1_000_000),
+        description: 'd'.repeat(200),
+        ...pins,
+      },
+    ],
+  ];
+  for (const [method, request] of atCaps) {
+    it(`${method} at its caps is a valid request that fits ${MAX_BODY_BYTES} bytes`, () => {
+      expect(apiRequests[method].safeParse(request).success).toBe(true);
+      expect(Buffer.byteLength(JSON.stringify(request))).toBeLessThan(MAX_BODY_BYTES);
+    });
+  }
 });

@@ -20,9 +20,9 @@ import {
 import { SignetError } from '../api/errors.js';
 import type { ChainProfile } from '../api/profile.js';
 import { currencyAbi } from '../chain/abi.js';
-import { openAccountSigner } from '../chain/account-signer.js';
 import { parseAddress } from '../chain/address.js';
 import { formatAmount, parseAmount } from '../chain/amount.js';
+import { P256AccountSigner } from '../chain/p256-account-signer.js';
 import {
   approveSafeTx,
   checkedSafeTxHash,
@@ -43,10 +43,13 @@ import {
   type Treasury,
 } from '../store/treasuries.js';
 import { getTreasuryPolicy, storeTreasuryPolicy } from '../store/treasury-policies.js';
+import { getTreasuryState } from '../store/treasury-state.js';
 import {
   type ApprovalBundle,
   addApproval,
   bundleSafeTxHash,
+  type ContractApproval,
+  executionApprovals,
   executionSignatures,
   mergeBundles,
 } from '../treasury/approval-bundle.js';
@@ -58,11 +61,14 @@ import { activeSender } from '../wallet/offline-checks.js';
 import { type Call, gasBudget } from '../wallet/transaction-plan.js';
 import type { AppContext } from './app-context.js';
 import type { Caller, Handlers } from './dispatcher.js';
+import { heldNoteRows } from './read-models.js';
 import { requireReviewed } from './signing-plan.js';
 import type { SyncDriver } from './sync-driver.js';
+import { openApprover, P256_SIGNATURE_GAS } from './treasury-approver.js';
 import {
   chainClient,
   checkAgainstChain,
+  checkContractApprovals,
   currencyBalance,
   deployedState,
   mismatch,
@@ -148,7 +154,8 @@ export function treasuryHandlers(
       const p = context.profile();
       const store = context.store();
       const treasury = requireTreasury(store, p.chainId, request.treasury);
-      if (request.offline) return { treasury: treasuryView(treasury), chain: null };
+      const synced = syncedView(store, p, treasury.address);
+      if (request.offline) return { treasury: treasuryView(treasury), chain: null, synced };
       const client = chainClient(context.rpc(p));
       const state = await onChain(deployedState(client, p, treasury));
       const balance = await onChain(currencyBalance(client, p, treasury.address));
@@ -162,6 +169,7 @@ export function treasuryHandlers(
           nonce: (state?.nonce ?? 0n).toString(),
           balance: formatAmount(balance),
         },
+        synced,
       };
     },
 
@@ -211,6 +219,7 @@ export function treasuryHandlers(
           description: request.description ?? `Pay ${formatAmount(amount)} to ${to}`,
         },
         approvals: [],
+        ...p256FactoryOf(p),
       };
       const text = await encodeBundle(bundle); // checks the description before anything is recorded
       if (request.signWith !== undefined) {
@@ -238,11 +247,11 @@ export function treasuryHandlers(
     },
 
     'treasury.approve': async (request, caller) => {
-      const bundle = await decodeBundle(request.bundle);
-      // From the UI, only the proposal it showed (its safeTxHash) is signed.
-      requireReviewed(caller.origin, request.reviewDigest, reviewedBundle(bundle));
       // Offline, the bundle is all there is: its chain and owners, checked by its signatures.
       const p = request.offline ? undefined : selectedProfile(context);
+      const bundle = withKnownFactory(p, await decodeBundle(request.bundle));
+      // From the UI, only the proposal it showed (its safeTxHash) is signed.
+      requireReviewed(caller.origin, request.reviewDigest, reviewedBundle(bundle));
       if (p) {
         requireChain(p, bundle);
         await onChain(checkAgainstChain(context.rpc(p), bundle));
@@ -299,6 +308,7 @@ export function treasuryHandlers(
             `Cancel the proposal at nonce ${nonce} (a call that does nothing)`,
         },
         approvals: [],
+        ...p256FactoryOf(p),
       };
       const text = await encodeBundle(bundle);
       if (request.signWith !== undefined) {
@@ -372,7 +382,7 @@ export function treasuryHandlers(
     'treasury.execute': async (request, caller) => {
       const p = context.profile();
       const store = context.store();
-      const bundle = await decodeBundle(request.bundle);
+      const bundle = withKnownFactory(p, await decodeBundle(request.bundle));
       requireReviewed(caller.origin, request.reviewDigest, reviewedBundle(bundle));
       requireChain(p, bundle);
       const { tx } = bundle.proposal;
@@ -390,6 +400,11 @@ export function treasuryHandlers(
       }
       await onChain(checkedSafeTxHash(client, bundle.chainId, bundle.safe, tx));
       const signatures = executionSignatures(bundle);
+      // The Safe asks each P-256 account owner; ask it first, so a refusal costs no gas.
+      const contractApprovals = executionApprovals(bundle).filter(
+        (a): a is ContractApproval => a.kind === 'contract',
+      );
+      await onChain(checkContractApprovals(client, hash, contractApprovals));
       const pending = listOutbox(store, p.chainId).find(
         (row) =>
           row.kind === 'treasury-execute' &&
@@ -428,11 +443,16 @@ export function treasuryHandlers(
         },
         asset: 'currency',
         amount: 0n,
-        // A batch needs gas for each of its transfers on top of the execution's budget.
-        ...(review.call.kind === 'batch'
+        // A batch needs gas for each of its transfers on top of the execution's budget,
+        // and a P-256 owner's signature for its verification in Solidity.
+        ...(review.call.kind === 'batch' || contractApprovals.length > 0
           ? {
               gas:
-                gasBudget['treasury-execute'] + TRANSFER_GAS_IN_BATCH * BigInt(review.call.count),
+                gasBudget['treasury-execute'] +
+                (review.call.kind === 'batch'
+                  ? TRANSFER_GAS_IN_BATCH * BigInt(review.call.count)
+                  : 0n) +
+                P256_SIGNATURE_GAS * BigInt(contractApprovals.length),
             }
           : {}),
       };
@@ -472,29 +492,36 @@ export async function approveBundle(
     ? undefined
     : await policyFor(store, bundle, policyFile);
   const checked = policy ? checkPolicy(store, policy, bundle) : null;
-  const signer = await openAccountSigner(keyUri, {
-    search: context.search(caller),
-    pins: caller.pins,
-    hid: context.hid,
-  });
+  const signer = await openApprover(
+    keyUri,
+    { search: context.search(caller), pins: caller.pins, hid: context.hid },
+    bundle.p256AccountFactory,
+  );
   try {
-    if (!bundle.owners.some((o) => isAddressEqual(o, signer.address))) {
+    const account = signer instanceof P256AccountSigner ? signer.account.address : signer.address;
+    if (!bundle.owners.some((o) => isAddressEqual(o, account))) {
       throw new SignetError(
         'BUNDLE_INVALID',
-        `the key's account ${signer.address} is not an owner of treasury ${bundle.safe}; nothing was signed`,
-        { details: { reason: 'not-owner', owner: signer.address } },
+        `the key's account ${account} is not an owner of treasury ${bundle.safe}; nothing was signed`,
+        { details: { reason: 'not-owner', owner: account } },
       );
     }
     const { tx } = bundle.proposal;
     const signature = await approveSafeTx(signer, bundle.chainId, bundle.safe, tx);
-    if (signature.kind !== 'ecdsa') {
-      throw new SignetError('CURVE_UNSUPPORTED', 'bundles carry secp256k1 approvals only so far');
+    if (signature.kind === 'approved') {
+      throw new SignetError('INTERNAL', 'a key approved on chain instead of signing');
     }
-    const approved = await addApproval(bundle, {
-      kind: 'ecdsa',
-      owner: signature.owner,
-      signature: signature.signature,
-    });
+    const approved = await addApproval(
+      bundle,
+      signature.kind === 'contract' && signer instanceof P256AccountSigner
+        ? {
+            kind: 'contract',
+            owner: signature.owner,
+            publicKey: signer.account.publicKey,
+            signature: signature.signature,
+          }
+        : { kind: 'ecdsa', owner: signature.owner, signature: signature.signature },
+    );
     appendAudit(store, {
       action: 'approve-safe-tx',
       keyUri,
@@ -531,6 +558,33 @@ export function requireNoSignWith(caller: Caller, signWith: string | undefined):
       { details: { field: 'signWith', reason: 'sign-with-from-ui' } },
     );
   }
+}
+
+/** The ledger's P-256 account factory, for a new bundle (ApprovalBundle.p256AccountFactory). */
+export function p256FactoryOf(profile: ChainProfile): { p256AccountFactory?: Address } {
+  const factory = profile.contracts.p256AccountFactory;
+  return factory ? { p256AccountFactory: getAddress(factory) } : {};
+}
+
+/**
+ * With the bundle's ledger selected, its P-256 account factory is the
+ * profile's: a bundle naming another is refused (its P-256 approvals could not
+ * be this ledger's accounts), one naming none gets the profile's.
+ */
+function withKnownFactory(
+  profile: ChainProfile | undefined,
+  bundle: ApprovalBundle,
+): ApprovalBundle {
+  const known =
+    profile?.chainId === bundle.chainId ? profile.contracts.p256AccountFactory : undefined;
+  if (!known) return bundle;
+  if (bundle.p256AccountFactory && !isAddressEqual(bundle.p256AccountFactory, known)) {
+    throw mismatch(
+      'p256-factory',
+      `the bundle names P-256 account factory ${bundle.p256AccountFactory}; ledger ${profile!.name} has ${getAddress(known)}`,
+    );
+  }
+  return { ...bundle, p256AccountFactory: getAddress(known) };
 }
 
 function treasuryView(t: Treasury) {
@@ -601,3 +655,19 @@ async function numbered<T>(index: number, work: () => Promise<T>): Promise<T> {
 }
 
 const max = (a: bigint, b: bigint) => (a > b ? a : b);
+
+/** The treasury as the last sync read it, with the notes it holds; null before any sync saw it. */
+function syncedView(store: Store, profile: ChainProfile, address: Address) {
+  const state = getTreasuryState(store, profile.chainId, address);
+  if (!state) return null;
+  return {
+    block: state.updatedBlock,
+    deployed: state.deployed,
+    owners: state.owners,
+    threshold: state.threshold,
+    balance: formatAmount(state.balance),
+    registered: state.registered,
+    frozen: state.frozen,
+    notes: heldNoteRows(store, profile, address),
+  };
+}

@@ -39,6 +39,7 @@ describe('openStore', () => {
       'process_locks',
       'treasuries',
       'treasury_policies',
+      'treasury_state',
     ]);
     store.close();
   });

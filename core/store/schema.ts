@@ -238,4 +238,27 @@ CREATE TABLE treasury_policies (
 ) STRICT, WITHOUT ROWID;
 `;
 
-export const migrations: readonly string[] = [v1, v2, v3, v4, v5, v6, v7];
+/**
+ * Step 8 (issue 11): each treasury as the last sync read it at one pinned block,
+ * cross-checked across nodes (core/sync/refresh-state.ts): deployed or not, the
+ * Safe's owners and threshold (which owner changes move away from the
+ * creation's), and its money in the currency's registry. Notes it holds are in
+ * `notes` like the accounts'.
+ */
+const v8 = `
+CREATE TABLE treasury_state (
+  chain_id      INTEGER NOT NULL,
+  address       TEXT NOT NULL,
+  deployed      INTEGER NOT NULL CHECK (deployed IN (0, 1)),
+  owners        TEXT NOT NULL CHECK (json_valid(owners) AND json_type(owners) = 'array'),
+  threshold     INTEGER NOT NULL CHECK (threshold >= 0),
+  balance       TEXT NOT NULL CHECK ${uint('balance')},
+  registered    INTEGER NOT NULL CHECK (registered IN (0, 1)),
+  frozen        INTEGER NOT NULL CHECK (frozen IN (0, 1)),
+  updated_block INTEGER NOT NULL CHECK (updated_block >= 0),
+  PRIMARY KEY (chain_id, address),
+  FOREIGN KEY (chain_id, address) REFERENCES treasuries (chain_id, address)
+) STRICT, WITHOUT ROWID;
+`;
+
+export const migrations: readonly string[] = [v1, v2, v3, v4, v5, v6, v7, v8];

@@ -16,10 +16,13 @@ import { currencyAbi } from '../chain/abi.js';
 import { p256AccountFactoryAbi } from '../chain/p256-account.js';
 import { readAtBlock } from '../chain/read-at-block.js';
 import { readNote } from '../chain/read-note.js';
+import { safeAbi } from '../chain/safe.js';
 import type { RpcPool } from '../rpc/rpc-pool.js';
 import { type Account, listAccounts } from '../store/accounts.js';
 import { getNote, upsertAccountState, upsertNote } from '../store/chain-state.js';
 import type { Store } from '../store/database.js';
+import { listTreasuries, recordChainNonce } from '../store/treasuries.js';
+import { upsertTreasuryState } from '../store/treasury-state.js';
 
 export async function refreshAccounts(
   store: Store,
@@ -89,5 +92,55 @@ export async function refreshNotes(
       if (!(error instanceof SignetError) || error.code !== 'RPC_ERROR' || !known) throw error;
       upsertNote(store, { ...known, value: 0n, status: 'redeemed', updatedBlock: head });
     }
+  }
+}
+
+/**
+ * Each treasury of this chain at the pinned block, every answer cross-checked:
+ * its money and standing in the currency's registry like an account's, and,
+ * once the Safe has code, its owners, threshold and nonce (the nonce also moves
+ * the treasury's queue on: core/store/treasuries.ts).
+ */
+export async function refreshTreasuries(
+  store: Store,
+  rpc: RpcPool,
+  profile: ChainProfile,
+  head: number,
+): Promise<void> {
+  const currency = <T>(functionName: string, address: Address) =>
+    readAtBlock<T>(
+      rpc,
+      { to: profile.contracts.currency, abi: currencyAbi, functionName, args: [address] },
+      head,
+      true,
+    );
+  const safe = <T>(address: Address, functionName: string) =>
+    readAtBlock<T>(rpc, { to: address, abi: safeAbi, functionName, args: [] }, head, true);
+  for (const treasury of listTreasuries(store, profile.chainId)) {
+    const code = await rpc.request<Hex>('eth_getCode', [treasury.address, toHex(head)], {
+      crossCheck: true,
+      atBlock: head,
+    });
+    const deployed = code !== '0x';
+    const [balance, registered, frozen, owners, threshold, nonce] = await Promise.all([
+      currency<bigint>('balanceOf', treasury.address),
+      currency<boolean>('isRegistered', treasury.address),
+      currency<boolean>('isFrozen', treasury.address),
+      deployed ? safe<readonly Address[]>(treasury.address, 'getOwners') : [],
+      deployed ? safe<bigint>(treasury.address, 'getThreshold') : 0n,
+      deployed ? safe<bigint>(treasury.address, 'nonce') : 0n,
+    ]);
+    if (deployed) recordChainNonce(store, treasury, nonce);
+    upsertTreasuryState(store, {
+      chainId: profile.chainId,
+      address: treasury.address,
+      deployed,
+      owners: [...owners],
+      threshold: Number(threshold),
+      balance,
+      registered,
+      frozen,
+      updatedBlock: head,
+    });
   }
 }

@@ -16,12 +16,13 @@ import { rpcError } from '../rpc/rpc-errors.js';
 import type { NodeAnswer, RpcPool } from '../rpc/rpc-pool.js';
 import { lowerMedian } from '../rpc/vote.js';
 import { listAccounts } from '../store/accounts.js';
+import { listTreasuries } from '../store/treasuries.js';
 import { setChainMeta } from '../store/chain-meta.js';
 import { listNotes } from '../store/chain-state.js';
 import type { Store } from '../store/database.js';
 import { Indexer } from './indexer.js';
 import { followReceipts, sendOutbox } from './outbox-sender.js';
-import { refreshAccounts, refreshNotes } from './refresh-state.js';
+import { refreshAccounts, refreshNotes, refreshTreasuries } from './refresh-state.js';
 
 export interface SyncReport {
   head: number;
@@ -75,7 +76,11 @@ export class SyncEngine {
     await this.recordFees(head);
     const receipts = await followReceipts(this.store, this.rpc, chainId, head, confirmations);
 
-    const accounts = listAccounts(this.store).map((a) => a.address);
+    // The wallet's accounts and its treasuries: their money and notes are followed alike.
+    const accounts = [
+      ...listAccounts(this.store).map((a) => a.address),
+      ...listTreasuries(this.store, chainId).map((t) => t.address),
+    ];
     const held = accounts.flatMap((address) =>
       listNotes(this.store, chainId, { holder: address }).map((n) => n.tokenId),
     );
@@ -97,6 +102,7 @@ export class SyncEngine {
 
     progress({ phase: 'state', confirmed: after.confirmed, events: indexed.events });
     await refreshAccounts(this.store, this.rpc, this.profile, head);
+    await refreshTreasuries(this.store, this.rpc, this.profile, head);
     await refreshNotes(
       this.store,
       this.rpc,

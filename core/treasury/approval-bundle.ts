@@ -7,12 +7,14 @@
  * Pure: no chain access. The online side checks owners and threshold against the
  * chain before execution.
  */
+import { p256 } from '@noble/curves/nist.js';
 import {
   type Address,
-  concat,
   getAddress,
   type Hex,
+  hashTypedData,
   hexToBigInt,
+  hexToBytes,
   isAddress,
   isAddressEqual,
   recoverAddress,
@@ -20,7 +22,8 @@ import {
   slice,
 } from 'viem';
 import { SignetError } from '../api/errors.js';
-import { type SafeTx, safeTxHash } from '../chain/safe.js';
+import { messageTypedData, p256AccountAddress } from '../chain/p256-account.js';
+import { encodeSafeSignatures, type SafeTx, safeTxHash } from '../chain/safe.js';
 
 export interface Proposal {
   tx: SafeTx;
@@ -31,16 +34,35 @@ export interface Proposal {
 /**
  * One owner's approval. `ecdsa`: 65 bytes r‖s‖v over the safeTxHash (EIP-712),
  * v = 27 or 28, low s: what Signet's secp256k1 keys produce. Safe also accepts
- * eth_sign (v > 30), approved hashes (v = 1) and contract signatures (v = 0); the
- * first two Signet never makes, so they are refused. A `contract` kind (EIP-1271,
- * for P-256 account owners) will join this union.
+ * eth_sign (v > 30) and approved hashes (v = 1), which Signet never makes, so a
+ * 65-byte signature of those types is refused; contract signatures (v = 0) are
+ * the `contract` kind.
  */
 export interface EcdsaApproval {
   kind: 'ecdsa';
   owner: Address;
   signature: Hex;
 }
-export type OwnerApproval = EcdsaApproval;
+
+/**
+ * A P-256 account owner's approval (EIP-1271, ledger/contracts/P256Account.sol):
+ * the owner is the account, the key vouches for the safeTxHash to it. Safe
+ * 1.4.1 asks the account's isValidSignature, which checks the 64 bytes r‖s
+ * (low s) against its own key over its EIP-712 `Message(safeTxHash)` digest.
+ * The key travels with the signature so that an offline approver can check
+ * both: the account is the factory's CREATE2 address of this key, and the
+ * signature verifies over that digest.
+ */
+export interface ContractApproval {
+  kind: 'contract';
+  /** The key's P256Account. */
+  owner: Address;
+  /** The account's key, SEC1 uncompressed: 0x04 ‖ qx ‖ qy. */
+  publicKey: Hex;
+  /** 64 bytes r ‖ s, s ≤ n/2. */
+  signature: Hex;
+}
+export type OwnerApproval = EcdsaApproval | ContractApproval;
 
 export interface ApprovalBundle {
   chainId: number;
@@ -52,6 +74,15 @@ export interface ApprovalBundle {
   proposal: Proposal;
   /** At most one per owner, sorted by owner address, ascending. */
   approvals: readonly OwnerApproval[];
+  /**
+   * The chain's P256AccountFactory (the proposer's profile has it), so that a
+   * machine with no profile can tell which account a P-256 key is, and check a
+   * contract approval's account against its key. Not signed by anyone, and
+   * needs no trust: a contract approval counts only if its account is the
+   * CREATE2 address of this factory and the approval's key, and no other
+   * factory and key give the same address (a 160-bit second preimage).
+   */
+  p256AccountFactory?: Address;
 }
 
 export const MAX_DESCRIPTION_LENGTH = 2000;
@@ -65,6 +96,8 @@ const hasHiddenText = (text: string) => HIDDEN_TEXT.test(text.replace(/[\n\t]/g,
 
 /** secp256k1's group order halved: a larger s is the malleable twin of a valid signature. */
 const HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
+/** P-256's group order: OpenZeppelin's P256.verify refuses an s above half of it. */
+const P256_N = p256.Point.CURVE().n;
 
 export function bundleSafeTxHash(bundle: ApprovalBundle): Hex {
   return safeTxHash(bundle.chainId, bundle.safe, bundle.proposal.tx);
@@ -113,7 +146,7 @@ export interface SignatureRefusal {
 export async function verifyOwnerSignature(
   hash: Hex,
   owners: readonly Address[],
-  approval: OwnerApproval,
+  approval: EcdsaApproval,
   refusal: SignatureRefusal,
 ): Promise<void> {
   const { invalid } = refusal;
@@ -160,16 +193,106 @@ const approvalRefusal: SignatureRefusal = {
     `over safeTxHash ${hash}: the proposal changed after it was signed, or the signature is not this owner's`,
 };
 
+/** What a contract approval is checked against besides the hash: its chain and the accounts' factory. */
+export interface P256Context {
+  chainId: number;
+  p256AccountFactory?: Address | undefined;
+}
+
 /**
- * Checks one approval against the safeTxHash and the owners: its form (65 bytes,
- * v 27/28, low s) and that it recovers to the owner it names, who is an owner.
+ * The digest a P-256 account's key signs to vouch for `hash`
+ * (P256Account.messageDigest: EIP-712 under the account's own domain).
  */
-export function verifyApproval(
+export function p256MessageDigest(chainId: number, account: Address, hash: Hex): Hex {
+  return hashTypedData(messageTypedData(chainId, account, hash));
+}
+
+/**
+ * Checks a P-256 account owner's approval offline, as the account's
+ * isValidSignature would on chain: the account is an owner, it is the
+ * factory's CREATE2 address of the key (so the key is the one the account's
+ * code carries), and the 64-byte r‖s (low s) verifies with that key over the
+ * account's Message(safeTxHash) digest.
+ */
+export function verifyContractApproval(
+  hash: Hex,
+  owners: readonly Address[],
+  approval: ContractApproval,
+  context: P256Context,
+): void {
+  const { owner, publicKey, signature } = approval;
+  if (!owners.some((o) => isAddressEqual(o, owner))) {
+    throw invalid('not-owner', `${owner} signed this approval but is not an owner of the treasury`);
+  }
+  const factory = context.p256AccountFactory;
+  if (!factory) {
+    throw invalid(
+      'p256-factory',
+      `the approval by P-256 account ${owner} cannot be checked: the bundle names no P-256 account factory`,
+    );
+  }
+  try {
+    p256.Point.fromBytes(hexToBytes(publicKey));
+    if (size(publicKey) !== 65) throw new Error('not uncompressed');
+  } catch {
+    throw invalid(
+      'public-key',
+      `the key given for ${owner} is not a P-256 public key (0x04 ‖ qx ‖ qy)`,
+    );
+  }
+  const account = p256AccountAddress(factory, publicKey);
+  if (!isAddressEqual(account, owner)) {
+    throw invalid(
+      'account',
+      `the key given for ${owner} is the key of P-256 account ${account}, not of ${owner}`,
+    );
+  }
+  if (size(signature) !== 64) {
+    throw invalid(
+      'signature',
+      `the signature by ${owner} is ${size(signature)} bytes, not 64 (r ‖ s)`,
+    );
+  }
+  const r = hexToBigInt(slice(signature, 0, 32));
+  const s = hexToBigInt(slice(signature, 32, 64));
+  if (r === 0n || r >= P256_N || s === 0n || s > P256_N / 2n) {
+    throw invalid(
+      'signature',
+      `the signature by ${owner} is not a canonical (low-s) P-256 signature`,
+    );
+  }
+  const digest = p256MessageDigest(context.chainId, owner, hash);
+  if (
+    !p256.verify(hexToBytes(signature), hexToBytes(digest), hexToBytes(publicKey), {
+      prehash: false,
+      lowS: true,
+    })
+  ) {
+    throw invalid(
+      'signature',
+      `the signature by P-256 account ${owner} does not verify ${approvalRefusal.mismatch(hash)}`,
+    );
+  }
+}
+
+/**
+ * Checks one approval against the safeTxHash and the owners. ECDSA: its form
+ * (65 bytes, v 27/28, low s) and that it recovers to the owner it names, who is
+ * an owner. Contract: verifyContractApproval, which needs `context`.
+ */
+export async function verifyApproval(
   hash: Hex,
   owners: readonly Address[],
   approval: OwnerApproval,
+  context?: P256Context,
 ): Promise<void> {
-  return verifyOwnerSignature(hash, owners, approval, approvalRefusal);
+  if (approval.kind === 'ecdsa') {
+    return verifyOwnerSignature(hash, owners, approval, approvalRefusal);
+  }
+  if (approval.kind !== 'contract' || !context) {
+    throw invalid('signature-type', `the approval by ${approval.owner} is of an unknown kind`);
+  }
+  verifyContractApproval(hash, owners, approval, context);
 }
 
 /**
@@ -191,6 +314,10 @@ export async function verifyBundle(bundle: ApprovalBundle): Promise<ApprovalBund
     );
   }
   const safe = checksummed(bundle.safe, 'treasury');
+  const p256AccountFactory =
+    bundle.p256AccountFactory === undefined
+      ? undefined
+      : checksummed(bundle.p256AccountFactory, 'P-256 account factory');
   const owners = bundle.owners.map((o) => checksummed(o, 'owner')).sort(byAddress);
   for (let i = 1; i < owners.length; i++) {
     if (isAddressEqual(owners[i - 1] as Address, owners[i] as Address)) {
@@ -208,11 +335,7 @@ export async function verifyBundle(bundle: ApprovalBundle): Promise<ApprovalBund
     );
   }
   const approvals = bundle.approvals
-    .map((a) => ({
-      ...a,
-      owner: checksummed(a.owner, 'approver'),
-      signature: a.signature.toLowerCase() as Hex,
-    }))
+    .map((a): OwnerApproval => canonicalApproval(a))
     .sort((a, b) => byAddress(a.owner, b.owner));
   for (let i = 1; i < approvals.length; i++) {
     if (
@@ -225,8 +348,26 @@ export async function verifyBundle(bundle: ApprovalBundle): Promise<ApprovalBund
     }
   }
   const hash = bundleSafeTxHash(bundle);
-  for (const approval of approvals) await verifyApproval(hash, owners, approval);
-  return { ...bundle, safe, owners, approvals };
+  const context = { chainId: bundle.chainId, p256AccountFactory };
+  for (const approval of approvals) await verifyApproval(hash, owners, approval, context);
+  const { p256AccountFactory: _given, ...rest } = bundle;
+  return {
+    ...rest,
+    safe,
+    owners,
+    approvals,
+    ...(p256AccountFactory ? { p256AccountFactory } : {}),
+  };
+}
+
+/** EIP-55 owner, lowercase hex: one spelling per approval. */
+function canonicalApproval(a: OwnerApproval): OwnerApproval {
+  const owner = checksummed(a.owner, 'approver');
+  const signature = a.signature.toLowerCase() as Hex;
+  if (a.kind === 'contract') {
+    return { kind: 'contract', owner, publicKey: a.publicKey.toLowerCase() as Hex, signature };
+  }
+  return { kind: a.kind, owner, signature };
 }
 
 /** A new bundle with one more approval (checked); the same owner's approval again changes nothing. */
@@ -237,9 +378,15 @@ export async function addApproval(
   return mergeBundles(bundle, { ...bundle, approvals: [approval] });
 }
 
-/** Two approvals by the same owner over the same hash (a token may sign with a random k): keep the lower, so any merge order agrees. */
+/**
+ * Two approvals by the same owner over the same hash (a token may sign with a
+ * random k; P-256 keys always do): keep the lower, so any merge order agrees.
+ * Both were verified, so a contract approval's key is the same in both.
+ */
 function pick(a: OwnerApproval, b: OwnerApproval): OwnerApproval {
-  return a.signature.toLowerCase() <= b.signature.toLowerCase() ? a : b;
+  const x = `${a.kind}:${a.signature.toLowerCase()}`;
+  const y = `${b.kind}:${b.signature.toLowerCase()}`;
+  return x <= y ? a : b;
 }
 
 /**
@@ -281,6 +428,17 @@ export async function mergeBundles(a: ApprovalBundle, b: ApprovalBundle): Promis
   }
   if (x.threshold !== y.threshold)
     throw mismatch('threshold', `one needs ${x.threshold} approvals, the other ${y.threshold}`);
+  if (
+    x.p256AccountFactory &&
+    y.p256AccountFactory &&
+    !isAddressEqual(x.p256AccountFactory, y.p256AccountFactory)
+  ) {
+    throw mismatch(
+      'p256-factory',
+      `they name different P-256 account factories (${x.p256AccountFactory} and ${y.p256AccountFactory})`,
+    );
+  }
+  const p256AccountFactory = x.p256AccountFactory ?? y.p256AccountFactory;
 
   const byOwner = new Map<string, OwnerApproval>();
   for (const approval of [...x.approvals, ...y.approvals]) {
@@ -289,7 +447,7 @@ export async function mergeBundles(a: ApprovalBundle, b: ApprovalBundle): Promis
     byOwner.set(key, seen ? pick(seen, approval) : approval);
   }
   const approvals = [...byOwner.values()].sort((p, q) => byAddress(p.owner, q.owner));
-  return { ...x, approvals };
+  return { ...x, approvals, ...(p256AccountFactory ? { p256AccountFactory } : {}) };
 }
 
 export function isExecutable(bundle: ApprovalBundle): boolean {
@@ -299,9 +457,18 @@ export function isExecutable(bundle: ApprovalBundle): boolean {
 /**
  * The `signatures` argument of Safe's execTransaction: `threshold` approvals,
  * sorted by owner address ascending (Safe requires strictly increasing owners),
- * concatenated. Expects a verified bundle (decodeBundle, mergeBundles, verifyBundle).
+ * laid out by encodeSafeSignatures: a 65-byte slot each, a contract approval's
+ * slot pointing (v = 0) at its r ‖ s after them. Expects a verified bundle
+ * (decodeBundle, mergeBundles, verifyBundle).
  */
 export function executionSignatures(bundle: ApprovalBundle): Hex {
+  return encodeSafeSignatures(
+    executionApprovals(bundle).map(({ kind, owner, signature }) => ({ kind, owner, signature })),
+  );
+}
+
+/** The `threshold` approvals an execution uses: the first by owner address. */
+export function executionApprovals(bundle: ApprovalBundle): OwnerApproval[] {
   if (!isExecutable(bundle)) {
     throw new SignetError(
       'THRESHOLD_NOT_MET',
@@ -310,5 +477,5 @@ export function executionSignatures(bundle: ApprovalBundle): Hex {
     );
   }
   const sorted = [...bundle.approvals].sort((p, q) => byAddress(p.owner, q.owner));
-  return concat(sorted.slice(0, bundle.threshold).map((approval) => approval.signature));
+  return sorted.slice(0, bundle.threshold);
 }

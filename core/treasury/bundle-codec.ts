@@ -48,6 +48,19 @@ const ecdsaApproval = z.strictObject({
     .transform((text) => text as Hex),
 });
 
+const contractApproval = z.strictObject({
+  kind: z.literal('contract'),
+  owner: address,
+  publicKey: z
+    .string()
+    .regex(/^0x04[0-9a-f]{128}$/, 'not an uncompressed P-256 key (0x04 ‖ qx ‖ qy) in lowercase hex')
+    .transform((text) => text as Hex),
+  signature: z
+    .string()
+    .regex(/^0x[0-9a-f]{128}$/, 'not a 64-byte r ‖ s in lowercase 0x hex')
+    .transform((text) => text as Hex),
+});
+
 const bodySchema = z.strictObject({
   chainId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
   safe: address,
@@ -70,7 +83,11 @@ const bodySchema = z.strictObject({
     }),
   }),
   safeTxHash: z.string().regex(/^0x[0-9a-f]{64}$/, 'not a 32-byte hash in lowercase 0x hex'),
-  approvals: z.array(z.discriminatedUnion('kind', [ecdsaApproval])).max(MAX_OWNERS),
+  approvals: z
+    .array(z.discriminatedUnion('kind', [ecdsaApproval, contractApproval]))
+    .max(MAX_OWNERS),
+  /** Present when the proposer's ledger has P-256 accounts (ApprovalBundle.p256AccountFactory). */
+  p256AccountFactory: address.optional(),
 });
 
 function invalid(reason: string, message: string): SignetError {
@@ -98,7 +115,12 @@ function bodyOf(bundle: ApprovalBundle): unknown {
       tx: { ...bundle.proposal.tx, data: bundle.proposal.tx.data.toLowerCase() },
     },
     safeTxHash: bundleSafeTxHash(bundle),
-    approvals: bundle.approvals.map((a) => ({ ...a, signature: a.signature.toLowerCase() })),
+    approvals: bundle.approvals.map((a) =>
+      a.kind === 'contract'
+        ? { ...a, publicKey: a.publicKey.toLowerCase(), signature: a.signature.toLowerCase() }
+        : { ...a, signature: a.signature.toLowerCase() },
+    ),
+    ...(bundle.p256AccountFactory ? { p256AccountFactory: bundle.p256AccountFactory } : {}),
   };
 }
 
@@ -111,11 +133,12 @@ export async function encodeBundle(bundle: ApprovalBundle): Promise<string> {
 export async function decodeBundle(input: string | Uint8Array): Promise<ApprovalBundle> {
   const body = bodySchema.safeParse(decodeChecksummedFile(approvalFile, input));
   if (!body.success) throw invalid('format', `has a bad field: body.${firstIssue(body.error)}`);
-  const { safeTxHash, safeVersion: _version, ...fields } = body.data;
+  const { safeTxHash, safeVersion: _version, p256AccountFactory, ...fields } = body.data;
   const bundle: ApprovalBundle = {
     ...fields,
     owners: fields.owners as Address[],
     approvals: fields.approvals,
+    ...(p256AccountFactory ? { p256AccountFactory: p256AccountFactory as Address } : {}),
   };
   if (bundleSafeTxHash(bundle) !== safeTxHash) {
     throw invalid(

@@ -29,6 +29,7 @@ import {
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { UR, UREncoder } from '@ngraveio/bc-ur';
 import type { Browser, Page } from 'playwright-core';
 import { getAddress } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,11 +37,14 @@ import { ADDRESS_BOOK_MAX_ENTRIES } from '../../core/api/address-book.js';
 import type { ErrorCode } from '../../core/api/errors.js';
 import { type ApiMethod, apiMethods, apiRequests } from '../../core/api/methods.js';
 import { operatorRequests } from '../../core/api/operator.js';
+import type { ChainProfile } from '../../core/api/profile.js';
 import type { ApiReply } from '../../core/api/transport.js';
+import { MAX_BUNDLE_TEXT, MAX_REQUEST_TEXT } from '../../core/api/treasury.js';
 import { type AppApi, createAppApi } from '../../core/app/app-api.js';
 import { type Bridge, MAX_BODY_BYTES, startBridge } from '../../core/bridge/bridge-server.js';
 import { addAddressBookEntry } from '../../core/store/address-book.js';
 import { openStore } from '../../core/store/database.js';
+import { addTreasury } from '../../core/store/treasuries.js';
 import { fileLocation } from '../../electron/app-location.js';
 import {
   createTrustedSenderCheck,
@@ -56,7 +60,12 @@ import {
   foreignLibraries,
   mappedFiles,
 } from '../support/foreign-libraries.js';
-import { PAYEE, seedSyncedAccount, selectOfflineChain } from '../support/offline-wallet.js';
+import {
+  OFFLINE_CHAIN_ID,
+  PAYEE,
+  seedSyncedAccount,
+  selectOfflineChain,
+} from '../support/offline-wallet.js';
 import { createSoftHsmStore, softhsmModule } from '../support/softhsm.js';
 import { buildRenderer, launchChromium, openUiPage, settle } from '../support/ui-harness.js';
 
@@ -75,6 +84,9 @@ let foreign: ForeignLibraries;
 let victim: { token: string; key: string; slot: number; address: string };
 /** The digest of the one review this wallet showed (a payment of 1.00 to PAYEE). */
 let reviewed: string;
+/** The victim's treasury (threshold 1) and a payment proposed by it, never approved. */
+let proposal: { treasury: string; bundle: string; reviewDigest: string; fragments: number };
+let chain: ChainProfile;
 let app: AppApi;
 let bridge: Bridge;
 let browser: Browser;
@@ -99,6 +111,7 @@ interface HostileCase {
 }
 
 const EVIL_DIGEST = `0x${'ab'.repeat(32)}`;
+
 const unknownField = (method: string, field: string) =>
   `invalid ${method} request: unknown field "${field}"`;
 const invalidRequest = (method: string) =>
@@ -144,6 +157,33 @@ function validParams(): Record<ApiMethod, Record<string, unknown>> {
     'devices.generateKey': { token: victim.token, curve: 'secp256k1', label: 'evil' },
     'devices.deleteKey': { key: victim.key, confirm: true },
     'doctor.run': {},
+    'treasury.list': {},
+    'treasury.show': { treasury: proposal.treasury, offline: true },
+    'treasury.create': {
+      name: 'Mallory',
+      owners: [victim.key],
+      threshold: 1,
+      from: victim.key,
+      offline: true,
+    },
+    'treasury.propose': { treasury: proposal.treasury, to: PAYEE, amount: '1.00', offline: true },
+    'treasury.review': { bundle: proposal.bundle },
+    'treasury.approve': {
+      bundle: proposal.bundle,
+      key: victim.key,
+      offline: true,
+      reviewDigest: proposal.reviewDigest,
+    },
+    'treasury.merge': { bundles: [proposal.bundle, proposal.bundle] },
+    'treasury.execute': {
+      bundle: proposal.bundle,
+      from: victim.key,
+      reviewDigest: proposal.reviewDigest,
+    },
+    'treasury.batch': { treasury: proposal.treasury, csv: batchCsv(), offline: true },
+    'treasury.cancel': { treasury: proposal.treasury, nonce: '0', offline: true },
+    'treasury.qrParts': { bundle: proposal.bundle },
+    'treasury.qrDecode': { parts: ['ur:x-signet-approval/1-2/lpadaocfadaxcyhdcxhdcx'] },
   };
 }
 
@@ -527,7 +567,242 @@ function ownCases(): Partial<Record<ApiMethod, Refusal[]>> {
         'token "Victim" needs the PIN',
       ],
     ],
+    ...treasuryCases(perModule, noAccount),
   };
+}
+
+/** The treasury methods' own hostile calls: nothing approved, executed or proposed signed. */
+function treasuryCases(
+  perModule: (make: (path: string) => [string, unknown]) => Refusal[],
+  noAccount: RegExp,
+): Partial<Record<ApiMethod, Refusal[]>> {
+  const { treasury, bundle, reviewDigest } = proposal;
+  const noReview =
+    'nothing is signed from the UI without the review digest of the preview the user saw';
+  const stale = 'the ledger changed since you reviewed; review again';
+  const noSignWith = 'a proposal is approved from the UI after its review, with treasury.approve';
+  const approve = { bundle, key: victim.key, offline: true };
+  const execute = { bundle, from: victim.key };
+  const notABundle = 'the approval bundle is truncated or not JSON';
+  const foreignFrame = new UREncoder(UR.fromBuffer(Buffer.from('not an approval')), 200).nextPart();
+  return {
+    'treasury.list': [
+      [
+        'a PIN it never needs',
+        { pin: PIN },
+        'INVALID_ARGUMENT',
+        unknownField('treasury.list', 'pin'),
+      ],
+    ],
+    'treasury.show': [
+      [
+        'a treasury the wallet does not have',
+        { treasury: 'Nope', offline: true },
+        'ACCOUNT_UNKNOWN',
+        `no treasury Nope on chain ${OFFLINE_CHAIN_ID}; \`signet treasury create\` makes one`,
+      ],
+      [
+        'a PIN it never needs',
+        { treasury, offline: true, pin: PIN },
+        'INVALID_ARGUMENT',
+        unknownField('treasury.show', 'pin'),
+      ],
+    ],
+    'treasury.create': [
+      [
+        'sent by the key behind a foreign module, with the PIN',
+        {
+          name: 'Mallory',
+          owners: [PAYEE],
+          threshold: 1,
+          from: withModule(victim.key, foreign.canary),
+          offline: true,
+          pin: PIN,
+        },
+        'ACCOUNT_UNKNOWN',
+        noAccount,
+      ],
+      [
+        'sent by the victim key without its PIN',
+        { name: 'Mallory', owners: [PAYEE], threshold: 1, from: victim.key, offline: true },
+        'PIN_REQUIRED',
+        'token "Victim" needs the PIN',
+      ],
+      [
+        'fifty-one owners',
+        { name: 'Mallory', owners: Array(51).fill(PAYEE), threshold: 1, from: victim.key },
+        'INVALID_ARGUMENT',
+        /^invalid treasury\.create request: owners: Too big/,
+      ],
+    ],
+    'treasury.propose': [
+      [
+        'approved at once by the victim key, with its PIN',
+        { treasury, to: PAYEE, amount: '1.00', offline: true, signWith: victim.key, pin: PIN },
+        'INVALID_ARGUMENT',
+        noSignWith,
+      ],
+      [
+        'a huge description',
+        { treasury, to: PAYEE, amount: '1.00', offline: true, description: 'x'.repeat(2001) },
+        'INVALID_ARGUMENT',
+        /^invalid treasury\.propose request: description: Too big/,
+      ],
+    ],
+    'treasury.review': [
+      [
+        'a bundle over its cap',
+        { bundle: 'x'.repeat(MAX_BUNDLE_TEXT + 1) },
+        'INVALID_ARGUMENT',
+        /^invalid treasury\.review request: bundle: Too big/,
+      ],
+      ['not a bundle', { bundle: '{"evil":' }, 'BUNDLE_INVALID', notABundle],
+    ],
+    'treasury.approve': [
+      [
+        'the victim key with its PIN, but no review',
+        { ...approve, pin: PIN },
+        'INVALID_ARGUMENT',
+        noReview,
+      ],
+      [
+        'the victim key with its PIN, and a review it never showed',
+        { ...approve, pin: PIN, reviewDigest: EVIL_DIGEST },
+        'REVIEW_STALE',
+        stale,
+      ],
+      [
+        'the victim key with its PIN, under the review of a payment',
+        { ...approve, pin: PIN, reviewDigest: reviewed },
+        'REVIEW_STALE',
+        stale,
+      ],
+      [
+        'as reviewed, without the PIN',
+        { ...approve, reviewDigest },
+        'PIN_REQUIRED',
+        'token "Victim" needs the PIN',
+      ],
+      ...perModule((path) => [
+        `as reviewed, the key behind ${path}`,
+        { ...approve, key: withModule(victim.key, path), reviewDigest, pin: PIN },
+      ]),
+      [
+        'a policy over its cap',
+        { ...approve, reviewDigest, pin: PIN, policy: 'p'.repeat(512 * 1024 + 1) },
+        'INVALID_ARGUMENT',
+        /^invalid treasury\.approve request: policy: Too big/,
+      ],
+    ],
+    'treasury.merge': [
+      [
+        'one bundle',
+        { bundles: [bundle] },
+        'INVALID_ARGUMENT',
+        /^invalid treasury\.merge request: bundles: Too small/,
+      ],
+      [
+        'bundles over the cap together',
+        { bundles: Array(5).fill('x'.repeat(200_000)) },
+        'INVALID_ARGUMENT',
+        `invalid treasury.merge request: bundles: the bundles together are over ${MAX_REQUEST_TEXT} characters: merge them a few at a time`,
+      ],
+    ],
+    'treasury.execute': [
+      [
+        'the victim key with its PIN, but no review',
+        { ...execute, pin: PIN },
+        'INVALID_ARGUMENT',
+        noReview,
+      ],
+      [
+        'the victim key with its PIN, and a review it never showed',
+        { ...execute, pin: PIN, reviewDigest: EVIL_DIGEST },
+        'REVIEW_STALE',
+        stale,
+      ],
+    ],
+    'treasury.batch': [
+      [
+        'approved at once by the victim key, with its PIN',
+        { treasury, csv: batchCsv(), offline: true, signWith: victim.key, pin: PIN },
+        'INVALID_ARGUMENT',
+        noSignWith,
+      ],
+      [
+        'a CSV over its cap',
+        { treasury, csv: 'x'.repeat(1_000_001), offline: true },
+        'INVALID_ARGUMENT',
+        /^invalid treasury\.batch request: csv: Too big/,
+      ],
+    ],
+    'treasury.cancel': [
+      [
+        'approved at once by the victim key, with its PIN',
+        { treasury, nonce: '0', offline: true, signWith: victim.key, pin: PIN },
+        'INVALID_ARGUMENT',
+        noSignWith,
+      ],
+    ],
+    'treasury.qrParts': [
+      [
+        'a million frames',
+        { bundle, count: 1_000_000 },
+        'INVALID_ARGUMENT',
+        /^invalid treasury\.qrParts request: count: Too big/,
+      ],
+      [
+        'frames of 10 bytes',
+        { bundle, fragmentBytes: 10 },
+        'INVALID_ARGUMENT',
+        /^invalid treasury\.qrParts request: fragmentBytes: Too small/,
+      ],
+      [
+        'more frames than 3 × the fragments',
+        { bundle, count: 3 * proposal.fragments + 1 },
+        'INVALID_ARGUMENT',
+        `at most ${3 * proposal.fragments} frames for ${proposal.fragments} fragments (3 each), not ${3 * proposal.fragments + 1}`,
+      ],
+      ['not a bundle', { bundle: '{"evil":' }, 'BUNDLE_INVALID', notABundle],
+    ],
+    'treasury.qrDecode': [
+      [
+        '601 parts',
+        { parts: Array(601).fill('ur:x') },
+        'INVALID_ARGUMENT',
+        /^invalid treasury\.qrDecode request: parts: Too big/,
+      ],
+      [
+        'a part of 4001 characters',
+        { parts: ['u'.repeat(4001)] },
+        'INVALID_ARGUMENT',
+        /^invalid treasury\.qrDecode request: parts\.0: Too big/,
+      ],
+      [
+        'parts over the cap together',
+        { parts: Array(250).fill('u'.repeat(3999)) },
+        'INVALID_ARGUMENT',
+        `invalid treasury.qrDecode request: parts: the QR parts together are over ${MAX_REQUEST_TEXT} characters`,
+      ],
+      [
+        'a frame of another UR type',
+        { parts: [foreignFrame] },
+        'BUNDLE_INVALID',
+        'this QR frame is a bytes, not an approval bundle (x-signet-approval)',
+      ],
+      [
+        'not a UR',
+        { parts: ['hello'] },
+        'BUNDLE_INVALID',
+        'this QR frame is not a UR (ur:x-signet-approval/…): hello',
+      ],
+    ],
+  };
+}
+
+/** A Safe CSV Airdrop file of one payment of the ledger's currency. */
+function batchCsv(): string {
+  return `token_type,token_address,receiver,amount,id\nerc20,${chain.contracts.currency},${PAYEE},1.00,\n`;
 }
 
 /**
@@ -633,6 +908,37 @@ function hostileCases(): HostileCase[] {
       message: `the request body exceeds ${MAX_BODY_BYTES} bytes`,
     });
   }
+  // Bundles of 1 MiB, and parts arrays past the body: the bridge refuses them unread (413);
+  // over IPC, where no body cap applies, the contract's caps do.
+  const oneMiB = 'x'.repeat(1024 * 1024);
+  const oversized: Array<[ApiMethod, string, unknown]> = [
+    ['treasury.review', 'a 1 MiB bundle', { bundle: oneMiB }],
+    ['treasury.approve', 'a 1 MiB bundle', { bundle: oneMiB, key: victim.key, pin: PIN }],
+    ['treasury.execute', 'a 1 MiB bundle', { bundle: oneMiB, from: victim.key, pin: PIN }],
+    ['treasury.merge', 'two 1 MiB bundles', { bundles: [oneMiB, oneMiB] }],
+    ['treasury.qrParts', 'a 1 MiB bundle', { bundle: oneMiB }],
+    [
+      'treasury.qrDecode',
+      '600 parts of 4000 characters',
+      { parts: Array(600).fill('u'.repeat(4000)) },
+    ],
+    [
+      'treasury.qrDecode',
+      '100,000 parts',
+      { parts: Array(100_000).fill('ur:x-signet-approval/1-2/lp') },
+    ],
+  ];
+  for (const [method, label, params] of oversized) {
+    cases.push({
+      label,
+      method,
+      body: JSON.stringify(params),
+      status: 413,
+      code: 'INVALID_ARGUMENT',
+      message: `the request body exceeds ${MAX_BODY_BYTES} bytes`,
+      ipc: { code: 'INVALID_ARGUMENT', message: invalidRequest(method) },
+    });
+  }
   const malformedCall = {
     code: 'INVALID_ARGUMENT' as const,
     message: 'malformed call: expected { method, params }',
@@ -648,8 +954,8 @@ function hostileCases(): HostileCase[] {
       ipc: malformedCall,
     });
   }
-  // Every operator-only method (raw signatures, accounts.add, the treasury…) is the CLI's
-  // alone: unknown to the page, the bridge and IPC alike.
+  // Every operator-only method (raw signatures, accounts.add, a treasury's policy…) is the
+  // CLI's alone: unknown to the page, the bridge and IPC alike.
   for (const name of new Set([
     ...Object.keys(operatorRequests),
     'devices.signDigest',
@@ -785,6 +1091,23 @@ function fillAddressBook(): void {
   }
 }
 
+/** A treasury of the victim's (threshold 1: the victim's key alone approves its payments). */
+function addVictimTreasury(): void {
+  const store = openStore(storePath);
+  try {
+    addTreasury(store, {
+      chainId: OFFLINE_CHAIN_ID,
+      address: getAddress(`0x${'5afe'.repeat(10)}`),
+      name: 'Vault',
+      owners: [getAddress(victim.address), PAYEE],
+      threshold: 1,
+      saltNonce: 7n,
+    });
+  } finally {
+    store.close();
+  }
+}
+
 /** What must never be mapped into this (the bridge's) process. */
 const neverLoaded = () => [foreign.canary, ...foreign.unlistedModules];
 
@@ -796,7 +1119,7 @@ beforeAll(async () => {
   foreign = foreignLibraries(dir);
   const env = { ...process.env, SIGNET_HOME: home };
   const cli = (args: string[]) => signet(args, { env });
-  selectOfflineChain(home);
+  chain = selectOfflineChain(home);
   const token = (await cli(['tokens', '--module', softhsmModule, '--json'])).json.find(
     (t: { label: string }) => t.label === 'Victim',
   );
@@ -820,6 +1143,7 @@ beforeAll(async () => {
   seedSyncedAccount(home, key.address);
   victim = { token: token.uri, key: key.uri, slot: token.slot, address: key.address };
   fillAddressBook();
+  addVictimTreasury();
 
   buildRenderer(dist);
   app = createAppApi({ home, env });
@@ -831,6 +1155,22 @@ beforeAll(async () => {
   });
   if (!preview.ok) throw new Error(preview.error.message);
   reviewed = (preview.result as { reviewDigest: string }).reviewDigest;
+  // A payment the victim's treasury proposed (unsigned), and its review: what a page would
+  // have to name to get the victim's key to approve it.
+  const proposed = await app.call(
+    'treasury.propose',
+    { treasury: 'Vault', to: PAYEE, amount: '1.00', offline: true },
+    () => Promise.reject(new Error('no PIN is asked for a proposal')),
+  );
+  const frames = await app.call('treasury.qrParts', { bundle: proposed.bundle }, () =>
+    Promise.reject(new Error('no PIN')),
+  );
+  proposal = {
+    treasury: 'Vault',
+    bundle: proposed.bundle,
+    reviewDigest: proposed.review.reviewDigest,
+    fragments: frames.fragments,
+  };
   bridge = await startBridge({ dispatch: app.dispatch, staticDir: dist });
   browser = await launchChromium();
   page = await openUiPage(browser, bridge.url, pageErrors);
@@ -876,6 +1216,8 @@ describe('a hostile caller of every API method gets a refusal, and nothing happe
     }
     expect(apiMethods).not.toContain('devices.sign');
     for (const method of Object.keys(operatorRequests)) expect(apiMethods).not.toContain(method);
+    expect(Object.keys(operatorRequests)).toContain('treasury.policy.set');
+    expect(apiMethods).toEqual(expect.arrayContaining(['treasury.approve', 'treasury.qrDecode']));
   });
 
   it('script in the page, with the page’s own session token', async () => {
@@ -941,6 +1283,10 @@ describe('a hostile caller of every API method gets a refusal, and nothing happe
     const after = snapshot();
     expect(after.tables.audit_log).toEqual(before.tables.audit_log);
     expect(after.tables.outbox).toEqual(before.tables.outbox);
+    // The victim's treasury: no proposal recorded (its next nonce), no other treasury added.
+    expect(before.tables.treasuries).toHaveLength(1);
+    expect(after.tables.treasuries).toEqual(before.tables.treasuries);
+    expect(after.tables.treasury_policies).toEqual(before.tables.treasury_policies);
     expect(after.tables).toEqual(before.tables);
     expect(after.token).toEqual(before.token);
     expect(after.home).toEqual(before.home);

@@ -32,14 +32,20 @@ export interface CliRun {
 
 export async function signet(
   args: string[],
-  options: { stdin?: string; env?: NodeJS.ProcessEnv; hid?: HidBackend } = {},
+  options: {
+    stdin?: string;
+    env?: NodeJS.ProcessEnv;
+    hid?: HidBackend;
+    /** stderr claims to be a terminal (progress bars draw only there). */
+    stderrTty?: boolean;
+  } = {},
 ): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const stdin = Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]);
   const code = await main(args, {
     stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
+    stderr: { write: (text: string) => (stderr += text), isTTY: options.stderrTty === true },
     stdin: stdin as Readable & { isTTY?: boolean },
     env: withHome(options.env ?? process.env),
     ...(options.hid ? { hid: options.hid } : {}),

@@ -28,7 +28,7 @@ export interface WalletFixture {
   keys: Record<string, WalletKey>;
   pin: string;
   /** Runs `signet …` with this wallet's data directory and token store. */
-  cli(args: string[], options?: { stdin?: string }): Promise<CliRun>;
+  cli(args: string[], options?: { stdin?: string; stderrTty?: boolean }): Promise<CliRun>;
   /** Runs `signet … --json` and returns its JSON; a failing command throws with its stderr. */
   json(args: string[]): Promise<any>;
   /** Selects a profile (e.g. one pointing at a closed port) for later commands. */
@@ -43,7 +43,7 @@ export function useWallet(names: string[], options: { hid?: HidBackend } = {}): 
   const env = { ...process.env, SIGNET_HOME: home, SOFTHSM2_CONF: tokens.conf };
   const pin = pinFile(PIN);
   const keys: Record<string, WalletKey> = {};
-  const cli = (args: string[], run: { stdin?: string } = {}) =>
+  const cli = (args: string[], run: { stdin?: string; stderrTty?: boolean } = {}) =>
     signet(args, { env, ...(options.hid ? { hid: options.hid } : {}), ...run });
 
   beforeAll(async () => {
