@@ -567,8 +567,10 @@ describe('a 2-of-3 treasury through the UI, one approver air-gapped with a FAKE 
     await pageA.getByRole('button', { name: 'Open treasury ops' }).click();
     await settle(pageA);
     const facts = await factsOf(pageA.locator('dl[data-treasury-facts]'));
-    expect(facts).toMatchObject({ 'On the ledger': 'Not read: air-gapped' });
+    expect(facts).toMatchObject({ 'On the ledger': 'Not read: air-gapped', 'Notes held': 'None' });
     expect(facts.Balance).toBeUndefined();
+    // What the last sync (after the payment) read, from the store.
+    expect(facts['At the last sync']).toMatch(/^block [\d,]+: balance 380\.00$/);
     await airGapped.uncheck();
     await settle(pageA);
     expect(await factsOf(pageA.locator('dl[data-treasury-facts]'))).toMatchObject({

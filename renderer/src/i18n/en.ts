@@ -531,6 +531,11 @@ export const en = {
     balance: 'Balance',
     onChain: 'On the ledger',
     notRead: 'Not read: air-gapped',
+    synced: 'At the last sync',
+    syncedAt: 'block {{block}}: balance {{balance}}',
+    notes: 'Notes held',
+    noNotes: 'None',
+    note: 'Note {{id}}: {{value}}, due {{maturity}}',
     airGapped: {
       switch: 'Air-gapped',
       noChain:
@@ -663,6 +668,7 @@ export const en = {
       title: 'Batch payments from a CSV file',
       file: 'CSV file',
       hint: 'Safe’s CSV Airdrop format: token_type,token_address,receiver,amount,id.',
+      progress: '{{checked}} of {{rows}} rows checked',
       checking: 'Checking the rows',
       problems: 'Rows refused',
       submit: 'Check and propose',

@@ -5,14 +5,14 @@
  * Each proposal opens in the bundle workspace, unsigned: approving follows its
  * review there.
  */
-import { type FormEvent, useId, useState } from 'react';
+import { type FormEvent, useEffect, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { addressInputSchema, amountInputSchema } from '../../../../core/api/chain.js';
 import type { SerializedError } from '../../../../core/api/errors.js';
 import type { ApiResult } from '../../../../core/api/methods.js';
-import { call, serialized } from '../../api.js';
+import { call, serialized, subscribe } from '../../api.js';
 import { Badge, Panel } from '../../components/Panel.js';
-import { formatAmount, formatNumber, formatUint } from '../../format.js';
+import { formatAmount, formatDay, formatNumber, formatUint } from '../../format.js';
 import { useQuery } from '../../hooks.js';
 import type { LoadedBundle } from './BundleWorkspace.js';
 import { Refusal } from './Refusal.js';
@@ -38,6 +38,7 @@ export function TreasuryDetail({
     accounts.data?.find((a) => a.address.toLowerCase() === owner.toLowerCase())?.name;
   const treasury = shown.data?.treasury;
   const chain = shown.data?.chain;
+  const synced = shown.data?.synced;
   return (
     <>
       <Panel
@@ -101,6 +102,35 @@ export function TreasuryDetail({
                 <dd className="muted">{t('treasury.notRead')}</dd>
               </>
             )}
+            {synced ? (
+              <>
+                <dt>{t('treasury.synced')}</dt>
+                <dd>
+                  {t('treasury.syncedAt', {
+                    block: formatNumber(synced.block, locale),
+                    balance: formatAmount(synced.balance, locale),
+                  })}
+                </dd>
+                <dt>{t('treasury.notes')}</dt>
+                <dd>
+                  {synced.notes.length === 0 ? (
+                    t('treasury.noNotes')
+                  ) : (
+                    <ul className="plain-list">
+                      {synced.notes.map((note) => (
+                        <li key={note.tokenId}>
+                          {t('treasury.note', {
+                            id: formatUint(note.tokenId, locale),
+                            value: formatAmount(note.value, locale),
+                            maturity: formatDay(note.maturity, locale),
+                          })}
+                        </li>
+                      ))}
+                    </ul>
+                  )}
+                </dd>
+              </>
+            ) : null}
           </dl>
         ) : null}
       </Panel>
@@ -225,6 +255,21 @@ function BatchForm({
   const [error, setError] = useState<SerializedError>();
   const [result, setResult] = useState<Batch>();
   const ids = { file: useId(), description: useId(), hint: useId() };
+  // A large file's rows are checked one by one (a node round trip per payee): the server says how far.
+  const [progress, setProgress] = useState<{ checked: number; rows: number }>();
+  useEffect(() => {
+    if (!busy) return;
+    setProgress(undefined);
+    return subscribe((event) => {
+      if (event.type === 'treasury.batch.progress') setProgress(event.payload);
+    });
+  }, [busy]);
+  const progressText = progress
+    ? t('treasury.batch.progress', {
+        checked: formatNumber(progress.checked, locale),
+        rows: formatNumber(progress.rows, locale),
+      })
+    : undefined;
   const problems = Array.isArray(error?.details?.problems)
     ? (error.details.problems as unknown[]).map(String)
     : [];
@@ -283,12 +328,24 @@ function BatchForm({
           />
         </div>
         {busy ? (
-          <div
-            className="sync-bar indeterminate"
-            role="progressbar"
-            aria-label={t('treasury.batch.checking')}
-          >
-            <div className="sync-bar-fill" />
+          <div className="sync-progress">
+            <div
+              className={progress ? 'sync-bar' : 'sync-bar indeterminate'}
+              role="progressbar"
+              aria-label={t('treasury.batch.checking')}
+              aria-valuemin={progress ? 0 : undefined}
+              aria-valuemax={progress?.rows}
+              aria-valuenow={progress?.checked}
+              aria-valuetext={progressText}
+            >
+              <div
+                className="sync-bar-fill"
+                style={
+                  progress ? { width: `${(100 * progress.checked) / progress.rows}%` } : undefined
+                }
+              />
+            </div>
+            {progressText ? <p className="small">{progressText}</p> : null}
           </div>
         ) : null}
         <Refusal error={error} />
