@@ -335,6 +335,7 @@ describe('a 2-of-3 treasury through the UI, one approver air-gapped with a FAKE 
     expect(fragments).toBeGreaterThan(2);
     writeFakeCameraSequence(cameraFile, parts, 4);
 
+    const started = Date.now();
     await pageB.getByRole('button', { name: 'Scan an animated QR code' }).click();
     const scan = pageB.getByRole('region', { name: 'Scanning' });
     const progress = scan.locator('[data-scan-progress]');
@@ -346,6 +347,9 @@ describe('a 2-of-3 treasury through the UI, one approver air-gapped with a FAKE 
       await pageB.waitForTimeout(50);
     }
     await review.waitFor();
+    console.info(
+      `scan: ${fragments} fragments of 50 bytes, ${parts.length} parts on a loop at 2.5 a second; whole after ${Date.now() - started} ms; progress seen: ${[...seen].join(' | ')}`,
+    );
     const partial = [...seen].filter((s) => /^\d+ of \d+ fragments received$/.test(s));
     expect(partial.length, `progress seen: ${[...seen].join(' | ')}`).toBeGreaterThan(0);
     for (const line of partial) {
