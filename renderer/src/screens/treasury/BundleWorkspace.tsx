@@ -168,10 +168,11 @@ function Loaded({
   const ids = { key: useId(), from: useId(), merge: useId() };
   const approvedAlready = (address: string) =>
     review.approvals.some((a) => a.toLowerCase() === address.toLowerCase());
-  // The wallet's keys that own this treasury and have not approved yet.
+  // The wallet's accounts that own this treasury and have not approved yet (a P-256
+  // account approves through its account contract, whose address is the owner).
   const ownerKeys = (accounts.data ?? []).filter(
     (a) =>
-      a.curve === 'secp256k1' &&
+      a.curve !== 'ed25519' &&
       review.owners.some((o) => o.toLowerCase() === a.address.toLowerCase()) &&
       !approvedAlready(a.address),
   );
