@@ -10,8 +10,9 @@ import { Devices } from './screens/Devices.js';
 import { Notes } from './screens/Notes.js';
 import { Outbox } from './screens/Outbox.js';
 import { Send } from './screens/Send.js';
+import { Treasury } from './screens/Treasury.js';
 
-const screens = ['devices', 'accounts', 'send', 'notes', 'outbox', 'audit'] as const;
+const screens = ['devices', 'accounts', 'send', 'notes', 'treasury', 'outbox', 'audit'] as const;
 type Screen = (typeof screens)[number];
 
 const icons: Record<Screen, string> = {
@@ -19,6 +20,7 @@ const icons: Record<Screen, string> = {
   accounts: '≡',
   send: '↗',
   notes: '▤',
+  treasury: '⛁',
   outbox: '⇅',
   audit: '✓',
 };
@@ -106,6 +108,9 @@ export function App() {
         {screen === 'send' ? <Send askPin={setPinRequest} onSent={bump} /> : null}
         {screen === 'notes' ? (
           <Notes refreshKey={refreshKey} askPin={setPinRequest} onSigned={bump} />
+        ) : null}
+        {screen === 'treasury' ? (
+          <Treasury refreshKey={refreshKey} askPin={setPinRequest} onChanged={bump} />
         ) : null}
         {screen === 'outbox' ? <Outbox refreshKey={refreshKey} onSynced={bump} /> : null}
         {screen === 'audit' ? <Audit refreshKey={refreshKey} /> : null}

@@ -34,6 +34,7 @@ const screens = [
   { id: 'accounts', en: 'Accounts', zh: '账户' },
   { id: 'send', en: 'Send', zh: '转账' },
   { id: 'notes', en: 'Notes', zh: '票据' },
+  { id: 'treasury', en: 'Treasury', zh: '资金库' },
   { id: 'outbox', en: 'Outbox & Sync', zh: '发件箱与同步' },
   { id: 'audit', en: 'Audit', zh: '审计' },
 ] as const;

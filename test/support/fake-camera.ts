@@ -2,7 +2,8 @@
  * A FAKE camera for the UI tests: there is no camera on this machine. Chromium
  * plays a Y4M video file as its one camera when launched with
  * `fakeCameraArgs(file)`; `writeFakeCameraVideo` writes that file, showing a
- * QR code of some text (or nothing: a white picture).
+ * QR code of some text (or nothing: a white picture), or, with
+ * `writeFakeCameraSequence`, an animated QR code: several texts one after another.
  *
  * Chromium opens the file again each time a page opens the camera, so a test
  * may launch the browser with the file's path first and write what the camera
@@ -60,9 +61,31 @@ export function fakeCameraFrame(text: string | null, scale = 4): Buffer {
   return Buffer.concat([luma, chroma]);
 }
 
+/** The Y4M header Chromium's fake capture reads: 640×480, 10 frames per second, 4:2:0. */
+const Y4M_HEADER = `YUV4MPEG2 W${FAKE_CAMERA_WIDTH} H${FAKE_CAMERA_HEIGHT} F10:1 Ip A1:1 C420jpeg\n`;
+
 /** Writes the FAKE camera's video: `frames` identical frames at 10 per second (Chromium loops it). */
 export function writeFakeCameraVideo(file: string, text: string | null, frames = 3): void {
-  const header = `YUV4MPEG2 W${FAKE_CAMERA_WIDTH} H${FAKE_CAMERA_HEIGHT} F10:1 Ip A1:1 C420jpeg\n`;
   const frame = Buffer.concat([Buffer.from('FRAME\n'), fakeCameraFrame(text)]);
-  writeFileSync(file, Buffer.concat([Buffer.from(header), ...Array(frames).fill(frame)]));
+  writeFileSync(file, Buffer.concat([Buffer.from(Y4M_HEADER), ...Array(frames).fill(frame)]));
+}
+
+/**
+ * Writes the FAKE camera's video as an animated QR code: each of `texts` (the
+ * parts of a BC-UR sequence) in turn, each held for `hold` video frames at 10
+ * per second (a scanner decoding every ~120 ms reads each one at least once),
+ * then the loop starts over, as a screen cycling through the parts does.
+ */
+export function writeFakeCameraSequence(
+  file: string,
+  texts: readonly string[],
+  hold = 4,
+  scale = 4,
+): void {
+  if (texts.length === 0) throw new Error('a QR sequence needs at least one text');
+  const frames = texts.map((text) =>
+    Buffer.concat([Buffer.from('FRAME\n'), fakeCameraFrame(text, scale)]),
+  );
+  const video = frames.flatMap((frame) => Array<Buffer>(hold).fill(frame));
+  writeFileSync(file, Buffer.concat([Buffer.from(Y4M_HEADER), ...video]));
 }
