@@ -94,7 +94,7 @@ describe('signet treasury batch | qr | scan: a 10-row batch approved by three pr
     const scanned = dropAndShuffle(frames, 7);
     const scan = signetProcess(
       ['treasury', 'scan', ...scanned, '--out', file('b-in.signet-approval'), '--json'],
-      { env: b.env },
+      { env: b.env, noNetwork: true },
     );
     expect(scan.stderr).toBe('');
     expect(scan.json).toMatchObject({ framesGiven: scanned.length, fragments: shown.fragments });
@@ -104,7 +104,7 @@ describe('signet treasury batch | qr | scan: a 10-row batch approved by three pr
         ...['treasury', 'approve', file('b-in.signet-approval'), '--key', w.keys.bob!.uri],
         ...['--out', file('ab.signet-approval'), '--offline', '--pin-stdin', '--json'],
       ],
-      { env: b.env, stdin: `${PIN}\n` },
+      { env: b.env, stdin: `${PIN}\n`, noNetwork: true },
     );
     expect(approvedB.stderr).toBe('');
     expect(approvedB.json.review).toMatchObject({

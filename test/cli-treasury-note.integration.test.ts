@@ -122,7 +122,8 @@ describe('signet treasury propose-note: notes issued and split by a 2-of-3 treas
 
     // B: its own process, an empty data folder, no profile: frames in, bundle out.
     const offlineHome = mkdtempSync(join(tmpdir(), 'signet-offline-'));
-    const offline = { env: { ...w.env, SIGNET_HOME: offlineHome } };
+    // No network at all: a network namespace of its own (signetProcess noNetwork).
+    const offline = { env: { ...w.env, SIGNET_HOME: offlineHome }, noNetwork: true };
     const frames = framesIn(file('qr-issue')).reverse();
     const scanned = signetProcess(
       ['treasury', 'scan', ...frames, '--out', file('issue-b-in.signet-approval'), '--json'],

@@ -45,7 +45,7 @@ async function approveOffline(owner: string, input: string, output: string) {
       ...['treasury', 'approve', input, '--key', w.keys[owner]!.uri],
       ...['--out', output, '--offline', '--pin-stdin', '--json'],
     ],
-    { env: { ...w.env, SIGNET_HOME: home }, stdin: `${PIN}\n` },
+    { env: { ...w.env, SIGNET_HOME: home }, stdin: `${PIN}\n`, noNetwork: true },
   );
   expect(run.stderr).toBe('');
   expect(existsSync(join(home, 'profile.json'))).toBe(false);

@@ -81,7 +81,7 @@ function offlineApproval(input: string, output: string, key = p256Keys.teller!.u
       ...['treasury', 'approve', input, '--key', key, '--out', output],
       ...['--offline', '--pin-stdin', '--json'],
     ],
-    { env: { ...w.env, SIGNET_HOME: home }, stdin: `${PIN}\n` },
+    { env: { ...w.env, SIGNET_HOME: home }, stdin: `${PIN}\n`, noNetwork: true },
   );
   expect(existsSync(join(home, 'profile.json'))).toBe(false);
   return run;

@@ -15,7 +15,7 @@ import QRCode from 'qrcode';
 import { type Address, decodeFunctionResult, encodeFunctionData, getAddress, type Hex } from 'viem';
 import { describe, expect, it } from 'vitest';
 import { safeAbi } from '../core/chain/safe.js';
-import { signetProcess } from './support/cli.js';
+import { reachableWithoutNetwork, signetProcess } from './support/cli.js';
 import {
   dropAndShuffle,
   expectRefused,
@@ -49,6 +49,16 @@ async function safeNonce(safe: Address): Promise<bigint> {
 let treasury: Address;
 
 describe('signet treasury qr | scan: a 2-of-3 payment approved through animated QR codes', () => {
+  it("approver B's process has no way to the node: it answers here, not from B's namespace", async () => {
+    const answered = await fetch(w.ledger.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
+    });
+    expect(answered.ok).toBe(true);
+    expect(reachableWithoutNetwork(w.ledger.url)).toBe(false);
+  });
+
   it('A proposes online; B scans, approves offline and shows its QR; A scans and executes once', async () => {
     const started = performance.now();
     treasury = await fundedTreasury(w, 'Ops', ['alice', 'bob', 'carol'], 2, '50.00');
@@ -87,7 +97,8 @@ describe('signet treasury qr | scan: a 2-of-3 payment approved through animated 
 
     // B: its own process, an empty data folder, no profile, nothing but the frames.
     const offlineHome = mkdtempSync(join(tmpdir(), 'signet-offline-'));
-    const offline = { env: { ...w.env, SIGNET_HOME: offlineHome } };
+    // No network at all: a network namespace of its own (signetProcess noNetwork).
+    const offline = { env: { ...w.env, SIGNET_HOME: offlineHome }, noNetwork: true };
     const scannedA = dropAndShuffle(framesA, 11);
     const scanB = signetProcess(
       ['treasury', 'scan', ...scannedA, '--out', file('b-in.signet-approval'), '--json'],

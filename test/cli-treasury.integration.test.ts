@@ -159,7 +159,7 @@ describe('signet treasury: a 2-of-3 payment approved across processes', () => {
     expect(human.stdout).toContain(`pay 12.34 to ${receiver} (Coffee Ltd)`);
     expect(human.stdout).toContain(`safeTxHash: ${proposed.review.safeTxHash}`);
 
-    // B: a separate process, a data folder with no ledger profile, no network asked for.
+    // B: a separate process with no network at all (a namespace of its own), no ledger profile.
     const offlineHome = mkdtempSync(join(tmpdir(), 'signet-offline-'));
     const b = signetProcess(
       [
@@ -174,7 +174,7 @@ describe('signet treasury: a 2-of-3 payment approved across processes', () => {
         '--pin-stdin',
         '--json',
       ],
-      { env: { ...w.env, SIGNET_HOME: offlineHome }, stdin: `${PIN}\n` },
+      { env: { ...w.env, SIGNET_HOME: offlineHome }, stdin: `${PIN}\n`, noNetwork: true },
     );
     expect(b.stderr).toBe('');
     expect(b.code).toBe(0);

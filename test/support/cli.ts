@@ -53,19 +53,26 @@ export async function signet(
   return { code, stdout, stderr, json: parseJson(stdout) };
 }
 
+/**
+ * `noNetwork`: the process runs in a network namespace of its own
+ * (`unshare --net`, as root): no interface but a loopback that is down, so it
+ * can reach no node, no bridge, nothing: an air-gapped machine, not one that
+ * merely has no profile. Failing to make the namespace fails the run, loudly.
+ */
 export function signetProcess(
   args: string[],
-  options: { stdin?: string; env?: NodeJS.ProcessEnv } = {},
+  options: { stdin?: string; env?: NodeJS.ProcessEnv; noNetwork?: boolean } = {},
 ): CliRun {
-  const result = spawnSync(
-    process.execPath,
-    [join(import.meta.dirname, '../../bin/signet.js'), ...args],
-    {
-      input: options.stdin ?? '',
-      env: withHome(options.env ?? process.env),
-      encoding: 'utf8',
-    },
-  );
+  const command = [process.execPath, join(import.meta.dirname, '../../bin/signet.js'), ...args];
+  const [file, ...argv] = options.noNetwork ? ['unshare', '--net', ...command] : command;
+  const result = spawnSync(file!, argv, {
+    input: options.stdin ?? '',
+    env: withHome(options.env ?? process.env),
+    encoding: 'utf8',
+  });
+  if (options.noNetwork && result.status === 1 && /^unshare: /m.test(result.stderr)) {
+    throw new Error(`cannot give signet a network namespace of its own: ${result.stderr.trim()}`);
+  }
   return {
     code: result.status ?? -1,
     stdout: result.stdout,
@@ -87,4 +94,20 @@ export function pinFile(pin: string, dir = mkdtempSync(join(tmpdir(), 'signet-pi
   const path = join(dir, `pin-${Math.random().toString(36).slice(2)}`);
   writeFileSync(path, `${pin}\n`, { mode: 0o600 });
   return path;
+}
+
+/**
+ * Whether `url` answers from inside a network namespace of its own (`unshare
+ * --net`), as signetProcess's noNetwork runs: the proof the air-gapped approver
+ * really had no way to a node.
+ */
+export function reachableWithoutNetwork(url: string): boolean {
+  const probe = `fetch(${JSON.stringify(url)}, { method: 'POST', body: '{}' }).then(() => process.exit(0), () => process.exit(3))`;
+  const result = spawnSync('unshare', ['--net', process.execPath, '-e', probe], {
+    encoding: 'utf8',
+  });
+  if (result.status !== 0 && result.status !== 3) {
+    throw new Error(`cannot make a network namespace: ${result.stderr.trim()}`);
+  }
+  return result.status === 0;
 }
