@@ -97,15 +97,23 @@ describe('a treasury through the bridge', () => {
   it('creates and deploys the treasury with the PIN the UI sent', async () => {
     await w.cli(['ledger', 'fund', '--account', w.keys.alice!.address, '--amount', '10.00']);
     await result('sync.run');
-    const created = await result('treasury.create', {
+    const ops = {
       name: 'Ops',
       owners: [w.keys.alice!.uri, w.keys.bob!.address],
       threshold: 2,
       from: w.keys.alice!.uri,
+    };
+    // The UI creates the treasury its form predicted: that salt, under that review.
+    const predicted = await result('treasury.predict', ops);
+    const created = await result('treasury.create', {
+      ...ops,
+      saltNonce: predicted.saltNonce,
+      reviewDigest: predicted.reviewDigest,
       offline: true,
       pin: PIN,
     });
     expect(created.transactions).toMatchObject([{ kind: 'treasury-create', status: 'signed' }]);
+    expect(created.treasury.address).toBe(predicted.address);
     await syncSettled();
     const shown = await result('treasury.show', { treasury: 'Ops' });
     expect(shown.chain).toMatchObject({ deployed: true, threshold: 2, nonce: '0' });

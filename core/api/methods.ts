@@ -18,7 +18,8 @@
  * digests are the operator's `signet sign`, which records each one in the
  * audit log.
  *
- * Treasuries (core/api/treasury.ts): a treasury approval signs a Safe
+ * Treasuries (core/api/treasury.ts): `treasury.create` from the UI names the
+ * `reviewDigest` (and salt nonce) `treasury.predict` showed; a treasury approval signs a Safe
  * proposal's safeTxHash, and only after its review: `treasury.approve` and
  * `treasury.execute` name the review's `reviewDigest` (its safeTxHash) from
  * the UI; propose, cancel and batch refuse `signWith` from the UI. A bundle or
@@ -64,6 +65,7 @@ export const apiRequests = {
   ...diagnosticsRequests,
   'treasury.list': treasuryRequests['treasury.list'],
   'treasury.show': treasuryRequests['treasury.show'],
+  'treasury.predict': treasuryRequests['treasury.predict'],
   'treasury.create': withPins(treasuryRequests['treasury.create']),
   'treasury.propose': withPins(treasuryRequests['treasury.propose']),
   'treasury.review': treasuryRequests['treasury.review'],
@@ -94,6 +96,7 @@ export const apiResults = {
   ...diagnosticsResults,
   'treasury.list': treasuryResults['treasury.list'],
   'treasury.show': treasuryResults['treasury.show'],
+  'treasury.predict': treasuryResults['treasury.predict'],
   'treasury.create': treasuryResults['treasury.create'],
   'treasury.propose': treasuryResults['treasury.propose'],
   'treasury.review': treasuryResults['treasury.review'],

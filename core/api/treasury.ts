@@ -190,19 +190,31 @@ const signedSchema = z.object({
   sync: syncAfterSigningSchema,
 });
 
+/** A treasury to be: what decides its address, and the account that sends its deployment. */
+const newTreasurySchema = z.object({
+  name: treasuryNameSchema,
+  /** Addresses, or key URIs of wallet accounts. */
+  owners: z
+    .array(z.union([addressInputSchema, keyUriSchema]))
+    .min(1)
+    .max(50),
+  threshold: z.number().int().positive(),
+  from: keyUriSchema,
+  /** The CREATE2 salt nonce; a fresh one when left out (from the UI, create names predict's). */
+  saltNonce: uintTextSchema.optional(),
+});
+
 export const treasuryRequests = {
+  /**
+   * The treasury `treasury.create` would make, and its review: the address
+   * (predicted offline: CREATE2 through the proxy factory), the owners as the
+   * Safe stores them, the salt nonce to create it with. Signs and stores nothing.
+   */
+  'treasury.predict': newTreasurySchema,
   /** Predicts the address offline, stores the treasury and queues its deployment by `from`. */
-  'treasury.create': z.object({
-    name: treasuryNameSchema,
-    /** Addresses, or key URIs of wallet accounts. */
-    owners: z
-      .array(z.union([addressInputSchema, keyUriSchema]))
-      .min(1)
-      .max(50),
-    threshold: z.number().int().positive(),
-    from: keyUriSchema,
-    /** The CREATE2 salt nonce; a fresh one when left out. */
-    saltNonce: uintTextSchema.optional(),
+  'treasury.create': newTreasurySchema.extend({
+    /** The predict's `reviewDigest`: required from the UI (with its `saltNonce`), optional from the CLI. */
+    reviewDigest: reviewDigestSchema.optional(),
     offline: z.boolean().default(false),
   }),
   'treasury.list': z.object({}),
@@ -353,6 +365,24 @@ function totalLength(texts: string[]): number {
 }
 
 export const treasuryResults = {
+  'treasury.predict': z.object({
+    chainId: z.number().int().positive(),
+    /** Where the treasury will stand once deployed. */
+    address: z.string(),
+    /** As the Safe will store them: checksummed, in this order. */
+    owners: z.array(z.string()),
+    threshold: z.number().int().positive(),
+    /** The salt nonce the address comes from: `treasury.create` names it again. */
+    saltNonce: uintTextSchema,
+    /** The proxy factory the deployment calls. */
+    factory: z.string(),
+    /** The account that sends (and pays for) the deployment. */
+    sender: z.string(),
+    /** The owners and the sender, named. */
+    names: z.array(addressNameSchema),
+    /** What `treasury.create` names to create exactly this treasury. */
+    reviewDigest: z.string(),
+  }),
   'treasury.create': signedSchema.extend({ treasury: treasurySchema }),
   'treasury.list': z.array(treasurySchema),
   'treasury.show': z.object({

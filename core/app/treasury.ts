@@ -56,9 +56,11 @@ import {
 import { TRANSFER_GAS_IN_BATCH } from '../treasury/batch-proposal.js';
 import { decodeBundle, encodeBundle } from '../treasury/bundle-codec.js';
 import { cancelTx, isCancelTx } from '../treasury/cancel-proposal.js';
+import { createDigest } from '../treasury/create-digest.js';
 import { decodePolicyFile } from '../treasury/policy-file.js';
 import { activeSender } from '../wallet/offline-checks.js';
 import { type Call, gasBudget } from '../wallet/transaction-plan.js';
+import { nameAddresses } from './address-names.js';
 import type { AppContext } from './app-context.js';
 import type { Caller, Handlers } from './dispatcher.js';
 import { heldNoteRows } from './read-models.js';
@@ -82,6 +84,7 @@ import { checkPolicy, type PolicyCheck, policyFor } from './treasury-policy-chec
 import { auditSubject, reviewOf } from './treasury-review.js';
 
 type TreasuryMethod =
+  | 'treasury.predict'
   | 'treasury.create'
   | 'treasury.list'
   | 'treasury.show'
@@ -98,30 +101,39 @@ export function treasuryHandlers(
   sync: SyncDriver,
 ): Pick<Handlers, TreasuryMethod> {
   return {
+    'treasury.predict': async (request) => {
+      const p = context.profile();
+      const store = context.store();
+      const saltNonce = request.saltNonce === undefined ? freshSalt() : BigInt(request.saltNonce);
+      const { deployment, account, reviewDigest } = plannedCreate(store, p, request, saltNonce);
+      return {
+        chainId: p.chainId,
+        address: deployment.address,
+        owners: deployment.owners,
+        threshold: deployment.threshold,
+        saltNonce: saltNonce.toString(),
+        factory: deployment.factory,
+        sender: getAddress(account.address),
+        names: nameAddresses(store, p, [...deployment.owners, account.address]),
+        reviewDigest,
+      };
+    },
+
     'treasury.create': async (request, caller) => {
       const p = context.profile();
       const store = context.store();
-      const owners = request.owners.map((owner) => ownerAddress(store, owner));
-      const saltNonce =
-        request.saltNonce === undefined
-          ? hexToBigInt(toHex(crypto.getRandomValues(new Uint8Array(16))))
-          : BigInt(request.saltNonce);
-      // Checks the owners and threshold, and predicts the address, with no network.
-      const deployment = safeDeployment(p.contracts, owners, request.threshold, saltNonce);
-      const taken = listTreasuries(store, p.chainId).find(
-        (t) =>
-          t.name.toLowerCase() === request.name.toLowerCase() ||
-          isAddressEqual(t.address, deployment.address),
-      );
-      if (taken) {
+      if (request.saltNonce === undefined && caller.origin !== 'cli') {
+        // A fresh salt here would be another address than any the page showed.
         throw new SignetError(
           'INVALID_ARGUMENT',
-          `treasury ${taken.name} (${taken.address}) exists already: choose another name or salt`,
-          { details: { field: 'name', reason: 'treasury-exists' } },
+          'a treasury is created from the UI with the salt nonce its prediction showed',
+          { details: { field: 'saltNonce', reason: 'salt-missing' } },
         );
       }
-      const { account } = activeSender(store, p.chainId, request.from);
-      requireSecp256k1(account.curve, 'create');
+      const saltNonce = request.saltNonce === undefined ? freshSalt() : BigInt(request.saltNonce);
+      const { deployment, account, reviewDigest } = plannedCreate(store, p, request, saltNonce);
+      // From the UI, only the treasury predict showed (chain, factory, calldata, address, sender).
+      requireReviewed(caller.origin, request.reviewDigest, { reviewDigest });
       const call: Call = {
         to: deployment.factory,
         data: deployment.data,
@@ -134,7 +146,11 @@ export function treasuryHandlers(
         asset: 'currency',
         amount: 0n,
       };
-      const queued = await context.wallet(p, caller).queue({ account, calls: [call] });
+      const queued = await context.wallet(p, caller).queue({
+        account,
+        calls: [call],
+        ...(request.reviewDigest ? { reviewDigest } : {}),
+      });
       const treasury = addTreasury(store, {
         chainId: p.chainId,
         address: deployment.address,
@@ -608,6 +624,42 @@ function treasuryView(t: Treasury) {
     threshold: t.threshold,
     saltNonce: t.saltNonce.toString(),
   };
+}
+
+/** A CREATE2 salt nonce nobody can guess, so nobody deploys at the address first with other owners. */
+function freshSalt(): bigint {
+  return hexToBigInt(toHex(crypto.getRandomValues(new Uint8Array(16))));
+}
+
+/**
+ * A treasury to be, checked with no network: its owners and threshold, its
+ * address (refused when the wallet has it, or the name, already), the sending
+ * account, and the digest of all that (core/treasury/create-digest.ts).
+ */
+function plannedCreate(
+  store: Store,
+  p: ChainProfile,
+  request: { name: string; owners: string[]; threshold: number; from: string },
+  saltNonce: bigint,
+) {
+  const owners = request.owners.map((owner) => ownerAddress(store, owner));
+  const deployment = safeDeployment(p.contracts, owners, request.threshold, saltNonce);
+  const taken = listTreasuries(store, p.chainId).find(
+    (t) =>
+      t.name.toLowerCase() === request.name.toLowerCase() ||
+      isAddressEqual(t.address, deployment.address),
+  );
+  if (taken) {
+    throw new SignetError(
+      'INVALID_ARGUMENT',
+      `treasury ${taken.name} (${taken.address}) exists already: choose another name or salt`,
+      { details: { field: 'name', reason: 'treasury-exists' } },
+    );
+  }
+  const { account } = activeSender(store, p.chainId, request.from);
+  requireSecp256k1(account.curve, 'create');
+  const reviewDigest = createDigest(p.chainId, getAddress(account.address), deployment);
+  return { deployment, account, reviewDigest };
 }
 
 /** An owner given by address, or by the key URI of one of the wallet's accounts. */

@@ -86,6 +86,8 @@ let victim: { token: string; key: string; slot: number; address: string };
 let reviewed: string;
 /** The victim's treasury (threshold 1) and a payment proposed by it, never approved. */
 let proposal: { treasury: string; bundle: string; reviewDigest: string; fragments: number };
+/** The treasury the victim's create form showed (Mallory, the victim its one owner): its salt and digest. */
+let shownTreasury: { saltNonce: string; reviewDigest: string };
 let chain: ChainProfile;
 let app: AppApi;
 let bridge: Bridge;
@@ -159,12 +161,14 @@ function validParams(): Record<ApiMethod, Record<string, unknown>> {
     'doctor.run': {},
     'treasury.list': {},
     'treasury.show': { treasury: proposal.treasury, offline: true },
+    'treasury.predict': { name: 'Mallory', owners: [victim.key], threshold: 1, from: victim.key },
     'treasury.create': {
       name: 'Mallory',
       owners: [victim.key],
       threshold: 1,
       from: victim.key,
       offline: true,
+      ...shownTreasury,
     },
     'treasury.propose': { treasury: proposal.treasury, to: PAYEE, amount: '1.00', offline: true },
     'treasury.review': { bundle: proposal.bundle },
@@ -595,6 +599,8 @@ function treasuryCases(
   const execute = { bundle, from: victim.key };
   const notABundle = 'the approval bundle is truncated or not JSON';
   const foreignFrame = new UREncoder(UR.fromBuffer(Buffer.from('not an approval')), 200).nextPart();
+  const mallory = { name: 'Mallory', owners: [victim.key], threshold: 1, from: victim.key };
+  const shown = { ...mallory, offline: true, ...shownTreasury };
   return {
     'treasury.list': [
       [
@@ -618,25 +624,79 @@ function treasuryCases(
         unknownField('treasury.show', 'pin'),
       ],
     ],
+    'treasury.predict': [
+      [
+        'sent by the key behind a foreign module',
+        { ...mallory, from: withModule(victim.key, foreign.canary) },
+        'ACCOUNT_UNKNOWN',
+        noAccount,
+      ],
+      [
+        'owned by the key behind a foreign module',
+        { ...mallory, owners: [withModule(victim.key, foreign.canary)] },
+        'ACCOUNT_UNKNOWN',
+        /^owner pkcs11:.* is not a wallet account: add it with `signet account add`, or give its address$/,
+      ],
+      [
+        'a PIN it never needs',
+        { ...mallory, pin: PIN },
+        'INVALID_ARGUMENT',
+        unknownField('treasury.predict', 'pin'),
+      ],
+      [
+        'fifty-one owners',
+        { ...mallory, owners: Array(51).fill(PAYEE) },
+        'INVALID_ARGUMENT',
+        /^invalid treasury\.predict request: owners: Too big/,
+      ],
+    ],
     'treasury.create': [
       [
         'sent by the key behind a foreign module, with the PIN',
         {
-          name: 'Mallory',
+          ...shown,
           owners: [PAYEE],
-          threshold: 1,
           from: withModule(victim.key, foreign.canary),
-          offline: true,
           pin: PIN,
         },
         'ACCOUNT_UNKNOWN',
         noAccount,
       ],
       [
-        'sent by the victim key without its PIN',
-        { name: 'Mallory', owners: [PAYEE], threshold: 1, from: victim.key, offline: true },
+        'sent by the victim key, as shown, without its PIN',
+        shown,
         'PIN_REQUIRED',
         'token "Victim" needs the PIN',
+      ],
+      [
+        'the victim key with its PIN, but no review',
+        { ...mallory, offline: true, saltNonce: shownTreasury.saltNonce, pin: PIN },
+        'INVALID_ARGUMENT',
+        noReview,
+      ],
+      [
+        'the victim key with its PIN, and a review it never showed',
+        { ...shown, reviewDigest: EVIL_DIGEST, pin: PIN },
+        'REVIEW_STALE',
+        stale,
+      ],
+      [
+        'the victim key with its PIN, under the review of another treasury',
+        { ...shown, owners: [PAYEE], pin: PIN },
+        'REVIEW_STALE',
+        stale,
+      ],
+      [
+        'the victim key with its PIN, as shown but for a salt of its own',
+        { ...shown, saltNonce: '1', pin: PIN },
+        'REVIEW_STALE',
+        stale,
+      ],
+      [
+        'the victim key with its PIN, under the review, without the salt',
+        { ...mallory, offline: true, reviewDigest: shownTreasury.reviewDigest, pin: PIN },
+        'INVALID_ARGUMENT',
+        'a treasury is created from the UI with the salt nonce its prediction showed',
       ],
       [
         'fifty-one owners',
@@ -1209,6 +1269,19 @@ beforeAll(async () => {
     reviewDigest: proposed.review.reviewDigest,
     fragments: frames.fragments,
   };
+  // The treasury the victim's create form predicted (a prediction writes nothing).
+  const predicted = await app.dispatch('treasury.predict', {
+    name: 'Mallory',
+    owners: [victim.key],
+    threshold: 1,
+    from: victim.key,
+  });
+  if (!predicted.ok) throw new Error(predicted.error.message);
+  const { saltNonce, reviewDigest: createReview } = predicted.result as {
+    saltNonce: string;
+    reviewDigest: string;
+  };
+  shownTreasury = { saltNonce, reviewDigest: createReview };
   bridge = await startBridge({ dispatch: app.dispatch, staticDir: dist });
   browser = await launchChromium();
   page = await openUiPage(browser, bridge.url, pageErrors);

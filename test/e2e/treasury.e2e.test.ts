@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jsqr from 'jsqr';
 import type { Browser, Download, Locator, Page } from 'playwright-core';
+import { getAddress } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppApi, createAppApi } from '../../core/app/app-api.js';
 import { type Bridge, startBridge } from '../../core/bridge/bridge-server.js';
@@ -199,13 +200,32 @@ describe('a 2-of-3 treasury through the UI, one approver air-gapped with a FAKE 
     await form.getByLabel('Other owners’ addresses').fill(`${keyB.address}\n${OWNER_C}`);
     await form.getByLabel('Approvals needed').fill('2');
     await form.getByLabel('Account that deploys it').selectOption(w.keys.a!.uri);
+    // Before Create: the predicted address, the owners as the Safe stores them (named), M of N.
+    const shown = form.getByRole('region', { name: 'The treasury you create' });
+    await shown.locator('[data-predicted-before]').waitFor();
+    predicted =
+      (await shown.locator('[data-predicted-before]').getAttribute('data-predicted-before')) ?? '';
+    expect(predicted).toMatch(/^0x[0-9a-fA-F]{40}$/);
+    const before = await factsOf(shown.locator('dl[data-prediction]'));
+    expect(before).toMatchObject({
+      'Predicted address': predicted,
+      'Approvals needed': '2 of 3 owners',
+    });
+    expect(before['Owners, as the Safe stores them']).toContain(
+      `${getAddress(w.keys.a!.address)} a (your account)`,
+    );
+    expect(before['Owners, as the Safe stores them']).toContain(getAddress(keyB.address));
+    expect(before['Owners, as the Safe stores them']).toContain(getAddress(OWNER_C));
+    expect(before['Deployed by']).toContain(`${getAddress(w.keys.a!.address)} a (your account)`);
     await shot(pageA, '1-create-form');
     await expectAccessible(pageA, 'treasury create form (en)');
     await form.getByRole('button', { name: 'Create' }).click();
     await enterPin(pageA, 'Deploy the treasury');
     await pageA.getByRole('heading', { level: 2, name: 'Treasury created' }).waitFor();
-    predicted = (await pageA.locator('[data-predicted]').getAttribute('data-predicted')) ?? '';
-    expect(predicted).toMatch(/^0x[0-9a-fA-F]{40}$/);
+    // Created where it was shown before Create was pressed.
+    await expect(pageA.locator('[data-predicted]').getAttribute('data-predicted')).resolves.toBe(
+      predicted,
+    );
 
     await syncNow(pageA);
     // Deployed where predicted: code at that address, read over raw JSON-RPC.

@@ -656,6 +656,14 @@ export const en = {
       predicted: 'Predicted address',
       predictedHint:
         'The address is computed before deployment (CREATE2); the deployed treasury must stand there.',
+      previewTitle: 'The treasury you create',
+      previewPending: 'Fill in the form to see the treasury’s address before you create it.',
+      predicting: 'Computing the address…',
+      storedOwners: 'Owners, as the Safe stores them',
+      sender: 'Deployed by',
+      salt: 'Salt nonce',
+      previewHint:
+        'Computed here, with no network: Create deploys exactly this treasury, or nothing if anything changed.',
     },
     propose: {
       title: 'Propose a payment',

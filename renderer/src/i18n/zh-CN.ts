@@ -944,6 +944,13 @@ export const zhCN: Messages = {
       done: '资金库 {{name}} 已创建，其部署交易已进入发件箱。',
       predicted: '预测地址',
       predictedHint: '地址在部署前计算（CREATE2）；部署后的资金库必须位于此地址。',
+      previewTitle: '将要创建的资金库',
+      previewPending: '填写表单后，创建前即可看到资金库的地址。',
+      predicting: '正在计算地址…',
+      storedOwners: '所有者（按 Safe 存储的顺序）',
+      sender: '部署账户',
+      salt: '盐值（salt nonce）',
+      previewHint: '在本机离线计算：“创建”只会部署这一个资金库；若有任何变化，则不会创建。',
     },
     propose: {
       title: '提议付款',

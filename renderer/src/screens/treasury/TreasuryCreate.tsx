@@ -1,11 +1,14 @@
 /**
  * Creating a treasury: its name, its owners (the wallet's own accounts ticked,
  * and anyone else's address typed), how many of them must approve, and the
- * account that sends the deployment. The server predicts the address offline
- * (CREATE2 through Safe's proxy factory) and queues the deployment; the result
- * shows that address, where the deployed treasury then stands.
+ * account that sends the deployment. As the form is filled, the server predicts
+ * the treasury offline (`treasury.predict`: CREATE2 through Safe's proxy
+ * factory, under a salt nonce it picks once) and the form shows it before
+ * Create: the address, the owners as the Safe will store them, named, and M of
+ * N. Create names that prediction's salt and review digest, so the server
+ * creates exactly the treasury shown or nothing (REVIEW_STALE).
  */
-import { type FormEvent, useId, useState } from 'react';
+import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { addressInputSchema } from '../../../../core/api/chain.js';
 import type { SerializedError } from '../../../../core/api/errors.js';
@@ -14,11 +17,16 @@ import { call, serialized } from '../../api.js';
 import { AccountOptions } from '../../components/AccountOptions.js';
 import { Badge, Panel } from '../../components/Panel.js';
 import type { PinRequest } from '../../components/PinDialog.js';
+import { NamedAddress } from '../../components/ReviewParts.js';
 import { useQuery } from '../../hooks.js';
 import { Refusal } from './Refusal.js';
 import { withPin } from './with-pin.js';
 
 type Created = ApiResult<'treasury.create'>;
+type Predicted = ApiResult<'treasury.predict'>;
+
+/** How long the form rests before it asks for a prediction (ms). */
+const PREDICT_DELAY = 250;
 
 /** The typed addresses: one per line (commas and spaces also separate them). */
 function typedOwners(text: string): string[] {
@@ -51,6 +59,11 @@ export function TreasuryCreate({
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<SerializedError>();
   const [created, setCreated] = useState<Created>();
+  /** The prediction, and the form it was made for (`key`): Create sends only a current one. */
+  const [predicted, setPredicted] = useState<{ key: string; result: Predicted }>();
+  const [predictError, setPredictError] = useState<SerializedError>();
+  /** The salt nonce the first prediction picked: kept, so only the form moves the address. */
+  const salt = useRef<string | undefined>(undefined);
   const ids = {
     name: useId(),
     typed: useId(),
@@ -71,11 +84,40 @@ export function TreasuryCreate({
     badTyped.length === 0 &&
     thresholdValid &&
     !!from;
+  const request = { name: name.trim(), owners, threshold: n, from };
+  const key = JSON.stringify(request);
+  const current = valid && predicted?.key === key ? predicted.result : undefined;
+
+  // Predicts once the form rests; an answer for a form since changed is dropped.
+  useEffect(() => {
+    if (!valid) {
+      setPredictError(undefined);
+      return;
+    }
+    let live = true;
+    const timer = setTimeout(() => {
+      const params = JSON.parse(key) as typeof request;
+      call('treasury.predict', { ...params, ...(salt.current ? { saltNonce: salt.current } : {}) })
+        .then((result) => {
+          if (!live) return;
+          salt.current = result.saltNonce;
+          setPredicted({ key, result });
+          setPredictError(undefined);
+        })
+        .catch((caught: unknown) => {
+          if (live) setPredictError(serialized(caught));
+        });
+    }, PREDICT_DELAY);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [key, valid]);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setTouched(true);
-    if (!valid || busy) return;
+    if (!valid || busy || !current) return;
     setBusy(true);
     setError(undefined);
     try {
@@ -84,10 +126,9 @@ export function TreasuryCreate({
         { title: t('treasury.create.pinTitle'), description: t('treasury.create.pinIntro') },
         (pin) =>
           call('treasury.create', {
-            name: name.trim(),
-            owners,
-            threshold: n,
-            from,
+            ...request,
+            saltNonce: current.saltNonce,
+            reviewDigest: current.reviewDigest,
             offline,
             ...(pin ? { pin } : {}),
           }),
@@ -225,9 +266,52 @@ export function TreasuryCreate({
             <AccountOptions accounts={own} />
           </select>
         </div>
+        <section aria-label={t('treasury.create.previewTitle')} aria-live="polite">
+          <h3>{t('treasury.create.previewTitle')}</h3>
+          {current ? (
+            <>
+              <dl className="facts" data-prediction>
+                <dt>{t('treasury.create.predicted')}</dt>
+                <dd className="mono" data-predicted-before={current.address}>
+                  {current.address}
+                </dd>
+                <dt>{t('treasury.create.storedOwners')}</dt>
+                <dd>
+                  <ol className="plain-list">
+                    {current.owners.map((owner) => (
+                      <li key={owner}>
+                        <NamedAddress address={owner} names={current.names} />
+                      </li>
+                    ))}
+                  </ol>
+                </dd>
+                <dt>{t('treasury.threshold')}</dt>
+                <dd>
+                  {t('treasury.thresholdOf', {
+                    threshold: current.threshold,
+                    owners: current.owners.length,
+                  })}
+                </dd>
+                <dt>{t('treasury.create.sender')}</dt>
+                <dd>
+                  <NamedAddress address={current.sender} names={current.names} />
+                </dd>
+                <dt>{t('treasury.create.salt')}</dt>
+                <dd className="mono">{current.saltNonce}</dd>
+              </dl>
+              <p className="muted small">{t('treasury.create.previewHint')}</p>
+            </>
+          ) : predictError ? (
+            <Refusal error={predictError} />
+          ) : (
+            <p className="muted small">
+              {valid ? t('treasury.create.predicting') : t('treasury.create.previewPending')}
+            </p>
+          )}
+        </section>
         <Refusal error={error} />
         <div className="row-actions">
-          <button type="submit" disabled={busy}>
+          <button type="submit" disabled={busy || (valid && !current)}>
             {busy ? t('common.loading') : t('treasury.create.submit')}
           </button>
         </div>
