@@ -868,7 +868,7 @@ export const zhCN: Messages = {
       deadline: '要约有效期至',
       allowance: '授予的额度',
       allowanceAmount: '{{amount}}',
-      allowanceSpender: '授予',
+      allowanceSpender: '可提取方',
       allowanceToken: '币种',
       unlimited: '不限额',
       noAllowance: '无',

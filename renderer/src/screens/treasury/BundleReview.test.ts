@@ -161,7 +161,9 @@ describe('the bundle review', () => {
     expect(text).toContain('Face value 12,345.05');
     expect(text).toContain('Maturity March 31, 2028');
     expect(text).toContain(`Currency ${CURRENCY}`);
-    expect(text).toContain(`Allowance granted Unlimited · to ${NOTES} · in ${CURRENCY}`);
+    expect(text).toContain(
+      `Allowance granted Unlimited · may be pulled by ${NOTES} · currency ${CURRENCY}`,
+    );
     expect(text).not.toContain('Not verified');
     expect(text).not.toContain('Note id');
   });
@@ -198,7 +200,7 @@ describe('the bundle review', () => {
     expect(finance).toContain('Value bought 1,000.00');
     expect(finance).toContain('Price paid 980.00');
     expect(finance).toMatch(/Offer valid until Jan 2, 2027/);
-    expect(finance).toContain(`Allowance granted 980.00 · to ${NOTES}`);
+    expect(finance).toContain(`Allowance granted 980.00 · may be pulled by ${NOTES}`);
   });
 
   it('shows an owner change: the change, owners before and after with names, the threshold move', () => {
