@@ -7,7 +7,8 @@
  * and NO ledger profile (air-gapped), opens the file, sees the same note
  * operation with the warning that its contract is not verified there, approves
  * and saves; A merges B's file, approves, executes; the treasury holds exactly
- * one note on chain (raw JSON-RPC). (b) A proposes lowering the threshold
+ * one note on chain (raw JSON-RPC). A split of that note is proposed, then
+ * replaced by a cancel at its nonce, approved and executed. (b) A proposes lowering the threshold
  * 2 → 1; the review shows the owners before and after; B approves; A merges
  * B's approval scanned from its animated QR code (a FAKE camera: Chromium plays
  * a Y4M file of the real bundle's parts, written by test/support/fake-camera.ts;
@@ -348,6 +349,59 @@ describe('note operations, owner changes and policies on the treasury screen', (
     ).resolves.toEqual([held['Notes held']]);
   }, 180_000);
 
+  it('a split of the held note is proposed in the UI, then replaced: a cancel at its nonce, approved by both and executed; the note stays whole', async () => {
+    await openOps();
+    const held = (await factsOf(pageA.locator('dl[data-treasury-facts]')))['Notes held']!;
+    const noteId = /^Note (\d+):/.exec(held)![1]!;
+    const form = pageA.getByRole('form', { name: 'Propose a note operation' });
+    await form.getByLabel('Note operation').selectOption('split');
+    await form.getByLabel('Recipient').fill(payee);
+    await form.getByLabel('Value moved').fill('40.00');
+    await form.getByRole('button', { name: 'Propose' }).click();
+    await pageA.getByRole('heading', { level: 2, name: 'Approval bundle' }).waitFor();
+    const split = await reviewFacts(pageA);
+    expect(split).toMatchObject({
+      Nonce: '1',
+      'Note operation': 'Split part of a note off to a recipient',
+      'Note id': noteId,
+      'Value moved': '40.00',
+      'Allowance granted': 'None',
+    });
+    expect(split.Recipient).toContain(payee);
+
+    // Rejected: a cancel at nonce 1 (the form starts at the treasury's next nonce).
+    await openOps();
+    const cancel = pageA.getByRole('form', { name: 'Cancel a proposal' });
+    await expect(cancel.getByLabel('Nonce of the proposal to cancel').inputValue()).resolves.toBe(
+      '1',
+    );
+    await cancel.getByLabel('Description').fill('The split is not wanted');
+    await cancel.getByRole('button', { name: 'Propose the cancel' }).click();
+    await pageA.getByRole('heading', { level: 2, name: 'Approval bundle' }).waitFor();
+    expect(await reviewFacts(pageA)).toMatchObject({
+      Nonce: '1',
+      Description: 'The split is not wanted',
+      'What it does': 'Cancel (a call that does nothing)',
+      Approvals: '0 of 2 needed',
+    });
+    const cancelProposed = (
+      await download(pageA, pageA.getByRole('link', { name: 'Save the bundle as a file' }))
+    ).text;
+    await openOnB(cancelProposed);
+    await approveWith(pageB, w.keys.b!);
+    const approvedByB = (
+      await download(pageB, pageB.getByRole('link', { name: 'Save the bundle as a file' }))
+    ).text;
+    await pageA
+      .getByLabel('Bundle to merge (.signet-approval)')
+      .setInputFiles(bundleFile('b.signet-approval', approvedByB));
+    await pageA.getByRole('status').filter({ hasText: 'Bundles merged.' }).waitFor();
+    await approveWith(pageA, w.keys.a!);
+    await executeOnA();
+    expect((await rawSafe(w, treasury)).nonce).toBe(2n);
+    expect(await notesHeldBy(treasury)).toBe(1n);
+  }, 180_000);
+
   it('(b) A proposes lowering the threshold 2 → 1: owners before and after shown; B approves; A merges it scanned from B’s QR, approves, executes', async () => {
     await openOps();
     const form = pageA.getByRole('form', { name: 'Propose an owner or threshold change' });
@@ -360,7 +414,7 @@ describe('note operations, owner changes and policies on the treasury screen', (
     const b = getAddress(w.keys.b!.address);
     const facts = await reviewFacts(pageA);
     expect(facts).toMatchObject({
-      Nonce: '1',
+      Nonce: '2',
       'What it does': 'Owner or threshold change',
       Change: 'Change the approvals needed',
       'Approvals needed': '2 of 2 → 1 of 2',
@@ -404,7 +458,7 @@ describe('note operations, owner changes and policies on the treasury screen', (
     const safe = await rawSafe(w, treasury);
     expect(safe.threshold).toBe(1n);
     expect([...safe.owners].map((o) => getAddress(o)).sort()).toEqual([a, b].sort());
-    expect(safe.nonce).toBe(2n);
+    expect(safe.nonce).toBe(3n);
     await shot(pageA, '6-owners-executed');
   }, 180_000);
 
