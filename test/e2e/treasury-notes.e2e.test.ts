@@ -263,6 +263,20 @@ describe('note operations, owner changes and policies on the treasury screen', (
     await expect(form.locator('[data-no-notes]').textContent()).resolves.toBe(
       'The treasury holds no note (as of the last sync).',
     );
+    // A file that is not a finance offer: said at once, nothing proposed.
+    await form.getByLabel('Note operation').selectOption('finance-accept');
+    await form.getByLabel('Finance offer file').setInputFiles({
+      name: 'offer.json',
+      mimeType: 'application/json',
+      buffer: Buffer.from('{"type":"something-else"}'),
+    });
+    await expect(form.locator('.field-error').allTextContents()).resolves.toEqual([
+      'This is not a Signet finance offer.',
+    ]);
+    await form.getByRole('button', { name: 'Propose' }).click();
+    await expect(
+      pageA.getByRole('heading', { level: 2, name: 'Approval bundle' }).count(),
+    ).resolves.toBe(0);
     await form.getByLabel('Note operation').selectOption('issue');
     await form.getByLabel('Payee').fill(treasury);
     await form.getByLabel('Face value').fill('100.00');
@@ -405,6 +419,16 @@ describe('note operations, owner changes and policies on the treasury screen', (
   it('(b) A proposes lowering the threshold 2 → 1: owners before and after shown; B approves; A merges it scanned from B’s QR, approves, executes', async () => {
     await openOps();
     const form = pageA.getByRole('form', { name: 'Propose an owner or threshold change' });
+    // Not an address: refused in the form, nothing proposed.
+    await form.getByLabel('Change', { exact: true }).selectOption('add');
+    await form.getByLabel('Owner added').fill('0x1234');
+    await form.getByRole('button', { name: 'Propose' }).click();
+    await expect(form.locator('.field-error').allTextContents()).resolves.toEqual([
+      'Enter an address: 0x followed by 40 hexadecimal digits.',
+    ]);
+    await expect(
+      pageA.getByRole('heading', { level: 2, name: 'Approval bundle' }).count(),
+    ).resolves.toBe(0);
     await form.getByLabel('Change', { exact: true }).selectOption('threshold');
     await form.getByLabel('New number of approvals needed').fill('1');
     await form.getByLabel('Description').fill('One approval is enough');
