@@ -6,7 +6,7 @@
  * there). Each is checked by the contract's own schema before it is sent, and
  * opens in the bundle workspace unsigned: approving follows its review there.
  */
-import { type FormEvent, type ReactNode, useId, useState } from 'react';
+import { cloneElement, type FormEvent, type ReactElement, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { z } from 'zod';
 import type { noteRowSchema } from '../../../../core/api/chain.js';
@@ -80,12 +80,16 @@ function Field({
   id: string;
   label: string;
   problem: string | undefined;
-  children: ReactNode;
+  children: ReactElement<{ 'aria-describedby'?: string; 'aria-invalid'?: boolean }>;
 }) {
+  // The control says it is refused, and why, to a screen reader too.
+  const control = problem
+    ? cloneElement(children, { 'aria-describedby': `${id}-problem`, 'aria-invalid': true })
+    : children;
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
-      {children}
+      {control}
       {problem ? (
         <p className="field-error" id={`${id}-problem`}>
           {problem}
