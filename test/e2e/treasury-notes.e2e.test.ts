@@ -253,11 +253,13 @@ describe('note operations, owner changes and policies on the treasury screen', (
     await expect(form.getByLabel('Note operation').inputValue()).resolves.toBe('issue');
     // Nothing typed yet: each field says what it needs, and nothing is proposed.
     await form.getByRole('button', { name: 'Propose' }).click();
-    await expect(form.locator('.field-error').allTextContents()).resolves.toEqual([
-      'Enter an address: 0x followed by 40 hexadecimal digits.',
-      'Enter an amount like 12.34 (at most two decimals).',
-      'Choose a date.',
-    ]);
+    await expect
+      .poll(() => form.locator('.field-error').allTextContents())
+      .toEqual([
+        'Enter an address: 0x followed by 40 hexadecimal digits.',
+        'Enter an amount like 12.34 (at most two decimals).',
+        'Choose a date.',
+      ]);
     // Endorse needs a note the treasury holds: it holds none yet.
     await form.getByLabel('Note operation').selectOption('endorse');
     await expect(form.locator('[data-no-notes]').textContent()).resolves.toBe(
@@ -270,9 +272,9 @@ describe('note operations, owner changes and policies on the treasury screen', (
       mimeType: 'application/json',
       buffer: Buffer.from('{"type":"something-else"}'),
     });
-    await expect(form.locator('.field-error').allTextContents()).resolves.toEqual([
-      'This is not a Signet finance offer.',
-    ]);
+    await expect
+      .poll(() => form.locator('.field-error').allTextContents())
+      .toEqual(['This is not a Signet finance offer.']);
     await form.getByRole('button', { name: 'Propose' }).click();
     await expect(
       pageA.getByRole('heading', { level: 2, name: 'Approval bundle' }).count(),
@@ -423,9 +425,9 @@ describe('note operations, owner changes and policies on the treasury screen', (
     await form.getByLabel('Change', { exact: true }).selectOption('add');
     await form.getByLabel('Owner added').fill('0x1234');
     await form.getByRole('button', { name: 'Propose' }).click();
-    await expect(form.locator('.field-error').allTextContents()).resolves.toEqual([
-      'Enter an address: 0x followed by 40 hexadecimal digits.',
-    ]);
+    await expect
+      .poll(() => form.locator('.field-error').allTextContents())
+      .toEqual(['Enter an address: 0x followed by 40 hexadecimal digits.']);
     await expect(
       pageA.getByRole('heading', { level: 2, name: 'Approval bundle' }).count(),
     ).resolves.toBe(0);

@@ -1,7 +1,9 @@
 /**
- * The bundle review shows every call kind the review schema has, and a kind
- * added later (a note operation, an owner change) field by field, with each
- * address's name beside it: nothing an approver signs is left off the screen.
+ * The bundle review shows every call kind the review schema has (a note
+ * operation in words with its money formatted and an unverified contract warned
+ * of; an owner change with the owners before and after), and a kind added later
+ * field by field, with each address's name beside it: nothing an approver signs
+ * is left off the screen.
  */
 import { createInstance } from 'i18next';
 import { createElement } from 'react';
