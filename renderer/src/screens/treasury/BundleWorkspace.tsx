@@ -2,7 +2,9 @@
  * One approval bundle at work: loaded from a `.signet-approval` file or
  * scanned from an animated QR code, reviewed in full, approved with one of the
  * wallet's owner keys (after the review, its digest sent with the approval),
- * merged with another approver's bundle, saved as a file or shown as an
+ * checked against a `.signet-policy` file on an air-gapped machine (what the
+ * check counted is shown), merged with another approver's bundle (a file or
+ * its scanned QR code), saved as a file or shown as an
  * animated QR code, and, once enough owners approved and a node is reachable,
  * executed through the outbox.
  */
@@ -13,6 +15,7 @@ import type { ApiResult } from '../../../../core/api/methods.js';
 import { call, serialized } from '../../api.js';
 import { Badge, Panel } from '../../components/Panel.js';
 import type { PinRequest } from '../../components/PinDialog.js';
+import { formatAmount, formatNumber } from '../../format.js';
 import { useQuery } from '../../hooks.js';
 import { AnimatedQr } from './AnimatedQr.js';
 import { BundleReview, type TreasuryReview, thresholdMet } from './BundleReview.js';
@@ -26,6 +29,7 @@ export interface LoadedBundle {
 }
 
 type Executed = ApiResult<'treasury.execute'>;
+type PolicyCheck = NonNullable<ApiResult<'treasury.approve'>['policy']>;
 
 /** `<safe>-<nonce>.signet-approval`: the name a saved bundle gets. */
 export function bundleFileName(review: TreasuryReview): string {
@@ -165,7 +169,7 @@ function Loaded({
   const { t } = useTranslation();
   const { bundle, review } = loaded;
   const accounts = useQuery('accounts.list', {});
-  const ids = { key: useId(), from: useId(), merge: useId() };
+  const ids = { key: useId(), from: useId(), merge: useId(), policy: useId(), policyHint: useId() };
   const approvedAlready = (address: string) =>
     review.approvals.some((a) => a.toLowerCase() === address.toLowerCase());
   // The wallet's accounts that own this treasury and have not approved yet (a P-256
@@ -180,6 +184,10 @@ function Loaded({
   const [key, setKey] = useState('');
   const [from, setFrom] = useState('');
   const [busy, setBusy] = useState(false);
+  // An air-gapped approver's `.signet-policy` file, checked instead of a stored policy.
+  const [policy, setPolicy] = useState<{ name: string; text: string }>();
+  const [policyCheck, setPolicyCheck] = useState<PolicyCheck>();
+  const [scanningMerge, setScanningMerge] = useState(false);
   const chosenKey = ownerKeys.some((a) => a.keyUri === key) ? key : (ownerKeys[0]?.keyUri ?? '');
   const chosenFrom = senders.some((a) => a.keyUri === from) ? from : (senders[0]?.keyUri ?? '');
   const met = thresholdMet(review);
@@ -208,23 +216,27 @@ function Loaded({
             key: chosenKey,
             offline,
             reviewDigest: review.reviewDigest,
+            ...(policy ? { policy: policy.text } : {}),
             ...(pin ? { pin } : {}),
           }),
-        (result) =>
+        (result) => {
+          setPolicyCheck(result.policy ?? undefined);
           onChange(
             { bundle: result.bundle, review: result.review },
             t('treasury.approve.done', { owner: result.approvedBy }),
-          ),
+          );
+        },
       ),
     );
 
-  const merge = async (file: File | undefined) => {
-    if (!file) return;
-    await run(async () => {
-      const other = await file.text();
+  const mergeText = (other: string) =>
+    run(async () => {
       const merged = await call('treasury.merge', { bundles: [bundle, other] });
       onChange(merged, t('treasury.merge.done'));
     });
+  const merge = async (file: File | undefined) => {
+    if (!file) return;
+    await mergeText(await file.text());
   };
 
   const execute = () =>
@@ -290,6 +302,28 @@ function Loaded({
               </div>
             )}
             {offline ? <p className="muted small">{t('treasury.approve.offlineHint')}</p> : null}
+            {offline ? (
+              <div className="field">
+                <label htmlFor={ids.policy}>{t('treasury.policy.file')}</label>
+                <input
+                  id={ids.policy}
+                  type="file"
+                  accept=".signet-policy"
+                  aria-describedby={ids.policyHint}
+                  disabled={busy}
+                  onChange={async (e) => {
+                    const file = e.target.files?.[0];
+                    setPolicy(file ? { name: file.name, text: await file.text() } : undefined);
+                  }}
+                />
+                <p id={ids.policyHint} className="muted small">
+                  {policy
+                    ? t('treasury.policy.chosen', { name: policy.name })
+                    : t('treasury.policy.hint')}
+                </p>
+              </div>
+            ) : null}
+            {policyCheck ? <PolicyChecked check={policyCheck} /> : null}
           </section>
 
           <section className="review-item" aria-label={t('treasury.execute.title')}>
@@ -345,6 +379,26 @@ function Loaded({
             }}
           />
         </div>
+        {scanningMerge ? (
+          <BundleScanner
+            onBundle={(other) => {
+              setScanningMerge(false);
+              void mergeText(other);
+            }}
+            onCancel={() => setScanningMerge(false)}
+          />
+        ) : (
+          <div className="row-actions start">
+            <button
+              type="button"
+              className="secondary"
+              disabled={busy}
+              onClick={() => setScanningMerge(true)}
+            >
+              {t('treasury.merge.scan')}
+            </button>
+          </div>
+        )}
       </section>
 
       <div className="row-actions start">
@@ -360,5 +414,26 @@ function Loaded({
       </div>
       {showQr ? <AnimatedQr bundle={bundle} /> : null}
     </>
+  );
+}
+
+/** What the policy check counted before the key signed: its version, today's spending, the approvals it asks for. */
+function PolicyChecked({ check }: { check: PolicyCheck }) {
+  const { t, i18n } = useTranslation();
+  const locale = i18n.language;
+  return (
+    <dl className="facts" data-policy-check="" aria-label={t('treasury.policy.checked')}>
+      <dt>{t('treasury.policy.version')}</dt>
+      <dd>{formatNumber(check.version, locale)}</dd>
+      <dt>{t('treasury.policy.spentToday', { day: check.day })}</dt>
+      <dd>
+        {check.spentToday.length === 0
+          ? formatAmount('0.00', locale)
+          : check.spentToday.map((spent) => formatAmount(spent.amount, locale)).join(' + ')}
+        <span className="muted small"> ({check.counted})</span>
+      </dd>
+      <dt>{t('treasury.policy.required')}</dt>
+      <dd className="strong">{formatNumber(check.requiredThreshold, locale)}</dd>
+    </dl>
   );
 }

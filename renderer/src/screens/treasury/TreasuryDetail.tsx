@@ -1,8 +1,9 @@
 /**
  * One treasury: what the wallet stored (owners, threshold) and, online, what
  * the chain says (deployed, owners, threshold, nonce, balance); a payment
- * proposal, and a CSV batch (Safe's CSV Airdrop format) checked row by row.
- * Each proposal opens in the bundle workspace, unsigned: approving follows its
+ * proposal, a CSV batch (Safe's CSV Airdrop format) checked row by row, and
+ * the proposals of TreasuryProposals.tsx (a note operation, an owner change, a
+ * cancel). Each proposal opens in the bundle workspace, unsigned: approving follows its
  * review there.
  */
 import { type FormEvent, useEffect, useId, useState } from 'react';
@@ -16,6 +17,7 @@ import { formatAmount, formatDay, formatNumber, formatUint } from '../../format.
 import { useQuery } from '../../hooks.js';
 import type { LoadedBundle } from './BundleWorkspace.js';
 import { Refusal } from './Refusal.js';
+import { CancelProposalForm, NoteProposalForm, OwnersProposalForm } from './TreasuryProposals.js';
 
 type Batch = ApiResult<'treasury.batch'>;
 
@@ -138,6 +140,25 @@ export function TreasuryDetail({
         <>
           <ProposeForm treasury={treasury.address} offline={offline} onBundle={onBundle} />
           <BatchForm treasury={treasury.address} offline={offline} onBundle={onBundle} />
+          <NoteProposalForm
+            treasury={treasury.address}
+            offline={offline}
+            notes={synced?.notes ?? []}
+            onBundle={onBundle}
+          />
+          <OwnersProposalForm
+            treasury={treasury.address}
+            offline={offline}
+            owners={chain?.deployed ? chain.owners : treasury.owners}
+            threshold={chain?.deployed ? chain.threshold : treasury.threshold}
+            onBundle={onBundle}
+          />
+          <CancelProposalForm
+            treasury={treasury.address}
+            offline={offline}
+            nonce={chain?.nonce}
+            onBundle={onBundle}
+          />
         </>
       ) : null}
     </>
