@@ -17,6 +17,14 @@ import { decodeBundle, encodeBundle, MAX_APPROVAL_FILE_BYTES } from './bundle-co
 export const APPROVAL_UR_TYPE = 'x-signet-approval';
 /** Bytes of payload per frame: 200 suits phone cameras and small screens. */
 export const DEFAULT_FRAGMENT_LENGTH = 200;
+/**
+ * Fragments a sequence may have. bc-ur's decoder allocates an array of the
+ * fragment count a frame claims, and shuffles one that long (in quadratic time)
+ * for every fountain-mixed frame: a forged frame claiming millions would block
+ * the app, or exhaust its memory, before any checksum could refuse it. Signet's
+ * largest bundle at 50-byte fragments is about 520.
+ */
+export const MAX_QR_FRAGMENTS = 1000;
 
 function invalid(reason: string, message: string): SignetError {
   return new SignetError('BUNDLE_INVALID', message, { details: { reason } });
@@ -47,6 +55,13 @@ export async function approvalQrEncoder(
   const file = Buffer.from(await encodeBundle(bundle), 'utf8');
   const ur = new UR(UR.fromBuffer(deflateRawSync(file, { level: 9 })).cbor, APPROVAL_UR_TYPE);
   const encoder = new UREncoder(ur, maxFragmentLength);
+  if (encoder.fragmentsLength > MAX_QR_FRAGMENTS) {
+    throw new SignetError(
+      'INVALID_ARGUMENT',
+      `at ${maxFragmentLength} bytes a fragment this bundle is ${encoder.fragmentsLength} fragments; a scanner takes at most ${MAX_QR_FRAGMENTS}: choose larger fragments`,
+      { details: { field: 'fragmentBytes', reason: 'too-many-fragments' } },
+    );
+  }
   return { fragments: encoder.fragmentsLength, nextPart: () => encoder.nextPart() };
 }
 
@@ -90,6 +105,13 @@ export class ApprovalQrDecoder {
       );
     }
     if (this.seen.has(text) || this.decoder.isComplete()) return this.progress();
+    const fragments = claimedFragments(text);
+    if (fragments > MAX_QR_FRAGMENTS) {
+      throw invalid(
+        'qr-too-long',
+        `this QR frame claims a sequence of ${fragments} fragments; an approval bundle has at most ${MAX_QR_FRAGMENTS}`,
+      );
+    }
     let accepted: boolean;
     try {
       accepted = this.decoder.receivePart(text);
@@ -157,6 +179,14 @@ export class ApprovalQrDecoder {
     }
     return decodeBundle(new Uint8Array(file));
   }
+}
+
+/** The fragment count in a frame's `N-M` sequence component (bc-ur checks it equals its CBOR's); 1 for a single-part UR. */
+function claimedFragments(text: string): number {
+  const components = text.split('/');
+  if (components.length !== 3) return 1;
+  const length = Number(components[1]!.split('-')[1]);
+  return Number.isFinite(length) ? length : 1;
 }
 
 function clip(text: string): string {
