@@ -11,6 +11,7 @@ import { type Address, isAddressEqual } from 'viem';
 import { parseAmount } from '../chain/amount.js';
 import type { Store } from '../store/database.js';
 import { listOutbox } from '../store/outbox.js';
+import { listTreasuries } from '../store/treasuries.js';
 import { getTreasuryPolicy } from '../store/treasury-policies.js';
 import { type ApprovalBundle, bundleSafeTxHash } from '../treasury/approval-bundle.js';
 import { policyDay, requirePolicy, type TreasuryPolicy } from '../treasury/policy.js';
@@ -25,18 +26,27 @@ export interface PolicyCheck {
   counted: string;
 }
 
-/** The policy for the bundle's treasury: `fileText` if given, else the stored one, else none. */
+/**
+ * The policy for the bundle's treasury: `fileText` if given, else the stored one, else none.
+ * Its signatures are checked against the owners this wallet knows for the treasury
+ * (stored, updated whenever the chain is read), the bundle's only for a treasury it
+ * does not know: the owners a bundle lists are not signed, so a hostile bundle
+ * could list its own keys, with a lax policy signed by them, in place of a stored one.
+ */
 export async function policyFor(
   store: Store,
   bundle: ApprovalBundle,
   fileText?: string,
 ): Promise<TreasuryPolicy | undefined> {
   const stored = getTreasuryPolicy(store, bundle.chainId, bundle.safe);
+  const known = listTreasuries(store, bundle.chainId).find((t) =>
+    isAddressEqual(t.address, bundle.safe),
+  );
   const trust = {
     chainId: bundle.chainId,
     safe: bundle.safe,
-    owners: bundle.owners,
-    threshold: bundle.threshold,
+    owners: known?.owners ?? bundle.owners,
+    threshold: known?.threshold ?? bundle.threshold,
   };
   if (fileText !== undefined) {
     return decodePolicyFile(fileText, {
