@@ -118,8 +118,13 @@ await measure('treasury.merge (50 × small)', () =>
 for (const fragmentBytes of [50, 1000]) {
   const probe = await approvalQrEncoder(bundle, fragmentBytes);
   await measure(
-    `treasury.qrParts (largest, fragmentBytes ${fragmentBytes}, ${3 * probe.fragments} frames)`,
-    () => ui('treasury.qrParts', { bundle: text, fragmentBytes, count: 3 * probe.fragments }),
+    `treasury.qrParts (largest, fragmentBytes ${fragmentBytes}, ${Math.min(3 * probe.fragments, 600)} frames)`,
+    () =>
+      ui('treasury.qrParts', {
+        bundle: text,
+        fragmentBytes,
+        count: Math.min(3 * probe.fragments, 600),
+      }),
   );
 }
 
@@ -158,6 +163,12 @@ for (const n of [2_000, 20_000]) {
     () => ui('treasury.qrDecode', { parts: [forged(1, n), forged(n + 1, n)] }),
   );
 }
+// At the cap: 600 distinct mixed frames of a sequence claiming 1000 fragments.
+await measure('treasury.qrDecode (forged: 1 + 599 mixed frames claiming 600 fragments)', () =>
+  ui('treasury.qrDecode', {
+    parts: [forged(1, 600), ...Array.from({ length: 599 }, (_, i) => forged(601 + i, 600))],
+  }),
+);
 await measure('treasury.qrDecode (forged header: 1 frame claiming 5,000,000 fragments)', () =>
   ui('treasury.qrDecode', { parts: [forged(1, 5_000_000)] }),
 );

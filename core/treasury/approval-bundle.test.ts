@@ -55,6 +55,15 @@ describe('verifyBundle', () => {
     expect(error.details?.reason).toBe('not-owner');
   });
 
+  it('a signature verified once for owners that include its key is refused for owners that do not', async () => {
+    // Verified signatures are remembered (a merge re-verifies each bundle): ownership is not.
+    const withFour = unsignedBundle({ owners: [...testOwners, testAccounts[3]!.address] });
+    const fourth = await approvalBy(3, withFour);
+    await verifyBundle({ ...withFour, approvals: [fourth] });
+    const error = await refusal(verifyBundle({ ...unsignedBundle(), approvals: [fourth] }));
+    expect(error.details?.reason).toBe('not-owner');
+  });
+
   it('refuses a signature that names an owner but was made by another key', async () => {
     const base = unsignedBundle();
     const forged = { ...(await approvalBy(3, base)), owner: testOwners[0] as Hex };
