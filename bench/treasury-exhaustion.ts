@@ -149,12 +149,11 @@ for (const fragmentBytes of [1000, 200]) {
 // A forged sequence header: one frame claiming N fragments, then one mixed frame.
 const { UR, UREncoder } = await import('@ngraveio/bc-ur');
 const { FountainEncoderPart } = await import('@ngraveio/bc-ur/dist/fountainEncoder.js');
-const bytewords = (await import('@ngraveio/bc-ur/dist/bytewords.js')).default;
-void UR;
-void UREncoder;
 function forged(seqNum: number, seqLength: number): string {
   const part = new FountainEncoderPart(seqNum, seqLength, 16, 1, Buffer.alloc(16, 7));
-  const body = bytewords.encode(part.cbor().toString('hex'), bytewords.STYLES.MINIMAL);
+  const body = UREncoder.encodeSinglePart(new UR(part.cbor(), 'x-signet-approval'))
+    .split('/')
+    .at(-1);
   return `ur:x-signet-approval/${seqNum}-${seqLength}/${body}`;
 }
 for (const n of [2_000, 20_000]) {

@@ -10,7 +10,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UR, UREncoder } from '@ngraveio/bc-ur';
-import bytewords from '@ngraveio/bc-ur/dist/bytewords.js';
 import { FountainEncoderPart } from '@ngraveio/bc-ur/dist/fountainEncoder.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -316,7 +315,9 @@ describe('treasury.qrParts and treasury.qrDecode', () => {
     // mixed frame, shuffle in quadratic time) an array of every claimed fragment.
     const forged = (seqNum: number, seqLength: number) => {
       const part = new FountainEncoderPart(seqNum, seqLength, 16, 1, Buffer.alloc(16, 7));
-      const body = bytewords.encode(part.cbor().toString('hex'), bytewords.STYLES.MINIMAL);
+      const body = UREncoder.encodeSinglePart(new UR(part.cbor(), 'x-signet-approval'))
+        .split('/')
+        .at(-1);
       return `ur:x-signet-approval/${seqNum}-${seqLength}/${body}`;
     };
     const started = Date.now();
