@@ -36,6 +36,41 @@ export function chainClient(pool: RpcPool): PublicClient {
   });
 }
 
+/**
+ * A client whose reads of chain state are cross-checked (RpcPool crossCheck):
+ * eth_call, eth_getCode and eth_getStorageAt at the pool's pinned head, every
+ * reachable node asked and the majority's answer taken, a node that disagrees
+ * flagged; no majority is NODE_DISAGREES. For the reads an approval or an
+ * execution rests on (owners, threshold, nonce, getTransactionHash, a P-256
+ * owner's isValidSignature): never one node's word.
+ */
+export async function crossCheckedClient(pool: RpcPool): Promise<PublicClient> {
+  const { pinned } = await pool.heads();
+  const block = `0x${pinned.toString(16)}`;
+  return createPublicClient({
+    transport: custom(
+      {
+        request: ({ method, params }) => {
+          const args = [...((params as unknown[]) ?? [])];
+          const at = STATE_READS[method];
+          if (at === undefined) return pool.request(method, args);
+          args[at] = block; // viem's 'latest' (or nothing) becomes the pinned block
+          return pool.request(method, args, { crossCheck: true, atBlock: pinned });
+        },
+      },
+      { retryCount: 0 },
+    ),
+  });
+}
+
+/** The state reads cross-checked, by the index of their block parameter. */
+const STATE_READS: Record<string, number> = {
+  eth_call: 1,
+  eth_getCode: 1,
+  eth_getStorageAt: 2,
+  eth_getBalance: 1,
+};
+
 export async function onChain<T>(work: Promise<T>): Promise<T> {
   try {
     return await work;
@@ -82,9 +117,10 @@ export async function deployedState(
  * execution checks the chain again.
  */
 export async function checkAgainstChain(pool: RpcPool, bundle: ApprovalBundle): Promise<void> {
-  const client = chainClient(pool);
+  let client: PublicClient;
   let code: Hex | undefined;
   try {
+    client = await onChain(crossCheckedClient(pool));
     code = await onChain(client.getCode({ address: bundle.safe }));
   } catch (error) {
     if (error instanceof SignetError && error.code === 'NODE_UNREACHABLE') return;
@@ -159,9 +195,10 @@ export async function checkOwnersAgainstChain(
   pool: RpcPool,
   bundle: ApprovalBundle,
 ): Promise<void> {
-  const client = chainClient(pool);
+  let client: PublicClient;
   let code: Hex | undefined;
   try {
+    client = await onChain(crossCheckedClient(pool));
     code = await onChain(client.getCode({ address: bundle.safe }));
   } catch (error) {
     if (error instanceof SignetError && error.code === 'NODE_UNREACHABLE') return;

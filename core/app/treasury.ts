@@ -70,6 +70,7 @@ import {
   checkAgainstChain,
   checkContractApprovals,
   checkOwnersAgainstChain,
+  crossCheckedClient,
   currencyBalance,
   deployedState,
   mismatch,
@@ -395,7 +396,8 @@ export function treasuryHandlers(
       requireChain(p, bundle);
       const { tx } = bundle.proposal;
       const hash = bundleSafeTxHash(bundle);
-      const client = chainClient(context.rpc(p));
+      // What execution rests on is read from a majority of the nodes, not one node's word.
+      const client = await onChain(crossCheckedClient(context.rpc(p)));
       const state = await onChain(readSafeOrRefuse(client, bundle.safe));
       requireChainAgrees(state, bundle);
       if (state.nonce !== tx.nonce) {
