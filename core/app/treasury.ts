@@ -79,7 +79,12 @@ import {
   requireChainAgrees,
 } from './treasury-chain.js';
 import { noteExecutionGas } from './treasury-note-review.js';
-import { checkPolicy, type PolicyCheck, policyFor } from './treasury-policy-check.js';
+import {
+  checkPolicy,
+  type PolicyCheck,
+  policyFor,
+  requirePolicyApprovals,
+} from './treasury-policy-check.js';
 import { auditSubject, reviewOf } from './treasury-review.js';
 
 type TreasuryMethod =
@@ -400,6 +405,7 @@ export function treasuryHandlers(
       const client = await onChain(crossCheckedClient(context.rpc(p)));
       const state = await onChain(readSafeOrRefuse(client, bundle.safe));
       requireChainAgrees(state, bundle);
+      await requirePolicyApprovals(store, bundle, state.threshold);
       if (state.nonce !== tx.nonce) {
         throw mismatch(
           'nonce',
