@@ -20,6 +20,7 @@ import {
 } from '../../test/fixtures/approval-bundles.js';
 import {
   anyTime,
+  STRANGER,
   SUPPLIER,
   signedPolicy,
   testPolicy,
@@ -194,5 +195,23 @@ describe('the stored policy from the UI', () => {
     });
     expect(reply.ok).toBe(false);
     expect(audit()).toHaveLength(before);
+  });
+});
+
+describe('names on a treasury review', () => {
+  it('an address-book name may not be a treasury’s: a payee named "vault" would pass for the treasury', async () => {
+    const reply = await api.dispatch('addressBook.add', { address: STRANGER, name: 'vault' });
+    expect(reply).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_ARGUMENT', details: { reason: 'name-taken', name: 'Vault' } },
+    });
+    if (!reply.ok) {
+      expect(reply.error.message).toBe(
+        `"Vault" is the name of your treasury ${TEST_SAFE}; choose another`,
+      );
+    }
+    expect(
+      await api.dispatch('addressBook.add', { address: STRANGER, name: 'Vault supplier' }),
+    ).toMatchObject({ ok: true });
   });
 });
