@@ -20,6 +20,7 @@ import {
   recoverAddress,
   size,
   slice,
+  zeroAddress,
 } from 'viem';
 import { SignetError } from '../api/errors.js';
 import { messageTypedData, p256AccountAddress } from '../chain/p256-account.js';
@@ -340,6 +341,22 @@ export async function verifyBundle(bundle: ApprovalBundle): Promise<ApprovalBund
     throw invalid(
       'description',
       `the description must be at most ${MAX_DESCRIPTION_LENGTH} characters with no control or text-direction characters`,
+    );
+  }
+  const { tx } = bundle.proposal;
+  if (
+    tx.safeTxGas !== 0n ||
+    tx.baseGas !== 0n ||
+    tx.gasPrice !== 0n ||
+    tx.gasToken.toLowerCase() !== zeroAddress ||
+    tx.refundReceiver.toLowerCase() !== zeroAddress
+  ) {
+    // The owners sign these too, but no review shows them: with a gas price, the
+    // treasury pays (gas used + baseGas) × gasPrice of gasToken to refundReceiver
+    // at execution, a payment of any size beside the one reviewed. Signet proposes none.
+    throw invalid(
+      'gas-refund',
+      `the proposal sets Safe gas fields (safeTxGas ${tx.safeTxGas}, baseGas ${tx.baseGas}, gasPrice ${tx.gasPrice}, gasToken ${tx.gasToken}, refundReceiver ${tx.refundReceiver}): a gas refund paid by the treasury; Signet proposes none and signs none`,
     );
   }
   const safe = checksummed(bundle.safe, 'treasury');
