@@ -174,7 +174,7 @@ await measure('treasury.qrDecode (forged header: 1 frame claiming 5,000,000 frag
 
 // A 1,000,000-character CSV, offline (no node).
 const row = (i: number) =>
-  `erc20,${'0x'.padEnd(42, 'a')},0x${keccak256(stringToBytes(String(i))).slice(26)},1.00,`;
+  `erc20,0x${'c1'.padStart(40, '0')},0x${keccak256(stringToBytes(String(i))).slice(26)},1.00,`;
 const lines = ['token_type,token_address,receiver,amount,id'];
 let size = lines[0]!.length;
 for (let i = 0; size < 999_000; i++) {
