@@ -65,6 +65,12 @@ describe('treasury execute against a lying node', () => {
     ]);
   });
 
+  it('nor does the store take one node’s word for the treasury (its owners vouch for policies)', async () => {
+    const run = await w.cli(['treasury', 'show', 'Liar']);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/ledger nodes disagree on eth_call/);
+  });
+
   it('with two honest nodes, the majority is the chain: executed once', async () => {
     w.useProfile({ ...w.ledger.profile, rpc: [liar.url, honest.url, w.ledger.url] });
     const before = await rawCurrencyBalance(w, receiver);

@@ -26,36 +26,28 @@ import { decodeOwnerChange, requireOwnerChangeFits } from '../treasury/owner-cha
  * viem reads through the app's node pool (its failover, timeouts and chain
  * checks; no retries of viem's own on top). viem wraps what the pool throws:
  * `onChain` gives back the pool's SignetError (NODE_UNREACHABLE, RPC_ERROR).
+ *
+ * Reads of chain state (eth_call, eth_getCode, eth_getStorageAt,
+ * eth_getBalance) are cross-checked (RpcPool crossCheck): asked of every
+ * reachable node at the pool's pinned head (read once per client), the
+ * majority's answer taken, a node that disagrees flagged; no majority is
+ * NODE_DISAGREES. What an approval or an execution rests on (owners, threshold,
+ * nonce, getTransactionHash, a P-256 owner's isValidSignature), and the owners
+ * the store records, are never one node's word.
  */
 export function chainClient(pool: RpcPool): PublicClient {
-  return createPublicClient({
-    transport: custom(
-      { request: ({ method, params }) => pool.request(method, (params as unknown[]) ?? []) },
-      { retryCount: 0 },
-    ),
-  });
-}
-
-/**
- * A client whose reads of chain state are cross-checked (RpcPool crossCheck):
- * eth_call, eth_getCode and eth_getStorageAt at the pool's pinned head, every
- * reachable node asked and the majority's answer taken, a node that disagrees
- * flagged; no majority is NODE_DISAGREES. For the reads an approval or an
- * execution rests on (owners, threshold, nonce, getTransactionHash, a P-256
- * owner's isValidSignature): never one node's word.
- */
-export async function crossCheckedClient(pool: RpcPool): Promise<PublicClient> {
-  const { pinned } = await pool.heads();
-  const block = `0x${pinned.toString(16)}`;
+  let pinned: Promise<number> | undefined;
   return createPublicClient({
     transport: custom(
       {
-        request: ({ method, params }) => {
+        request: async ({ method, params }) => {
           const args = [...((params as unknown[]) ?? [])];
           const at = STATE_READS[method];
           if (at === undefined) return pool.request(method, args);
-          args[at] = block; // viem's 'latest' (or nothing) becomes the pinned block
-          return pool.request(method, args, { crossCheck: true, atBlock: pinned });
+          pinned ??= pool.heads().then((heads) => heads.pinned);
+          const block = await pinned;
+          args[at] = `0x${block.toString(16)}`; // viem's 'latest' (or nothing) becomes the pinned block
+          return pool.request(method, args, { crossCheck: true, atBlock: block });
         },
       },
       { retryCount: 0 },
@@ -117,10 +109,9 @@ export async function deployedState(
  * execution checks the chain again.
  */
 export async function checkAgainstChain(pool: RpcPool, bundle: ApprovalBundle): Promise<void> {
-  let client: PublicClient;
+  const client = chainClient(pool);
   let code: Hex | undefined;
   try {
-    client = await onChain(crossCheckedClient(pool));
     code = await onChain(client.getCode({ address: bundle.safe }));
   } catch (error) {
     if (error instanceof SignetError && error.code === 'NODE_UNREACHABLE') return;
@@ -195,10 +186,9 @@ export async function checkOwnersAgainstChain(
   pool: RpcPool,
   bundle: ApprovalBundle,
 ): Promise<void> {
-  let client: PublicClient;
+  const client = chainClient(pool);
   let code: Hex | undefined;
   try {
-    client = await onChain(crossCheckedClient(pool));
     code = await onChain(client.getCode({ address: bundle.safe }));
   } catch (error) {
     if (error instanceof SignetError && error.code === 'NODE_UNREACHABLE') return;

