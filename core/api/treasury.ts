@@ -41,6 +41,13 @@ export const MAX_BUNDLE_TEXT = 240 * 1024;
 /** Characters all of a request's bundles, or QR parts, may hold together. */
 export const MAX_REQUEST_TEXT = 960 * 1024;
 
+/**
+ * QR frames one request may carry (qrDecode) or ask for (qrParts): the
+ * fountain-mixed frames bc-ur makes and reduces cost milliseconds each on a large
+ * bundle, on the app's one event loop.
+ */
+export const MAX_QR_PARTS = 600;
+
 /** The text of a `.signet-approval` file (its size is capped again when decoded). */
 const bundleTextSchema = z.string().min(1).max(MAX_BUNDLE_TEXT);
 const treasuryNameSchema = z.string().min(1).max(64);
@@ -341,8 +348,8 @@ export const treasuryRequests = {
     bundle: bundleTextSchema,
     /** Payload bytes per frame (QR density). */
     fragmentBytes: z.number().int().min(50).max(1000).default(200),
-    /** Frames to return: at most 3 × the fragments (the default). */
-    count: z.number().int().positive().max(100_000).optional(),
+    /** Frames to return: at most 3 × the fragments and MAX_QR_PARTS (the default). */
+    count: z.number().int().positive().max(MAX_QR_PARTS).optional(),
   }),
   /**
    * Scanned frames fed in order to a fresh decoder: progress, and the bundle and
@@ -352,7 +359,7 @@ export const treasuryRequests = {
     parts: z
       .array(z.string().min(1).max(4000))
       .min(1)
-      .max(600)
+      .max(MAX_QR_PARTS)
       .refine(
         (parts) => totalLength(parts) <= MAX_REQUEST_TEXT,
         `the QR parts together are over ${MAX_REQUEST_TEXT} characters`,

@@ -26,15 +26,42 @@ import { decodeOwnerChange, requireOwnerChangeFits } from '../treasury/owner-cha
  * viem reads through the app's node pool (its failover, timeouts and chain
  * checks; no retries of viem's own on top). viem wraps what the pool throws:
  * `onChain` gives back the pool's SignetError (NODE_UNREACHABLE, RPC_ERROR).
+ *
+ * Reads of chain state (eth_call, eth_getCode, eth_getStorageAt,
+ * eth_getBalance) are cross-checked (RpcPool crossCheck): asked of every
+ * reachable node at the pool's pinned head (read once per client), the
+ * majority's answer taken, a node that disagrees flagged; no majority is
+ * NODE_DISAGREES. What an approval or an execution rests on (owners, threshold,
+ * nonce, getTransactionHash, a P-256 owner's isValidSignature), and the owners
+ * the store records, are never one node's word.
  */
 export function chainClient(pool: RpcPool): PublicClient {
+  let pinned: Promise<number> | undefined;
   return createPublicClient({
     transport: custom(
-      { request: ({ method, params }) => pool.request(method, (params as unknown[]) ?? []) },
+      {
+        request: async ({ method, params }) => {
+          const args = [...((params as unknown[]) ?? [])];
+          const at = STATE_READS[method];
+          if (at === undefined) return pool.request(method, args);
+          pinned ??= pool.heads().then((heads) => heads.pinned);
+          const block = await pinned;
+          args[at] = `0x${block.toString(16)}`; // viem's 'latest' (or nothing) becomes the pinned block
+          return pool.request(method, args, { crossCheck: true, atBlock: block });
+        },
+      },
       { retryCount: 0 },
     ),
   });
 }
+
+/** The state reads cross-checked, by the index of their block parameter. */
+const STATE_READS: Record<string, number> = {
+  eth_call: 1,
+  eth_getCode: 1,
+  eth_getStorageAt: 2,
+  eth_getBalance: 1,
+};
 
 export async function onChain<T>(work: Promise<T>): Promise<T> {
   try {

@@ -8,12 +8,15 @@
  * says so.
  */
 import { type Address, isAddressEqual } from 'viem';
+import { SignetError } from '../api/errors.js';
 import { parseAmount } from '../chain/amount.js';
 import type { Store } from '../store/database.js';
 import { listOutbox } from '../store/outbox.js';
+import { listTreasuries } from '../store/treasuries.js';
 import { getTreasuryPolicy } from '../store/treasury-policies.js';
 import { type ApprovalBundle, bundleSafeTxHash } from '../treasury/approval-bundle.js';
-import { policyDay, requirePolicy, type TreasuryPolicy } from '../treasury/policy.js';
+import { isCancelTx } from '../treasury/cancel-proposal.js';
+import { ALWAYS, policyDay, requirePolicy, type TreasuryPolicy } from '../treasury/policy.js';
 import { decodePolicyFile } from '../treasury/policy-file.js';
 
 export interface PolicyCheck {
@@ -25,18 +28,27 @@ export interface PolicyCheck {
   counted: string;
 }
 
-/** The policy for the bundle's treasury: `fileText` if given, else the stored one, else none. */
+/**
+ * The policy for the bundle's treasury: `fileText` if given, else the stored one, else none.
+ * Its signatures are checked against the owners this wallet knows for the treasury
+ * (stored, updated whenever the chain is read), the bundle's only for a treasury it
+ * does not know: the owners a bundle lists are not signed, so a hostile bundle
+ * could list its own keys, with a lax policy signed by them, in place of a stored one.
+ */
 export async function policyFor(
   store: Store,
   bundle: ApprovalBundle,
   fileText?: string,
 ): Promise<TreasuryPolicy | undefined> {
   const stored = getTreasuryPolicy(store, bundle.chainId, bundle.safe);
+  const known = listTreasuries(store, bundle.chainId).find((t) =>
+    isAddressEqual(t.address, bundle.safe),
+  );
   const trust = {
     chainId: bundle.chainId,
     safe: bundle.safe,
-    owners: bundle.owners,
-    threshold: bundle.threshold,
+    owners: known?.owners ?? bundle.owners,
+    threshold: known?.threshold ?? bundle.threshold,
   };
   if (fileText !== undefined) {
     return decodePolicyFile(fileText, {
@@ -92,4 +104,35 @@ export function checkPolicy(
     })),
     counted: `the treasury executions this wallet queued on ${day} (the policy's day); executions queued on other machines are not known here`,
   };
+}
+
+/**
+ * Before an execution: the approvals the stored policy asks of this proposal
+ * (its higher threshold above a limit) against those the bundle has. The Safe
+ * checks only its own threshold, so the policy's higher one holds only where it
+ * is checked: each approver's machine reports it (PolicyCheck.requiredThreshold),
+ * and a Signet executor refuses (POLICY_VIOLATION) to send with fewer. Its limits
+ * hold too; its time window is for approvals, not for execution.
+ */
+export async function requirePolicyApprovals(
+  store: Store,
+  bundle: ApprovalBundle,
+  safeThreshold: number,
+): Promise<void> {
+  if (isCancelTx(bundle.safe, bundle.proposal.tx)) return;
+  const policy = await policyFor(store, bundle);
+  if (!policy) return;
+  const { chainId, safe, proposal } = bundle;
+  const { requiredThreshold } = requirePolicy(
+    { ...policy, window: ALWAYS },
+    { chainId, safe, tx: proposal.tx },
+    { now: new Date(), safeThreshold, spentToday: {} },
+  );
+  if (bundle.approvals.length < requiredThreshold) {
+    throw new SignetError(
+      'POLICY_VIOLATION',
+      `treasury policy version ${policy.version} asks ${requiredThreshold} approvals for this proposal; it has ${bundle.approvals.length}`,
+      { details: { rule: 'higher-threshold' } },
+    );
+  }
 }

@@ -6,6 +6,7 @@
  * pile up sessions in the app.
  */
 import { SignetError } from '../api/errors.js';
+import { MAX_QR_PARTS } from '../api/treasury.js';
 import { decodeBundle, encodeBundle } from '../treasury/bundle-codec.js';
 import { ApprovalQrDecoder, approvalQrEncoder } from '../treasury/bundle-qr.js';
 import type { AppContext } from './app-context.js';
@@ -25,12 +26,13 @@ export function treasuryQrHandlers(
         await decodeBundle(request.bundle),
         request.fragmentBytes,
       );
-      const most = QR_PARTS_PER_FRAGMENT * encoder.fragments;
+      // Past the fragments, each frame is a fountain mix costing milliseconds on a large bundle.
+      const most = Math.min(QR_PARTS_PER_FRAGMENT * encoder.fragments, MAX_QR_PARTS);
       const count = request.count ?? most;
       if (count > most) {
         throw new SignetError(
           'INVALID_ARGUMENT',
-          `at most ${most} frames for ${encoder.fragments} fragments (${QR_PARTS_PER_FRAGMENT} each), not ${count}`,
+          `at most ${most} frames for ${encoder.fragments} fragments (${QR_PARTS_PER_FRAGMENT} each, ${MAX_QR_PARTS} in all), not ${count}`,
           { details: { field: 'count', reason: 'too-many' } },
         );
       }

@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UR, UREncoder } from '@ngraveio/bc-ur';
+import { FountainEncoderPart } from '@ngraveio/bc-ur/dist/fountainEncoder.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   multiSendData,
@@ -24,7 +25,7 @@ import { closedPortProfile, walletAccount } from '../../test/support/store-fixtu
 import { SignetError } from '../api/errors.js';
 import { apiRequests } from '../api/methods.js';
 import type { ApiReply } from '../api/transport.js';
-import { MAX_BUNDLE_TEXT, MAX_REQUEST_TEXT } from '../api/treasury.js';
+import { MAX_BUNDLE_TEXT, MAX_QR_PARTS, MAX_REQUEST_TEXT } from '../api/treasury.js';
 import { MAX_BODY_BYTES } from '../bridge/bridge-server.js';
 import { writeActiveProfile } from '../chain/profile-file.js';
 import { addAccount } from '../store/accounts.js';
@@ -285,12 +286,60 @@ describe('treasury.qrParts and treasury.qrDecode', () => {
     );
     expect(error.code).toBe('INVALID_ARGUMENT');
     expect(error.message).toBe(
-      `at most ${3 * fragments} frames for ${fragments} fragments (3 each), not ${3 * fragments + 1}`,
+      `at most ${3 * fragments} frames for ${fragments} fragments (3 each, 600 in all), not ${3 * fragments + 1}`,
     );
     for (const fragmentBytes of [49, 1001, 200.5]) {
       const bad = refused(await ui('treasury.qrParts', { bundle: batch, fragmentBytes }));
       expect(bad.message).toMatch(/^invalid treasury\.qrParts request: fragmentBytes: /);
     }
+  });
+
+  it('frames at most 600 in all, however many fragments (each mixed frame costs time)', async () => {
+    const payroll = unsignedBundle({
+      proposal: {
+        tx: paymentTx({ to: TEST_SAFE, operation: 1, data: multiSendData(400) }),
+        description: 'Payroll',
+      },
+    });
+    const request = { bundle: await encodeBundle(payroll), fragmentBytes: 50 };
+    const { fragments } = answered<Parts>(await ui('treasury.qrParts', { ...request, count: 1 }));
+    expect(3 * fragments).toBeGreaterThan(MAX_QR_PARTS);
+    const all = answered<Parts>(await ui('treasury.qrParts', request));
+    expect(all.parts).toHaveLength(MAX_QR_PARTS);
+    const over = refused(await ui('treasury.qrParts', { ...request, count: MAX_QR_PARTS + 1 }));
+    expect(over.message).toMatch(/^invalid treasury\.qrParts request: count: /);
+  });
+
+  it('a frame claiming more than 600 fragments is refused before bc-ur allocates for them', async () => {
+    // A hand-made frame, as a hostile page sends: bc-ur would build (and, for a
+    // mixed frame, shuffle in quadratic time) an array of every claimed fragment.
+    const forged = (seqNum: number, seqLength: number) => {
+      const part = new FountainEncoderPart(seqNum, seqLength, 16, 1, Buffer.alloc(16, 7));
+      const body = UREncoder.encodeSinglePart(new UR(part.cbor(), 'x-signet-approval'))
+        .split('/')
+        .at(-1);
+      return `ur:x-signet-approval/${seqNum}-${seqLength}/${body}`;
+    };
+    const started = Date.now();
+    for (const claimed of [601, 2 ** 32 - 1]) {
+      const error = refused(
+        await ui('treasury.qrDecode', { parts: [forged(claimed + 1, claimed)] }),
+      );
+      expect(error).toMatchObject({ code: 'BUNDLE_INVALID', details: { reason: 'qr-too-long' } });
+      expect(error.message).toBe(
+        `this QR frame claims a sequence of ${claimed} fragments; an approval bundle has at most 600`,
+      );
+    }
+    expect(Date.now() - started).toBeLessThan(1000);
+    // At the cap, a forged sequence is one like any other: accepted, incomplete; and
+    // past 106 mixed frames (for 600 fragments) the decoder skips them (each is reduced against every other).
+    const mixed = Array.from({ length: 599 }, (_, i) => forged(601 + i, 600));
+    const begun = Date.now();
+    const atCap = answered<{ needed: number; frames: number; complete: boolean }>(
+      await ui('treasury.qrDecode', { parts: [forged(1, 600), ...mixed] }),
+    );
+    expect(atCap).toMatchObject({ needed: 600, frames: 107, complete: false });
+    expect(Date.now() - begun).toBeLessThan(2000);
   });
 
   it('a foreign or damaged part answers the decoder’s one-line BUNDLE_INVALID', async () => {
@@ -342,7 +391,7 @@ describe('treasury caps and the bridge body', () => {
     ],
     [
       'treasury.qrParts',
-      { bundle: 'b'.repeat(MAX_BUNDLE_TEXT), fragmentBytes: 50, count: 100_000 },
+      { bundle: 'b'.repeat(MAX_BUNDLE_TEXT), fragmentBytes: 50, count: MAX_QR_PARTS },
     ],
     [
       'treasury.qrDecode',

@@ -80,7 +80,12 @@ import {
   requireChainAgrees,
 } from './treasury-chain.js';
 import { noteExecutionGas } from './treasury-note-review.js';
-import { checkPolicy, type PolicyCheck, policyFor } from './treasury-policy-check.js';
+import {
+  checkPolicy,
+  type PolicyCheck,
+  policyFor,
+  requirePolicyApprovals,
+} from './treasury-policy-check.js';
 import { auditSubject, reviewOf } from './treasury-review.js';
 
 type TreasuryMethod =
@@ -411,9 +416,11 @@ export function treasuryHandlers(
       requireChain(p, bundle);
       const { tx } = bundle.proposal;
       const hash = bundleSafeTxHash(bundle);
+      // What execution rests on is read from a majority of the nodes (chainClient), not one node's word.
       const client = chainClient(context.rpc(p));
       const state = await onChain(readSafeOrRefuse(client, bundle.safe));
       requireChainAgrees(state, bundle);
+      await requirePolicyApprovals(store, bundle, state.threshold);
       if (state.nonce !== tx.nonce) {
         throw mismatch(
           'nonce',
@@ -516,10 +523,32 @@ export async function approveBundle(
 ): Promise<{ approved: ApprovalBundle; owner: Address; policy: PolicyCheck | null }> {
   // The treasury's policy first: a proposal it refuses is never signed (nor a PIN asked for).
   // A cancel moves nothing: no policy holds it back (else a rejected proposal could freeze the queue).
-  const policy = isCancelTx(bundle.safe, bundle.proposal.tx)
-    ? undefined
-    : await policyFor(store, bundle, policyFile);
-  const checked = policy ? checkPolicy(store, policy, bundle) : null;
+  let checked: PolicyCheck | null = null;
+  try {
+    const policy = isCancelTx(bundle.safe, bundle.proposal.tx)
+      ? undefined
+      : await policyFor(store, bundle, policyFile);
+    checked = policy ? checkPolicy(store, policy, bundle) : null;
+  } catch (error) {
+    // A proposal the policy refuses is a rejection, logged as approvals are (a bundle
+    // that does not decode is not: a page could fill the log with those).
+    if (error instanceof SignetError && error.code === 'POLICY_VIOLATION') {
+      appendAudit(store, {
+        action: 'reject-safe-tx',
+        keyUri,
+        subject: {
+          chainId: bundle.chainId,
+          safe: bundle.safe,
+          nonce: bundle.proposal.tx.nonce.toString(),
+          safeTxHash: bundleSafeTxHash(bundle),
+          description: bundle.proposal.description,
+          rule: error.details?.rule ?? null,
+          reason: error.message,
+        },
+      });
+    }
+    throw error;
+  }
   const signer = await openApprover(
     keyUri,
     { search: context.search(caller), pins: caller.pins, hid: context.hid },

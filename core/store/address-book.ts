@@ -181,7 +181,7 @@ function requireEntry(store: Store, address: Address): AddressBookEntry {
   return entry;
 }
 
-/** A name names one party: not another entry's (any case), nor one of the wallet's accounts'. */
+/** A name names one party: not another entry's (any case), nor one of the wallet's accounts' or treasuries'. */
 function requireFreeName(store: Store, name: string, address: Address): void {
   const other = store.db
     .prepare<[string, string], EntryRow>(
@@ -201,6 +201,19 @@ function requireFreeName(store: Store, name: string, address: Address): void {
       `"${account.name}" is the name of your account ${account.address}; choose another`,
       'name-taken',
       { name: account.name, address: account.address },
+    );
+  }
+  // A payee named as a treasury would read, on an approver's review, as money kept in the house.
+  const treasury = store.db
+    .prepare<[string], { name: string; address: string }>(
+      'SELECT name, address FROM treasuries WHERE name = ? COLLATE NOCASE LIMIT 1',
+    )
+    .get(name);
+  if (treasury) {
+    throw refused(
+      `"${treasury.name}" is the name of your treasury ${treasury.address}; choose another`,
+      'name-taken',
+      { name: treasury.name, address: treasury.address },
     );
   }
 }

@@ -55,6 +55,37 @@ describe('verifyBundle', () => {
     expect(error.details?.reason).toBe('not-owner');
   });
 
+  it('a signature verified once for owners that include its key is refused for owners that do not', async () => {
+    // Verified signatures are remembered (a merge re-verifies each bundle): ownership is not.
+    const withFour = unsignedBundle({ owners: [...testOwners, testAccounts[3]!.address] });
+    const fourth = await approvalBy(3, withFour);
+    await verifyBundle({ ...withFour, approvals: [fourth] });
+    const error = await refusal(verifyBundle({ ...unsignedBundle(), approvals: [fourth] }));
+    expect(error.details?.reason).toBe('not-owner');
+  });
+
+  it('refuses a proposal that pays a gas refund, signed by every owner though it is', async () => {
+    // A review shows the call, not the Safe's gas fields: this "payment of 12.34" would
+    // also pay (gas + baseGas) × gasPrice of the token to the refund receiver.
+    const thief = testAccounts[4]!.address;
+    const fields = [
+      { baseGas: 10n ** 9n, gasPrice: 1n, gasToken: paymentTx().to, refundReceiver: thief },
+      { gasPrice: 1n },
+      { refundReceiver: thief },
+      { safeTxGas: 1n },
+    ];
+    for (const extra of fields) {
+      const bundle = await signedBundle(
+        [0, 1, 2],
+        unsignedBundle({ proposal: { tx: paymentTx(extra), description: 'Pay 12.34' } }),
+      );
+      const error = await refusal(verifyBundle(bundle));
+      expect(error.code).toBe('BUNDLE_INVALID');
+      expect(error.details?.reason).toBe('gas-refund');
+      await expect(encodeBundle(bundle)).rejects.toThrow(/a gas refund paid by the treasury/);
+    }
+  });
+
   it('refuses a signature that names an owner but was made by another key', async () => {
     const base = unsignedBundle();
     const forged = { ...(await approvalBy(3, base)), owner: testOwners[0] as Hex };

@@ -17,6 +17,28 @@ import { decodeBundle, encodeBundle, MAX_APPROVAL_FILE_BYTES } from './bundle-co
 export const APPROVAL_UR_TYPE = 'x-signet-approval';
 /** Bytes of payload per frame: 200 suits phone cameras and small screens. */
 export const DEFAULT_FRAGMENT_LENGTH = 200;
+/**
+ * Fragments a sequence may have: as many as the frames one decode takes
+ * (treasury.qrDecode's 600). bc-ur's decoder allocates an array of the fragment
+ * count a frame claims and shuffles one that long (in quadratic time) for every
+ * fountain-mixed frame: a forged frame claiming millions would block the app, or
+ * exhaust its memory, before any checksum could refuse it. Signet's largest
+ * bundle at 50-byte fragments is about 520.
+ */
+export const MAX_QR_FRAGMENTS = 600;
+/**
+ * Fountain-mixed frames one decoder reduces for a sequence of `fragments`; later
+ * ones are skipped (a display that loops shows the pure frames again). bc-ur
+ * reduces each mixed frame against every other, at a cost that grows with the
+ * square of their number times their mean degree (about n / ln n fragments
+ * each): 600 forged mixed frames of a 1000-fragment sequence blocked the app for
+ * 11 s. The budget keeps a decode near half a second and leaves a scanner that
+ * missed a tenth of a large bundle's frames twice the mixes it needs.
+ */
+export function maxMixedFrames(fragments: number): number {
+  const meanDegree = fragments / Math.log(fragments + 1);
+  return Math.max(50, Math.floor(10_000 / meanDegree));
+}
 
 function invalid(reason: string, message: string): SignetError {
   return new SignetError('BUNDLE_INVALID', message, { details: { reason } });
@@ -47,6 +69,13 @@ export async function approvalQrEncoder(
   const file = Buffer.from(await encodeBundle(bundle), 'utf8');
   const ur = new UR(UR.fromBuffer(deflateRawSync(file, { level: 9 })).cbor, APPROVAL_UR_TYPE);
   const encoder = new UREncoder(ur, maxFragmentLength);
+  if (encoder.fragmentsLength > MAX_QR_FRAGMENTS) {
+    throw new SignetError(
+      'INVALID_ARGUMENT',
+      `at ${maxFragmentLength} bytes a fragment this bundle is ${encoder.fragmentsLength} fragments; a scanner takes at most ${MAX_QR_FRAGMENTS}: choose larger fragments`,
+      { details: { field: 'fragmentBytes', reason: 'too-many-fragments' } },
+    );
+  }
   return { fragments: encoder.fragmentsLength, nextPart: () => encoder.nextPart() };
 }
 
@@ -71,6 +100,7 @@ export class ApprovalQrDecoder {
   private readonly decoder = new URDecoder(undefined, APPROVAL_UR_TYPE);
   private readonly seen = new Set<string>();
   private frames = 0;
+  private mixed = 0;
 
   receive(part: string): QrProgress {
     const text = part.trim().toLowerCase();
@@ -90,6 +120,15 @@ export class ApprovalQrDecoder {
       );
     }
     if (this.seen.has(text) || this.decoder.isComplete()) return this.progress();
+    const sequence = sequenceOf(text);
+    if (sequence.length > MAX_QR_FRAGMENTS) {
+      throw invalid(
+        'qr-too-long',
+        `this QR frame claims a sequence of ${sequence.length} fragments; an approval bundle has at most ${MAX_QR_FRAGMENTS}`,
+      );
+    }
+    const mixed = sequence.number > sequence.length;
+    if (mixed && this.mixed >= maxMixedFrames(sequence.length)) return this.progress();
     let accepted: boolean;
     try {
       accepted = this.decoder.receivePart(text);
@@ -113,6 +152,7 @@ export class ApprovalQrDecoder {
     }
     this.seen.add(text);
     this.frames += 1;
+    if (mixed) this.mixed += 1;
     return this.progress();
   }
 
@@ -157,6 +197,20 @@ export class ApprovalQrDecoder {
     }
     return decodeBundle(new Uint8Array(file));
   }
+}
+
+/**
+ * A frame's `N-M` sequence component (bc-ur checks it equals its CBOR's): frame
+ * N of M fragments, mixed past M. A single-part UR is frame 1 of 1.
+ */
+function sequenceOf(text: string): { number: number; length: number } {
+  const components = text.split('/');
+  if (components.length !== 3) return { number: 1, length: 1 };
+  const [number, length] = components[1]!.split('-').map(Number);
+  // Anything not a number is left to bc-ur, which refuses it as damaged.
+  return Number.isFinite(number) && Number.isFinite(length)
+    ? { number: number!, length: length! }
+    : { number: 1, length: 1 };
 }
 
 function clip(text: string): string {

@@ -30,6 +30,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UR, UREncoder } from '@ngraveio/bc-ur';
+import { FountainEncoderPart } from '@ngraveio/bc-ur/dist/fountainEncoder.js';
 import type { Browser, Page } from 'playwright-core';
 import { getAddress } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -601,6 +602,17 @@ function treasuryCases(
   const foreignFrame = new UREncoder(UR.fromBuffer(Buffer.from('not an approval')), 200).nextPart();
   const mallory = { name: 'Mallory', owners: [victim.key], threshold: 1, from: victim.key };
   const shown = { ...mallory, offline: true, ...shownTreasury };
+  // A frame whose header claims 2^32 - 1 fragments: bc-ur would allocate an array that long.
+  const claimed = 2 ** 32 - 1;
+  const forgedBody = UREncoder.encodeSinglePart(
+    new UR(
+      new FountainEncoderPart(claimed, claimed, 16, 1, Buffer.alloc(16, 7)).cbor(),
+      'x-signet-approval',
+    ),
+  )
+    .split('/')
+    .at(-1);
+  const forgedFrame = `ur:x-signet-approval/${claimed}-${claimed}/${forgedBody}`;
   return {
     'treasury.list': [
       [
@@ -859,7 +871,7 @@ function treasuryCases(
         'more frames than 3 × the fragments',
         { bundle, count: 3 * proposal.fragments + 1 },
         'INVALID_ARGUMENT',
-        `at most ${3 * proposal.fragments} frames for ${proposal.fragments} fragments (3 each), not ${3 * proposal.fragments + 1}`,
+        `at most ${3 * proposal.fragments} frames for ${proposal.fragments} fragments (3 each, 600 in all), not ${3 * proposal.fragments + 1}`,
       ],
       ['not a bundle', { bundle: '{"evil":' }, 'BUNDLE_INVALID', notABundle],
     ],
@@ -881,6 +893,12 @@ function treasuryCases(
         { parts: Array(250).fill('u'.repeat(3999)) },
         'INVALID_ARGUMENT',
         `invalid treasury.qrDecode request: parts: the QR parts together are over ${MAX_REQUEST_TEXT} characters`,
+      ],
+      [
+        'a frame claiming 4 billion fragments',
+        { parts: [forgedFrame] },
+        'BUNDLE_INVALID',
+        `this QR frame claims a sequence of ${claimed} fragments; an approval bundle has at most 600`,
       ],
       [
         'a frame of another UR type',
