@@ -10,18 +10,14 @@
 import type { Address } from 'viem';
 import { SignetError } from '../api/errors.js';
 import { formatAmount } from '../chain/amount.js';
-import { appendAudit } from '../store/audit-log.js';
 import { listAccountStates } from '../store/chain-state.js';
-import { recordChainState, recordProposal, requireTreasury } from '../store/treasuries.js';
-import type { ApprovalBundle } from '../treasury/approval-bundle.js';
+import { recordChainState, requireTreasury } from '../store/treasuries.js';
 import { checkBatchCsv, formatBatchProblems, registeredOnChain } from '../treasury/batch-csv.js';
 import { planBatch } from '../treasury/batch-proposal.js';
-import { encodeBundle } from '../treasury/bundle-codec.js';
 import type { AppContext } from './app-context.js';
 import type { Handlers } from './dispatcher.js';
-import { approveBundle, p256FactoryOf, requireNoSignWith } from './treasury.js';
+import { requireNoSignWith, writeProposal } from './treasury.js';
 import { chainClient, currencyBalance, deployedState, onChain } from './treasury-chain.js';
-import { auditSubject, reviewOf } from './treasury-review.js';
 
 /** The block gas limit assumed with no node (the dev ledger's and most chains' 30M). */
 const OFFLINE_BLOCK_GAS_LIMIT = 30_000_000n;
@@ -89,27 +85,10 @@ export function treasuryBatchHandlers(context: AppContext): Pick<Handlers, 'trea
       });
       const proposals = [];
       for (const proposal of plan.proposals) {
-        let bundle: ApprovalBundle = {
-          chainId: p.chainId,
-          safe: treasury.address,
-          owners: treasury.owners,
-          threshold: treasury.threshold,
-          proposal: { tx: proposal.tx, description: proposal.description },
-          approvals: [],
-          ...p256FactoryOf(p),
-        };
-        await encodeBundle(bundle); // checks the description before anything is signed
-        if (request.signWith !== undefined) {
-          bundle = (await approveBundle(context, caller, store, bundle, request.signWith)).approved;
-        }
-        const review = reviewOf(store, p, bundle);
-        appendAudit(store, {
-          action: 'propose-safe-tx',
-          keyUri: request.signWith ?? null,
-          subject: { ...auditSubject(review), treasury: treasury.name },
-        });
-        recordProposal(store, treasury, proposal.tx.nonce);
-        proposals.push({ review, bundle: await encodeBundle(bundle) });
+        const { tx, description } = proposal;
+        proposals.push(
+          await writeProposal(context, caller, treasury, { tx, description }, request),
+        );
       }
       const limits: string[] = [];
       if (checks.registry === 'store') {

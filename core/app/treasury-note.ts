@@ -16,13 +16,10 @@ import { formatAmount, parseAmount } from '../chain/amount.js';
 import { readAtBlock } from '../chain/read-at-block.js';
 import { safeBatch, safeCall } from '../chain/safe.js';
 import type { RpcPool } from '../rpc/rpc-pool.js';
-import { appendAudit } from '../store/audit-log.js';
 import { type AccountState, getNote } from '../store/chain-state.js';
 import type { Store } from '../store/database.js';
-import { recordChainState, recordProposal, requireTreasury } from '../store/treasuries.js';
+import { recordChainState, requireTreasury } from '../store/treasuries.js';
 import { getTreasuryState } from '../store/treasury-state.js';
-import type { ApprovalBundle } from '../treasury/approval-bundle.js';
-import { encodeBundle } from '../treasury/bundle-codec.js';
 import { financedNoteFacts, type NoteFacts } from '../wallet/financed-note.js';
 import {
   acceptFinanceOfferCalls,
@@ -36,9 +33,8 @@ import {
 } from '../wallet/note-calls.js';
 import type { AppContext } from './app-context.js';
 import type { Handlers } from './dispatcher.js';
-import { approveBundle, requireNoSignWith } from './treasury.js';
+import { requireNoSignWith, writeProposal } from './treasury.js';
 import { chainClient, deployedState, onChain } from './treasury-chain.js';
-import { auditSubject, reviewOf } from './treasury-review.js';
 
 type TreasuryActor = NoteActor<{ address: Address; name: string }>;
 
@@ -87,29 +83,8 @@ export function treasuryNoteHandlers(context: AppContext): Pick<Handlers, 'treas
         calls.length === 1
           ? safeCall(calls[0]!, nonce)
           : safeBatch(p.contracts.multiSendCallOnly, calls, nonce);
-      let bundle: ApprovalBundle = {
-        chainId: p.chainId,
-        safe: treasury.address,
-        owners: treasury.owners,
-        threshold: treasury.threshold,
-        proposal: { tx, description: request.description ?? describe(operation, planned.note) },
-        approvals: [],
-      };
-      const text = await encodeBundle(bundle); // checks the description before anything is recorded
-      if (request.signWith !== undefined) {
-        bundle = (await approveBundle(context, caller, store, bundle, request.signWith)).approved;
-      }
-      const review = reviewOf(store, p, bundle);
-      appendAudit(store, {
-        action: 'propose-safe-tx',
-        keyUri: request.signWith ?? null,
-        subject: { ...auditSubject(review), treasury: treasury.name },
-      });
-      recordProposal(store, treasury, nonce);
-      return {
-        review,
-        bundle: request.signWith === undefined ? text : await encodeBundle(bundle),
-      };
+      const description = request.description ?? describe(operation, planned.note);
+      return writeProposal(context, caller, treasury, { tx, description }, request);
     },
   };
 }

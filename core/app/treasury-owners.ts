@@ -12,16 +12,12 @@ import { type Address, getAddress } from 'viem';
 import { SignetError } from '../api/errors.js';
 import { parseAddress } from '../chain/address.js';
 import { type OwnerChange, ownerChangeCall } from '../chain/safe.js';
-import { appendAudit } from '../store/audit-log.js';
-import { recordChainState, recordProposal, requireTreasury } from '../store/treasuries.js';
-import type { ApprovalBundle } from '../treasury/approval-bundle.js';
-import { encodeBundle } from '../treasury/bundle-codec.js';
+import { recordChainState, requireTreasury } from '../store/treasuries.js';
 import { decodeOwnerChange } from '../treasury/owner-change.js';
 import type { AppContext } from './app-context.js';
 import type { Handlers } from './dispatcher.js';
-import { approveBundle, requireNoSignWith } from './treasury.js';
+import { requireNoSignWith, writeProposal } from './treasury.js';
 import { chainClient, deployedState, onChain } from './treasury-chain.js';
-import { auditSubject, reviewOf } from './treasury-review.js';
 
 export function treasuryOwnersHandlers(
   context: AppContext,
@@ -43,34 +39,10 @@ export function treasuryOwnersHandlers(
       const change = ownerChange(request.change, treasury);
       // Refuses a non-owner, an owner twice, a threshold of 0 or above the owners, with a reason.
       const made = ownerChangeCall(treasury.address, treasury, change, nonce);
-      let bundle: ApprovalBundle = {
-        chainId: p.chainId,
-        safe: treasury.address,
-        owners: treasury.owners,
-        threshold: treasury.threshold,
-        proposal: {
-          tx: made.tx,
-          description:
-            request.description ??
-            capitalised(decodeOwnerChange(treasury.address, treasury, made.tx)?.words ?? ''),
-        },
-        approvals: [],
-      };
-      const text = await encodeBundle(bundle);
-      if (request.signWith !== undefined) {
-        bundle = (await approveBundle(context, caller, store, bundle, request.signWith)).approved;
-      }
-      const review = reviewOf(store, p, bundle);
-      appendAudit(store, {
-        action: 'propose-safe-tx',
-        keyUri: request.signWith ?? null,
-        subject: { ...auditSubject(review), treasury: treasury.name },
-      });
-      recordProposal(store, treasury, nonce);
-      return {
-        review,
-        bundle: request.signWith === undefined ? text : await encodeBundle(bundle),
-      };
+      const description =
+        request.description ??
+        capitalised(decodeOwnerChange(treasury.address, treasury, made.tx)?.words ?? '');
+      return writeProposal(context, caller, treasury, { tx: made.tx, description }, request);
     },
   };
 }

@@ -27,6 +27,7 @@ import {
   approveSafeTx,
   checkedSafeTxHash,
   execTransactionData,
+  type SafeTx,
   safeCall,
   safeDeployment,
 } from '../chain/safe.js';
@@ -233,33 +234,8 @@ export function treasuryHandlers(
         },
         nonce,
       );
-      let bundle: ApprovalBundle = {
-        chainId: p.chainId,
-        safe: treasury.address,
-        owners: treasury.owners,
-        threshold: treasury.threshold,
-        proposal: {
-          tx,
-          description: request.description ?? `Pay ${formatAmount(amount)} to ${to}`,
-        },
-        approvals: [],
-        ...p256FactoryOf(p),
-      };
-      const text = await encodeBundle(bundle); // checks the description before anything is recorded
-      if (request.signWith !== undefined) {
-        bundle = (await approveBundle(context, caller, store, bundle, request.signWith)).approved;
-      }
-      const review = reviewOf(store, p, bundle);
-      appendAudit(store, {
-        action: 'propose-safe-tx',
-        keyUri: request.signWith ?? null,
-        subject: { ...auditSubject(review), treasury: treasury.name },
-      });
-      recordProposal(store, treasury, nonce);
-      return {
-        review,
-        bundle: request.signWith === undefined ? text : await encodeBundle(bundle),
-      };
+      const description = request.description ?? `Pay ${formatAmount(amount)} to ${to}`;
+      return writeProposal(context, caller, treasury, { tx, description }, request);
     },
 
     'treasury.review': async (request) => {
@@ -320,35 +296,15 @@ export function treasuryHandlers(
           `treasury ${treasury.name} is at nonce ${used}: nonce ${nonce} is used already, nothing there to cancel`,
         );
       }
-      let bundle: ApprovalBundle = {
-        chainId: p.chainId,
-        safe: treasury.address,
-        owners: treasury.owners,
-        threshold: treasury.threshold,
-        proposal: {
-          tx: cancelTx(treasury.address, nonce),
-          description:
-            request.description ??
-            `Cancel the proposal at nonce ${nonce} (a call that does nothing)`,
-        },
-        approvals: [],
-        ...p256FactoryOf(p),
-      };
-      const text = await encodeBundle(bundle);
-      if (request.signWith !== undefined) {
-        bundle = (await approveBundle(context, caller, store, bundle, request.signWith)).approved;
-      }
-      const review = reviewOf(store, p, bundle);
-      appendAudit(store, {
-        action: 'cancel-safe-tx',
-        keyUri: request.signWith ?? null,
-        subject: { ...auditSubject(review), treasury: treasury.name },
-      });
-      recordProposal(store, treasury, nonce);
-      return {
-        review,
-        bundle: request.signWith === undefined ? text : await encodeBundle(bundle),
-      };
+      const description =
+        request.description ?? `Cancel the proposal at nonce ${nonce} (a call that does nothing)`;
+      return writeProposal(
+        context,
+        caller,
+        treasury,
+        { tx: cancelTx(treasury.address, nonce), description },
+        { signWith: request.signWith, action: 'cancel-safe-tx' },
+      );
     },
 
     'treasury.policy.set': async (request) => {
@@ -507,6 +463,46 @@ export function treasuryHandlers(
       return { review, ...(await sync.afterSigning(p, queued)) };
     },
   };
+}
+
+/**
+ * How every proposal ends (a payment, a batch, a note operation, an owner
+ * change, a cancel): a bundle with the treasury's owners and threshold and the
+ * ledger's P-256 factory, its description checked by encoding it before anything
+ * is recorded, approved at once by `signWith` when the CLI asks, reviewed,
+ * audited, and its nonce taken in the treasury's queue.
+ */
+export async function writeProposal(
+  context: AppContext,
+  caller: Caller,
+  treasury: Treasury,
+  proposal: { tx: SafeTx; description: string },
+  options: { signWith?: string | undefined; action?: 'propose-safe-tx' | 'cancel-safe-tx' } = {},
+) {
+  const p = context.profile();
+  const store = context.store();
+  let bundle: ApprovalBundle = {
+    chainId: p.chainId,
+    safe: treasury.address,
+    owners: treasury.owners,
+    threshold: treasury.threshold,
+    proposal,
+    approvals: [],
+    ...p256FactoryOf(p),
+  };
+  let text = await encodeBundle(bundle);
+  if (options.signWith !== undefined) {
+    bundle = (await approveBundle(context, caller, store, bundle, options.signWith)).approved;
+    text = await encodeBundle(bundle);
+  }
+  const review = reviewOf(store, p, bundle);
+  appendAudit(store, {
+    action: options.action ?? 'propose-safe-tx',
+    keyUri: options.signWith ?? null,
+    subject: { ...auditSubject(review), treasury: treasury.name },
+  });
+  recordProposal(store, treasury, proposal.tx.nonce);
+  return { review, bundle: text };
 }
 
 /**
