@@ -1,7 +1,7 @@
 /**
  * Worst-case cost of the treasury methods a hostile page can call (issue 11
  * audit): each call's wall time and heap growth at its caps, through the UI's
- * door (createAppApi().dispatch, origin `ui`). Run: npx tsx bench/treasury-exhaustion.ts
+ * door (createAppApi().dispatch, origin `ui`). Run: npm run bench:treasury-limits
  * Built from TEST KEYS (test/fixtures/approval-bundles.ts); no node, no token.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
