@@ -333,6 +333,30 @@ describe('signet customer: the operator bank registers accounts', () => {
     expect(text).not.toContain(PIN);
   });
 
+  it('signs one registry transaction per account at a time: a second waits for the first (PIN from stdin)', async () => {
+    const carol = getAddress('0x4444444444444444444444444444444444c0ffee');
+    // The node holds what it is sent without mining it: the registration stays in flight.
+    await rpc('evm_setAutomine', [false]);
+    try {
+      const args = register(carol, 'CUST-CAROL').filter((a) => a !== '--pin-file' && a !== w.pin);
+      const run = await w.cli([...args, '--pin-stdin', '--json'], { stdin: `${PIN}\n` });
+      expect(run.code, run.stderr).toBe(0);
+      const [queued] = run.json.transactions;
+      expect(queued).toMatchObject({ kind: 'customer-register', status: 'sent' });
+      expect(await refused(register(carol, 'CUST-CAROL'))).toBe(
+        `signet: a register of account ${carol} is in the outbox already (transaction ${queued.txHash}); \`signet sync\` sends it`,
+      );
+      expect(await refused(freezeArgs('freeze', carol))).toBe(
+        `signet: a register of account ${carol} is in the outbox already (transaction ${queued.txHash}); \`signet sync\` sends it`,
+      );
+    } finally {
+      await rpc('evm_setAutomine', [true]);
+    }
+    await w.ledger.mine();
+    await syncSettled();
+    expect(await currency<boolean>('isRegistered', carol)).toBe(true);
+  });
+
   it('refuses on a wrong chain profile: nothing signed', async () => {
     const { profile } = w.ledger;
     // The same node under another chain id: the wallet never synced such a chain, and the nodes are not on it.
