@@ -30,6 +30,7 @@ import { listAudit } from '../core/store/audit-log.js';
 import { openStore } from '../core/store/database.js';
 import { listOutbox } from '../core/store/outbox.js';
 import { grantOperator } from './support/operator-bank.js';
+import { softhsmModule } from './support/softhsm.js';
 import { PIN, useWallet } from './support/wallet-fixture.js';
 
 const w = useWallet(['bank', 'alice', 'bob', 'mallory']);
@@ -162,6 +163,20 @@ describe('signet customer: the operator bank registers accounts', () => {
     ]);
     expect(json.json.error).toMatchObject({ code: 'NOT_OPERATOR' });
     expect(await currency<boolean>('isRegistered', w.keys.alice!.address)).toBe(false);
+  });
+
+  it('refuses a P-256 key as the operator: its account is a contract, no operator', async () => {
+    const token = (await w.json(['tokens', '--module', softhsmModule])).find(
+      (t: { label: string }) => t.label === 'Wallet',
+    ).uri;
+    const key = await w.json([
+      ...['key', 'generate', '--token', token, '--curve', 'p256', '--label', 'teller'],
+      ...['--pin-file', w.pin],
+    ]);
+    await w.json(['account', 'add', '--key', key.uri, '--name', 'teller', '--pin-file', w.pin]);
+    expect(await refused(register(w.keys.alice!.address, REFERENCE, key.uri))).toBe(
+      `signet: an operator signs its registry transactions with a secp256k1 key; ${key.uri} is p256`,
+    );
   });
 
   it("registers a customer's account: registered on chain under the reference's hash, not its text", async () => {
@@ -425,6 +440,12 @@ describe('customers through the bridge: the UI signs only what it reviewed', () 
       ]),
     });
     const { reviewDigest } = preview.result;
+    expect(
+      await refusal('customers.preview', { action: 'register', operator: bank().uri, account }),
+    ).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: 'a registration needs the customer reference',
+    });
 
     expect(await refusal('customers.register', { ...request(), pin: PIN })).toMatchObject({
       code: 'INVALID_ARGUMENT',

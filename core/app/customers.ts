@@ -78,7 +78,7 @@ export function customerHandlers(
   };
 
   const sign = async (
-    action: Exclude<CustomerAction, never>,
+    action: CustomerAction,
     request: CustomerRequest & { reviewDigest?: string | undefined },
     caller: Caller,
   ) => {
