@@ -53,6 +53,12 @@ export const errorCodes = {
   AMOUNT_INVALID: 'user',
   ACCOUNT_UNKNOWN: 'user',
   NOT_REGISTERED: 'user',
+  /** The key is not an operator bank of the ledger's currency (no OPERATOR_ROLE on chain). */
+  NOT_OPERATOR: 'user',
+  /** The account is another operator's customer (or no customer at all): its operator alone freezes it. */
+  NOT_ACCOUNT_OPERATOR: 'user',
+  /** The account is in the currency's registry already: it is registered once, by one operator. */
+  ALREADY_REGISTERED: 'user',
   ACCOUNT_FROZEN: 'user',
   INSUFFICIENT_BALANCE: 'user',
   NOTE_NOT_FOUND: 'user',

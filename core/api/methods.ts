@@ -27,10 +27,15 @@
  * decoded (`treasury.review`, `treasury.qrDecode`) before anything signs them.
  * Every request at its caps fits the bridge's 1 MiB body. `treasury.policy.set`
  * stays the operator's.
+ *
+ * Customers (core/api/customers.ts): an operator bank's key registers,
+ * freezes and unfreezes accounts; from the UI only with the `reviewDigest`
+ * `customers.preview` showed.
  */
 import { z } from 'zod';
 import { addressBookRequests, addressBookResults } from './address-book.js';
 import { chainRequests, chainResults, pinSchema } from './chain.js';
+import { customerRequests, customerResults } from './customers.js';
 import { deviceRequests, deviceResults } from './devices.js';
 import { diagnosticsRequests, diagnosticsResults } from './diagnostics.js';
 import { noteRequests, noteResults } from './notes.js';
@@ -78,6 +83,11 @@ export const apiRequests = {
   'treasury.proposeOwners': withPins(treasuryRequests['treasury.proposeOwners']),
   'treasury.qrParts': treasuryRequests['treasury.qrParts'],
   'treasury.qrDecode': treasuryRequests['treasury.qrDecode'],
+  'customers.preview': customerRequests['customers.preview'],
+  'customers.register': withPins(customerRequests['customers.register']),
+  'customers.freeze': withPins(customerRequests['customers.freeze']),
+  'customers.unfreeze': withPins(customerRequests['customers.unfreeze']),
+  'customers.show': customerRequests['customers.show'],
 } as const;
 
 export const apiResults = {
@@ -109,6 +119,7 @@ export const apiResults = {
   'treasury.proposeOwners': treasuryResults['treasury.proposeOwners'],
   'treasury.qrParts': treasuryResults['treasury.qrParts'],
   'treasury.qrDecode': treasuryResults['treasury.qrDecode'],
+  ...customerResults,
 } as const satisfies Record<keyof typeof apiRequests, z.ZodType>;
 
 export type ApiMethod = keyof typeof apiRequests;

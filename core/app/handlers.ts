@@ -22,6 +22,7 @@ import { exportAuditCsv, listAudit, verifyAuditChain } from '../store/audit-log.
 import { listHistory } from '../store/history.js';
 import { listOutbox } from '../store/outbox.js';
 import type { AppContext } from './app-context.js';
+import { customerHandlers } from './customers.js';
 import type { Handlers } from './dispatcher.js';
 import { previewNote, previewSend } from './preview.js';
 import { balanceRows, chainStatus, heldNoteRows } from './read-models.js';
@@ -186,6 +187,8 @@ export function createHandlers(context: AppContext, sync: SyncDriver): Handlers 
     ...treasuryOwnersHandlers(context),
     ...treasuryNoteHandlers(context),
     ...treasuryQrHandlers(context),
+    // The operator bank's customer registry.
+    ...customerHandlers(context, sync),
   };
 }
 

@@ -50,7 +50,7 @@ function nativeFee(profile: ChainProfile, wei: bigint) {
 }
 
 /** Fees and nonce of a planned transaction, as text. */
-function feeFields(profile: ChainProfile, tx: TransactionSerializable, kind: TxKind) {
+export function feeFields(profile: ChainProfile, tx: TransactionSerializable, kind: TxKind) {
   const legacy = tx.type === 'legacy';
   return {
     nonce: tx.nonce ?? 0,
@@ -73,7 +73,7 @@ function availableAfter(store: Store, profile: ChainProfile, sender: Address, ex
  * (each transaction's hash, or EIP-712's two hashes), so the review can show the
  * same. Nothing for a token's key.
  */
-function deviceConfirm(plan: TransactionsPlan | TypedDataPlan) {
+export function deviceConfirm(plan: TransactionsPlan | TypedDataPlan) {
   if (!isLedgerDeviceUri(plan.account.keyUri)) return {};
   return {
     deviceConfirm:

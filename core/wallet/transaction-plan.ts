@@ -23,6 +23,10 @@ export const gasBudget = {
   // A Safe 1.4.1 proxy with a handful of owners; execTransaction with a currency payment.
   'treasury-create': 600_000n,
   'treasury-execute': 300_000n,
+  // The operator bank's registry calls (DigitalCurrency.registerAccount, freeze, unfreeze).
+  'customer-register': 150_000n,
+  'customer-freeze': 100_000n,
+  'customer-unfreeze': 100_000n,
 } as const;
 
 export type TxKind = keyof typeof gasBudget;

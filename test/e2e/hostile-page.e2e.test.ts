@@ -199,6 +199,16 @@ function validParams(): Record<ApiMethod, Record<string, unknown>> {
     },
     'treasury.qrParts': { bundle: proposal.bundle },
     'treasury.qrDecode': { parts: ['ur:x-signet-approval/1-2/lpadaocfadaxcyhdcxhdcx'] },
+    'customers.preview': {
+      action: 'register',
+      operator: victim.key,
+      account: PAYEE,
+      customer: 'CUST-1',
+    },
+    'customers.register': { operator: victim.key, account: PAYEE, customer: 'CUST-1' },
+    'customers.freeze': { operator: victim.key, account: PAYEE },
+    'customers.unfreeze': { operator: victim.key, account: PAYEE },
+    'customers.show': { account: PAYEE },
   };
 }
 
@@ -613,6 +623,9 @@ function treasuryCases(
     .split('/')
     .at(-1);
   const forgedFrame = `ur:x-signet-approval/${claimed}-${claimed}/${forgedBody}`;
+  const freeze = { operator: victim.key, account: PAYEE };
+  const register = { ...freeze, customer: 'CUST-1' };
+  const huge = 'x'.repeat(900_000);
   return {
     'treasury.list': [
       [
@@ -911,6 +924,114 @@ function treasuryCases(
         { parts: ['hello'] },
         'BUNDLE_INVALID',
         'this QR frame is not a UR (ur:x-signet-approval/…): hello',
+      ],
+    ],
+    // The operator bank's registry: a page asking the victim's key to register or freeze
+    // an account is refused unless it names the review the user saw.
+    'customers.preview': [
+      [
+        'with the key behind a foreign module',
+        { ...register, action: 'register', operator: withModule(victim.key, foreign.canary) },
+        'ACCOUNT_UNKNOWN',
+        noAccount,
+      ],
+      [
+        'a freeze with a customer reference',
+        { ...freeze, action: 'freeze', customer: 'CUST-1' },
+        'INVALID_ARGUMENT',
+        'a customer reference is given to register an account, not to freeze it',
+      ],
+      [
+        'an action of its own',
+        { ...register, action: 'recover' },
+        'INVALID_ARGUMENT',
+        /^invalid customers\.preview request: action: /,
+      ],
+      [
+        'a PIN it never needs',
+        { ...register, action: 'register', pin: PIN },
+        'INVALID_ARGUMENT',
+        unknownField('customers.preview', 'pin'),
+      ],
+    ],
+    'customers.register': [
+      [
+        'the victim key with its PIN, but no review',
+        { ...register, pin: PIN },
+        'INVALID_ARGUMENT',
+        noReview,
+      ],
+      [
+        'the victim key with its PIN, and a review it never showed',
+        { ...register, pin: PIN, reviewDigest: EVIL_DIGEST },
+        'REVIEW_STALE',
+        stale,
+      ],
+      [
+        'the key behind a foreign module, with the PIN',
+        { ...register, operator: withModule(victim.key, foreign.canary), pin: PIN },
+        'ACCOUNT_UNKNOWN',
+        noAccount,
+      ],
+      [
+        'a customer reference of 129 characters',
+        { ...register, customer: 'x'.repeat(129), pin: PIN },
+        'INVALID_ARGUMENT',
+        'the customer reference has 129 characters; at most 128',
+      ],
+      [
+        'a huge customer reference',
+        { ...register, customer: huge, pin: PIN },
+        'INVALID_ARGUMENT',
+        /^invalid customers\.register request: customer: Too big/,
+      ],
+    ],
+    'customers.freeze': [
+      [
+        'the victim key with its PIN, but no review',
+        { ...freeze, pin: PIN },
+        'INVALID_ARGUMENT',
+        noReview,
+      ],
+      [
+        'the victim key with its PIN, and a review it never showed',
+        { ...freeze, pin: PIN, reviewDigest: EVIL_DIGEST },
+        'REVIEW_STALE',
+        stale,
+      ],
+      [
+        'a customer reference to record',
+        { ...freeze, customer: 'CUST-1', pin: PIN },
+        'INVALID_ARGUMENT',
+        unknownField('customers.freeze', 'customer'),
+      ],
+    ],
+    'customers.unfreeze': [
+      [
+        'the victim key with its PIN, but no review',
+        { ...freeze, pin: PIN },
+        'INVALID_ARGUMENT',
+        noReview,
+      ],
+      [
+        'the key behind a foreign module, with the PIN',
+        { ...freeze, operator: withModule(victim.key, foreign.canary), pin: PIN },
+        'ACCOUNT_UNKNOWN',
+        noAccount,
+      ],
+    ],
+    'customers.show': [
+      [
+        'a huge address',
+        { account: huge },
+        'INVALID_ARGUMENT',
+        'invalid customers.show request: account: a 0x-prefixed 20-byte address',
+      ],
+      [
+        'an address with a wrong checksum',
+        { account: PAYEE.toLowerCase().replace('c', 'C') },
+        'ADDRESS_INVALID',
+        /^the account 0x\S+ has a wrong checksum/,
       ],
     ],
   };

@@ -485,6 +485,9 @@ export const en = {
       'note-finance': 'Note financing',
       'treasury-create': 'Treasury creation',
       'treasury-execute': 'Treasury payment',
+      'customer-register': 'Account registration',
+      'customer-freeze': 'Account freeze',
+      'customer-unfreeze': 'Account unfreeze',
     },
     txStatus: {
       signed: 'Signed',
@@ -792,6 +795,11 @@ export const en = {
     INSUFFICIENT_BALANCE: 'The available balance is too low for this payment.',
     ACCOUNT_FROZEN: 'This account is frozen by the operator.',
     NOT_REGISTERED: 'This account is not registered with the operator yet.',
+    NOT_OPERATOR:
+      "This key is not an operator bank's key for this ledger's currency, so nothing was signed.",
+    NOT_ACCOUNT_OPERATOR:
+      'Only the operator bank that registered this account may freeze or unfreeze it, so nothing was signed.',
+    ALREADY_REGISTERED: 'This account is registered already, so nothing was signed.',
     ADDRESS_INVALID: 'This address is not valid (check the capital letters of its checksum).',
     AMOUNT_INVALID: 'This amount is not valid.',
     KEY_NOT_FOUND: 'The key was not found on the token.',
