@@ -36,6 +36,40 @@ const pay = (amount: string) =>
 const balance = async (name: string) =>
   (await json(['balance', '--account', w.keys[name]!.address]))[0].balance;
 
+/** Asks the dev node directly (test controls viem's public client does not type). */
+async function rpc<T>(method: string, params: unknown[]): Promise<T> {
+  const response = await fetch(w.ledger.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  const body = (await response.json()) as { result: T; error?: { message: string } };
+  if (body.error) throw new Error(`${method}: ${body.error.message}`);
+  return body.result;
+}
+
+/**
+ * Syncs as a user would until nothing in the outbox is in flight (at most 20
+ * syncs), and adds up what they report. A node may answer a broadcast before it
+ * has mined it (anvil's automine mines on a task of its own, and under load
+ * after the sync has read the head), so what one sync sent the next may
+ * confirm: the engine is right to report it sent and not yet confirmed (see
+ * "a node that answers a broadcast before it mines it" below).
+ */
+async function syncSettled(): Promise<{ sent: number; confirmed: number; last: any }> {
+  const total = { sent: 0, confirmed: 0 };
+  for (let round = 0; round < 20; round++) {
+    const last = await json(['sync']);
+    total.sent += last.sent;
+    total.confirmed += last.confirmed;
+    const outbox: Array<{ status: string }> = await json(['outbox']);
+    if (!outbox.some((t) => ['signed', 'sent', 'included'].includes(t.status)))
+      return { ...total, last };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('the outbox did not settle in 20 syncs');
+}
+
 describe('reorg', () => {
   it('rewinds the index when the checkpoint block left the chain, and re-sends what it dropped', async () => {
     await json(['ledger', 'fund', '--account', w.keys.alice!.address, '--amount', '50.00']);
@@ -43,7 +77,7 @@ describe('reorg', () => {
     await json(['sync']);
     const fork = await w.ledger.snapshot();
     await pay('5.00');
-    expect(await json(['sync'])).toMatchObject({ sent: 1, confirmed: 1 });
+    expect(await syncSettled()).toMatchObject({ sent: 1, confirmed: 1 });
     expect(await balance('bob')).toBe('5.01');
 
     // The branch with the payment is dropped; the chain grows past it on another branch.
@@ -54,11 +88,38 @@ describe('reorg', () => {
     expect(await balance('bob')).toBe('0.01');
     expect((await json(['outbox']))[0].status).toBe('sent');
 
-    const second = await json(['sync']);
-    expect(second).toMatchObject({ sent: 1, confirmed: 1 });
+    // Re-sent once, and confirmed (by this sync or, if the node mines late, a next one).
+    expect(await syncSettled()).toMatchObject({ sent: 1, confirmed: 1 });
     expect(await balance('bob')).toBe('5.01');
     const history = await json(['history', '--account', w.keys.bob!.address]);
     expect(history.filter((e: { amount: string }) => e.amount === '5.00')).toHaveLength(1);
+  });
+});
+
+describe('a node that answers a broadcast before it mines it', () => {
+  // What a real chain (a block every few seconds) or a slow dev node does: the
+  // sync that sends cannot confirm, and must neither fail nor send it twice.
+  it('reports it sent and not confirmed, keeps it in flight, and a later sync confirms it', async () => {
+    const bobBefore = await balance('bob');
+    await rpc('evm_setAutomine', [false]);
+    try {
+      await pay('0.25');
+      const sending = await json(['sync']);
+      expect(sending).toMatchObject({ sent: 1, confirmed: 0, failed: 0, unconfirmed: 0 });
+      expect((await json(['outbox'])).at(-1).status).toBe('sent');
+      // Still not mined: the rebroadcast is "already known", not a second send.
+      const waiting = await json(['sync']);
+      expect(waiting).toMatchObject({ sent: 0, confirmed: 0, failed: 0, unconfirmed: 0 });
+      expect((await json(['outbox'])).at(-1).status).toBe('sent');
+    } finally {
+      await rpc('evm_setAutomine', [true]);
+    }
+    await w.ledger.mine();
+    expect(await json(['sync'])).toMatchObject({ sent: 0, confirmed: 1, failed: 0 });
+    expect((await json(['outbox'])).at(-1).status).toBe('confirmed');
+    expect(BigInt((await balance('bob')).replace('.', ''))).toBe(
+      BigInt(bobBefore.replace('.', '')) + 25n,
+    );
   });
 });
 
@@ -72,8 +133,10 @@ describe('several nodes', () => {
     await json(['sync']);
     await proxy.stop();
     await pay('1.00');
-    const report = await json(['sync']);
-    expect(report).toMatchObject({ sent: 1, confirmed: 1, unconfirmed: 0 });
+    const settled = await syncSettled();
+    expect(settled).toMatchObject({ sent: 1, confirmed: 1 });
+    const report = settled.last;
+    expect(report).toMatchObject({ unconfirmed: 0 });
     expect(report.nodes.map((n: { state: string }) => n.state)).toEqual(['down', 'up', 'up']);
     const status = await json(['ledger', 'status']);
     expect(status.nodes[0]).toMatchObject({ state: 'down' });

@@ -70,7 +70,9 @@ export class SyncEngine {
     progress({ phase: 'sending' });
     const sending = await sendOutbox(this.store, this.rpc, chainId);
     const sent = sending.sent;
-    // After sending, so that what the broadcast mined is in view.
+    // After sending, so that a block the broadcast mined at once (Hardhat's automine)
+    // is in view. A node may answer before it mines (anvil's miner is a task of its
+    // own; a real chain's block time): the transaction then stays sent, for the next sync.
     const head = (await this.rpc.heads()).pinned;
     progress({ phase: 'receipts', toBlock: head, sent });
     await this.recordFees(head);
