@@ -5,6 +5,7 @@ import { registerAddressBookCommands } from './commands/address-book.js';
 import { registerChainCommands } from './commands/chain.js';
 import { registerDeviceCommands } from './commands/devices.js';
 import { registerDoctorCommand } from './commands/doctor.js';
+import { registerProvisionCommands } from './commands/provision.js';
 import { registerTreasuryCommands } from './commands/treasury.js';
 import { registerTreasuryNoteCommands } from './commands/treasury-note.js';
 import { registerTreasuryQrCommands } from './commands/treasury-qr.js';
@@ -45,6 +46,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   registerTreasuryCommands(program, context);
   registerTreasuryQrCommands(program, context);
   registerTreasuryNoteCommands(program, context);
+  registerProvisionCommands(program, context);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {

@@ -24,6 +24,7 @@ import { listOutbox } from '../store/outbox.js';
 import type { AppContext } from './app-context.js';
 import type { Handlers } from './dispatcher.js';
 import { previewNote, previewSend } from './preview.js';
+import { provisionHandlers } from './provisioning.js';
 import { balanceRows, chainStatus, heldNoteRows } from './read-models.js';
 import { planNote, planSend, requireReviewed } from './signing-plan.js';
 import type { SyncDriver } from './sync-driver.js';
@@ -186,6 +187,7 @@ export function createHandlers(context: AppContext, sync: SyncDriver): Handlers 
     ...treasuryOwnersHandlers(context),
     ...treasuryNoteHandlers(context),
     ...treasuryQrHandlers(context),
+    ...provisionHandlers(context, sync),
   };
 }
 

@@ -23,6 +23,8 @@ export const gasBudget = {
   // A Safe 1.4.1 proxy with a handful of owners; execTransaction with a currency payment.
   'treasury-create': 600_000n,
   'treasury-execute': 300_000n,
+  // registerAccount by an operator bank (issue 12's provisioning batch).
+  'customer-register': 120_000n,
 } as const;
 
 export type TxKind = keyof typeof gasBudget;

@@ -485,6 +485,7 @@ export const en = {
       'note-finance': 'Note financing',
       'treasury-create': 'Treasury creation',
       'treasury-execute': 'Treasury payment',
+      'customer-register': 'Customer registration',
     },
     txStatus: {
       signed: 'Signed',

@@ -777,6 +777,7 @@ export const zhCN: Messages = {
       'note-finance': '票据融资',
       'treasury-create': '创建资金账户',
       'treasury-execute': '资金账户付款',
+      'customer-register': '客户登记',
     },
     txStatus: {
       signed: '已签名',
