@@ -38,7 +38,9 @@ function provisionProgress(
   { done, rows, step, customer }: Extract<ApiEvent, { type: 'provision.progress' }>['payload'],
 ): void {
   if (step === 'waiting-for-token') {
-    io.stderr.write(`${tty ? '\r\x1b[K' : ''}waiting for the token of customer ${customer}: insert it\n`);
+    io.stderr.write(
+      `${tty ? '\r\x1b[K' : ''}waiting for the token of customer ${customer}: insert it\n`,
+    );
   }
   if (!tty) return;
   const line = progressLine('provisioning', done, rows);

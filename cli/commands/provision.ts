@@ -6,8 +6,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { ProvisionRowReport } from '../../core/api/provisioning.js';
 import { SignetError } from '../../core/api/errors.js';
+import type { ProvisionRowReport } from '../../core/api/provisioning.js';
 import type { CliContext } from '../context.js';
 
 interface BatchFlags {
@@ -31,17 +31,32 @@ export function registerProvisionCommands(program: Command, context: CliContext)
   provision
     .command('batch')
     .description(
-      'initialise each customer\'s token, make its key, register and fund the account, write a sealed PIN mailer; run again to resume',
+      "initialise each customer's token, make its key, register and fund the account, write a sealed PIN mailer; run again to resume",
     )
-    .requiredOption('--csv <file>', 'customer,name,token (serial or slot:N),amount,language (en|zh-CN)')
+    .requiredOption(
+      '--csv <file>',
+      'customer,name,token (serial or slot:N),amount,language (en|zh-CN)',
+    )
     .requiredOption('--operator <uri>', "the operator bank's key: registers and funds the accounts")
-    .requiredOption('--mailers <dir>', 'folder for the sealed PIN mailers (one file per customer, mode 0600)')
+    .requiredOption(
+      '--mailers <dir>',
+      'folder for the sealed PIN mailers (one file per customer, mode 0600)',
+    )
     .option('--so-pin-file <file>', "file holding the bank's SO PIN for the customers' tokens")
     .option('--pin-file <file>', "file holding the operator token's PIN")
-    .option('--pin-stdin', 'read the PINs from standard input, one a line: the operator token\'s, then the SO PIN')
-    .option('--module <path>', "the customers' tokens' PKCS#11 module (default: the operator URI's module-path)")
+    .option(
+      '--pin-stdin',
+      "read the PINs from standard input, one a line: the operator token's, then the SO PIN",
+    )
+    .option(
+      '--module <path>',
+      "the customers' tokens' PKCS#11 module (default: the operator URI's module-path)",
+    )
     .option('--report <file>', 'write the report as FILE.csv and FILE.json')
-    .option('--batch <id>', "the batch's name in the journal (default: the CSV's hash, so the same file resumes)")
+    .option(
+      '--batch <id>',
+      "the batch's name in the journal (default: the CSV's hash, so the same file resumes)",
+    )
     .option('--wait-seconds <n>', 'how long to wait for a token that is not inserted', '120')
     .option('--json', 'machine-readable output')
     .action((flags: BatchFlags) =>
@@ -50,7 +65,10 @@ export function registerProvisionCommands(program: Command, context: CliContext)
         async (app) => {
           const wait = Number(flags.waitSeconds);
           if (!Number.isFinite(wait) || wait < 0 || wait > 86_400) {
-            throw new SignetError('INVALID_ARGUMENT', `--wait-seconds must be 0 to 86400, not ${flags.waitSeconds}`);
+            throw new SignetError(
+              'INVALID_ARGUMENT',
+              `--wait-seconds must be 0 to 86400, not ${flags.waitSeconds}`,
+            );
           }
           let csv: string;
           try {
@@ -83,9 +101,7 @@ export function registerProvisionCommands(program: Command, context: CliContext)
         },
         (result) =>
           [
-            ...result.rows.map(
-              (r) => `line ${r.line}  ${r.customer}  ${r.status}: ${r.outcome}`,
-            ),
+            ...result.rows.map((r) => `line ${r.line}  ${r.customer}  ${r.status}: ${r.outcome}`),
             `${result.provisioned} provisioned, ${result.failed} failed, ${result.refused} refused (batch ${result.batchId}, ${result.seconds.toFixed(1)} s)`,
           ].join('\n'),
       ),

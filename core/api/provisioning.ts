@@ -20,7 +20,10 @@ export const provisionRequests = {
     /** Folder the sealed PIN mailers are written to (one file per customer, mode 0600). */
     mailers: z.string().min(1).max(4096),
     /** Names the batch in the journal; default: the CSV's SHA-256 (the same file resumes). */
-    batchId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
+    batchId: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/)
+      .optional(),
     /** How long to wait for a token that is not inserted. */
     waitMs: z.number().int().nonnegative().max(86_400_000).default(120_000),
   }),

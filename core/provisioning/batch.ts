@@ -74,7 +74,12 @@ export interface BatchOptions {
   chain: CustomerChainSteps;
   /** How long to wait for a token not inserted (single reader). */
   waitMs: number;
-  progress: (p: { done: number; rows: number; step: ProvisionProgressStep; customer: string }) => void;
+  progress: (p: {
+    done: number;
+    rows: number;
+    step: ProvisionProgressStep;
+    customer: string;
+  }) => void;
   /** FAKE, test only (SIGNET_FAKE_PROVISION_KILL_AT=CUSTOMER:STEP): SIGKILL itself once that step is recorded. */
   killAt?: string | undefined;
 }
@@ -96,7 +101,9 @@ export interface RowReport {
   fundTx: string | null;
   mailer: string | null;
   /** Seconds this run spent on the row, by phase (figures for the benchmark and the report). */
-  seconds: Partial<Record<'wait' | 'init' | 'pin' | 'keygen' | 'register' | 'fund' | 'mailer', number>>;
+  seconds: Partial<
+    Record<'wait' | 'init' | 'pin' | 'keygen' | 'register' | 'fund' | 'mailer', number>
+  >;
 }
 
 class RowFailure extends Error {
@@ -134,13 +141,20 @@ export async function runProvisionBatch(options: BatchOptions): Promise<RowRepor
       );
       reports.push(report);
       done++;
-      options.progress({ done, rows: total, step: report.status === 'provisioned' ? 'done' : 'failed', customer: row.customerRef });
+      options.progress({
+        done,
+        rows: total,
+        step: report.status === 'provisioned' ? 'done' : 'failed',
+        customer: row.customerRef,
+      });
     }
   } finally {
     soPin.fill(0);
   }
   // Follow every transaction the batch queued to its fate, and say it per row.
-  const ids = reports.flatMap((r) => [r.registerTx, r.fundTx]).filter((t): t is string => t !== null);
+  const ids = reports
+    .flatMap((r) => [r.registerTx, r.fundTx])
+    .filter((t): t is string => t !== null);
   if (ids.length > 0) {
     const outboxIds = options.rows
       .map((row) => getJournalRow(options.store, options.batchId, row.customerRef))
@@ -201,7 +215,8 @@ async function provisionRow(
     amount: formatAmount(row.amount),
     registerTx: txText(store, journal.registerTx),
     fundTx: txText(store, journal.fundTx),
-    mailer: journal.step === 'mailer-written' ? mailerPath(options.mailerDir, row.customerRef) : null,
+    mailer:
+      journal.step === 'mailer-written' ? mailerPath(options.mailerDir, row.customerRef) : null,
     seconds,
   });
   if (journal.step === 'mailer-written') {
@@ -209,12 +224,23 @@ async function provisionRow(
   }
   let module: Pkcs11Module | undefined;
   try {
-    const claims = otherClaims(store, batchId, row.customerRef, journal.tokenSerial ?? serialOf(row));
+    const claims = otherClaims(
+      store,
+      batchId,
+      row.customerRef,
+      journal.tokenSerial ?? serialOf(row),
+    );
     const claim = claims[0];
     if (claim) {
       throw claim.customerRef === row.customerRef
-        ? new RowFailure('customer-provisioned', `customer ${row.customerRef} was provisioned in another batch (${claim.batchId.slice(0, 12)})`)
-        : new RowFailure('token-provisioned', `token ${claim.tokenSerial} is already provisioned for customer ${claim.customerRef}`);
+        ? new RowFailure(
+            'customer-provisioned',
+            `customer ${row.customerRef} was provisioned in another batch (${claim.batchId.slice(0, 12)})`,
+          )
+        : new RowFailure(
+            'token-provisioned',
+            `token ${claim.tokenSerial} is already provisioned for customer ${claim.customerRef}`,
+          );
     }
     const found = await timed('wait', () =>
       waitForToken(options, row, journal, () => step('waiting-for-token')),
@@ -230,30 +256,49 @@ async function provisionRow(
       (journal.step !== 'pending' || journal.intent === 'token-initialised');
     if (!ours) {
       if (journal.step !== 'pending') {
-        throw new RowFailure('token-changed', `token ${tokenRefText(row.token)} no longer carries customer ${row.customerRef}'s label (it says "${token.label}")`);
+        throw new RowFailure(
+          'token-changed',
+          `token ${tokenRefText(row.token)} no longer carries customer ${row.customerRef}'s label (it says "${token.label}")`,
+        );
       }
       if (token.flags.tokenInitialized) {
         if (token.label === row.customerRef) {
-          throw new RowFailure('token-provisioned', `token ${token.serial} already carries customer ${row.customerRef}'s label, but no batch here made it: not erased`);
+          throw new RowFailure(
+            'token-provisioned',
+            `token ${token.serial} already carries customer ${row.customerRef}'s label, but no batch here made it: not erased`,
+          );
         }
         if (await withConnection(module, token, (c) => holdsPublicKeys(c))) {
-          throw new RowFailure('token-provisioned', `token ${token.serial} ("${token.label}") already holds keys: it is someone's, and is not erased`);
+          throw new RowFailure(
+            'token-provisioned',
+            `token ${token.serial} ("${token.label}") already holds keys: it is someone's, and is not erased`,
+          );
         }
       }
       step('token-initialised');
-      journal = recordIntent(store, journal, 'token-initialised', { tokenSerial: token.serial || undefined });
+      journal = recordIntent(store, journal, 'token-initialised', {
+        tokenSerial: token.serial || undefined,
+      });
       pin = randomPin(token);
       const userPin = pin;
       const initialised = await timed('init', () =>
-        initToken(module!, token.slotHandle, { label: row.customerRef, confirmErase: true }, async (ask) =>
-          Buffer.from(ask.role === 'new-user' ? userPin : soPin),
+        initToken(
+          module!,
+          token.slotHandle,
+          { label: row.customerRef, confirmErase: true },
+          async (ask) => Buffer.from(ask.role === 'new-user' ? userPin : soPin),
         ),
       );
       token = initialised;
       appendAudit(store, {
         action: 'init-token',
         keyUri: formatPkcs11Uri(tokenUri(token)),
-        subject: { label: token.label, serial: token.serial, batch: batchId, customer: row.customerRef },
+        subject: {
+          label: token.label,
+          serial: token.serial,
+          batch: batchId,
+          customer: row.customerRef,
+        },
       });
       journal = recordDone(store, journal, 'token-initialised', { tokenSerial: token.serial });
       did.push('token initialised');
@@ -279,7 +324,12 @@ async function provisionRow(
       appendAudit(store, {
         action: 'unblock-pin',
         keyUri: formatPkcs11Uri(tokenUri(token)),
-        subject: { token: token.label, serial: token.serial, batch: batchId, reason: 'provisioning resumed: fresh PIN' },
+        subject: {
+          token: token.label,
+          serial: token.serial,
+          batch: batchId,
+          reason: 'provisioning resumed: fresh PIN',
+        },
       });
       journal = recordPinReset(store, journal);
       did.push('fresh PIN set (the interrupted run’s PIN was never written down)');
@@ -305,7 +355,14 @@ async function provisionRow(
       appendAudit(store, {
         action: 'generate-key',
         keyUri,
-        subject: { curve: key.curve, label: key.label, address, token: token.label, serial: token.serial, batch: batchId },
+        subject: {
+          curve: key.curve,
+          label: key.label,
+          address,
+          token: token.label,
+          serial: token.serial,
+          batch: batchId,
+        },
       });
       journal = recordDone(store, journal, 'key-generated', { keyUri, address });
       did.push('key generated on the token');
@@ -338,7 +395,11 @@ async function provisionRow(
           journal = recordIntent(store, journal, 'funded');
           return options.chain.fund(address, row.amount);
         });
-        did.push('onChain' in done ? 'already funded on the ledger' : `${formatAmount(row.amount)} queued to it`);
+        did.push(
+          'onChain' in done
+            ? 'already funded on the ledger'
+            : `${formatAmount(row.amount)} queued to it`,
+        );
       }
       journal = recordDone(store, journal, 'funded', done ? outboxFacts('fundTx', done) : {});
       killIfAsked(options, row, 'funded');
@@ -353,7 +414,12 @@ async function provisionRow(
       await timed('mailer', () =>
         writePinMailer(
           options.mailerDir,
-          { customerRef: row.customerRef, name: row.name, tokenSerial: token.serial, language: row.language },
+          {
+            customerRef: row.customerRef,
+            name: row.name,
+            tokenSerial: token.serial,
+            language: row.language,
+          },
           userPin,
         ),
       );
@@ -363,9 +429,18 @@ async function provisionRow(
     killIfAsked(options, row, 'mailer-written');
     return report('provisioned', did.length > 0 ? did.join(', ') : 'already provisioned', null);
   } catch (error) {
-    if (error instanceof RowFailure) return report(journal.step === 'pending' ? 'refused' : 'failed', `${error.message}${progressWords(journal)}`, error.reason);
+    if (error instanceof RowFailure)
+      return report(
+        journal.step === 'pending' ? 'refused' : 'failed',
+        `${error.message}${progressWords(journal)}`,
+        error.reason,
+      );
     if (error instanceof SignetError) {
-      return report('failed', `${error.message}${progressWords(journal)}`, error.code.toLowerCase().replaceAll('_', '-'));
+      return report(
+        'failed',
+        `${error.message}${progressWords(journal)}`,
+        error.code.toLowerCase().replaceAll('_', '-'),
+      );
     }
     throw error;
   } finally {
@@ -375,7 +450,9 @@ async function provisionRow(
 
 /** Where a failed row stands, for its report line. */
 function progressWords(journal: JournalRow): string {
-  return journal.step === 'pending' ? '' : ` (done so far: ${journal.step}; run the batch again to go on)`;
+  return journal.step === 'pending'
+    ? ''
+    : ` (done so far: ${journal.step}; run the batch again to go on)`;
 }
 
 function before(step: ProvisionStep, target: ProvisionStep): boolean {
@@ -404,7 +481,10 @@ function keyAddress(key: TokenKey): string {
 
 /** A random decimal PIN of the length the token accepts (8 digits where it may). */
 export function randomPin(token: Pick<TokenDescription, 'minPinLength' | 'maxPinLength'>): string {
-  const length = Math.max(token.minPinLength, Math.min(PIN_DIGITS, token.maxPinLength || PIN_DIGITS));
+  const length = Math.max(
+    token.minPinLength,
+    Math.min(PIN_DIGITS, token.maxPinLength || PIN_DIGITS),
+  );
   let pin = '';
   for (let i = 0; i < length; i++) pin += String(randomInt(10));
   return pin;

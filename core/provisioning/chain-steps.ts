@@ -13,6 +13,7 @@
 import { type Address, encodeFunctionData, keccak256, parseAbi, toBytes } from 'viem';
 import { SignetError } from '../api/errors.js';
 import type { ChainProfile } from '../api/profile.js';
+import type { AppContext } from '../app/app-context.js';
 import type { Caller } from '../app/dispatcher.js';
 import type { SyncDriver } from '../app/sync-driver.js';
 import { chainClient, onChain } from '../app/treasury-chain.js';
@@ -22,7 +23,6 @@ import { listOutbox, type OutboxTx } from '../store/outbox.js';
 import { findAccount } from '../wallet/find-account.js';
 import { paymentCall } from '../wallet/payment.js';
 import type { Call } from '../wallet/transaction-plan.js';
-import type { AppContext } from '../app/app-context.js';
 
 /** What a step left: the outbox row of its transaction, or the chain's word that it is done. */
 export type StepDone = { outboxId: number; txHash: string } | { onChain: true };
@@ -141,7 +141,10 @@ export async function outboxChainSteps(
       return logs.length > 0 ? { onChain: true } : undefined;
     },
     fund(address, amount) {
-      return queue({ ...paymentCall(profile, address, amount), summary: { to: address, amount: amount.toString() } });
+      return queue({
+        ...paymentCall(profile, address, amount),
+        summary: { to: address, amount: amount.toString() },
+      });
     },
     async settle(outboxIds) {
       const settled = new Map<number, OutboxTx>();
