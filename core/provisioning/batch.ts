@@ -290,6 +290,7 @@ async function provisionRow(
         ),
       );
       token = initialised;
+      killIfAsked(options, row, 'token-initialised+');
       appendAudit(store, {
         action: 'init-token',
         keyUri: formatPkcs11Uri(tokenUri(token)),
@@ -379,6 +380,7 @@ async function provisionRow(
         journal = recordIntent(store, journal, 'registered');
         return options.chain.register(address, row.customerRef);
       });
+      killIfAsked(options, row, 'registered+');
       journal = recordDone(store, journal, 'registered', outboxFacts('registerTx', done));
       did.push('onChain' in done ? 'already registered on the ledger' : 'registration queued');
       killIfAsked(options, row, 'registered');
@@ -395,6 +397,7 @@ async function provisionRow(
           journal = recordIntent(store, journal, 'funded');
           return options.chain.fund(address, row.amount);
         });
+        killIfAsked(options, row, 'funded+');
         did.push(
           'onChain' in done
             ? 'already funded on the ledger'
@@ -423,6 +426,7 @@ async function provisionRow(
           userPin,
         ),
       );
+      killIfAsked(options, row, 'mailer-written+');
       did.push('PIN mailer written');
     }
     journal = recordDone(store, journal, 'mailer-written');
@@ -539,7 +543,15 @@ async function waitForToken(
   }
 }
 
-/** FAKE, test only: dies like kill -9 right after `step` of `customer` is recorded done. */
-function killIfAsked(options: BatchOptions, row: ProvisionRow, step: ProvisionStep): void {
+/**
+ * FAKE, test only: dies like kill -9 right after `step` of the customer is
+ * recorded done, or with `step+`, right after its side effect and before the
+ * journal says it is done (the window a resume must settle by asking the world).
+ */
+function killIfAsked(
+  options: BatchOptions,
+  row: ProvisionRow,
+  step: ProvisionStep | `${ProvisionStep}+`,
+): void {
   if (options.killAt === `${row.customerRef}:${step}`) process.kill(process.pid, 'SIGKILL');
 }
