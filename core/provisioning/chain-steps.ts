@@ -102,7 +102,7 @@ export async function outboxChainSteps(
     async registered(address) {
       const queued = ours('customer-register', address);
       if (queued) return { outboxId: queued.id, txHash: queued.txHash };
-      const onLedger = await onChain(
+      const registeredOnChain = await onChain(
         client.readContract({
           address: currency,
           abi: currencyAbi,
@@ -110,7 +110,7 @@ export async function outboxChainSteps(
           args: [address],
         }),
       );
-      return onLedger ? { onChain: true } : undefined;
+      return registeredOnChain ? { onChain: true } : undefined;
     },
     register(address, customerRef) {
       return queue({
