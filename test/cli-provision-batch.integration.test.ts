@@ -40,7 +40,7 @@ import {
   parseAbi,
   toBytes,
 } from 'viem';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../core/store/database.js';
 import { devKeys } from '../ledger/deploy.js';
 import { pinFile } from './support/cli.js';
@@ -148,12 +148,8 @@ function provision(
 }
 
 describe(`signet provision batch: ${N} customers, killed twice, tokens pulled, resumed`, () => {
-  it('ends with every customer provisioned once, PINs only in their mailers, every bad row refused', {
-    timeout: 600_000,
-  }, async () => {
+  beforeAll(async () => {
     const operator = w.keys.operator!;
-    const operatorUri = operator.uri;
-    const operatorPin = pinFile(PIN);
     // The central bank appoints the token's key as an operator bank and issues it money.
     const bank = w.ledger.wallet(devKeys.centralBank);
     const currency = w.ledger.profile.contracts.currency as Address;
@@ -170,6 +166,15 @@ describe(`signet provision batch: ${N} customers, killed twice, tokens pulled, r
       await w.ledger.publicClient.waitForTransactionReceipt({ hash });
     }
     await w.ledger.setBalance(operator.address, 10n ** 20n);
+  });
+
+  it('ends with every customer provisioned once, PINs only in their mailers, every bad row refused', {
+    timeout: 600_000,
+  }, async () => {
+    const operator = w.keys.operator!;
+    const operatorUri = operator.uri;
+    const currency = w.ledger.profile.contracts.currency as Address;
+    const operatorPin = pinFile(PIN);
 
     // The factory's tokens: initialised with the bank's SO PIN, holding no key.
     const serials = Array.from({ length: N }, (_, i) => softhsmToken(`blank-${i + 1}`));
@@ -477,6 +482,79 @@ describe(`signet provision batch: ${N} customers, killed twice, tokens pulled, r
         .map(([k, v]) => `${k} ${((v / N) * 1000).toFixed(0)} ms`)
         .join(', ')}; sync and settle ${(result.seconds - inRows).toFixed(2)} s for the batch`,
     );
+  });
+
+  it('refuses as a whole, changing no token: a wrong SO PIN, a key that is no operator; PINs from stdin in the order the help says', {
+    timeout: 300_000,
+  }, async () => {
+    const serial = softhsmToken('untouched');
+    const csv = join(dir, 'refusals.csv');
+    writeFileSync(csv, `R-001,Refused,${serial},1.00,en\n`);
+    const common = [
+      '--csv',
+      csv,
+      '--mailers',
+      join(dir, 'refusal-mailers'),
+      '--module',
+      softhsmModule,
+    ];
+    const labelOf = (s: string) => {
+      const show = execFileSync('softhsm2-util', ['--show-slots'], {
+        env: w.env,
+        encoding: 'utf8',
+      });
+      const block = show.split(/\n(?=Slot )/).find((b) => b.includes(`Serial number:    ${s}`))!;
+      return /Label:\s*(\S+)/.exec(block)![1];
+    };
+
+    const wrongSo = await provision([
+      ...common,
+      ...['--operator', w.keys.operator!.uri, '--pin-file', pinFile(PIN)],
+      ...['--so-pin-file', pinFile('99999999'), '--wait-seconds', '1'],
+    ]);
+    expect(wrongSo.code).toBe(1);
+    expect(wrongSo.stderr.trim().split('\n')).toHaveLength(1);
+    expect(wrongSo.stderr).toMatch(/customer R-001: .*PIN.*the batch stopped here/);
+    expect(labelOf(serial)).toBe('untouched');
+
+    const token = (await w.json(['tokens', '--module', softhsmModule])).find(
+      (t: { label: string }) => t.label === 'Wallet',
+    ).uri;
+    const stranger = await w.json([
+      ...['key', 'generate', '--token', token, '--curve', 'secp256k1', '--label', 'stranger'],
+      ...['--pin-file', pinFile(PIN)],
+    ]);
+    const notOperator = await provision([
+      ...common,
+      ...['--operator', stranger.uri, '--pin-file', pinFile(PIN), '--so-pin-file', soPinFile],
+    ]);
+    expect(notOperator.code).toBe(1);
+    expect(notOperator.stderr).toMatch(/is not an operator bank on ledger/);
+    expect(labelOf(serial)).toBe('untouched');
+
+    // --pin-stdin: the operator token's PIN, then the SO PIN.
+    const child = spawn(
+      process.execPath,
+      [
+        join(import.meta.dirname, '../bin/signet.js'),
+        ...[
+          'provision',
+          'batch',
+          ...common,
+          '--operator',
+          w.keys.operator!.uri,
+          '--pin-stdin',
+          '--json',
+        ],
+      ],
+      { env: w.env },
+    );
+    child.stdin.end(`${PIN}\n${SO_PIN}\n`);
+    let stdout = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
+    expect(JSON.parse(stdout).provisioned).toBe(1);
+    expect(labelOf(serial)).toBe('R-001');
   });
 });
 

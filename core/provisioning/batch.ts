@@ -439,6 +439,18 @@ async function provisionRow(
         `${error.message}${progressWords(journal)}`,
         error.reason,
       );
+    // A wrong or locked PIN would be tried again on every row: each try counts on the
+    // token (real cards lock after a few). Stop the batch; it resumes once fixed.
+    if (
+      error instanceof SignetError &&
+      (error.code === 'PIN_INCORRECT' || error.code === 'PIN_LOCKED')
+    ) {
+      throw new SignetError(
+        error.code,
+        `customer ${row.customerRef}: ${error.message}; the batch stopped here (run it again once the PIN is right)`,
+        { details: error.details, cause: error },
+      );
+    }
     if (error instanceof SignetError) {
       return report(
         'failed',
