@@ -59,6 +59,7 @@ const minorOf = (i: number) => (i % 3 === 0 ? 0n : BigInt(i * 100 + (i % 100)));
 
 const abi = parseAbi([
   'function grantRole(bytes32 role, address account)',
+  'function revokeRole(bytes32 role, address account)',
   'function issue(address operator, uint256 amount)',
   'function isRegistered(address account) view returns (bool)',
   'function balanceOf(address account) view returns (uint256)',
@@ -556,6 +557,51 @@ describe(`signet provision batch: ${N} customers, killed twice, tokens pulled, r
     expect(JSON.parse(stdout).provisioned).toBe(1);
     expect(labelOf(serial)).toBe('R-001');
   });
+
+  it('a registration that reverted on the ledger (the operator lost its role meanwhile) is queued again by the next run, once', {
+    timeout: 300_000,
+  }, async () => {
+    const operator = w.keys.operator!;
+    const serial = softhsmToken('revert-1');
+    const csv = join(dir, 'revert.csv');
+    writeFileSync(csv, `V-001,Reverted,${serial},2.00,en\n`);
+    const args = [
+      ...['--csv', csv, '--operator', operator.uri, '--mailers', join(dir, 'revert-mailers')],
+      ...[
+        '--module',
+        softhsmModule,
+        '--so-pin-file',
+        soPinFile,
+        '--pin-file',
+        pinFile(PIN),
+        '--json',
+      ],
+    ];
+    const role = async (functionName: 'grantRole' | 'revokeRole') => {
+      const hash = await w.ledger.wallet(devKeys.centralBank).writeContract({
+        address: w.ledger.profile.contracts.currency as Address,
+        abi,
+        functionName,
+        args: [keccak256(toBytes('OPERATOR_ROLE')), operator.address],
+      });
+      await w.ledger.publicClient.waitForTransactionReceipt({ hash });
+    };
+    // Queued, not yet sent; then the operator loses its role.
+    expect((await provision(args, { killAt: 'V-001:registered' })).signal).toBe('SIGKILL');
+    await role('revokeRole');
+    const refused = await provision(args);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/is not an operator bank/);
+    expect(outboxStatuses('customer-register', 'V-001')).toEqual(['failed']); // sent, reverted
+    await role('grantRole');
+    const resumed = await provision(args);
+    expect(resumed.code).toBe(0);
+    expect(JSON.parse(resumed.stdout).rows[0]).toMatchObject({ status: 'provisioned' });
+    expect(outboxStatuses('customer-register', 'V-001')).toEqual(['failed', 'confirmed']);
+    const address = JSON.parse(resumed.stdout).rows[0].address as Address;
+    expect(await rawCall('isRegistered', address)).toBe(1n);
+    expect(await rawCall('balanceOf', address)).toBe(200n);
+  });
 });
 
 function outboxCount(): number {
@@ -574,6 +620,25 @@ function outboxKinds(): Record<string, number> {
       .prepare('SELECT kind, count(*) AS n FROM outbox GROUP BY kind ORDER BY kind')
       .all() as Array<{ kind: string; n: number }>;
     return Object.fromEntries(rows.map((r) => [r.kind, r.n]));
+  } finally {
+    store.close();
+  }
+}
+
+/** The statuses of the outbox's `kind` rows for a customer's address (from the journal), oldest first. */
+function outboxStatuses(kind: string, customerRef: string): string[] {
+  const store = openStore(join(w.home, 'signet.sqlite'));
+  try {
+    const { address } = store.db
+      .prepare('SELECT address FROM provision_journal WHERE customer_ref = ?')
+      .get(customerRef) as { address: string };
+    return (
+      store.db
+        .prepare('SELECT status, summary FROM outbox WHERE kind = ? ORDER BY id')
+        .all(kind) as Array<{ status: string; summary: string }>
+    )
+      .filter((r) => r.summary.toLowerCase().includes(address.toLowerCase()))
+      .map((r) => r.status);
   } finally {
     store.close();
   }

@@ -49,6 +49,7 @@ import {
   recordDone,
   recordIntent,
   recordPinReset,
+  rewindJournalRow,
 } from '../store/provisioning-journal.js';
 import type { ProvisionRow, RowProblem } from './batch-csv.js';
 import { tokenRefText } from './batch-csv.js';
@@ -219,6 +220,13 @@ async function provisionRow(
       journal.step === 'mailer-written' ? mailerPath(options.mailerDir, row.customerRef) : null,
     seconds,
   });
+  // A registration or payment that failed on the ledger is done again (the chain asked first).
+  const failedTx = (id: number | null) => {
+    const status = outboxStatus(store, id);
+    return status === 'failed' || status === 'replaced';
+  };
+  if (failedTx(journal.registerTx)) journal = rewindJournalRow(store, journal, 'key-generated');
+  else if (failedTx(journal.fundTx)) journal = rewindJournalRow(store, journal, 'registered');
   if (journal.step === 'mailer-written') {
     return report('provisioned', 'already provisioned by an earlier run of this batch', null);
   }
@@ -481,6 +489,14 @@ function serialOf(row: ProvisionRow): string | null {
 
 function outboxFacts(field: 'registerTx' | 'fundTx', done: StepDone) {
   return 'outboxId' in done ? { [field]: done.outboxId } : {};
+}
+
+function outboxStatus(store: Store, outboxId: number | null): string | undefined {
+  if (outboxId === null) return undefined;
+  const row = store.db.prepare('SELECT status FROM outbox WHERE id = ?').get(outboxId) as
+    | { status: string }
+    | undefined;
+  return row?.status;
 }
 
 function txText(store: Store, outboxId: number | null): string | null {

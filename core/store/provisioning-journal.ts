@@ -162,6 +162,27 @@ export function recordPinReset(store: Store, row: JournalRow): JournalRow {
   return getJournalRow(store, row.batchId, row.customerRef)!;
 }
 
+/**
+ * Takes a row back to `step` when a ledger transaction it recorded failed for
+ * good (reverted, or its nonce taken): the next run asks the chain and queues
+ * it again. The token, its key and its mailer are not touched.
+ */
+export function rewindJournalRow(
+  store: Store,
+  row: JournalRow,
+  step: 'key-generated' | 'registered',
+): JournalRow {
+  store.db
+    .prepare(
+      `UPDATE provision_journal SET step = ?, intent = NULL, updated_at = ?,
+         register_tx = CASE WHEN ? = 'key-generated' THEN NULL ELSE register_tx END,
+         fund_tx = NULL
+       WHERE batch_id = ? AND customer_ref = ?`,
+    )
+    .run(step, now(), step, row.batchId, row.customerRef);
+  return getJournalRow(store, row.batchId, row.customerRef)!;
+}
+
 const columns: Record<string, string> = {
   step: 'step',
   intent: 'intent',
