@@ -161,7 +161,18 @@ export async function runProvisionBatch(options: BatchOptions): Promise<RowRepor
       .map((row) => getJournalRow(options.store, options.batchId, row.customerRef))
       .flatMap((j) => [j?.registerTx, j?.fundTx])
       .filter((id): id is number => typeof id === 'number');
-    const settled = await options.chain.settle(outboxIds);
+    let settled: Awaited<ReturnType<CustomerChainSteps['settle']>>;
+    try {
+      settled = await options.chain.settle(outboxIds);
+    } catch (error) {
+      // The nodes went away: what is queued stays in the outbox, and the next run (or sync) sends it.
+      if (!(error instanceof SignetError)) throw error;
+      for (const report of reports) {
+        if (report.registerTx || report.fundTx)
+          report.outcome += `; not yet confirmed on the ledger (${error.message}): run the batch again or \`signet sync\``;
+      }
+      return reports.sort((a, b) => a.line - b.line);
+    }
     for (const report of reports) {
       const journal = getJournalRow(options.store, options.batchId, report.customer);
       for (const [id, what] of [
