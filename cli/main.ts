@@ -6,6 +6,7 @@ import { registerChainCommands } from './commands/chain.js';
 import { registerCustomerCommands } from './commands/customers.js';
 import { registerDeviceCommands } from './commands/devices.js';
 import { registerDoctorCommand } from './commands/doctor.js';
+import { registerProvisionCommands } from './commands/provision.js';
 import { registerTreasuryCommands } from './commands/treasury.js';
 import { registerTreasuryNoteCommands } from './commands/treasury-note.js';
 import { registerTreasuryQrCommands } from './commands/treasury-qr.js';
@@ -47,6 +48,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   registerTreasuryQrCommands(program, context);
   registerTreasuryNoteCommands(program, context);
   registerCustomerCommands(program, context);
+  registerProvisionCommands(program, context);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {

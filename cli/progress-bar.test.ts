@@ -41,4 +41,24 @@ describe('the CLI progress bar', () => {
     sink(batch(4, 4));
     expect(io.stderr.text).toBe('');
   });
+
+  it('a provisioning batch: the bar with customer and step on a terminal; waiting for a token said on a line of its own everywhere', () => {
+    const provision = (done: number, step: string, customer: string): ApiEvent =>
+      ({ type: 'provision.progress', payload: { done, rows: 2, step, customer } }) as ApiEvent;
+    const tty = { stderr: stderr(true) };
+    const pipe = { stderr: stderr(false) };
+    for (const io of [tty, pipe]) {
+      const sink = progressSink(io);
+      sink(provision(0, 'key-generated', 'C-1'));
+      sink(provision(1, 'waiting-for-token', 'C-2'));
+      sink(provision(2, 'done', 'C-2'));
+    }
+    expect(tty.stderr.text).toBe(
+      `\r\x1b[K${progressLine('provisioning', 0, 2)} C-1: key-generated` +
+        '\r\x1b[Kwaiting for the token of customer C-2: insert it\n' +
+        `\r\x1b[K${progressLine('provisioning', 1, 2)} C-2: waiting-for-token` +
+        `\r\x1b[K${progressLine('provisioning', 2, 2)} C-2: done\n`,
+    );
+    expect(pipe.stderr.text).toBe('waiting for the token of customer C-2: insert it\n');
+  });
 });

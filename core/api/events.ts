@@ -105,6 +105,34 @@ export const batchProgressSchema = z
   .refine((p) => p.checked <= p.rows, 'no more rows checked than the file has');
 export type BatchProgress = z.infer<typeof batchProgressSchema>;
 
+/**
+ * A provisioning batch's progress (issue 12): rows finished out of rows, and
+ * what it does now for which customer. `waiting-for-token`: the customer's
+ * token is not inserted (a single reader), and the batch waits for it.
+ */
+export const provisionProgressSteps = [
+  'waiting-for-token',
+  'token-initialised',
+  'pin-reset',
+  'key-generated',
+  'registered',
+  'funded',
+  'mailer-written',
+  'done',
+  'failed',
+] as const;
+export type ProvisionProgressStep = (typeof provisionProgressSteps)[number];
+export const provisionProgressSchema = z
+  .object({
+    done: countSchema,
+    rows: z.number().int().positive(),
+    step: z.enum(provisionProgressSteps),
+    customer: z.string().min(1).max(64),
+  })
+  .strict()
+  .refine((p) => p.done <= p.rows, 'no more rows done than the batch has');
+export type ProvisionProgress = z.infer<typeof provisionProgressSchema>;
+
 export const apiEventSchema = z.discriminatedUnion('type', [
   /** The bridge's greeting on a new event stream. */
   z
@@ -120,6 +148,8 @@ export const apiEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('devices.changed'), payload: devicesChangedSchema }).strict(),
   /** `treasury.batch` checking its rows: the CLI's and the UI's progress bar. */
   z.object({ type: z.literal('treasury.batch.progress'), payload: batchProgressSchema }).strict(),
+  /** `provision.batch` working through its customers: the CLI's (and later the UI's) progress bar. */
+  z.object({ type: z.literal('provision.progress'), payload: provisionProgressSchema }).strict(),
 ]);
 
 /** One event from the server to the UI. */

@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { accountSchema } from './chain.js';
 import { deviceRequests, deviceResults, keyUriSchema } from './devices.js';
+import { provisionRequests, provisionResults } from './provisioning.js';
 import { treasuryRequests, treasuryResults } from './treasury.js';
 
 export const operatorRequests = {
@@ -30,6 +31,8 @@ export const operatorRequests = {
    * never a page. The other treasury methods are the UI's (core/api/methods.ts).
    */
   'treasury.policy.set': treasuryRequests['treasury.policy.set'],
+  /** A batch of customers' tokens (issue 12): initialises tokens and writes PIN mailers to a folder here. */
+  ...provisionRequests,
 } as const;
 
 export const operatorResults = {
@@ -37,6 +40,7 @@ export const operatorResults = {
   'accounts.add': accountSchema,
   'audit.export': z.object({ csv: z.string() }),
   'treasury.policy.set': treasuryResults['treasury.policy.set'],
+  ...provisionResults,
 } as const satisfies Record<keyof typeof operatorRequests, z.ZodType>;
 
 export type OperatorMethod = keyof typeof operatorRequests;

@@ -148,22 +148,7 @@ function planCustomerCall(
   }
   const account = findAccount(store, request.operator);
   requireSecp256k1(account);
-  const data =
-    action === 'register'
-      ? encodeFunctionData({
-          abi: currencyAbi,
-          functionName: 'registerAccount',
-          args: [target, customerRef!],
-        })
-      : encodeFunctionData({ abi: currencyAbi, functionName: action, args: [target] });
-  const call: Call = {
-    to: profile.contracts.currency,
-    data,
-    kind: `customer-${action}`,
-    summary: { account: target, ...(customerRef ? { customerRef } : {}) },
-    asset: 'currency',
-    amount: 0n,
-  };
+  const call = registryCall(profile, action, target, customerRef);
   const txs = planTransactions(
     store,
     profile,
@@ -268,5 +253,34 @@ function reviewOf(
     names: namesIn(store, profile, preview),
     reviewDigest: plan.reviewDigest,
     ...deviceConfirm(plan),
+  };
+}
+
+/**
+ * The operator's registry call as the wallet queues it: registerAccount with the
+ * reference's hash (core/customers/customer-ref.ts), or freeze/unfreeze. The
+ * provisioning batch queues its registrations through this too.
+ */
+export function registryCall(
+  profile: ChainProfile,
+  action: CustomerAction,
+  target: Address,
+  customerRef: Hex | null,
+): Call {
+  const data =
+    action === 'register'
+      ? encodeFunctionData({
+          abi: currencyAbi,
+          functionName: 'registerAccount',
+          args: [target, customerRef!],
+        })
+      : encodeFunctionData({ abi: currencyAbi, functionName: action, args: [target] });
+  return {
+    to: profile.contracts.currency,
+    data,
+    kind: `customer-${action}`,
+    summary: { account: target, ...(customerRef ? { customerRef } : {}) },
+    asset: 'currency',
+    amount: 0n,
   };
 }

@@ -25,6 +25,7 @@ import type { AppContext } from './app-context.js';
 import { customerHandlers } from './customers.js';
 import type { Handlers } from './dispatcher.js';
 import { previewNote, previewSend } from './preview.js';
+import { provisionHandlers } from './provisioning.js';
 import { balanceRows, chainStatus, heldNoteRows } from './read-models.js';
 import { planNote, planSend, requireReviewed } from './signing-plan.js';
 import type { SyncDriver } from './sync-driver.js';
@@ -189,6 +190,7 @@ export function createHandlers(context: AppContext, sync: SyncDriver): Handlers 
     ...treasuryQrHandlers(context),
     // The operator bank's customer registry.
     ...customerHandlers(context, sync),
+    ...provisionHandlers(context, sync),
   };
 }
 

@@ -37,6 +37,7 @@ describe('openStore', () => {
       'notes',
       'outbox',
       'process_locks',
+      'provision_journal',
       'treasuries',
       'treasury_policies',
       'treasury_state',

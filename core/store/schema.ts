@@ -261,4 +261,35 @@ CREATE TABLE treasury_state (
 ) STRICT, WITHOUT ROWID;
 `;
 
-export const migrations: readonly string[] = [v1, v2, v3, v4, v5, v6, v7, v8];
+/**
+ * Step 9 (issue 12): the provisioning journal (core/store/provisioning-journal.ts),
+ * one row per customer of a batch. `step` is the last step done; `intent` the
+ * step started and not yet recorded done (a crash leaves it set, and the resume
+ * checks the token, the outbox and the chain to learn whether it happened). No
+ * PIN is ever kept here. (Issue 12's registration helper may add a step too: the
+ * lead renumbers.)
+ */
+const v9 = `
+CREATE TABLE provision_journal (
+  batch_id       TEXT NOT NULL,
+  customer_ref   TEXT NOT NULL,
+  line           INTEGER NOT NULL CHECK (line >= 1),
+  step           TEXT NOT NULL CHECK (step IN ('pending', 'token-initialised',
+                   'key-generated', 'registered', 'funded', 'mailer-written')),
+  intent         TEXT CHECK (intent IS NULL OR intent IN ('token-initialised',
+                   'key-generated', 'registered', 'funded', 'mailer-written', 'pin-reset')),
+  token_serial   TEXT,
+  key_uri        TEXT,
+  address        TEXT CHECK (address IS NULL OR (address GLOB '0x[0-9a-fA-F]*' AND length(address) = 42)),
+  register_tx    INTEGER,
+  fund_tx        INTEGER,
+  amount         TEXT NOT NULL CHECK ${uint('amount')},
+  pin_resets     INTEGER NOT NULL DEFAULT 0 CHECK (pin_resets >= 0),
+  updated_at     TEXT NOT NULL,
+  PRIMARY KEY (batch_id, customer_ref)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX provision_journal_by_serial ON provision_journal (token_serial);
+CREATE INDEX provision_journal_by_customer ON provision_journal (customer_ref);
+`;
+
+export const migrations: readonly string[] = [v1, v2, v3, v4, v5, v6, v7, v8, v9];

@@ -1,0 +1,57 @@
+/**
+ * The provisioning part of the contract (issue 12 §2): a batch of customers'
+ * tokens from a CSV, resumable. The operator's for now (core/api/operator.ts):
+ * it names folders on this machine and initialises tokens. The result is the
+ * batch's report, one row per customer, in words; it never carries a PIN.
+ * Pure zod, no Node imports.
+ */
+import { z } from 'zod';
+import { amountSchema } from './chain.js';
+import { keyUriSchema } from './devices.js';
+
+export const provisionRequests = {
+  'provision.batch': z.object({
+    /** The CSV's text: customer reference, name, token serial or slot:N, initial amount, language. */
+    csv: z.string().min(1).max(2_000_000),
+    /** The operator bank's key: registers and funds the customers' accounts. */
+    operator: keyUriSchema,
+    /** The customers' tokens' PKCS#11 module; default: the operator key's `module-path`. */
+    module: z.string().min(1).max(4096).optional(),
+    /** Folder the sealed PIN mailers are written to (one file per customer, mode 0600). */
+    mailers: z.string().min(1).max(4096),
+    /** Names the batch in the journal; default: the CSV's SHA-256 (the same file resumes). */
+    batchId: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/)
+      .optional(),
+    /** How long to wait for a token that is not inserted. */
+    waitMs: z.number().int().nonnegative().max(86_400_000).default(120_000),
+  }),
+} as const;
+
+const rowReportSchema = z.object({
+  line: z.number().int().positive(),
+  customer: z.string(),
+  status: z.enum(['provisioned', 'failed', 'refused']),
+  outcome: z.string(),
+  reason: z.string().nullable(),
+  tokenSerial: z.string().nullable(),
+  address: z.string().nullable(),
+  amount: amountSchema,
+  registerTx: z.string().nullable(),
+  fundTx: z.string().nullable(),
+  mailer: z.string().nullable(),
+  seconds: z.record(z.string(), z.number().nonnegative()),
+});
+export type ProvisionRowReport = z.infer<typeof rowReportSchema>;
+
+export const provisionResults = {
+  'provision.batch': z.object({
+    batchId: z.string(),
+    rows: z.array(rowReportSchema),
+    provisioned: z.number().int().nonnegative(),
+    failed: z.number().int().nonnegative(),
+    refused: z.number().int().nonnegative(),
+    seconds: z.number().nonnegative(),
+  }),
+} as const satisfies Record<keyof typeof provisionRequests, z.ZodType>;

@@ -1,0 +1,97 @@
+/**
+ * `provision.batch` (issue 12 §2): checks the CSV, then runs the resumable
+ * batch (core/provisioning/batch.ts) with the operator bank's key for the
+ * ledger steps, progress out as `provision.progress` events.
+ */
+import { createHash } from 'node:crypto';
+import type { PinProvider, PinRole } from '../../native/pin.js';
+import { admitModule } from '../../native/pkcs11/token-access.js';
+import { parsePkcs11Uri } from '../../native/pkcs11/uri.js';
+import { SignetError } from '../api/errors.js';
+import { runProvisionBatch } from '../provisioning/batch.js';
+import { parseProvisionCsv } from '../provisioning/batch-csv.js';
+import { outboxChainSteps } from '../provisioning/chain-steps.js';
+import type { AppContext } from './app-context.js';
+import type { Caller, Handlers } from './dispatcher.js';
+import type { SyncDriver } from './sync-driver.js';
+
+export function provisionHandlers(
+  context: AppContext,
+  sync: SyncDriver,
+): Pick<Handlers, 'provision.batch'> {
+  return {
+    'provision.batch': async (request, caller) => {
+      const started = performance.now();
+      const { rows, problems } = parseProvisionCsv(request.csv);
+      const modulePath = request.module ?? parsePkcs11Uri(request.operator).modulePath;
+      if (!modulePath) {
+        throw new SignetError(
+          'INVALID_ARGUMENT',
+          "name the customers' tokens' module: --module PATH, or module-path= in the operator key's URI",
+        );
+      }
+      const profile = context.profile();
+      // The operator's PIN signs every row's transactions and the SO PIN opens every
+      // token: each is asked once (a prompt, a file or a line of stdin) and kept in
+      // this call's memory only, wiped when the batch ends.
+      const pins = oncePerRole(caller.pins);
+      const batchCaller: Caller = { ...caller, pins: pins.provider };
+      try {
+        // Asked in this order whatever the run finds (--pin-stdin: one line each).
+        (await pins.provider({ role: 'user', token: 'the operator key' })).fill(0);
+        (await pins.provider({ role: 'so', token: "the customers' tokens" })).fill(0);
+        const chain = await outboxChainSteps(context, sync, profile, batchCaller, request.operator);
+        const batchId =
+          request.batchId ?? createHash('sha256').update(request.csv).digest('hex').slice(0, 32);
+        const reports = await runProvisionBatch({
+          store: context.store(),
+          batchId,
+          modulePath: admitModule(modulePath, context.search(caller)),
+          rows,
+          problems,
+          soPins: pins.provider,
+          mailerDir: request.mailers,
+          chain,
+          waitMs: request.waitMs,
+          progress: (payload) => context.emit({ type: 'provision.progress', payload }),
+          killAt: context.env.SIGNET_FAKE_PROVISION_KILL_AT,
+        });
+        const count = (status: string) => reports.filter((r) => r.status === status).length;
+        return {
+          batchId,
+          rows: reports,
+          provisioned: count('provisioned'),
+          failed: count('failed'),
+          refused: count('refused'),
+          seconds: (performance.now() - started) / 1000,
+        };
+      } finally {
+        pins.wipe();
+      }
+    },
+  };
+}
+
+/** Asks `pins` once per role; later asks get a copy (each caller wipes its own). */
+function oncePerRole(pins: PinProvider): { provider: PinProvider; wipe(): void } {
+  const kept = new Map<PinRole, Promise<Buffer>>();
+  return {
+    provider: async (ask) => {
+      let pin = kept.get(ask.role);
+      if (!pin) {
+        pin = pins(ask);
+        kept.set(ask.role, pin);
+        pin.catch(() => kept.delete(ask.role));
+      }
+      return Buffer.from(await pin);
+    },
+    wipe() {
+      for (const pin of kept.values())
+        pin.then(
+          (b) => b.fill(0),
+          () => {},
+        );
+      kept.clear();
+    },
+  };
+}
