@@ -530,7 +530,7 @@ describe(`signet provision batch: ${N} customers, killed twice, tokens pulled, r
       ...['--operator', stranger.uri, '--pin-file', pinFile(PIN), '--so-pin-file', soPinFile],
     ]);
     expect(notOperator.code).toBe(1);
-    expect(notOperator.stderr).toMatch(/is not an operator bank on ledger/);
+    expect(notOperator.stderr).toMatch(/is not an operator of the currency on chain \d+$/m);
     expect(labelOf(serial)).toBe('untouched');
 
     // --pin-stdin: the operator token's PIN, then the SO PIN.
@@ -591,7 +591,7 @@ describe(`signet provision batch: ${N} customers, killed twice, tokens pulled, r
     await role('revokeRole');
     const refused = await provision(args);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/is not an operator bank/);
+    expect(refused.stderr).toMatch(/is not an operator of the currency on chain/);
     expect(outboxStatuses('customer-register', 'V-001')).toEqual(['failed']); // sent, reverted
     await role('grantRole');
     const resumed = await provision(args);
