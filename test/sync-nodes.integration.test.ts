@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type FakeNode, startFakeGarbageNode, startFakeProxy } from './fakes/rpc-fake-nodes.js';
+import { syncSettled } from './support/sync-settled.js';
 import { useWallet } from './support/wallet-fixture.js';
 
 const w = useWallet(['alice', 'bob']);
@@ -48,28 +49,6 @@ async function rpc<T>(method: string, params: unknown[]): Promise<T> {
   return body.result;
 }
 
-/**
- * Syncs as a user would until nothing in the outbox is in flight (at most 20
- * syncs), and adds up what they report. A node may answer a broadcast before it
- * has mined it (anvil's automine mines on a task of its own, and under load
- * after the sync has read the head), so what one sync sent the next may
- * confirm: the engine is right to report it sent and not yet confirmed (see
- * "a node that answers a broadcast before it mines it" below).
- */
-async function syncSettled(): Promise<{ sent: number; confirmed: number; last: any }> {
-  const total = { sent: 0, confirmed: 0 };
-  for (let round = 0; round < 20; round++) {
-    const last = await json(['sync']);
-    total.sent += last.sent;
-    total.confirmed += last.confirmed;
-    const outbox: Array<{ status: string }> = await json(['outbox']);
-    if (!outbox.some((t) => ['signed', 'sent', 'included'].includes(t.status)))
-      return { ...total, last };
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('the outbox did not settle in 20 syncs');
-}
-
 describe('reorg', () => {
   it('rewinds the index when the checkpoint block left the chain, and re-sends what it dropped', async () => {
     await json(['ledger', 'fund', '--account', w.keys.alice!.address, '--amount', '50.00']);
@@ -77,7 +56,7 @@ describe('reorg', () => {
     await json(['sync']);
     const fork = await w.ledger.snapshot();
     await pay('5.00');
-    expect(await syncSettled()).toMatchObject({ sent: 1, confirmed: 1 });
+    expect(await syncSettled(w)).toMatchObject({ sent: 1, confirmed: 1 });
     expect(await balance('bob')).toBe('5.01');
 
     // The branch with the payment is dropped; the chain grows past it on another branch.
@@ -89,7 +68,7 @@ describe('reorg', () => {
     expect((await json(['outbox']))[0].status).toBe('sent');
 
     // Re-sent once, and confirmed (by this sync or, if the node mines late, a next one).
-    expect(await syncSettled()).toMatchObject({ sent: 1, confirmed: 1 });
+    expect(await syncSettled(w)).toMatchObject({ sent: 1, confirmed: 1 });
     expect(await balance('bob')).toBe('5.01');
     const history = await json(['history', '--account', w.keys.bob!.address]);
     expect(history.filter((e: { amount: string }) => e.amount === '5.00')).toHaveLength(1);
@@ -133,7 +112,7 @@ describe('several nodes', () => {
     await json(['sync']);
     await proxy.stop();
     await pay('1.00');
-    const settled = await syncSettled();
+    const settled = await syncSettled(w);
     expect(settled).toMatchObject({ sent: 1, confirmed: 1 });
     const report = settled.last;
     expect(report).toMatchObject({ unconfirmed: 0 });

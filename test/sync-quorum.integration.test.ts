@@ -18,6 +18,7 @@ import {
   fakeDownNodeUrl,
   startFakeProxy,
 } from './fakes/rpc-fake-nodes.js';
+import { syncSettled } from './support/sync-settled.js';
 import { useWallet } from './support/wallet-fixture.js';
 
 const w = useWallet(['alice', 'bob']);
@@ -121,11 +122,15 @@ describe('a transaction follows the quorum of the configured nodes', () => {
     // The liar first: it is the node plain requests go to.
     nodesOf([liar.url, honest.url, w.ledger.url]);
     const tx = await pay('1.00');
-    const report = await json(['sync']);
-    expect(report).toMatchObject({ sent: 1, confirmed: 1, failed: 0, unconfirmed: 0 });
+    // Sent once and confirmed, by that sync or (anvil mining a moment after it
+    // answers) the next: the liar is flagged by the sync that reads the receipt.
+    const settled = await syncSettled(w);
+    expect(settled).toMatchObject({ sent: 1, confirmed: 1, failed: 0, unconfirmed: 0 });
+    const report = settled.last;
+    expect(report).toMatchObject({ confirmed: 1, failed: 0, unconfirmed: 0 });
     expect(await row(tx.txHash)).toMatchObject({ status: 'confirmed', error: null });
     expect(states(report)).toEqual(['disagreeing', 'up', 'up']);
-    expect(report.nodes[0].disagreement).toMatchObject({ method: 'eth_getTransactionReceipt' });
+    expect(report.nodes[0]?.disagreement).toMatchObject({ method: 'eth_getTransactionReceipt' });
     const receipt = await w.ledger.publicClient.getTransactionReceipt({ hash: tx.txHash });
     expect(receipt.status).toBe('success');
   });
@@ -166,22 +171,33 @@ describe('a transaction follows the quorum of the configured nodes', () => {
     const lagging = await proxy({ lag: 1 });
     // Last in the list: the node plain requests go to is ahead of it.
     nodesOf([w.ledger.url, honest.url, lagging.url]);
-    const tx = await pay('3.00');
-    const first = await json(['sync']);
-    const chainHead = Number(await w.ledger.publicClient.getBlockNumber());
-    expect(first.head).toBe(chainHead - 1);
-    expect(states(first)).toEqual(['up', 'up', 'up']);
-    // Mined in the newest block, which the lagging node does not have yet: sent, waiting.
-    expect(first).toMatchObject({ sent: 1, confirmed: 0, failed: 0, unconfirmed: 0 });
-    expect((await row(tx.txHash)).status).toBe('sent');
-    const balances = await json(['balance', '--account', alice()]);
-    expect(balances[0].syncedBlock).toBe(chainHead - 1);
+    // The test mines, so that the payment's block is the newest when the sync reads
+    // the heads (anvil's automine would mine it whenever its task runs).
+    await chainRpc('evm_setAutomine', [false]);
+    try {
+      const tx = await pay('3.00');
+      expect(await json(['sync'])).toMatchObject({ sent: 1, confirmed: 0, failed: 0 });
+      await w.ledger.mine();
+      const first = await json(['sync']);
+      const chainHead = Number(await w.ledger.publicClient.getBlockNumber());
+      const receipt = await w.ledger.publicClient.getTransactionReceipt({ hash: tx.txHash });
+      expect(Number(receipt.blockNumber)).toBe(chainHead);
+      expect(first.head).toBe(chainHead - 1);
+      expect(states(first)).toEqual(['up', 'up', 'up']);
+      // Mined in the newest block, which the lagging node does not have yet: sent, waiting.
+      expect(first).toMatchObject({ sent: 0, confirmed: 0, failed: 0, unconfirmed: 0 });
+      expect((await row(tx.txHash)).status).toBe('sent');
+      const balances = await json(['balance', '--account', alice()]);
+      expect(balances[0].syncedBlock).toBe(chainHead - 1);
 
-    await w.ledger.mine();
-    const second = await json(['sync']);
-    expect(second).toMatchObject({ confirmed: 1, failed: 0, unconfirmed: 0 });
-    expect(states(second)).toEqual(['up', 'up', 'up']);
-    expect((await row(tx.txHash)).status).toBe('confirmed');
+      await w.ledger.mine();
+      const second = await json(['sync']);
+      expect(second).toMatchObject({ confirmed: 1, failed: 0, unconfirmed: 0 });
+      expect(states(second)).toEqual(['up', 'up', 'up']);
+      expect((await row(tx.txHash)).status).toBe('confirmed');
+    } finally {
+      await chainRpc('evm_setAutomine', [true]);
+    }
   });
 
   it('with two of three nodes down, one node is not believed: "unconfirmed", then confirmed once they are back', async () => {
@@ -271,8 +287,15 @@ describe('a sent transaction keeps its nonce until the chain frees it', () => {
       '--pin-file',
       w.pin,
     ]);
-    // Mined with the freed nonce; confirmed three blocks on.
-    expect(again.transactions[0]).toMatchObject({ nonce, status: 'included' });
+    // Sent with the freed nonce (its own sync may find it mined, or anvil mines it
+    // a moment later); mined, it is included, to be confirmed three blocks on.
+    expect(again.transactions[0]).toMatchObject({ nonce });
+    expect(['sent', 'included']).toContain(again.transactions[0].status);
+    expect(await syncUntilMined(again.transactions[0].txHash)).toEqual({
+      included: again.transactions[0].status === 'included' ? 0 : 1,
+      failed: 0,
+    });
+    expect((await row(again.transactions[0].txHash)).status).toBe('included');
   });
 });
 
@@ -295,7 +318,7 @@ describe('a reorg', () => {
       w.pin,
     ]);
     const txHash = signed.transactions[0].txHash as string;
-    await json(['sync']);
+    expect(await syncSettled(w)).toMatchObject({ failed: 1 });
     const reverted = await row(txHash);
     expect(reverted).toMatchObject({
       status: 'failed',
@@ -312,7 +335,7 @@ describe('a reorg', () => {
     expect(await row(txHash)).toMatchObject({ status: 'sent', error: null, blockNumber: null });
 
     // Sent again on the new branch, it reverts again, in a block of that branch.
-    await json(['sync']);
+    expect(await syncSettled(w)).toMatchObject({ failed: 1 });
     const again = await row(txHash);
     expect(again).toMatchObject({ status: 'failed', error: reverted.error });
     const receipt = await w.ledger.publicClient.getTransactionReceipt({ hash: txHash as Hex });

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { syncSettled } from './support/sync-settled.js';
 import { PIN, useWallet } from './support/wallet-fixture.js';
 
 const w = useWallet(['alice', 'bob', 'stranger']);
@@ -18,25 +19,6 @@ function expectRefused(run: { code: number; stderr: string }, message: string | 
   expect(run.code).toBe(1);
   expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
   expect(run.stderr.trimEnd()).toMatch(message);
-}
-
-/**
- * Syncs until nothing is left in flight, adding up the reports: a node may mine
- * what a sync has just sent a moment after answering (anvil does; Hardhat mines
- * before it answers), and then the next sync confirms it.
- */
-async function syncSettled(): Promise<{ sent: number; confirmed: number; failed: number }> {
-  const total = { sent: 0, confirmed: 0, failed: 0 };
-  for (let round = 0; round < 20; round++) {
-    const report = await json(['sync']);
-    total.sent += report.sent;
-    total.confirmed += report.confirmed;
-    total.failed += report.failed;
-    const outbox: Array<{ status: string }> = await json(['outbox']);
-    if (outbox.every((t) => t.status === 'confirmed' || t.status === 'failed')) return total;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('the outbox did not settle in 20 syncs');
 }
 
 describe('sign offline, sync later', () => {
@@ -95,7 +77,7 @@ describe('sign offline, sync later', () => {
     });
 
     w.useProfile(w.ledger.profile);
-    const report = await syncSettled();
+    const report = await syncSettled(w);
     expect(report).toMatchObject({ sent: 2, confirmed: 2, failed: 0 });
     expect((await json(['outbox'])).map((t: { status: string }) => t.status)).toEqual([
       'confirmed',
@@ -213,7 +195,7 @@ describe('offline checks before the token signs: one line, nothing queued', () =
       /is not registered with an operator bank$/,
     );
     const operator = w.ledger.wallet(w.ledger.profile.devOperatorKey as `0x${string}`);
-    await operator.writeContract({
+    const freeze = await operator.writeContract({
       address: w.ledger.profile.contracts.currency,
       abi: [
         {
@@ -227,7 +209,10 @@ describe('offline checks before the token signs: one line, nothing queued', () =
       functionName: 'freeze',
       args: [w.keys.bob!.address],
     });
-    await json(['sync']);
+    // anvil mines a moment after it answers: the sync must read a head with the freeze.
+    await w.ledger.publicClient.waitForTransactionReceipt({ hash: freeze });
+    // It also sends the 80.00 queued above; settled, so that no later sync finds it in flight.
+    await syncSettled(w);
     expectRefused(
       await send('bob', w.keys.alice!.address, '1.00'),
       /^signet: account 0x[0-9a-fA-F]{40} is frozen by its operator bank$/,
@@ -257,23 +242,28 @@ describe('offline checks before the token signs: one line, nothing queued', () =
 describe('a payment the ledger refuses', () => {
   it('ends failed in the outbox with the contract error named, and moves no money', async () => {
     const unregistered = '0x000000000000000000000000000000000000dEaD';
-    await w.cli([
-      'send',
-      '--from',
-      w.keys.alice!.uri,
-      '--to',
-      unregistered,
-      '--amount',
-      '1.00',
-      '--offline',
-      '--pin-file',
-      w.pin,
-    ]);
-    await json(['sync']);
-    const failed = (await json(['outbox'])).filter(
-      (t: { status: string }) => t.status === 'failed',
-    );
-    expect(failed.at(-1).error).toBe(`transaction reverted: NotRegistered(${unregistered})`);
+    const { txHash } = (
+      await json([
+        'send',
+        '--from',
+        w.keys.alice!.uri,
+        '--to',
+        unregistered,
+        '--amount',
+        '1.00',
+        '--offline',
+        '--pin-file',
+        w.pin,
+      ])
+    ).transactions[0];
+    // Mined and reverted: failed by the sync that reads its receipt (Hardhat refuses the
+    // broadcast of a reverting transaction though it mines it, so "sent" differs by engine).
+    expect(await syncSettled(w)).toMatchObject({ failed: 1 });
+    const row = (await json(['outbox'])).find((t: { txHash: string }) => t.txHash === txHash);
+    expect(row).toMatchObject({
+      status: 'failed',
+      error: `transaction reverted: NotRegistered(${unregistered})`,
+    });
   });
 });
 
@@ -332,7 +322,14 @@ describe('a nonce gap', () => {
       '--pin-file',
       w.pin,
     ]);
-    expect(again.transactions[0]).toMatchObject({ nonce, status: 'confirmed' });
+    // Its own sync sent it (and confirmed it, unless the node mines a moment later).
+    expect(again.transactions[0]).toMatchObject({ nonce });
+    expect(['sent', 'confirmed']).toContain(again.transactions[0].status);
+    expect(await syncSettled(w)).toMatchObject({ failed: 0 });
+    const settled = (await json(['outbox'])).find(
+      (t: { txHash: string }) => t.txHash === again.transactions[0].txHash,
+    );
+    expect(settled).toMatchObject({ nonce, status: 'confirmed' });
   });
 });
 
