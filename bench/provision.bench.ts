@@ -30,6 +30,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import {
   type Address,
   createPublicClient,
@@ -46,6 +47,7 @@ import {
   type TransactionSerializableEIP1559,
 } from 'viem';
 import { privateKeyToAccount, publicKeyToAddress } from 'viem/accounts';
+import { main } from '../cli/main.js';
 import { writeActiveProfile } from '../core/chain/profile-file.js';
 import { customerRefHash } from '../core/customers/customer-ref.js';
 import { OPERATOR_ROLE } from '../core/customers/registry.js';
@@ -70,13 +72,17 @@ const p11 = createRequire(import.meta.url)('pkcs11js') as typeof import('pkcs11j
 // --- Time spent inside the PKCS#11 module, by call (both runs, same wrapping). ---
 const timedCalls = [
   'C_Initialize',
+  'C_Finalize',
+  'C_GetSlotList',
+  'C_GetTokenInfo',
+  'C_GetMechanismList',
+  'C_OpenSession',
+  'C_Login',
   'C_InitToken',
   'C_InitPIN',
-  'C_Login',
   'C_GenerateKeyPair',
   'C_Sign',
-  'C_GetTokenInfo',
-  'C_OpenSession',
+  'C_SignCallback',
 ] as const;
 type CallName = (typeof timedCalls)[number];
 const inModule = new Map<CallName, { count: number; ms: number }>();
@@ -87,16 +93,27 @@ const inModule = new Map<CallName, { count: number; ms: number }>();
   >;
   for (const name of timedCalls) {
     const original = proto[name]!;
+    const count = (started: number) => {
+      const entry = inModule.get(name) ?? { count: 0, ms: 0 };
+      entry.count++;
+      entry.ms += performance.now() - started;
+      inModule.set(name, entry);
+    };
     proto[name] = function (this: unknown, ...args: unknown[]) {
       const started = performance.now();
-      try {
+      // Signet's signer calls C_SignAsync, which is C_SignCallback on libuv's pool:
+      // counted until it calls back.
+      const callback = args[3];
+      if (name === 'C_SignCallback' && typeof callback === 'function') {
+        args[3] = (...result: unknown[]) => {
+          count(started);
+          return callback(...result);
+        };
         return original.apply(this, args);
-      } finally {
-        const entry = inModule.get(name) ?? { count: 0, ms: 0 };
-        entry.count++;
-        entry.ms += performance.now() - started;
-        inModule.set(name, entry);
       }
+      const result = original.apply(this, args);
+      count(started);
+      return result;
     };
   }
 }
@@ -137,13 +154,15 @@ function factoryTokens(labels: string[]): Map<string, string> {
     const serial = /Serial number:\s*(\S+)/.exec(block)?.[1];
     if (label && serial && labels.includes(label)) serials.set(label, serial);
   }
-  if (serials.size !== labels.length) throw new Error(`made ${labels.length}, found ${serials.size}`);
+  if (serials.size !== labels.length)
+    throw new Error(`made ${labels.length}, found ${serials.size}`);
   return serials;
 }
 
 async function cli(args: string[]) {
   const run = await signet(args, { env });
-  if (run.code !== 0) throw new Error(`signet ${args[0]} ${args[1]}: ${run.stderr}${run.stdout.slice(0, 3000)}`);
+  if (run.code !== 0)
+    throw new Error(`signet ${args[0]} ${args[1]}: ${run.stderr}${run.stdout.slice(0, 3000)}`);
   return run;
 }
 
@@ -170,7 +189,16 @@ try {
       ...['--label', 'operator', '--pin-file', operatorPinFile, '--json'],
     ])
   ).json as { uri: string; address: Address };
-  await cli(['account', 'add', '--key', operatorKey.uri, '--name', 'operator', '--pin-file', operatorPinFile]);
+  await cli([
+    'account',
+    'add',
+    '--key',
+    operatorKey.uri,
+    '--name',
+    'operator',
+    '--pin-file',
+    operatorPinFile,
+  ]);
   const bank = createWalletClient({
     account: privateKeyToAccount(devKeys.centralBank),
     chain,
@@ -180,7 +208,12 @@ try {
     ['grantRole', [OPERATOR_ROLE, operatorKey.address]],
     ['issue', [operatorKey.address, 1_000_000_00n]],
   ] as const) {
-    const hash = await bank.writeContract({ address: currency, abi: currencyAbi, functionName, args } as never);
+    const hash = await bank.writeContract({
+      address: currency,
+      abi: currencyAbi,
+      functionName,
+      args,
+    } as never);
     await client.waitForTransactionReceipt({ hash });
   }
   await createTestClient({ mode: 'hardhat', chain, transport }).setBalance({
@@ -201,24 +234,58 @@ try {
     writeFileSync(csv, `customer,name,token,amount,language\n${rows.join('\n')}\n`);
     takeCalls();
     const started = performance.now();
-    const run = await cli([
-      ...['provision', 'batch', '--csv', csv, '--operator', operatorKey.uri],
-      ...['--mailers', join(dir, 'mailers'), '--module', softhsmModule],
-      ...['--so-pin-file', soPinFile, '--pin-file', operatorPinFile, '--wait-seconds', '0', '--json'],
-    ]);
-    const wall = performance.now() - started;
+    // The CLI in-process on a "terminal": its progress bar tells when the first row
+    // starts and the last one ends (the rest is the start-up sync and the settling).
+    let firstRow: number | undefined;
+    let lastRow: number | undefined;
+    let stdout = '';
+    let stderr = '';
+    const code = await main(
+      [
+        ...['provision', 'batch', '--csv', csv, '--operator', operatorKey.uri],
+        ...['--mailers', join(dir, 'mailers'), '--module', softhsmModule],
+        ...['--so-pin-file', soPinFile, '--pin-file', operatorPinFile],
+        ...['--wait-seconds', '0', '--json'],
+      ],
+      {
+        stdout: { write: (text: string) => (stdout += text) },
+        stderr: {
+          write: (text: string) => {
+            firstRow ??= performance.now();
+            if (text.includes(`${count}/${count} `)) lastRow ??= performance.now();
+            stderr += text;
+          },
+          isTTY: true,
+        },
+        stdin: Readable.from([]) as Readable & { isTTY?: boolean },
+        env,
+      },
+    );
+    if (code !== 0) throw new Error(`signet provision batch: ${stderr}${stdout.slice(0, 3000)}`);
+    const run = { json: JSON.parse(stdout) };
+    const ended = performance.now();
+    const wall = ended - started;
     const calls = takeCalls();
     const result = run.json as {
       provisioned: number;
       seconds: number;
       rows: Array<{ address: string; seconds: Record<string, number> }>;
     };
-    if (result.provisioned !== count) throw new Error(`Signet provisioned ${result.provisioned} of ${count}`);
+    if (result.provisioned !== count)
+      throw new Error(`Signet provisioned ${result.provisioned} of ${count}`);
     const mailers = readdirSync(join(dir, 'mailers'));
-    if (mailers.length !== count || mailers.some((m) => (statSync(join(dir, 'mailers', m)).mode & 0o777) !== 0o600))
+    if (
+      mailers.length !== count ||
+      mailers.some((m) => (statSync(join(dir, 'mailers', m)).mode & 0o777) !== 0o600)
+    )
       throw new Error('mailers missing or not 0600');
-    await checkOnChain(result.rows.map((r) => r.address as Address), count);
-    return { wall, calls, result };
+    await checkOnChain(
+      result.rows.map((r) => r.address as Address),
+      count,
+    );
+    const setup = (firstRow ?? started) - started;
+    const settle = ended - (lastRow ?? started);
+    return { wall, calls, result, setup, settle };
   };
 
   // --- Bare: the same PKCS#11 calls through pkcs11js, the same transactions. ---
@@ -226,7 +293,16 @@ try {
     const labels = Array.from({ length: count }, (_, i) => `${prefix}-${i + 1}`);
     const serials = factoryTokens(labels.map((l) => `blank-${l}`));
     takeCalls();
-    const phase = { lookup: 0, init: 0, pin: 0, keygen: 0, register: 0, fund: 0, settle: 0 };
+    const phase = {
+      start: 0,
+      lookup: 0,
+      init: 0,
+      pin: 0,
+      keygen: 0,
+      register: 0,
+      fund: 0,
+      settle: 0,
+    };
     const time = async <T>(name: keyof typeof phase, work: () => T | Promise<T>): Promise<T> => {
       const t = performance.now();
       try {
@@ -251,14 +327,19 @@ try {
         return bySerial;
       });
       // The operator's key: one session, one login for the whole run.
-      const opSlot = [...slots.entries()].find(([, s]) => api.C_GetTokenInfo(s).label.trim() === 'operator')![1];
+      const opSlot = [...slots.entries()].find(
+        ([, s]) => api.C_GetTokenInfo(s).label.trim() === 'operator',
+      )![1];
       const opSession = api.C_OpenSession(opSlot, p11.CKF_SERIAL_SESSION | p11.CKF_RW_SESSION);
       api.C_Login(opSession, p11.CKU_USER, OPERATOR_PIN);
       const [opKey] = findObjects(api, opSession, [
         { type: p11.CKA_CLASS, value: p11.CKO_PRIVATE_KEY },
         { type: p11.CKA_LABEL, value: 'operator' },
       ]);
-      let nonce = await client.getTransactionCount({ address: operatorKey.address, blockTag: 'pending' });
+      let nonce = await client.getTransactionCount({
+        address: operatorKey.address,
+        blockTag: 'pending',
+      });
       const block = await client.getBlock();
       const maxPriorityFeePerGas = 1_000_000_000n;
       const maxFeePerGas = 2n * (block.baseFeePerGas ?? 0n) + maxPriorityFeePerGas;
@@ -282,7 +363,10 @@ try {
         if (s > N / 2n) s = N - s;
         const sig = { r: toHex32(r), s: toHex32(s) };
         const yParity =
-          (await recoverAddress({ hash, signature: { ...sig, yParity: 0 } })) === operatorKey.address ? 0 : 1;
+          (await recoverAddress({ hash, signature: { ...sig, yParity: 0 } })) ===
+          operatorKey.address
+            ? 0
+            : 1;
         hashes.push(
           await client.request({
             method: 'eth_sendRawTransaction',
@@ -291,6 +375,8 @@ try {
         );
       };
 
+      // Start: module loaded, operator logged in, nonce and fees (the slot lookup apart).
+      phase.start = performance.now() - started - phase.lookup;
       for (const [i, label] of labels.entries()) {
         const slot = slots.get(serials.get(`blank-${label}`)!)!;
         const userPin = String(Math.floor(Math.random() * 1e8)).padStart(8, '0');
@@ -332,7 +418,9 @@ try {
               { type: p11.CKA_DERIVE, value: false },
             ],
           );
-          const [point] = api.C_GetAttributeValue(session, pair.publicKey, [{ type: p11.CKA_EC_POINT }]);
+          const [point] = api.C_GetAttributeValue(session, pair.publicKey, [
+            { type: p11.CKA_EC_POINT },
+          ]);
           api.C_Logout(session);
           api.C_CloseSession(session);
           // DER OCTET STRING (04 41) around the uncompressed point.
@@ -352,7 +440,13 @@ try {
         const amount = amountOf(i);
         if (amount > 0n)
           await time('fund', () =>
-            send(encodeFunctionData({ abi: currencyAbi, functionName: 'transfer', args: [address, amount] })),
+            send(
+              encodeFunctionData({
+                abi: currencyAbi,
+                functionName: 'transfer',
+                args: [address, amount],
+              }),
+            ),
           );
       }
       await time('settle', async () => {
@@ -401,11 +495,11 @@ try {
   const b = await bareRun('B', TOKENS);
 
   const funded = Array.from({ length: TOKENS }, (_, i) => amountOf(i)).filter((a) => a > 0n).length;
-  const sum = (phase: string) => s.result.rows.reduce((t, r) => t + (r.seconds[phase] ?? 0), 0) * 1000;
-  const rowsMs = ['wait', 'init', 'pin', 'keygen', 'register', 'fund', 'mailer'].reduce((t, p) => t + sum(p), 0);
-  const signetSettle = s.result.seconds * 1000 - rowsMs;
+  const sum = (phase: string) =>
+    s.result.rows.reduce((t, r) => t + (r.seconds[phase] ?? 0), 0) * 1000;
   const ms = (n: number, per = TOKENS) => `${(n / per).toFixed(1).padStart(8)} ms`;
-  const call = (calls: Map<CallName, { count: number; ms: number }>, name: CallName) => calls.get(name) ?? { count: 0, ms: 0 };
+  const call = (calls: Map<CallName, { count: number; ms: number }>, name: CallName) =>
+    calls.get(name) ?? { count: 0, ms: 0 };
 
   console.log(
     `provisioning ${TOKENS} SoftHSM2 tokens on the dev ledger (Hardhat), ${funded} of them funded; after a ${WARMUP}-token warm-up of each`,
@@ -413,33 +507,50 @@ try {
   console.log('phase (per token)            Signet batch      bare');
   console.log(`  token lookup              ${ms(sum('wait'))}  ${ms(b.phase.lookup)}`);
   console.log(`  init + PIN                ${ms(sum('init'))}  ${ms(b.phase.init + b.phase.pin)}`);
-  console.log(`    init (C_InitToken)      ${ms(call(s.calls, 'C_InitToken').ms)}  ${ms(b.phase.init)}`);
-  console.log(`    PIN (SO login, InitPIN) ${ms(sum('init') - call(s.calls, 'C_InitToken').ms)}  ${ms(b.phase.pin)}`);
+  console.log(
+    `    init (C_InitToken)      ${ms(call(s.calls, 'C_InitToken').ms)}  ${ms(b.phase.init)}`,
+  );
+  console.log(
+    `    PIN (SO login, InitPIN) ${ms(sum('init') - call(s.calls, 'C_InitToken').ms)}  ${ms(b.phase.pin)}`,
+  );
   console.log(`  keygen                    ${ms(sum('keygen'))}  ${ms(b.phase.keygen)}`);
   console.log(`  register (per token)      ${ms(sum('register'))}  ${ms(b.phase.register)}`);
-  console.log(`  fund (per funded token)   ${ms(sum('fund'), funded)}  ${ms(b.phase.fund, funded)}`);
+  console.log(
+    `  fund (per funded token)   ${ms(sum('fund'), funded)}  ${ms(b.phase.fund, funded)}`,
+  );
   console.log(`  PIN mailer                ${ms(sum('mailer'))}        -`);
-  console.log(`  settle (send, confirm)    ${ms(signetSettle)}  ${ms(b.phase.settle)}`);
-  console.log(`  CLI start and end         ${ms(s.wall - s.result.seconds * 1000)}        -`);
+  const rowPhases = ['wait', 'init', 'pin', 'keygen', 'register', 'fund', 'mailer'];
+  const rest = s.wall - s.setup - s.settle - rowPhases.reduce((t, p) => t + sum(p), 0);
+  console.log(`  journal, audit, checks   ${ms(rest)}        -`);
+  console.log(`  start: PINs, sync, role  ${ms(s.setup)}  ${ms(b.phase.start)}`);
+  console.log(`  end: send, confirm       ${ms(s.settle)}  ${ms(b.phase.settle)}`);
   console.log(`  time per token            ${ms(s.wall)}  ${ms(b.wall)}`);
   console.log(
     `totals: Signet ${(s.wall / 1000).toFixed(2)} s (batch handler ${s.result.seconds.toFixed(2)} s), bare ${(b.wall / 1000).toFixed(2)} s`,
   );
   console.log('inside the PKCS#11 module (calls, ms total):');
+  const inside = (calls: Map<CallName, { ms: number }>) =>
+    [...calls.values()].reduce((t, c) => t + c.ms, 0);
   for (const name of timedCalls) {
     const a = call(s.calls, name);
     const c = call(b.calls, name);
+    if (a.count + c.count === 0) continue;
     console.log(
-      `  ${name.padEnd(18)} Signet ${String(a.count).padStart(4)} ${a.ms.toFixed(0).padStart(6)} ms   bare ${String(c.count).padStart(4)} ${c.ms.toFixed(0).padStart(6)} ms`,
+      `  ${(name === 'C_SignCallback' ? 'C_Sign (async)' : name).padEnd(18)} Signet ${String(a.count).padStart(4)} ${a.ms.toFixed(0).padStart(6)} ms   bare ${String(c.count).padStart(4)} ${c.ms.toFixed(0).padStart(6)} ms`,
     );
   }
+  console.log(
+    `  all of them         Signet ${inside(s.calls).toFixed(0).padStart(9)} ms   bare ${inside(b.calls).toFixed(0).padStart(9)} ms`,
+  );
+  console.log(
+    `outside the module (Signet's own work, the node, waits): Signet ${(s.wall - inside(s.calls)).toFixed(0)} ms, bare ${(b.wall - inside(b.calls)).toFixed(0)} ms`,
+  );
   console.log(`overhead: ${(s.wall / b.wall).toFixed(2)}`);
 } finally {
   await ledger?.stop();
   tokens.remove();
   rmSync(home, { recursive: true, force: true });
 }
-
 
 function toHex32(n: bigint): Hex {
   return `0x${n.toString(16).padStart(64, '0')}`;
@@ -449,7 +560,11 @@ function formatMinor(amount: bigint): string {
   return `${amount / 100n}.${String(amount % 100n).padStart(2, '0')}`;
 }
 
-function findObjects(api: Pkcs11, session: Buffer, template: import('pkcs11js').Template): Buffer[] {
+function findObjects(
+  api: Pkcs11,
+  session: Buffer,
+  template: import('pkcs11js').Template,
+): Buffer[] {
   api.C_FindObjectsInit(session, template);
   try {
     return api.C_FindObjects(session, 10);
