@@ -178,8 +178,8 @@ try {
 
   // The operator bank's key on a token, an account in Signet's store, appointed by the central bank.
   tokens.initToken('operator', OPERATOR_PIN);
-  const operatorPinFile = pinFile(OPERATOR_PIN);
-  const soPinFile = pinFile(SO_PIN);
+  const operatorPinFile = pinFile(OPERATOR_PIN, home);
+  const soPinFile = pinFile(SO_PIN, home);
   const operatorToken = (await cli(['tokens', '--module', softhsmModule, '--json'])).json.find(
     (t: { label: string }) => t.label === 'operator',
   ).uri as string;
