@@ -9,8 +9,8 @@
  * `signet provision unblock` resets it to a new mailer. Every refusal, and no
  * PIN in any output, the audit log or the data folder.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -25,7 +25,8 @@ import {
 import { beforeAll, describe, expect, it } from 'vitest';
 import { customerRefHash } from '../core/customers/customer-ref.js';
 import { devKeys } from '../ledger/deploy.js';
-import { pinFile } from './support/cli.js';
+import { buildFakeSmartcard } from './fakes/fake-smartcard.js';
+import { pinFile, signet as signetRun } from './support/cli.js';
 import { softhsmModule } from './support/softhsm.js';
 import { syncSettled } from './support/treasury-cli.js';
 import { useWallet } from './support/wallet-fixture.js';
@@ -112,6 +113,19 @@ function login(serial: string, pin: string): { ok: boolean; out: string } {
     const e = error as { stdout?: string; stderr?: string };
     return { ok: false, out: `${e.stdout ?? ''}${e.stderr ?? ''}` };
   }
+}
+/** The real command in a process of its own (so a SIGKILL kills only it). */
+function signetChild(args: string[], env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, [join(import.meta.dirname, '../bin/signet.js'), ...args], {
+    env,
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  return new Promise<{ signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('exit', (_code, signal) => resolve({ signal, stdout, stderr })),
+  );
 }
 const pinOf = (path: string) => /PIN: (\d+)/.exec(readFileSync(path, 'utf8'))![1]!;
 const outputs: string[] = [];
@@ -258,4 +272,140 @@ describe('at the counter: a lost token replaced, a forgotten PIN reset', () => {
     expect(kinds.filter((k) => k === 'customer-recover')).toHaveLength(1);
     expect(kinds.filter((k) => k === 'customer-register')).toHaveLength(2);
   }, 300_000);
+
+  it('resets a locked PIN at the counter: the new mailer PIN opens the token, the old one does not', async () => {
+    // SoftHSM2 never locks a PIN (checked: wrong logins leave the right PIN working), so the
+    // lock comes from the FAKE smart card (test/fakes), a shim over the real SoftHSM2 token.
+    const card = buildFakeSmartcard({ softhsmConf: w.env.SOFTHSM2_CONF!, dir: join(dir, 'fake') });
+    const env = { ...w.env, ...card.env };
+    card.activate(); // the in-process CLI's module reads its state file from this process's env
+    const cardLogin = (pin: string) => {
+      try {
+        execFileSync(
+          'pkcs11-tool',
+          ['--module', card.modulePath, '--slot', slotOf(newSerial), '--login', '--pin', pin, '-O'],
+          { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        return 'ok';
+      } catch (error) {
+        const e = error as { stdout?: string; stderr?: string };
+        return /CKR_\w+/.exec(`${e.stdout}${e.stderr}`)?.[0] ?? 'failed';
+      }
+    };
+    const replaced = readdirSync(mailers).find((f) => f.includes('.replace-'))!;
+    const oldPin = pinOf(join(mailers, replaced));
+    // The card's three tries: two wrong PINs refused, the third locks it.
+    expect(cardLogin('00000001')).toBe('CKR_PIN_INCORRECT');
+    expect(cardLogin('00000002')).toBe('CKR_PIN_INCORRECT');
+    expect(cardLogin('00000003')).toBe('CKR_PIN_LOCKED');
+    expect(cardLogin(oldPin)).toBe('CKR_PIN_LOCKED');
+
+    const tokens = (await signetRun(['tokens', '--module', card.modulePath, '--json'], { env }))
+      .json;
+    const uri = tokens.find((t: any) => t.serial === newSerial).uri;
+    const unblock = (extra: string[] = []) =>
+      signetRun(
+        [
+          ...['provision', 'unblock', '--token', uri, '--customer', REF, '--mailers', mailers],
+          ...['--so-pin-file', soPinFile, '--module', card.modulePath, '--json', ...extra],
+        ],
+        { env },
+      ).then((run) => {
+        outputs.push(run.stdout, run.stderr);
+        return run;
+      });
+    // Refused: the token is not this customer's; a wrong SO PIN.
+    const other = await unblock(['--customer', 'K-9999']);
+    expect(other.code).toBe(1);
+    expect(other.json.error.details.reason).toBe('customer-mismatch');
+    const wrongSo = await signetRun(
+      [
+        ...['provision', 'unblock', '--token', uri, '--customer', REF, '--mailers', mailers],
+        ...['--so-pin-file', pinFile('00000000'), '--module', card.modulePath, '--json'],
+      ],
+      { env },
+    );
+    expect(wrongSo.json.error.code).toBe('PIN_INCORRECT');
+    expect(cardLogin(oldPin)).toBe('CKR_PIN_LOCKED'); // nothing changed
+
+    const run = await unblock();
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json.tokenSerial).toBe(newSerial);
+    expect(statSync(run.json.mailer).mode & 0o777).toBe(0o600);
+    const fresh = pinOf(run.json.mailer);
+    expect(cardLogin(fresh)).toBe('ok');
+    expect(cardLogin(oldPin)).toBe('CKR_PIN_INCORRECT');
+    expect(login(newSerial, fresh).ok).toBe(true);
+  }, 120_000);
+
+  it('resumes a replacement killed like kill -9 mid-way, doing nothing twice', async () => {
+    const REF2 = 'K-0077';
+    const serial = softhsmToken('blank-2');
+    const csv = join(dir, 'two.csv');
+    writeFileSync(csv, `customer,name,token,amount,language\n${REF2},Li Lei,${serial},7.00,en\n`);
+    const batch = await signet([
+      ...['provision', 'batch', '--csv', csv, '--operator', w.keys.operator!.uri],
+      ...['--mailers', mailers, '--module', softhsmModule, '--so-pin-file', soPinFile],
+      ...['--pin-file', w.pin],
+    ]);
+    expect(batch.code, batch.stderr).toBe(0);
+    const lost2 = getAddress(batch.json.rows[0].address);
+    const newer = softhsmToken('blank-3');
+    const args = [
+      ...['provision', 'replace', '--customer', REF2, '--lost', lost2, '--token', newer],
+      ...['--operator', w.keys.operator!.uri, '--so-pin-file', soPinFile, '--pin-file', w.pin],
+      ...['--mailers', mailers, '--module', softhsmModule, '--json'],
+    ];
+    // In a process of its own: the test-only hook SIGKILLs it once the key is recorded.
+    const killed = await signetChild(args, {
+      ...w.env,
+      SIGNET_FAKE_PROVISION_KILL_AT: 'replace:key-generated',
+    });
+    outputs.push(killed.stdout, killed.stderr);
+    expect(killed.signal).toBe('SIGKILL');
+    expect(BigInt(await read('currency', 'isFrozen', [lost2]))).toBe(1n);
+    expect(await num('currency', 'balanceOf', [lost2])).toBe(700n);
+
+    const resumed = await signet(args.slice(0, -1));
+    expect(resumed.code, resumed.stderr).toBe(0);
+    // The PIN drawn by the killed run died with it: a fresh one, set with the SO PIN.
+    expect(resumed.json.done).toEqual([
+      'fresh PIN set (the interrupted run’s PIN was never written down)',
+      'new account registered',
+      '7.00 and the notes moved to the new account',
+      'new PIN mailer written',
+    ]);
+    const replacement = getAddress(resumed.json.replacement);
+    expect(await num('currency', 'balanceOf', [replacement])).toBe(700n);
+    expect(await num('currency', 'balanceOf', [lost2])).toBe(0n);
+    expect(await registeredRefs(replacement)).toEqual([customerRefHash(REF2).toLowerCase()]);
+    expect(login(newer, pinOf(resumed.json.mailer)).ok).toBe(true);
+    const outbox: Array<{ kind: string; summary: { account?: string } }> = await w.json(['outbox']);
+    const about = (kind: string, a: string) =>
+      outbox.filter((t) => t.kind === kind && t.summary.account?.toLowerCase() === a.toLowerCase());
+    expect(about('customer-freeze', lost2)).toHaveLength(1);
+    expect(about('customer-recover', lost2)).toHaveLength(1);
+    expect(about('customer-register', replacement)).toHaveLength(1);
+  }, 300_000);
+
+  it('leaves no PIN in any output, the audit log or the data folder', async () => {
+    const pins = readdirSync(mailers).map((f) => pinOf(join(mailers, f)));
+    expect(pins.length).toBeGreaterThanOrEqual(5);
+    const auditCsv = join(dir, 'audit.csv');
+    await w.json(['audit', '--csv', auditCsv]);
+    const audit = readFileSync(auditCsv, 'utf8');
+    expect(audit).toMatch(/counter-replace/);
+    expect(audit).toMatch(/unblock-pin/);
+    const dataFiles = readdirSync(w.home, { recursive: true, withFileTypes: true })
+      .filter((d) => d.isFile())
+      .map((d) => join(d.parentPath, d.name));
+    const haystacks = [
+      ...outputs,
+      audit,
+      ...dataFiles.map((f) => readFileSync(f).toString('latin1')),
+    ];
+    for (const pin of pins) {
+      for (const text of haystacks) expect(text.includes(pin)).toBe(false);
+    }
+  });
 });
