@@ -139,11 +139,10 @@ export async function replaceLostToken(options: ReplaceOptions): Promise<Replace
   if (journal.step === 'mailer-written') {
     return result(options, journal, ['already done by an earlier run of this operation']);
   }
-  if (journal.step === 'pending' && journal.intent === null) audit('started');
 
   let module: Pkcs11Module | undefined;
   try {
-    const found = findToken(options, journal);
+    const found = findToken(options, journal.tokenSerial);
     module = found.module;
     let token = found.token;
     const claim = otherClaims(store, batchId, customerRef, token.serial).find(
@@ -170,6 +169,8 @@ export async function replaceLostToken(options: ReplaceOptions): Promise<Replace
         { details: { field: 'token', reason: 'token-has-keys' } },
       );
     }
+
+    if (journal.step === 'pending' && journal.intent === null) audit('started');
 
     // 1. The lost account frozen (the chain says whether it is already).
     if (!standing.frozen) {
@@ -363,13 +364,14 @@ async function settle(chain: CustomerChainSteps, outboxId: number, what: string)
   );
 }
 
-/** The token by serial (the journal's once it knows it) or by the URI's serial or label. */
+/** The token by serial (the journal's once it knows it), or by the URI's serial or label. */
 function findToken(
   options: { modulePath: string; token: string },
-  journal: JournalRow,
+  /** The serial the journal learnt at init, if it did. */
+  known: string | null,
 ): { module: Pkcs11Module; token: TokenDescription } {
   const uri = options.token.startsWith('pkcs11:') ? parsePkcs11Uri(options.token) : undefined;
-  const serial = journal.tokenSerial ?? (uri ? uri.serial : options.token);
+  const serial = known ?? (uri ? uri.serial : options.token);
   const module = openModule(options.modulePath);
   const token = listTokens(module).find((t) =>
     serial ? t.serial === serial : uri?.token !== undefined && t.label === uri.token,
@@ -401,7 +403,7 @@ export interface UnblockOptions {
 export async function resetPinAtCounter(
   options: UnblockOptions,
 ): Promise<{ tokenSerial: string; mailer: string }> {
-  const found = findToken(options, { tokenSerial: null } as JournalRow);
+  const found = findToken(options, null);
   const { module, token } = found;
   try {
     if (token.label !== options.customerRef) {
