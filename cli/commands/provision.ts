@@ -106,6 +106,133 @@ export function registerProvisionCommands(program: Command, context: CliContext)
           ].join('\n'),
       ),
     );
+  provision
+    .command('replace')
+    .description(
+      'at the counter: a lost token replaced — freeze the lost account, provision the new token, register it for the same customer, move the money and notes (recoverFrozen), write a new PIN mailer; run again to resume',
+    )
+    .requiredOption('--customer <ref>', "the customer's reference (as registered)")
+    .requiredOption('--lost <address>', "the lost token's account")
+    .requiredOption('--token <serial-or-uri>', 'the new token: its serial or a pkcs11: URI')
+    .requiredOption('--operator <uri>', "the operator bank's key")
+    .requiredOption('--mailers <dir>', 'folder for the new sealed PIN mailer (mode 0600)')
+    .option('--so-pin-file <file>', "file holding the bank's SO PIN for the new token")
+    .option('--pin-file <file>', "file holding the operator token's PIN")
+    .option(
+      '--pin-stdin',
+      "read the PINs from standard input: the operator token's, then the SO PIN",
+    )
+    .option('--module <path>', "the new token's PKCS#11 module (default: a URI's module-path)")
+    .option('--language <lang>', "the mailer's language: en or zh-CN", 'en')
+    .option('--name <name>', "the customer's name on the mailer")
+    .option(
+      '--operation <id>',
+      'names the operation in the journal (default: from customer and lost account)',
+    )
+    .option('--json', 'machine-readable output')
+    .action((flags: ReplaceFlags) =>
+      context.run(
+        flags,
+        (app) =>
+          app.call(
+            'provision.replace',
+            {
+              customer: flags.customer,
+              lost: flags.lost,
+              token: flags.token,
+              operator: flags.operator,
+              mailers: flags.mailers,
+              language: language(flags.language),
+              ...(flags.module ? { module: flags.module } : {}),
+              ...(flags.name ? { name: flags.name } : {}),
+              ...(flags.operation ? { operationId: flags.operation } : {}),
+            },
+            {
+              files: {
+                ...(flags.pinFile ? { user: flags.pinFile } : {}),
+                ...(flags.soPinFile ? { so: flags.soPinFile } : {}),
+              },
+              stdin: flags.pinStdin === true,
+            },
+          ),
+        (r) =>
+          [
+            ...r.done,
+            `customer ${r.customer}: ${r.lost} replaced by ${r.replacement} on token ${r.tokenSerial}; new PIN mailer ${r.mailer} (operation ${r.operationId})`,
+          ].join('\n'),
+      ),
+    );
+  provision
+    .command('unblock')
+    .description(
+      'at the counter: a locked or forgotten user PIN reset with the SO PIN to a fresh PIN, written only to a new PIN mailer',
+    )
+    .requiredOption('--token <uri-or-serial>', "the customer's token")
+    .requiredOption('--customer <ref>', "the customer's reference (the token's label)")
+    .requiredOption('--mailers <dir>', 'folder for the new sealed PIN mailer (mode 0600)')
+    .option('--so-pin-file <file>', "file holding the bank's SO PIN")
+    .option('--pin-stdin', 'read the SO PIN from standard input')
+    .option('--module <path>', "the token's PKCS#11 module (default: the URI's module-path)")
+    .option('--language <lang>', "the mailer's language: en or zh-CN", 'en')
+    .option('--name <name>', "the customer's name on the mailer")
+    .option('--json', 'machine-readable output')
+    .action((flags: UnblockFlags) =>
+      context.run(
+        flags,
+        (app) =>
+          app.call(
+            'provision.unblock',
+            {
+              token: flags.token,
+              customer: flags.customer,
+              mailers: flags.mailers,
+              language: language(flags.language),
+              ...(flags.module ? { module: flags.module } : {}),
+              ...(flags.name ? { name: flags.name } : {}),
+            },
+            {
+              files: flags.soPinFile ? { so: flags.soPinFile } : {},
+              stdin: flags.pinStdin === true,
+            },
+          ),
+        (r) => `user PIN of token ${r.tokenSerial} reset; new PIN mailer ${r.mailer}`,
+      ),
+    );
+}
+
+interface ReplaceFlags {
+  customer: string;
+  lost: string;
+  token: string;
+  operator: string;
+  mailers: string;
+  soPinFile?: string;
+  pinFile?: string;
+  pinStdin?: boolean;
+  module?: string;
+  language: string;
+  name?: string;
+  operation?: string;
+  json?: boolean;
+}
+
+interface UnblockFlags {
+  token: string;
+  customer: string;
+  mailers: string;
+  soPinFile?: string;
+  pinStdin?: boolean;
+  module?: string;
+  language: string;
+  name?: string;
+  json?: boolean;
+}
+
+function language(text: string): 'en' | 'zh-CN' {
+  if (text !== 'en' && text !== 'zh-CN') {
+    throw new SignetError('INVALID_ARGUMENT', `--language must be en or zh-CN, not ${text}`);
+  }
+  return text;
 }
 
 const reportColumns = [

@@ -27,6 +27,33 @@ export const provisionRequests = {
     /** How long to wait for a token that is not inserted. */
     waitMs: z.number().int().nonnegative().max(86_400_000).default(120_000),
   }),
+  /** At the counter (§3): a lost token replaced by a new one, money and notes moved; resumable. */
+  'provision.replace': z.object({
+    customer: z.string().min(1).max(512),
+    /** The lost token's account (this operator's customer, registered under `customer`). */
+    lost: z.string().min(1).max(100),
+    /** The new token: its serial or a pkcs11: URI naming it. */
+    token: z.string().min(1).max(4096),
+    operator: keyUriSchema,
+    module: z.string().min(1).max(4096).optional(),
+    mailers: z.string().min(1).max(4096),
+    language: z.enum(['en', 'zh-CN']).default('en'),
+    name: z.string().min(1).max(200).optional(),
+    /** Names the operation in the journal; default: from the customer and the lost account (a re-run resumes). */
+    operationId: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/)
+      .optional(),
+  }),
+  /** At the counter (§3): a locked or forgotten user PIN reset with the SO PIN, to a new mailer. */
+  'provision.unblock': z.object({
+    token: z.string().min(1).max(4096),
+    customer: z.string().min(1).max(512),
+    module: z.string().min(1).max(4096).optional(),
+    mailers: z.string().min(1).max(4096),
+    language: z.enum(['en', 'zh-CN']).default('en'),
+    name: z.string().min(1).max(200).optional(),
+  }),
 } as const;
 
 const rowReportSchema = z.object({
@@ -54,4 +81,15 @@ export const provisionResults = {
     refused: z.number().int().nonnegative(),
     seconds: z.number().nonnegative(),
   }),
+  'provision.replace': z.object({
+    operationId: z.string(),
+    customer: z.string(),
+    lost: z.string(),
+    replacement: z.string(),
+    tokenSerial: z.string(),
+    recovered: z.string(),
+    done: z.array(z.string()),
+    mailer: z.string(),
+  }),
+  'provision.unblock': z.object({ tokenSerial: z.string(), mailer: z.string() }),
 } as const satisfies Record<keyof typeof provisionRequests, z.ZodType>;

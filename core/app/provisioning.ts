@@ -8,9 +8,13 @@ import type { PinProvider, PinRole } from '../../native/pin.js';
 import { admitModule } from '../../native/pkcs11/token-access.js';
 import { parsePkcs11Uri } from '../../native/pkcs11/uri.js';
 import { SignetError } from '../api/errors.js';
+import { parseAddress } from '../chain/address.js';
+import { normaliseCustomerRef } from '../customers/customer-ref.js';
+import { pinnedBlock, readStanding, registeredCustomerRef } from '../customers/registry.js';
 import { runProvisionBatch } from '../provisioning/batch.js';
 import { parseProvisionCsv } from '../provisioning/batch-csv.js';
 import { outboxChainSteps } from '../provisioning/chain-steps.js';
+import { replaceLostToken, resetPinAtCounter } from '../provisioning/counter.js';
 import type { AppContext } from './app-context.js';
 import type { Caller, Handlers } from './dispatcher.js';
 import type { SyncDriver } from './sync-driver.js';
@@ -18,8 +22,96 @@ import type { SyncDriver } from './sync-driver.js';
 export function provisionHandlers(
   context: AppContext,
   sync: SyncDriver,
-): Pick<Handlers, 'provision.batch'> {
+): Pick<Handlers, 'provision.batch' | 'provision.replace' | 'provision.unblock'> {
+  /** The customers' tokens' module: named, or the operator key's (or token URI's) module-path. */
+  const moduleOf = (caller: Caller, ...candidates: (string | undefined)[]) => {
+    const path = candidates.find((c) => c !== undefined);
+    if (!path) {
+      throw new SignetError(
+        'INVALID_ARGUMENT',
+        "name the customers' tokens' module: --module PATH, or module-path= in a pkcs11: URI",
+      );
+    }
+    return admitModule(path, context.search(caller));
+  };
+  const uriModule = (text: string) =>
+    text.startsWith('pkcs11:') ? parsePkcs11Uri(text).modulePath : undefined;
   return {
+    'provision.replace': async (request, caller) => {
+      const customerRef = normaliseCustomerRef(request.customer);
+      const lost = parseAddress(request.lost, 'lost');
+      const modulePath = moduleOf(
+        caller,
+        request.module,
+        uriModule(request.token),
+        parsePkcs11Uri(request.operator).modulePath,
+      );
+      const profile = context.profile();
+      const pins = oncePerRole(caller.pins);
+      try {
+        // Asked in this order (--pin-stdin: one line each): the operator's, then the SO PIN.
+        (await pins.provider({ role: 'user', token: 'the operator key' })).fill(0);
+        const so = await pins.provider({ role: 'so', token: "the customer's new token" });
+        const soPin = so.toString('utf8');
+        so.fill(0);
+        const steps = await outboxChainSteps(
+          context,
+          sync,
+          profile,
+          { ...caller, pins: pins.provider },
+          request.operator,
+        );
+        const rpc = context.rpc(profile);
+        const operationId =
+          request.operationId ??
+          createHash('sha256')
+            .update(`${customerRef}\n${lost.toLowerCase()}`)
+            .digest('hex')
+            .slice(0, 32);
+        return await replaceLostToken({
+          store: context.store(),
+          profile,
+          operationId,
+          modulePath,
+          customerRef,
+          name: request.name ?? customerRef,
+          language: request.language,
+          lost,
+          token: request.token,
+          soPin,
+          mailerDir: request.mailers,
+          chain: {
+            ...steps,
+            standing: async (account) =>
+              readStanding(rpc, profile, account, await pinnedBlock(rpc)),
+            registeredRef: async (account) =>
+              registeredCustomerRef(rpc, profile, account, await pinnedBlock(rpc)),
+          },
+          killAt: context.env.SIGNET_FAKE_PROVISION_KILL_AT,
+        });
+      } finally {
+        pins.wipe();
+      }
+    },
+    'provision.unblock': async (request, caller) => {
+      const customerRef = normaliseCustomerRef(request.customer);
+      const modulePath = moduleOf(caller, request.module, uriModule(request.token));
+      const so = await caller.pins({ role: 'so', token: `customer ${customerRef}'s token` });
+      try {
+        return await resetPinAtCounter({
+          store: context.store(),
+          modulePath,
+          token: request.token,
+          customerRef,
+          name: request.name ?? customerRef,
+          language: request.language,
+          soPin: so.toString('utf8'),
+          mailerDir: request.mailers,
+        });
+      } finally {
+        so.fill(0);
+      }
+    },
     'provision.batch': async (request, caller) => {
       const started = performance.now();
       const { rows, problems } = parseProvisionCsv(request.csv);

@@ -22,15 +22,10 @@
  * PIN (C_InitPIN after an SO login) and writes that one. Nobody can have read
  * the old PIN, since no mailer carried it.
  */
-import { randomInt } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import type { Address } from 'viem';
-import { publicKeyToAddress } from 'viem/accounts';
 import type { PinProvider } from '../../native/pin.js';
-import { TokenConnection } from '../../native/pkcs11/connection.js';
-import { generateKeyPair, listKeys, type TokenKey } from '../../native/pkcs11/keys.js';
 import { openModule, type Pkcs11Module } from '../../native/pkcs11/module.js';
-import { initToken, unblockUserPin } from '../../native/pkcs11/provision.js';
 import { holdsPublicKeys } from '../../native/pkcs11/public-objects.js';
 import { listTokens, type TokenDescription, tokenUri } from '../../native/pkcs11/tokens.js';
 import { formatPkcs11Uri } from '../../native/pkcs11/uri.js';
@@ -55,13 +50,19 @@ import type { ProvisionRow, RowProblem } from './batch-csv.js';
 import { tokenRefText } from './batch-csv.js';
 import type { CustomerChainSteps, StepDone } from './chain-steps.js';
 import { mailerExists, mailerPath, writePinMailer } from './pin-mailer.js';
+import {
+  customerKey,
+  initCustomerToken,
+  keyAddress,
+  randomPin,
+  resetUserPin,
+  withConnection,
+} from './token-steps.js';
 
-/** The label of the customer's ledger key on the token. */
-export const CUSTOMER_KEY_LABEL = 'signet-account';
+export { CUSTOMER_KEY_LABEL, randomPin } from './token-steps.js';
+
 /** How often a missing token is looked for (SoftHSM2 and most readers have no slot events here). */
 const LOOK_EVERY_MS = 500;
-/** PIN length when the token allows it: 8 decimal digits. */
-const PIN_DIGITS = 8;
 
 export interface BatchOptions {
   store: Store;
@@ -301,12 +302,7 @@ async function provisionRow(
       pin = randomPin(token);
       const userPin = pin;
       const initialised = await timed('init', () =>
-        initToken(
-          module!,
-          token.slotHandle,
-          { label: row.customerRef, confirmErase: true },
-          async (ask) => Buffer.from(ask.role === 'new-user' ? userPin : soPin),
-        ),
+        initCustomerToken(module!, token, row.customerRef, soPin, userPin),
       );
       token = initialised;
       killIfAsked(options, row, 'token-initialised+');
@@ -335,11 +331,7 @@ async function provisionRow(
       step('pin-reset');
       journal = recordIntent(store, journal, 'pin-reset');
       const fresh = randomPin(token);
-      await timed('pin', () =>
-        withConnection(module!, token, (c) =>
-          unblockUserPin(c, async (ask) => Buffer.from(ask.role === 'new-user' ? fresh : soPin)),
-        ),
-      );
+      await timed('pin', () => resetUserPin(module!, token, soPin, fresh));
       pin = fresh;
       appendAudit(store, {
         action: 'unblock-pin',
@@ -361,15 +353,7 @@ async function provisionRow(
       step('key-generated');
       journal = recordIntent(store, journal, 'key-generated');
       const userPin = pin;
-      const key = await timed('keygen', () =>
-        withConnection(module!, token, async (c) => {
-          await c.logIn('user', async () => Buffer.from(userPin));
-          const existing = (await listKeys(c)).find(
-            (k) => k.label === CUSTOMER_KEY_LABEL && k.curve === 'secp256k1',
-          );
-          return existing ?? (await generateKeyPair(c, 'secp256k1', CUSTOMER_KEY_LABEL));
-        }),
-      );
+      const key = await timed('keygen', () => customerKey(module!, token, userPin));
       const address = keyAddress(key);
       const keyUri = formatPkcs11Uri(key.uri);
       appendAudit(store, {
@@ -516,34 +500,6 @@ function txText(store: Store, outboxId: number | null): string | null {
     | { tx_hash: string }
     | undefined;
   return row?.tx_hash ?? null;
-}
-
-function keyAddress(key: TokenKey): string {
-  return publicKeyToAddress(`0x${Buffer.from(key.publicKey).toString('hex')}`);
-}
-
-/** A random decimal PIN of the length the token accepts (8 digits where it may). */
-export function randomPin(token: Pick<TokenDescription, 'minPinLength' | 'maxPinLength'>): string {
-  const length = Math.max(
-    token.minPinLength,
-    Math.min(PIN_DIGITS, token.maxPinLength || PIN_DIGITS),
-  );
-  let pin = '';
-  for (let i = 0; i < length; i++) pin += String(randomInt(10));
-  return pin;
-}
-
-async function withConnection<T>(
-  module: Pkcs11Module,
-  token: TokenDescription,
-  work: (connection: TokenConnection) => Promise<T>,
-): Promise<T> {
-  const connection = new TokenConnection(module, token, { write: true });
-  try {
-    return await work(connection);
-  } finally {
-    connection.close();
-  }
 }
 
 /**

@@ -40,6 +40,10 @@ export interface CustomerChainSteps {
   fund(address: Address, amount: bigint): Promise<StepDone>;
   /** Sends what is queued and follows it; returns the outbox rows as they stand. */
   settle(outboxIds: number[]): Promise<Map<number, OutboxTx>>;
+  /** The operator's live outbox row of `kind` about `account` (a counter's freeze or recovery). */
+  queued(kind: Call['kind'], account: Address): OutboxTx | undefined;
+  /** Queues one call signed by the operator's key. */
+  queue(call: Call): Promise<StepDone & { outboxId: number }>;
 }
 
 /** Outbox rows that still stand for a step (not failed, not replaced). */
@@ -73,16 +77,18 @@ export async function outboxChainSteps(
       (tx) =>
         tx.from === operator.address &&
         tx.kind === kind &&
-        String(kind === 'customer-register' ? tx.summary.account : tx.summary.to).toLowerCase() ===
+        String(kind.startsWith('customer-') ? tx.summary.account : tx.summary.to).toLowerCase() ===
           to.toLowerCase() &&
         live(tx),
     );
-  const queue = async (call: Call): Promise<StepDone> => {
+  const queue = async (call: Call): Promise<StepDone & { outboxId: number }> => {
     const [tx] = await wallet.queue({ account: operator, calls: [call] } as never);
     return { outboxId: tx!.id, txHash: tx!.txHash };
   };
   return {
     operator: operator.address,
+    queued: (kind, account) => ours(kind, account),
+    queue,
     async registered(address) {
       const queued = ours('customer-register', address);
       if (queued) return { outboxId: queued.id, txHash: queued.txHash };

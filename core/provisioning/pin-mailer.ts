@@ -24,9 +24,17 @@ export function mailerExists(dir: string, customerRef: string): boolean {
   return existsSync(mailerPath(dir, customerRef));
 }
 
-/** Writes the mailer whole or not at all; the PIN goes nowhere else. */
-export function writePinMailer(dir: string, facts: MailerFacts, pin: string): string {
-  const path = mailerPath(dir, facts.customerRef);
+/**
+ * Writes the mailer whole or not at all; the PIN goes nowhere else. `stem` names
+ * the file (default: the customer reference; a counter's new mailer adds the operation).
+ */
+export function writePinMailer(
+  dir: string,
+  facts: MailerFacts,
+  pin: string,
+  stem = facts.customerRef,
+): string {
+  const path = mailerPath(dir, stem);
   const temporary = `${path}.${process.pid}.tmp`;
   const fd = openSync(temporary, 'w', 0o600);
   try {

@@ -27,6 +27,9 @@ export const gasBudget = {
   'customer-register': 150_000n,
   'customer-freeze': 100_000n,
   'customer-unfreeze': 100_000n,
+  // recoverFrozen: the money, then each system contract's recoverNotes with up to
+  // SYSTEM_RECOVERY_GAS (12M) each; the dev ledger has one (the notes).
+  'customer-recover': 13_000_000n,
 } as const;
 
 export type TxKind = keyof typeof gasBudget;

@@ -488,6 +488,7 @@ export const en = {
       'customer-register': 'Account registration',
       'customer-freeze': 'Account freeze',
       'customer-unfreeze': 'Account unfreeze',
+      'customer-recover': 'Lost account recovery',
     },
     txStatus: {
       signed: 'Signed',

@@ -780,6 +780,7 @@ export const zhCN: Messages = {
       'customer-register': '账户登记',
       'customer-freeze': '账户冻结',
       'customer-unfreeze': '账户解冻',
+      'customer-recover': '挂失账户资金转移',
     },
     txStatus: {
       signed: '已签名',
