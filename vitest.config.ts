@@ -16,7 +16,7 @@ const onAnvil = [
   'test/wallet-p256.integration.test.ts',
   'test/safe-account.integration.test.ts',
 ];
-/** Runs instead of them where anvil is not installed: says why, as a skipped test. */
+/** Runs instead of them where anvil is not installed: shows why they did not run. */
 const anvilMissing = 'test/anvil-missing.test.ts';
 
 const anvil = findAnvilBinary();
