@@ -31,6 +31,7 @@ import { openStore } from '../core/store/database.js';
 import { listOutbox } from '../core/store/outbox.js';
 import { grantOperator } from './support/operator-bank.js';
 import { softhsmModule } from './support/softhsm.js';
+import { syncSettled } from './support/sync-settled.js';
 import { PIN, useWallet } from './support/wallet-fixture.js';
 
 const w = useWallet(['bank', 'alice', 'bob', 'mallory']);
@@ -97,16 +98,6 @@ function signedSoFar(): { outbox: number; audit: number } {
   } finally {
     s.close();
   }
-}
-
-async function syncSettled(): Promise<void> {
-  for (let round = 0; round < 20; round++) {
-    await w.json(['sync']);
-    const outbox: Array<{ status: string }> = await w.json(['outbox']);
-    if (outbox.every((t) => t.status === 'confirmed' || t.status === 'failed')) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('the outbox did not settle in 20 syncs');
 }
 
 /** A `signet` command that must fail: its one stderr line, with nothing signed or queued. */
@@ -193,7 +184,7 @@ describe('signet customer: the operator bank registers accounts', () => {
       standing: { registered: false, frozen: false, operator: null },
     });
     expect(signed.transactions).toMatchObject([{ kind: 'customer-register' }]);
-    await syncSettled();
+    await syncSettled(w);
     await recordGas('register', signed.transactions[0].txHash);
     expect(await currency<boolean>('isRegistered', alice)).toBe(true);
     expect(await currency<Address>('operatorOf', alice)).toBe(bank().address);
@@ -264,14 +255,14 @@ describe('signet customer: the operator bank registers accounts', () => {
       ...['--from', bank().uri, '--pin-file', w.pin],
     ]);
     const treasury = getAddress(created.treasury.address);
-    await syncSettled();
+    await syncSettled(w);
     expect(await currency<boolean>('isRegistered', treasury)).toBe(false);
     const signed = await w.json(register(treasury, 'TREASURY-OPS'));
     expect(signed.review).toMatchObject({
       account: treasury,
       customerRef: customerRefHash('TREASURY-OPS'),
     });
-    await syncSettled();
+    await syncSettled(w);
     expect(await currency<boolean>('isRegistered', treasury)).toBe(true);
     expect((await registrations(treasury))[0]!.data).toBe(customerRefHash('TREASURY-OPS'));
     // The wallet's own sync sees it registered too (the treasury's standing).
@@ -285,7 +276,7 @@ describe('signet customer: the operator bank registers accounts', () => {
     const alice = w.keys.alice!.address;
     const frozen = await w.json(freezeArgs('freeze', alice));
     expect(frozen.review).toMatchObject({ action: 'freeze', account: alice, customerRef: null });
-    await syncSettled();
+    await syncSettled(w);
     await recordGas('freeze', frozen.transactions[0].txHash);
     expect(await currency<boolean>('isFrozen', alice)).toBe(true);
     expect((await w.json(['customer', 'show', alice])).frozen).toBe(true);
@@ -294,7 +285,7 @@ describe('signet customer: the operator bank registers accounts', () => {
     );
 
     const unfrozen = await w.json(freezeArgs('unfreeze', alice));
-    await syncSettled();
+    await syncSettled(w);
     await recordGas('unfreeze', unfrozen.transactions[0].txHash);
     expect(await currency<boolean>('isFrozen', alice)).toBe(false);
     expect(await refused(freezeArgs('unfreeze', alice))).toBe(
@@ -368,7 +359,7 @@ describe('signet customer: the operator bank registers accounts', () => {
       await rpc('evm_setAutomine', [true]);
     }
     await w.ledger.mine();
-    await syncSettled();
+    await syncSettled(w);
     expect(await currency<boolean>('isRegistered', carol)).toBe(true);
   });
 
@@ -473,7 +464,7 @@ describe('customers through the bridge: the UI signs only what it reviewed', () 
 
     const signed = await call('customers.register', { ...request(), pin: PIN, reviewDigest });
     expect(signed.ok, JSON.stringify(signed)).toBe(true);
-    await syncSettled();
+    await syncSettled(w);
     expect(await currency<boolean>('isRegistered', account)).toBe(true);
     // The audit entry names the review the UI showed.
     const s = store();
@@ -499,7 +490,7 @@ describe('customers through the bridge: the UI signs only what it reviewed', () 
       reviewDigest: preview.result.reviewDigest,
     });
     expect(signed.ok, JSON.stringify(signed)).toBe(true);
-    await syncSettled();
+    await syncSettled(w);
     expect(await currency<boolean>('isFrozen', account)).toBe(true);
     expect(await refusal('customers.preview', { action: 'freeze', ...freeze })).toMatchObject({
       code: 'ACCOUNT_FROZEN',

@@ -9,7 +9,11 @@ import { type Address, decodeFunctionResult, encodeFunctionData, type Hex } from
 import { expect } from 'vitest';
 import { currencyAbi } from '../../core/chain/abi.js';
 import { safeAbi } from '../../core/chain/safe.js';
+import { syncSettled } from './sync-settled.js';
 import type { WalletFixture } from './wallet-fixture.js';
+
+/** Sync until nothing is in flight: one helper for every test (test/support/sync-settled.ts). */
+export { syncSettled };
 
 /** Exit 1, and one line on stderr matching `message`. */
 export function expectRefused(run: { code: number; stderr: string }, message: RegExp): void {
@@ -50,17 +54,6 @@ export async function rawCurrencyBalance(w: WalletFixture, address: Address): Pr
     'latest',
   ]);
   return decodeFunctionResult({ abi: currencyAbi, functionName: 'balanceOf', data: result });
-}
-
-/** `signet sync` until every outbox transaction is confirmed or failed. */
-export async function syncSettled(w: WalletFixture): Promise<void> {
-  for (let round = 0; round < 20; round++) {
-    await w.json(['sync']);
-    const outbox: Array<{ status: string }> = await w.json(['outbox']);
-    if (outbox.every((t) => t.status === 'confirmed' || t.status === 'failed')) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('the outbox did not settle in 20 syncs');
 }
 
 /**
