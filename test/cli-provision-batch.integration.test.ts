@@ -22,6 +22,8 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import {
+  cpSync,
+  existsSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -47,7 +49,7 @@ import { pinFile } from './support/cli.js';
 import { softhsmModule } from './support/softhsm.js';
 import { PIN, useWallet } from './support/wallet-fixture.js';
 
-const N = Number(process.env.SIGNET_PROVISION_TEST_TOKENS ?? 10);
+const N = Number(process.env.SIGNET_PROVISION_TEST_TOKENS ?? 50);
 const SO_PIN = '31415926';
 const w = useWallet(['operator']);
 const dir = mkdtempSync(join(tmpdir(), 'signet-provision-'));
@@ -200,6 +202,12 @@ describe(`signet provision batch: ${N} customers, killed twice, tokens pulled, r
       'X-UNKNOWN,Nobody,ffffffffffffffff,1.00,en', // a serial no token has
       `X-TAKEN,Latecomer,${someones},1.00,zh-CN`, // a token that is someone's already
       'X-LANG,Wrong Language,0123456789abcdef,1.00,fr', // a language with no mailer
+      `X-TWICE,Same Token,${serials[0]},1.00,en`, // a token named twice
+      'X-SERIAL,Not A Serial,12-34!,1.00,en', // neither a serial nor slot:N
+      'X-COLUMNS,Four Fields,abcdef0123456789,1.00', // a field missing
+      'not a ref!,Bad Reference,abcdef0123456789,1.00,en', // cannot be a token label
+      'X-NAME,,abcdef0123456789,1.00,en', // no name for the mailer
+      'X-NEGATIVE,Minus,abcdef0123456789,-1.00,en', // a negative amount
     ];
     const csv = join(dir, 'batch.csv');
     writeFileSync(
@@ -213,6 +221,17 @@ describe(`signet provision batch: ${N} customers, killed twice, tokens pulled, r
       ...['--wait-seconds', '1', '--json'],
     ];
     const runs: Run[] = [];
+    // The data folder as each run left it, copied before anything here opens the store
+    // (closing the last connection checkpoints the WAL away): a PIN a killed run left in
+    // a -wal file would be caught by the grep below.
+    const copies: string[] = [];
+    const keep = (run: Run) => {
+      runs.push(run);
+      const copy = join(dir, `home-after-run-${runs.length}`);
+      cpSync(w.home, copy, { recursive: true });
+      copies.push(copy);
+      return run;
+    };
     const journal = () => {
       const store = openStore(join(w.home, 'signet.sqlite'));
       try {
@@ -234,7 +253,7 @@ describe(`signet provision batch: ${N} customers, killed twice, tokens pulled, r
 
     // 1. Killed once customer 3's key is made.
     const first = await provision(args, { killAt: `${customer(3)}:key-generated` });
-    runs.push(first);
+    keep(first);
     expect(first.signal).toBe('SIGKILL');
     expect(stepOf(customer(1))).toBe('mailer-written');
     expect(stepOf(customer(3))).toBe('key-generated');
@@ -243,7 +262,7 @@ describe(`signet provision batch: ${N} customers, killed twice, tokens pulled, r
     const put3 = pull(serials[2]!);
     const put6 = pull(serials[5]!);
     const second = await provision(args, { killAt: `${customer(5)}:registered` });
-    runs.push(second);
+    keep(second);
     expect(second.signal).toBe('SIGKILL');
     expect(second.stderr).toContain(`waiting for the token of customer ${customer(3)}`);
     expect(stepOf(customer(3))).toBe('key-generated');
@@ -261,7 +280,7 @@ describe(`signet provision batch: ${N} customers, killed twice, tokens pulled, r
     ] as const;
     for (const [i, step] of windows.filter(([i]) => i <= N)) {
       const killed = await provision(args, { killAt: `${customer(i)}:${step}` });
-      runs.push(killed);
+      keep(killed);
       expect(killed.signal, `${customer(i)}:${step}`).toBe('SIGKILL');
       const row = journal().find((r) => r.customer_ref === customer(i))!;
       expect(row.intent, `${customer(i)}:${step}`).toBe(step.replace('+', ''));
@@ -270,17 +289,18 @@ describe(`signet provision batch: ${N} customers, killed twice, tokens pulled, r
     // 3. Customer 6's token put back only once the batch says it waits for it.
     let putBack = false;
     const third = await provision(
-      args.map((a) => (a === '1' ? '15' : a)),
+      // Long enough to see it put back; the unknown serial's row waits as long, so kept short.
+      args.map((a) => (a === '1' ? '4' : a)),
       {
         onStderr: (text) => {
           if (!putBack && text.includes(`waiting for the token of customer ${customer(6)}`)) {
             putBack = true;
-            setTimeout(put6, 300);
+            put6();
           }
         },
       },
     );
-    runs.push(third);
+    keep(third);
     expect(putBack).toBe(true);
     expect(third.code).toBe(1); // the bad rows
     const result = JSON.parse(third.stdout);
@@ -302,7 +322,20 @@ describe(`signet provision batch: ${N} customers, killed twice, tokens pulled, r
       ['X-UNKNOWN', 'token-absent'],
       ['X-TAKEN', 'token-provisioned'],
       ['X-LANG', 'language-invalid'],
+      ['X-TWICE', 'token-duplicate'],
+      ['X-SERIAL', 'token-invalid'],
+      ['X-COLUMNS', 'columns'],
+      ['not a ref!', 'customer-invalid'],
+      ['X-NAME', 'name-invalid'],
+      ['X-NEGATIVE', 'amount-invalid'],
     ]);
+    // Each says why in one line; those the CSV check refused name their line.
+    for (const row of result.rows.filter((r: any) => r.status === 'refused'))
+      expect(row.outcome, row.customer).toMatch(/^[^\n]+$/);
+    expect(byCustomer.get('X-COLUMNS').outcome).toMatch(/^refused: line \d+: 4 fields, not 5/);
+    expect(byCustomer.get('X-TWICE').outcome).toMatch(
+      new RegExp(`token ${serials[0]} is already on line 2`),
+    );
     expect(byCustomer.get('X-AMOUNT').outcome).toMatch(/more than 2 decimals/);
     expect(byCustomer.get('X-TAKEN').outcome).toMatch(/already holds keys/);
     expect(journal().find((r) => r.customer_ref === customer(3))?.pin_resets).toBe(1);
@@ -318,7 +351,7 @@ describe(`signet provision batch: ${N} customers, killed twice, tokens pulled, r
     // 4. Once more: nothing is done twice.
     const outboxBefore = outboxCount();
     const fourth = await provision(args);
-    runs.push(fourth);
+    keep(fourth);
     const again = JSON.parse(fourth.stdout);
     for (let i = 1; i <= N; i++) {
       expect(again.rows.find((r: any) => r.customer === customer(i)).outcome).toBe(
@@ -406,7 +439,7 @@ describe(`signet provision batch: ${N} customers, killed twice, tokens pulled, r
       ],
       ...['--so-pin-file', soPinFile, '--pin-file', operatorPin, '--wait-seconds', '1', '--json'],
     ]);
-    runs.push(laterRun);
+    keep(laterRun);
     expect(JSON.parse(laterRun.stdout).rows.map((r: any) => r.reason)).toEqual([
       'token-provisioned',
       'customer-provisioned',
@@ -417,8 +450,10 @@ describe(`signet provision batch: ${N} customers, killed twice, tokens pulled, r
       ...runs.flatMap((r) => [r.stdout, r.stderr]),
       readFileSync(`${report}.csv`, 'utf8'),
       readFileSync(`${report}.json`, 'utf8'),
-      ...filesUnder(w.home).map((f) => readFileSync(f).toString('latin1')),
+      ...[w.home, ...copies].flatMap(filesUnder).map((f) => readFileSync(f).toString('latin1')),
     ].join('\n');
+    // The copies did catch the killed runs' write-ahead logs (else the grep would prove less).
+    expect(copies.some((c) => existsSync(join(c, 'signet.sqlite-wal')))).toBe(true);
     for (const pin of pins) expect(everything.includes(pin), `a PIN leaked`).toBe(false);
     expect(readFileSync(`${report}.csv`, 'utf8').split('\n')[0]).toBe(
       'line,customer,status,outcome,reason,tokenSerial,address,amount,registerTx,fundTx,mailer',

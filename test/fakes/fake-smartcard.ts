@@ -41,6 +41,11 @@ export interface FakeSmartcard {
    * it does not verify. Set in this process (read per call) and in `env`.
    */
   corruptSignatures(on: boolean): void;
+  /**
+   * The card with this serial is pulled out while it makes a key pair (the key made, the
+   * answer lost: CKR_DEVICE_REMOVED); undefined: no more. Set in `env` only (child processes).
+   */
+  pullAtKeygen(serial: string | undefined): void;
 }
 
 interface Presence {
@@ -145,6 +150,10 @@ export function buildFakeSmartcard(options: {
       writePresence(presence, cards);
     },
     isPresent: (serial) => !readPresence(presence).get(serial)?.removed,
+    pullAtKeygen(serial) {
+      if (serial === undefined) delete env.FAKE_SMARTCARD_PULL_AT_KEYGEN;
+      else env.FAKE_SMARTCARD_PULL_AT_KEYGEN = serial;
+    },
     corruptSignatures(on) {
       if (on) {
         process.env.FAKE_SMARTCARD_CORRUPT_SIGNATURE = '1';

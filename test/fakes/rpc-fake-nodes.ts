@@ -165,6 +165,8 @@ export interface FakeProxyOptions {
   rejectBatches?: boolean;
   /** Listen on this port (to bring a "node" back on the same URL). */
   port?: number;
+  /** Never answer a request while this says so (asked per request): a node that hangs midway. */
+  hang?: (calls: Array<{ method: string; params: unknown[] }>) => boolean;
 }
 
 /**
@@ -178,6 +180,8 @@ export function startFakeProxy(target: string, options: FakeProxyOptions = {}): 
       const given = (response.req.headers.authorization ?? '') as string;
       if (given !== expected) return response.writeHead(401).end('unauthorized');
     }
+    if (options.hang?.(calls.map((c) => ({ method: String(c.method), params: c.params ?? [] }))))
+      return;
     if (options.rejectBatches && body.trimStart().startsWith('['))
       return sendJson(response, {
         jsonrpc: '2.0',

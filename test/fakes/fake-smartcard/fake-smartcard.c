@@ -54,6 +54,9 @@
  *   FAKE_SMARTCARD_PINPAD=1    the card has a PIN pad
  *   FAKE_SMARTCARD_PINPAD_PIN  what the user "types on the pad"; unset = user cancels
  *   FAKE_SMARTCARD_CORRUPT_SIGNATURE=1  every signature comes back with one bit flipped
+ *   FAKE_SMARTCARD_PULL_AT_KEYGEN=<serial>  that card is pulled out (the presence file
+ *                              written) while C_GenerateKeyPair makes its key: the key is
+ *                              made, the caller gets CKR_DEVICE_REMOVED
  *
  * Headers: the OASIS PKCS#11 v2.40 headers shipped in node_modules/pkcs11js/includes/pkcs11.
  */
@@ -747,10 +750,52 @@ SESSION_CALL(GenerateKey,
              (CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR a, CK_ATTRIBUTE_PTR b, CK_ULONG c,
               CK_OBJECT_HANDLE_PTR d),
              (session, a, b, c, d))
-SESSION_CALL(GenerateKeyPair,
-             (CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR a, CK_ATTRIBUTE_PTR b, CK_ULONG c,
-              CK_ATTRIBUTE_PTR d, CK_ULONG e, CK_OBJECT_HANDLE_PTR f, CK_OBJECT_HANDLE_PTR g),
-             (session, a, b, c, d, e, f, g))
+/*
+ * Pulls the card out from inside the module (FAKE_SMARTCARD_PULL_AT_KEYGEN): its line in
+ * the presence file becomes "removed" with the next insertion number, written beside and
+ * renamed over as the test does. 0 on success.
+ */
+static int pull_card(const char *serial) {
+  const char *path = getenv("FAKE_SMARTCARD_PRESENCE");
+  if (!path || !*path) return -1;
+  char tmp[4096];
+  snprintf(tmp, sizeof tmp, "%s.%d.tmp", path, (int)getpid());
+  struct card card = card_state(serial);
+  FILE *out = fopen(tmp, "we");
+  if (!out) return -1;
+  FILE *in = fopen(path, "re");
+  if (in) {
+    char line[128], name[17];
+    while (fgets(line, sizeof line, in))
+      if (sscanf(line, " %16s", name) != 1 || strcmp(name, serial) != 0) fputs(line, out);
+    fclose(in);
+  }
+  fprintf(out, "%s removed %ld\n", serial, card.insertion + 1);
+  if (fclose(out) != 0) return -1;
+  return rename(tmp, path) == 0 ? 0 : -1;
+}
+
+/*
+ * FAKE_SMARTCARD_PULL_AT_KEYGEN=<serial>: that card is pulled out while it makes a key
+ * pair. The card made it (SoftHSM2 stored it) but the answer never came back: the caller
+ * gets CKR_DEVICE_REMOVED, and the card stays out until the test puts it back.
+ */
+static CK_RV fake_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR a,
+                                  CK_ATTRIBUTE_PTR b, CK_ULONG c, CK_ATTRIBUTE_PTR d, CK_ULONG e,
+                                  CK_OBJECT_HANDLE_PTR f, CK_OBJECT_HANDLE_PTR g) {
+  CK_SESSION_HANDLE session;
+  CK_RV rv = resolve(hSession, &session);
+  if (rv != CKR_OK) return rv;
+  char serial[17];
+  const char *pull = getenv("FAKE_SMARTCARD_PULL_AT_KEYGEN");
+  int pulling = pull && *pull && serial_of_session(session, serial) == CKR_OK &&
+                strcmp(serial, pull) == 0;
+  rv = real->C_GenerateKeyPair(session, a, b, c, d, e, f, g);
+  if (rv != CKR_OK || !pulling) return rv;
+  if (pull_card(serial) != 0) return CKR_GENERAL_ERROR;
+  sync_card(serial); /* the card lost power: its sessions are closed */
+  return CKR_DEVICE_REMOVED;
+}
 SESSION_CALL(WrapKey,
              (CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR a, CK_OBJECT_HANDLE b,
               CK_OBJECT_HANDLE c, CK_BYTE_PTR d, CK_ULONG_PTR e),
