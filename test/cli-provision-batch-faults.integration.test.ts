@@ -207,6 +207,47 @@ describe('signet provision batch when the ledger nodes fail', () => {
     for (const ref of refs.keys()) mailerOpensToken(join(dir, 'down'), ref);
   });
 
+  it('the node goes down as the batch sends its transactions (they arrive, the answers are lost): the resume sends none twice', {
+    timeout: 120_000,
+  }, async () => {
+    const serials = Array.from({ length: 2 }, (_, i) => softhsmToken(w, `lost-${i + 1}`));
+    const args = batch(
+      'lost',
+      serials.map((s, i) => `L-00${i + 1},Lost ${i + 1},${s},${i + 1}.25,en`),
+    );
+    // Forwarded to the dev node, then the connection cut before its answer comes back.
+    let sent = 0;
+    const node: FakeNode = await fake(
+      startFakeProxy(w.ledger.url, {
+        intercept: (method) => {
+          if (method === 'eth_sendRawTransaction' && ++sent === 2) void node.stop();
+          return undefined;
+        },
+      }),
+    );
+    w.useProfile({ ...w.ledger.profile, rpc: [node.url] });
+    const first = await provisionBatch(w, args);
+    expect(first.code).toBe(0); // every row done on this side; the ledger's word is pending
+    expect(sent).toBe(2);
+    for (const row of JSON.parse(first.stdout).rows)
+      expect(row.outcome, row.customer).toMatch(
+        /not yet confirmed on the ledger \(no ledger node answered/,
+      );
+
+    await fake(startFakeProxy(w.ledger.url, { port: node.port }));
+    const resumed = await provisionBatch(w, args);
+    expect(resumed.code).toBe(0);
+    for (const row of JSON.parse(resumed.stdout).rows) {
+      expect(row.outcome).toBe('already provisioned by an earlier run of this batch');
+    }
+    await onLedgerOnce(
+      new Map([
+        ['L-001', 125n],
+        ['L-002', 225n],
+      ]),
+    );
+  });
+
   it('a node that hangs: the row fails after the timeout in one line, and the batch goes on', {
     timeout: 120_000,
   }, async () => {

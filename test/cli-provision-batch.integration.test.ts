@@ -20,7 +20,7 @@
  * folder. Every bad row kind is refused and the others go on. N is
  * SIGNET_PROVISION_TEST_TOKENS (10 by default; the lead's long run uses 50).
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -33,24 +33,29 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import {
-  type Address,
-  encodeFunctionData,
-  type Hex,
-  keccak256,
-  pad,
-  parseAbi,
-  toBytes,
-} from 'viem';
+import { type Address, type Hex, keccak256, pad, toBytes } from 'viem';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { openStore } from '../core/store/database.js';
 import { devKeys } from '../ledger/deploy.js';
 import { pinFile } from './support/cli.js';
+import {
+  appointOperator,
+  currencyAbi,
+  filesUnder,
+  type JournalEntry,
+  outboxKinds,
+  provisionBatch,
+  type Run,
+  rawCall,
+  rawRpc,
+  readStore,
+  SO_PIN,
+  softhsmToken,
+  tokenLabel,
+} from './support/provision-batch.js';
 import { softhsmModule } from './support/softhsm.js';
 import { PIN, useWallet } from './support/wallet-fixture.js';
 
 const N = Number(process.env.SIGNET_PROVISION_TEST_TOKENS ?? 50);
-const SO_PIN = '31415926';
 const w = useWallet(['operator']);
 const dir = mkdtempSync(join(tmpdir(), 'signet-provision-'));
 const mailers = join(dir, 'mailers');
@@ -58,32 +63,8 @@ const soPinFile = pinFile(SO_PIN);
 const customer = (i: number) => `C-${String(i).padStart(3, '0')}`;
 const amountOf = (i: number) => (i % 3 === 0 ? '0' : `${i}.${String(i % 100).padStart(2, '0')}`);
 const minorOf = (i: number) => (i % 3 === 0 ? 0n : BigInt(i * 100 + (i % 100)));
-
-const abi = parseAbi([
-  'function grantRole(bytes32 role, address account)',
-  'function revokeRole(bytes32 role, address account)',
-  'function issue(address operator, uint256 amount)',
-  'function isRegistered(address account) view returns (bool)',
-  'function balanceOf(address account) view returns (uint256)',
-]);
-
-async function rpc(method: string, params: unknown[]): Promise<any> {
-  const response = await fetch(w.ledger.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  });
-  const body = (await response.json()) as { result?: unknown; error?: unknown };
-  if (body.error) throw new Error(JSON.stringify(body.error));
-  return body.result;
-}
-
-async function rawCall(functionName: 'isRegistered' | 'balanceOf', address: Address) {
-  const data = encodeFunctionData({ abi, functionName, args: [address] });
-  return BigInt(
-    await rpc('eth_call', [{ to: w.ledger.profile.contracts.currency, data }, 'latest']),
-  );
-}
+const provision = (args: string[], options?: Parameters<typeof provisionBatch>[2]) =>
+  provisionBatch(w, args, options);
 
 /** SoftHSM2's token directory for a serial: the UUID's last 16 hex digits are the serial. */
 function tokenDir(serial: string): string {
@@ -100,76 +81,8 @@ function pull(serial: string): () => void {
   return () => renameSync(aside, from);
 }
 
-function softhsmToken(label: string, soPin = SO_PIN): string {
-  const out = execFileSync(
-    'softhsm2-util',
-    ['--init-token', '--free', '--label', label, '--so-pin', soPin, '--pin', '00000000'],
-    { env: w.env, encoding: 'utf8' },
-  );
-  const slot = /reassigned to slot (\d+)/.exec(out)![1];
-  const show = execFileSync('softhsm2-util', ['--show-slots'], { env: w.env, encoding: 'utf8' });
-  const block = show.split(/\n(?=Slot )/).find((b) => b.startsWith(`Slot ${slot}`))!;
-  return /Serial number:\s*(\S+)/.exec(block)![1]!;
-}
-
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  seconds: number;
-}
-
-/** The real command in a process of its own; `onStderr` sees stderr as it comes. */
-function provision(
-  args: string[],
-  options: { killAt?: string; onStderr?: (text: string, child: ChildProcess) => void } = {},
-): Promise<Run> {
-  const started = performance.now();
-  const child = spawn(
-    process.execPath,
-    [join(import.meta.dirname, '../bin/signet.js'), 'provision', 'batch', ...args],
-    {
-      env: {
-        ...w.env,
-        ...(options.killAt ? { SIGNET_FAKE_PROVISION_KILL_AT: options.killAt } : {}),
-      },
-    },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk;
-    options.onStderr?.(stderr, child);
-  });
-  return new Promise((resolve) =>
-    child.on('exit', (code, signal) =>
-      resolve({ code, signal, stdout, stderr, seconds: (performance.now() - started) / 1000 }),
-    ),
-  );
-}
-
 describe(`signet provision batch: ${N} customers, killed twice, tokens pulled, resumed`, () => {
-  beforeAll(async () => {
-    const operator = w.keys.operator!;
-    // The central bank appoints the token's key as an operator bank and issues it money.
-    const bank = w.ledger.wallet(devKeys.centralBank);
-    const currency = w.ledger.profile.contracts.currency as Address;
-    for (const [functionName, args] of [
-      ['grantRole', [keccak256(toBytes('OPERATOR_ROLE')), operator.address]],
-      ['issue', [operator.address, 1_000_000_00n]],
-    ] as const) {
-      const hash = await bank.writeContract({
-        address: currency,
-        abi,
-        functionName,
-        args,
-      } as never);
-      await w.ledger.publicClient.waitForTransactionReceipt({ hash });
-    }
-    await w.ledger.setBalance(operator.address, 10n ** 20n);
-  });
+  beforeAll(() => appointOperator(w, w.keys.operator!.address));
 
   it('ends with every customer provisioned once, PINs only in their mailers, every bad row refused', {
     timeout: 600_000,
@@ -180,9 +93,9 @@ describe(`signet provision batch: ${N} customers, killed twice, tokens pulled, r
     const operatorPin = pinFile(PIN);
 
     // The factory's tokens: initialised with the bank's SO PIN, holding no key.
-    const serials = Array.from({ length: N }, (_, i) => softhsmToken(`blank-${i + 1}`));
+    const serials = Array.from({ length: N }, (_, i) => softhsmToken(w, `blank-${i + 1}`));
     // Someone else's token: initialised and holding a key.
-    const someones = softhsmToken('someone');
+    const someones = softhsmToken(w, 'someone');
     execFileSync(
       'pkcs11-tool',
       [
@@ -232,23 +145,8 @@ describe(`signet provision batch: ${N} customers, killed twice, tokens pulled, r
       copies.push(copy);
       return run;
     };
-    const journal = () => {
-      const store = openStore(join(w.home, 'signet.sqlite'));
-      try {
-        return store.db.prepare('SELECT * FROM provision_journal ORDER BY line').all() as Array<{
-          customer_ref: string;
-          step: string;
-          intent: string | null;
-          pin_resets: number;
-          register_tx: number | null;
-          fund_tx: number | null;
-          token_serial: string | null;
-          address: string | null;
-        }>;
-      } finally {
-        store.close();
-      }
-    };
+    const journal = () =>
+      readStore<JournalEntry>(w, 'SELECT * FROM provision_journal ORDER BY line');
     const stepOf = (ref: string) => journal().find((r) => r.customer_ref === ref)?.step;
 
     // 1. Killed once customer 3's key is made.
@@ -342,7 +240,7 @@ describe(`signet provision batch: ${N} customers, killed twice, tokens pulled, r
     // Customer 8 lost its PIN twice (killed after init, then after its funding): two fresh PINs.
     if (N >= 8) expect(journal().find((r) => r.customer_ref === customer(8))?.pin_resets).toBe(2);
     // Nothing queued twice: one registration per customer, one payment per funded one.
-    expect(outboxKinds()).toEqual({
+    expect(outboxKinds(w)).toEqual({
       'customer-register': N,
       transfer: Array.from({ length: N }, (_, i) => minorOf(i + 1)).filter((a) => a > 0n).length,
     });
@@ -363,7 +261,7 @@ describe(`signet provision batch: ${N} customers, killed twice, tokens pulled, r
     // The ledger, over raw JSON-RPC: N registered by the operator, each funded once.
     const addresses = new Map<string, Address>();
     for (const row of journal()) addresses.set(row.customer_ref, row.address as Address);
-    const registeredLogs = await rpc('eth_getLogs', [
+    const registeredLogs = await rawRpc(w, 'eth_getLogs', [
       {
         address: currency,
         fromBlock: '0x0',
@@ -379,8 +277,8 @@ describe(`signet provision batch: ${N} customers, killed twice, tokens pulled, r
     const transferTopic = keccak256(toBytes('Transfer(address,address,uint256)'));
     for (let i = 1; i <= N; i++) {
       const address = addresses.get(customer(i))!;
-      expect(await rawCall('isRegistered', address)).toBe(1n);
-      const paid = await rpc('eth_getLogs', [
+      expect(await rawCall(w, 'isRegistered', address)).toBe(1n);
+      const paid = await rawRpc(w, 'eth_getLogs', [
         {
           address: currency,
           fromBlock: '0x0',
@@ -389,7 +287,7 @@ describe(`signet provision batch: ${N} customers, killed twice, tokens pulled, r
         },
       ]);
       expect(paid, customer(i)).toHaveLength(minorOf(i) > 0n ? 1 : 0);
-      expect(await rawCall('balanceOf', address)).toBe(minorOf(i));
+      expect(await rawCall(w, 'balanceOf', address)).toBe(minorOf(i));
     }
     expect(new Set(Array.from({ length: N }, (_, i) => addresses.get(customer(i + 1)))).size).toBe(
       N,
@@ -476,7 +374,7 @@ describe(`signet provision batch: ${N} customers, killed twice, tokens pulled, r
   it('an uninterrupted batch of fresh tokens: every row provisioned in one run (the figures per token and phase)', {
     timeout: 300_000,
   }, async () => {
-    const serials = Array.from({ length: N }, (_, i) => softhsmToken(`fresh-${i + 1}`));
+    const serials = Array.from({ length: N }, (_, i) => softhsmToken(w, `fresh-${i + 1}`));
     const csv = join(dir, 'fresh.csv');
     writeFileSync(
       csv,
@@ -523,7 +421,7 @@ describe(`signet provision batch: ${N} customers, killed twice, tokens pulled, r
   it('refuses as a whole, changing no token: a wrong SO PIN, a key that is no operator; PINs from stdin in the order the help says', {
     timeout: 300_000,
   }, async () => {
-    const serial = softhsmToken('untouched');
+    const serial = softhsmToken(w, 'untouched');
     const csv = join(dir, 'refusals.csv');
     writeFileSync(csv, `R-001,Refused,${serial},1.00,en\n`);
     const common = [
@@ -534,14 +432,7 @@ describe(`signet provision batch: ${N} customers, killed twice, tokens pulled, r
       '--module',
       softhsmModule,
     ];
-    const labelOf = (s: string) => {
-      const show = execFileSync('softhsm2-util', ['--show-slots'], {
-        env: w.env,
-        encoding: 'utf8',
-      });
-      const block = show.split(/\n(?=Slot )/).find((b) => b.includes(`Serial number:    ${s}`))!;
-      return /Label:\s*(\S+)/.exec(block)![1];
-    };
+    const labelOf = (s: string) => tokenLabel(w, s);
 
     const wrongSo = await provision([
       ...common,
@@ -597,7 +488,7 @@ describe(`signet provision batch: ${N} customers, killed twice, tokens pulled, r
     timeout: 300_000,
   }, async () => {
     const operator = w.keys.operator!;
-    const serial = softhsmToken('revert-1');
+    const serial = softhsmToken(w, 'revert-1');
     const csv = join(dir, 'revert.csv');
     writeFileSync(csv, `V-001,Reverted,${serial},2.00,en\n`);
     const args = [
@@ -615,7 +506,7 @@ describe(`signet provision batch: ${N} customers, killed twice, tokens pulled, r
     const role = async (functionName: 'grantRole' | 'revokeRole') => {
       const hash = await w.ledger.wallet(devKeys.centralBank).writeContract({
         address: w.ledger.profile.contracts.currency as Address,
-        abi,
+        abi: currencyAbi,
         functionName,
         args: [keccak256(toBytes('OPERATOR_ROLE')), operator.address],
       });
@@ -634,53 +525,27 @@ describe(`signet provision batch: ${N} customers, killed twice, tokens pulled, r
     expect(JSON.parse(resumed.stdout).rows[0]).toMatchObject({ status: 'provisioned' });
     expect(outboxStatuses('customer-register', 'V-001')).toEqual(['failed', 'confirmed']);
     const address = JSON.parse(resumed.stdout).rows[0].address as Address;
-    expect(await rawCall('isRegistered', address)).toBe(1n);
-    expect(await rawCall('balanceOf', address)).toBe(200n);
+    expect(await rawCall(w, 'isRegistered', address)).toBe(1n);
+    expect(await rawCall(w, 'balanceOf', address)).toBe(200n);
   });
 });
 
 function outboxCount(): number {
-  const store = openStore(join(w.home, 'signet.sqlite'));
-  try {
-    return (store.db.prepare('SELECT count(*) AS n FROM outbox').get() as { n: number }).n;
-  } finally {
-    store.close();
-  }
-}
-
-function outboxKinds(): Record<string, number> {
-  const store = openStore(join(w.home, 'signet.sqlite'));
-  try {
-    const rows = store.db
-      .prepare('SELECT kind, count(*) AS n FROM outbox GROUP BY kind ORDER BY kind')
-      .all() as Array<{ kind: string; n: number }>;
-    return Object.fromEntries(rows.map((r) => [r.kind, r.n]));
-  } finally {
-    store.close();
-  }
+  return readStore<{ n: number }>(w, 'SELECT count(*) AS n FROM outbox')[0]!.n;
 }
 
 /** The statuses of the outbox's `kind` rows for a customer's address (from the journal), oldest first. */
 function outboxStatuses(kind: string, customerRef: string): string[] {
-  const store = openStore(join(w.home, 'signet.sqlite'));
-  try {
-    const { address } = store.db
-      .prepare('SELECT address FROM provision_journal WHERE customer_ref = ?')
-      .get(customerRef) as { address: string };
-    return (
-      store.db
-        .prepare('SELECT status, summary FROM outbox WHERE kind = ? ORDER BY id')
-        .all(kind) as Array<{ status: string; summary: string }>
-    )
-      .filter((r) => r.summary.toLowerCase().includes(address.toLowerCase()))
-      .map((r) => r.status);
-  } finally {
-    store.close();
-  }
-}
-
-function filesUnder(root: string): string[] {
-  return readdirSync(root, { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name));
+  const [{ address }] = readStore<{ address: string }>(
+    w,
+    'SELECT address FROM provision_journal WHERE customer_ref = ?',
+    customerRef,
+  ) as [{ address: string }];
+  return readStore<{ status: string; summary: string }>(
+    w,
+    'SELECT status, summary FROM outbox WHERE kind = ? ORDER BY id',
+    kind,
+  )
+    .filter((r) => r.summary.toLowerCase().includes(address.toLowerCase()))
+    .map((r) => r.status);
 }
