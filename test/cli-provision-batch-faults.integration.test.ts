@@ -320,6 +320,41 @@ describe('signet provision batch when the ledger nodes fail', () => {
     );
   });
 
+  it('two nodes of three down: sent, but no quorum to confirm it, and said so; a node back, the re-run confirms each once', {
+    timeout: 120_000,
+  }, async () => {
+    const serials = Array.from({ length: 2 }, (_, i) => softhsmToken(w, `noquorum-${i + 1}`));
+    const args = batch(
+      'noquorum',
+      serials.map((s, i) => `N-00${i + 1},No Quorum ${i + 1},${s},${i + 2}.50,en`),
+    );
+    const [a, b] = [await fakeDownNodeUrl(), await fakeDownNodeUrl()];
+    w.useProfile({ ...w.ledger.profile, rpc: [a, b, w.ledger.url] });
+    const run = await provisionBatch(w, args);
+    expect(run.code).toBe(0);
+    for (const row of JSON.parse(run.stdout).rows) {
+      expect(row.status).toBe('provisioned');
+      // One node saw them; two of three must before Signet calls them confirmed.
+      expect(row.outcome).toMatch(/; the registration is sent; the funding is sent$/);
+    }
+    expect(outboxRows(w).filter((tx) => tx.status === 'confirmed')).toHaveLength(
+      outboxRows(w).length - 4,
+    );
+
+    await fake(startFakeProxy(w.ledger.url, { port: Number(new URL(a).port) }));
+    const again = await provisionBatch(w, args);
+    expect(again.code).toBe(0);
+    for (const row of JSON.parse(again.stdout).rows)
+      expect(row.outcome).toBe('already provisioned by an earlier run of this batch');
+    await onLedgerOnce(
+      new Map([
+        ['N-001', 250n],
+        ['N-002', 350n],
+      ]),
+    );
+    expect(outboxRows(w).every((tx) => tx.status === 'confirmed')).toBe(true);
+  });
+
   it('the only node hangs from the start: one line after the timeout, no token touched', {
     timeout: 60_000,
   }, async () => {
