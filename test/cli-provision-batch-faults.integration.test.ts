@@ -16,6 +16,7 @@ import {
   readdirSync,
   readFileSync,
   realpathSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -433,6 +434,32 @@ describe('signet provision batch with cards pulled and slots named', () => {
     const objects = mailerOpensToken(join(dir, 'pulled'), 'P-002', card.modulePath, env());
     expect(objects.match(/^Private Key Object/gm)).toHaveLength(1);
     await onLedgerOnce(new Map(['P-001', 'P-002', 'P-003'].map((r) => [r, 100n])));
+  });
+
+  it("the customers' module named by another path to the operator's library (a link's target): provisioned, not an internal error", {
+    timeout: 120_000,
+  }, async () => {
+    const serials = Array.from({ length: 2 }, (_, i) => softhsmToken(w, `alias-${i + 1}`));
+    // The operator's URI says softhsmModule; --module names the file it links to (on Debian,
+    // /usr/lib/softhsm is a link into the multiarch folder), else a link made here.
+    const target = realpathSync(softhsmModule);
+    const other =
+      target !== softhsmModule ? target : join(mkdtempSync(join(dir, 'link-')), 'softhsm.so');
+    if (other !== target) symlinkSync(target, other);
+    const args = batch(
+      'alias',
+      serials.map((s, i) => `A-00${i + 1},Alias ${i + 1},${s},1.00,en`),
+    ).map((a) => (a === softhsmModule ? other : a));
+    const run = await provisionBatch(w, args);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).provisioned).toBe(2);
+    await onLedgerOnce(
+      new Map([
+        ['A-001', 100n],
+        ['A-002', 100n],
+      ]),
+    );
   });
 
   it('rows naming slot:N on SoftHSM2: provisioned and resumed by slot; an empty slot, a slot whose token holds keys, a slot named twice refused', {

@@ -3,6 +3,9 @@
  * a failed session is replaced (and logged in again), nothing stays logged in.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, realpathSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenConnection } from '../native/pkcs11/connection.js';
 import { CKS_RO_PUBLIC_SESSION } from '../native/pkcs11/constants.js';
@@ -116,5 +119,17 @@ describe('TokenConnection', () => {
       ).toBe(true);
     });
     await signer.close();
+  });
+});
+
+describe('openModule', () => {
+  it('shares one library opened by two paths (a link and its target): closing one leaves the other initialised', () => {
+    const link = join(mkdtempSync(join(tmpdir(), 'signet-module-link-')), 'libsofthsm2.so');
+    symlinkSync(realpathSync(softhsmModule), link);
+    const other = openModule(link);
+    expect(other.api).toBe(module.api);
+    other.close();
+    // Before, the link's last close finalised the library under `module`'s feet.
+    expect(listTokens(module).some((t) => t.label === 'conn')).toBe(true);
   });
 });

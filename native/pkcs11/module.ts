@@ -32,10 +32,14 @@ const registry = new Map<string, Entry>();
 
 export function openModule(modulePath: string): Pkcs11Module {
   const path = resolve(modulePath);
-  let entry = registry.get(path);
+  // Keyed by the library file, not its spelling: one library loaded by two paths
+  // (Debian's /usr/lib/softhsm link and its target) is one instance in the process,
+  // so one path's last close would finalise it under the other's feet.
+  const key = libraryFile(path);
+  let entry = registry.get(key);
   if (!entry) {
     entry = { api: load(path), users: 0 };
-    registry.set(path, entry);
+    registry.set(key, entry);
   }
   entry.users++;
   const { api } = entry;
@@ -47,9 +51,17 @@ export function openModule(modulePath: string): Pkcs11Module {
     close() {
       if (closed) return;
       closed = true;
-      release(path);
+      release(key);
     },
   };
+}
+
+function libraryFile(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path; // No such file: load() says so.
+  }
 }
 
 /**
