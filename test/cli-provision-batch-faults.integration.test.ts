@@ -34,10 +34,13 @@ import { pinFile } from './support/cli.js';
 import {
   appointOperator,
   currencyAbi,
+  filesUnder,
   journal,
   outboxKinds,
   outboxRows,
+  pinSightings,
   provisionBatch,
+  type Run,
   rawCall,
   registrationsOf,
   SO_PIN,
@@ -58,6 +61,17 @@ const isRegisteredSelector = encodeFunctionData({
   functionName: 'isRegistered',
   args: ['0x0000000000000000000000000000000000000000'],
 }).slice(0, 10);
+
+/** Every run's output, for the PIN grep at the end. */
+const runs: Run[] = [];
+async function provision(
+  args: string[],
+  options?: Parameters<typeof provisionBatch>[2],
+): Promise<Run> {
+  const run = await provisionBatch(w, args, options);
+  runs.push(run);
+  return run;
+}
 
 const fakes: FakeNode[] = [];
 async function fake(node: Promise<FakeNode>): Promise<FakeNode> {
@@ -160,7 +174,7 @@ describe('signet provision batch when the ledger nodes fail', () => {
     );
     w.useProfile({ ...w.ledger.profile, rpc: [node.url] });
 
-    const first = await provisionBatch(w, args);
+    const first = await provision(args);
     expect(first.code).toBe(1);
     const rows = JSON.parse(first.stdout).rows as any[];
     expect(rows.map((r) => r.status)).toEqual([
@@ -184,7 +198,7 @@ describe('signet provision batch when the ledger nodes fail', () => {
       outbox: outboxRows(w),
       mailers: readdirSync(join(dir, 'down')),
     };
-    const whileDown = await provisionBatch(w, withoutJson(args));
+    const whileDown = await provision(withoutJson(args));
     expect(whileDown.code).not.toBe(0);
     expect(whileDown.stdout).toBe('');
     expect(whileDown.stderr).toMatch(
@@ -198,7 +212,7 @@ describe('signet provision batch when the ledger nodes fail', () => {
 
     // The node back on the same URL: the batch finishes, nothing done twice.
     await fake(startFakeProxy(w.ledger.url, { port: node.port }));
-    const resumed = await provisionBatch(w, args);
+    const resumed = await provision(args);
     expect(resumed.stderr).toBe('');
     expect(resumed.code).toBe(0);
     const done = JSON.parse(resumed.stdout);
@@ -227,7 +241,7 @@ describe('signet provision batch when the ledger nodes fail', () => {
       }),
     );
     w.useProfile({ ...w.ledger.profile, rpc: [node.url] });
-    const first = await provisionBatch(w, args);
+    const first = await provision(args);
     expect(first.code).toBe(0); // every row done on this side; the ledger's word is pending
     expect(sent).toBe(2);
     for (const row of JSON.parse(first.stdout).rows)
@@ -236,7 +250,7 @@ describe('signet provision batch when the ledger nodes fail', () => {
       );
 
     await fake(startFakeProxy(w.ledger.url, { port: node.port }));
-    const resumed = await provisionBatch(w, args);
+    const resumed = await provision(args);
     expect(resumed.code).toBe(0);
     for (const row of JSON.parse(resumed.stdout).rows) {
       expect(row.outcome).toBe('already provisioned by an earlier run of this batch');
@@ -269,7 +283,7 @@ describe('signet provision batch when the ledger nodes fail', () => {
       }),
     );
     w.useProfile({ ...w.ledger.profile, rpc: [node.url] });
-    const hung = await provisionBatch(w, args);
+    const hung = await provision(args);
     expect(hung.code).toBe(1);
     const rows = JSON.parse(hung.stdout).rows as any[];
     expect(rows[0]).toMatchObject({ customer: 'H-001', status: 'provisioned' });
@@ -286,7 +300,7 @@ describe('signet provision batch when the ledger nodes fail', () => {
 
     armed = false;
     hanging = false;
-    const resumed = await provisionBatch(w, args);
+    const resumed = await provision(args);
     expect(resumed.code).toBe(0);
     expect(JSON.parse(resumed.stdout).provisioned).toBe(2);
     await onLedgerOnce(
@@ -307,7 +321,7 @@ describe('signet provision batch when the ledger nodes fail', () => {
     );
     const other = await fake(startFakeProxy(w.ledger.url));
     w.useProfile({ ...w.ledger.profile, rpc: [await fakeDownNodeUrl(), other.url, w.ledger.url] });
-    const run = await provisionBatch(w, args);
+    const run = await provision(args);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const result = JSON.parse(run.stdout);
@@ -331,7 +345,7 @@ describe('signet provision batch when the ledger nodes fail', () => {
     );
     const [a, b] = [await fakeDownNodeUrl(), await fakeDownNodeUrl()];
     w.useProfile({ ...w.ledger.profile, rpc: [a, b, w.ledger.url] });
-    const run = await provisionBatch(w, args);
+    const run = await provision(args);
     expect(run.code).toBe(0);
     for (const row of JSON.parse(run.stdout).rows) {
       expect(row.status).toBe('provisioned');
@@ -343,7 +357,7 @@ describe('signet provision batch when the ledger nodes fail', () => {
     );
 
     await fake(startFakeProxy(w.ledger.url, { port: Number(new URL(a).port) }));
-    const again = await provisionBatch(w, args);
+    const again = await provision(args);
     expect(again.code).toBe(0);
     for (const row of JSON.parse(again.stdout).rows)
       expect(row.outcome).toBe('already provisioned by an earlier run of this batch');
@@ -362,8 +376,7 @@ describe('signet provision batch when the ledger nodes fail', () => {
     const serial = softhsmToken(w, 'hang-start');
     const hanging = await fake(startFakeHangingNode());
     w.useProfile({ ...w.ledger.profile, rpc: [hanging.url] });
-    const run = await provisionBatch(
-      w,
+    const run = await provision(
       withoutJson(batch('hang-start', [`HS-001,Hang,${serial},1.00,en`])),
     );
     expect(run.code).not.toBe(0);
@@ -398,7 +411,7 @@ describe('signet provision batch with cards pulled and slots named', () => {
     });
 
     card.pullAtKeygen(serials[1]);
-    const first = await provisionBatch(w, args, { env: env() });
+    const first = await provision(args, { env: env() });
     card.pullAtKeygen(undefined);
     expect(first.code).toBe(1);
     expect(card.isPresent(serials[1]!)).toBe(false);
@@ -411,8 +424,7 @@ describe('signet provision batch with cards pulled and slots named', () => {
 
     // Still out: the resume waits for it, says whose it expects, and it is put back.
     let putBack = false;
-    const resumed = await provisionBatch(
-      w,
+    const resumed = await provision(
       args.map((a) => (a === '1' ? '10' : a)),
       {
         env: env(),
@@ -450,7 +462,7 @@ describe('signet provision batch with cards pulled and slots named', () => {
       'alias',
       serials.map((s, i) => `A-00${i + 1},Alias ${i + 1},${s},1.00,en`),
     ).map((a) => (a === softhsmModule ? other : a));
-    const run = await provisionBatch(w, args);
+    const run = await provision(args);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout).provisioned).toBe(2);
@@ -490,10 +502,10 @@ describe('signet provision batch with cards pulled and slots named', () => {
       `S-004,Same Slot,slot:${fresh.slot},1.00,en`,
     ]);
     // Killed once its token is initialised (SoftHSM2 may renumber the slot): resumed by serial.
-    const killed = await provisionBatch(w, args, { killAt: 'S-001:token-initialised' });
+    const killed = await provision(args, { killAt: 'S-001:token-initialised' });
     expect(killed.signal).toBe('SIGKILL');
     expect(tokenLabel(w, fresh.serial)).toBe('S-001');
-    const run = await provisionBatch(w, args);
+    const run = await provision(args);
     expect(run.code).toBe(1);
     const rows = JSON.parse(run.stdout).rows as any[];
     expect(rows.map((r) => [r.customer, r.status, r.reason])).toEqual([
@@ -511,5 +523,23 @@ describe('signet provision batch with cards pulled and slots named', () => {
     expect(tokenLabel(w, taken.serial)).toBe('slot-taken');
     mailerOpensToken(join(dir, 'slots'), 'S-001');
     await onLedgerOnce(new Map([['S-001', 300n]]));
+  });
+});
+
+describe('after every batch of this file', () => {
+  it('no PIN of any mailer in any output or anywhere in the data folder', () => {
+    const pins = filesUnder(dir)
+      .filter((f) => f.endsWith('.pin.txt'))
+      .map((f) => /PIN: (\d+)/.exec(readFileSync(f, 'utf8'))![1]!);
+    expect(pins).toHaveLength(19);
+    const outputs = runs.flatMap((r) => [r.stdout, r.stderr]).join('\n');
+    const data = filesUnder(w.home).map((f) => readFileSync(f).toString('latin1'));
+    for (const pin of pins) {
+      expect(pinSightings(pin, outputs), 'a PIN in an output').toEqual([]);
+      expect(
+        data.flatMap((text) => pinSightings(pin, text)),
+        'a PIN in the data folder',
+      ).toEqual([]);
+    }
   });
 });

@@ -17,8 +17,10 @@
  * Then, over raw JSON-RPC: exactly N registered accounts, each funded one once
  * (or not at all for 0); N mailers, mode 0600, whose PINs log in to their tokens
  * (pkcs11-tool); and no PIN in the report, any output, the audit log or the data
- * folder. Every bad row kind is refused and the others go on. N is
- * SIGNET_PROVISION_TEST_TOKENS (10 by default; the lead's long run uses 50).
+ * folder, as it ends and as each run (killed ones too) left it, WAL included.
+ * Every bad row kind is refused and the others go on. N is 50 (issue 12 §4), or
+ * SIGNET_PROVISION_TEST_TOKENS. The node down, a hanging node, a card pulled at
+ * keygen and slot:N rows: cli-provision-batch-faults.integration.test.ts.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import {
@@ -43,6 +45,7 @@ import {
   filesUnder,
   type JournalEntry,
   outboxKinds,
+  pinSightings,
   provisionBatch,
   type Run,
   rawCall,
@@ -343,16 +346,28 @@ describe(`signet provision batch: ${N} customers, killed twice, tokens pulled, r
       'customer-provisioned',
     ]);
 
-    // No PIN anywhere: the outputs, the reports, the data folder (store, audit log, WAL).
-    const everything = [
+    // No PIN anywhere: the outputs, the reports, the data folder as it is and as each run
+    // left it (store, audit log, WAL); only inside a long hex string is a match chance.
+    const outputs = [
       ...runs.flatMap((r) => [r.stdout, r.stderr]),
       readFileSync(`${report}.csv`, 'utf8'),
       readFileSync(`${report}.json`, 'utf8'),
-      ...[w.home, ...copies].flatMap(filesUnder).map((f) => readFileSync(f).toString('latin1')),
     ].join('\n');
+    const data = [w.home, ...copies]
+      .flatMap(filesUnder)
+      .map((f) => readFileSync(f).toString('latin1'));
+    // The grep finds a PIN where one is, next to words or a key's hex alike.
+    expect(pinSightings(pins[0]!, `{"pin":"${pins[0]}"}`)).toHaveLength(1);
+    expect(pinSightings(pins[0]!, `0x${'ab'.repeat(4)}${pins[0]}`)).toHaveLength(1);
+    for (const pin of pins) {
+      expect(pinSightings(pin, outputs), 'a PIN in an output or report').toEqual([]);
+      expect(
+        data.flatMap((text) => pinSightings(pin, text)),
+        'a PIN in the data folder',
+      ).toEqual([]);
+    }
     // The copies did catch the killed runs' write-ahead logs (else the grep would prove less).
     expect(copies.some((c) => existsSync(join(c, 'signet.sqlite-wal')))).toBe(true);
-    for (const pin of pins) expect(everything.includes(pin), `a PIN leaked`).toBe(false);
     expect(readFileSync(`${report}.csv`, 'utf8').split('\n')[0]).toBe(
       'line,customer,status,outcome,reason,tokenSerial,address,amount,registerTx,fundTx,mailer',
     );
@@ -374,7 +389,10 @@ describe(`signet provision batch: ${N} customers, killed twice, tokens pulled, r
   it('an uninterrupted batch of fresh tokens: every row provisioned in one run (the figures per token and phase)', {
     timeout: 300_000,
   }, async () => {
-    const serials = Array.from({ length: N }, (_, i) => softhsmToken(w, `fresh-${i + 1}`));
+    // 50 in one run are the benchmark's (npm run bench:provision), and the test above makes
+    // 50; 10 here keep the file short, unless SIGNET_PROVISION_TEST_TOKENS asks for more.
+    const F = process.env.SIGNET_PROVISION_TEST_TOKENS ? N : 10;
+    const serials = Array.from({ length: F }, (_, i) => softhsmToken(w, `fresh-${i + 1}`));
     const csv = join(dir, 'fresh.csv');
     writeFileSync(
       csv,
@@ -402,7 +420,7 @@ describe(`signet provision batch: ${N} customers, killed twice, tokens pulled, r
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const result = JSON.parse(run.stdout);
-    expect(result.provisioned).toBe(N);
+    expect(result.provisioned).toBe(F);
     const phases: Record<string, number> = {};
     for (const row of result.rows)
       for (const [k, v] of Object.entries(row.seconds))
@@ -410,10 +428,10 @@ describe(`signet provision batch: ${N} customers, killed twice, tokens pulled, r
     // The settle (sync until every transaction is confirmed) is the run's time outside the rows.
     const inRows = Object.values(phases).reduce((a, b) => a + b, 0);
     console.log(
-      `provision batch, ${N} fresh tokens in one run: ${run.seconds.toFixed(1)} s wall (process start included), ${(result.seconds / N).toFixed(3)} s/token in the handler; per token: ${Object.entries(
+      `provision batch, ${F} fresh tokens in one run: ${run.seconds.toFixed(1)} s wall (process start included), ${(result.seconds / F).toFixed(3)} s/token in the handler; per token: ${Object.entries(
         phases,
       )
-        .map(([k, v]) => `${k} ${((v / N) * 1000).toFixed(0)} ms`)
+        .map(([k, v]) => `${k} ${((v / F) * 1000).toFixed(0)} ms`)
         .join(', ')}; sync and settle ${(result.seconds - inRows).toFixed(2)} s for the batch`,
     );
   });

@@ -211,6 +211,24 @@ export function outboxKinds(w: WalletFixture): Record<string, number> {
   return Object.fromEntries(rows.map((r) => [r.kind, r.n]));
 }
 
+/**
+ * Where `pin` shows in `text`, ignoring where its digits are only part of a long hex
+ * string (a hash, an address, a raw transaction: 40 hex characters or more around
+ * them), which 8 random digits match by chance once in a few megabytes of hex.
+ */
+export function pinSightings(pin: string, text: string): string[] {
+  const hex = /[0-9a-fA-F]/;
+  const seen: string[] = [];
+  for (let at = text.indexOf(pin); at >= 0; at = text.indexOf(pin, at + 1)) {
+    let from = at;
+    let to = at + pin.length;
+    while (from > 0 && hex.test(text[from - 1]!)) from--;
+    while (to < text.length && hex.test(text[to]!)) to++;
+    if (to - from < 40) seen.push(JSON.stringify(text.slice(Math.max(0, at - 40), at + 48)));
+  }
+  return seen;
+}
+
 export function filesUnder(root: string): string[] {
   return readdirSync(root, { withFileTypes: true, recursive: true })
     .filter((e) => e.isFile())
