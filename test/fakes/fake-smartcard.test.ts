@@ -324,6 +324,48 @@ describe('fake smart card: pulled out and put back', () => {
     expect(flagsOf(removable) & PIN_FLAGS).toBe(0);
   });
 
+  it('FAKE_SMARTCARD_PULL_AT_KEYGEN: pulled while it makes a key pair: the key is made, the answer is CKR_DEVICE_REMOVED, the card out until put back', () => {
+    const keyId = Buffer.from('pulled-at-keygen');
+    const session = p11.C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION);
+    p11.C_Login(session, CKU_USER, '1357');
+    fake.pullAtKeygen(removable);
+    try {
+      const generate = () =>
+        p11.C_GenerateKeyPair(
+          session,
+          { mechanism: pkcs11js.CKM_EC_KEY_PAIR_GEN },
+          [
+            { type: pkcs11js.CKA_TOKEN, value: true },
+            { type: pkcs11js.CKA_EC_PARAMS, value: Buffer.from('06052b8104000a', 'hex') },
+          ],
+          [
+            { type: pkcs11js.CKA_TOKEN, value: true },
+            { type: pkcs11js.CKA_ID, value: keyId },
+            { type: pkcs11js.CKA_SIGN, value: true },
+            { type: pkcs11js.CKA_PRIVATE, value: true },
+          ],
+        );
+      expect(ckrOf(generate)).toBe('CKR_DEVICE_REMOVED');
+    } finally {
+      fake.pullAtKeygen(undefined);
+    }
+    expect(fake.isPresent(removable)).toBe(false);
+    expect(ckrOf(() => p11.C_GetTokenInfo(slot))).toBe('CKR_TOKEN_NOT_PRESENT');
+    expect(ckrOf(() => p11.C_CloseSession(session))).toBe('CKR_DEVICE_REMOVED');
+
+    fake.insert(removable);
+    const after = p11.C_OpenSession(slot, CKF_SERIAL_SESSION);
+    p11.C_Login(after, CKU_USER, '1357');
+    p11.C_FindObjectsInit(after, [
+      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+      { type: pkcs11js.CKA_ID, value: keyId },
+    ]);
+    expect(p11.C_FindObjects(after, 10)).toHaveLength(1);
+    p11.C_FindObjectsFinal(after);
+    p11.C_Logout(after);
+    p11.C_CloseSession(after);
+  });
+
   it('another process sees the card out, and back', () => {
     const script = `
       const pkcs11js = require('pkcs11js');

@@ -43,7 +43,7 @@ export interface FakeSmartcard {
   corruptSignatures(on: boolean): void;
   /**
    * The card with this serial is pulled out while it makes a key pair (the key made, the
-   * answer lost: CKR_DEVICE_REMOVED); undefined: no more. Set in `env` only (child processes).
+   * answer lost: CKR_DEVICE_REMOVED); undefined: no more. Set in this process and in `env`.
    */
   pullAtKeygen(serial: string | undefined): void;
 }
@@ -151,8 +151,13 @@ export function buildFakeSmartcard(options: {
     },
     isPresent: (serial) => !readPresence(presence).get(serial)?.removed,
     pullAtKeygen(serial) {
-      if (serial === undefined) delete env.FAKE_SMARTCARD_PULL_AT_KEYGEN;
-      else env.FAKE_SMARTCARD_PULL_AT_KEYGEN = serial;
+      if (serial === undefined) {
+        delete process.env.FAKE_SMARTCARD_PULL_AT_KEYGEN;
+        delete env.FAKE_SMARTCARD_PULL_AT_KEYGEN;
+      } else {
+        process.env.FAKE_SMARTCARD_PULL_AT_KEYGEN = serial;
+        env.FAKE_SMARTCARD_PULL_AT_KEYGEN = serial;
+      }
     },
     corruptSignatures(on) {
       if (on) {
