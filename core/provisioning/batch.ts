@@ -25,9 +25,8 @@
 import { mkdirSync } from 'node:fs';
 import type { Address } from 'viem';
 import type { PinProvider } from '../../native/pin.js';
-import { openModule, type Pkcs11Module } from '../../native/pkcs11/module.js';
 import { holdsPublicKeys } from '../../native/pkcs11/public-objects.js';
-import { listTokens, type TokenDescription, tokenUri } from '../../native/pkcs11/tokens.js';
+import { type TokenDescription, tokenUri } from '../../native/pkcs11/tokens.js';
 import { formatPkcs11Uri } from '../../native/pkcs11/uri.js';
 import { SignetError } from '../api/errors.js';
 import type { ProvisionProgressStep } from '../api/events.js';
@@ -48,6 +47,7 @@ import {
 } from '../store/provisioning-journal.js';
 import type { ProvisionRow, RowProblem } from './batch-csv.js';
 import { tokenRefText } from './batch-csv.js';
+import { BatchTokens } from './batch-tokens.js';
 import type { CustomerChainSteps, StepDone } from './chain-steps.js';
 import { mailerExists, mailerPath, writePinMailer } from './pin-mailer.js';
 import {
@@ -136,9 +136,15 @@ export async function runProvisionBatch(options: BatchOptions): Promise<RowRepor
   }));
   let done = reports.length;
   const soPin = await options.soPins({ role: 'so', token: 'the batch’s tokens' });
+  // One module, one token listing and one operator login for the whole batch.
+  const operator = options.chain.holdOperator?.();
+  let tokens: BatchTokens | undefined;
   try {
+    tokens = new BatchTokens(options.modulePath, {
+      beforeReload: async () => await operator?.suspend(),
+    });
     for (const row of options.rows) {
-      const report = await provisionRow(options, row, soPin.toString('utf8'), (step) =>
+      const report = await provisionRow(options, tokens, row, soPin.toString('utf8'), (step) =>
         options.progress({ done, rows: total, step, customer: row.customerRef }),
       );
       reports.push(report);
@@ -152,6 +158,8 @@ export async function runProvisionBatch(options: BatchOptions): Promise<RowRepor
     }
   } finally {
     soPin.fill(0);
+    tokens?.close();
+    await operator?.end();
   }
   // Follow every transaction the batch queued to its fate, and say it per row.
   const ids = reports
@@ -196,6 +204,7 @@ export async function runProvisionBatch(options: BatchOptions): Promise<RowRepor
 
 async function provisionRow(
   options: BatchOptions,
+  tokens: BatchTokens,
   row: ProvisionRow,
   soPin: string,
   step: (s: ProvisionProgressStep) => void,
@@ -242,7 +251,6 @@ async function provisionRow(
   if (journal.step === 'mailer-written') {
     return report('provisioned', 'already provisioned by an earlier run of this batch', null);
   }
-  let module: Pkcs11Module | undefined;
   try {
     const claims = otherClaims(
       store,
@@ -262,11 +270,10 @@ async function provisionRow(
             `token ${claim.tokenSerial} is already provisioned for customer ${claim.customerRef}`,
           );
     }
-    const found = await timed('wait', () =>
-      waitForToken(options, row, journal, () => step('waiting-for-token')),
+    let token = await timed('wait', () =>
+      waitForToken(options, tokens, row, journal, () => step('waiting-for-token')),
     );
-    module = found.module;
-    let token = found.token;
+    const module = tokens.module;
 
     // 1. The token: initialised once, with the customer's reference as its label.
     let pin: string | undefined;
@@ -302,9 +309,10 @@ async function provisionRow(
       pin = randomPin(token);
       const userPin = pin;
       const initialised = await timed('init', () =>
-        initCustomerToken(module!, token, row.customerRef, soPin, userPin),
+        initCustomerToken(module, token, row.customerRef, soPin, userPin),
       );
       token = initialised;
+      tokens.remember(token);
       killIfAsked(options, row, 'token-initialised+');
       appendAudit(store, {
         action: 'init-token',
@@ -331,7 +339,7 @@ async function provisionRow(
       step('pin-reset');
       journal = recordIntent(store, journal, 'pin-reset');
       const fresh = randomPin(token);
-      await timed('pin', () => resetUserPin(module!, token, soPin, fresh));
+      await timed('pin', () => resetUserPin(module, token, soPin, fresh));
       pin = fresh;
       appendAudit(store, {
         action: 'unblock-pin',
@@ -353,7 +361,7 @@ async function provisionRow(
       step('key-generated');
       journal = recordIntent(store, journal, 'key-generated');
       const userPin = pin;
-      const key = await timed('keygen', () => customerKey(module!, token, userPin));
+      const key = await timed('keygen', () => customerKey(module, token, userPin));
       const address = keyAddress(key);
       const keyUri = formatPkcs11Uri(key.uri);
       appendAudit(store, {
@@ -462,8 +470,6 @@ async function provisionRow(
       );
     }
     throw error;
-  } finally {
-    module?.close();
   }
 }
 
@@ -504,28 +510,27 @@ function txText(store: Store, outboxId: number | null): string | null {
 
 /**
  * The row's token: by serial (or the serial the journal learnt at init), or by
- * slot. Not there: look again every LOOK_EVERY_MS (the module reopened, as
- * SoftHSM2 reads its tokens only then) until `waitMs`, saying whom it waits for.
+ * slot, in the batch's listing. Not there: the module is opened and listed
+ * afresh (SoftHSM2 reads its tokens only then), every LOOK_EVERY_MS until
+ * `waitMs`, saying whom it waits for.
  */
 async function waitForToken(
   options: BatchOptions,
+  tokens: BatchTokens,
   row: ProvisionRow,
   journal: JournalRow,
   /** Told once, when the first look does not find it. */
   onWait: () => void,
-): Promise<{ module: Pkcs11Module; token: TokenDescription }> {
-  let told = false;
+): Promise<TokenDescription> {
   const serial = journal.tokenSerial ?? serialOf(row);
+  const ref = serial !== null ? { serial } : row.token;
   const deadline = Date.now() + options.waitMs;
-  for (;;) {
-    const module = openModule(options.modulePath);
-    const tokens = listTokens(module);
-    const token =
-      serial !== null
-        ? tokens.find((t) => t.serial === serial)
-        : tokens.find((t) => 'slot' in row.token && t.slot === row.token.slot);
-    if (token) return { module, token };
-    module.close();
+  let token = tokens.find(ref);
+  let told = false;
+  while (!token) {
+    await tokens.reload();
+    token = tokens.find(ref);
+    if (token) break;
     if (!told) onWait();
     told = true;
     if (Date.now() >= deadline) {
@@ -536,6 +541,7 @@ async function waitForToken(
     }
     await new Promise((resolve) => setTimeout(resolve, LOOK_EVERY_MS));
   }
+  return token;
 }
 
 /**

@@ -88,6 +88,28 @@ export function describeToken(module: Pkcs11Module, slotHandle: Handle): TokenDe
 }
 
 /**
+ * The token in a known slot read again (label, serial, flags: they change with an init
+ * or a login), its mechanisms kept: one C_GetTokenInfo rather than a listing.
+ */
+export function refreshToken(module: Pkcs11Module, token: TokenDescription): TokenDescription {
+  try {
+    const info = module.api.C_GetTokenInfo(token.slotHandle);
+    return {
+      ...token,
+      label: trimPadding(info.label),
+      manufacturer: trimPadding(info.manufacturerID),
+      model: trimPadding(info.model),
+      serial: trimPadding(info.serialNumber),
+      flags: readTokenFlags(info.flags),
+      minPinLength: info.minPinLen,
+      maxPinLength: info.maxPinLen,
+    };
+  } catch (error) {
+    throw fromPkcs11Error(error, `reading the token in slot ${token.slot}`);
+  }
+}
+
+/**
  * Token info fields are fixed-width and padded with spaces; some tokens pad with
  * NULs instead (tpm2-pkcs11 copies the TPM's vendor string, NULs and all, into
  * the model), which must not end up in a URI.
