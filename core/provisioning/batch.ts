@@ -4,7 +4,9 @@
  *   token-initialised ─► key-generated ─► registered ─► funded ─► mailer-written
  *
  * Every step is written to the journal (core/store/provisioning-journal.ts) as
- * an intent BEFORE its side effect and as done AFTER it. A run killed anywhere
+ * an intent BEFORE its side effect and as done AFTER it (a step's done mark,
+ * its audit entry and the next step's intent in one store transaction: fewer
+ * synchronous commits, the same order). A run killed anywhere
  * is simply run again with the same CSV: each open intent is settled by asking
  * the world, never by doing it again blindly:
  *  - init: a token carrying this customer's label (the batch wrote the intent)
@@ -314,17 +316,23 @@ async function provisionRow(
       token = initialised;
       tokens.remember(token);
       killIfAsked(options, row, 'token-initialised+');
-      appendAudit(store, {
-        action: 'init-token',
-        keyUri: formatPkcs11Uri(tokenUri(token)),
-        subject: {
-          label: token.label,
-          serial: token.serial,
-          batch: batchId,
-          customer: row.customerRef,
-        },
+      // Audit, done and the key's intent (next, with a PIN in hand): one write.
+      journal = store.transaction(() => {
+        appendAudit(store, {
+          action: 'init-token',
+          keyUri: formatPkcs11Uri(tokenUri(token)),
+          subject: {
+            label: token.label,
+            serial: token.serial,
+            batch: batchId,
+            customer: row.customerRef,
+          },
+        });
+        const initialised = recordDone(store, journal, 'token-initialised', {
+          tokenSerial: token.serial,
+        });
+        return recordIntent(store, initialised, 'key-generated');
       });
-      journal = recordDone(store, journal, 'token-initialised', { tokenSerial: token.serial });
       did.push('token initialised');
       killIfAsked(options, row, 'token-initialised');
     } else if (journal.step === 'pending') {
@@ -341,17 +349,19 @@ async function provisionRow(
       const fresh = randomPin(token);
       await timed('pin', () => resetUserPin(module, token, soPin, fresh));
       pin = fresh;
-      appendAudit(store, {
-        action: 'unblock-pin',
-        keyUri: formatPkcs11Uri(tokenUri(token)),
-        subject: {
-          token: token.label,
-          serial: token.serial,
-          batch: batchId,
-          reason: 'provisioning resumed: fresh PIN',
-        },
+      journal = store.transaction(() => {
+        appendAudit(store, {
+          action: 'unblock-pin',
+          keyUri: formatPkcs11Uri(tokenUri(token)),
+          subject: {
+            token: token.label,
+            serial: token.serial,
+            batch: batchId,
+            reason: 'provisioning resumed: fresh PIN',
+          },
+        });
+        return recordPinReset(store, journal);
       });
-      journal = recordPinReset(store, journal);
       did.push('fresh PIN set (the interrupted run’s PIN was never written down)');
     }
 
@@ -359,24 +369,29 @@ async function provisionRow(
     if (before(journal.step, 'key-generated')) {
       if (pin === undefined) throw new RowFailure('internal', 'no PIN to log in with');
       step('key-generated');
-      journal = recordIntent(store, journal, 'key-generated');
+      if (journal.intent !== 'key-generated')
+        journal = recordIntent(store, journal, 'key-generated');
       const userPin = pin;
       const key = await timed('keygen', () => customerKey(module, token, userPin));
       const address = keyAddress(key);
       const keyUri = formatPkcs11Uri(key.uri);
-      appendAudit(store, {
-        action: 'generate-key',
-        keyUri,
-        subject: {
-          curve: key.curve,
-          label: key.label,
-          address,
-          token: token.label,
-          serial: token.serial,
-          batch: batchId,
-        },
+      // Audit, done and the registration's intent: one write (a resume asks the ledger anyway).
+      journal = store.transaction(() => {
+        appendAudit(store, {
+          action: 'generate-key',
+          keyUri,
+          subject: {
+            curve: key.curve,
+            label: key.label,
+            address,
+            token: token.label,
+            serial: token.serial,
+            batch: batchId,
+          },
+        });
+        const generated = recordDone(store, journal, 'key-generated', { keyUri, address });
+        return recordIntent(store, generated, 'registered');
       });
-      journal = recordDone(store, journal, 'key-generated', { keyUri, address });
       did.push('key generated on the token');
       killIfAsked(options, row, 'key-generated');
     }
@@ -388,11 +403,19 @@ async function provisionRow(
       const done = await timed('register', async () => {
         const already = await options.chain.registered(address);
         if (already) return already;
-        journal = recordIntent(store, journal, 'registered');
+        if (journal.intent !== 'registered') journal = recordIntent(store, journal, 'registered');
         return options.chain.register(address, row.customerRef);
       });
       killIfAsked(options, row, 'registered+');
-      journal = recordDone(store, journal, 'registered', outboxFacts('registerTx', done));
+      journal = store.transaction(() => {
+        const registered = recordDone(
+          store,
+          journal,
+          'registered',
+          outboxFacts('registerTx', done),
+        );
+        return row.amount > 0n ? recordIntent(store, registered, 'funded') : registered;
+      });
       did.push('onChain' in done ? 'already registered on the ledger' : 'registration queued');
       killIfAsked(options, row, 'registered');
     }
@@ -405,7 +428,7 @@ async function provisionRow(
         done = await timed('fund', async () => {
           const already = await options.chain.funded(address, row.amount);
           if (already) return already;
-          journal = recordIntent(store, journal, 'funded');
+          if (journal.intent !== 'funded') journal = recordIntent(store, journal, 'funded');
           return options.chain.fund(address, row.amount);
         });
         killIfAsked(options, row, 'funded+');
@@ -415,7 +438,11 @@ async function provisionRow(
             : `${formatAmount(row.amount)} queued to it`,
         );
       }
-      journal = recordDone(store, journal, 'funded', done ? outboxFacts('fundTx', done) : {});
+      const fundTx = done ? outboxFacts('fundTx', done) : {};
+      journal = store.transaction(() => {
+        const funded = recordDone(store, journal, 'funded', fundTx);
+        return mailerWritten ? funded : recordIntent(store, funded, 'mailer-written');
+      });
       killIfAsked(options, row, 'funded');
     }
 
@@ -423,7 +450,8 @@ async function provisionRow(
     if (!mailerWritten) {
       if (pin === undefined) throw new RowFailure('internal', 'no PIN for the mailer');
       step('mailer-written');
-      journal = recordIntent(store, journal, 'mailer-written');
+      if (journal.intent !== 'mailer-written')
+        journal = recordIntent(store, journal, 'mailer-written');
       const userPin = pin;
       await timed('mailer', () =>
         writePinMailer(
