@@ -27,12 +27,13 @@
  * methods wrapped), so the report can say where Signet's extra time goes.
  * Last line: `overhead: X.XX` = Signet's batch wall time ÷ the bare run's (median round).
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import {
   type Address,
   createPublicClient,
@@ -142,16 +143,22 @@ const home = mkdtempSync(join(tmpdir(), 'signet-bench-provision-home-'));
 const env = { ...process.env, SIGNET_HOME: home, SOFTHSM2_CONF: tokens.conf };
 let ledger: DevChain | undefined;
 
-/** Factory tokens (softhsm2-util, the bank's SO PIN, no key); returns their serials by label. */
-function factoryTokens(labels: string[]): Map<string, string> {
+const run = promisify(execFile);
+
+/**
+ * Factory tokens (softhsm2-util, the bank's SO PIN, no key); returns their serials by label.
+ * Not execFileSync: a blocked event loop misses the node closing an idle keep-alive
+ * socket, and the next request on it fails ("other side closed").
+ */
+async function factoryTokens(labels: string[]): Promise<Map<string, string>> {
   for (const label of labels) {
-    execFileSync(
+    await run(
       'softhsm2-util',
       ['--init-token', '--free', '--label', label, '--so-pin', SO_PIN, '--pin', '00000000'],
-      { env, stdio: 'ignore' },
+      { env },
     );
   }
-  const show = execFileSync('softhsm2-util', ['--show-slots'], { env, encoding: 'utf8' });
+  const show = (await run('softhsm2-util', ['--show-slots'], { env, encoding: 'utf8' })).stdout;
   const serials = new Map<string, string>();
   for (const block of show.split(/\n(?=Slot )/)) {
     const label = /Label:\s*(.*)$/m.exec(block)?.[1]?.trim();
@@ -228,7 +235,7 @@ try {
   // --- Signet: `signet provision batch` in-process. ---
   const signetBatch = async (prefix: string, count: number) => {
     const labels = Array.from({ length: count }, (_, i) => `${prefix}-${i + 1}`);
-    const serials = factoryTokens(labels.map((l) => `blank-${l}`));
+    const serials = await factoryTokens(labels.map((l) => `blank-${l}`));
     const dir = mkdtempSync(join(home, `${prefix}-`));
     const csv = join(dir, 'batch.csv');
     const rows = labels.map(
@@ -295,7 +302,7 @@ try {
   // --- Bare: the same PKCS#11 calls through pkcs11js, the same transactions. ---
   const bareRun = async (prefix: string, count: number) => {
     const labels = Array.from({ length: count }, (_, i) => `${prefix}-${i + 1}`);
-    const serials = factoryTokens(labels.map((l) => `blank-${l}`));
+    const serials = await factoryTokens(labels.map((l) => `blank-${l}`));
     takeCalls();
     const phase = {
       start: 0,
