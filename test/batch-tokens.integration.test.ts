@@ -40,6 +40,8 @@ describe('BatchTokens: one module open for a batch, listed again only when a tok
     const token = await tokens.get({ serial: first });
     expect(token.label).toBe('first');
     expect(token.flags.tokenInitialized).toBe(true);
+    // The listing skips mechanisms; the token found reads its own (keygen checks them).
+    expect(token.mechanisms).toContain('CKM_ECDSA');
     expect(tokens.listings).toBe(1);
     expect(reloads).toBe(0);
   });

@@ -9,7 +9,12 @@
  * is still found.
  */
 import { openModule, type Pkcs11Module } from '../../native/pkcs11/module.js';
-import { listTokens, refreshToken, type TokenDescription } from '../../native/pkcs11/tokens.js';
+import {
+  describeToken,
+  listTokens,
+  refreshToken,
+  type TokenDescription,
+} from '../../native/pkcs11/tokens.js';
 import { SignetError } from '../api/errors.js';
 import type { TokenRef } from './batch-csv.js';
 
@@ -25,6 +30,11 @@ export interface BatchTokensOptions {
 export class BatchTokens {
   private current: Pkcs11Module;
   private tokens: TokenDescription[];
+  /**
+   * Tokens whose mechanisms were read: the listing skips them (dozens of calls per
+   * token, and a batch uses each token once), a token found reads its own.
+   */
+  private described = new WeakSet<TokenDescription>();
   /** How many times the module was opened and listed (1 + reloads): for tests and figures. */
   listings = 1;
 
@@ -34,7 +44,7 @@ export class BatchTokens {
   ) {
     this.current = openModule(modulePath);
     try {
-      this.tokens = listTokens(this.current);
+      this.tokens = listTokens(this.current, { mechanisms: false });
     } catch (error) {
       this.current.close();
       throw error;
@@ -53,7 +63,9 @@ export class BatchTokens {
     if (!listed) return undefined;
     let token: TokenDescription;
     try {
-      token = refreshToken(this.current, listed);
+      token = this.described.has(listed)
+        ? refreshToken(this.current, listed)
+        : describeToken(this.current, listed.slotHandle);
     } catch (error) {
       if (error instanceof SignetError) return undefined; // pulled out since the listing
       throw error;
@@ -90,6 +102,7 @@ export class BatchTokens {
       (t) => t.slot !== token.slot && (token.serial === '' || t.serial !== token.serial),
     );
     this.tokens.push(token);
+    this.described.add(token);
   }
 
   /** The module closed, opened again (a new C_Initialize when nobody else holds it) and listed. */
@@ -97,7 +110,7 @@ export class BatchTokens {
     await this.options.beforeReload?.();
     this.current.close();
     this.current = openModule(this.modulePath);
-    this.tokens = listTokens(this.current);
+    this.tokens = listTokens(this.current, { mechanisms: false });
     this.listings++;
   }
 

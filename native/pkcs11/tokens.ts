@@ -65,7 +65,16 @@ export function readTokenFlags(flags: number): TokenFlags {
   };
 }
 
-export function describeToken(module: Pkcs11Module, slotHandle: Handle): TokenDescription {
+/** Listing options: `mechanisms: false` skips the mechanism list (mechanisms: []), for a caller that reads it later. */
+export interface DescribeOptions {
+  mechanisms?: boolean;
+}
+
+export function describeToken(
+  module: Pkcs11Module,
+  slotHandle: Handle,
+  options: DescribeOptions = {},
+): TokenDescription {
   try {
     const info = module.api.C_GetTokenInfo(slotHandle);
     return {
@@ -78,7 +87,7 @@ export function describeToken(module: Pkcs11Module, slotHandle: Handle): TokenDe
       flags: readTokenFlags(info.flags),
       minPinLength: info.minPinLen,
       maxPinLength: info.maxPinLen,
-      mechanisms: signingMechanisms(module, slotHandle),
+      mechanisms: options.mechanisms === false ? [] : signingMechanisms(module, slotHandle),
       modulePath: module.path,
       tpm: isTpmModule(module.info()),
     };
@@ -119,7 +128,10 @@ function trimPadding(field: string): string {
 }
 
 /** Every slot that holds a token, initialised or not. */
-export function listTokens(module: Pkcs11Module): TokenDescription[] {
+export function listTokens(
+  module: Pkcs11Module,
+  options: DescribeOptions = {},
+): TokenDescription[] {
   let slots: Handle[];
   try {
     slots = module.api.C_GetSlotList(true);
@@ -129,7 +141,7 @@ export function listTokens(module: Pkcs11Module): TokenDescription[] {
   const tokens: TokenDescription[] = [];
   for (const slot of slots) {
     try {
-      tokens.push(describeToken(module, slot));
+      tokens.push(describeToken(module, slot, options));
     } catch (error) {
       // Pulled out between the two calls: that slot holds no token any more.
       if (error instanceof SignetError && error.code === 'TOKEN_REMOVED') continue;
