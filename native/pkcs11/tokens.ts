@@ -151,16 +151,23 @@ export function listTokens(
   return tokens;
 }
 
-/** The token a URI names. Exactly one token must match. */
+/**
+ * The token a URI names. Exactly one token must match. The slots are listed
+ * without their mechanisms (dozens of calls per token present); the match reads its own.
+ */
 export function findToken(module: Pkcs11Module, uri: Pkcs11Uri): TokenDescription {
-  if (uri.slotId !== undefined) {
-    const bySlot = listTokens(module).filter((t) => t.slot === uri.slotId && matchesToken(uri, t));
-    return single(bySlot, uri);
-  }
-  return single(
-    listTokens(module).filter((t) => t.flags.tokenInitialized && matchesToken(uri, t)),
-    uri,
-  );
+  const listed = listTokens(module, { mechanisms: false });
+  const match =
+    uri.slotId !== undefined
+      ? single(
+          listed.filter((t) => t.slot === uri.slotId && matchesToken(uri, t)),
+          uri,
+        )
+      : single(
+          listed.filter((t) => t.flags.tokenInitialized && matchesToken(uri, t)),
+          uri,
+        );
+  return describeToken(module, match.slotHandle);
 }
 
 function single(matches: TokenDescription[], uri: Pkcs11Uri): TokenDescription {
