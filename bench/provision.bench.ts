@@ -20,7 +20,7 @@
  * "fresh" tokens are shipped like this), in one SoftHSM2 store in a temp dir,
  * and the same operator key (granted OPERATOR_ROLE and issued money by the dev
  * central bank). A 2-row warm-up of each comes first and is not counted; then
- * 3 rounds of 50 each, Signet first and bare first alternating (the machine is
+ * 5 rounds of 50 each, Signet first and bare first alternating (the machine is
  * shared, so one round is noisy), and the figures are the median round's.
  *
  * Every PKCS#11 call the two runs make is timed inside the module (pkcs11js's
@@ -64,7 +64,7 @@ const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 const TOKENS = 50;
 const WARMUP = 2;
 /** Measured rounds, Signet and bare alternating first (the machine is shared: noisy); the median is reported. */
-const ROUNDS = 3;
+const ROUNDS = 5;
 const SO_PIN = '31415926';
 const OPERATOR_PIN = 'bench-operator-1';
 /** Every other customer is funded: 12.34 + row. */
@@ -244,6 +244,7 @@ try {
     );
     writeFileSync(csv, `customer,name,token,amount,language\n${rows.join('\n')}\n`);
     takeCalls();
+    const cpuStarted = process.cpuUsage();
     const started = performance.now();
     // The CLI in-process on a "terminal": its progress bar tells when the first row
     // starts (its first step, once its token is found) and the last one ends; before
@@ -275,6 +276,7 @@ try {
     );
     const ended = performance.now();
     const wall = ended - started;
+    const cpu = cpuMs(process.cpuUsage(cpuStarted));
     const calls = takeCalls();
     if (code !== 0) throw new Error(`signet provision batch: ${stderr}${stdout.slice(0, 3000)}`);
     const result = JSON.parse(stdout) as {
@@ -296,7 +298,7 @@ try {
     );
     const setup = (firstRow ?? started) - started;
     const settle = ended - (lastRow ?? started);
-    return { wall, calls, result, setup, settle };
+    return { wall, cpu, calls, result, setup, settle };
   };
 
   // --- Bare: the same PKCS#11 calls through pkcs11js, the same transactions. ---
@@ -322,6 +324,7 @@ try {
         phase[name] += performance.now() - t;
       }
     };
+    const cpuStarted = process.cpuUsage();
     const started = performance.now();
     const api: Pkcs11 = new p11.PKCS11();
     api.load(softhsmModule);
@@ -473,9 +476,10 @@ try {
       api.close();
     }
     const wall = performance.now() - started;
+    const cpu = cpuMs(process.cpuUsage(cpuStarted));
     const calls = takeCalls();
     await checkOnChain(addresses, count);
-    return { wall, calls, phase };
+    return { wall, cpu, calls, phase };
   };
 
   /** Every address registered and the funded ones paid exactly their amount (raw reads). */
@@ -583,11 +587,21 @@ try {
   console.log(
     `without C_GenerateKeyPair: Signet ${((s.wall - keygen(s.calls)) / 1000).toFixed(2)} s, bare ${((b.wall - keygen(b.calls)) / 1000).toFixed(2)} s, ratio ${((s.wall - keygen(s.calls)) / (b.wall - keygen(b.calls))).toFixed(2)}`,
   );
+  const median = (values: number[]) =>
+    [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!;
+  console.log(
+    `this process's CPU time (the node apart; steadier on a loaded machine): Signet ${(s.cpu / 1000).toFixed(2)} s, bare ${(b.cpu / 1000).toFixed(2)} s; median ratio over the rounds ${median(rounds.map((r) => r.s.cpu / r.b.cpu)).toFixed(2)}`,
+  );
   console.log(`overhead: ${(s.wall / b.wall).toFixed(2)}`);
 } finally {
   await ledger?.stop();
   tokens.remove();
   rmSync(home, { recursive: true, force: true });
+}
+
+/** This process's CPU time (user + system), in ms: less moved than wall time by other processes' load. */
+function cpuMs(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1000;
 }
 
 function toHex32(n: bigint): Hex {
