@@ -328,10 +328,10 @@ async function provisionRow(
             customer: row.customerRef,
           },
         });
-        const initialised = recordDone(store, journal, 'token-initialised', {
+        const recorded = recordDone(store, journal, 'token-initialised', {
           tokenSerial: token.serial,
         });
-        return recordIntent(store, initialised, 'key-generated');
+        return recordIntent(store, recorded, 'key-generated');
       });
       did.push('token initialised');
       killIfAsked(options, row, 'token-initialised');
