@@ -366,6 +366,10 @@ async function provisionRow(
     }
 
     // 2. The key: made on the token, once.
+    // Made by this run: no run of this batch can have registered or funded its address
+    // (those steps start only once the key is recorded), so the outbox and the chain are
+    // not asked about it (the funding check reads the chain's Transfer logs from block 0).
+    let keyMadeHere = false;
     if (before(journal.step, 'key-generated')) {
       if (pin === undefined) throw new RowFailure('internal', 'no PIN to log in with');
       step('key-generated');
@@ -393,6 +397,7 @@ async function provisionRow(
         return recordIntent(store, generated, 'registered');
       });
       did.push('key generated on the token');
+      keyMadeHere = true;
       killIfAsked(options, row, 'key-generated');
     }
     const address = journal.address as Address;
@@ -401,7 +406,7 @@ async function provisionRow(
     if (before(journal.step, 'registered')) {
       step('registered');
       const done = await timed('register', async () => {
-        const already = await options.chain.registered(address);
+        const already = keyMadeHere ? undefined : await options.chain.registered(address);
         if (already) return already;
         if (journal.intent !== 'registered') journal = recordIntent(store, journal, 'registered');
         return options.chain.register(address, row.customerRef);
@@ -426,7 +431,7 @@ async function provisionRow(
       let done: StepDone | undefined;
       if (row.amount > 0n) {
         done = await timed('fund', async () => {
-          const already = await options.chain.funded(address, row.amount);
+          const already = keyMadeHere ? undefined : await options.chain.funded(address, row.amount);
           if (already) return already;
           if (journal.intent !== 'funded') journal = recordIntent(store, journal, 'funded');
           return options.chain.fund(address, row.amount);
