@@ -4,7 +4,9 @@
  *   token-initialised ─► key-generated ─► registered ─► funded ─► mailer-written
  *
  * Every step is written to the journal (core/store/provisioning-journal.ts) as
- * an intent BEFORE its side effect and as done AFTER it. A run killed anywhere
+ * an intent BEFORE its side effect and as done AFTER it (a step's done mark,
+ * its audit entry and the next step's intent in one store transaction: fewer
+ * synchronous commits, the same order). A run killed anywhere
  * is simply run again with the same CSV: each open intent is settled by asking
  * the world, never by doing it again blindly:
  *  - init: a token carrying this customer's label (the batch wrote the intent)
@@ -25,9 +27,8 @@
 import { mkdirSync } from 'node:fs';
 import type { Address } from 'viem';
 import type { PinProvider } from '../../native/pin.js';
-import { openModule, type Pkcs11Module } from '../../native/pkcs11/module.js';
 import { holdsPublicKeys } from '../../native/pkcs11/public-objects.js';
-import { listTokens, type TokenDescription, tokenUri } from '../../native/pkcs11/tokens.js';
+import { type TokenDescription, tokenUri } from '../../native/pkcs11/tokens.js';
 import { formatPkcs11Uri } from '../../native/pkcs11/uri.js';
 import { SignetError } from '../api/errors.js';
 import type { ProvisionProgressStep } from '../api/events.js';
@@ -48,6 +49,7 @@ import {
 } from '../store/provisioning-journal.js';
 import type { ProvisionRow, RowProblem } from './batch-csv.js';
 import { tokenRefText } from './batch-csv.js';
+import { BatchTokens } from './batch-tokens.js';
 import type { CustomerChainSteps, StepDone } from './chain-steps.js';
 import { mailerExists, mailerPath, writePinMailer } from './pin-mailer.js';
 import {
@@ -136,9 +138,15 @@ export async function runProvisionBatch(options: BatchOptions): Promise<RowRepor
   }));
   let done = reports.length;
   const soPin = await options.soPins({ role: 'so', token: 'the batch’s tokens' });
+  // One module, one token listing and one operator login for the whole batch.
+  const operator = options.chain.holdOperator?.();
+  let tokens: BatchTokens | undefined;
   try {
+    tokens = new BatchTokens(options.modulePath, {
+      beforeReload: async () => await operator?.suspend(),
+    });
     for (const row of options.rows) {
-      const report = await provisionRow(options, row, soPin.toString('utf8'), (step) =>
+      const report = await provisionRow(options, tokens, row, soPin.toString('utf8'), (step) =>
         options.progress({ done, rows: total, step, customer: row.customerRef }),
       );
       reports.push(report);
@@ -152,6 +160,8 @@ export async function runProvisionBatch(options: BatchOptions): Promise<RowRepor
     }
   } finally {
     soPin.fill(0);
+    tokens?.close();
+    await operator?.end();
   }
   // Follow every transaction the batch queued to its fate, and say it per row.
   const ids = reports
@@ -196,6 +206,7 @@ export async function runProvisionBatch(options: BatchOptions): Promise<RowRepor
 
 async function provisionRow(
   options: BatchOptions,
+  tokens: BatchTokens,
   row: ProvisionRow,
   soPin: string,
   step: (s: ProvisionProgressStep) => void,
@@ -242,7 +253,6 @@ async function provisionRow(
   if (journal.step === 'mailer-written') {
     return report('provisioned', 'already provisioned by an earlier run of this batch', null);
   }
-  let module: Pkcs11Module | undefined;
   try {
     const claims = otherClaims(
       store,
@@ -262,11 +272,10 @@ async function provisionRow(
             `token ${claim.tokenSerial} is already provisioned for customer ${claim.customerRef}`,
           );
     }
-    const found = await timed('wait', () =>
-      waitForToken(options, row, journal, () => step('waiting-for-token')),
+    let token = await timed('wait', () =>
+      waitForToken(options, tokens, row, journal, () => step('waiting-for-token')),
     );
-    module = found.module;
-    let token = found.token;
+    const module = tokens.module;
 
     // 1. The token: initialised once, with the customer's reference as its label.
     let pin: string | undefined;
@@ -302,21 +311,28 @@ async function provisionRow(
       pin = randomPin(token);
       const userPin = pin;
       const initialised = await timed('init', () =>
-        initCustomerToken(module!, token, row.customerRef, soPin, userPin),
+        initCustomerToken(module, token, row.customerRef, soPin, userPin),
       );
       token = initialised;
+      tokens.remember(token);
       killIfAsked(options, row, 'token-initialised+');
-      appendAudit(store, {
-        action: 'init-token',
-        keyUri: formatPkcs11Uri(tokenUri(token)),
-        subject: {
-          label: token.label,
-          serial: token.serial,
-          batch: batchId,
-          customer: row.customerRef,
-        },
+      // Audit, done and the key's intent (next, with a PIN in hand): one write.
+      journal = store.transaction(() => {
+        appendAudit(store, {
+          action: 'init-token',
+          keyUri: formatPkcs11Uri(tokenUri(token)),
+          subject: {
+            label: token.label,
+            serial: token.serial,
+            batch: batchId,
+            customer: row.customerRef,
+          },
+        });
+        const recorded = recordDone(store, journal, 'token-initialised', {
+          tokenSerial: token.serial,
+        });
+        return recordIntent(store, recorded, 'key-generated');
       });
-      journal = recordDone(store, journal, 'token-initialised', { tokenSerial: token.serial });
       did.push('token initialised');
       killIfAsked(options, row, 'token-initialised');
     } else if (journal.step === 'pending') {
@@ -331,45 +347,57 @@ async function provisionRow(
       step('pin-reset');
       journal = recordIntent(store, journal, 'pin-reset');
       const fresh = randomPin(token);
-      await timed('pin', () => resetUserPin(module!, token, soPin, fresh));
+      await timed('pin', () => resetUserPin(module, token, soPin, fresh));
       pin = fresh;
-      appendAudit(store, {
-        action: 'unblock-pin',
-        keyUri: formatPkcs11Uri(tokenUri(token)),
-        subject: {
-          token: token.label,
-          serial: token.serial,
-          batch: batchId,
-          reason: 'provisioning resumed: fresh PIN',
-        },
+      journal = store.transaction(() => {
+        appendAudit(store, {
+          action: 'unblock-pin',
+          keyUri: formatPkcs11Uri(tokenUri(token)),
+          subject: {
+            token: token.label,
+            serial: token.serial,
+            batch: batchId,
+            reason: 'provisioning resumed: fresh PIN',
+          },
+        });
+        return recordPinReset(store, journal);
       });
-      journal = recordPinReset(store, journal);
       did.push('fresh PIN set (the interrupted run’s PIN was never written down)');
     }
 
     // 2. The key: made on the token, once.
+    // Made by this run: no run of this batch can have registered or funded its address
+    // (those steps start only once the key is recorded), so the outbox and the chain are
+    // not asked about it (the funding check reads the chain's Transfer logs from block 0).
+    let keyMadeHere = false;
     if (before(journal.step, 'key-generated')) {
       if (pin === undefined) throw new RowFailure('internal', 'no PIN to log in with');
       step('key-generated');
-      journal = recordIntent(store, journal, 'key-generated');
+      if (journal.intent !== 'key-generated')
+        journal = recordIntent(store, journal, 'key-generated');
       const userPin = pin;
-      const key = await timed('keygen', () => customerKey(module!, token, userPin));
+      const key = await timed('keygen', () => customerKey(module, token, userPin));
       const address = keyAddress(key);
       const keyUri = formatPkcs11Uri(key.uri);
-      appendAudit(store, {
-        action: 'generate-key',
-        keyUri,
-        subject: {
-          curve: key.curve,
-          label: key.label,
-          address,
-          token: token.label,
-          serial: token.serial,
-          batch: batchId,
-        },
+      // Audit, done and the registration's intent: one write (a resume asks the ledger anyway).
+      journal = store.transaction(() => {
+        appendAudit(store, {
+          action: 'generate-key',
+          keyUri,
+          subject: {
+            curve: key.curve,
+            label: key.label,
+            address,
+            token: token.label,
+            serial: token.serial,
+            batch: batchId,
+          },
+        });
+        const generated = recordDone(store, journal, 'key-generated', { keyUri, address });
+        return recordIntent(store, generated, 'registered');
       });
-      journal = recordDone(store, journal, 'key-generated', { keyUri, address });
       did.push('key generated on the token');
+      keyMadeHere = true;
       killIfAsked(options, row, 'key-generated');
     }
     const address = journal.address as Address;
@@ -378,13 +406,21 @@ async function provisionRow(
     if (before(journal.step, 'registered')) {
       step('registered');
       const done = await timed('register', async () => {
-        const already = await options.chain.registered(address);
+        const already = keyMadeHere ? undefined : await options.chain.registered(address);
         if (already) return already;
-        journal = recordIntent(store, journal, 'registered');
+        if (journal.intent !== 'registered') journal = recordIntent(store, journal, 'registered');
         return options.chain.register(address, row.customerRef);
       });
       killIfAsked(options, row, 'registered+');
-      journal = recordDone(store, journal, 'registered', outboxFacts('registerTx', done));
+      journal = store.transaction(() => {
+        const registered = recordDone(
+          store,
+          journal,
+          'registered',
+          outboxFacts('registerTx', done),
+        );
+        return row.amount > 0n ? recordIntent(store, registered, 'funded') : registered;
+      });
       did.push('onChain' in done ? 'already registered on the ledger' : 'registration queued');
       killIfAsked(options, row, 'registered');
     }
@@ -395,9 +431,9 @@ async function provisionRow(
       let done: StepDone | undefined;
       if (row.amount > 0n) {
         done = await timed('fund', async () => {
-          const already = await options.chain.funded(address, row.amount);
+          const already = keyMadeHere ? undefined : await options.chain.funded(address, row.amount);
           if (already) return already;
-          journal = recordIntent(store, journal, 'funded');
+          if (journal.intent !== 'funded') journal = recordIntent(store, journal, 'funded');
           return options.chain.fund(address, row.amount);
         });
         killIfAsked(options, row, 'funded+');
@@ -407,7 +443,11 @@ async function provisionRow(
             : `${formatAmount(row.amount)} queued to it`,
         );
       }
-      journal = recordDone(store, journal, 'funded', done ? outboxFacts('fundTx', done) : {});
+      const fundTx = done ? outboxFacts('fundTx', done) : {};
+      journal = store.transaction(() => {
+        const funded = recordDone(store, journal, 'funded', fundTx);
+        return mailerWritten ? funded : recordIntent(store, funded, 'mailer-written');
+      });
       killIfAsked(options, row, 'funded');
     }
 
@@ -415,7 +455,8 @@ async function provisionRow(
     if (!mailerWritten) {
       if (pin === undefined) throw new RowFailure('internal', 'no PIN for the mailer');
       step('mailer-written');
-      journal = recordIntent(store, journal, 'mailer-written');
+      if (journal.intent !== 'mailer-written')
+        journal = recordIntent(store, journal, 'mailer-written');
       const userPin = pin;
       await timed('mailer', () =>
         writePinMailer(
@@ -462,8 +503,6 @@ async function provisionRow(
       );
     }
     throw error;
-  } finally {
-    module?.close();
   }
 }
 
@@ -504,28 +543,27 @@ function txText(store: Store, outboxId: number | null): string | null {
 
 /**
  * The row's token: by serial (or the serial the journal learnt at init), or by
- * slot. Not there: look again every LOOK_EVERY_MS (the module reopened, as
- * SoftHSM2 reads its tokens only then) until `waitMs`, saying whom it waits for.
+ * slot, in the batch's listing. Not there: the module is opened and listed
+ * afresh (SoftHSM2 reads its tokens only then), every LOOK_EVERY_MS until
+ * `waitMs`, saying whom it waits for.
  */
 async function waitForToken(
   options: BatchOptions,
+  tokens: BatchTokens,
   row: ProvisionRow,
   journal: JournalRow,
   /** Told once, when the first look does not find it. */
   onWait: () => void,
-): Promise<{ module: Pkcs11Module; token: TokenDescription }> {
-  let told = false;
+): Promise<TokenDescription> {
   const serial = journal.tokenSerial ?? serialOf(row);
+  const ref = serial !== null ? { serial } : row.token;
   const deadline = Date.now() + options.waitMs;
-  for (;;) {
-    const module = openModule(options.modulePath);
-    const tokens = listTokens(module);
-    const token =
-      serial !== null
-        ? tokens.find((t) => t.serial === serial)
-        : tokens.find((t) => 'slot' in row.token && t.slot === row.token.slot);
-    if (token) return { module, token };
-    module.close();
+  let token = tokens.find(ref);
+  let told = false;
+  while (!token) {
+    await tokens.reload();
+    token = tokens.find(ref);
+    if (token) break;
     if (!told) onWait();
     told = true;
     if (Date.now() >= deadline) {
@@ -536,6 +574,7 @@ async function waitForToken(
     }
     await new Promise((resolve) => setTimeout(resolve, LOOK_EVERY_MS));
   }
+  return token;
 }
 
 /**

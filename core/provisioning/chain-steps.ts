@@ -19,6 +19,7 @@ import type { Caller } from '../app/dispatcher.js';
 import type { SyncDriver } from '../app/sync-driver.js';
 import { chainClient, onChain } from '../app/treasury-chain.js';
 import { currencyAbi } from '../chain/abi.js';
+import type { AccountSigner } from '../chain/account-signer.js';
 import { customerRefHash } from '../customers/customer-ref.js';
 import { pinnedBlock, requireOperator } from '../customers/registry.js';
 import type { Account } from '../store/accounts.js';
@@ -44,7 +45,22 @@ export interface CustomerChainSteps {
   queued(kind: Call['kind'], account: Address): OutboxTx | undefined;
   /** Queues one call signed by the operator's key. */
   queue(call: Call): Promise<StepDone & { outboxId: number }>;
+  /**
+   * From now on the operator's key stays logged in across queue() calls (a
+   * batch: one login, not one per transaction) until end(). suspend() logs it
+   * out and lets its module go (the batch reopens the module to see new
+   * tokens); the next queue() logs in again.
+   */
+  holdOperator?(): OperatorHold;
 }
+
+export interface OperatorHold {
+  suspend(): Promise<void>;
+  end(): Promise<void>;
+}
+
+/** Between looks at the node while a batch's transactions settle (a dev ledger mines at once). */
+const SETTLE_POLL_MS = 50;
 
 /** Outbox rows that still stand for a step (not failed, not replaced). */
 const live = (tx: OutboxTx) => tx.status !== 'failed' && tx.status !== 'replaced';
@@ -81,14 +97,44 @@ export async function outboxChainSteps(
           to.toLowerCase() &&
         live(tx),
     );
+  let holding = false;
+  let held: Promise<AccountSigner> | undefined;
+  const letGo = async () => {
+    const signer = held;
+    held = undefined;
+    await signer?.then(
+      (s) => s.close(),
+      () => {}, // it never opened: the queue that asked said why
+    );
+  };
   const queue = async (call: Call): Promise<StepDone & { outboxId: number }> => {
-    const [tx] = await wallet.queue({ account: operator, calls: [call] } as never);
+    let signer: AccountSigner | undefined;
+    if (holding) {
+      held ??= wallet.openSigner(operator);
+      try {
+        signer = await held;
+      } catch (error) {
+        held = undefined; // a wrong PIN or a missing token: asked again next time
+        throw error;
+      }
+    }
+    const [tx] = await wallet.queue({ account: operator, calls: [call], signer } as never);
     return { outboxId: tx!.id, txHash: tx!.txHash };
   };
   return {
     operator: operator.address,
     queued: (kind, account) => ours(kind, account),
     queue,
+    holdOperator() {
+      holding = true;
+      return {
+        suspend: letGo,
+        async end() {
+          holding = false;
+          await letGo();
+        },
+      };
+    },
     async registered(address) {
       const queued = ours('customer-register', address);
       if (queued) return { outboxId: queued.id, txHash: queued.txHash };
@@ -128,12 +174,12 @@ export async function outboxChainSteps(
     },
     async settle(outboxIds) {
       const settled = new Map<number, OutboxTx>();
-      for (let round = 0; round < 20; round++) {
+      for (let round = 0; round < 100; round++) {
         await sync.syncOnce(profile);
         const rows = listOutbox(store, profile.chainId).filter((tx) => outboxIds.includes(tx.id));
         for (const tx of rows) settled.set(tx.id, tx);
         if (rows.every((tx) => ['confirmed', 'failed', 'replaced'].includes(tx.status))) break;
-        await new Promise((resolve) => setTimeout(resolve, 250));
+        await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
       }
       return settled;
     },

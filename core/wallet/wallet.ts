@@ -197,10 +197,13 @@ export class Wallet {
     txs,
     carried,
     reviewDigest,
+    signer,
   }: PlannedCalls & {
     txs?: TransactionSerializable[];
     carried?: CarriedPlan;
     reviewDigest?: Hex;
+    /** The account's signer, held open by the caller (openSigner) across many queues: not closed here. */
+    signer?: AccountSigner;
   }): Promise<OutboxTx[]> {
     if (account.curve === 'p256') {
       if (!carried || !txs) {
@@ -211,7 +214,19 @@ export class Wallet {
       }
       return this.signCarriedAndQueue(account, calls, txs, carried, reviewDigest);
     }
-    return this.signAndQueue(account, calls, txs, reviewDigest);
+    return this.signAndQueue(account, calls, txs, reviewDigest, signer);
+  }
+
+  /**
+   * A secp256k1 account's signer, logged in, for a caller that queues many
+   * times in a row (a provisioning batch: one login, not one per transaction).
+   * The caller closes it.
+   */
+  openSigner(account: Account): Promise<AccountSigner> {
+    if (account.curve === 'p256') {
+      throw new SignetError('INTERNAL', 'a P-256 account signs only a planned, carried operation');
+    }
+    return openAccountSigner(account.keyUri, this.keys, { expected: account.address });
   }
 
   /**
@@ -225,6 +240,7 @@ export class Wallet {
     calls: Call[],
     planned?: TransactionSerializable[],
     reviewDigest?: Hex,
+    held?: AccountSigner,
   ): Promise<OutboxTx[]> {
     const { store, profile } = this.context;
     const txs =
@@ -233,10 +249,15 @@ export class Wallet {
     if (txs.length !== calls.length) {
       throw new SignetError('INTERNAL', 'the planned transactions do not match the calls');
     }
-    const signer = await openAccountSigner(account.keyUri, this.keys, {
-      expected: account.address,
-      sessions: calls.length > 1 ? SIGNING_SESSIONS : 1,
-    });
+    if (held && held.address.toLowerCase() !== account.address.toLowerCase()) {
+      throw new SignetError('INTERNAL', 'the held signer is not the account’s');
+    }
+    const signer =
+      held ??
+      (await openAccountSigner(account.keyUri, this.keys, {
+        expected: account.address,
+        sessions: calls.length > 1 ? SIGNING_SESSIONS : 1,
+      }));
     let rows: Array<{ outbox: PreparedOutboxTx; audit: PreparedAuditEntry }>;
     try {
       rows = await mapWindowed(txs, SIGNING_WINDOW, async (tx, i) => {
@@ -268,7 +289,7 @@ export class Wallet {
         return { outbox, audit };
       });
     } finally {
-      await signer.close();
+      if (!held) await signer.close();
     }
     return store.transaction(() => {
       appendPrepared(

@@ -9,7 +9,7 @@ import { checkPinLength, TokenConnection } from './connection.js';
 import type { Pkcs11Module } from './module.js';
 import type { Handle } from './pkcs11js.js';
 import { fromPkcs11Error } from './return-codes.js';
-import { describeToken, listTokens, type TokenDescription } from './tokens.js';
+import { describeToken, listTokens, refreshToken, type TokenDescription } from './tokens.js';
 import { refuseSharedTpmLabel, refuseTpmReinit } from './tpm.js';
 
 const LABEL_BYTES = 32;
@@ -42,11 +42,20 @@ export async function initToken(
     );
   }
   if (before.tpm) refuseSharedTpmLabel(listTokens(module), options.label);
-  const tokensBefore = new Set(
-    listTokens(module)
-      .filter((t) => t.flags.tokenInitialized && t.slot !== before.slot)
-      .map(identity),
-  );
+  // A token initialised before, with a serial of its own, keeps it: it is read again in
+  // its slot, not looked for among every token (a batch re-initialises dozens).
+  const bySerial = before.flags.tokenInitialized && before.serial !== '' && !before.tpm;
+  const tokensBefore = bySerial
+    ? undefined
+    : new Set(
+        listTokens(module)
+          .filter((t) => t.flags.tokenInitialized && t.slot !== before.slot)
+          .map(identity),
+      );
+  const findAgain = () =>
+    tokensBefore
+      ? findInitialised(module, options.label, tokensBefore)
+      : findReinitialised(module, before, options.label);
   // The SO PIN is used twice (init, then SO login to set the user PIN): ask once.
   const soPin = await pins({ role: 'new-so', token: options.label });
   try {
@@ -58,7 +67,7 @@ export async function initToken(
       } catch (error) {
         throw fromPkcs11Error(error, `initialising the token in slot ${before.slot}`);
       }
-      const token = findInitialised(module, options.label, tokensBefore);
+      const token = findAgain();
       const connection = new TokenConnection(module, token, { write: true });
       try {
         await connection.logIn('so', async () => Buffer.from(soPin));
@@ -76,7 +85,7 @@ export async function initToken(
   } finally {
     soPin.fill(0);
   }
-  return findInitialised(module, options.label, tokensBefore);
+  return findAgain();
 }
 
 /** Changes the user PIN: asks for the current PIN, then the new one. */
@@ -137,6 +146,30 @@ function paddedLabel(label: string): string {
  */
 function identity(token: TokenDescription): string {
   return `${token.slot}/${token.serial}`;
+}
+
+/** A re-initialised token by its serial: in its slot if it is still there, else among all. */
+function findReinitialised(
+  module: Pkcs11Module,
+  before: TokenDescription,
+  label: string,
+): TokenDescription {
+  const same = (t: TokenDescription) =>
+    t.serial === before.serial && t.label === label && t.flags.tokenInitialized;
+  try {
+    const inSlot = refreshToken(module, before);
+    if (same(inSlot)) return inSlot;
+  } catch (error) {
+    if (!(error instanceof SignetError)) throw error; // moved to another slot: look below
+  }
+  const matches = listTokens(module).filter(same);
+  if (matches.length !== 1) {
+    throw new SignetError(
+      'DEVICE_ERROR',
+      `re-initialised token "${label}" (serial ${before.serial}) could not be found again (${matches.length} candidates)`,
+    );
+  }
+  return matches[0]!;
 }
 
 function findInitialised(

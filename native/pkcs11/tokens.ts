@@ -65,7 +65,16 @@ export function readTokenFlags(flags: number): TokenFlags {
   };
 }
 
-export function describeToken(module: Pkcs11Module, slotHandle: Handle): TokenDescription {
+/** Listing options: `mechanisms: false` skips the mechanism list (mechanisms: []), for a caller that reads it later. */
+export interface DescribeOptions {
+  mechanisms?: boolean;
+}
+
+export function describeToken(
+  module: Pkcs11Module,
+  slotHandle: Handle,
+  options: DescribeOptions = {},
+): TokenDescription {
   try {
     const info = module.api.C_GetTokenInfo(slotHandle);
     return {
@@ -78,12 +87,34 @@ export function describeToken(module: Pkcs11Module, slotHandle: Handle): TokenDe
       flags: readTokenFlags(info.flags),
       minPinLength: info.minPinLen,
       maxPinLength: info.maxPinLen,
-      mechanisms: signingMechanisms(module, slotHandle),
+      mechanisms: options.mechanisms === false ? [] : signingMechanisms(module, slotHandle),
       modulePath: module.path,
       tpm: isTpmModule(module.info()),
     };
   } catch (error) {
     throw fromPkcs11Error(error, `reading the token in slot ${slotNumber(slotHandle)}`);
+  }
+}
+
+/**
+ * The token in a known slot read again (label, serial, flags: they change with an init
+ * or a login), its mechanisms kept: one C_GetTokenInfo rather than a listing.
+ */
+export function refreshToken(module: Pkcs11Module, token: TokenDescription): TokenDescription {
+  try {
+    const info = module.api.C_GetTokenInfo(token.slotHandle);
+    return {
+      ...token,
+      label: trimPadding(info.label),
+      manufacturer: trimPadding(info.manufacturerID),
+      model: trimPadding(info.model),
+      serial: trimPadding(info.serialNumber),
+      flags: readTokenFlags(info.flags),
+      minPinLength: info.minPinLen,
+      maxPinLength: info.maxPinLen,
+    };
+  } catch (error) {
+    throw fromPkcs11Error(error, `reading the token in slot ${token.slot}`);
   }
 }
 
@@ -97,7 +128,10 @@ function trimPadding(field: string): string {
 }
 
 /** Every slot that holds a token, initialised or not. */
-export function listTokens(module: Pkcs11Module): TokenDescription[] {
+export function listTokens(
+  module: Pkcs11Module,
+  options: DescribeOptions = {},
+): TokenDescription[] {
   let slots: Handle[];
   try {
     slots = module.api.C_GetSlotList(true);
@@ -107,7 +141,7 @@ export function listTokens(module: Pkcs11Module): TokenDescription[] {
   const tokens: TokenDescription[] = [];
   for (const slot of slots) {
     try {
-      tokens.push(describeToken(module, slot));
+      tokens.push(describeToken(module, slot, options));
     } catch (error) {
       // Pulled out between the two calls: that slot holds no token any more.
       if (error instanceof SignetError && error.code === 'TOKEN_REMOVED') continue;
@@ -117,16 +151,23 @@ export function listTokens(module: Pkcs11Module): TokenDescription[] {
   return tokens;
 }
 
-/** The token a URI names. Exactly one token must match. */
+/**
+ * The token a URI names. Exactly one token must match. The slots are listed
+ * without their mechanisms (dozens of calls per token present); the match reads its own.
+ */
 export function findToken(module: Pkcs11Module, uri: Pkcs11Uri): TokenDescription {
-  if (uri.slotId !== undefined) {
-    const bySlot = listTokens(module).filter((t) => t.slot === uri.slotId && matchesToken(uri, t));
-    return single(bySlot, uri);
-  }
-  return single(
-    listTokens(module).filter((t) => t.flags.tokenInitialized && matchesToken(uri, t)),
-    uri,
-  );
+  const listed = listTokens(module, { mechanisms: false });
+  const match =
+    uri.slotId !== undefined
+      ? single(
+          listed.filter((t) => t.slot === uri.slotId && matchesToken(uri, t)),
+          uri,
+        )
+      : single(
+          listed.filter((t) => t.flags.tokenInitialized && matchesToken(uri, t)),
+          uri,
+        );
+  return describeToken(module, match.slotHandle);
 }
 
 function single(matches: TokenDescription[], uri: Pkcs11Uri): TokenDescription {
