@@ -149,6 +149,25 @@ describe('provision.preview and provision.start from the UI', () => {
     for (const i of [1, 2, 3]) expect(opens(`blank-ui-${i}`, '00000000')).toBe(true);
   });
 
+  it('stops at a wrong SO PIN: PIN_INCORRECT, in one line, the PIN nowhere in it, no mailer', async () => {
+    const serial = blankToken('blank-ui-wrong');
+    const one = { ...request(), csv: `W-001,Wrong Pin,${serial},0,en\n` };
+    const review = await ok('provision.preview', one);
+    const reply = await api('provision.start', {
+      ...one,
+      reviewDigest: review.reviewDigest,
+      pin: PIN,
+      soPin: '99999999',
+    });
+    expect(reply.ok).toBe(false);
+    if (reply.ok) return;
+    expect(reply.error.code).toBe('PIN_INCORRECT');
+    expect(reply.error.message).toMatch(/^customer W-001: .*the batch stopped here/);
+    expect(JSON.stringify(reply)).not.toContain('99999999');
+    expect(existsSync(join(review.mailerFolder, 'W-001.pin.txt'))).toBe(false);
+    expect(opens('blank-ui-wrong', '00000000')).toBe(true);
+  });
+
   it('runs the reviewed batch: progress, mailer names only, no PIN anywhere the page sees', {
     timeout: 240_000,
   }, async () => {
@@ -161,7 +180,10 @@ describe('provision.preview and provision.start from the UI', () => {
       soPin: SO_PIN,
     });
     const seconds = (performance.now() - started) / 1000;
-    console.log(`provision.start: 3 tokens in ${seconds.toFixed(1)} s`);
+    console.log(
+      `provision.start: 3 tokens in ${seconds.toFixed(2)} s;`,
+      result.rows.map((r: any) => r.outcome).join(' / '),
+    );
     expect(result).toMatchObject({ provisioned: 3, refused: 1, failed: 0 });
     expect(result.review.reviewDigest).toBe(review.reviewDigest);
     const mailerNames = result.rows.map((r: any) => r.mailer).filter(Boolean);
