@@ -106,7 +106,11 @@ export const provisionResults = {
  * anything it covers moved), with the operator's `pin` and the bank's `soPin`.
  * Nothing returned carries a PIN; mailers are named by file name only.
  */
-/** The CSV's cap from the page: fits the bridge's 1 MiB body with the rest of the request. */
+/**
+ * The CSV's cap from the page, in characters: an ASCII CSV at the cap fits the
+ * bridge's 1 MiB body with the rest of the request; one whose UTF-8 or JSON
+ * escapes pass the body is refused by the bridge, in one line (split the batch).
+ */
 export const MAX_UI_BATCH_CSV = 960 * 1024;
 const uiBatchFields = {
   csv: z.string().min(1).max(MAX_UI_BATCH_CSV),
