@@ -92,7 +92,12 @@ function BatchSection({ onChanged }: { onChanged(): void }) {
       onChanged();
     } catch (caught) {
       setError(serialized(caught));
-      setStep({ kind: 'review', review: shown });
+      // The batch moved since it was shown (its file, the ledger): show it as it is now.
+      const fresh =
+        serialized(caught).code === 'REVIEW_STALE'
+          ? await call('provision.preview', input).catch(() => shown)
+          : shown;
+      setStep({ kind: 'review', review: fresh });
     }
   };
 

@@ -3,6 +3,7 @@
  * for which customer, and, when a customer's token is not inserted, whose token
  * to insert (a single reader takes them one after another).
  */
+import { useId } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ProvisionProgress } from '../../../../core/api/events.js';
 
@@ -14,13 +15,14 @@ export function BatchProgress({
   rows: number;
 }) {
   const { t } = useTranslation();
+  const id = useId();
   const done = progress?.done ?? 0;
   const total = progress?.rows ?? rows;
   const text = t('provisioning.progress.rows', { done, rows: total });
   const waiting = progress?.step === 'waiting-for-token';
   return (
-    <section className="panel batch-progress" aria-label={t('provisioning.progress.title')}>
-      <h2>{t('provisioning.progress.title')}</h2>
+    <section className="panel batch-progress" aria-labelledby={id}>
+      <h2 id={id}>{t('provisioning.progress.title')}</h2>
       <div className="sync-progress">
         <div
           className="sync-bar"
