@@ -31,6 +31,10 @@
  * Customers (core/api/customers.ts): an operator bank's key registers,
  * freezes and unfreezes accounts; from the UI only with the `reviewDigest`
  * `customers.preview` showed.
+ *
+ * A branch's batch of customers' tokens (core/api/provisioning.ts):
+ * `provision.preview` checks the CSV, `provision.start` runs it only with that
+ * review's digest, the operator's `pin` and the bank's `soPin`.
  */
 import { z } from 'zod';
 import { addressBookRequests, addressBookResults } from './address-book.js';
@@ -40,6 +44,7 @@ import { deviceRequests, deviceResults } from './devices.js';
 import { diagnosticsRequests, diagnosticsResults } from './diagnostics.js';
 import { noteRequests, noteResults } from './notes.js';
 import { operatorRequests, operatorResults } from './operator.js';
+import { provisionUiRequests, provisionUiResults } from './provisioning.js';
 import { treasuryRequests, treasuryResults } from './treasury.js';
 
 /** The PINs a device request may carry, by the role the token asks for. */
@@ -88,6 +93,8 @@ export const apiRequests = {
   'customers.freeze': withPins(customerRequests['customers.freeze']),
   'customers.unfreeze': withPins(customerRequests['customers.unfreeze']),
   'customers.show': customerRequests['customers.show'],
+  'provision.preview': provisionUiRequests['provision.preview'],
+  'provision.start': withPins(provisionUiRequests['provision.start']),
 } as const;
 
 export const apiResults = {
@@ -120,6 +127,7 @@ export const apiResults = {
   'treasury.qrParts': treasuryResults['treasury.qrParts'],
   'treasury.qrDecode': treasuryResults['treasury.qrDecode'],
   ...customerResults,
+  ...provisionUiResults,
 } as const satisfies Record<keyof typeof apiRequests, z.ZodType>;
 
 export type ApiMethod = keyof typeof apiRequests;

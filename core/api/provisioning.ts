@@ -6,7 +6,7 @@
  * Pure zod, no Node imports.
  */
 import { z } from 'zod';
-import { amountSchema } from './chain.js';
+import { amountSchema, reviewDigestSchema } from './chain.js';
 import { keyUriSchema } from './devices.js';
 
 export const provisionRequests = {
@@ -56,7 +56,7 @@ export const provisionRequests = {
   }),
 } as const;
 
-const rowReportSchema = z.object({
+export const rowReportSchema = z.object({
   line: z.number().int().positive(),
   customer: z.string(),
   status: z.enum(['provisioned', 'failed', 'refused']),
@@ -93,3 +93,71 @@ export const provisionResults = {
   }),
   'provision.unblock': z.object({ tokenSerial: z.string(), mailer: z.string() }),
 } as const satisfies Record<keyof typeof provisionRequests, z.ZodType>;
+
+/**
+ * The Provisioning screen's batch (issue 12 §2, UI): the page sends the CSV's
+ * text, the operator's key (a wallet account) and the tokens' module (only one
+ * Signet lists, as everywhere from the UI). It never names the mailer folder
+ * or the batch: the mailers go to `<data dir>/pin-mailers/<batchId>/`, the
+ * batch is the CSV's SHA-256 (the same file resumes, from the CLI too), and
+ * `mailers` or `batchId` from the page are unknown fields, refused.
+ * `provision.preview` checks every row and returns the review and its digest;
+ * `provision.start` runs the batch only with that digest (REVIEW_STALE when
+ * anything it covers moved), with the operator's `pin` and the bank's `soPin`.
+ * Nothing returned carries a PIN; mailers are named by file name only.
+ */
+/**
+ * The CSV's cap from the page, in characters: an ASCII CSV at the cap fits the
+ * bridge's 1 MiB body with the rest of the request; one whose UTF-8 or JSON
+ * escapes pass the body is refused by the bridge, in one line (split the batch).
+ */
+export const MAX_UI_BATCH_CSV = 960 * 1024;
+const uiBatchFields = {
+  csv: z.string().min(1).max(MAX_UI_BATCH_CSV),
+  operator: keyUriSchema,
+  module: z.string().min(1).max(4096).optional(),
+};
+export const provisionUiRequests = {
+  'provision.preview': z.object(uiBatchFields),
+  'provision.start': z.object({ ...uiBatchFields, reviewDigest: reviewDigestSchema }),
+} as const;
+
+const batchRowSchema = z.object({
+  line: z.number().int().positive(),
+  customer: z.string(),
+  name: z.string(),
+  /** The token as the CSV names it: its serial, or `slot N`. */
+  token: z.string(),
+  amount: amountSchema,
+  language: z.enum(['en', 'zh-CN']),
+});
+const batchRefusalSchema = z.object({
+  line: z.number().int().positive(),
+  customer: z.string(),
+  reason: z.string(),
+  message: z.string(),
+});
+export const provisionPreviewSchema = z.object({
+  batchId: z.string(),
+  chainId: z.number().int().positive(),
+  /** The currency contract the registrations and payments call. */
+  contract: z.string(),
+  operator: z.string(),
+  operatorKeyUri: keyUriSchema,
+  /** The customers' tokens' PKCS#11 module. */
+  module: z.string(),
+  /** Where the sealed PIN mailers go (chosen by Signet, not the page). */
+  mailerFolder: z.string(),
+  rows: z.array(batchRowSchema),
+  refusals: z.array(batchRefusalSchema),
+  /** Pass to provision.start: it runs only this batch. */
+  reviewDigest: reviewDigestSchema,
+});
+export type ProvisionPreview = z.infer<typeof provisionPreviewSchema>;
+
+export const provisionUiResults = {
+  'provision.preview': provisionPreviewSchema,
+  'provision.start': provisionResults['provision.batch'].extend({
+    review: provisionPreviewSchema,
+  }),
+} as const satisfies Record<keyof typeof provisionUiRequests, z.ZodType>;

@@ -25,6 +25,7 @@ import type { AppContext } from './app-context.js';
 import { customerHandlers } from './customers.js';
 import type { Handlers } from './dispatcher.js';
 import { previewNote, previewSend } from './preview.js';
+import { provisionUiHandlers } from './provision-ui.js';
 import { provisionHandlers } from './provisioning.js';
 import { balanceRows, chainStatus, heldNoteRows } from './read-models.js';
 import { planNote, planSend, requireReviewed } from './signing-plan.js';
@@ -191,6 +192,7 @@ export function createHandlers(context: AppContext, sync: SyncDriver): Handlers 
     // The operator bank's customer registry.
     ...customerHandlers(context, sync),
     ...provisionHandlers(context, sync),
+    ...provisionUiHandlers(context, sync),
   };
 }
 

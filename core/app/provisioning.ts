@@ -8,6 +8,7 @@ import type { PinProvider, PinRole } from '../../native/pin.js';
 import { admitModule } from '../../native/pkcs11/token-access.js';
 import { parsePkcs11Uri } from '../../native/pkcs11/uri.js';
 import { SignetError } from '../api/errors.js';
+import type { AppResult } from '../api/methods.js';
 import { parseAddress } from '../chain/address.js';
 import { normaliseCustomerRef } from '../customers/customer-ref.js';
 import { pinnedBlock, readStanding, registeredCustomerRef } from '../customers/registry.js';
@@ -113,8 +114,6 @@ export function provisionHandlers(
       }
     },
     'provision.batch': async (request, caller) => {
-      const started = performance.now();
-      const { rows, problems } = parseProvisionCsv(request.csv);
       const modulePath = request.module ?? parsePkcs11Uri(request.operator).modulePath;
       if (!modulePath) {
         throw new SignetError(
@@ -122,46 +121,81 @@ export function provisionHandlers(
           "name the customers' tokens' module: --module PATH, or module-path= in the operator key's URI",
         );
       }
-      const profile = context.profile();
-      // The operator's PIN signs every row's transactions and the SO PIN opens every
-      // token: each is asked once (a prompt, a file or a line of stdin) and kept in
-      // this call's memory only, wiped when the batch ends.
-      const pins = oncePerRole(caller.pins);
-      const batchCaller: Caller = { ...caller, pins: pins.provider };
-      try {
-        // Asked in this order whatever the run finds (--pin-stdin: one line each).
-        (await pins.provider({ role: 'user', token: 'the operator key' })).fill(0);
-        (await pins.provider({ role: 'so', token: "the customers' tokens" })).fill(0);
-        const chain = await outboxChainSteps(context, sync, profile, batchCaller, request.operator);
-        const batchId =
-          request.batchId ?? createHash('sha256').update(request.csv).digest('hex').slice(0, 32);
-        const reports = await runProvisionBatch({
-          store: context.store(),
-          batchId,
-          modulePath: admitModule(modulePath, context.search(caller)),
-          rows,
-          problems,
-          soPins: pins.provider,
-          mailerDir: request.mailers,
-          chain,
-          waitMs: request.waitMs,
-          progress: (payload) => context.emit({ type: 'provision.progress', payload }),
-          killAt: context.env.SIGNET_FAKE_PROVISION_KILL_AT,
-        });
-        const count = (status: string) => reports.filter((r) => r.status === status).length;
-        return {
-          batchId,
-          rows: reports,
-          provisioned: count('provisioned'),
-          failed: count('failed'),
-          refused: count('refused'),
-          seconds: (performance.now() - started) / 1000,
-        };
-      } finally {
-        pins.wipe();
-      }
+      const batchId = request.batchId ?? csvBatchId(request.csv);
+      return runBatch(context, sync, caller, {
+        ...request,
+        batchId,
+        modulePath: admitModule(modulePath, context.search(caller)),
+        parsed: parseProvisionCsv(request.csv),
+      });
     },
   };
+}
+
+/** A batch's default name: the CSV's SHA-256 (the same file resumes the same journal). */
+export function csvBatchId(csv: string): string {
+  return createHash('sha256').update(csv).digest('hex').slice(0, 32);
+}
+
+export interface BatchRun {
+  operator: string;
+  /** Admitted already (the caller's module policy). */
+  modulePath: string;
+  mailers: string;
+  batchId: string;
+  waitMs: number;
+  parsed: ReturnType<typeof parseProvisionCsv>;
+}
+
+/**
+ * The one batch run, the CLI's `provision.batch` and the UI's `provision.start`
+ * alike: the operator's key for the ledger steps, progress out as
+ * `provision.progress` events, the report per row.
+ */
+export async function runBatch(
+  context: AppContext,
+  sync: SyncDriver,
+  caller: Caller,
+  run: BatchRun,
+): Promise<AppResult<'provision.batch'>> {
+  const started = performance.now();
+  const { rows, problems } = run.parsed;
+  const profile = context.profile();
+  // The operator's PIN signs every row's transactions and the SO PIN opens every
+  // token: each is asked once (a prompt, a file or a line of stdin) and kept in
+  // this call's memory only, wiped when the batch ends.
+  const pins = oncePerRole(caller.pins);
+  const batchCaller: Caller = { ...caller, pins: pins.provider };
+  try {
+    // Asked in this order whatever the run finds (--pin-stdin: one line each).
+    (await pins.provider({ role: 'user', token: 'the operator key' })).fill(0);
+    (await pins.provider({ role: 'so', token: "the customers' tokens" })).fill(0);
+    const chain = await outboxChainSteps(context, sync, profile, batchCaller, run.operator);
+    const reports = await runProvisionBatch({
+      store: context.store(),
+      batchId: run.batchId,
+      modulePath: run.modulePath,
+      rows,
+      problems,
+      soPins: pins.provider,
+      mailerDir: run.mailers,
+      chain,
+      waitMs: run.waitMs,
+      progress: (payload) => context.emit({ type: 'provision.progress', payload }),
+      killAt: context.env.SIGNET_FAKE_PROVISION_KILL_AT,
+    });
+    const count = (status: string) => reports.filter((r) => r.status === status).length;
+    return {
+      batchId: run.batchId,
+      rows: reports,
+      provisioned: count('provisioned'),
+      failed: count('failed'),
+      refused: count('refused'),
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    pins.wipe();
+  }
 }
 
 /** Asks `pins` once per role; later asks get a copy (each caller wipes its own). */

@@ -9,14 +9,25 @@ import { Audit } from './screens/Audit.js';
 import { Devices } from './screens/Devices.js';
 import { Notes } from './screens/Notes.js';
 import { Outbox } from './screens/Outbox.js';
+import { Provisioning } from './screens/Provisioning.js';
 import { Send } from './screens/Send.js';
 import { Treasury } from './screens/Treasury.js';
 
-const screens = ['devices', 'accounts', 'send', 'notes', 'treasury', 'outbox', 'audit'] as const;
+const screens = [
+  'devices',
+  'provisioning',
+  'accounts',
+  'send',
+  'notes',
+  'treasury',
+  'outbox',
+  'audit',
+] as const;
 type Screen = (typeof screens)[number];
 
 const icons: Record<Screen, string> = {
   devices: '⌁',
+  provisioning: '⊕',
   accounts: '≡',
   send: '↗',
   notes: '▤',
@@ -104,6 +115,7 @@ export function App() {
       </nav>
       <main className="content" id="main">
         {screen === 'devices' ? <Devices askPin={setPinRequest} /> : null}
+        {screen === 'provisioning' ? <Provisioning onChanged={bump} /> : null}
         {screen === 'accounts' ? <Accounts refreshKey={refreshKey} /> : null}
         {screen === 'send' ? <Send askPin={setPinRequest} onSent={bump} /> : null}
         {screen === 'notes' ? (

@@ -39,6 +39,7 @@ import type { ErrorCode } from '../../core/api/errors.js';
 import { type ApiMethod, apiMethods, apiRequests } from '../../core/api/methods.js';
 import { operatorRequests } from '../../core/api/operator.js';
 import type { ChainProfile } from '../../core/api/profile.js';
+import { MAX_UI_BATCH_CSV } from '../../core/api/provisioning.js';
 import type { ApiReply } from '../../core/api/transport.js';
 import { MAX_BUNDLE_TEXT, MAX_REQUEST_TEXT } from '../../core/api/treasury.js';
 import { type AppApi, createAppApi } from '../../core/app/app-api.js';
@@ -209,8 +210,13 @@ function validParams(): Record<ApiMethod, Record<string, unknown>> {
     'customers.freeze': { operator: victim.key, account: PAYEE },
     'customers.unfreeze': { operator: victim.key, account: PAYEE },
     'customers.show': { account: PAYEE },
+    'provision.preview': { csv: PROVISION_CSV, operator: victim.key },
+    'provision.start': { csv: PROVISION_CSV, operator: victim.key, reviewDigest: EVIL_DIGEST },
   };
 }
+
+/** One customer on a token no one has: a batch the page may review, never start unreviewed. */
+const PROVISION_CSV = 'C-1,Customer One,0123456789abcdef,1.00,en\n';
 
 /** Module paths a hostile caller names: each must be refused without being opened. */
 function foreignModules(): string[] {
@@ -1033,6 +1039,83 @@ function treasuryCases(
         'ADDRESS_INVALID',
         /^the account 0x\S+ has a wrong checksum/,
       ],
+    ],
+    // A branch's batch: the page names neither the mailers' folder nor the batch, loads no
+    // module Signet does not list, and starts nothing it did not review.
+    'provision.preview': [
+      ...perModule((path) => [
+        `the tokens' module ${path}`,
+        { ...{ csv: PROVISION_CSV, operator: victim.key }, module: path },
+      ]),
+      ...perModule((path) => [
+        `the operator key behind ${path}`,
+        { ...{ csv: PROVISION_CSV, operator: victim.key }, operator: withModule(victim.key, path) },
+      ]),
+      [
+        'a mailer folder of its own',
+        { ...{ csv: PROVISION_CSV, operator: victim.key }, mailers: dir },
+        'INVALID_ARGUMENT',
+        unknownField('provision.preview', 'mailers'),
+      ],
+      [
+        'a batch id of its own',
+        { ...{ csv: PROVISION_CSV, operator: victim.key }, batchId: 'evil' },
+        'INVALID_ARGUMENT',
+        unknownField('provision.preview', 'batchId'),
+      ],
+      [
+        'a CSV over the cap',
+        { ...{ csv: PROVISION_CSV, operator: victim.key }, csv: 'x'.repeat(MAX_UI_BATCH_CSV + 1) },
+        'INVALID_ARGUMENT',
+        /^invalid provision\.preview request: csv: Too big/,
+      ],
+    ],
+    'provision.start': [
+      [
+        'both PINs, and a review it never showed',
+        {
+          ...{ csv: PROVISION_CSV, operator: victim.key },
+          pin: PIN,
+          soPin: SO_PIN,
+          reviewDigest: EVIL_DIGEST,
+        },
+        'REVIEW_STALE',
+        'the batch changed since you reviewed it (its file, operator, module or ledger); review again',
+      ],
+      [
+        'both PINs, and no review',
+        { ...{ csv: PROVISION_CSV, operator: victim.key }, pin: PIN, soPin: SO_PIN },
+        'INVALID_ARGUMENT',
+        /^invalid provision\.start request: reviewDigest: /,
+      ],
+      [
+        'a mailer folder of its own',
+        {
+          ...{ csv: PROVISION_CSV, operator: victim.key },
+          reviewDigest: EVIL_DIGEST,
+          mailers: dir,
+          pin: PIN,
+          soPin: SO_PIN,
+        },
+        'INVALID_ARGUMENT',
+        unknownField('provision.start', 'mailers'),
+      ],
+      [
+        'a wait of its own',
+        { ...{ csv: PROVISION_CSV, operator: victim.key }, reviewDigest: EVIL_DIGEST, waitMs: 1 },
+        'INVALID_ARGUMENT',
+        unknownField('provision.start', 'waitMs'),
+      ],
+      ...perModule((path) => [
+        `the tokens' module ${path}, with both PINs`,
+        {
+          ...{ csv: PROVISION_CSV, operator: victim.key },
+          module: path,
+          reviewDigest: EVIL_DIGEST,
+          pin: PIN,
+          soPin: SO_PIN,
+        },
+      ]),
     ],
   };
 }

@@ -31,6 +31,7 @@ const PIN = '1357-ui-pin';
 
 const screens = [
   { id: 'devices', en: 'Devices', zh: '设备' },
+  { id: 'provisioning', en: 'Provisioning', zh: '批量发放' },
   { id: 'accounts', en: 'Accounts', zh: '账户' },
   { id: 'send', en: 'Send', zh: '转账' },
   { id: 'notes', en: 'Notes', zh: '票据' },
