@@ -40,6 +40,7 @@ import { deviceRequests, deviceResults } from './devices.js';
 import { diagnosticsRequests, diagnosticsResults } from './diagnostics.js';
 import { noteRequests, noteResults } from './notes.js';
 import { operatorRequests, operatorResults } from './operator.js';
+import { counterRequests, counterResults } from './provisioning.js';
 import { treasuryRequests, treasuryResults } from './treasury.js';
 
 /** The PINs a device request may carry, by the role the token asks for. */
@@ -88,6 +89,10 @@ export const apiRequests = {
   'customers.freeze': withPins(customerRequests['customers.freeze']),
   'customers.unfreeze': withPins(customerRequests['customers.unfreeze']),
   'customers.show': customerRequests['customers.show'],
+  // At the counter (issue 12 §3): a lost token replaced after its review, a locked PIN reset.
+  'provision.replacePreview': counterRequests['provision.replacePreview'],
+  'provision.counterReplace': withPins(counterRequests['provision.counterReplace']),
+  'provision.counterUnblock': withPins(counterRequests['provision.counterUnblock']),
 } as const;
 
 export const apiResults = {
@@ -120,6 +125,7 @@ export const apiResults = {
   'treasury.qrParts': treasuryResults['treasury.qrParts'],
   'treasury.qrDecode': treasuryResults['treasury.qrDecode'],
   ...customerResults,
+  ...counterResults,
 } as const satisfies Record<keyof typeof apiRequests, z.ZodType>;
 
 export type ApiMethod = keyof typeof apiRequests;

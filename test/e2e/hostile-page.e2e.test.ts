@@ -209,8 +209,19 @@ function validParams(): Record<ApiMethod, Record<string, unknown>> {
     'customers.freeze': { operator: victim.key, account: PAYEE },
     'customers.unfreeze': { operator: victim.key, account: PAYEE },
     'customers.show': { account: PAYEE },
+    'provision.replacePreview': counterReplace(),
+    'provision.counterReplace': { ...counterReplace(), reviewDigest: EVIL_DIGEST },
+    'provision.counterUnblock': { token: victim.token, customer: 'CUST-1' },
   };
 }
+
+/** A lost token's replacement at the counter, as the page would ask for it. */
+const counterReplace = () => ({
+  customer: 'CUST-1',
+  lost: PAYEE,
+  token: victim.token,
+  operator: victim.key,
+});
 
 /** Module paths a hostile caller names: each must be refused without being opened. */
 function foreignModules(): string[] {
@@ -1033,6 +1044,61 @@ function treasuryCases(
         'ADDRESS_INVALID',
         /^the account 0x\S+ has a wrong checksum/,
       ],
+    ],
+    // At the counter: no folder and no module from the page, no replacement unreviewed.
+    'provision.replacePreview': [
+      [
+        'a mailer folder of its own',
+        { ...counterReplace(), mailers: '/tmp/evil' },
+        'INVALID_ARGUMENT',
+        unknownField('provision.replacePreview', 'mailers'),
+      ],
+      [
+        'a module of its own',
+        { ...counterReplace(), module: foreign.canary },
+        'INVALID_ARGUMENT',
+        unknownField('provision.replacePreview', 'module'),
+      ],
+      ...perModule((path) => [
+        `the new token behind ${path}`,
+        { ...counterReplace(), token: withModule(victim.token, path) },
+      ]),
+    ],
+    'provision.counterReplace': [
+      [
+        'no review, with both PINs',
+        { ...counterReplace(), pin: PIN, soPin: SO_PIN },
+        'INVALID_ARGUMENT',
+        /^invalid provision\.counterReplace request: reviewDigest: /,
+      ],
+      [
+        'a mailer folder of its own',
+        { ...counterReplace(), reviewDigest: EVIL_DIGEST, mailers: '/tmp/evil' },
+        'INVALID_ARGUMENT',
+        unknownField('provision.counterReplace', 'mailers'),
+      ],
+      ...perModule((path) => [
+        `the new token behind ${path}, with both PINs`,
+        {
+          ...counterReplace(),
+          token: withModule(victim.token, path),
+          reviewDigest: EVIL_DIGEST,
+          pin: PIN,
+          soPin: SO_PIN,
+        },
+      ]),
+    ],
+    'provision.counterUnblock': [
+      [
+        'a mailer folder of its own',
+        { token: victim.token, customer: 'CUST-1', mailers: '/tmp/evil', soPin: SO_PIN },
+        'INVALID_ARGUMENT',
+        unknownField('provision.counterUnblock', 'mailers'),
+      ],
+      ...perModule((path) => [
+        `the token behind ${path}, with the SO PIN`,
+        { token: withModule(victim.token, path), customer: 'CUST-1', soPin: SO_PIN },
+      ]),
     ],
   };
 }
