@@ -26,6 +26,7 @@ import {
   rawLedger,
   tokenUriOf,
 } from './support/counter-customer.js';
+import { softhsmModule } from './support/softhsm.js';
 import { syncSettled } from './support/sync-settled.js';
 import { PIN, useWallet } from './support/wallet-fixture.js';
 
@@ -69,6 +70,15 @@ afterAll(async () => {
   await bridge?.close();
   app?.close();
 });
+
+/** The slot SoftHSM2 shows the token with this serial in. */
+function slotOf(serial: string): string {
+  const show = execFileSync('softhsm2-util', ['--show-slots'], { env: w.env, encoding: 'utf8' });
+  const block = show
+    .split(/\n(?=Slot )/)
+    .find((b) => new RegExp(`Serial number:\\s*${serial}`).test(b))!;
+  return /^Slot (\d+)/.exec(block)![1]!;
+}
 
 /** Nothing happened: the lost account open with its 50.00, the new token blank, no mailer. */
 async function nothingChanged(balance = 5000n) {
@@ -225,8 +235,12 @@ describe('a lost token replaced from the UI', () => {
     const mailer = join(mailerDir(), result.mailer);
     expect(statSync(mailer).mode & 0o777).toBe(0o600);
     const pin = mailerPin(mailer);
-    const slots = execFileSync('softhsm2-util', ['--show-slots'], { env: w.env, encoding: 'utf8' });
-    expect(slots).toMatch(new RegExp(`Serial number:\\s*${newSerial}`));
+    const objects = execFileSync(
+      'pkcs11-tool',
+      ['--module', softhsmModule, '--slot', slotOf(newSerial), '--login', '--pin', pin, '-O'],
+      { env: w.env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    expect(objects).toMatch(/signet-account/);
     for (const reply of replies) expect(reply.includes(pin)).toBe(false);
   }, 300_000);
 });
@@ -244,11 +258,7 @@ describe('a locked PIN reset from the UI', () => {
     writeFileSync(configPath, JSON.stringify({ ...config, modules: [card.modulePath] }));
     const uri = await tokenUriOf(w, newSerial, card.modulePath);
     // Both tokens carry the customer's label now (the lost one is still in the store): by slot.
-    const show = execFileSync('softhsm2-util', ['--show-slots'], { env: w.env, encoding: 'utf8' });
-    const block = show
-      .split(/\n(?=Slot )/)
-      .find((b) => new RegExp(`Serial number:\\s*${newSerial}`).test(b))!;
-    const slot = /^Slot (\d+)/.exec(block)![1]!;
+    const slot = slotOf(newSerial);
     const cardLogin = (pin: string) => {
       try {
         execFileSync(
