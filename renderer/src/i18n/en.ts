@@ -865,7 +865,9 @@ export const en = {
     token: 'Token',
     operator: 'Operator bank key',
     name: 'Name on the mailer (optional)',
-    language: 'Mailer language',
+    // Not “language”: the app's own language select is found by that label.
+    language: 'Mailer written in',
+    languages: { en: 'English', 'zh-CN': 'Simplified Chinese' },
     chooseToken: 'Choose a token',
     locked: 'PIN locked',
     review: 'Review',

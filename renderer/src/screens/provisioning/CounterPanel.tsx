@@ -98,8 +98,8 @@ function LanguageSelect({ value, onChange }: { value: Language; onChange(v: Lang
     <div className="field">
       <label htmlFor={id}>{t('counter.language')}</label>
       <select id={id} value={value} onChange={(e) => onChange(e.target.value as Language)}>
-        <option value="en">English</option>
-        <option value="zh-CN">简体中文</option>
+        <option value="en">{t('counter.languages.en')}</option>
+        <option value="zh-CN">{t('counter.languages.zh-CN')}</option>
       </select>
     </div>
   );
