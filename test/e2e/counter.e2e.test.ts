@@ -67,6 +67,20 @@ async function enterPin(title: string, pin: string) {
   await dialog.waitFor({ state: 'hidden' });
 }
 
+/** The new token's option, listed through the card's module or not (the card's lists it too). */
+async function optionThrough(select: Locator, cardModule: string, viaCard: boolean) {
+  const values = await select
+    .locator('option')
+    .evaluateAll((options) => options.map((o) => (o as unknown as { value: string }).value));
+  const found = values.find(
+    (v) =>
+      v.includes(newSerial) &&
+      decodeURIComponent(v).includes(`module-path=${cardModule}`) === viaCard,
+  );
+  expect(found, values.join('\n')).toBeDefined();
+  return found;
+}
+
 const form = (name: string): Locator => page.getByRole('region', { name, exact: true });
 
 beforeAll(async () => {
@@ -177,6 +191,14 @@ describe('at the counter in Chromium', () => {
     const t = zhCN.counter;
 
     const replace = form(t.replaceTitle);
+    // The new token carries the customer's label now (its URI with it): chosen again.
+    await expect(
+      replace.getByRole('button', { name: t.review, exact: true }).isDisabled(),
+    ).resolves.toBe(true);
+    const newTokenSelect = replace.getByLabel(t.newToken, { exact: true });
+    await newTokenSelect.selectOption(
+      (await optionThrough(newTokenSelect, card.modulePath, false))!,
+    );
     await replace.getByRole('button', { name: t.review, exact: true }).click();
     await replace.getByRole('heading', { name: t.reviewTitle }).waitFor();
     const review = await factsOf(replace.locator('dl.review'));
@@ -189,14 +211,7 @@ describe('at the counter in Chromium', () => {
     const unblock = form(t.unblockTitle);
     // The card's module lists the same SoftHSM2 token again: its option is the one through the card.
     const tokenSelect = unblock.getByLabel(t.token, { exact: true });
-    const values = await tokenSelect
-      .locator('option')
-      .evaluateAll((options) => options.map((o) => (o as unknown as { value: string }).value));
-    const throughCard = values.find(
-      (v) => v.includes(newSerial) && decodeURIComponent(v).includes(card.modulePath),
-    );
-    expect(throughCard, values.join('\n')).toBeDefined();
-    await tokenSelect.selectOption(throughCard!);
+    await tokenSelect.selectOption((await optionThrough(tokenSelect, card.modulePath, true))!);
     await unblock.getByLabel(t.customer, { exact: true }).fill('K-0042');
     // The mailer in the customer's language (the form starts in the screen's).
     await unblock.getByLabel(t.language, { exact: true }).selectOption('zh-CN');

@@ -105,6 +105,7 @@ function LanguageSelect({ value, onChange }: { value: Language; onChange(v: Lang
   );
 }
 
+/** The token list's choice; a token whose URI changed (its label, at initialisation) is chosen again. */
 function TokenSelect({
   tokens,
   value,
@@ -121,7 +122,12 @@ function TokenSelect({
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
-      <select id={id} value={value} required onChange={(e) => onChange(e.target.value)}>
+      <select
+        id={id}
+        value={tokens.some((token) => token.uri === value) ? value : ''}
+        required
+        onChange={(e) => onChange(e.target.value)}
+      >
         <option value="">{t('counter.chooseToken')}</option>
         {tokens
           .filter((token) => token.serial)
@@ -304,7 +310,13 @@ function ReplaceForm({
           <div className="row-actions">
             <button
               type="submit"
-              disabled={busy || !draft.customer || !draft.lost || !draft.token || !draft.operator}
+              disabled={
+                busy ||
+                !draft.customer ||
+                !draft.lost ||
+                !tokens.some((token) => token.uri === draft.token) ||
+                !draft.operator
+              }
             >
               {busy ? t('common.loading') : t('counter.review')}
             </button>
@@ -463,7 +475,7 @@ function UnblockForm({
         <LanguageSelect value={language} onChange={setLanguage} />
         {!confirming ? (
           <div className="row-actions">
-            <button type="submit" disabled={!token || !customer.trim()}>
+            <button type="submit" disabled={!chosen || !customer.trim()}>
               {t('counter.review')}
             </button>
           </div>
