@@ -21,9 +21,9 @@ import {
   blankToken,
   COUNTER_SO_PIN,
   type CounterCustomer,
+  chainOverRpc,
   counterCustomer,
   mailerPin,
-  rawLedger,
   tokenUriOf,
 } from './support/counter-customer.js';
 import { softhsmModule } from './support/softhsm.js';
@@ -31,7 +31,7 @@ import { syncSettled } from './support/sync-settled.js';
 import { PIN, useWallet } from './support/wallet-fixture.js';
 
 const w = useWallet(['operator']);
-const ledger = rawLedger(w);
+const chain = chainOverRpc(w);
 let app: AppApi;
 let bridge: Bridge;
 let customer: CounterCustomer;
@@ -82,8 +82,8 @@ function slotOf(serial: string): string {
 
 /** Nothing happened: the lost account open with its 50.00, the new token blank, no mailer. */
 async function nothingChanged(balance = 5000n) {
-  expect(await ledger.frozen(customer.lost)).toBe(false);
-  expect(await ledger.balance(customer.lost)).toBe(balance);
+  expect(await chain.frozen(customer.lost)).toBe(false);
+  expect(await chain.balance(customer.lost)).toBe(balance);
   const tokens = await w.json(['tokens', '--module', newToken.match(/module-path=([^;?]+)/)![1]!]);
   expect(tokens.find((t: { serial: string }) => t.serial === newSerial).label).toBe('blank-new');
   expect(existsSync(mailerDir()) ? readdirSync(mailerDir()) : []).toEqual([]);
@@ -226,10 +226,10 @@ describe('a lost token replaced from the UI', () => {
     const replacement = getAddress(result.replacement);
 
     // The ledger over raw JSON-RPC: frozen and emptied; the money and the note moved.
-    expect(await ledger.frozen(customer.lost)).toBe(true);
-    expect(await ledger.balance(customer.lost)).toBe(0n);
-    expect(await ledger.balance(replacement)).toBe(5100n);
-    expect(await ledger.noteOwner(customer.noteId)).toBe(replacement);
+    expect(await chain.frozen(customer.lost)).toBe(true);
+    expect(await chain.balance(customer.lost)).toBe(0n);
+    expect(await chain.balance(replacement)).toBe(5100n);
+    expect(await chain.noteOwner(customer.noteId)).toBe(replacement);
 
     // The mailer in the data folder, owner-only; its PIN opens the new token and is in no reply.
     const mailer = join(mailerDir(), result.mailer);

@@ -24,9 +24,9 @@ import {
   blankToken,
   COUNTER_SO_PIN,
   type CounterCustomer,
+  chainOverRpc,
   counterCustomer,
   mailerPin,
-  rawLedger,
 } from '../support/counter-customer.js';
 import { softhsmModule } from '../support/softhsm.js';
 import { expectAccessible } from '../support/ui-expect.js';
@@ -37,7 +37,7 @@ import { PIN, useWallet } from '../support/wallet-fixture.js';
 // A private build: ui-smoke rebuilds renderer/dist (emptying it) in a parallel fork.
 const dist = mkdtempSync(join(tmpdir(), 'signet-counter-dist-'));
 const w = useWallet(['operator']);
-const ledger = rawLedger(w);
+const chain = chainOverRpc(w);
 let app: AppApi;
 let bridge: Bridge;
 let browser: Browser;
@@ -125,7 +125,7 @@ describe('at the counter in Chromium', () => {
     await shot('1-replace-review');
     await expectAccessible(page, 'replacement review');
     // Nothing done by the review.
-    expect(await ledger.frozen(customer.lost)).toBe(false);
+    expect(await chain.frozen(customer.lost)).toBe(false);
 
     await replace.getByRole('button', { name: t.replace, exact: true }).click();
     await enterPin(t.operatorPinTitle, PIN);
@@ -143,10 +143,10 @@ describe('at the counter in Chromium', () => {
     await expectAccessible(page, 'replacement done');
 
     // Over raw JSON-RPC: frozen and emptied, the money and the note moved.
-    expect(await ledger.frozen(customer.lost)).toBe(true);
-    expect(await ledger.balance(customer.lost)).toBe(0n);
-    expect(await ledger.balance(replacement)).toBe(5000n);
-    expect(await ledger.noteOwner(customer.noteId)).toBe(replacement);
+    expect(await chain.frozen(customer.lost)).toBe(true);
+    expect(await chain.balance(customer.lost)).toBe(0n);
+    expect(await chain.balance(replacement)).toBe(5000n);
+    expect(await chain.noteOwner(customer.noteId)).toBe(replacement);
     const mailer = join(mailerDir(), facts[t.mailer]!);
     expect(statSync(mailer).mode & 0o777).toBe(0o600);
     const pin = mailerPin(mailer);

@@ -27,8 +27,8 @@ const abi = parseAbi([
   'function tokenOfOwnerByIndex(address owner, uint256 index) view returns (uint256)',
 ]);
 
-/** The ledger as raw JSON-RPC reads it. */
-export function rawLedger(w: WalletFixture) {
+/** The chain as raw JSON-RPC reads it (not through Signet). */
+export function chainOverRpc(w: WalletFixture) {
   const rpc = async (method: string, params: unknown[]): Promise<any> => {
     const response = await fetch(w.ledger.url, {
       method: 'POST',
@@ -117,7 +117,7 @@ export async function counterCustomer(w: WalletFixture, ref: string): Promise<Co
     ...['--maturity', maturity, '--pin-file', w.pin],
   ]);
   await syncSettled(w);
-  return { ref, lost, noteId: await rawLedger(w).firstNote(lost) };
+  return { ref, lost, noteId: await chainOverRpc(w).firstNote(lost) };
 }
 
 /** The PIN a mailer carries (the test reads it to prove it is nowhere else). */
