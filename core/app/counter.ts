@@ -7,7 +7,7 @@
  * to `<data dir>/pin-mailers/counter/` and reply with the mailer's file name.
  */
 import { basename, join } from 'node:path';
-import { encodeAbiParameters, getAddress, isAddressEqual, keccak256, parseAbi } from 'viem';
+import { encodeAbiParameters, getAddress, keccak256, parseAbi } from 'viem';
 import { admitModule, withModule } from '../../native/pkcs11/token-access.js';
 import { listTokens, type TokenDescription } from '../../native/pkcs11/tokens.js';
 import { parsePkcs11Uri } from '../../native/pkcs11/uri.js';
@@ -18,6 +18,7 @@ import { formatAmount } from '../chain/amount.js';
 import { readAtBlock } from '../chain/read-at-block.js';
 import { customerRefHash, normaliseCustomerRef } from '../customers/customer-ref.js';
 import { pinnedBlock, readStanding, registeredCustomerRef } from '../customers/registry.js';
+import { requireOwnCustomer } from '../provisioning/counter.js';
 import { findAccount } from '../wallet/find-account.js';
 import type { AppContext } from './app-context.js';
 import type { Caller, Handlers } from './dispatcher.js';
@@ -84,23 +85,13 @@ export function counterHandlers(
     const block = await pinnedBlock(rpc);
     const standing = await readStanding(rpc, profile, lost, block);
     // The engine's refusals, said before the review rather than after the PINs.
-    if (!standing.operator || !isAddressEqual(standing.operator, operator)) {
-      throw new SignetError(
-        'NOT_ACCOUNT_OPERATOR',
-        standing.operator
-          ? `account ${lost} is a customer of operator ${standing.operator}, not of ${operator}: only its own operator replaces its token`
-          : `account ${lost} is not a customer of any operator bank: there is no lost token of a customer to replace`,
-        { details: { field: 'lost', account: lost, operator: standing.operator } },
-      );
-    }
-    const registered = await registeredCustomerRef(rpc, profile, lost, block);
-    if (registered?.toLowerCase() !== refHash.toLowerCase()) {
-      throw new SignetError(
-        'INVALID_ARGUMENT',
-        `account ${lost} was not registered under customer reference ${customer}`,
-        { details: { field: 'customer', reason: 'customer-mismatch', account: lost } },
-      );
-    }
+    requireOwnCustomer(
+      lost,
+      customer,
+      operator,
+      standing,
+      await registeredCustomerRef(rpc, profile, lost, block),
+    );
     const notes = await readAtBlock<bigint>(
       rpc,
       {
@@ -201,7 +192,7 @@ async function findNewToken(modulePath: string, text: string): Promise<TokenDesc
 /** One keccak-256 over everything the review showed (the block it was read at aside). */
 function replaceDigest(
   review: Omit<CounterReplacePreview, 'block' | 'reviewDigest'>,
-  request: Pick<ReplaceFields, 'language' | 'name' | 'token'>,
+  request: Pick<ReplaceFields, 'language' | 'name'>,
 ) {
   const facts = JSON.stringify([
     review.chainId,

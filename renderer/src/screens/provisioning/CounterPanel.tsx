@@ -31,7 +31,7 @@ type Language = 'en' | 'zh-CN';
  */
 async function withRolePins<T>(
   askPin: AskPin,
-  prompts: Record<PinField, { title: string; description: string }>,
+  prompts: Partial<Record<PinField, { title: string; description: string }>>,
   attempt: (pins: Partial<Record<PinField, string>>) => Promise<T>,
   done: (result: T) => void,
   pins: Partial<Record<PinField, string>> = {},
@@ -48,9 +48,11 @@ async function withRolePins<T>(
     ) {
       throw caught;
     }
+    const prompt = prompts[field];
+    if (!prompt) throw caught;
     const ask = () =>
       askPin({
-        ...prompts[field],
+        ...prompt,
         run: (pin) => withRolePins(askPin, prompts, attempt, done, { ...pins, [field]: pin ?? '' }),
       });
     // From inside the dialog's run, ask after it closes (it closes when the run resolves).
@@ -415,7 +417,6 @@ function UnblockForm({
       await withRolePins(
         askPin,
         {
-          pin: { title: t('counter.soPinTitle'), description: '' },
           soPin: {
             title: t('counter.soPinTitle'),
             description: t('counter.soPinText', { token: chosen ? tokenName(chosen) : token }),
