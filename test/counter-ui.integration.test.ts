@@ -242,6 +242,20 @@ describe('a lost token replaced from the UI', () => {
     );
     expect(objects).toMatch(/signet-account/);
     for (const reply of replies) expect(reply.includes(pin)).toBe(false);
+    // The audit log has the replacement step by step, and no PIN.
+    const audit = await call('audit.list', { limit: 500 });
+    const steps = audit.result.entries
+      .filter((e: { action: string }) => e.action === 'counter-replace')
+      .map((e: { subject: { step: string } }) => e.subject.step);
+    expect(steps).toEqual(
+      expect.arrayContaining([
+        'started',
+        'lost account frozen',
+        'money and notes recovered',
+        'done',
+      ]),
+    );
+    expect(JSON.stringify(audit.result).includes(pin)).toBe(false);
   }, 300_000);
 });
 
