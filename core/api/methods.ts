@@ -44,7 +44,12 @@ import { deviceRequests, deviceResults } from './devices.js';
 import { diagnosticsRequests, diagnosticsResults } from './diagnostics.js';
 import { noteRequests, noteResults } from './notes.js';
 import { operatorRequests, operatorResults } from './operator.js';
-import { provisionUiRequests, provisionUiResults } from './provisioning.js';
+import {
+  counterRequests,
+  counterResults,
+  provisionUiRequests,
+  provisionUiResults,
+} from './provisioning.js';
 import { treasuryRequests, treasuryResults } from './treasury.js';
 
 /** The PINs a device request may carry, by the role the token asks for. */
@@ -95,6 +100,10 @@ export const apiRequests = {
   'customers.show': customerRequests['customers.show'],
   'provision.preview': provisionUiRequests['provision.preview'],
   'provision.start': withPins(provisionUiRequests['provision.start']),
+  // At the counter (issue 12 §3): a lost token replaced after its review, a locked PIN reset.
+  'provision.replacePreview': counterRequests['provision.replacePreview'],
+  'provision.counterReplace': withPins(counterRequests['provision.counterReplace']),
+  'provision.counterUnblock': withPins(counterRequests['provision.counterUnblock']),
 } as const;
 
 export const apiResults = {
@@ -128,6 +137,7 @@ export const apiResults = {
   'treasury.qrDecode': treasuryResults['treasury.qrDecode'],
   ...customerResults,
   ...provisionUiResults,
+  ...counterResults,
 } as const satisfies Record<keyof typeof apiRequests, z.ZodType>;
 
 export type ApiMethod = keyof typeof apiRequests;

@@ -161,3 +161,79 @@ export const provisionUiResults = {
     review: provisionPreviewSchema,
   }),
 } as const satisfies Record<keyof typeof provisionUiRequests, z.ZodType>;
+
+/**
+ * At the counter, from the UI (issue 12 §3): the Devices and Provisioning
+ * screens' forms. The page names no folder and no module: the mailers go to
+ * `<data dir>/pin-mailers/counter/` and the module comes from the token's (or
+ * the operator key's) URI, admitted like every other. `provision.replacePreview`
+ * says what a replacement will do and returns its `reviewDigest`;
+ * `provision.counterReplace` runs only with that digest (REVIEW_STALE if what it
+ * would do changed), the operator key's PIN (`pin`) and the new token's SO PIN
+ * (`soPin`). A reply names the mailer's file only, never a PIN. Fields the
+ * schemas do not name are refused by the dispatcher (a `mailers` or `module`
+ * from the page is one line, and nothing is done).
+ */
+const counterReplaceFields = {
+  customer: z.string().min(1).max(512),
+  /** The lost token's account. */
+  lost: z.string().min(1).max(100),
+  /** The new token: its serial or a pkcs11: URI naming it (devices.listTokens gives one). */
+  token: z.string().min(1).max(4096),
+  operator: keyUriSchema,
+  language: z.enum(['en', 'zh-CN']).default('en'),
+  name: z.string().min(1).max(200).optional(),
+};
+
+export const counterRequests = {
+  'provision.replacePreview': z.object(counterReplaceFields),
+  'provision.counterReplace': z.object({
+    ...counterReplaceFields,
+    reviewDigest: reviewDigestSchema,
+  }),
+  'provision.counterUnblock': z.object({
+    token: z.string().min(1).max(4096),
+    customer: z.string().min(1).max(512),
+    language: z.enum(['en', 'zh-CN']).default('en'),
+    name: z.string().min(1).max(200).optional(),
+  }),
+} as const;
+
+export const counterReplacePreviewSchema = z.object({
+  chainId: z.number().int().positive(),
+  /** The block every chain answer was read at. */
+  block: z.number().int().nonnegative(),
+  customer: z.string(),
+  /** What goes on chain for the new account: the reference's hash, never its text. */
+  customerRefHash: z.string(),
+  lost: z.string(),
+  /** Already frozen (nothing to sign for it), or frozen by this replacement. */
+  lostFrozen: z.boolean(),
+  /** The money recoverFrozen moves to the new account. */
+  balance: amountSchema,
+  /** The notes the lost account holds (recoverFrozen moves those in this currency). */
+  notes: z.number().int().nonnegative(),
+  operator: z.string(),
+  newToken: z.object({
+    serial: z.string(),
+    label: z.string(),
+    initialized: z.boolean(),
+  }),
+  /** Pass to provision.counterReplace: it runs only while all of the above still holds. */
+  reviewDigest: z.string(),
+});
+export type CounterReplacePreview = z.infer<typeof counterReplacePreviewSchema>;
+
+export const counterResults = {
+  'provision.replacePreview': counterReplacePreviewSchema,
+  'provision.counterReplace': z.object({
+    review: counterReplacePreviewSchema,
+    replacement: z.string(),
+    tokenSerial: z.string(),
+    /** What this run did, in words. */
+    done: z.array(z.string()),
+    /** The new PIN mailer's file name in the data folder's pin-mailers/counter. */
+    mailer: z.string(),
+  }),
+  'provision.counterUnblock': z.object({ tokenSerial: z.string(), mailer: z.string() }),
+} as const satisfies Record<keyof typeof counterRequests, z.ZodType>;

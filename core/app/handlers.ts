@@ -22,6 +22,7 @@ import { exportAuditCsv, listAudit, verifyAuditChain } from '../store/audit-log.
 import { listHistory } from '../store/history.js';
 import { listOutbox } from '../store/outbox.js';
 import type { AppContext } from './app-context.js';
+import { counterHandlers } from './counter.js';
 import { customerHandlers } from './customers.js';
 import type { Handlers } from './dispatcher.js';
 import { previewNote, previewSend } from './preview.js';
@@ -193,6 +194,8 @@ export function createHandlers(context: AppContext, sync: SyncDriver): Handlers 
     ...customerHandlers(context, sync),
     ...provisionHandlers(context, sync),
     ...provisionUiHandlers(context, sync),
+    // At the counter, from the UI: reviewed first, mailers in the data folder.
+    ...counterHandlers(context, sync),
   };
 }
 

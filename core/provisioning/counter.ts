@@ -95,6 +95,35 @@ export interface ReplaceResult {
   mailer: string;
 }
 
+/**
+ * Only its own operator replaces a customer's lost token, and only under the
+ * reference it was registered with (the UI's review says so too, core/app/counter.ts).
+ */
+export function requireOwnCustomer(
+  lost: Address,
+  customerRef: string,
+  operator: Address,
+  standing: Standing,
+  registeredRef: Hex | null,
+): void {
+  if (!standing.operator || !isAddressEqual(standing.operator, operator)) {
+    throw new SignetError(
+      'NOT_ACCOUNT_OPERATOR',
+      standing.operator
+        ? `account ${lost} is a customer of operator ${standing.operator}, not of ${operator}: only its own operator replaces its token`
+        : `account ${lost} is not a customer of any operator bank: there is no lost token of a customer to replace`,
+      { details: { field: 'lost', account: lost, operator: standing.operator } },
+    );
+  }
+  if (registeredRef?.toLowerCase() !== customerRefHash(customerRef).toLowerCase()) {
+    throw new SignetError(
+      'INVALID_ARGUMENT',
+      `account ${lost} was not registered under customer reference ${customerRef} (its registration records another reference's hash)`,
+      { details: { field: 'customer', reason: 'customer-mismatch', account: lost } },
+    );
+  }
+}
+
 export async function replaceLostToken(options: ReplaceOptions): Promise<ReplaceResult> {
   const { store, chain, customerRef, lost } = options;
   const batchId = `replace-${options.operationId}`;
@@ -106,23 +135,7 @@ export async function replaceLostToken(options: ReplaceOptions): Promise<Replace
 
   // Refusals first, before anything is signed or a token touched.
   const standing = await chain.standing(lost);
-  if (!standing.operator || !isAddressEqual(standing.operator, chain.operator)) {
-    throw new SignetError(
-      'NOT_ACCOUNT_OPERATOR',
-      standing.operator
-        ? `account ${lost} is a customer of operator ${standing.operator}, not of ${chain.operator}: only its own operator replaces its token`
-        : `account ${lost} is not a customer of any operator bank: there is no lost token of a customer to replace`,
-      { details: { field: 'lost', account: lost, operator: standing.operator } },
-    );
-  }
-  const registeredRef = await chain.registeredRef(lost);
-  if (registeredRef?.toLowerCase() !== refHash.toLowerCase()) {
-    throw new SignetError(
-      'INVALID_ARGUMENT',
-      `account ${lost} was not registered under customer reference ${customerRef} (its registration records another reference's hash)`,
-      { details: { field: 'customer', reason: 'customer-mismatch', account: lost } },
-    );
-  }
+  requireOwnCustomer(lost, customerRef, chain.operator, standing, await chain.registeredRef(lost));
 
   let journal = openJournalRow(store, { batchId, customerRef, line: 1, amount: 0n });
   const audit = (what: string, extra: Record<string, unknown> = {}) =>

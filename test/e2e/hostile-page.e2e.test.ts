@@ -212,11 +212,22 @@ function validParams(): Record<ApiMethod, Record<string, unknown>> {
     'customers.show': { account: PAYEE },
     'provision.preview': { csv: PROVISION_CSV, operator: victim.key },
     'provision.start': { csv: PROVISION_CSV, operator: victim.key, reviewDigest: EVIL_DIGEST },
+    'provision.replacePreview': counterReplace(),
+    'provision.counterReplace': { ...counterReplace(), reviewDigest: EVIL_DIGEST },
+    'provision.counterUnblock': { token: victim.token, customer: 'CUST-1' },
   };
 }
 
 /** One customer on a token no one has: a batch the page may review, never start unreviewed. */
 const PROVISION_CSV = 'C-1,Customer One,0123456789abcdef,1.00,en\n';
+
+/** A lost token's replacement at the counter, as the page would ask for it. */
+const counterReplace = () => ({
+  customer: 'CUST-1',
+  lost: PAYEE,
+  token: victim.token,
+  operator: victim.key,
+});
 
 /** Module paths a hostile caller names: each must be refused without being opened. */
 function foreignModules(): string[] {
@@ -1115,6 +1126,61 @@ function treasuryCases(
           pin: PIN,
           soPin: SO_PIN,
         },
+      ]),
+    ],
+    // At the counter: no folder and no module from the page, no replacement unreviewed.
+    'provision.replacePreview': [
+      [
+        'a mailer folder of its own',
+        { ...counterReplace(), mailers: '/tmp/evil' },
+        'INVALID_ARGUMENT',
+        unknownField('provision.replacePreview', 'mailers'),
+      ],
+      [
+        'a module of its own',
+        { ...counterReplace(), module: foreign.canary },
+        'INVALID_ARGUMENT',
+        unknownField('provision.replacePreview', 'module'),
+      ],
+      ...perModule((path) => [
+        `the new token behind ${path}`,
+        { ...counterReplace(), token: withModule(victim.token, path) },
+      ]),
+    ],
+    'provision.counterReplace': [
+      [
+        'no review, with both PINs',
+        { ...counterReplace(), pin: PIN, soPin: SO_PIN },
+        'INVALID_ARGUMENT',
+        /^invalid provision\.counterReplace request: reviewDigest: /,
+      ],
+      [
+        'a mailer folder of its own',
+        { ...counterReplace(), reviewDigest: EVIL_DIGEST, mailers: '/tmp/evil' },
+        'INVALID_ARGUMENT',
+        unknownField('provision.counterReplace', 'mailers'),
+      ],
+      ...perModule((path) => [
+        `the new token behind ${path}, with both PINs`,
+        {
+          ...counterReplace(),
+          token: withModule(victim.token, path),
+          reviewDigest: EVIL_DIGEST,
+          pin: PIN,
+          soPin: SO_PIN,
+        },
+      ]),
+    ],
+    'provision.counterUnblock': [
+      [
+        'a mailer folder of its own',
+        { token: victim.token, customer: 'CUST-1', mailers: '/tmp/evil', soPin: SO_PIN },
+        'INVALID_ARGUMENT',
+        unknownField('provision.counterUnblock', 'mailers'),
+      ],
+      ...perModule((path) => [
+        `the token behind ${path}, with the SO PIN`,
+        { token: withModule(victim.token, path), customer: 'CUST-1', soPin: SO_PIN },
       ]),
     ],
   };

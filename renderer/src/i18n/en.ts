@@ -928,6 +928,53 @@ export const en = {
       again: 'Another batch',
     },
   },
+  /** At the counter (issue 12 §3): a lost token replaced, a locked PIN reset. */
+  counter: {
+    title: 'At the counter',
+    intro:
+      'For a customer in front of you: replace a lost token, or reset a locked PIN. The new PIN goes only into a sealed PIN mailer.',
+    replaceTitle: 'Replace a lost token',
+    replaceIntro:
+      'The lost account is frozen, the new token is set up and registered under the same customer reference, and the money and notes move to it.',
+    unblockTitle: 'Reset a locked PIN',
+    unblockIntro:
+      "The customer's token gets a new random PIN, set with the bank's SO PIN, in a new PIN mailer.",
+    customer: 'Customer reference',
+    lostAccount: 'Lost token’s account',
+    newToken: 'New token',
+    token: 'Token',
+    operator: 'Operator bank key',
+    name: 'Name on the mailer (optional)',
+    // Not “language”: the app's own language select is found by that label.
+    language: 'Mailer written in',
+    languages: { en: 'English', 'zh-CN': 'Simplified Chinese' },
+    chooseToken: 'Choose a token',
+    locked: 'PIN locked',
+    review: 'Review',
+    reviewTitle: 'What will happen',
+    freeze: 'Lost account',
+    willFreeze: 'Will be frozen',
+    alreadyFrozen: 'Already frozen',
+    moves: 'Moves to the new account',
+    movesText: '{{amount}} and {{count}} notes',
+    movesText_one: '{{amount}} and {{count}} note',
+    replaceSteps:
+      'Then you enter the operator key’s PIN and the new token’s SO PIN. Nothing is signed before.',
+    back: 'Back',
+    replace: 'Replace the token',
+    unblock: 'Reset the PIN',
+    unblockConfirm: 'Reset the user PIN of token {{token}} for customer {{customer}}?',
+    operatorPinTitle: 'Operator key PIN',
+    operatorPinText: 'The operator bank’s key signs the freeze, the registration and the recovery.',
+    soPinTitle: 'SO PIN of the token',
+    soPinText: 'The bank’s SO PIN of token {{token}}: it sets the customer’s new PIN.',
+    replaced: 'Token replaced for customer {{customer}}.',
+    unblocked: 'The PIN of token {{serial}} is reset.',
+    newAccount: 'New account',
+    moved: 'Moved',
+    mailer: 'New PIN mailer',
+    mailerWhere: 'In the data folder, under pin-mailers/counter. Print it sealed for the customer.',
+  },
 } as const;
 
 type Strings<T> = { readonly [K in keyof T]: T[K] extends string ? string : Strings<T[K]> };

@@ -16,6 +16,7 @@ import type { PinRequest } from '../components/PinDialog.js';
 import { shortHex, tpmLockoutWords } from '../format.js';
 import { useQuery } from '../hooks.js';
 import { LedgerDevicesPanel } from './LedgerDevices.js';
+import { CounterPanel } from './provisioning/CounterPanel.js';
 
 type AskPin = (request: PinRequest) => void;
 
@@ -121,6 +122,7 @@ export function Devices({ askPin }: { askPin: AskPin }) {
           ))}
         </ul>
       </Panel>
+      <CounterPanel askPin={askPin} tokens={tokens.data} onChanged={tokens.reload} />
       <LedgerDevicesPanel />
       <InitTokenDialog
         target={initTarget}
