@@ -6,13 +6,23 @@ import { useQuery } from './hooks.js';
 import { type Language, languages, setLanguage } from './i18n/index.js';
 import { Accounts } from './screens/Accounts.js';
 import { Audit } from './screens/Audit.js';
+import { Customers } from './screens/Customers.js';
 import { Devices } from './screens/Devices.js';
 import { Notes } from './screens/Notes.js';
 import { Outbox } from './screens/Outbox.js';
 import { Send } from './screens/Send.js';
 import { Treasury } from './screens/Treasury.js';
 
-const screens = ['devices', 'accounts', 'send', 'notes', 'treasury', 'outbox', 'audit'] as const;
+const screens = [
+  'devices',
+  'accounts',
+  'send',
+  'notes',
+  'treasury',
+  'outbox',
+  'audit',
+  'customers',
+] as const;
 type Screen = (typeof screens)[number];
 
 const icons: Record<Screen, string> = {
@@ -23,6 +33,7 @@ const icons: Record<Screen, string> = {
   treasury: '⛁',
   outbox: '⇅',
   audit: '✓',
+  customers: '⚑',
 };
 
 export function App() {
@@ -114,6 +125,9 @@ export function App() {
         ) : null}
         {screen === 'outbox' ? <Outbox refreshKey={refreshKey} onSynced={bump} /> : null}
         {screen === 'audit' ? <Audit refreshKey={refreshKey} /> : null}
+        {screen === 'customers' ? (
+          <Customers refreshKey={refreshKey} askPin={setPinRequest} onChanged={bump} />
+        ) : null}
       </main>
       <PinDialog request={pinRequest} onClose={() => setPinRequest(null)} />
     </div>
