@@ -23,6 +23,8 @@ export function StandingPanel({
   const [typed, setTyped] = useState('');
   const [account, setAccount] = useState<string>();
   const [invalid, setInvalid] = useState(false);
+  /** Bumped by Look up: the same account is read again. */
+  const [tick, setTick] = useState(0);
   const inputId = useId();
 
   useEffect(() => {
@@ -36,7 +38,9 @@ export function StandingPanel({
     event.preventDefault();
     const ok = addressInputSchema.safeParse(typed).success;
     setInvalid(!ok);
-    if (ok) setAccount(typed);
+    if (!ok) return;
+    setAccount(typed);
+    setTick((n) => n + 1);
   };
 
   return (
@@ -71,7 +75,9 @@ export function StandingPanel({
           </button>
         </div>
       </form>
-      {account && !invalid ? <StandingFacts account={account} refreshKey={refreshKey} /> : null}
+      {account && !invalid ? (
+        <StandingFacts account={account} refreshKey={refreshKey + tick} />
+      ) : null}
     </Panel>
   );
 }
