@@ -7,6 +7,7 @@
  * on chain); frozen and unfrozen the same way; the refusals (a key that is no
  * operator, an account registered already, a bad address, a bad reference)
  * each one line on the form with nothing queued and nothing changed on chain;
+ * a freeze asked while the registration is still in the outbox says so;
  * the standing panel; the screen in English and Chinese, axe clean.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -283,6 +284,36 @@ describe("the operator bank's Customers screen in Chromium, on the dev ledger wi
     );
     const kinds = (await w.json(['outbox'])).map((row: { kind: string }) => row.kind);
     expect(kinds.sort()).toEqual(['customer-freeze', 'customer-register', 'customer-unfreeze']);
+  }, 60_000);
+
+  it('says a registration still in the outbox is there, rather than that the account is not registered', async () => {
+    const second = privateKeyToAccount(generatePrivateKey()).address;
+    // The node holds what it is sent without mining it: the registration stays in flight.
+    await rawRpc(w.ledger.url, 'evm_setAutomine', [false]);
+    try {
+      await ask({ action: 'register', ...bank(), account: second }, 'CUST-00080');
+      await page.getByRole('heading', { level: 2, name: 'Review: Register' }).waitFor();
+      await signWithPin(page, PIN, 'Sign: Register', en.customers.result.title);
+      await expect(
+        page.getByRole('status').filter({ hasText: second }).textContent(),
+      ).resolves.toBe(`Sent ${en.customers.result.register.replace('{{account}}', second)}`);
+      await page.getByRole('button', { name: en.customers.result.again }).click();
+      await refused(
+        { action: 'freeze', ...bank(), account: second },
+        undefined,
+        en.customers.reason.queued,
+      );
+      await shot('5-queued');
+    } finally {
+      await rawRpc(w.ledger.url, 'evm_setAutomine', [true]);
+    }
+    await w.ledger.mine();
+    await syncSettled(w);
+    expect(await onChain(second)).toEqual({ registered: true, frozen: false });
+    // Confirmed, the same freeze is reviewed.
+    await ask({ action: 'freeze', ...bank(), account: second });
+    await page.getByRole('heading', { level: 2, name: 'Review: Freeze' }).waitFor();
+    await page.getByRole('button', { name: 'Back' }).click();
   }, 60_000);
 
   it('shows the screen, its refusals and the standing in Chinese, axe clean', async () => {
