@@ -37,6 +37,8 @@ import { rawRpc } from '../support/treasury-cli.js';
 import { expectAccessible } from '../support/ui-expect.js';
 import {
   buildRenderer,
+  latinText,
+  latinWordsOf,
   launchChromium,
   openScreen,
   openUiPage,
@@ -340,6 +342,9 @@ describe("the operator bank's Customers screen in Chromium, on the dev ledger wi
       [zhCN.customers.standing.registered]: zhCN.common.yes,
       [zhCN.customers.standing.frozen]: zhCN.common.no,
     });
+    // No English left on the screen: Latin words only where the Chinese strings use them, and account names.
+    const allowed = [...latinWordsOf(zhCN, /\p{Script=Han}/u), ...Object.keys(w.keys)];
+    expect(await latinText(page, ['main', 'nav'], allowed)).toEqual([]);
     await shot('4-zh-CN');
     await runAxe('customers (zh-CN)');
     await page.locator('.lang select').selectOption('en');
