@@ -512,4 +512,51 @@ describe('customers through the bridge: the UI signs only what it reviewed', () 
       operator: bank().address,
     });
   });
+
+  it('previews a freeze after an unconfirmed registration as queued, not as unregistered', async () => {
+    const dave = getAddress('0x5555555555555555555555555555555555c0ffee');
+    const registerDave = { operator: bank().uri, account: dave, customer: 'CUST-DAVE' };
+    // The node holds what it is sent without mining it: the registration stays in flight.
+    await rpc('evm_setAutomine', [false]);
+    try {
+      const preview = await call('customers.preview', { action: 'register', ...registerDave });
+      const signed = await call('customers.register', {
+        ...registerDave,
+        pin: PIN,
+        reviewDigest: preview.result.reviewDigest,
+      });
+      expect(signed.ok, JSON.stringify(signed)).toBe(true);
+      const { txHash } = signed.result.transactions[0];
+      const queued = {
+        code: 'INVALID_ARGUMENT',
+        message: `a register of account ${dave} is in the outbox already (transaction ${txHash}); \`signet sync\` sends it`,
+        details: { field: 'account', reason: 'queued', txHash },
+      };
+      expect(
+        await refusal('customers.preview', {
+          action: 'freeze',
+          operator: bank().uri,
+          account: dave,
+        }),
+      ).toMatchObject(queued);
+      expect(
+        await refusal('customers.preview', { action: 'register', ...registerDave }),
+      ).toMatchObject(queued);
+    } finally {
+      await rpc('evm_setAutomine', [true]);
+    }
+    await w.ledger.mine();
+    await syncSettled(w);
+    expect(await currency<boolean>('isRegistered', dave)).toBe(true);
+    // Once confirmed, the freeze previews as the chain has it.
+    const freeze = await call('customers.preview', {
+      action: 'freeze',
+      operator: bank().uri,
+      account: dave,
+    });
+    expect(freeze.result).toMatchObject({
+      action: 'freeze',
+      standing: { registered: true, frozen: false },
+    });
+  });
 });

@@ -110,6 +110,8 @@ export function customerHandlers(
         );
       }
       const plan = planCustomerCall(store, p, request.action, request);
+      // As signing would: a registration still in the outbox is said so, not NOT_REGISTERED.
+      requireNotQueued(store, p, plan);
       return reviewOf(store, p, plan, await checked(p, plan));
     },
     'customers.register': (request, caller) => sign('register', request, caller),

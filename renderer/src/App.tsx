@@ -6,6 +6,7 @@ import { useQuery } from './hooks.js';
 import { type Language, languages, setLanguage } from './i18n/index.js';
 import { Accounts } from './screens/Accounts.js';
 import { Audit } from './screens/Audit.js';
+import { Customers } from './screens/Customers.js';
 import { Devices } from './screens/Devices.js';
 import { Notes } from './screens/Notes.js';
 import { Outbox } from './screens/Outbox.js';
@@ -22,6 +23,7 @@ const screens = [
   'treasury',
   'outbox',
   'audit',
+  'customers',
 ] as const;
 type Screen = (typeof screens)[number];
 
@@ -34,6 +36,7 @@ const icons: Record<Screen, string> = {
   treasury: '⛁',
   outbox: '⇅',
   audit: '✓',
+  customers: '⚑',
 };
 
 export function App() {
@@ -126,6 +129,9 @@ export function App() {
         ) : null}
         {screen === 'outbox' ? <Outbox refreshKey={refreshKey} onSynced={bump} /> : null}
         {screen === 'audit' ? <Audit refreshKey={refreshKey} /> : null}
+        {screen === 'customers' ? (
+          <Customers refreshKey={refreshKey} askPin={setPinRequest} onChanged={bump} />
+        ) : null}
       </main>
       <PinDialog request={pinRequest} onClose={() => setPinRequest(null)} />
     </div>

@@ -38,6 +38,7 @@ const screens = [
   { id: 'treasury', en: 'Treasury', zh: '资金库' },
   { id: 'outbox', en: 'Outbox & Sync', zh: '发件箱与同步' },
   { id: 'audit', en: 'Audit', zh: '审计' },
+  { id: 'customers', en: 'Customers', zh: '客户' },
 ] as const;
 
 let tokens: SoftHsmStore;
