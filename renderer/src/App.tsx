@@ -118,7 +118,9 @@ export function App() {
       </nav>
       <main className="content" id="main">
         {screen === 'devices' ? <Devices askPin={setPinRequest} /> : null}
-        {screen === 'provisioning' ? <Provisioning onChanged={bump} /> : null}
+        {screen === 'provisioning' ? (
+          <Provisioning askPin={setPinRequest} onChanged={bump} />
+        ) : null}
         {screen === 'accounts' ? <Accounts refreshKey={refreshKey} /> : null}
         {screen === 'send' ? <Send askPin={setPinRequest} onSent={bump} /> : null}
         {screen === 'notes' ? (

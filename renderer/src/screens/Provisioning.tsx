@@ -14,17 +14,25 @@ import type { ApiResult } from '../../../core/api/methods.js';
 import type { ProvisionPreview } from '../../../core/api/provisioning.js';
 import { call, serialized, subscribe } from '../api.js';
 import { ErrorMessage } from '../components/Panel.js';
+import type { PinRequest } from '../components/PinDialog.js';
 import { type BatchInput, BatchPanel } from './provisioning/BatchPanel.js';
 import { BatchPinDialog } from './provisioning/BatchPinDialog.js';
 import { BatchProgress } from './provisioning/BatchProgress.js';
 import { BatchReport } from './provisioning/BatchReport.js';
 import { BatchReview } from './provisioning/BatchReview.js';
+import { CounterPanelWithTokens } from './provisioning/CounterPanel.js';
 
-export function Provisioning({ onChanged }: { onChanged(): void }) {
+export function Provisioning({
+  askPin,
+  onChanged,
+}: {
+  askPin: (request: PinRequest) => void;
+  onChanged(): void;
+}) {
   const { t } = useTranslation();
   const sections: Array<{ key: string; node: ReactNode }> = [
     { key: 'batch', node: <BatchSection onChanged={onChanged} /> },
-    // The counter's panel (replace a lost token, reset a locked PIN) goes here.
+    { key: 'counter', node: <CounterPanelWithTokens askPin={askPin} /> },
   ];
   return (
     <>
