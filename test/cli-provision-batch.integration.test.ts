@@ -368,7 +368,7 @@ describe(`signet provision batch: ${N} customers, killed twice, tokens pulled, r
     }
     // The copies did catch the killed runs' write-ahead logs (else the grep would prove less).
     expect(copies.some((c) => existsSync(join(c, 'signet.sqlite-wal')))).toBe(true);
-    expect(readFileSync(`${report}.csv`, 'utf8').split('\n')[0]).toBe(
+    expect(readFileSync(`${report}.csv`, 'utf8').split('\r\n')[0]).toBe(
       'line,customer,status,outcome,reason,tokenSerial,address,amount,registerTx,fundTx,mailer',
     );
 

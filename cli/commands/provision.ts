@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { SignetError } from '../../core/api/errors.js';
-import type { ProvisionRowReport } from '../../core/api/provisioning.js';
+import { type ProvisionRowReport, provisionReportCsv } from '../../core/api/provisioning.js';
 import type { CliContext } from '../context.js';
 
 interface BatchFlags {
@@ -235,30 +235,8 @@ function language(text: string): 'en' | 'zh-CN' {
   return text;
 }
 
-const reportColumns = [
-  'line',
-  'customer',
-  'status',
-  'outcome',
-  'reason',
-  'tokenSerial',
-  'address',
-  'amount',
-  'registerTx',
-  'fundTx',
-  'mailer',
-] as const;
-
 function writeReport(file: string, batchId: string, rows: ProvisionRowReport[]): void {
   const stem = file.replace(/\.(csv|json)$/, '');
-  const cell = (value: unknown) => {
-    const text = value === null || value === undefined ? '' : String(value);
-    return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-  };
-  const csv = [
-    reportColumns.join(','),
-    ...rows.map((row) => reportColumns.map((c) => cell(row[c])).join(',')),
-  ].join('\n');
-  writeFileSync(`${stem}.csv`, `${csv}\n`);
+  writeFileSync(`${stem}.csv`, provisionReportCsv(rows));
   writeFileSync(`${stem}.json`, `${JSON.stringify({ batchId, rows }, null, 2)}\n`);
 }

@@ -72,6 +72,27 @@ export const rowReportSchema = z.object({
 });
 export type ProvisionRowReport = z.infer<typeof rowReportSchema>;
 
+const reportColumns = [
+  'line',
+  'customer',
+  'status',
+  'outcome',
+  'reason',
+  'tokenSerial',
+  'address',
+  'amount',
+  'registerTx',
+  'fundTx',
+  'mailer',
+] as const;
+
+/** A batch's report as RFC 4180 CSV (every field quoted, CRLF): the CLI's file and the screen's download. */
+export function provisionReportCsv(rows: readonly ProvisionRowReport[]): string {
+  const quote = (value: unknown) => `"${String(value ?? '').replaceAll('"', '""')}"`;
+  const lines = rows.map((row) => reportColumns.map((c) => quote(row[c])).join(','));
+  return `${reportColumns.join(',')}\r\n${lines.map((l) => `${l}\r\n`).join('')}`;
+}
+
 export const provisionResults = {
   'provision.batch': z.object({
     batchId: z.string(),

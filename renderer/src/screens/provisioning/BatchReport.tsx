@@ -6,6 +6,7 @@
 import { useId } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ApiResult } from '../../../../core/api/methods.js';
+import { provisionReportCsv } from '../../../../core/api/provisioning.js';
 import { Badge, type BadgeTone } from '../../components/Panel.js';
 
 type Result = ApiResult<'provision.start'>;
@@ -15,27 +16,6 @@ const tones: Record<Result['rows'][number]['status'], BadgeTone> = {
   failed: 'bad',
   refused: 'warn',
 };
-
-const columns = [
-  'line',
-  'customer',
-  'status',
-  'outcome',
-  'reason',
-  'tokenSerial',
-  'address',
-  'amount',
-  'registerTx',
-  'fundTx',
-  'mailer',
-] as const;
-
-/** RFC 4180 CSV, every field quoted. */
-export function reportCsv(result: Result): string {
-  const quote = (value: unknown) => `"${String(value ?? '').replaceAll('"', '""')}"`;
-  const lines = result.rows.map((row) => columns.map((c) => quote(row[c])).join(','));
-  return `${columns.join(',')}\r\n${lines.join('\r\n')}\r\n`;
-}
 
 const dataUrl = (type: string, text: string) =>
   `data:${type};charset=utf-8,${encodeURIComponent(text)}`;
@@ -88,7 +68,7 @@ export function BatchReport({ result, onAgain }: { result: Result; onAgain(): vo
       <div className="row-actions start">
         <a
           className="button secondary"
-          href={dataUrl('text/csv', reportCsv(result))}
+          href={dataUrl('text/csv', provisionReportCsv(result.rows))}
           download={`${stem}.csv`}
         >
           {t('provisioning.report.csv')}
