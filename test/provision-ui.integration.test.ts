@@ -173,12 +173,21 @@ describe('provision.preview and provision.start from the UI', () => {
   }, async () => {
     const review = await ok('provision.preview', request());
     const started = performance.now();
-    const result = await ok('provision.start', {
-      ...request(),
-      reviewDigest: review.reviewDigest,
-      pin: PIN,
-      soPin: SO_PIN,
-    });
+    const start = { ...request(), reviewDigest: review.reviewDigest, pin: PIN, soPin: SO_PIN };
+    const before = events.length;
+    const running = ok('provision.start', start);
+    // A second start while the first runs (a double click, a page calling twice) is refused.
+    while (!events.slice(before).some((e) => e.type === 'provision.progress'))
+      await new Promise((r) => setTimeout(r, 10));
+    const twice = await api('provision.start', start);
+    const result = await running;
+    expect(twice.ok).toBe(false);
+    if (!twice.ok) {
+      expect(twice.error.code).toBe('DEVICE_BUSY');
+      expect(twice.error.message).toBe(
+        `batch ${review.batchId} is still running; wait for it to end, then run this one (a re-run resumes it)`,
+      );
+    }
     const seconds = (performance.now() - started) / 1000;
     console.log(
       `provision.start: 3 tokens in ${seconds.toFixed(2)} s;`,

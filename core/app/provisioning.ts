@@ -158,6 +158,32 @@ export async function runBatch(
   caller: Caller,
   run: BatchRun,
 ): Promise<AppResult<'provision.batch'>> {
+  // One batch at a time per app: a second start (a double click, or a page calling
+  // twice) would race the first over the same tokens and journal rows.
+  const running = runningBatches.get(context);
+  if (running !== undefined) {
+    throw new SignetError(
+      'DEVICE_BUSY',
+      `batch ${running} is still running; wait for it to end, then run this one (a re-run resumes it)`,
+    );
+  }
+  runningBatches.set(context, run.batchId);
+  try {
+    return await runBatchAlone(context, sync, caller, run);
+  } finally {
+    runningBatches.delete(context);
+  }
+}
+
+/** The batch each app context is running now, if any. */
+const runningBatches = new WeakMap<AppContext, string>();
+
+async function runBatchAlone(
+  context: AppContext,
+  sync: SyncDriver,
+  caller: Caller,
+  run: BatchRun,
+): Promise<AppResult<'provision.batch'>> {
   const started = performance.now();
   const { rows, problems } = run.parsed;
   const profile = context.profile();
