@@ -13,6 +13,7 @@
  *  - one engine: the CLI's `provision batch` on the same CSV finds every row
  *    done by the UI's run (the same journal), and does nothing again.
  */
+
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -25,6 +26,7 @@ import { type Bridge, startBridge } from '../core/bridge/bridge-server.js';
 import { PIN_MARKER } from '../core/provisioning/pin-mailer.js';
 import { pinFile } from './support/cli.js';
 import { grantOperator } from './support/operator-bank.js';
+import { softhsmToken } from './support/provision-batch.js';
 import { softhsmModule } from './support/softhsm.js';
 import { PIN, useWallet } from './support/wallet-fixture.js';
 
@@ -52,17 +54,7 @@ async function ok(method: string, params: unknown): Promise<any> {
 }
 
 /** A factory-fresh token: initialised with the bank's SO PIN, no key; its serial. */
-function blankToken(label: string): string {
-  const out = execFileSync(
-    'softhsm2-util',
-    ['--init-token', '--free', '--label', label, '--so-pin', SO_PIN, '--pin', '00000000'],
-    { env: w.env, encoding: 'utf8' },
-  );
-  const slot = /reassigned to slot (\d+)/.exec(out)![1];
-  const show = execFileSync('softhsm2-util', ['--show-slots'], { env: w.env, encoding: 'utf8' });
-  const block = show.split(/\n(?=Slot )/).find((b) => b.startsWith(`Slot ${slot}`))!;
-  return /Serial number:\s*(\S+)/.exec(block)![1]!;
-}
+const blankToken = (label: string) => softhsmToken(w, label, SO_PIN);
 
 let csv: string;
 let serials: string[];

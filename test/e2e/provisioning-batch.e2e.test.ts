@@ -16,6 +16,7 @@
  *  - every mailer mode 0600, its PIN opening its token; no PIN in the DOM or
  *    the downloads.
  */
+
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +31,7 @@ import { devKeys } from '../../ledger/deploy.js';
 import { en } from '../../renderer/src/i18n/en.js';
 import { zhCN } from '../../renderer/src/i18n/zh-CN.js';
 import { grantOperator } from '../support/operator-bank.js';
+import { softhsmToken } from '../support/provision-batch.js';
 import { softhsmModule } from '../support/softhsm.js';
 import { expectAccessible } from '../support/ui-expect.js';
 import {
@@ -60,17 +62,8 @@ const pageErrors: string[] = [];
 /** Every PIN of the run: the operator's, the SO PIN, each mailer's. */
 const secrets = [PIN, SO_PIN];
 
-function blankToken(label: string): string {
-  const out = execFileSync(
-    'softhsm2-util',
-    ['--init-token', '--free', '--label', label, '--so-pin', SO_PIN, '--pin', '00000000'],
-    { env: w.env, encoding: 'utf8' },
-  );
-  const slot = /reassigned to slot (\d+)/.exec(out)![1];
-  const show = execFileSync('softhsm2-util', ['--show-slots'], { env: w.env, encoding: 'utf8' });
-  const block = show.split(/\n(?=Slot )/).find((b) => b.startsWith(`Slot ${slot}`))!;
-  return /Serial number:\s*(\S+)/.exec(block)![1]!;
-}
+/** A factory-fresh token: initialised with the bank's SO PIN, no key; its serial. */
+const blankToken = (label: string) => softhsmToken(w, label, SO_PIN);
 
 /** Pulls a token out: its SoftHSM2 directory moved aside; the returned function puts it back. */
 function pull(serial: string): () => void {
