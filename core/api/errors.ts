@@ -89,6 +89,22 @@ export const errorCodes = {
   SYNC_BUSY: 'user',
   /** Signet already runs on this data folder. */
   ALREADY_RUNNING: 'user',
+  /**
+   * An offline payment (voucher, certificate, payment request) fails a check the
+   * payee makes with no network; `details.reason` names which (core/purse/verify.ts).
+   * Nothing was stored.
+   */
+  VOUCHER_REFUSED: 'user',
+  /**
+   * The purse's counter on the token and in this computer's store disagree (a
+   * restored backup, another computer): it pays offline no more until an online
+   * new epoch. Nothing was signed.
+   */
+  PURSE_STATE_MISMATCH: 'user',
+  /** The purse cannot pay this: over its cap, out of payments or of money, expired, frozen or closed. */
+  PURSE_LIMIT: 'user',
+  /** No open purse for this account on this chain (or the one named is unknown). */
+  PURSE_NOT_FOUND: 'user',
   NODE_UNREACHABLE: 'network',
   WRONG_CHAIN: 'network',
   NODE_DISAGREES: 'network',
