@@ -35,6 +35,14 @@
  * A branch's batch of customers' tokens (core/api/provisioning.ts):
  * `provision.preview` checks the CSV, `provision.start` runs it only with that
  * review's digest, the operator's `pin` and the bank's `soPin`.
+ *
+ * The offline purse (core/api/purse.ts, which says what a page can and cannot
+ * do with each): `purse.pay` signs only a voucher Signet builds from the
+ * decoded payment request, from the UI only with the `reviewDigest`
+ * `purse.payPreview` showed, and only with the PIN; open, close and settle
+ * through the own account sign transactions with the PIN; receive, request,
+ * status and payPreview sign nothing; settle to the collection service sends
+ * vouchers only to the URL the configuration names.
  */
 import { z } from 'zod';
 import { addressBookRequests, addressBookResults } from './address-book.js';
@@ -50,6 +58,7 @@ import {
   provisionUiRequests,
   provisionUiResults,
 } from './provisioning.js';
+import { purseRequests, purseResults } from './purse.js';
 import { treasuryRequests, treasuryResults } from './treasury.js';
 
 /** The PINs a device request may carry, by the role the token asks for. */
@@ -104,6 +113,15 @@ export const apiRequests = {
   'provision.replacePreview': counterRequests['provision.replacePreview'],
   'provision.counterReplace': withPins(counterRequests['provision.counterReplace']),
   'provision.counterUnblock': withPins(counterRequests['provision.counterUnblock']),
+  // The offline purse (issue 13): only pay, open, close and an own settle sign, each with the PIN.
+  'purse.status': purseRequests['purse.status'],
+  'purse.open': withPins(purseRequests['purse.open']),
+  'purse.request': purseRequests['purse.request'],
+  'purse.payPreview': purseRequests['purse.payPreview'],
+  'purse.pay': withPins(purseRequests['purse.pay']),
+  'purse.receive': purseRequests['purse.receive'],
+  'purse.settle': withPins(purseRequests['purse.settle']),
+  'purse.close': withPins(purseRequests['purse.close']),
 } as const;
 
 export const apiResults = {
@@ -138,6 +156,7 @@ export const apiResults = {
   ...customerResults,
   ...provisionUiResults,
   ...counterResults,
+  ...purseResults,
 } as const satisfies Record<keyof typeof apiRequests, z.ZodType>;
 
 export type ApiMethod = keyof typeof apiRequests;

@@ -28,6 +28,7 @@ import type { Handlers } from './dispatcher.js';
 import { previewNote, previewSend } from './preview.js';
 import { provisionUiHandlers } from './provision-ui.js';
 import { provisionHandlers } from './provisioning.js';
+import { purseHandlers } from './purse.js';
 import { balanceRows, chainStatus, heldNoteRows } from './read-models.js';
 import { planNote, planSend, requireReviewed } from './signing-plan.js';
 import type { SyncDriver } from './sync-driver.js';
@@ -192,6 +193,7 @@ export function createHandlers(context: AppContext, sync: SyncDriver): Handlers 
     ...treasuryQrHandlers(context),
     // The operator bank's customer registry.
     ...customerHandlers(context, sync),
+    ...purseHandlers(context, sync),
     ...provisionHandlers(context, sync),
     ...provisionUiHandlers(context, sync),
     // At the counter, from the UI: reviewed first, mailers in the data folder.

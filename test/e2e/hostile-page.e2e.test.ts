@@ -215,6 +215,20 @@ function validParams(): Record<ApiMethod, Record<string, unknown>> {
     'provision.replacePreview': counterReplace(),
     'provision.counterReplace': { ...counterReplace(), reviewDigest: EVIL_DIGEST },
     'provision.counterUnblock': { token: victim.token, customer: 'CUST-1' },
+    'purse.status': {},
+    'purse.open': {
+      account: victim.key,
+      locked: '10.00',
+      cap: '5.00',
+      maxCount: 3,
+      validitySeconds: 3600,
+    },
+    'purse.request': { account: PAYEE, amount: '1.00' },
+    'purse.payPreview': { request: { text: '{}' } },
+    'purse.pay': { request: { text: '{}' }, reviewDigest: EVIL_DIGEST },
+    'purse.receive': { payment: { text: '{}' } },
+    'purse.settle': { via: 'service' },
+    'purse.close': { purse: PAYEE },
   };
 }
 
