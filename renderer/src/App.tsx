@@ -9,6 +9,7 @@ import { Audit } from './screens/Audit.js';
 import { Customers } from './screens/Customers.js';
 import { Devices } from './screens/Devices.js';
 import { Notes } from './screens/Notes.js';
+import { OfflineCash } from './screens/OfflineCash.js';
 import { Outbox } from './screens/Outbox.js';
 import { Provisioning } from './screens/Provisioning.js';
 import { Send } from './screens/Send.js';
@@ -19,6 +20,7 @@ const screens = [
   'provisioning',
   'accounts',
   'send',
+  'cash',
   'notes',
   'treasury',
   'outbox',
@@ -32,6 +34,7 @@ const icons: Record<Screen, string> = {
   provisioning: '⊕',
   accounts: '≡',
   send: '↗',
+  cash: '¤',
   notes: '▤',
   treasury: '⛁',
   outbox: '⇅',
@@ -123,6 +126,9 @@ export function App() {
         ) : null}
         {screen === 'accounts' ? <Accounts refreshKey={refreshKey} /> : null}
         {screen === 'send' ? <Send askPin={setPinRequest} onSent={bump} /> : null}
+        {screen === 'cash' ? (
+          <OfflineCash refreshKey={refreshKey} askPin={setPinRequest} onChanged={bump} />
+        ) : null}
         {screen === 'notes' ? (
           <Notes refreshKey={refreshKey} askPin={setPinRequest} onSigned={bump} />
         ) : null}

@@ -1,0 +1,97 @@
+/**
+ * Offline cash (issue 13): digital cash locked in a purse on the holder's
+ * token, paid to another holder with no network by QR code or file, and
+ * settled on the chain once either side reconnects. The screen shows the
+ * chosen account's purse and its income (pending offline income apart from the
+ * settled balance), receives (request → scan → verdict), pays (scan → review →
+ * PIN → QR), opens a purse, settles and closes.
+ */
+import { useId, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { PinRequest } from '../components/PinDialog.js';
+import { shortHex } from '../format.js';
+import { useQuery } from '../hooks.js';
+import { OpenPurse } from './offline-cash/OpenPurse.js';
+import { PayPanel } from './offline-cash/PayPanel.js';
+import { currentPurse, PurseStatus } from './offline-cash/PurseStatus.js';
+import { ReceivePanel } from './offline-cash/ReceivePanel.js';
+
+export function OfflineCash({
+  refreshKey,
+  askPin,
+  onChanged,
+}: {
+  refreshKey: number;
+  askPin(request: PinRequest): void;
+  onChanged(): void;
+}) {
+  const { t } = useTranslation();
+  const accountId = useId();
+  const accounts = useQuery('accounts.list', {}, refreshKey);
+  // Purses are secp256k1 keys on a token; its owner account signs the transactions.
+  const holders = (accounts.data ?? []).filter((a) => a.curve === 'secp256k1');
+  const [chosen, setChosen] = useState('');
+  const holder = holders.find((a) => a.address === chosen) ?? holders[0];
+  const address = holder?.address ?? '';
+  const [tick, setTick] = useState(0);
+  const changed = () => {
+    setTick((n) => n + 1);
+    onChanged();
+  };
+  const status = useQuery('purse.status', address ? { account: address } : {}, refreshKey + tick);
+  const purse = currentPurse(status.data);
+  const canPay = purse?.state === 'open';
+  const canOpen = !purse || ['closed', 'mismatch', 'closable', 'expired'].includes(purse.state);
+
+  return (
+    <>
+      <h1>{t('offlineCash.title')}</h1>
+      <p className="muted">{t('offlineCash.intro')}</p>
+      {accounts.data && holders.length === 0 ? (
+        <p className="banner">{t('offlineCash.noAccount')}</p>
+      ) : null}
+      {holders.length > 1 ? (
+        <div className="field inline">
+          <label htmlFor={accountId}>{t('offlineCash.account')}</label>
+          <select id={accountId} value={address} onChange={(e) => setChosen(e.target.value)}>
+            {holders.map((a) => (
+              <option key={a.address} value={a.address}>
+                {a.name} · {shortHex(a.address, 4)}
+              </option>
+            ))}
+          </select>
+        </div>
+      ) : null}
+      <PurseStatus
+        status={status.data}
+        loading={status.loading}
+        error={status.error}
+        onRetry={status.reload}
+        accountKey={holder?.keyUri ?? ''}
+        askPin={askPin}
+        onChanged={changed}
+      />
+      {holder ? (
+        <div className="purse-actions">
+          <ReceivePanel key={`receive-${address}`} account={address} onChanged={changed} />
+          {canPay ? (
+            <PayPanel
+              key={`pay-${address}`}
+              account={address}
+              askPin={askPin}
+              onChanged={changed}
+            />
+          ) : null}
+          {canOpen ? (
+            <OpenPurse
+              key={`open-${address}`}
+              accountKey={holder.keyUri}
+              askPin={askPin}
+              onOpened={changed}
+            />
+          ) : null}
+        </div>
+      ) : null}
+    </>
+  );
+}

@@ -1,0 +1,41 @@
+/**
+ * Words for the Offline cash screen that depend on the server's answer: a
+ * refusal in one line (a voucher refused offline says which check failed, in
+ * the reader's language), and a purse's state.
+ */
+import type { TFunction } from 'i18next';
+import type { SerializedError } from '../../../../core/api/errors.js';
+import { errorText } from '../../format.js';
+
+/** The reasons core/purse/verify.ts and the transit decoders give (details.reason). */
+export const voucherReasons = [
+  'malformed',
+  'wrong-chain',
+  'unknown-operator',
+  'certificate-signature',
+  'certificate-expired',
+  'voucher-signature',
+  'wrong-purse',
+  'over-cap',
+  'over-count',
+  'over-locked',
+  'bad-range',
+  'not-payee',
+  'double-spend',
+  'fork',
+  'already-held',
+  'receive-limit',
+] as const;
+export type VoucherReason = (typeof voucherReasons)[number];
+
+/** The refused check, when the error is a VOUCHER_REFUSED this screen has words for. */
+export function voucherReason(error: SerializedError): VoucherReason | undefined {
+  const reason = error.code === 'VOUCHER_REFUSED' ? error.details?.reason : undefined;
+  return voucherReasons.find((r) => r === reason);
+}
+
+/** One line for a refusal: the failed check's sentence for a voucher, else the error's. */
+export function purseErrorText(t: TFunction, error: SerializedError): string {
+  const reason = voucherReason(error);
+  return reason ? t(`offlineCash.reason.${reason}`) : errorText(t, error);
+}
