@@ -34,6 +34,7 @@ const screens = [
   { id: 'provisioning', en: 'Provisioning', zh: '批量发放' },
   { id: 'accounts', en: 'Accounts', zh: '账户' },
   { id: 'send', en: 'Send', zh: '转账' },
+  { id: 'cash', en: 'Offline cash', zh: '离线现金' },
   { id: 'notes', en: 'Notes', zh: '票据' },
   { id: 'treasury', en: 'Treasury', zh: '资金库' },
   { id: 'outbox', en: 'Outbox & Sync', zh: '发件箱与同步' },

@@ -9,7 +9,7 @@
 import { useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { SerializedError } from '../../../../core/api/errors.js';
-import { ApiError, serialized } from '../../api.js';
+import { serialized } from '../../api.js';
 import { type CameraProblem, QrScanner } from '../../components/QrScanner.js';
 import { formatNumber } from '../../format.js';
 import { Refusal } from '../treasury/Refusal.js';
@@ -66,11 +66,7 @@ export function PartsScanner<T>({
           onDone(decoded.value);
         } else setProgress({ received: decoded.received, needed: decoded.needed });
       } catch (caught) {
-        // A damaged or tampered payment: refused whole, the scan ends (nothing was stored).
-        if (caught instanceof ApiError && caught.code === 'INVALID_ARGUMENT') {
-          setNotUr(true);
-          return;
-        }
+        // Damaged, tampered or not acceptable: refused whole, the scan ends (nothing was stored).
         done.current = true;
         onRefused(serialized(caught));
       }
