@@ -167,53 +167,55 @@ export function PurseStatus({
           </p>
         ) : null}
       </Panel>
-      <Panel title={t('offlineCash.income.title')} loading={loading && !status}>
-        {status ? (
-          <>
-            <dl className="facts" data-income="">
-              <dt>{t('offlineCash.income.settled')}</dt>
-              <dd className="strong">{amount(status.settledBalance)}</dd>
-              <dt>{t('offlineCash.income.pending')}</dt>
-              <dd>
-                {t('offlineCash.income.pendingValue', {
-                  count: pendingCount,
-                  n: formatNumber(pendingCount, locale),
-                  amount: amount(status.pendingIncome),
-                })}
-              </dd>
-              {status.receiveLimit !== null ? (
-                <>
-                  <dt>{t('offlineCash.income.limit')}</dt>
-                  <dd>{amount(status.receiveLimit)}</dd>
-                </>
-              ) : null}
-            </dl>
-            <p className="muted small">{t('offlineCash.income.hint')}</p>
-            <div className="inline-form">
-              <div className="field">
-                <label htmlFor={viaId}>{t('offlineCash.settle.via')}</label>
-                <select
-                  id={viaId}
-                  value={via}
-                  onChange={(e) => setVia(e.target.value === 'service' ? 'service' : 'own')}
-                >
-                  <option value="own">{t('offlineCash.settle.own')}</option>
-                  <option value="service">{t('offlineCash.settle.service')}</option>
-                </select>
+      {error && !status ? null : (
+        <Panel title={t('offlineCash.income.title')} loading={loading && !status}>
+          {status ? (
+            <>
+              <dl className="facts" data-income="">
+                <dt>{t('offlineCash.income.settled')}</dt>
+                <dd className="strong">{amount(status.settledBalance)}</dd>
+                <dt>{t('offlineCash.income.pending')}</dt>
+                <dd>
+                  {t('offlineCash.income.pendingValue', {
+                    count: pendingCount,
+                    n: formatNumber(pendingCount, locale),
+                    amount: amount(status.pendingIncome),
+                  })}
+                </dd>
+                {status.receiveLimit !== null ? (
+                  <>
+                    <dt>{t('offlineCash.income.limit')}</dt>
+                    <dd>{amount(status.receiveLimit)}</dd>
+                  </>
+                ) : null}
+              </dl>
+              <p className="muted small">{t('offlineCash.income.hint')}</p>
+              <div className="inline-form">
+                <div className="field">
+                  <label htmlFor={viaId}>{t('offlineCash.settle.via')}</label>
+                  <select
+                    id={viaId}
+                    value={via}
+                    onChange={(e) => setVia(e.target.value === 'service' ? 'service' : 'own')}
+                  >
+                    <option value="own">{t('offlineCash.settle.own')}</option>
+                    <option value="service">{t('offlineCash.settle.service')}</option>
+                  </select>
+                </div>
+                <button type="button" disabled={busy} onClick={() => void settle()}>
+                  {t('offlineCash.settle.button')}
+                </button>
               </div>
-              <button type="button" disabled={busy} onClick={() => void settle()}>
-                {t('offlineCash.settle.button')}
-              </button>
-            </div>
-          </>
-        ) : null}
-        {note ? (
-          <p className="strong" role="status">
-            {note}
-          </p>
-        ) : null}
-        {problem ? <Refusal error={problem} text={purseErrorText(t, problem)} /> : null}
-      </Panel>
+            </>
+          ) : null}
+          {note ? (
+            <p className="strong" role="status">
+              {note}
+            </p>
+          ) : null}
+          {problem ? <Refusal error={problem} text={purseErrorText(t, problem)} /> : null}
+        </Panel>
+      )}
     </>
   );
 }
