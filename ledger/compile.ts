@@ -34,6 +34,8 @@ export interface ChainArtifacts {
   /** A P-256 key's account (ledger/contracts/P256Account.sol), deployed as clones by the factory. */
   P256Account: ContractArtifact;
   P256AccountFactory: ContractArtifact;
+  /** Offline digital cash (issue 13): purses, vouchers, fraud proofs (ledger/contracts/OfflinePurse.sol). */
+  OfflinePurse: ContractArtifact;
 }
 
 export interface SafeArtifacts {
@@ -57,6 +59,7 @@ const entries = {
   DigitalNote: 'ledger/contracts/DigitalNote.sol',
   P256Account: 'ledger/contracts/P256Account.sol',
   P256AccountFactory: 'ledger/contracts/P256Account.sol',
+  OfflinePurse: 'ledger/contracts/OfflinePurse.sol',
 } as const satisfies Record<keyof ChainArtifacts, string>;
 
 const settings = {
@@ -284,6 +287,7 @@ async function compile(graph: SourceGraph, solcVersion: string, key: string): Pr
       DigitalNote: artifact('DigitalNote'),
       P256Account: artifact('P256Account'),
       P256AccountFactory: artifact('P256AccountFactory'),
+      OfflinePurse: artifact('OfflinePurse'),
     },
     warnings: problems.filter((e) => e.severity === 'warning').map((e) => e.formattedMessage),
   };

@@ -1,7 +1,7 @@
 /**
  * Deploys Signet's ledger on a fresh dev chain: the digital currency, the notes
- * contract, the Safe 1.4.1 contracts (as shipped, not recompiled) and the factory
- * of P-256 accounts. The central
+ * contract, the Safe 1.4.1 contracts (as shipped, not recompiled), the factory
+ * of P-256 accounts and the offline purse contract. The central
  * bank (Hardhat account 0) makes the note contract a system contract of the
  * currency (it collects prices and payments, and moves notes on recovery),
  * appoints the operator bank (account 1) and issues it money. Returns the ledger
@@ -35,6 +35,12 @@ export const devKeys = {
 
 /** Money the central bank issues to the operator: 1,000,000,000.00 in minor units. */
 export const devOperatorFloat = 1_000_000_000_00n;
+
+/** The offline purse contract's thaw window after a certificate's validUntil: one day. */
+export const devPurseGraceSeconds = 24n * 60n * 60n;
+
+/** The dev operator's guarantee pool in the offline purse contract: 1,000,000.00. */
+export const devOperatorGuarantee = 1_000_000_00n;
 
 /** Fast polling: a dev node mines each transaction as it arrives. */
 const pollingInterval = 50;
@@ -94,6 +100,35 @@ export async function deployChain(url: string): Promise<ChainProfile> {
   await call('grantRole', [await role('OPERATOR_ROLE'), operator.address]);
   await call('issue', [operator.address, devOperatorFloat]);
 
+  // Offline cash (issue 13): the purse contract holds money and freezes defrauders, so it is a
+  // system contract; the dev operator signs purse certificates with its own key and backs its
+  // customers' purses with a guarantee pool.
+  const offlinePurse = await deploy(ledger.OfflinePurse, [currency.address, devPurseGraceSeconds]);
+  await call('grantRole', [await role('SYSTEM_CONTRACT_ROLE'), offlinePurse.address]);
+  const operatorClient = createWalletClient({
+    account: operator,
+    chain,
+    transport,
+    pollingInterval,
+  });
+  const asOperator = async (
+    address: Hex,
+    abi: Abi,
+    functionName: string,
+    args: readonly unknown[],
+  ) =>
+    confirmed(
+      publicClient,
+      await operatorClient.writeContract({ address, abi, functionName, args }),
+    );
+  const purseAbi = ledger.OfflinePurse.abi as Abi;
+  await asOperator(offlinePurse.address, purseAbi, 'setCertificateKey', [operator.address, true]);
+  await asOperator(currency.address, ledger.DigitalCurrency.abi as Abi, 'approve', [
+    offlinePurse.address,
+    devOperatorGuarantee,
+  ]);
+  await asOperator(offlinePurse.address, purseAbi, 'depositGuarantee', [devOperatorGuarantee]);
+
   return profileSchema.parse({
     name: 'dev',
     chainId: chain.id,
@@ -109,6 +144,7 @@ export async function deployChain(url: string): Promise<ChainProfile> {
       multiSendCallOnly: multiSendCallOnly.address,
       fallbackHandler: fallbackHandler.address,
       p256AccountFactory: p256AccountFactory.address,
+      offlinePurse: offlinePurse.address,
     },
     // The dev node's coin (Hardhat and anvil alike): fees show in ETH; a real network's profile names its own.
     nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },

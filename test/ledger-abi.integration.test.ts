@@ -15,6 +15,8 @@ import {
   p256AccountFactoryAbi,
 } from '../core/chain/p256-account.js';
 import { chainErrorsAbi } from '../core/chain/revert.js';
+import { offlinePurseAbi } from '../core/purse/abi.js';
+import { purseTypes } from '../core/purse/typed-data.js';
 import { noteEventsAbi } from '../core/sync/events.js';
 import { loadArtifacts } from '../ledger/compile.js';
 
@@ -51,6 +53,7 @@ describe('core/chain ABIs match the compiled contracts', () => {
     ['P256Account', p256AccountAbi],
     ['P256Account', legacySignatureValidatorAbi],
     ['P256AccountFactory', p256AccountFactoryAbi],
+    ['OfflinePurse', offlinePurseAbi],
   ] as const)('%s has every entry core uses', (contract, abi) => {
     const available = signatures(compiled[contract].abi);
     for (const item of signatures(abi)) expect(available, item).toContain(item);
@@ -62,6 +65,7 @@ describe('core/chain ABIs match the compiled contracts', () => {
       ...signatures(compiled.DigitalNote.abi),
       ...signatures(compiled.P256Account.abi),
       ...signatures(compiled.P256AccountFactory.abi),
+      ...signatures(compiled.OfflinePurse.abi),
     ]);
     for (const item of signatures(chainErrorsAbi)) expect(available, item).toContain(item);
   });
@@ -82,6 +86,14 @@ describe('core/chain ABIs match the compiled contracts', () => {
     for (const [name, fields] of Object.entries({ ...executeTypes, ...messageTypes })) {
       const type = `${name}(${fields.map((f) => `${f.type} ${f.name}`).join(',')})`;
       expect(source).toContain(`keccak256("${type}")`);
+    }
+  });
+
+  it("the purse's typed data (core/purse/typed-data.ts) are the types its contract hashes", () => {
+    const source = readFileSync('ledger/contracts/OfflinePurse.sol', 'utf8');
+    for (const [name, fields] of Object.entries(purseTypes)) {
+      const type = `${name}(${fields.map((f) => `${f.type} ${f.name}`).join(',')})`;
+      expect(source).toContain(`"${type}"`);
     }
   });
 });

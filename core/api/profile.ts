@@ -25,6 +25,11 @@ export const chainContractsSchema = z
      * tokens need: they cannot sign secp256k1. A ledger without it has no P-256 accounts.
      */
     p256AccountFactory: addressSchema.optional(),
+    /**
+     * Offline digital cash (ledger/contracts/OfflinePurse.sol): purses, voucher settlement,
+     * fraud proofs. A ledger without it has no offline purses.
+     */
+    offlinePurse: addressSchema.optional(),
   })
   .strict();
 export type ContractRole = keyof z.infer<typeof chainContractsSchema>;

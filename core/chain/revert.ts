@@ -33,6 +33,19 @@ export const chainErrorsAbi = parseAbi([
   'error InvalidSignature()',
   'error InvalidPublicKey(bytes32 qx, bytes32 qy)',
   'error NotAnAccount()',
+  // Offline purses (OfflinePurse.sol).
+  'error NotPurseOwner(address caller, address owner)',
+  'error OwnerNotActive(address owner)',
+  'error WrongOperator(address owner, address operator)',
+  'error UnlistedCertificateKey(address signer, address operator)',
+  'error WrongEpoch(uint32 expected, uint32 given)',
+  'error PurseExists(address purse)',
+  'error InvalidCertificate()',
+  'error UnknownPurse(address purse)',
+  'error PurseIsFrozen(address purse)',
+  'error PurseIsClosed(address purse)',
+  'error NotThawed(address purse, uint256 thawsAt)',
+  'error NotFraud()',
 ]);
 
 /** The error's message, with a ledger contract's custom error named when it is one. */

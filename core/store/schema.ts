@@ -292,4 +292,76 @@ CREATE INDEX provision_journal_by_serial ON provision_journal (token_serial);
 CREATE INDEX provision_journal_by_customer ON provision_journal (customer_ref);
 `;
 
-export const migrations: readonly string[] = [v1, v2, v3, v4, v5, v6, v7, v8, v9];
+/**
+ * Step 10 (issue 13): the offline purse (core/purse/purse-store.ts). `purses`:
+ * this computer's purses, their certificate and the counter as the host last
+ * wrote it (the token holds it too; any disagreement marks `mismatch`).
+ * `purse_vouchers`: vouchers this computer signed ('paid'; an 'intent' row is
+ * written before the token's counter moves, so a crash resumes the same
+ * voucher) and vouchers it received; each with the certificate it came with,
+ * so it can be settled or deposited later. `purse_certificate_keys`: the
+ * operators' certificate keys as last synced from the chain, which offline
+ * receiving checks against.
+ */
+const v10 = `
+CREATE TABLE purses (
+  chain_id          INTEGER NOT NULL,
+  purse             TEXT NOT NULL CHECK (purse GLOB '0x[0-9a-fA-F]*' AND length(purse) = 42),
+  purse_contract    TEXT NOT NULL,
+  owner             TEXT NOT NULL,
+  key_uri           TEXT NOT NULL,
+  operator          TEXT NOT NULL,
+  epoch             INTEGER NOT NULL CHECK (epoch >= 0),
+  locked            TEXT NOT NULL CHECK ${uint('locked')},
+  cap               TEXT NOT NULL CHECK ${uint('cap')},
+  max_count         INTEGER NOT NULL CHECK (max_count >= 1),
+  valid_from        INTEGER NOT NULL,
+  valid_until       INTEGER NOT NULL,
+  certificate_sig   TEXT NOT NULL,
+  state             TEXT NOT NULL CHECK (state IN ('opening', 'open', 'closed')),
+  counter           INTEGER NOT NULL DEFAULT 0 CHECK (counter >= 0),
+  cumulative        TEXT NOT NULL DEFAULT '0' CHECK ${uint('cumulative')},
+  last_voucher_hash TEXT NOT NULL,
+  mismatch          INTEGER NOT NULL DEFAULT 0 CHECK (mismatch IN (0, 1)),
+  chain_paid        TEXT NOT NULL DEFAULT '0' CHECK ${uint('chain_paid')},
+  frozen            INTEGER NOT NULL DEFAULT 0 CHECK (frozen IN (0, 1)),
+  closable_from     INTEGER,
+  created_at        TEXT NOT NULL,
+  PRIMARY KEY (chain_id, purse)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE purse_vouchers (
+  chain_id          INTEGER NOT NULL,
+  voucher_hash      TEXT NOT NULL,
+  direction         TEXT NOT NULL CHECK (direction IN ('paid', 'received')),
+  purse_contract    TEXT NOT NULL,
+  purse             TEXT NOT NULL,
+  epoch             INTEGER NOT NULL,
+  payee             TEXT NOT NULL,
+  amount            TEXT NOT NULL CHECK ${uint('amount')},
+  counter           INTEGER NOT NULL CHECK (counter >= 1),
+  cumulative        TEXT NOT NULL CHECK ${uint('cumulative')},
+  prev_voucher_hash TEXT NOT NULL,
+  issued_at         INTEGER NOT NULL,
+  signature         TEXT,
+  certificate       TEXT NOT NULL CHECK (json_valid(certificate)),
+  certificate_sig   TEXT NOT NULL,
+  status            TEXT NOT NULL CHECK (status IN ('intent', 'pending', 'settled', 'rejected')),
+  settled_tx        TEXT,
+  stored_at         TEXT NOT NULL,
+  PRIMARY KEY (chain_id, voucher_hash, direction),
+  CHECK (status = 'intent' OR signature IS NOT NULL)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX purse_vouchers_by_purse ON purse_vouchers (chain_id, purse, counter);
+
+CREATE TABLE purse_certificate_keys (
+  chain_id       INTEGER NOT NULL,
+  purse_contract TEXT NOT NULL,
+  key            TEXT NOT NULL,
+  operator       TEXT NOT NULL,
+  synced_at      INTEGER NOT NULL,
+  PRIMARY KEY (chain_id, purse_contract, key)
+) STRICT, WITHOUT ROWID;
+`;
+
+export const migrations: readonly string[] = [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10];

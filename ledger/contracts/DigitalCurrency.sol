@@ -143,12 +143,15 @@ contract DigitalCurrency is ERC20, ERC20Permit, AccessControlEnumerable {
         emit AccountRegistered(account, msg.sender, customerRef);
     }
 
-    /// @notice Whether `account` may hold money: a registered customer, an operator or the central bank.
+    /// @notice Whether `account` may hold money: a registered customer, an operator, the central
+    /// bank, or one of the ledger's system contracts (the offline purse contract holds purses'
+    /// locked money and operators' guarantee pools).
     function isRegistered(address account) public view returns (bool) {
         return
             _operatorOf[account] != address(0) ||
             hasRole(OPERATOR_ROLE, account) ||
-            hasRole(CENTRAL_BANK_ROLE, account);
+            hasRole(CENTRAL_BANK_ROLE, account) ||
+            hasRole(SYSTEM_CONTRACT_ROLE, account);
     }
 
     /// @notice The operator bank that registered a customer account; zero for operators, the
@@ -177,6 +180,14 @@ contract DigitalCurrency is ERC20, ERC20Permit, AccessControlEnumerable {
     /// @notice The account's operator stops it sending and receiving (court order, reported
     /// theft, lost key).
     function freeze(address account) external onlyAccountOperator(account) {
+        _frozen[account] = true;
+        emit AccountFrozen(account, msg.sender);
+    }
+
+    /// @notice A system contract (the offline purse contract) freezes an account it has proof
+    /// of fraud against: two vouchers signed by one purse key that spend the same money. Only the
+    /// account's operator can unfreeze it (or recover it).
+    function freezeForFraud(address account) external onlyRole(SYSTEM_CONTRACT_ROLE) {
         _frozen[account] = true;
         emit AccountFrozen(account, msg.sender);
     }

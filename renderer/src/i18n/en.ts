@@ -408,6 +408,7 @@ export const en = {
       multiSendCallOnly: 'Safe MultiSendCallOnly contract',
       fallbackHandler: 'Safe fallback handler contract',
       p256AccountFactory: 'P-256 account factory contract',
+      offlinePurse: 'offline purse contract',
     },
     fee: '{{amount}} {{symbol}}',
     feeWei: '({{amount}} wei)',

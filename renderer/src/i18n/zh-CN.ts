@@ -702,6 +702,7 @@ export const zhCN: Messages = {
       multiSendCallOnly: 'Safe MultiSendCallOnly 合约',
       fallbackHandler: 'Safe 回退处理合约',
       p256AccountFactory: 'P-256 账户工厂合约',
+      offlinePurse: '离线钱包合约',
     },
     fee: '{{amount}} {{symbol}}',
     feeWei: '（{{amount}} wei）',
