@@ -1197,6 +1197,154 @@ function treasuryCases(
         { token: withModule(victim.token, path), customer: 'CUST-1', soPin: SO_PIN },
       ]),
     ],
+    // The offline purse: a page gets its own purse's status and may ask for a payment (signs
+    // nothing, stores nothing); it names neither where the certificate is asked nor where
+    // vouchers go, and no voucher is signed without the review and the PIN.
+    ...purseCases(huge),
+  };
+}
+
+/** The offline purse methods' hostile calls (core/api/purse.ts says what a page may do). */
+function purseCases(huge: string): Partial<Record<ApiMethod, Refusal[]>> {
+  const open = {
+    account: victim.key,
+    locked: '10.00',
+    cap: '5.00',
+    maxCount: 3,
+    validitySeconds: 3600,
+    pin: PIN,
+  };
+  return {
+    'purse.status': [
+      [
+        'a huge account',
+        { account: huge },
+        'INVALID_ARGUMENT',
+        'invalid purse.status request: account: a 0x-prefixed 20-byte address',
+      ],
+      [
+        'a PIN it never needs',
+        { pin: PIN },
+        'INVALID_ARGUMENT',
+        unknownField('purse.status', 'pin'),
+      ],
+    ],
+    'purse.open': [
+      [
+        'an operator service of its own, with the PIN',
+        { ...open, operatorService: 'http://127.0.0.1:9/evil' },
+        'INVALID_ARGUMENT',
+        unknownField('purse.open', 'operatorService'),
+      ],
+      [
+        'an amount with three decimals',
+        { ...open, locked: '10.001' },
+        'INVALID_ARGUMENT',
+        'invalid purse.open request: locked: an amount like 12.34 (at most two decimals)',
+      ],
+      [
+        'no payment at all',
+        { ...open, maxCount: 0 },
+        'INVALID_ARGUMENT',
+        /^invalid purse\.open request: maxCount: Too small/,
+      ],
+      [
+        'a million payments',
+        { ...open, maxCount: 1_000_000 },
+        'INVALID_ARGUMENT',
+        /^invalid purse\.open request: maxCount: Too big/,
+      ],
+      [
+        'valid for thirty years',
+        { ...open, validitySeconds: 10 ** 9 },
+        'INVALID_ARGUMENT',
+        /^invalid purse\.open request: validitySeconds: Too big/,
+      ],
+    ],
+    'purse.request': [
+      [
+        'a memo of 141 characters',
+        { account: victim.address, amount: '1.00', memo: 'x'.repeat(141) },
+        'INVALID_ARGUMENT',
+        /^invalid purse\.request request: memo: Too big/,
+      ],
+      [
+        'a PIN it never needs',
+        { account: victim.address, amount: '1.00', pin: PIN },
+        'INVALID_ARGUMENT',
+        unknownField('purse.request', 'pin'),
+      ],
+    ],
+    'purse.payPreview': [
+      [
+        'a huge request',
+        { request: { text: huge } },
+        'INVALID_ARGUMENT',
+        /^invalid purse\.payPreview request: request\.text: Too big/,
+      ],
+      [
+        '201 QR frames',
+        { request: { parts: Array(201).fill('ur:x') } },
+        'INVALID_ARGUMENT',
+        'invalid purse.payPreview request: request: Invalid input',
+      ],
+      [
+        'a PIN it never needs',
+        { request: { text: '{}' }, pin: PIN },
+        'INVALID_ARGUMENT',
+        unknownField('purse.payPreview', 'pin'),
+      ],
+    ],
+    'purse.pay': [
+      [
+        'a review digest that is not one',
+        { request: { text: '{}' }, reviewDigest: 'abc', pin: PIN },
+        'INVALID_ARGUMENT',
+        'invalid purse.pay request: reviewDigest: a review digest (0x and 64 hex digits)',
+      ],
+      [
+        'a voucher of its own to sign',
+        { request: { text: '{}' }, voucher: { amount: '1' }, pin: PIN },
+        'INVALID_ARGUMENT',
+        unknownField('purse.pay', 'voucher'),
+      ],
+    ],
+    'purse.receive': [
+      [
+        'a huge payment',
+        { payment: { text: huge } },
+        'INVALID_ARGUMENT',
+        /^invalid purse\.receive request: payment\.text: Too big/,
+      ],
+      [
+        'neither text nor frames',
+        { payment: {} },
+        'INVALID_ARGUMENT',
+        'invalid purse.receive request: payment: Invalid input',
+      ],
+    ],
+    'purse.settle': [
+      [
+        'a collection service of its own',
+        { via: 'service', url: 'http://127.0.0.1:9/evil' },
+        'INVALID_ARGUMENT',
+        unknownField('purse.settle', 'url'),
+      ],
+      [
+        'a way of its own',
+        { via: 'elsewhere' },
+        'INVALID_ARGUMENT',
+        /^invalid purse\.settle request: via: /,
+      ],
+    ],
+    'purse.close': [
+      [
+        'a huge purse',
+        { purse: huge, pin: PIN },
+        'INVALID_ARGUMENT',
+        'invalid purse.close request: purse: a 0x-prefixed 20-byte address',
+      ],
+    ],
   };
 }
 
@@ -1317,6 +1465,9 @@ function hostileCases(): HostileCase[] {
     ['treasury.execute', 'a 1 MiB bundle', { bundle: oneMiB, from: victim.key, pin: PIN }],
     ['treasury.merge', 'two 1 MiB bundles', { bundles: [oneMiB, oneMiB] }],
     ['treasury.qrParts', 'a 1 MiB bundle', { bundle: oneMiB }],
+    ['purse.receive', 'a 1 MiB payment', { payment: { text: oneMiB } }],
+    ['purse.payPreview', 'a 1 MiB payment request', { request: { text: oneMiB } }],
+    ['purse.pay', 'a 1 MiB payment request', { request: { text: oneMiB }, pin: PIN }],
     [
       'treasury.qrDecode',
       '600 parts of 4000 characters',
