@@ -6,8 +6,9 @@
  * settled balance), receives (request → scan → verdict), pays (scan → review →
  * PIN → QR), opens a purse, settles and closes.
  */
-import { useId, useState } from 'react';
+import { useEffect, useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { call } from '../api.js';
 import type { PinRequest } from '../components/PinDialog.js';
 import { shortHex } from '../format.js';
 import { useQuery } from '../hooks.js';
@@ -38,7 +39,25 @@ export function OfflineCash({
     setTick((n) => n + 1);
     onChanged();
   };
-  const status = useQuery('purse.status', address ? { account: address } : {}, refreshKey + tick);
+  // What this computer holds shows at once; then, when a node answers, the purses'
+  // state on chain (opened, settled, closable) is read and the panel reloads.
+  const [fresh, setFresh] = useState(0);
+  useEffect(() => {
+    let live = true;
+    const mine = address ? { account: address } : {};
+    call('purse.status', { ...mine, refresh: true }).then(
+      () => live && setFresh((n) => n + 1),
+      () => {}, // Offline: the stored state stands.
+    );
+    return () => {
+      live = false;
+    };
+  }, [address, refreshKey, tick]);
+  const status = useQuery(
+    'purse.status',
+    address ? { account: address } : {},
+    refreshKey + tick + fresh,
+  );
   const purse = currentPurse(status.data);
   const canPay = purse?.state === 'open';
   const canOpen = !purse || ['closed', 'mismatch', 'closable', 'expired'].includes(purse.state);
