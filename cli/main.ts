@@ -7,6 +7,7 @@ import { registerCustomerCommands } from './commands/customers.js';
 import { registerDeviceCommands } from './commands/devices.js';
 import { registerDoctorCommand } from './commands/doctor.js';
 import { registerProvisionCommands } from './commands/provision.js';
+import { registerPurseCommands } from './commands/purse.js';
 import { registerTreasuryCommands } from './commands/treasury.js';
 import { registerTreasuryNoteCommands } from './commands/treasury-note.js';
 import { registerTreasuryQrCommands } from './commands/treasury-qr.js';
@@ -48,6 +49,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   registerTreasuryQrCommands(program, context);
   registerTreasuryNoteCommands(program, context);
   registerCustomerCommands(program, context);
+  registerPurseCommands(program, context);
   registerProvisionCommands(program, context);
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -285,6 +285,17 @@ describe('paying offline from a purse on the token', () => {
     ).rejects.toThrow(/pays offline no more/);
   });
 
+  it('two payments asked at once are signed one after the other, not mistaken for a mismatch', async () => {
+    const own = await openPurse(alice, 6);
+    const [a, b] = await Promise.all([
+      payOffline(payContext(alice), domain, own.certificate.purse, bob.address, 1_00n),
+      payOffline(payContext(alice), domain, own.certificate.purse, carol.address, 2_00n),
+    ]);
+    expect([a.paid.voucher.counter, b.paid.voucher.counter]).toEqual([1, 2]);
+    expect(b.paid.voucher.prevVoucherHash).toBe(a.paid.voucherHash);
+    expect(getPurse(alice.store, domain.chainId, own.certificate.purse)!.mismatch).toBe(false);
+  });
+
   it('a crash between the token write and the signature resumes with the same voucher', async () => {
     const own = await openPurse(alice, 3);
     // Steps 1 and 2 of a payment, then the crash: the intent row and the token's counter, no signature.

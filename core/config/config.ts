@@ -10,6 +10,19 @@ export const configSchema = z
   .object({
     /** PKCS#11 module paths to use besides the ones discovered. */
     modules: z.array(z.string().min(1)).default([]),
+    /** The offline purse (issue 13). */
+    purse: z
+      .object({
+        /** The operator bank's collection service: certificates, and vouchers deposited there. */
+        collectionService: z.string().url().optional(),
+        /** Pending offline income accepted at most, in minor units (default 50000: 500.00). */
+        receiveLimit: z
+          .string()
+          .regex(/^\d{1,30}$/, 'minor units, digits only')
+          .optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

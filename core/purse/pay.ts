@@ -106,7 +106,31 @@ export function requireCanPay(purse: PurseRecord, amount: bigint, now: bigint): 
  * Signs the voucher paying `amount` to `payee` from `purseAddress` (finishing
  * an interrupted one first). Returns the new voucher and any resumed one.
  */
-export async function payOffline(
+export function payOffline(
+  context: PayContext,
+  domain: PurseDomain,
+  purseAddress: Address,
+  payee: Address,
+  amount: bigint,
+): Promise<{ paid: SignedVoucher; resumed: SignedVoucher | null }> {
+  // One payment of a purse at a time in this process: two at once would each
+  // expect the token's old counter, and the loser would read as a mismatch.
+  const key = `${domain.chainId}:${purseAddress.toLowerCase()}`;
+  const previous = inFlight.get(key) ?? Promise.resolve();
+  const run = previous
+    .catch(() => undefined)
+    .then(() => payNow(context, domain, purseAddress, payee, amount));
+  const settled = run.catch(() => undefined);
+  inFlight.set(key, settled);
+  void settled.then(() => {
+    if (inFlight.get(key) === settled) inFlight.delete(key);
+  });
+  return run;
+}
+
+const inFlight = new Map<string, Promise<unknown>>();
+
+async function payNow(
   context: PayContext,
   domain: PurseDomain,
   purseAddress: Address,

@@ -42,7 +42,7 @@ export function receivePayment(
   if (syncedAt === null) {
     throw new SignetError(
       'VOUCHER_REFUSED',
-      "this wallet has never synced the operators' certificate keys; run `signet sync` (or `signet purse status --refresh`) once while online",
+      "this wallet has never synced the operators' certificate keys; run `signet purse status --refresh` once while online",
       { details: { reason: 'unknown-operator' } },
     );
   }

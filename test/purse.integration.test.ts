@@ -1,0 +1,394 @@
+/**
+ * Offline digital cash end to end, through the real `signet purse` command, on
+ * the dev ledger with SoftHSM2 tokens: Alice and Bob open purses (the dev
+ * operator certifies), then with NO node reachable (their profiles point at a
+ * closed port) pay each other three times by QR (PNG frames decoded by jsQR)
+ * and three times by file; Alice reconnects and settles, and both balances are
+ * checked over raw JSON-RPC; settling again changes nothing. A double spend
+ * signed behind Signet's back with Bob's purse key is refused offline by a
+ * payee who holds the first voucher, taken by one who does not, and caught on
+ * chain at settlement: both payees paid in full, Bob's purse frozen. Alice
+ * closes after the thaw window, and a voucher settled after the close changes
+ * nothing.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type Address,
+  decodeFunctionResult,
+  encodeFunctionData,
+  getAddress,
+  type Hex,
+  toHex,
+} from 'viem';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { currencyAbi } from '../core/chain/abi.js';
+import { writeActiveProfile } from '../core/chain/profile-file.js';
+import { offlinePurseAbi } from '../core/purse/abi.js';
+import { encodePaymentFile } from '../core/purse/payment-file.js';
+import { getPurse } from '../core/purse/purse-store.js';
+import { type Voucher, voucherHash } from '../core/purse/typed-data.js';
+import { openStore } from '../core/store/database.js';
+import { devPurseGraceSeconds } from '../ledger/deploy.js';
+import { anyModule } from '../native/pkcs11/module-policy.js';
+import { openKeySigner } from '../native/pkcs11/token-access.js';
+import { pinFile, signet } from './support/cli.js';
+import { useDevChain } from './support/dev-chain.js';
+import { createSoftHsmStore, softhsmModule } from './support/softhsm.js';
+
+const PIN = '2468-purse';
+const ledger = useDevChain();
+const tokens = createSoftHsmStore();
+const dir = mkdtempSync(join(tmpdir(), 'signet-purse-e2e-'));
+const pin = pinFile(PIN);
+const CLOSED_PORT = 'http://127.0.0.1:9';
+
+interface Holder {
+  name: string;
+  home: string;
+  env: NodeJS.ProcessEnv;
+  uri: string;
+  address: Address;
+}
+const holders: Record<string, Holder> = {};
+const alice = () => holders.alice!;
+const bob = () => holders.bob!;
+const carol = () => holders.carol!;
+
+async function cli(h: Holder, args: string[]) {
+  return signet(args, { env: h.env });
+}
+async function json(h: Holder, args: string[]) {
+  const run = await cli(h, [...args, '--json']);
+  if (run.code !== 0) throw new Error(`${h.name}: signet ${args.join(' ')}: ${run.stderr}`);
+  return run.json;
+}
+const online = (h: Holder) => writeActiveProfile(ledger.profile, h.env);
+const offline = (h: Holder) => writeActiveProfile({ ...ledger.profile, rpc: [CLOSED_PORT] }, h.env);
+
+async function rpc<T>(method: string, params: unknown[]): Promise<T> {
+  const response = await fetch(ledger.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  const reply = (await response.json()) as { result?: T; error?: unknown };
+  if (reply.error) throw new Error(`${method}: ${JSON.stringify(reply.error)}`);
+  return reply.result as T;
+}
+
+/** A currency balance in minor units, read over raw JSON-RPC at the latest block. */
+async function balanceOf(account: Address): Promise<bigint> {
+  const data = encodeFunctionData({ abi: currencyAbi, functionName: 'balanceOf', args: [account] });
+  const raw = await rpc<Hex>('eth_call', [
+    { to: ledger.profile.contracts.currency, data },
+    'latest',
+  ]);
+  return decodeFunctionResult({ abi: currencyAbi, functionName: 'balanceOf', data: raw }) as bigint;
+}
+
+async function purseOnChain(purse: Address) {
+  const data = encodeFunctionData({ abi: offlinePurseAbi, functionName: 'purseOf', args: [purse] });
+  const raw = await rpc<Hex>('eth_call', [
+    { to: ledger.profile.contracts.offlinePurse, data },
+    'latest',
+  ]);
+  return decodeFunctionResult({ abi: offlinePurseAbi, functionName: 'purseOf', data: raw }) as {
+    paid: bigint;
+    frozen: boolean;
+    closed: boolean;
+  };
+}
+
+/** Syncs until the outbox has nothing in flight (as a user would). */
+async function syncSettled(h: Holder) {
+  for (let i = 0; i < 5; i++) {
+    const report = await json(h, ['sync']);
+    if (report.unconfirmed === 0) return;
+    await ledger.mine(1);
+  }
+}
+
+async function makeHolder(name: string): Promise<Holder> {
+  const home = mkdtempSync(join(dir, `${name}-`));
+  const env = { ...process.env, SIGNET_HOME: home, SOFTHSM2_CONF: tokens.conf };
+  tokens.initToken(name, PIN);
+  writeActiveProfile(ledger.profile, env);
+  const h: Holder = { name, home, env, uri: '', address: '0x' as Address };
+  const token = (await json(h, ['tokens', '--module', softhsmModule])).find(
+    (t: { label: string }) => t.label === name,
+  ).uri;
+  const key = await json(h, [
+    ...['key', 'generate', '--token', token, '--curve', 'secp256k1'],
+    ...['--label', `${name}-cash`, '--pin-file', pin],
+  ]);
+  const added = await cli(h, [
+    'account',
+    'add',
+    '--key',
+    key.uri,
+    '--name',
+    name,
+    '--pin-file',
+    pin,
+  ]);
+  if (added.code !== 0) throw new Error(added.stderr);
+  h.uri = key.uri;
+  h.address = getAddress(key.address);
+  await ledger.fund(h.address, 500_00n);
+  await json(h, ['sync']);
+  return h;
+}
+
+const STARTING = 500_00n;
+const LOCKED = 100_00n;
+
+beforeAll(async () => {
+  tokens.activate();
+  for (const name of ['alice', 'bob', 'carol']) holders[name] = await makeHolder(name);
+}, 180_000);
+afterAll(() => {
+  tokens.remove();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const purses: Record<string, Address> = {};
+
+/** payee requests, payer pays, payee receives: by QR frames (PNG → jsQR) or by file. */
+async function payOffline(payer: Holder, payee: Holder, amount: string, by: 'qr' | 'file') {
+  const step = mkdtempSync(join(dir, 'step-'));
+  const request =
+    by === 'qr' ? ['--qr-dir', join(step, 'request')] : ['--out', join(step, 'request.json')];
+  await json(payee, [
+    'purse',
+    'request',
+    '--account',
+    payee.address,
+    '--amount',
+    amount,
+    ...request,
+  ]);
+  const given =
+    by === 'qr'
+      ? ['--request-qr', join(step, 'request')]
+      : ['--request', join(step, 'request.json')];
+  const out =
+    by === 'qr' ? ['--qr-dir', join(step, 'payment')] : ['--out', join(step, 'payment.json')];
+  const paid = await json(payer, ['purse', 'pay', ...given, ...out, '--pin-file', pin]);
+  expect(paid.voucher).toMatchObject({ payee: payee.address, amount });
+  const taken =
+    by === 'qr'
+      ? ['--payment-qr', join(step, 'payment')]
+      : ['--payment', join(step, 'payment.json')];
+  const received = await json(payee, ['purse', 'receive', ...taken]);
+  expect(received).toMatchObject({
+    complete: true,
+    alreadyHeld: false,
+    voucher: { amount, payee: payee.address },
+  });
+  return { paid, step };
+}
+
+describe('offline digital cash on the dev ledger', () => {
+  it('Alice and Bob open purses: the dev operator certifies, approve + open confirm on chain', async () => {
+    for (const h of [alice(), bob()]) {
+      const opened = await json(h, [
+        ...['purse', 'open', '--account', h.uri, '--locked', '100.00', '--cap', '40.00'],
+        ...['--max-count', '6', '--validity', '1h', '--pin-file', pin],
+      ]);
+      purses[h.name] = opened.purse.purse;
+      expect(opened.purse.keyUri).toMatch(/object=signet-purse-0/);
+      await syncSettled(h);
+      const status = await json(h, ['purse', 'status', '--refresh']);
+      expect(status.purses[0]).toMatchObject({
+        purse: purses[h.name],
+        state: 'open',
+        locked: '100.00',
+      });
+      expect(await balanceOf(h.address)).toBe(STARTING - LOCKED);
+    }
+  }, 120_000);
+
+  it('with no node reachable, they pay each other three times by QR and three times by file', async () => {
+    offline(alice());
+    offline(bob());
+    await payOffline(alice(), bob(), '10.00', 'qr');
+    await payOffline(bob(), alice(), '4.00', 'qr');
+    await payOffline(alice(), bob(), '7.50', 'qr');
+    await payOffline(bob(), alice(), '12.00', 'file');
+    await payOffline(alice(), bob(), '3.25', 'file');
+    const { step } = await payOffline(bob(), alice(), '1.00', 'file');
+
+    // A tampered payment is refused in one line, and stores nothing.
+    const file = join(step, 'payment.json');
+    const tampered = JSON.parse(readFileSync(file, 'utf8'));
+    tampered.voucher.amount = '100000';
+    writeFileSync(file, JSON.stringify(tampered));
+    const before = await json(alice(), ['purse', 'status']);
+    const run = await cli(alice(), ['purse', 'receive', '--payment', file]);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(/voucher|signature/i);
+    expect(await json(alice(), ['purse', 'status'])).toEqual(before);
+
+    const status = await json(alice(), ['purse', 'status']);
+    expect(status.pendingIncome).toBe('17.00');
+    expect(status.purses[0]).toMatchObject({ count: 3, paidOffline: '20.75', paymentsLeft: 3 });
+  }, 120_000);
+
+  it('Alice reconnects and settles; both settled balances are right over raw JSON-RPC; settling again changes nothing', async () => {
+    online(alice());
+    const settled = await json(alice(), [
+      'purse',
+      'settle',
+      '--submitter',
+      alice().uri,
+      '--pin-file',
+      pin,
+    ]);
+    expect(settled.submitted).toBe(6);
+    await syncSettled(alice());
+    // Alice received 17.00 from Bob; Bob 20.75 from Alice.
+    expect(await balanceOf(alice().address)).toBe(STARTING - LOCKED + 17_00n);
+    expect(await balanceOf(bob().address)).toBe(STARTING - LOCKED + 20_75n);
+    const status = await json(alice(), ['purse', 'status', '--refresh']);
+    expect(status.pendingIncome).toBe('0.00');
+    expect(status.vouchers.every((v: { status: string }) => v.status === 'settled')).toBe(true);
+
+    const again = await json(alice(), [
+      'purse',
+      'settle',
+      '--submitter',
+      alice().uri,
+      '--pin-file',
+      pin,
+    ]);
+    expect(again).toMatchObject({ submitted: 0, transactions: [] });
+    // Bob, reconnecting later, finds his vouchers settled already: nothing sent.
+    online(bob());
+    const bobSettle = await json(bob(), [
+      'purse',
+      'settle',
+      '--submitter',
+      bob().uri,
+      '--pin-file',
+      pin,
+    ]);
+    expect(bobSettle).toMatchObject({ submitted: 0, alreadySettled: 6 });
+    expect(await balanceOf(alice().address)).toBe(STARTING - LOCKED + 17_00n);
+    expect(await balanceOf(bob().address)).toBe(STARTING - LOCKED + 20_75n);
+  }, 120_000);
+
+  it('a double spend signed behind Signet: refused offline by a payee holding the first, caught on chain, both payees paid in full', async () => {
+    // Carol syncs the operators' certificate keys once while online; then receives offline.
+    await json(carol(), ['purse', 'status', '--refresh']);
+    const store = openStore(join(bob().home, 'signet.sqlite'));
+    const purse = getPurse(store, ledger.profile.chainId, purses.bob!)!;
+    store.close();
+    const domain = {
+      chainId: ledger.profile.chainId,
+      verifyingContract: getAddress(ledger.profile.contracts.offlinePurse!),
+    };
+    const now = await ledger.now();
+    const next = (payee: Address, amount: bigint): Voucher => ({
+      purse: purse.certificate.purse,
+      epoch: purse.certificate.epoch,
+      payee,
+      amount,
+      counter: purse.counter + 1,
+      cumulative: purse.cumulative + amount,
+      prevVoucherHash: purse.lastVoucherHash,
+      issuedAt: now,
+    });
+    // Straight through PKCS#11 with Bob's purse key: Signet's counter never hears of these.
+    const signer = await openKeySigner(
+      purse.keyUri,
+      { configured: [softhsmModule], policy: anyModule },
+      async () => Buffer.from(PIN),
+    );
+    const file = async (voucher: Voucher) => {
+      const { bytes, v } = await signer.sign(
+        Buffer.from(voucherHash(domain, voucher).slice(2), 'hex'),
+      );
+      const path = join(dir, `double-${voucher.payee}-${voucher.amount}.json`);
+      writeFileSync(
+        path,
+        encodePaymentFile({
+          domain,
+          certificate: purse.certificate,
+          certificateSignature: purse.certificateSignature,
+          voucher,
+          voucherSignature: `${toHex(bytes)}${(27 + v!).toString(16)}` as Hex,
+        }),
+      );
+      return path;
+    };
+    const toAlice = await file(next(alice().address, 5_00n));
+    const toAliceAgain = await file(next(alice().address, 6_00n));
+    const toCarol = await file(next(carol().address, 5_00n));
+    await signer.close();
+
+    offline(alice());
+    offline(carol());
+    expect((await json(alice(), ['purse', 'receive', '--payment', toAlice])).alreadyHeld).toBe(
+      false,
+    );
+    const before = await json(alice(), ['purse', 'status']);
+    const refused = await cli(alice(), ['purse', 'receive', '--payment', toAliceAgain]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(await json(alice(), ['purse', 'status'])).toEqual(before);
+    // Carol never saw the first: offline she cannot tell.
+    expect((await json(carol(), ['purse', 'receive', '--payment', toCarol])).alreadyHeld).toBe(
+      false,
+    );
+
+    online(alice());
+    online(carol());
+    const aliceBefore = await balanceOf(alice().address);
+    const carolBefore = await balanceOf(carol().address);
+    await json(carol(), ['purse', 'settle', '--submitter', carol().uri, '--pin-file', pin]);
+    await syncSettled(carol());
+    await json(alice(), ['purse', 'settle', '--submitter', alice().uri, '--pin-file', pin]);
+    await syncSettled(alice());
+    expect(await balanceOf(carol().address)).toBe(carolBefore + 5_00n);
+    expect(await balanceOf(alice().address)).toBe(aliceBefore + 5_00n);
+    expect((await purseOnChain(purses.bob!)).frozen).toBe(true);
+    const bobStatus = await json(bob(), ['purse', 'status', '--refresh']);
+    expect(bobStatus.purses[0]).toMatchObject({ state: 'frozen', frozen: true });
+  }, 120_000);
+
+  it('Alice closes after the thaw window; a voucher settled after the close changes nothing', async () => {
+    // A last payment to Carol, not settled before the close.
+    await payOffline(alice(), carol(), '2.00', 'file');
+    const early = await cli(alice(), [
+      'purse',
+      'close',
+      '--purse',
+      purses.alice!,
+      '--pin-file',
+      pin,
+    ]);
+    expect(early.code).not.toBe(0);
+    expect(early.stderr).toMatch(/can be closed from/);
+
+    await ledger.increaseTime(3600n + devPurseGraceSeconds + 120n);
+    await ledger.mine(1);
+    const aliceBefore = await balanceOf(alice().address);
+    await json(alice(), ['purse', 'close', '--purse', purses.alice!, '--pin-file', pin]);
+    await syncSettled(alice());
+    // Refunded: locked less what vouchers took from the purse (20.75).
+    expect(await balanceOf(alice().address)).toBe(aliceBefore + LOCKED - 20_75n);
+    expect((await purseOnChain(purses.alice!)).closed).toBe(true);
+
+    const carolBefore = await balanceOf(carol().address);
+    const aliceAfter = await balanceOf(alice().address);
+    await json(carol(), ['purse', 'settle', '--submitter', carol().uri, '--pin-file', pin]);
+    await syncSettled(carol());
+    expect(await balanceOf(carol().address)).toBe(carolBefore);
+    expect(await balanceOf(alice().address)).toBe(aliceAfter);
+    const status = await json(carol(), ['purse', 'status', '--refresh']);
+    expect(status.pendingIncome).toBe('2.00');
+  }, 120_000);
+});
