@@ -122,6 +122,7 @@ async function status(holder: Holder) {
   return reply.result as {
     pendingIncome: string;
     settledBalance: string;
+    certificateKeysSyncedAt: number | null;
     vouchers: Array<{ voucherHash: string; amount: string; status: string; direction: string }>;
     purses: Array<{ state: string; paymentsLeft: number; amountLeft: string; locked: string }>;
   };
@@ -160,45 +161,53 @@ async function download(page: Page, link: Locator): Promise<{ name: string; text
   return { name: file.suggestedFilename(), text: readFileSync(await file.path(), 'utf8') };
 }
 
+/** A blank page that decodes screenshots (one for the whole file: opening pages is slow). */
+let decoder: Page;
+
 /** The text of the QR code `element` shows, decoded by jsQR from a screenshot of it. */
 async function decodeShownQr(element: Locator): Promise<string | null> {
   const png = (await element.screenshot()).toString('base64');
-  const blank = await browser.newPage();
-  try {
-    const image = await blank.evaluate(async (base64: string) => {
-      const img = new Image();
-      img.src = `data:image/png;base64,${base64}`;
-      await img.decode();
-      const canvas = document.createElement('canvas');
-      canvas.width = img.naturalWidth;
-      canvas.height = img.naturalHeight;
-      const context = canvas.getContext('2d');
-      context.drawImage(img, 0, 0);
-      const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
-      return { width: canvas.width, height: canvas.height, pixels: Array.from(data as number[]) };
-    }, png);
-    return jsQR(Uint8ClampedArray.from(image.pixels), image.width, image.height)?.data ?? null;
-  } finally {
-    await blank.close();
-  }
+  const image = await decoder.evaluate(async (base64: string) => {
+    const img = new Image();
+    img.src = `data:image/png;base64,${base64}`;
+    await img.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = img.naturalWidth;
+    canvas.height = img.naturalHeight;
+    const context = canvas.getContext('2d');
+    context.drawImage(img, 0, 0);
+    const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
+    return { width: canvas.width, height: canvas.height, pixels: Array.from(data as number[]) };
+  }, png);
+  return jsQR(Uint8ClampedArray.from(image.pixels), image.width, image.height)?.data ?? null;
 }
 
 /**
- * Every frame of the (possibly animated) QR code in `region`, read off the screen:
- * screenshots decoded until as many distinct texts as the figure says it has frames.
+ * Every frame of the (possibly animated) QR code in `region`, read off the screen
+ * as a camera would: each frame shown is screenshotted once (when the caption says
+ * the same frame before and after) and decoded, until every one is in.
  */
 async function readShownQr(region: Locator, label: string): Promise<string[]> {
   const figure = region.locator('figure[data-qr-frames]');
   await figure.waitFor();
   const frames = Number(await figure.getAttribute('data-qr-frames'));
   expect(frames).toBeGreaterThanOrEqual(1);
-  const seen = new Set<string>();
-  for (let i = 0; i < 40 * frames && seen.size < frames; i++) {
-    const text = await decodeShownQr(region.getByRole('img', { name: label }));
-    if (text) seen.add(text);
+  const qr = region.getByRole('img', { name: label });
+  const frameNow = async () =>
+    frames === 1 ? '1' : await region.locator('[data-frame]').getAttribute('data-frame');
+  const texts = new Map<string, string>();
+  for (let i = 0; i < 50 * frames && texts.size < frames; i++) {
+    const before = await frameNow();
+    if (before === null || texts.has(before)) {
+      await region.page().waitForTimeout(40);
+      continue;
+    }
+    const text = await decodeShownQr(qr);
+    if (text && (await frameNow()) === before) texts.set(before, text);
   }
-  expect(seen.size).toBe(frames);
-  return [...seen];
+  expect(texts.size).toBe(frames);
+  expect(new Set(texts.values()).size).toBe(frames);
+  return [...texts.entries()].sort(([a], [b]) => Number(a) - Number(b)).map(([, text]) => text);
 }
 
 /** The FAKE camera shows `parts` (one QR code, or an animated sequence), as large as fits. */
@@ -259,6 +268,7 @@ beforeAll(async () => {
   }
   writeFakeCameraVideo(cameraFile, null);
   browser = await launchChromium(fakeCameraArgs(cameraFile));
+  decoder = await browser.newPage();
   for (const holder of Object.values(holders)) {
     holder.page = await openUiPage(browser, holder.bridge.url, pageErrors);
     await holder.page.getByRole('heading', { level: 1, name: 'Devices' }).waitFor();
@@ -306,7 +316,7 @@ describe('two holders pay each other offline on the Offline cash screen', () => 
     await form.getByLabel(en.offlineCash.open.count).fill('5');
     await form.getByRole('button', { name: en.offlineCash.open.button }).click();
     await enterPin(page, en.offlineCash.open.pinTitle);
-    await form
+    await page
       .getByRole('status')
       .filter({ hasText: fillTemplate(en.offlineCash.open.done, { amount: '50.00' }) })
       .waitFor();
@@ -328,9 +338,14 @@ describe('two holders pay each other offline on the Offline cash screen', () => 
   }, 180_000);
 
   it('offline, Bob asks for 12.34: the request shows as a QR code and a file', async () => {
+    const { page } = holders.bob;
+    // Online once: the screen reads the operators' certificate keys a payee checks offline.
+    await openCash(page);
+    await expect
+      .poll(async () => (await status(holders.bob)).certificateKeysSyncedAt)
+      .not.toBeNull();
     useChain(holders.alice, false);
     useChain(holders.bob, false);
-    const { page } = holders.bob;
     await openCash(page);
     await expect(incomeFacts(page)).resolves.toMatchObject({
       [en.offlineCash.income.settled]: '100.00',
@@ -400,7 +415,7 @@ describe('two holders pay each other offline on the Offline cash screen', () => 
       [en.offlineCash.purse.balance]: '37.66',
       [en.offlineCash.purse.paymentsLeft]: '4 payments, up to 37.66 in all',
     });
-  }, 90_000);
+  }, 120_000);
 
   it('Bob scans a tampered copy of the payment: refused in one line, nothing stored', async () => {
     const { page } = holders.bob;
@@ -529,7 +544,7 @@ describe('two holders pay each other offline on the Offline cash screen', () => 
     });
     // Offline all along: nothing reached the chain yet.
     expect(await rawBalance(holders.bob.key.address)).toBe(FUNDED);
-  }, 90_000);
+  }, 120_000);
 
   it('back online, Bob settles (PIN) and syncs: the settled balances are exact on chain', async () => {
     useChain(holders.alice, true);

@@ -15,6 +15,7 @@ import { useQuery } from '../hooks.js';
 import { OpenPurse } from './offline-cash/OpenPurse.js';
 import { PayPanel } from './offline-cash/PayPanel.js';
 import { currentPurse, PurseStatus } from './offline-cash/PurseStatus.js';
+import type { Said } from './offline-cash/purse-text.js';
 import { ReceivePanel } from './offline-cash/ReceivePanel.js';
 
 export function OfflineCash({
@@ -26,7 +27,7 @@ export function OfflineCash({
   askPin(request: PinRequest): void;
   onChanged(): void;
 }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const accountId = useId();
   const accounts = useQuery('accounts.list', {}, refreshKey);
   // Purses are secp256k1 keys on a token; its owner account signs the transactions.
@@ -35,6 +36,7 @@ export function OfflineCash({
   const holder = holders.find((a) => a.address === chosen) ?? holders[0];
   const address = holder?.address ?? '';
   const [tick, setTick] = useState(0);
+  const [notice, setNotice] = useState<Said>();
   const changed = () => {
     setTick((n) => n + 1);
     onChanged();
@@ -66,6 +68,11 @@ export function OfflineCash({
     <>
       <h1>{t('offlineCash.title')}</h1>
       <p className="muted">{t('offlineCash.intro')}</p>
+      {notice ? (
+        <p className="banner banner-ok" role="status">
+          {notice(t, i18n.language)}
+        </p>
+      ) : null}
       {accounts.data && holders.length === 0 ? (
         <p className="banner">{t('offlineCash.noAccount')}</p>
       ) : null}
@@ -106,7 +113,10 @@ export function OfflineCash({
               key={`open-${address}`}
               accountKey={holder.keyUri}
               askPin={askPin}
-              onOpened={changed}
+              onOpened={(message) => {
+                setNotice(() => message);
+                changed();
+              }}
             />
           ) : null}
         </div>

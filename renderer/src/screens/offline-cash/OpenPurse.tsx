@@ -13,7 +13,7 @@ import { Panel } from '../../components/Panel.js';
 import type { PinRequest } from '../../components/PinDialog.js';
 import { formatAmount } from '../../format.js';
 import { Refusal } from '../treasury/Refusal.js';
-import { purseErrorText } from './purse-text.js';
+import { purseErrorText, type Said } from './purse-text.js';
 
 const AMOUNT = /^\d{1,60}(\.\d{1,2})?$/;
 const DAY = 24 * 3600;
@@ -29,7 +29,8 @@ export function OpenPurse({
   /** The owner's key (pkcs11: URI): the purse key is made on its token. */
   accountKey: string;
   askPin(request: PinRequest): void;
-  onOpened(): void;
+  /** Opened: what to tell the holder (this form goes once the purse exists). */
+  onOpened(message: Said): void;
 }) {
   const { t, i18n } = useTranslation();
   const locale = i18n.language;
@@ -42,7 +43,6 @@ export function OpenPurse({
   });
   const [invalid, setInvalid] = useState<Partial<Record<Field, string>>>({});
   const [error, setError] = useState<SerializedError>();
-  const [done, setDone] = useState<string>();
 
   const check = (): Partial<Record<Field, string>> => {
     const problems: Partial<Record<Field, string>> = {};
@@ -61,7 +61,6 @@ export function OpenPurse({
     event.preventDefault();
     const problems = check();
     setInvalid(problems);
-    setDone(undefined);
     if (Object.keys(problems).length > 0) return;
     const request = {
       account: accountKey,
@@ -79,10 +78,9 @@ export function OpenPurse({
         try {
           const result = await call('purse.open', { ...request, ...(pin ? { pin } : {}) });
           setError(undefined);
-          setDone(
-            t('offlineCash.open.done', { amount: formatAmount(result.purse.locked, locale) }),
+          onOpened((tr, lng) =>
+            tr('offlineCash.open.done', { amount: formatAmount(result.purse.locked, lng) }),
           );
-          onOpened();
         } catch (caught) {
           const problem = serialized(caught);
           // A wrong PIN stays in the dialog; any other refusal goes on the form.
@@ -126,11 +124,6 @@ export function OpenPurse({
             {t('offlineCash.open.button')}
           </button>
         </div>
-        {done ? (
-          <p className="strong" role="status">
-            {done}
-          </p>
-        ) : null}
         {error ? <Refusal error={error} text={purseErrorText(t, error)} /> : null}
       </form>
     </Panel>

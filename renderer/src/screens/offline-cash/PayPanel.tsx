@@ -172,8 +172,9 @@ function PayReview({
   const { t, i18n } = useTranslation();
   const locale = i18n.language;
   const amount = (text: string) => formatAmount(text, locale);
+  // The preview's purse is as it will be once this payment is made.
   const { purse } = preview;
-  const leftAfter = Math.max(0, purse.paymentsLeft - 1);
+  const leftAfter = purse.paymentsLeft;
   return (
     <section className="review-item" aria-label={t('offlineCash.pay.reviewTitle')}>
       <h3>{t('offlineCash.pay.reviewTitle')}</h3>

@@ -6,6 +6,7 @@
  * (the account's own transaction, with the PIN) or to the bank's collection
  * service (no PIN); Close refunds the purse once its thaw is over.
  */
+import type { TFunction } from 'i18next';
 import { useId, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { SerializedError } from '../../../../core/api/errors.js';
@@ -16,7 +17,7 @@ import type { PinRequest } from '../../components/PinDialog.js';
 import { formatAmount, formatDateTime, formatNumber, sumAmounts } from '../../format.js';
 import { Refusal } from '../treasury/Refusal.js';
 import { withPin } from '../treasury/with-pin.js';
-import { purseErrorText } from './purse-text.js';
+import { purseErrorText, type Said } from './purse-text.js';
 
 export type PurseStatusResult = ApiResult<'purse.status'>;
 export type PurseSummary = PurseStatusResult['purses'][number];
@@ -60,7 +61,7 @@ export function PurseStatus({
   const purse = currentPurse(status);
   const [via, setVia] = useState<'own' | 'service'>('own');
   const [busy, setBusy] = useState(false);
-  const [note, setNote] = useState<string>();
+  const [note, setNote] = useState<Said>();
   const [problem, setProblem] = useState<SerializedError>();
   const viaId = useId();
   const amount = (text: string) => formatAmount(text, locale);
@@ -94,10 +95,11 @@ export function PurseStatus({
           }),
         (result) => {
           setNote(
-            t('offlineCash.settle.done', {
-              submitted: formatNumber(result.submitted, locale),
-              settled: formatNumber(result.alreadySettled, locale),
-            }),
+            () => (tr: TFunction, lng: string) =>
+              tr('offlineCash.settle.done', {
+                submitted: formatNumber(result.submitted, lng),
+                settled: formatNumber(result.alreadySettled, lng),
+              }),
           );
           onChanged();
         },
@@ -111,7 +113,10 @@ export function PurseStatus({
       run: async (pin) => {
         const result = await call('purse.close', { purse: address, ...(pin ? { pin } : {}) });
         setProblem(undefined);
-        setNote(t('offlineCash.close.done', { amount: amount(result.purse.amountLeft) }));
+        setNote(
+          () => (tr: TFunction, lng: string) =>
+            tr('offlineCash.close.done', { amount: formatAmount(result.purse.amountLeft, lng) }),
+        );
         onChanged();
       },
     });
@@ -210,7 +215,7 @@ export function PurseStatus({
           ) : null}
           {note ? (
             <p className="strong" role="status">
-              {note}
+              {note(t, locale)}
             </p>
           ) : null}
           {problem ? <Refusal error={problem} text={purseErrorText(t, problem)} /> : null}

@@ -39,3 +39,9 @@ export function purseErrorText(t: TFunction, error: SerializedError): string {
   const reason = voucherReason(error);
   return reason ? t(`offlineCash.reason.${reason}`) : errorText(t, error);
 }
+
+/**
+ * A message kept in state and worded at render time, so it follows a change of
+ * language (a sentence kept as text would stay in the language it was made in).
+ */
+export type Said = (t: TFunction, locale: string) => string;
