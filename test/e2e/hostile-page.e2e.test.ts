@@ -32,7 +32,7 @@ import { join } from 'node:path';
 import { UR, UREncoder } from '@ngraveio/bc-ur';
 import { FountainEncoderPart } from '@ngraveio/bc-ur/dist/fountainEncoder.js';
 import type { Browser, Page } from 'playwright-core';
-import { getAddress } from 'viem';
+import { getAddress, zeroHash } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADDRESS_BOOK_MAX_ENTRIES } from '../../core/api/address-book.js';
 import type { ErrorCode } from '../../core/api/errors.js';
@@ -44,6 +44,9 @@ import type { ApiReply } from '../../core/api/transport.js';
 import { MAX_BUNDLE_TEXT, MAX_REQUEST_TEXT } from '../../core/api/treasury.js';
 import { type AppApi, createAppApi } from '../../core/app/app-api.js';
 import { type Bridge, MAX_BODY_BYTES, startBridge } from '../../core/bridge/bridge-server.js';
+import { writeActiveProfile } from '../../core/chain/profile-file.js';
+import { encodePaymentRequest } from '../../core/purse/payment-file.js';
+import { addPurse } from '../../core/purse/purse-store.js';
 import { addAddressBookEntry } from '../../core/store/address-book.js';
 import { openStore } from '../../core/store/database.js';
 import { addTreasury } from '../../core/store/treasuries.js';
@@ -88,6 +91,10 @@ let victim: { token: string; key: string; slot: number; address: string };
 let reviewed: string;
 /** The victim's treasury (threshold 1) and a payment proposed by it, never approved. */
 let proposal: { treasury: string; bundle: string; reviewDigest: string; fragments: number };
+/** A payment request to PAYEE, as a page could hand one over, and the victim's own (seeded) purse. */
+let victimRequest: string;
+/** The offline purse contract the victim's (closed-port) ledger names. */
+const OFFLINE_PURSE = getAddress(`0x${'c8'.padStart(40, '0')}`);
 /** The treasury the victim's create form showed (Mallory, the victim its one owner): its salt and digest. */
 let shownTreasury: { saltNonce: string; reviewDigest: string };
 let chain: ChainProfile;
@@ -1200,12 +1207,17 @@ function treasuryCases(
     // The offline purse: a page gets its own purse's status and may ask for a payment (signs
     // nothing, stores nothing); it names neither where the certificate is asked nor where
     // vouchers go, and no voucher is signed without the review and the PIN.
-    ...purseCases(huge),
+    ...purseCases(huge, { noAccount, noReview, stale }),
   };
 }
 
 /** The offline purse methods' hostile calls (core/api/purse.ts says what a page may do). */
-function purseCases(huge: string): Partial<Record<ApiMethod, Refusal[]>> {
+function purseCases(
+  huge: string,
+  said: { noAccount: RegExp; noReview: string; stale: string },
+): Partial<Record<ApiMethod, Refusal[]>> {
+  const { noAccount, noReview, stale } = said;
+  const foreignKey = withModule(victim.key, foreign.canary);
   const open = {
     account: victim.key,
     locked: '10.00',
@@ -1230,6 +1242,12 @@ function purseCases(huge: string): Partial<Record<ApiMethod, Refusal[]>> {
       ],
     ],
     'purse.open': [
+      [
+        'the key behind a foreign module, with the PIN',
+        { ...open, account: foreignKey },
+        'ACCOUNT_UNKNOWN',
+        noAccount,
+      ],
       [
         'an operator service of its own, with the PIN',
         { ...open, operatorService: 'http://127.0.0.1:9/evil' },
@@ -1263,6 +1281,12 @@ function purseCases(huge: string): Partial<Record<ApiMethod, Refusal[]>> {
     ],
     'purse.request': [
       [
+        'a payee that is not this wallet’s',
+        { account: PAYEE, amount: '1.00' },
+        'ACCOUNT_UNKNOWN',
+        `${PAYEE} is not one of this wallet's accounts`,
+      ],
+      [
         'a memo of 141 characters',
         { account: victim.address, amount: '1.00', memo: 'x'.repeat(141) },
         'INVALID_ARGUMENT',
@@ -1276,6 +1300,12 @@ function purseCases(huge: string): Partial<Record<ApiMethod, Refusal[]>> {
       ],
     ],
     'purse.payPreview': [
+      [
+        'a request cut short',
+        { request: { text: victimRequest.slice(0, 40) } },
+        'VOUCHER_REFUSED',
+        /^This payment request is not well formed: /,
+      ],
       [
         'a huge request',
         { request: { text: huge } },
@@ -1297,6 +1327,24 @@ function purseCases(huge: string): Partial<Record<ApiMethod, Refusal[]>> {
     ],
     'purse.pay': [
       [
+        'the victim’s purse with its PIN, but no review',
+        { request: { text: victimRequest }, pin: PIN },
+        'INVALID_ARGUMENT',
+        noReview,
+      ],
+      [
+        'the victim’s purse with its PIN, and a review it never showed',
+        { request: { text: victimRequest }, reviewDigest: EVIL_DIGEST, pin: PIN },
+        'REVIEW_STALE',
+        stale,
+      ],
+      [
+        'a request that is not one, with the PIN',
+        { request: { text: '{"signet":' }, reviewDigest: EVIL_DIGEST, pin: PIN },
+        'VOUCHER_REFUSED',
+        /^This payment request is not well formed: /,
+      ],
+      [
         'a review digest that is not one',
         { request: { text: '{}' }, reviewDigest: 'abc', pin: PIN },
         'INVALID_ARGUMENT',
@@ -1310,6 +1358,22 @@ function purseCases(huge: string): Partial<Record<ApiMethod, Refusal[]>> {
       ],
     ],
     'purse.receive': [
+      [
+        'a payment that is not one',
+        { payment: { text: '{}' } },
+        'VOUCHER_REFUSED',
+        /^This offline payment is not well formed: /,
+      ],
+      [
+        'a QR frame that is not a payment',
+        {
+          payment: {
+            parts: [new UREncoder(UR.fromBuffer(Buffer.from('not a payment')), 200).nextPart()],
+          },
+        },
+        'VOUCHER_REFUSED',
+        'This QR code is a bytes, not an offline payment.',
+      ],
       [
         'a huge payment',
         { payment: { text: huge } },
@@ -1325,6 +1389,18 @@ function purseCases(huge: string): Partial<Record<ApiMethod, Refusal[]>> {
     ],
     'purse.settle': [
       [
+        'to a collection service nobody configured',
+        { via: 'service' },
+        'INVALID_ARGUMENT',
+        'no collection service is configured: set "purse": {"collectionService": URL} in config.json',
+      ],
+      [
+        'through a key behind a foreign module, with the PIN',
+        { via: 'own', submitter: foreignKey, pin: PIN },
+        'ACCOUNT_UNKNOWN',
+        noAccount,
+      ],
+      [
         'a collection service of its own',
         { via: 'service', url: 'http://127.0.0.1:9/evil' },
         'INVALID_ARGUMENT',
@@ -1338,6 +1414,12 @@ function purseCases(huge: string): Partial<Record<ApiMethod, Refusal[]>> {
       ],
     ],
     'purse.close': [
+      [
+        'a purse that is not this wallet’s, with the PIN',
+        { purse: PAYEE, pin: PIN },
+        'PURSE_NOT_FOUND',
+        `no purse ${PAYEE} on chain ${OFFLINE_CHAIN_ID} in this wallet`,
+      ],
       [
         'a huge purse',
         { purse: huge, pin: PIN },
@@ -1659,6 +1741,37 @@ function addVictimTreasury(): void {
   }
 }
 
+/**
+ * An open purse of the victim's (its key named on the victim's token): a page that
+ * could get a voucher out of it without the review and the PIN would be paid.
+ */
+function addVictimPurse(): void {
+  const store = openStore(storePath);
+  try {
+    addPurse(store, {
+      chainId: OFFLINE_CHAIN_ID,
+      purseContract: OFFLINE_PURSE,
+      certificate: {
+        purse: getAddress(`0x${'ca5e'.repeat(10)}`),
+        owner: getAddress(victim.address),
+        locked: 1_000n,
+        cap: 500n,
+        maxCount: 3,
+        validFrom: 0n,
+        validUntil: 4_000_000_000n,
+        operator: getAddress(`0x${'0b'.repeat(20)}`),
+        epoch: 0,
+      },
+      certificateSignature: `0x${'11'.repeat(65)}`,
+      keyUri: formatPkcs11Uri({ ...parsePkcs11Uri(victim.key), object: 'signet-purse-0' }),
+      state: 'open',
+      lastVoucherHash: zeroHash,
+    });
+  } finally {
+    store.close();
+  }
+}
+
 /** What must never be mapped into this (the bridge's) process. */
 const neverLoaded = () => [foreign.canary, ...foreign.unlistedModules];
 
@@ -1670,7 +1783,10 @@ beforeAll(async () => {
   foreign = foreignLibraries(dir);
   const env = { ...process.env, SIGNET_HOME: home };
   const cli = (args: string[]) => signet(args, { env });
+  // The offline ledger with a purse contract named, so the purse methods get past it.
   chain = selectOfflineChain(home);
+  chain = { ...chain, contracts: { ...chain.contracts, offlinePurse: OFFLINE_PURSE } };
+  writeActiveProfile(chain, { SIGNET_HOME: home });
   const token = (await cli(['tokens', '--module', softhsmModule, '--json'])).json.find(
     (t: { label: string }) => t.label === 'Victim',
   );
@@ -1695,6 +1811,12 @@ beforeAll(async () => {
   victim = { token: token.uri, key: key.uri, slot: token.slot, address: key.address };
   fillAddressBook();
   addVictimTreasury();
+  addVictimPurse();
+  victimRequest = encodePaymentRequest({
+    domain: { chainId: OFFLINE_CHAIN_ID, verifyingContract: OFFLINE_PURSE },
+    payee: getAddress(PAYEE),
+    amount: 100n,
+  });
 
   buildRenderer(dist);
   app = createAppApi({ home, env });
