@@ -362,6 +362,20 @@ describe('the Signet UI in Chromium, through the bridge', () => {
     await page.locator('.lang select').selectOption('en');
   });
 
+  it('says on the Offline cash screen that this ledger has no purse contract', async () => {
+    await openScreen('cash', 'Offline cash');
+    await expect(
+      page
+        .getByRole('status')
+        .filter({ hasText: 'This ledger has no offline purse contract' })
+        .count(),
+    ).resolves.toBe(1);
+    // Nothing to receive into, pay from or open here.
+    await expect(
+      page.getByRole('button', { name: 'Show the payment request' }).count(),
+    ).resolves.toBe(0);
+  });
+
   it('ran with no CSP violation, no page error and an empty console', async () => {
     // The page stayed the same document all along (a screen change is not a navigation).
     expect(await page.evaluate(() => window.cspViolations)).toEqual([]);

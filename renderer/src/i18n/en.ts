@@ -850,6 +850,7 @@ export const en = {
       'Pay and be paid with no network: money locked in a purse on your token moves by QR code or file, and is settled on the ledger when either side is online again.',
     account: 'Account',
     noAccount: 'Add a secp256k1 account on a token first: its purse is made on the same token.',
+    noContract: 'This ledger has no offline purse contract: offline cash is not offered here.',
     amountInvalid: 'Enter an amount like 12.34 (at most two decimals).',
     purse: {
       title: 'Purse',

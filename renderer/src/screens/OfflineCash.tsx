@@ -60,6 +60,8 @@ export function OfflineCash({
     address ? { account: address } : {},
     refreshKey + tick + fresh,
   );
+  // purse.status answers PURSE_NOT_FOUND only when the ledger names no purse contract.
+  const noPurses = status.error?.code === 'PURSE_NOT_FOUND';
   const purse = currentPurse(status.data);
   const canPay = purse?.state === 'open';
   const canOpen = !purse || ['closed', 'mismatch', 'closable', 'expired'].includes(purse.state);
@@ -88,16 +90,22 @@ export function OfflineCash({
           </select>
         </div>
       ) : null}
-      <PurseStatus
-        status={status.data}
-        loading={status.loading}
-        error={status.error}
-        onRetry={status.reload}
-        accountKey={holder?.keyUri ?? ''}
-        askPin={askPin}
-        onChanged={changed}
-      />
-      {holder ? (
+      {noPurses ? (
+        <p className="banner" role="status">
+          {t('offlineCash.noContract')}
+        </p>
+      ) : (
+        <PurseStatus
+          status={status.data}
+          loading={status.loading}
+          error={status.error}
+          onRetry={status.reload}
+          accountKey={holder?.keyUri ?? ''}
+          askPin={askPin}
+          onChanged={changed}
+        />
+      )}
+      {holder && !noPurses ? (
         <div className="purse-actions">
           <ReceivePanel key={`receive-${address}`} account={address} onChanged={changed} />
           {canPay ? (
