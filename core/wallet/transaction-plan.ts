@@ -30,6 +30,9 @@ export const gasBudget = {
   // recoverFrozen: the money, then each system contract's recoverNotes with up to
   // SYSTEM_RECOVERY_GAS (12M) each; the dev ledger has one (the notes).
   'customer-recover': 13_000_000n,
+  // The collection service's OfflinePurse calls (core/collect/submitter.ts sizes a settle batch's).
+  'purse-settle': 3_000_000n,
+  'purse-fraud': 400_000n,
 } as const;
 
 export type TxKind = keyof typeof gasBudget;
