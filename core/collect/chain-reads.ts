@@ -1,0 +1,124 @@
+/**
+ * What the collection service asks the chain, through the node pool at the
+ * pinned head: which operator a certificate key belongs to, whether vouchers
+ * are settled and a purse frozen, and a customer's standing. A settlement or
+ * a fraud proof is believed only when a quorum of the configured nodes says so
+ * (RpcPool.poll): one node's word never marks a voucher paid.
+ */
+import {
+  type Address,
+  decodeFunctionResult,
+  encodeFunctionData,
+  getAddress,
+  type Hex,
+  toHex,
+  zeroAddress,
+} from 'viem';
+import { SignetError } from '../api/errors.js';
+import { offlinePurseAbi } from '../purse/abi.js';
+import type { Voucher } from '../purse/typed-data.js';
+import type { RpcPool } from '../rpc/rpc-pool.js';
+
+type PurseFunction = 'certificateKeyOperator' | 'isSettled' | 'purseOf' | 'epochOf';
+
+interface PurseCall {
+  functionName: PurseFunction;
+  args: readonly unknown[];
+}
+
+/**
+ * The calls' results where a quorum of the configured nodes agreed, undefined
+ * where none did (a node down, or disagreeing): the caller waits and asks again.
+ */
+export async function quorumReads(
+  rpc: RpcPool,
+  contract: Address,
+  calls: readonly PurseCall[],
+): Promise<unknown[]> {
+  if (calls.length === 0) return [];
+  const { pinned } = await rpc.heads();
+  const polls = await rpc.poll(
+    calls.map(({ functionName, args }) => ({
+      method: 'eth_call',
+      params: [
+        {
+          to: contract,
+          data: encodeFunctionData({ abi: offlinePurseAbi, functionName, args } as never),
+        },
+        toHex(pinned),
+      ],
+    })),
+    { atBlock: pinned },
+  );
+  return polls.map((poll, i) => {
+    const answer = poll.agreed;
+    if (!answer || 'error' in answer) return undefined;
+    return decodeFunctionResult({
+      abi: offlinePurseAbi,
+      functionName: calls[i]!.functionName,
+      data: answer.result as Hex,
+    } as never);
+  });
+}
+
+/** Certificate key → operator (zero address: unlisted), for every key asked; throws if no quorum. */
+export async function certificateKeyOperators(
+  rpc: RpcPool,
+  contract: Address,
+  keys: readonly Address[],
+): Promise<Map<Address, Address | null>> {
+  const results = await quorumReads(
+    rpc,
+    contract,
+    keys.map((key) => ({ functionName: 'certificateKeyOperator', args: [key] })),
+  );
+  const map = new Map<Address, Address | null>();
+  keys.forEach((key, i) => {
+    const operator = results[i] as Address | undefined;
+    if (operator === undefined) {
+      throw new SignetError(
+        'NODE_DISAGREES',
+        'the ledger nodes do not agree on the listed certificate keys: try again',
+      );
+    }
+    map.set(getAddress(key), operator === zeroAddress ? null : getAddress(operator));
+  });
+  return map;
+}
+
+/** Per voucher: true when a quorum shows it settled, false when a quorum shows it not, undefined otherwise. */
+export async function settledVouchers(
+  rpc: RpcPool,
+  contract: Address,
+  vouchers: readonly Voucher[],
+): Promise<(boolean | undefined)[]> {
+  return (await quorumReads(
+    rpc,
+    contract,
+    vouchers.map((voucher) => ({ functionName: 'isSettled', args: [voucher] })),
+  )) as (boolean | undefined)[];
+}
+
+export interface PurseState {
+  owner: Address;
+  frozen: boolean;
+  closed: boolean;
+}
+
+export async function purseState(
+  rpc: RpcPool,
+  contract: Address,
+  purse: Address,
+): Promise<PurseState | undefined> {
+  const [state] = await quorumReads(rpc, contract, [{ functionName: 'purseOf', args: [purse] }]);
+  return state as PurseState | undefined;
+}
+
+export async function epochOf(
+  rpc: RpcPool,
+  contract: Address,
+  owner: Address,
+): Promise<number | undefined> {
+  const [epoch] = await quorumReads(rpc, contract, [{ functionName: 'epochOf', args: [owner] }]);
+  return epoch as number | undefined;
+}
