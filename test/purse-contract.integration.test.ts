@@ -678,6 +678,23 @@ describe('fraud', () => {
     expect(await read('currency', 'isFrozen', [alice.address])).toBe(true);
   });
 
+  it('pays a defrauder who is also a payee in the batch, then freezes it: the batch does not revert', async () => {
+    // Dave pays alice offline; alice double-spends her purse; one batch holds all three.
+    const { certificate, purseKey } = await purse.certificateFor(dave.address, operator2);
+    await purse.openPurse(dave.key, operator2Key, certificate);
+    const toAlice = await purse.voucherChain(purseKey, certificate).pay(alice.address, 5_00n);
+    const ctx = await openAlicePurse();
+    const v1 = await ctx.chain.pay(bob.address, 10_00n);
+    const twin = await forged(ctx, { ...v1.voucher, payee: carol.address });
+    const receipt = await purse.settle(stranger.key, [toAlice, v1, twin]);
+    expect(purse.events(receipt, 'VoucherSettled')).toHaveLength(3);
+    expect(purse.events(receipt, 'FraudProven')).toHaveLength(1);
+    expect(await purse.balance(alice.address)).toBe(START - ctx.certificate.locked + 5_00n);
+    expect(await read('currency', 'isFrozen', [alice.address])).toBe(true);
+    expect(await purse.balance(bob.address)).toBe(10_00n);
+    expect(await purse.balance(carol.address)).toBe(10_00n);
+  });
+
   it('leaves a voucher the guarantee pool cannot cover unsettled, and pays it once the pool can', async () => {
     const { certificate, purseKey } = await purse.certificateFor(dave.address, operator2, {
       cap: 100_00n,
