@@ -86,8 +86,15 @@ export async function createPurse(
       operator: getAddress(terms.operator),
       epoch: terms.epoch,
     };
-    const signature = await certify(certificate, domain);
-    requireCertified(domain, certificate, signature, certificateKeys);
+    let signature: Hex;
+    try {
+      signature = await certify(certificate, domain);
+      requireCertified(domain, certificate, signature, certificateKeys);
+    } catch (error) {
+      // Not certified: the fresh key is of no use; nothing of the purse is left behind.
+      await token.deleteKey(key.keyUri);
+      throw error;
+    }
     const written = await token.writeState(
       key.address,
       {
