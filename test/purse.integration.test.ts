@@ -11,7 +11,14 @@
  * closes after the thaw window, and a voucher settled after the close changes
  * nothing.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -390,5 +397,63 @@ describe('offline digital cash on the dev ledger', () => {
     expect(await balanceOf(alice().address)).toBe(aliceAfter);
     const status = await json(carol(), ['purse', 'status', '--refresh']);
     expect(status.pendingIncome).toBe('2.00');
+  }, 120_000);
+
+  it('a store restored from a backup cannot reuse a counter: PURSE_STATE_MISMATCH in one line, nothing signed', async () => {
+    const c = carol();
+    const opened = await json(c, [
+      ...['purse', 'open', '--account', c.uri, '--locked', '20.00', '--cap', '5.00'],
+      ...['--max-count', '4', '--validity', '1h', '--pin-file', pin],
+    ]);
+    await syncSettled(c);
+    await json(c, ['purse', 'status', '--refresh']);
+    offline(c);
+    await payOffline(c, alice(), '1.00', 'file');
+    // The backup: SQLite's file with its WAL folded in, as a backup tool would copy it.
+    const file = join(c.home, 'signet.sqlite');
+    const live = openStore(file);
+    live.db.pragma('wal_checkpoint(TRUNCATE)');
+    live.close();
+    const backup = join(dir, 'carol-backup.sqlite');
+    copyFileSync(file, backup);
+    await payOffline(c, alice(), '2.00', 'file');
+    for (const suffix of ['-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
+    copyFileSync(backup, file);
+
+    const before = await json(c, ['purse', 'status']);
+    expect(before.purses[0]).toMatchObject({ count: 1, mismatch: false });
+    const step = mkdtempSync(join(dir, 'restored-'));
+    await json(alice(), [
+      'purse',
+      'request',
+      '--account',
+      alice().address,
+      '--amount',
+      '3.00',
+      '--out',
+      join(step, 'r.json'),
+    ]);
+    const run = await cli(c, [
+      'purse',
+      'pay',
+      '--request',
+      join(step, 'r.json'),
+      '--out',
+      join(step, 'p.json'),
+      '--pin-file',
+      pin,
+    ]);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(/token's counter is 2 and this computer's 1; nothing was signed/);
+    expect(existsSync(join(step, 'p.json'))).toBe(false);
+    const after = await json(c, ['purse', 'status']);
+    expect(after.vouchers).toEqual(before.vouchers);
+    expect(after.purses[0]).toMatchObject({
+      purse: opened.purse.purse,
+      count: 1,
+      mismatch: true,
+      state: 'mismatch',
+    });
   }, 120_000);
 });
