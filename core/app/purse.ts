@@ -58,7 +58,7 @@ import { getAccountState } from '../store/chain-state.js';
 import type { Store } from '../store/database.js';
 import { findAccount } from '../wallet/find-account.js';
 import type { AppContext } from './app-context.js';
-import type { Caller, Handlers } from './dispatcher.js';
+import type { Handlers } from './dispatcher.js';
 import { requireReviewed } from './signing-plan.js';
 import type { SyncDriver } from './sync-driver.js';
 
