@@ -395,8 +395,22 @@ describe('offline digital cash on the dev ledger', () => {
     await syncSettled(carol());
     expect(await balanceOf(carol().address)).toBe(carolBefore);
     expect(await balanceOf(alice().address)).toBe(aliceAfter);
+    // The closed purse's voucher is rejected for good: no longer pending, never sent again.
     const status = await json(carol(), ['purse', 'status', '--refresh']);
-    expect(status.pendingIncome).toBe('2.00');
+    expect(status.pendingIncome).toBe('0.00');
+    expect(status.vouchers.filter((v: { status: string }) => v.status === 'rejected')).toHaveLength(
+      1,
+    );
+    const again = await json(carol(), [
+      'purse',
+      'settle',
+      '--submitter',
+      carol().uri,
+      '--pin-file',
+      pin,
+    ]);
+    expect(again).toMatchObject({ submitted: 0, transactions: [] });
+    expect(await balanceOf(carol().address)).toBe(carolBefore);
   }, 120_000);
 
   it('a store restored from a backup cannot reuse a counter: PURSE_STATE_MISMATCH in one line, nothing signed', async () => {
