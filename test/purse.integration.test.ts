@@ -64,7 +64,10 @@ const bob = () => holders.bob!;
 const carol = () => holders.carol!;
 
 async function cli(h: Holder, args: string[]) {
-  return signet(args, { env: h.env });
+  const run = await signet(args, { env: h.env });
+  // No PIN in any output, error or not.
+  expect(run.stdout + run.stderr).not.toContain(PIN);
+  return run;
 }
 async function json(h: Holder, args: string[]) {
   const run = await cli(h, [...args, '--json']);
@@ -470,4 +473,21 @@ describe('offline digital cash on the dev ledger', () => {
       state: 'mismatch',
     });
   }, 120_000);
+
+  it('keeps no PIN in any store, and takes it from standard input as well as a file', async () => {
+    const run = await signet(
+      ['purse', 'settle', '--submitter', alice().uri, '--pin-stdin', '--json'],
+      {
+        env: alice().env,
+        stdin: `${PIN}\n`,
+      },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    for (const h of Object.values(holders)) {
+      const store = openStore(join(h.home, 'signet.sqlite'));
+      store.db.pragma('wal_checkpoint(TRUNCATE)');
+      store.close();
+      expect(readFileSync(join(h.home, 'signet.sqlite')).includes(Buffer.from(PIN))).toBe(false);
+    }
+  });
 });
