@@ -478,6 +478,56 @@ describe('signet collect serve', () => {
     expect(service.stderr()).not.toContain(w.pin);
   }, 180_000);
 
+  it('a voucher the contract refuses for good is rejected with its reason; a retriable one is paid later', async () => {
+    // A purse certified offline but never opened on chain: its vouchers are worthless.
+    const owner = await customer();
+    const { purseKey, request } = await certificateRequest(owner.address);
+    const unopened: TestPurse = {
+      domain,
+      purseKey,
+      operatorKey: devOperator,
+      certificate: {
+        purse: purseKey.address,
+        owner: owner.address,
+        locked: BigInt(request.locked),
+        cap: BigInt(request.cap),
+        maxCount: request.maxCount,
+        validFrom: BigInt(request.validFrom),
+        validUntil: BigInt(request.validUntil),
+        operator: devOperator.address,
+        epoch: request.epoch,
+      },
+      certificateSignature: '0x',
+    };
+    unopened.certificateSignature = await signCertificate(
+      devOperator,
+      domain,
+      unopened.certificate,
+    );
+    const frank = await payee();
+    const [worthless] = await chainOf(unopened, [frank], [500n]);
+    // A payee not (yet) registered in the currency: the contract cannot pay it now.
+    const purse = await openedPurse();
+    const newcomer = privateKeyToAccount(generatePrivateKey()).address;
+    const [early] = await chainOf(purse, [newcomer], [700n]);
+
+    const answered = await deposit(service, [worthless!, early!]);
+    const [worthlessHash, earlyHash] = answered.json.results.map((r: any) => r.voucherHash as Hex);
+    await waitFor('the unopened purse voucher rejected', async () => {
+      const status = (await call(service, 'GET', `/v1/vouchers/${worthlessHash}`)).json;
+      return status.status === 'rejected' && status.reason === 'unknown-purse';
+    });
+    await waitFor('the newcomer voucher waiting', async () => {
+      const status = (await call(service, 'GET', `/v1/vouchers/${earlyHash}`)).json;
+      return status.status === 'pending' && status.reason === 'payee-inactive';
+    });
+    expect(await balanceOf(frank)).toBe(1n);
+    // Registered now: the next try pays it.
+    await w.ledger.fund(newcomer, 1n);
+    await allSettled(service, [earlyHash]);
+    expect(await balanceOf(newcomer)).toBe(701n);
+  }, 120_000);
+
   it('a double spend among deposits is proven on chain: purse and owner frozen, both payees paid', async () => {
     const purse = await openedPurse();
     const [dave, erin] = [await payee(), await payee()];

@@ -7,7 +7,9 @@
  */
 import {
   type Address,
+  decodeEventLog,
   decodeFunctionResult,
+  encodeEventTopics,
   encodeFunctionData,
   getAddress,
   type Hex,
@@ -15,9 +17,10 @@ import {
   zeroAddress,
 } from 'viem';
 import { SignetError } from '../api/errors.js';
-import { offlinePurseAbi } from '../purse/abi.js';
+import { offlinePurseAbi, type VoucherRejection, voucherRejections } from '../purse/abi.js';
 import type { Voucher } from '../purse/typed-data.js';
 import type { RpcPool } from '../rpc/rpc-pool.js';
+import type { RawLog } from '../sync/fetch-logs.js';
 
 type PurseFunction = 'certificateKeyOperator' | 'isSettled' | 'purseOf' | 'epochOf';
 
@@ -121,4 +124,63 @@ export async function epochOf(
 ): Promise<number | undefined> {
   const [epoch] = await quorumReads(rpc, contract, [{ functionName: 'epochOf', args: [owner] }]);
   return epoch as number | undefined;
+}
+
+/** Retriable rejections: the voucher may be paid later (core/purse/abi.ts). */
+export const RETRIABLE_REJECTIONS: ReadonlySet<string> = new Set([
+  'payee-inactive',
+  'guarantee-short',
+]);
+
+/**
+ * Why the contract did not pay these vouchers in the block of their settle
+ * transaction: their VoucherRejected events, as a quorum of nodes reports them
+ * (undefined without a quorum). A voucher with no event there has none.
+ */
+export async function rejectionsIn(
+  rpc: RpcPool,
+  contract: Address,
+  blockNumber: number,
+  hashes: readonly Hex[],
+): Promise<Map<string, VoucherRejection | 'unknown'> | undefined> {
+  if (hashes.length === 0) return new Map();
+  const [topic0] = encodeEventTopics({ abi: offlinePurseAbi, eventName: 'VoucherRejected' });
+  const block = toHex(blockNumber);
+  const [poll] = await rpc.poll(
+    [
+      {
+        method: 'eth_getLogs',
+        params: [
+          {
+            fromBlock: block,
+            toBlock: block,
+            address: contract,
+            topics: [topic0, null, hashes.map((h) => h.toLowerCase())],
+          },
+        ],
+      },
+    ],
+    {
+      atBlock: blockNumber,
+      // Nodes differ in extra fields; what matters is which voucher and why.
+      compareBy: (logs) =>
+        (logs as RawLog[]).map((l) => [l.blockHash, l.logIndex, l.topics, l.data]),
+    },
+  );
+  const answer = poll?.agreed;
+  if (!answer || 'error' in answer) return undefined;
+  const reasons = new Map<string, VoucherRejection | 'unknown'>();
+  for (const log of answer.result as RawLog[]) {
+    const { args } = decodeEventLog({
+      abi: offlinePurseAbi,
+      data: log.data,
+      topics: log.topics as never,
+    });
+    const { voucherHash, reason } = args as { voucherHash: Hex; reason: number };
+    reasons.set(
+      voucherHash.toLowerCase(),
+      voucherRejections[reason as keyof typeof voucherRejections] ?? 'unknown',
+    );
+  }
+  return reasons;
 }

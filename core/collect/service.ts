@@ -163,6 +163,7 @@ export async function startCollectService(options: CollectServiceOptions): Promi
             amount: voucher.amount.toString(),
             status: voucher.status,
             txHash: voucher.txHash,
+            reason: voucher.reason,
           });
         },
       },
