@@ -184,3 +184,39 @@ export async function rejectionsIn(
   }
   return reasons;
 }
+
+/**
+ * The listed certificate keys as last read, so that payees can still deposit
+ * while the service's nodes are unreachable: a key read within `freshMs` is
+ * not asked again, and when the chain cannot answer, keys read before (however
+ * long ago) are taken as they were. A deposit is a pre-check; the contract
+ * decides at settle whether the certificate's key is listed.
+ */
+export class CertificateKeyCache {
+  readonly #known = new Map<Address, { operator: Address | null; at: number }>();
+
+  constructor(
+    private readonly read: (keys: Address[]) => Promise<Map<Address, Address | null>>,
+    private readonly freshMs = 60_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async lookup(keys: readonly Address[]): Promise<Map<Address, Address | null>> {
+    const wanted = keys.map((key) => getAddress(key));
+    const stale = wanted.filter((key) => {
+      const known = this.#known.get(key);
+      return !known || this.now() - known.at > this.freshMs;
+    });
+    if (stale.length > 0) {
+      try {
+        for (const [key, operator] of await this.read(stale)) {
+          this.#known.set(key, { operator, at: this.now() });
+        }
+      } catch (error) {
+        // The chain cannot say now: keys read before stand; a key never read cannot.
+        if (stale.some((key) => !this.#known.has(key))) throw error;
+      }
+    }
+    return new Map(wanted.map((key) => [key, this.#known.get(key)!.operator]));
+  }
+}

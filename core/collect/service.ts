@@ -33,7 +33,7 @@ import {
   defaultCertificateLimits,
   issueCertificate,
 } from './certificates.js';
-import { certificateKeyOperators } from './chain-reads.js';
+import { CertificateKeyCache, certificateKeyOperators } from './chain-reads.js';
 import { countsByStatus, getVoucher, openCollectStore } from './collect-store.js';
 import { depositPayments } from './deposit.js';
 import { createCollectServer, type Route } from './http-api.js';
@@ -105,6 +105,9 @@ export async function startCollectService(options: CollectServiceOptions): Promi
     collect = openCollectStore(join(options.dataDir, 'collect.sqlite'));
     const rpc = context.rpc(profile);
     const domain = { chainId: profile.chainId, verifyingContract: getAddress(purseContract) };
+    const certificateKeys = new CertificateKeyCache((keys) =>
+      certificateKeyOperators(rpc, domain.verifyingContract, keys),
+    );
 
     const submitter = new Submitter({
       profile,
@@ -143,7 +146,7 @@ export async function startCollectService(options: CollectServiceOptions): Promi
             {
               store,
               domain,
-              lookupKeys: (keys) => certificateKeyOperators(rpc, domain.verifyingContract, keys),
+              lookupKeys: (keys) => certificateKeys.lookup(keys),
             },
             (body as { payments: unknown[] }).payments,
           );
