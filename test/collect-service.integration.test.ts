@@ -30,6 +30,9 @@ import {
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { currencyAbi } from '../core/chain/abi.js';
+import { certificateKeyOperators } from '../core/collect/chain-reads.js';
+import { openCollectStore, startSettleBatch } from '../core/collect/collect-store.js';
+import { depositPayments } from '../core/collect/deposit.js';
 import { offlinePurseAbi } from '../core/purse/abi.js';
 import { encodePaymentFile, type PaymentWithDomain } from '../core/purse/payment-file.js';
 import {
@@ -39,9 +42,11 @@ import {
   purseTypes,
   type Voucher,
 } from '../core/purse/typed-data.js';
+import { RpcPool } from '../core/rpc/rpc-pool.js';
 import { openStore } from '../core/store/database.js';
 import { listOutbox } from '../core/store/outbox.js';
 import { confirmed, devKeys } from '../ledger/deploy.js';
+import { signetProcess } from './support/cli.js';
 import { nextVoucher, payWith, signCertificate, type TestPurse } from './support/purse.js';
 import { useWallet } from './support/wallet-fixture.js';
 
@@ -477,6 +482,100 @@ describe('signet collect serve', () => {
     for (const hash of hashes) expect(await settledEvents(hash)).toBe(1);
     expect(service.stderr()).not.toContain(w.pin);
   }, 180_000);
+
+  it('a voucher the contract refuses for good is rejected with its reason; a retriable one is paid later', async () => {
+    // A purse certified offline but never opened on chain: its vouchers are worthless.
+    const owner = await customer();
+    const { purseKey, request } = await certificateRequest(owner.address);
+    const unopened: TestPurse = {
+      domain,
+      purseKey,
+      operatorKey: devOperator,
+      certificate: {
+        purse: purseKey.address,
+        owner: owner.address,
+        locked: BigInt(request.locked),
+        cap: BigInt(request.cap),
+        maxCount: request.maxCount,
+        validFrom: BigInt(request.validFrom),
+        validUntil: BigInt(request.validUntil),
+        operator: devOperator.address,
+        epoch: request.epoch,
+      },
+      certificateSignature: '0x',
+    };
+    unopened.certificateSignature = await signCertificate(
+      devOperator,
+      domain,
+      unopened.certificate,
+    );
+    const frank = await payee();
+    const [worthless] = await chainOf(unopened, [frank], [500n]);
+    // A payee not (yet) registered in the currency: the contract cannot pay it now.
+    const purse = await openedPurse();
+    const newcomer = privateKeyToAccount(generatePrivateKey()).address;
+    const [early] = await chainOf(purse, [newcomer], [700n]);
+
+    const answered = await deposit(service, [worthless!, early!]);
+    const [worthlessHash, earlyHash] = answered.json.results.map((r: any) => r.voucherHash as Hex);
+    await waitFor('the unopened purse voucher rejected', async () => {
+      const status = (await call(service, 'GET', `/v1/vouchers/${worthlessHash}`)).json;
+      return status.status === 'rejected' && status.reason === 'unknown-purse';
+    });
+    await waitFor('the newcomer voucher waiting', async () => {
+      const status = (await call(service, 'GET', `/v1/vouchers/${earlyHash}`)).json;
+      return status.status === 'pending' && status.reason === 'payee-inactive';
+    });
+    expect(await balanceOf(frank)).toBe(1n);
+    // Registered now: the next try pays it.
+    await w.ledger.fund(newcomer, 1n);
+    await allSettled(service, [earlyHash]);
+    expect(await balanceOf(newcomer)).toBe(701n);
+  }, 120_000);
+
+  it('a batch left signing by a crash is released and settled after a restart; one service per folder', async () => {
+    // A second service on the same data folder: refused in one line.
+    const second = signetProcess(
+      [
+        ...['collect', 'serve', '--listen', '127.0.0.1:0', '--data', dataDir],
+        ...['--submitter-key', w.keys.submitter!.uri, '--pin-file', w.pin],
+      ],
+      { env: w.env },
+    );
+    expect(second.code).toBe(1);
+    expect(second.stderr.trim().split('\n')).toHaveLength(1);
+    expect(second.stderr).toContain('already running');
+
+    const purse = await openedPurse();
+    const grace = await payee();
+    const before = await balanceOf(grace);
+    const payments = await chainOf(purse, [grace], [111n, 222n]);
+    await stopService(service);
+    // What a crash between taking vouchers into a batch and signing it leaves behind.
+    const store = openCollectStore(join(dataDir, 'collect.sqlite'));
+    const pool = new RpcPool({ urls: w.ledger.profile.rpc, chainId: domain.chainId });
+    let hashes: Hex[];
+    try {
+      const results = await depositPayments(
+        {
+          store,
+          domain,
+          lookupKeys: (keys) => certificateKeyOperators(pool, purseContract(), keys),
+        },
+        payments.map((p) => JSON.parse(encodePaymentFile(p))),
+      );
+      hashes = results.map((r) => r.voucherHash as Hex);
+      const started = startSettleBatch(store, domain.chainId, 10)!;
+      expect(started.vouchers).toHaveLength(2);
+    } finally {
+      store.close();
+    }
+
+    service = await startService();
+    await allSettled(service, hashes);
+    expect(await balanceOf(grace)).toBe(before + 333n);
+    for (const hash of hashes) expect(await settledEvents(hash)).toBe(1);
+  }, 120_000);
 
   it('a double spend among deposits is proven on chain: purse and owner frozen, both payees paid', async () => {
     const purse = await openedPurse();

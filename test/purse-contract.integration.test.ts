@@ -440,6 +440,7 @@ describe('settle', () => {
         (ctx) => tamper(ctx, { issuedAt: ctx.certificate.validUntil + 1n }),
       ],
       ['to an unregistered payee', 9, (ctx) => tamper(ctx, { payee: stranger.address })],
+      ['to the purse contract itself', 9, (ctx) => tamper(ctx, { payee: purse.address() })],
     ];
     it.each(cases)('%s (reason %i)', async (_, reason, make) => {
       const ctx = await openAlicePurse();

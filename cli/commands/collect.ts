@@ -65,6 +65,7 @@ export function registerCollectCommands(program: Command, context: CliContext): 
             context.io,
           ).pins;
           const stop = stopSignal();
+          let lastError = '';
           let service: Awaited<ReturnType<typeof startCollectService>>;
           try {
             service = await startCollectService({
@@ -90,10 +91,12 @@ export function registerCollectCommands(program: Command, context: CliContext): 
                   ? BigInt(positive(flags.maxValidityDays, '--max-validity-days')) * 86_400n
                   : defaultCertificateLimits.maxValiditySeconds,
               },
-              onError: (error) =>
-                context.io.stderr.write(
-                  `signet collect: ${error instanceof SignetError ? error.message : 'internal error'}\n`,
-                ),
+              onError: (error) => {
+                // A node down fails every round the same way: said once until it changes.
+                const line = `signet collect: ${error instanceof SignetError ? error.message : 'internal error'}`;
+                if (line !== lastError) context.io.stderr.write(`${line}\n`);
+                lastError = line;
+              },
             });
           } catch (error) {
             stop.dispose();

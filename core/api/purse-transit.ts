@@ -134,10 +134,15 @@ export const collectedVoucherSchema = z.strictObject({
   counter: uint32Schema,
   payee: purseAddressSchema,
   amount: uint256TextSchema,
-  /** pending: held; submitted: in a settle transaction; settled: a quorum of nodes shows it paid. */
+  /**
+   * pending: held (or waiting to retry); submitted: in a settle transaction; settled: a quorum of
+   * nodes shows it paid; rejected: the contract refused it for good.
+   */
   status: z.enum(collectedStatuses),
   /** The settle transaction it was last submitted in. */
   txHash: purseHashSchema.nullable(),
+  /** Why the contract did not pay it (core/purse/abi.ts voucherRejections), if it said. */
+  reason: z.string().nullable(),
 });
 
 /** POST /v1/certificates: what a holder asks the operator to certify. */

@@ -7,7 +7,9 @@
  */
 import {
   type Address,
+  decodeEventLog,
   decodeFunctionResult,
+  encodeEventTopics,
   encodeFunctionData,
   getAddress,
   type Hex,
@@ -15,9 +17,10 @@ import {
   zeroAddress,
 } from 'viem';
 import { SignetError } from '../api/errors.js';
-import { offlinePurseAbi } from '../purse/abi.js';
+import { offlinePurseAbi, type VoucherRejection, voucherRejections } from '../purse/abi.js';
 import type { Voucher } from '../purse/typed-data.js';
 import type { RpcPool } from '../rpc/rpc-pool.js';
+import type { RawLog } from '../sync/fetch-logs.js';
 
 type PurseFunction = 'certificateKeyOperator' | 'isSettled' | 'purseOf' | 'epochOf';
 
@@ -121,4 +124,99 @@ export async function epochOf(
 ): Promise<number | undefined> {
   const [epoch] = await quorumReads(rpc, contract, [{ functionName: 'epochOf', args: [owner] }]);
   return epoch as number | undefined;
+}
+
+/** Retriable rejections: the voucher may be paid later (core/purse/abi.ts). */
+export const RETRIABLE_REJECTIONS: ReadonlySet<string> = new Set([
+  'payee-inactive',
+  'guarantee-short',
+]);
+
+/**
+ * Why the contract did not pay these vouchers in the block of their settle
+ * transaction: their VoucherRejected events, as a quorum of nodes reports them
+ * (undefined without a quorum). A voucher with no event there has none.
+ */
+export async function rejectionsIn(
+  rpc: RpcPool,
+  contract: Address,
+  blockNumber: number,
+  hashes: readonly Hex[],
+): Promise<Map<string, VoucherRejection | 'unknown'> | undefined> {
+  if (hashes.length === 0) return new Map();
+  const [topic0] = encodeEventTopics({ abi: offlinePurseAbi, eventName: 'VoucherRejected' });
+  const block = toHex(blockNumber);
+  const [poll] = await rpc.poll(
+    [
+      {
+        method: 'eth_getLogs',
+        params: [
+          {
+            fromBlock: block,
+            toBlock: block,
+            address: contract,
+            topics: [topic0, null, hashes.map((h) => h.toLowerCase())],
+          },
+        ],
+      },
+    ],
+    {
+      atBlock: blockNumber,
+      // Nodes differ in extra fields; what matters is which voucher and why.
+      compareBy: (logs) =>
+        (logs as RawLog[]).map((l) => [l.blockHash, l.logIndex, l.topics, l.data]),
+    },
+  );
+  const answer = poll?.agreed;
+  if (!answer || 'error' in answer) return undefined;
+  const reasons = new Map<string, VoucherRejection | 'unknown'>();
+  for (const log of answer.result as RawLog[]) {
+    const { args } = decodeEventLog({
+      abi: offlinePurseAbi,
+      data: log.data,
+      topics: log.topics as never,
+    });
+    const { voucherHash, reason } = args as { voucherHash: Hex; reason: number };
+    reasons.set(
+      voucherHash.toLowerCase(),
+      voucherRejections[reason as keyof typeof voucherRejections] ?? 'unknown',
+    );
+  }
+  return reasons;
+}
+
+/**
+ * The listed certificate keys as last read, so that payees can still deposit
+ * while the service's nodes are unreachable: a key read within `freshMs` is
+ * not asked again, and when the chain cannot answer, keys read before (however
+ * long ago) are taken as they were. A deposit is a pre-check; the contract
+ * decides at settle whether the certificate's key is listed.
+ */
+export class CertificateKeyCache {
+  readonly #known = new Map<Address, { operator: Address | null; at: number }>();
+
+  constructor(
+    private readonly read: (keys: Address[]) => Promise<Map<Address, Address | null>>,
+    private readonly freshMs = 60_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async lookup(keys: readonly Address[]): Promise<Map<Address, Address | null>> {
+    const wanted = keys.map((key) => getAddress(key));
+    const stale = wanted.filter((key) => {
+      const known = this.#known.get(key);
+      return !known || this.now() - known.at > this.freshMs;
+    });
+    if (stale.length > 0) {
+      try {
+        for (const [key, operator] of await this.read(stale)) {
+          this.#known.set(key, { operator, at: this.now() });
+        }
+      } catch (error) {
+        // The chain cannot say now: keys read before stand; a key never read cannot.
+        if (stale.some((key) => !this.#known.has(key))) throw error;
+      }
+    }
+    return new Map(wanted.map((key) => [key, this.#known.get(key)!.operator]));
+  }
 }

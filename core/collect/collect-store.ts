@@ -6,9 +6,10 @@
  * batch row names its transaction by hash and is reconciled with the outbox.
  *
  *   voucher:  pending ──► submitted ──► settled      (a quorum of nodes shows it paid)
- *                ▲            │
- *                └────────────┘  the transaction failed, or it was skipped (tried again,
- *                                 up to MAX_ATTEMPTS, then rejected)
+ *                ▲            ├──► rejected          (the contract refused it for good)
+ *                └────────────┘  the transaction failed, or a retriable rejection (later,
+ *                                 with a back-off), or unpaid without a reason (up to
+ *                                 MAX_ATTEMPTS, then rejected)
  *
  * A voucher's primary key is its hash: depositing it again changes nothing.
  * Every state change is one UPDATE guarded by the state it leaves.
@@ -33,7 +34,11 @@ export const collectMigrations: readonly string[] = [
      tx_hash TEXT,
      attempts INTEGER NOT NULL DEFAULT 0,
      deposited_at TEXT NOT NULL,
-     settled_at TEXT
+     settled_at TEXT,
+     -- Why the contract did not pay it (VoucherRejected), when it said.
+     reason TEXT,
+     -- A retriable rejection (payee inactive, guarantee short) waits until then.
+     not_before TEXT
    );
    CREATE INDEX vouchers_by_purse ON vouchers (chain_id, purse, epoch);
    CREATE INDEX vouchers_by_status ON vouchers (chain_id, status, deposited_at);
@@ -87,6 +92,7 @@ export interface CollectedVoucher {
   batchId: number | null;
   txHash: Hex | null;
   attempts: number;
+  reason: string | null;
 }
 
 interface VoucherRow {
@@ -102,6 +108,7 @@ interface VoucherRow {
   batch_id: number | null;
   tx_hash: string | null;
   attempts: number;
+  reason: string | null;
 }
 
 function fromRow(row: VoucherRow): CollectedVoucher {
@@ -118,6 +125,7 @@ function fromRow(row: VoucherRow): CollectedVoucher {
     batchId: row.batch_id,
     txHash: row.tx_hash as Hex | null,
     attempts: row.attempts,
+    reason: row.reason,
   };
 }
 
@@ -246,11 +254,12 @@ export function startSettleBatch(
 ): { batch: Batch; vouchers: CollectedVoucher[] } | null {
   return store.transaction(() => {
     const rows = store.db
-      .prepare<[number, number], VoucherRow>(
-        `SELECT * FROM vouchers WHERE chain_id = ? AND status = 'pending'
+      .prepare<[number, string, number], VoucherRow>(
+        `SELECT * FROM vouchers
+         WHERE chain_id = ? AND status = 'pending' AND (not_before IS NULL OR not_before <= ?)
          ORDER BY deposited_at, counter LIMIT ?`,
       )
-      .all(chainId, limit);
+      .all(chainId, store.now().toISOString(), limit);
     if (rows.length === 0) return null;
     const id = Number(
       store.db
@@ -332,31 +341,70 @@ export function batchQueued(store: Store, batchId: number, txHash: Hex): void {
   });
 }
 
+export interface BatchOutcome {
+  /** The transaction went through (confirmed); false: failed, replaced, or never signed. */
+  ok: boolean;
+  /** Vouchers a quorum shows settled. */
+  settled?: readonly string[];
+  /** Vouchers the contract refused for good, with its reason. */
+  rejected?: ReadonlyMap<string, string>;
+  /** Vouchers refused for now (payee inactive, guarantee short), with its reason. */
+  retry?: ReadonlyMap<string, string>;
+  /** A fraud batch: the purse shows frozen. */
+  proven?: boolean;
+}
+
+/** Seconds a retriable voucher waits after its n-th attempt: 10 s doubling, at most an hour. */
+export function retryDelaySeconds(attempts: number): number {
+  return Math.min(3_600, 10 * 2 ** Math.max(0, attempts - 1));
+}
+
 /**
- * The batch is over: `settled` vouchers are paid (a quorum showed it); its
- * other vouchers go back to pending (or, past MAX_ATTEMPTS, rejected). A fraud
- * batch's pair is proven if `proven`, else pending again (or failed).
+ * The batch is over: settled vouchers are paid; rejected ones are given up
+ * with the contract's reason; retriable ones wait a back-off; the rest go back
+ * to pending (past MAX_ATTEMPTS, rejected). A fraud batch's pair is proven if
+ * the purse shows frozen, else pending again (or, past MAX_ATTEMPTS, failed).
  */
-export function finishBatch(
-  store: Store,
-  batch: Batch,
-  outcome: { ok: boolean; settled?: readonly string[]; proven?: boolean },
-): void {
+export function finishBatch(store: Store, batch: Batch, outcome: BatchOutcome): void {
   store.transaction(() => {
-    const now = store.now().toISOString();
+    const now = store.now();
     if (batch.kind === 'settle') {
       const settle = store.db.prepare(
-        `UPDATE vouchers SET status = 'settled', settled_at = ?
+        `UPDATE vouchers SET status = 'settled', settled_at = ?, reason = NULL
          WHERE hash = ? AND batch_id = ? AND status = 'submitted'`,
       );
-      for (const hash of outcome.settled ?? []) settle.run(now, hash.toLowerCase(), batch.id);
+      for (const hash of outcome.settled ?? []) {
+        settle.run(now.toISOString(), hash.toLowerCase(), batch.id);
+      }
+      const reject = store.db.prepare(
+        `UPDATE vouchers SET status = 'rejected', reason = ?
+         WHERE hash = ? AND batch_id = ? AND status = 'submitted'`,
+      );
+      for (const [hash, reason] of outcome.rejected ?? []) {
+        reject.run(reason, hash.toLowerCase(), batch.id);
+      }
+      const retry = store.db.prepare(
+        `UPDATE vouchers SET status = 'pending', batch_id = NULL, reason = ?, not_before = ?
+         WHERE hash = ? AND batch_id = ? AND status = 'submitted'`,
+      );
+      for (const [hash, reason] of outcome.retry ?? []) {
+        const voucher = getVoucher(store, hash);
+        const wait = retryDelaySeconds(voucher?.attempts ?? 1) * 1000;
+        retry.run(
+          reason,
+          new Date(now.getTime() + wait).toISOString(),
+          hash.toLowerCase(),
+          batch.id,
+        );
+      }
       store.db
         .prepare(
           `UPDATE vouchers SET status = CASE WHEN attempts >= ? THEN 'rejected' ELSE 'pending' END,
+                               reason = CASE WHEN attempts >= ? THEN 'not-settled' ELSE reason END,
                                batch_id = NULL
            WHERE batch_id = ? AND status = 'submitted'`,
         )
-        .run(MAX_ATTEMPTS, batch.id);
+        .run(MAX_ATTEMPTS, MAX_ATTEMPTS, batch.id);
     } else {
       store.db
         .prepare(

@@ -10,7 +10,7 @@
  * before anything is stored; the stores happen in one write transaction, so a
  * request either leaves its outcomes in the store or, failing, nothing.
  */
-import type { Address, Hex } from 'viem';
+import { type Address, getAddress, type Hex } from 'viem';
 import { SignetError } from '../api/errors.js';
 import type { DepositOutcome } from '../api/purse-transit.js';
 import { certificateDigest } from '../purse/eip712.js';
@@ -63,7 +63,7 @@ export async function depositPayments(
         certificateDigest(context.domain, certificate),
         certificateSignature,
       );
-      if (signer) signers.add(signer);
+      if (signer) signers.add(getAddress(signer));
     } catch {
       // Malformed fields: checkPayment below names the reason.
     }

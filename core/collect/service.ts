@@ -27,12 +27,13 @@ import { openAccountSigner } from '../chain/account-signer.js';
 import { makePrivateDir } from '../config/private-files.js';
 import { findAccountByKeyUri } from '../store/accounts.js';
 import type { Store } from '../store/database.js';
+import { acquire, busy, type HeldLock } from '../store/process-lock.js';
 import {
   type CertificateLimits,
   defaultCertificateLimits,
   issueCertificate,
 } from './certificates.js';
-import { certificateKeyOperators } from './chain-reads.js';
+import { CertificateKeyCache, certificateKeyOperators } from './chain-reads.js';
 import { countsByStatus, getVoucher, openCollectStore } from './collect-store.js';
 import { depositPayments } from './deposit.js';
 import { createCollectServer, type Route } from './http-api.js';
@@ -80,6 +81,7 @@ export async function startCollectService(options: CollectServiceOptions): Promi
     onInternalError: (_method, error) => onError(error),
   });
   let collect: Store | undefined;
+  let held: HeldLock | undefined;
   try {
     const profile = context.profile();
     const purseContract = profile.contracts.offlinePurse;
@@ -92,12 +94,20 @@ export async function startCollectService(options: CollectServiceOptions): Promi
     const caller: Caller = { origin: 'cli', pins: options.pins };
     const wallet = () => context.wallet(profile, caller);
     const signet = context.store();
+    // One service per data folder: two would submit the same vouchers twice over
+    // (the contract pays once, but the gas would be spent twice).
+    const lock = acquire(signet, 'app', 'signet collect serve');
+    if ('holder' in lock) throw busy('app', lock.holder);
+    held = lock.held;
     const submitterAccount =
       findAccountByKeyUri(signet, options.submitterKey) ??
       (await wallet().addAccount(options.submitterKey, 'collect-submitter'));
     collect = openCollectStore(join(options.dataDir, 'collect.sqlite'));
     const rpc = context.rpc(profile);
     const domain = { chainId: profile.chainId, verifyingContract: getAddress(purseContract) };
+    const certificateKeys = new CertificateKeyCache((keys) =>
+      certificateKeyOperators(rpc, domain.verifyingContract, keys),
+    );
 
     const submitter = new Submitter({
       profile,
@@ -136,7 +146,7 @@ export async function startCollectService(options: CollectServiceOptions): Promi
             {
               store,
               domain,
-              lookupKeys: (keys) => certificateKeyOperators(rpc, domain.verifyingContract, keys),
+              lookupKeys: (keys) => certificateKeys.lookup(keys),
             },
             (body as { payments: unknown[] }).payments,
           );
@@ -163,6 +173,7 @@ export async function startCollectService(options: CollectServiceOptions): Promi
             amount: voucher.amount.toString(),
             status: voucher.status,
             txHash: voucher.txHash,
+            reason: voucher.reason,
           });
         },
       },
@@ -211,13 +222,15 @@ export async function startCollectService(options: CollectServiceOptions): Promi
       server.listen(options.port, options.host, resolve);
     });
     const address = server.address() as AddressInfo;
+    const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${address.port}`;
+    lock.held.setLocation(url);
 
     // Reconcile what a previous run left, then a round every interval.
     void submitter.kick();
     const timer = setInterval(() => void submitter.kick(), options.intervalMs ?? 2_000);
 
     return {
-      url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${address.port}`,
+      url,
       chainId: profile.chainId,
       purseContract: domain.verifyingContract,
       submitter: submitterAccount.address,
@@ -232,11 +245,13 @@ export async function startCollectService(options: CollectServiceOptions): Promi
         await closed;
         await submitter.idle();
         store.close();
+        lock.held.release();
         context.close();
       },
     };
   } catch (error) {
     collect?.close();
+    held?.release();
     context.close();
     throw error;
   }

@@ -26,7 +26,7 @@ import type { Account } from '../store/accounts.js';
 import type { Store } from '../store/database.js';
 import { getOutbox, listOutbox, type OutboxTx } from '../store/outbox.js';
 import type { Wallet } from '../wallet/wallet.js';
-import { purseState, settledVouchers } from './chain-reads.js';
+import { purseState, RETRIABLE_REJECTIONS, rejectionsIn, settledVouchers } from './chain-reads.js';
 import {
   type Batch,
   batchQueued,
@@ -123,7 +123,7 @@ export class Submitter {
     }
   }
 
-  private async finishConfirmed(batch: Batch, _tx: OutboxTx): Promise<void> {
+  private async finishConfirmed(batch: Batch, tx: OutboxTx): Promise<void> {
     const { collect, purseContract } = this.context;
     const rpc = this.rpc();
     if (batch.kind === 'settle') {
@@ -135,9 +135,22 @@ export class Submitter {
       );
       // No quorum on some: ask again next round, leaving the batch open.
       if (settled.some((s) => s === undefined)) return;
+      const unpaid = vouchers.filter((_, i) => !settled[i]).map((v) => v.hash);
+      const reasons =
+        unpaid.length > 0 && tx.blockNumber !== null
+          ? await rejectionsIn(rpc, purseContract, tx.blockNumber, unpaid)
+          : new Map<string, string>();
+      if (reasons === undefined) return;
+      const rejected = new Map<string, string>();
+      const retry = new Map<string, string>();
+      for (const [hash, reason] of reasons) {
+        (RETRIABLE_REJECTIONS.has(reason) ? retry : rejected).set(hash, reason);
+      }
       finishBatch(collect, batch, {
         ok: true,
         settled: vouchers.filter((_, i) => settled[i]).map((v) => v.hash),
+        rejected,
+        retry,
       });
     } else {
       const fraud = fraudOfBatch(collect, batch.id);

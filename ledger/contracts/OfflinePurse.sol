@@ -86,7 +86,7 @@ contract OfflinePurse is EIP712 {
         BadAmount, // 6: amount 0 or over the cap
         BadCumulative, // 7: amount > cumulative, or cumulative > locked
         OutsideValidity, // 8: issuedAt outside [validFrom, validUntil]
-        PayeeInactive, // 9: payee not registered in the currency, or frozen (retriable later)
+        PayeeInactive, // 9: payee not registered in the currency, or frozen (retriable later), or this contract
         GuaranteeShort // 10: fraud overflow the operator's pool cannot cover yet (retriable later)
     }
 
@@ -367,6 +367,8 @@ contract OfflinePurse is EIP712 {
         if (v.amount == 0 || v.amount > p.cap) return Rejection.BadAmount;
         if (v.amount > v.cumulative || v.cumulative > p.locked) return Rejection.BadCumulative;
         if (v.issuedAt < p.validFrom || v.issuedAt > p.validUntil) return Rejection.OutsideValidity;
+        // Never this contract: money paid to it would be nobody's.
+        if (v.payee == address(this)) return Rejection.PayeeInactive;
         if (!_payeeInBatch(v.payee) && (!currency.isRegistered(v.payee) || currency.isFrozen(v.payee))) {
             return Rejection.PayeeInactive;
         }
