@@ -202,6 +202,14 @@ async function payOffline(payer: Holder, payee: Holder, amount: string, by: 'qr'
 
 describe('offline digital cash on the dev ledger', () => {
   it('Alice and Bob open purses: the dev operator certifies, approve + open confirm on chain', async () => {
+    // More than the account holds: refused in one line before any token or node is asked.
+    const tooMuch = await cli(alice(), [
+      ...['purse', 'open', '--account', alice().uri, '--locked', '900.00', '--cap', '40.00'],
+      ...['--max-count', '6', '--validity', '1h', '--pin-file', pin],
+    ]);
+    expect(tooMuch.code).not.toBe(0);
+    expect(tooMuch.stderr.trim().split('\n')).toEqual([expect.stringMatching(/not enough funds/)]);
+    expect((await json(alice(), ['purse', 'status'])).purses).toEqual([]);
     for (const h of [alice(), bob()]) {
       const opened = await json(h, [
         ...['purse', 'open', '--account', h.uri, '--locked', '100.00', '--cap', '40.00'],

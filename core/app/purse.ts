@@ -57,6 +57,7 @@ import { type Account, listAccounts } from '../store/accounts.js';
 import { getAccountState } from '../store/chain-state.js';
 import type { Store } from '../store/database.js';
 import { findAccount } from '../wallet/find-account.js';
+import { requireActive, requireFunds, syncedState } from '../wallet/offline-checks.js';
 import type { AppContext } from './app-context.js';
 import type { Handlers } from './dispatcher.js';
 import { requireReviewed } from './signing-plan.js';
@@ -100,6 +101,10 @@ export function purseHandlers(context: AppContext, sync: SyncDriver): Pick<Handl
       const account = findAccount(store, request.account);
       requireTokenAccount(account);
       const owner = getAddress(account.address);
+      // Offline first, before any node, token or service is asked: synced, active, funded.
+      const state = syncedState(store, profile.chainId, owner);
+      requireActive(state);
+      requireFunds(store, state, parseAmount(request.locked));
       const rpc = context.rpc(profile);
       const block = (await rpc.heads()).pinned;
       const epoch = Number(await purseReader(rpc, domain, block)<number>('epochOf', [owner]));
