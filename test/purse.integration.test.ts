@@ -30,6 +30,7 @@ import {
   toHex,
 } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAppApi } from '../core/app/app-api.js';
 import { currencyAbi } from '../core/chain/abi.js';
 import { writeActiveProfile } from '../core/chain/profile-file.js';
 import { offlinePurseAbi } from '../core/purse/abi.js';
@@ -152,6 +153,12 @@ async function makeHolder(name: string): Promise<Holder> {
 }
 
 const STARTING = 500_00n;
+
+function writeTemp(folder: string, text: string): string {
+  const path = join(folder, 'payment.json');
+  writeFileSync(path, text);
+  return path;
+}
 const LOCKED = 100_00n;
 
 beforeAll(async () => {
@@ -255,6 +262,57 @@ describe('offline digital cash on the dev ledger', () => {
     expect(status.purses[0]).toMatchObject({ count: 3, paidOffline: '20.75', paymentsLeft: 3 });
   }, 120_000);
 
+  it('from the UI, pay signs only the request the preview showed, and only with the PIN', async () => {
+    const api = createAppApi({ home: alice().home, env: alice().env });
+    try {
+      const step = mkdtempSync(join(dir, 'ui-'));
+      const requestFile = join(step, 'request.json');
+      await json(bob(), [
+        'purse',
+        'request',
+        '--account',
+        bob().address,
+        '--amount',
+        '0.50',
+        '--out',
+        requestFile,
+      ]);
+      const request = { text: readFileSync(requestFile, 'utf8') };
+      const preview = await api.dispatch('purse.payPreview', { request });
+      expect(preview).toMatchObject({
+        ok: true,
+        result: { complete: true, payee: bob().address, amount: '0.50' },
+      });
+      const digest = (preview as { result: { reviewDigest: string } }).result.reviewDigest;
+      const before = await json(alice(), ['purse', 'status']);
+
+      const unreviewed = await api.dispatch('purse.pay', { request, pin: PIN });
+      expect(unreviewed).toMatchObject({
+        ok: false,
+        error: { code: 'INVALID_ARGUMENT', details: { reason: 'review-missing' } },
+      });
+      const noPin = await api.dispatch('purse.pay', { request, reviewDigest: digest });
+      expect(noPin).toMatchObject({ ok: false, error: { code: 'PIN_REQUIRED' } });
+      expect(await json(alice(), ['purse', 'status'])).toEqual(before);
+
+      const paid = await api.dispatch('purse.pay', { request, reviewDigest: digest, pin: PIN });
+      expect(paid).toMatchObject({ ok: true, result: { voucher: { amount: '0.50', counter: 4 } } });
+      expect(JSON.stringify(paid)).not.toContain(PIN);
+      // The same digest again is stale: the purse moved on.
+      const stale = await api.dispatch('purse.pay', { request, reviewDigest: digest, pin: PIN });
+      expect(stale).toMatchObject({ ok: false, error: { code: 'REVIEW_STALE' } });
+      const received = await json(bob(), [
+        'purse',
+        'receive',
+        '--payment',
+        writeTemp(step, (paid as { result: { payment: { text: string } } }).result.payment.text),
+      ]);
+      expect(received.alreadyHeld).toBe(false);
+    } finally {
+      api.close();
+    }
+  }, 60_000);
+
   it('Alice reconnects and settles; both settled balances are right over raw JSON-RPC; settling again changes nothing', async () => {
     online(alice());
     const settled = await json(alice(), [
@@ -265,11 +323,11 @@ describe('offline digital cash on the dev ledger', () => {
       '--pin-file',
       pin,
     ]);
-    expect(settled.submitted).toBe(6);
+    expect(settled.submitted).toBe(7);
     await syncSettled(alice());
-    // Alice received 17.00 from Bob; Bob 20.75 from Alice.
+    // Alice received 17.00 from Bob; Bob 21.25 from Alice (20.75 by CLI, 0.50 from the UI).
     expect(await balanceOf(alice().address)).toBe(STARTING - LOCKED + 17_00n);
-    expect(await balanceOf(bob().address)).toBe(STARTING - LOCKED + 20_75n);
+    expect(await balanceOf(bob().address)).toBe(STARTING - LOCKED + 21_25n);
     const status = await json(alice(), ['purse', 'status', '--refresh']);
     expect(status.pendingIncome).toBe('0.00');
     expect(status.vouchers.every((v: { status: string }) => v.status === 'settled')).toBe(true);
@@ -293,9 +351,9 @@ describe('offline digital cash on the dev ledger', () => {
       '--pin-file',
       pin,
     ]);
-    expect(bobSettle).toMatchObject({ submitted: 0, alreadySettled: 6 });
+    expect(bobSettle).toMatchObject({ submitted: 0, alreadySettled: 7 });
     expect(await balanceOf(alice().address)).toBe(STARTING - LOCKED + 17_00n);
-    expect(await balanceOf(bob().address)).toBe(STARTING - LOCKED + 20_75n);
+    expect(await balanceOf(bob().address)).toBe(STARTING - LOCKED + 21_25n);
   }, 120_000);
 
   it('a double spend signed behind Signet: refused offline by a payee holding the first, caught on chain, both payees paid in full', async () => {
@@ -397,7 +455,7 @@ describe('offline digital cash on the dev ledger', () => {
     await json(alice(), ['purse', 'close', '--purse', purses.alice!, '--pin-file', pin]);
     await syncSettled(alice());
     // Refunded: locked less what vouchers took from the purse (20.75).
-    expect(await balanceOf(alice().address)).toBe(aliceBefore + LOCKED - 20_75n);
+    expect(await balanceOf(alice().address)).toBe(aliceBefore + LOCKED - 21_25n);
     expect((await purseOnChain(purses.alice!)).closed).toBe(true);
 
     const carolBefore = await balanceOf(carol().address);
