@@ -405,6 +405,18 @@ describe('paying offline from a purse on the token', () => {
         (r) => r.voucher.purse === own.certificate.purse,
       ),
     ).toBe(false);
+    // Over the payee's own receive limit (pending offline income it accepts at most).
+    expect(
+      refusedReason(carol, () =>
+        receivePayment(p1, {
+          store: carol.store,
+          domain,
+          ownAccounts: [carol.address],
+          now: NOW,
+          receiveLimit: 9_99n,
+        }),
+      ),
+    ).toBe('receive-limit');
     // The honest one still goes through afterwards.
     expect(receive(carol, p1).alreadyHeld).toBe(false);
   });
