@@ -138,8 +138,9 @@ export function purseHandlers(context: AppContext, sync: SyncDriver): Pick<Handl
           locked: parseAmount(request.locked),
           cap: parseAmount(request.cap),
           maxCount: request.maxCount,
+          // A minute early, for payees whose clocks run behind; the validity asked in all.
           validFrom: now - 60n,
-          validUntil: now + BigInt(request.validitySeconds),
+          validUntil: now - 60n + BigInt(request.validitySeconds),
         },
         certifierFor(context, profile),
         keys,
