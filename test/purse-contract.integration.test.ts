@@ -119,6 +119,19 @@ describe('deployment', () => {
       await read('currency', 'hasRole', [await role('SYSTEM_CONTRACT_ROLE'), purse.address()]),
     ).toBe(true);
   });
+
+  it('only an escrow holds money: the note contract, a system contract but no escrow, is still refused it', async () => {
+    expect(await read('currency', 'hasRole', [await role('ESCROW_ROLE'), purse.address()])).toBe(
+      true,
+    );
+    const notes = ledger.profile.contracts.notes;
+    expect(await read('currency', 'isRegistered', [notes])).toBe(false);
+    const before = await purse.balance(alice.address);
+    await expect(send(alice.key, 'currency', 'transfer', [notes, 1_00n])).rejects.toThrow(
+      /NotRegistered/,
+    );
+    expect(await purse.balance(alice.address)).toBe(before);
+  });
 });
 
 describe('certificate keys', () => {
