@@ -118,8 +118,9 @@ describe('a purse certified by the collection service', () => {
   it('refuses terms the service will not certify, in one line, keeping nothing', async () => {
     const before = signedSoFar();
     const run = await w.cli([
-      ...['purse', 'open', '--account', w.keys.holder!.uri, '--locked', '2000.00'],
-      ...['--cap', '10.00', '--max-count', '3', '--validity', '1h', '--pin-file', w.pin],
+      // More payments than the service certifies (its limit is 100).
+      ...['purse', 'open', '--account', w.keys.holder!.uri, '--locked', '20.00'],
+      ...['--cap', '10.00', '--max-count', '500', '--validity', '1h', '--pin-file', w.pin],
     ]);
     expect(run.code).not.toBe(0);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
