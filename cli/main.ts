@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { SignetError } from '../core/api/errors.js';
 import { registerAddressBookCommands } from './commands/address-book.js';
 import { registerChainCommands } from './commands/chain.js';
+import { registerCollectCommands } from './commands/collect.js';
 import { registerCustomerCommands } from './commands/customers.js';
 import { registerDeviceCommands } from './commands/devices.js';
 import { registerDoctorCommand } from './commands/doctor.js';
@@ -51,6 +52,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   registerCustomerCommands(program, context);
   registerPurseCommands(program, context);
   registerProvisionCommands(program, context);
+  registerCollectCommands(program, context);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {

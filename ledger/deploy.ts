@@ -90,7 +90,7 @@ export async function deployChain(url: string): Promise<ChainProfile> {
         args,
       }),
     );
-  const role = async (name: 'OPERATOR_ROLE' | 'SYSTEM_CONTRACT_ROLE') =>
+  const role = async (name: 'OPERATOR_ROLE' | 'SYSTEM_CONTRACT_ROLE' | 'ESCROW_ROLE') =>
     (await publicClient.readContract({
       address: currency.address,
       abi: ledger.DigitalCurrency.abi,
@@ -100,11 +100,12 @@ export async function deployChain(url: string): Promise<ChainProfile> {
   await call('grantRole', [await role('OPERATOR_ROLE'), operator.address]);
   await call('issue', [operator.address, devOperatorFloat]);
 
-  // Offline cash (issue 13): the purse contract holds money and freezes defrauders, so it is a
-  // system contract; the dev operator signs purse certificates with its own key and backs its
+  // Offline cash (issue 13): the purse contract freezes defrauders, so it is a system contract,
+  // and holds money, so it is an escrow; the dev operator signs purse certificates with its own key and backs its
   // customers' purses with a guarantee pool.
   const offlinePurse = await deploy(ledger.OfflinePurse, [currency.address, devPurseGraceSeconds]);
   await call('grantRole', [await role('SYSTEM_CONTRACT_ROLE'), offlinePurse.address]);
+  await call('grantRole', [await role('ESCROW_ROLE'), offlinePurse.address]);
   const operatorClient = createWalletClient({
     account: operator,
     chain,

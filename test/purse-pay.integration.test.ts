@@ -28,6 +28,7 @@ import { withPurseToken } from '../core/purse/purse-token.js';
 import { receivePayment } from '../core/purse/receive.js';
 import { type PurseDomain, type Voucher, voucherHash } from '../core/purse/typed-data.js';
 import type { OfflinePayment } from '../core/purse/verify.js';
+import { listAudit } from '../core/store/audit-log.js';
 import { openStore, type Store } from '../core/store/database.js';
 import { TokenConnection } from '../native/pkcs11/connection.js';
 import { generateKeyPair } from '../native/pkcs11/keys.js';
@@ -202,6 +203,12 @@ describe('paying offline from a purse on the token', () => {
     }
     const after = getPurse(alice.store, domain.chainId, purse.certificate.purse)!;
     expect([after.counter, after.cumulative]).toEqual([3, 35_50n]);
+    // Each signature is in the audit log, naming the voucher, never a PIN.
+    const audited = listAudit(alice.store, { limit: 100 }).filter(
+      (e) => e.action === 'sign-voucher',
+    );
+    expect(audited.map((e) => e.subject.counter).sort()).toEqual([1, 2, 3]);
+    expect(JSON.stringify(audited)).not.toContain(PIN);
     expect(
       listVouchers(bob.store, domain.chainId, { direction: 'received' })
         .map((r) => r.voucher.counter)
@@ -398,6 +405,18 @@ describe('paying offline from a purse on the token', () => {
         (r) => r.voucher.purse === own.certificate.purse,
       ),
     ).toBe(false);
+    // Over the payee's own receive limit (pending offline income it accepts at most).
+    expect(
+      refusedReason(carol, () =>
+        receivePayment(p1, {
+          store: carol.store,
+          domain,
+          ownAccounts: [carol.address],
+          now: NOW,
+          receiveLimit: 9_99n,
+        }),
+      ),
+    ).toBe('receive-limit');
     // The honest one still goes through afterwards.
     expect(receive(carol, p1).alreadyHeld).toBe(false);
   });

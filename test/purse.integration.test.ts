@@ -11,7 +11,14 @@
  * closes after the thaw window, and a voucher settled after the close changes
  * nothing.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -23,6 +30,7 @@ import {
   toHex,
 } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAppApi } from '../core/app/app-api.js';
 import { currencyAbi } from '../core/chain/abi.js';
 import { writeActiveProfile } from '../core/chain/profile-file.js';
 import { offlinePurseAbi } from '../core/purse/abi.js';
@@ -57,7 +65,10 @@ const bob = () => holders.bob!;
 const carol = () => holders.carol!;
 
 async function cli(h: Holder, args: string[]) {
-  return signet(args, { env: h.env });
+  const run = await signet(args, { env: h.env });
+  // No PIN in any output, error or not.
+  expect(run.stdout + run.stderr).not.toContain(PIN);
+  return run;
 }
 async function json(h: Holder, args: string[]) {
   const run = await cli(h, [...args, '--json']);
@@ -142,6 +153,12 @@ async function makeHolder(name: string): Promise<Holder> {
 }
 
 const STARTING = 500_00n;
+
+function writeTemp(folder: string, text: string): string {
+  const path = join(folder, 'payment.json');
+  writeFileSync(path, text);
+  return path;
+}
 const LOCKED = 100_00n;
 
 beforeAll(async () => {
@@ -192,6 +209,14 @@ async function payOffline(payer: Holder, payee: Holder, amount: string, by: 'qr'
 
 describe('offline digital cash on the dev ledger', () => {
   it('Alice and Bob open purses: the dev operator certifies, approve + open confirm on chain', async () => {
+    // More than the account holds: refused in one line before any token or node is asked.
+    const tooMuch = await cli(alice(), [
+      ...['purse', 'open', '--account', alice().uri, '--locked', '900.00', '--cap', '40.00'],
+      ...['--max-count', '6', '--validity', '1h', '--pin-file', pin],
+    ]);
+    expect(tooMuch.code).not.toBe(0);
+    expect(tooMuch.stderr.trim().split('\n')).toEqual([expect.stringMatching(/not enough funds/)]);
+    expect((await json(alice(), ['purse', 'status'])).purses).toEqual([]);
     for (const h of [alice(), bob()]) {
       const opened = await json(h, [
         ...['purse', 'open', '--account', h.uri, '--locked', '100.00', '--cap', '40.00'],
@@ -237,6 +262,57 @@ describe('offline digital cash on the dev ledger', () => {
     expect(status.purses[0]).toMatchObject({ count: 3, paidOffline: '20.75', paymentsLeft: 3 });
   }, 120_000);
 
+  it('from the UI, pay signs only the request the preview showed, and only with the PIN', async () => {
+    const api = createAppApi({ home: alice().home, env: alice().env });
+    try {
+      const step = mkdtempSync(join(dir, 'ui-'));
+      const requestFile = join(step, 'request.json');
+      await json(bob(), [
+        'purse',
+        'request',
+        '--account',
+        bob().address,
+        '--amount',
+        '0.50',
+        '--out',
+        requestFile,
+      ]);
+      const request = { text: readFileSync(requestFile, 'utf8') };
+      const preview = await api.dispatch('purse.payPreview', { request });
+      expect(preview).toMatchObject({
+        ok: true,
+        result: { complete: true, payee: bob().address, amount: '0.50' },
+      });
+      const digest = (preview as { result: { reviewDigest: string } }).result.reviewDigest;
+      const before = await json(alice(), ['purse', 'status']);
+
+      const unreviewed = await api.dispatch('purse.pay', { request, pin: PIN });
+      expect(unreviewed).toMatchObject({
+        ok: false,
+        error: { code: 'INVALID_ARGUMENT', details: { reason: 'review-missing' } },
+      });
+      const noPin = await api.dispatch('purse.pay', { request, reviewDigest: digest });
+      expect(noPin).toMatchObject({ ok: false, error: { code: 'PIN_REQUIRED' } });
+      expect(await json(alice(), ['purse', 'status'])).toEqual(before);
+
+      const paid = await api.dispatch('purse.pay', { request, reviewDigest: digest, pin: PIN });
+      expect(paid).toMatchObject({ ok: true, result: { voucher: { amount: '0.50', counter: 4 } } });
+      expect(JSON.stringify(paid)).not.toContain(PIN);
+      // The same digest again is stale: the purse moved on.
+      const stale = await api.dispatch('purse.pay', { request, reviewDigest: digest, pin: PIN });
+      expect(stale).toMatchObject({ ok: false, error: { code: 'REVIEW_STALE' } });
+      const received = await json(bob(), [
+        'purse',
+        'receive',
+        '--payment',
+        writeTemp(step, (paid as { result: { payment: { text: string } } }).result.payment.text),
+      ]);
+      expect(received.alreadyHeld).toBe(false);
+    } finally {
+      api.close();
+    }
+  }, 60_000);
+
   it('Alice reconnects and settles; both settled balances are right over raw JSON-RPC; settling again changes nothing', async () => {
     online(alice());
     const settled = await json(alice(), [
@@ -247,11 +323,11 @@ describe('offline digital cash on the dev ledger', () => {
       '--pin-file',
       pin,
     ]);
-    expect(settled.submitted).toBe(6);
+    expect(settled.submitted).toBe(7);
     await syncSettled(alice());
-    // Alice received 17.00 from Bob; Bob 20.75 from Alice.
+    // Alice received 17.00 from Bob; Bob 21.25 from Alice (20.75 by CLI, 0.50 from the UI).
     expect(await balanceOf(alice().address)).toBe(STARTING - LOCKED + 17_00n);
-    expect(await balanceOf(bob().address)).toBe(STARTING - LOCKED + 20_75n);
+    expect(await balanceOf(bob().address)).toBe(STARTING - LOCKED + 21_25n);
     const status = await json(alice(), ['purse', 'status', '--refresh']);
     expect(status.pendingIncome).toBe('0.00');
     expect(status.vouchers.every((v: { status: string }) => v.status === 'settled')).toBe(true);
@@ -275,9 +351,9 @@ describe('offline digital cash on the dev ledger', () => {
       '--pin-file',
       pin,
     ]);
-    expect(bobSettle).toMatchObject({ submitted: 0, alreadySettled: 6 });
+    expect(bobSettle).toMatchObject({ submitted: 0, alreadySettled: 7 });
     expect(await balanceOf(alice().address)).toBe(STARTING - LOCKED + 17_00n);
-    expect(await balanceOf(bob().address)).toBe(STARTING - LOCKED + 20_75n);
+    expect(await balanceOf(bob().address)).toBe(STARTING - LOCKED + 21_25n);
   }, 120_000);
 
   it('a double spend signed behind Signet: refused offline by a payee holding the first, caught on chain, both payees paid in full', async () => {
@@ -379,7 +455,7 @@ describe('offline digital cash on the dev ledger', () => {
     await json(alice(), ['purse', 'close', '--purse', purses.alice!, '--pin-file', pin]);
     await syncSettled(alice());
     // Refunded: locked less what vouchers took from the purse (20.75).
-    expect(await balanceOf(alice().address)).toBe(aliceBefore + LOCKED - 20_75n);
+    expect(await balanceOf(alice().address)).toBe(aliceBefore + LOCKED - 21_25n);
     expect((await purseOnChain(purses.alice!)).closed).toBe(true);
 
     const carolBefore = await balanceOf(carol().address);
@@ -388,7 +464,96 @@ describe('offline digital cash on the dev ledger', () => {
     await syncSettled(carol());
     expect(await balanceOf(carol().address)).toBe(carolBefore);
     expect(await balanceOf(alice().address)).toBe(aliceAfter);
+    // The closed purse's voucher is rejected for good: no longer pending, never sent again.
     const status = await json(carol(), ['purse', 'status', '--refresh']);
-    expect(status.pendingIncome).toBe('2.00');
+    expect(status.pendingIncome).toBe('0.00');
+    expect(status.vouchers.filter((v: { status: string }) => v.status === 'rejected')).toHaveLength(
+      1,
+    );
+    const again = await json(carol(), [
+      'purse',
+      'settle',
+      '--submitter',
+      carol().uri,
+      '--pin-file',
+      pin,
+    ]);
+    expect(again).toMatchObject({ submitted: 0, transactions: [] });
+    expect(await balanceOf(carol().address)).toBe(carolBefore);
   }, 120_000);
+
+  it('a store restored from a backup cannot reuse a counter: PURSE_STATE_MISMATCH in one line, nothing signed', async () => {
+    const c = carol();
+    const opened = await json(c, [
+      ...['purse', 'open', '--account', c.uri, '--locked', '20.00', '--cap', '5.00'],
+      ...['--max-count', '4', '--validity', '1h', '--pin-file', pin],
+    ]);
+    await syncSettled(c);
+    await json(c, ['purse', 'status', '--refresh']);
+    offline(c);
+    await payOffline(c, alice(), '1.00', 'file');
+    // The backup: SQLite's file with its WAL folded in, as a backup tool would copy it.
+    const file = join(c.home, 'signet.sqlite');
+    const live = openStore(file);
+    live.db.pragma('wal_checkpoint(TRUNCATE)');
+    live.close();
+    const backup = join(dir, 'carol-backup.sqlite');
+    copyFileSync(file, backup);
+    await payOffline(c, alice(), '2.00', 'file');
+    for (const suffix of ['-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
+    copyFileSync(backup, file);
+
+    const before = await json(c, ['purse', 'status']);
+    expect(before.purses[0]).toMatchObject({ count: 1, mismatch: false });
+    const step = mkdtempSync(join(dir, 'restored-'));
+    await json(alice(), [
+      'purse',
+      'request',
+      '--account',
+      alice().address,
+      '--amount',
+      '3.00',
+      '--out',
+      join(step, 'r.json'),
+    ]);
+    const run = await cli(c, [
+      'purse',
+      'pay',
+      '--request',
+      join(step, 'r.json'),
+      '--out',
+      join(step, 'p.json'),
+      '--pin-file',
+      pin,
+    ]);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(/token's counter is 2 and this computer's 1; nothing was signed/);
+    expect(existsSync(join(step, 'p.json'))).toBe(false);
+    const after = await json(c, ['purse', 'status']);
+    expect(after.vouchers).toEqual(before.vouchers);
+    expect(after.purses[0]).toMatchObject({
+      purse: opened.purse.purse,
+      count: 1,
+      mismatch: true,
+      state: 'mismatch',
+    });
+  }, 120_000);
+
+  it('keeps no PIN in any store, and takes it from standard input as well as a file', async () => {
+    const run = await signet(
+      ['purse', 'settle', '--submitter', alice().uri, '--pin-stdin', '--json'],
+      {
+        env: alice().env,
+        stdin: `${PIN}\n`,
+      },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    for (const h of Object.values(holders)) {
+      const store = openStore(join(h.home, 'signet.sqlite'));
+      store.db.pragma('wal_checkpoint(TRUNCATE)');
+      store.close();
+      expect(readFileSync(join(h.home, 'signet.sqlite')).includes(Buffer.from(PIN))).toBe(false);
+    }
+  });
 });

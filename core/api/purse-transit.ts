@@ -98,3 +98,80 @@ export const paymentRequestJsonSchema = z.strictObject({
   memo: memoSchema.optional(),
 });
 export type PaymentRequestJson = z.infer<typeof paymentRequestJsonSchema>;
+
+// ---- the collection service's HTTP API (`signet collect serve`, core/collect/) ----
+
+/** POST /v1/vouchers: one or many offline payments, as their files hold them. */
+export const depositRequestSchema = z.strictObject({
+  payments: z.array(z.unknown()).min(1).max(500),
+});
+
+export const depositOutcomeSchema = z.discriminatedUnion('status', [
+  z.strictObject({
+    status: z.literal('accepted'),
+    voucherHash: purseHashSchema,
+    /** It conflicts with a voucher of the same purse the service holds: a fraud proof is queued. */
+    fraud: z.boolean(),
+  }),
+  z.strictObject({ status: z.literal('duplicate'), voucherHash: purseHashSchema }),
+  z.strictObject({
+    status: z.literal('refused'),
+    /** VOUCHER_REFUSED's reason (core/purse/verify.ts), `malformed` for a payment that does not parse. */
+    reason: z.string(),
+    message: z.string(),
+    voucherHash: purseHashSchema.optional(),
+  }),
+]);
+export type DepositOutcome = z.infer<typeof depositOutcomeSchema>;
+export const depositResponseSchema = z.strictObject({ results: z.array(depositOutcomeSchema) });
+
+export const collectedStatuses = ['pending', 'submitted', 'settled', 'rejected'] as const;
+/** GET /v1/vouchers/:hash */
+export const collectedVoucherSchema = z.strictObject({
+  voucherHash: purseHashSchema,
+  chainId: chainIdSchema,
+  purse: purseAddressSchema,
+  counter: uint32Schema,
+  payee: purseAddressSchema,
+  amount: uint256TextSchema,
+  /**
+   * pending: held (or waiting to retry); submitted: in a settle transaction; settled: a quorum of
+   * nodes shows it paid; rejected: the contract refused it for good.
+   */
+  status: z.enum(collectedStatuses),
+  /** The settle transaction it was last submitted in. */
+  txHash: purseHashSchema.nullable(),
+  /** Why the contract did not pay it (core/purse/abi.ts voucherRejections), if it said. */
+  reason: z.string().nullable(),
+});
+
+/** POST /v1/certificates: what a holder asks the operator to certify. */
+export const certificateRequestSchema = z.strictObject({
+  owner: purseAddressSchema,
+  purse: purseAddressSchema,
+  locked: uint256TextSchema,
+  cap: uint256TextSchema,
+  maxCount: uint32Schema,
+  validFrom: uint64TextSchema,
+  validUntil: uint64TextSchema,
+  epoch: uint32Schema,
+});
+export type CertificateRequest = z.infer<typeof certificateRequestSchema>;
+
+export const certificateResponseSchema = z.strictObject({
+  chainId: chainIdSchema,
+  purseContract: purseAddressSchema,
+  certificate: purseCertificateJsonSchema,
+  signature: purseSignatureSchema,
+  /** The certificate key that signed (listed on chain for `certificate.operator`). */
+  signer: purseAddressSchema,
+});
+
+/** Every refusal: the one-line SignetError, as the CLI's JSON prints it. */
+export const collectErrorSchema = z.strictObject({
+  error: z.strictObject({
+    code: z.string(),
+    message: z.string(),
+    details: z.record(z.string(), z.unknown()).optional(),
+  }),
+});

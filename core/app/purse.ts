@@ -57,8 +57,9 @@ import { type Account, listAccounts } from '../store/accounts.js';
 import { getAccountState } from '../store/chain-state.js';
 import type { Store } from '../store/database.js';
 import { findAccount } from '../wallet/find-account.js';
+import { requireActive, requireFunds, syncedState } from '../wallet/offline-checks.js';
 import type { AppContext } from './app-context.js';
-import type { Caller, Handlers } from './dispatcher.js';
+import type { Handlers } from './dispatcher.js';
 import { requireReviewed } from './signing-plan.js';
 import type { SyncDriver } from './sync-driver.js';
 
@@ -100,6 +101,10 @@ export function purseHandlers(context: AppContext, sync: SyncDriver): Pick<Handl
       const account = findAccount(store, request.account);
       requireTokenAccount(account);
       const owner = getAddress(account.address);
+      // Offline first, before any node, token or service is asked: synced, active, funded.
+      const state = syncedState(store, profile.chainId, owner);
+      requireActive(state);
+      requireFunds(store, state, parseAmount(request.locked));
       const rpc = context.rpc(profile);
       const block = (await rpc.heads()).pinned;
       const epoch = Number(await purseReader(rpc, domain, block)<number>('epochOf', [owner]));
@@ -133,8 +138,9 @@ export function purseHandlers(context: AppContext, sync: SyncDriver): Pick<Handl
           locked: parseAmount(request.locked),
           cap: parseAmount(request.cap),
           maxCount: request.maxCount,
+          // A minute early, for payees whose clocks run behind; the validity asked in all.
           validFrom: now - 60n,
-          validUntil: now + BigInt(request.validitySeconds),
+          validUntil: now - 60n + BigInt(request.validitySeconds),
         },
         certifierFor(context, profile),
         keys,

@@ -20,7 +20,7 @@ export const voucherRejections = {
   6: 'bad-amount',
   7: 'bad-cumulative',
   8: 'outside-validity',
-  /** Retriable: the payee is not registered, or frozen, in the currency. */
+  /** Retriable: the payee is not registered, or frozen, in the currency (or is the purse contract). */
   9: 'payee-inactive',
   /** Retriable: fraud overdrew the purse and the operator's pool cannot cover it yet. */
   10: 'guarantee-short',

@@ -44,11 +44,17 @@ function malformed(field: string): SignetError {
   });
 }
 
+/** A hex digit's value from its char code (the pattern checks ran before). */
+function nibble(code: number): number {
+  // '0'-'9' → 0-9, 'A'-'F' and 'a'-'f' → 10-15.
+  return code < 58 ? code - 48 : (code | 32) - 87;
+}
+
 /** Writes hex digits (no 0x) right-aligned into the 32-byte word at `offset`. */
 function writeHex(out: Uint8Array, offset: number, digits: string): void {
   const start = offset + 32 - digits.length / 2;
-  for (let i = 0; i < digits.length; i += 2) {
-    out[start + i / 2] = Number.parseInt(digits.slice(i, i + 2), 16);
+  for (let i = 0, j = start; i < digits.length; i += 2, j++) {
+    out[j] = (nibble(digits.charCodeAt(i)) << 4) | nibble(digits.charCodeAt(i + 1));
   }
 }
 

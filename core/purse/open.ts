@@ -9,6 +9,7 @@ import { type Address, getAddress, type Hex } from 'viem';
 import type { PinProvider } from '../../native/pin.js';
 import type { ModuleSearch } from '../../native/pkcs11/token-access.js';
 import { SignetError } from '../api/errors.js';
+import { appendAudit } from '../store/audit-log.js';
 import type { Store } from '../store/database.js';
 import { certificateDigest } from './eip712.js';
 import { addPurse, type PurseRecord } from './purse-store.js';
@@ -86,8 +87,15 @@ export async function createPurse(
       operator: getAddress(terms.operator),
       epoch: terms.epoch,
     };
-    const signature = await certify(certificate, domain);
-    requireCertified(domain, certificate, signature, certificateKeys);
+    let signature: Hex;
+    try {
+      signature = await certify(certificate, domain);
+      requireCertified(domain, certificate, signature, certificateKeys);
+    } catch (error) {
+      // Not certified: the fresh key is of no use; nothing of the purse is left behind.
+      await token.deleteKey(key.keyUri);
+      throw error;
+    }
     const written = await token.writeState(
       key.address,
       {
@@ -116,7 +124,21 @@ export async function createPurse(
       state: 'opening' as const,
       lastVoucherHash: FIRST_PREV_VOUCHER_HASH,
     };
-    addPurse(context.store, record);
+    context.store.transaction(() => {
+      addPurse(context.store, record);
+      appendAudit(context.store, {
+        action: 'generate-key',
+        keyUri: key.keyUri,
+        subject: {
+          purpose: 'offline purse',
+          chainId: domain.chainId,
+          purse: key.address,
+          owner: certificate.owner,
+          epoch: certificate.epoch,
+          locked: certificate.locked.toString(),
+        },
+      });
+    });
     return {
       ...record,
       counter: 0,

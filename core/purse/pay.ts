@@ -19,6 +19,7 @@ import type { Address, Hex } from 'viem';
 import type { PinProvider } from '../../native/pin.js';
 import type { ModuleSearch } from '../../native/pkcs11/token-access.js';
 import { SignetError } from '../api/errors.js';
+import { appendAudit } from '../store/audit-log.js';
 import type { Store } from '../store/database.js';
 import {
   addVoucher,
@@ -172,7 +173,7 @@ async function payNow(
       return mismatch(store, token, purse, again.state, again.raw);
     }
     const signature = await token.signDigest(purse.keyUri, purseAddress, hash); // 3.
-    completeIntent(store, record, signature); // 4.
+    recordSigned(store, purse.keyUri, record, signature); // 4.
     return {
       paid: {
         record: { ...record, signature, status: 'pending' },
@@ -208,7 +209,7 @@ async function resumeIntent(
     state.cumulative === intent.voucher.cumulative
   ) {
     const signature = await token.signDigest(purse.keyUri, purseAddress, intent.voucherHash);
-    completeIntent(store, intent, signature);
+    recordSigned(store, purse.keyUri, intent, signature);
     return {
       record: { ...intent, signature, status: 'pending' },
       voucher: intent.voucher,
@@ -219,6 +220,29 @@ async function resumeIntent(
   dropIntent(store, domain.chainId, intent.voucherHash);
   if (!agrees(purse, state)) return mismatch(store, token, purse, state, raw);
   return null;
+}
+
+/** The intent done, and the signature in the audit log, in one store transaction. */
+function recordSigned(store: Store, keyUri: string, record: VoucherRecord, signature: Hex): void {
+  const v = record.voucher;
+  store.transaction(() => {
+    completeIntent(store, record, signature);
+    appendAudit(store, {
+      action: 'sign-voucher',
+      keyUri,
+      subject: {
+        chainId: record.chainId,
+        purseContract: record.purseContract,
+        purse: v.purse,
+        epoch: v.epoch,
+        counter: v.counter,
+        payee: v.payee,
+        amount: v.amount.toString(),
+        cumulative: v.cumulative.toString(),
+        voucherHash: record.voucherHash,
+      },
+    });
+  });
 }
 
 /** The token holds what this computer last wrote, and is not locked. */

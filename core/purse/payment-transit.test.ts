@@ -159,15 +159,9 @@ describe('payment file', () => {
             expect((error as SignetError).code).toBe('VOUCHER_REFUSED');
             return;
           }
-          // Accepted by the reader: either the same payment (an address's letter
-          // case), or refused by the checks.
-          if (
-            JSON.stringify(decoded, (_, v) =>
-              typeof v === 'bigint' ? `${v}` : v,
-            ).toLowerCase() ===
-            JSON.stringify(payment, (_, v) => (typeof v === 'bigint' ? `${v}` : v)).toLowerCase()
-          )
-            return;
+          // Accepted by the reader: either the same payment (a letter's case in a
+          // hex field), or refused by the checks.
+          if (encodePaymentFile(decoded) === file) return;
           expect(() => checkPayment(decoded, context)).toThrow(SignetError);
         },
       ),

@@ -154,12 +154,21 @@ export async function refreshFromChain(
   let settled = 0;
   const pending = listVouchers(store, domain.chainId, { status: ['pending', 'rejected'] });
   const seen = new Set<string>();
+  const purses = new Map<string, ChainPurse | null>();
   for (const row of pending) {
     if (seen.has(row.voucherHash)) continue;
     seen.add(row.voucherHash);
     if (await read<boolean>('isSettled', [row.voucher])) {
       setVoucherStatus(store, domain.chainId, row.voucherHash, 'settled', null);
       settled++;
+      continue;
+    }
+    // A closed purse settles nothing more: its unsettled vouchers are rejected for good,
+    // and not submitted again.
+    const key = row.voucher.purse.toLowerCase();
+    if (!purses.has(key)) purses.set(key, await readPurse(rpc, domain, row.voucher.purse, block));
+    if (purses.get(key)?.closed && row.status === 'pending') {
+      setVoucherStatus(store, domain.chainId, row.voucherHash, 'rejected', null);
     }
   }
   return { block, settled };

@@ -15,7 +15,7 @@ import {
   readDataObject,
   writeDataObject,
 } from '../../native/pkcs11/data-objects.js';
-import { findKey, generateKeyPair } from '../../native/pkcs11/keys.js';
+import { deleteKey, findKey, generateKeyPair } from '../../native/pkcs11/keys.js';
 import { Pkcs11Signer } from '../../native/pkcs11/signer.js';
 import { locateToken, type ModuleSearch } from '../../native/pkcs11/token-access.js';
 import { formatPkcs11Uri, parsePkcs11Uri } from '../../native/pkcs11/uri.js';
@@ -109,6 +109,11 @@ export class PurseToken {
       keyUri: formatPkcs11Uri(key.uri),
       address: publicKeyToAddress(toHex(key.publicKey)),
     };
+  }
+
+  /** Removes a purse key this connection made (an open that was not certified). */
+  async deleteKey(keyUri: string): Promise<void> {
+    await deleteKey(this.connection, await findKey(this.connection, parsePkcs11Uri(keyUri)));
   }
 
   async readState(

@@ -17,7 +17,7 @@ import {
   pendingIncome,
   type VoucherRecord,
 } from './purse-store.js';
-import type { PurseDomain } from './typed-data.js';
+import { type PurseDomain, voucherHash } from './typed-data.js';
 import { checkPayment, type OfflinePayment } from './verify.js';
 
 /** Pending offline income a payee accepts unless configured otherwise: 500.00. */
@@ -50,27 +50,27 @@ export function receivePayment(
   const own = options.ownAccounts.map((a) => getAddress(a));
   const mine = own.includes(payee);
   const held = heldVouchers(store, domain.chainId, payment.voucher.purse);
+  const context = (heldNow: typeof held) => ({
+    domain,
+    certificateKeys: keys,
+    now: options.now,
+    // Not ours: checked against an account of ours, so refused as not-payee.
+    payee: mine ? payee : (own[0] ?? '0x0000000000000000000000000000000000000001'),
+    held: heldNow,
+    receiveLimit: options.receiveLimit,
+    pendingTotal: pendingIncome(store, domain.chainId, mine ? [payee] : own),
+  });
   let checked: { voucherHash: `0x${string}` };
   try {
-    checked = checkPayment(payment, {
-      domain,
-      certificateKeys: keys,
-      now: options.now,
-      // Not ours: checked against an account of ours, so refused as not-payee.
-      payee: mine ? payee : (own[0] ?? '0x0000000000000000000000000000000000000001'),
-      held,
-      receiveLimit: options.receiveLimit,
-      pendingTotal: pendingIncome(store, domain.chainId, mine ? [payee] : own),
-    });
+    checked = checkPayment(payment, context(held));
   } catch (error) {
-    if (error instanceof SignetError && error.details?.reason === 'already-held') {
-      const hash = error.details.voucherHash as `0x${string}`;
-      const existing =
-        getVoucher(store, domain.chainId, hash, 'received') ??
-        getVoucher(store, domain.chainId, hash, 'paid');
-      if (existing) return { record: existing, alreadyHeld: true };
-    }
-    throw error;
+    if (!(error instanceof SignetError && error.details?.reason === 'already-held')) throw error;
+    const hash = error.details.voucherHash as `0x${string}`;
+    const received = getVoucher(store, domain.chainId, hash, 'received');
+    if (received) return { record: received, alreadyHeld: true };
+    // Held only as a voucher this wallet paid (to one of its own accounts): checked as income too.
+    const others = held.filter((v) => voucherHash(domain, v) !== hash);
+    checked = checkPayment(payment, context(others));
   }
   const record: VoucherRecord = {
     chainId: domain.chainId,

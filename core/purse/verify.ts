@@ -338,3 +338,22 @@ function checkAgainstHeld(
     }
   }
 }
+
+export type FraudKind = 'same-counter' | 'overlap' | 'fork';
+
+/**
+ * Whether two vouchers, both validly signed by one purse key, prove fraud the
+ * way OfflinePurse.proveFraud accepts it: same purse and epoch, different
+ * hashes, and the same counter, overlapping ranges, or the same previous
+ * voucher (a fork). Null when they do not (the contract would revert).
+ */
+export function fraudKind(a: Voucher, b: Voucher, domain: PurseDomain): FraudKind | null {
+  if (!same(a.purse, b.purse) || a.epoch !== b.epoch) return null;
+  if (same(fastVoucherHash(domain, a), fastVoucherHash(domain, b))) return null;
+  if (a.counter === b.counter) return 'same-counter';
+  if (a.cumulative - a.amount < b.cumulative && b.cumulative - b.amount < a.cumulative) {
+    return 'overlap';
+  }
+  if (same(a.prevVoucherHash, b.prevVoucherHash)) return 'fork';
+  return null;
+}

@@ -43,6 +43,11 @@ contract DigitalCurrency is ERC20, ERC20Permit, AccessControlEnumerable {
     /// central bank; each should implement ISystemContract (one that does not, or fails, only
     /// keeps its own notes from moving: see recoverFrozen).
     bytes32 public constant SYSTEM_CONTRACT_ROLE = keccak256("SYSTEM_CONTRACT_ROLE");
+    /// @notice System contracts that hold money in escrow (the offline purse contract: purses'
+    /// locked money, operators' guarantee pools) and so may receive it. A separate role so that
+    /// money sent by mistake to a system contract that cannot pay it out (the note contract) is
+    /// refused as before. Appointed by the central bank.
+    bytes32 public constant ESCROW_ROLE = keccak256("ESCROW_ROLE");
     /// @notice The most gas recoverFrozen gives one system contract's recoverNotes: a note
     /// contract's largest call (DigitalNote.MAX_NOTES_PER_RECOVERY notes moved) takes about
     /// 8.2 million. So one that uses up all its gas costs a bounded amount and the recovery
@@ -107,6 +112,7 @@ contract DigitalCurrency is ERC20, ERC20Permit, AccessControlEnumerable {
         _grantRole(CENTRAL_BANK_ROLE, msg.sender);
         _setRoleAdmin(OPERATOR_ROLE, CENTRAL_BANK_ROLE);
         _setRoleAdmin(SYSTEM_CONTRACT_ROLE, CENTRAL_BANK_ROLE);
+        _setRoleAdmin(ESCROW_ROLE, CENTRAL_BANK_ROLE);
     }
 
     /// @notice Money is counted in minor units (cents): 2 decimals.
@@ -144,14 +150,13 @@ contract DigitalCurrency is ERC20, ERC20Permit, AccessControlEnumerable {
     }
 
     /// @notice Whether `account` may hold money: a registered customer, an operator, the central
-    /// bank, or one of the ledger's system contracts (the offline purse contract holds purses'
-    /// locked money and operators' guarantee pools).
+    /// bank, or an escrow contract (ESCROW_ROLE: the offline purse contract).
     function isRegistered(address account) public view returns (bool) {
         return
             _operatorOf[account] != address(0) ||
             hasRole(OPERATOR_ROLE, account) ||
             hasRole(CENTRAL_BANK_ROLE, account) ||
-            hasRole(SYSTEM_CONTRACT_ROLE, account);
+            hasRole(ESCROW_ROLE, account);
     }
 
     /// @notice The operator bank that registered a customer account; zero for operators, the

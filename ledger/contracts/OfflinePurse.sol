@@ -86,7 +86,7 @@ contract OfflinePurse is EIP712 {
         BadAmount, // 6: amount 0 or over the cap
         BadCumulative, // 7: amount > cumulative, or cumulative > locked
         OutsideValidity, // 8: issuedAt outside [validFrom, validUntil]
-        PayeeInactive, // 9: payee not registered in the currency, or frozen (retriable later)
+        PayeeInactive, // 9: payee not registered in the currency, or frozen (retriable later), or this contract
         GuaranteeShort // 10: fraud overflow the operator's pool cannot cover yet (retriable later)
     }
 
@@ -272,6 +272,10 @@ contract OfflinePurse is EIP712 {
         address[] payees;
         uint256[] totals;
         uint256 payeeCount;
+        // Owners caught defrauding in this batch: frozen in the currency after the payout, so a
+        // defrauder who is also a payee in the batch cannot make the whole batch revert.
+        address[] defrauders;
+        uint256 defrauderCount;
     }
 
     /**
@@ -289,6 +293,9 @@ contract OfflinePurse is EIP712 {
         }
         _flush(batch);
         _payOut(batch);
+        for (uint256 i = 0; i < batch.defrauderCount; ++i) {
+            currency.freezeForFraud(batch.defrauders[i]);
+        }
     }
 
     function _settleOne(Batch memory batch, Voucher calldata v, bytes calldata signature) private {
@@ -323,7 +330,9 @@ contract OfflinePurse is EIP712 {
         uint256 fromPurse = v.amount <= room ? v.amount : room;
         uint256 excess = v.amount - fromPurse;
         if ((conflicting || excess > 0) && !p.frozen) {
-            _freeze(p, v.purse, bytes32(uint256(stored) << 128), hash);
+            _markFraud(p, v.purse, bytes32(uint256(stored) << 128), hash);
+            if (batch.defrauderCount == 0) batch.defrauders = new address[](batch.payees.length);
+            batch.defrauders[batch.defrauderCount++] = p.owner;
         }
         if (excess > 0) {
             if (_guarantee[p.operator] < excess) {
@@ -358,8 +367,20 @@ contract OfflinePurse is EIP712 {
         if (v.amount == 0 || v.amount > p.cap) return Rejection.BadAmount;
         if (v.amount > v.cumulative || v.cumulative > p.locked) return Rejection.BadCumulative;
         if (v.issuedAt < p.validFrom || v.issuedAt > p.validUntil) return Rejection.OutsideValidity;
-        if (!currency.isRegistered(v.payee) || currency.isFrozen(v.payee)) return Rejection.PayeeInactive;
+        // Never this contract: money paid to it would be nobody's.
+        if (v.payee == address(this)) return Rejection.PayeeInactive;
+        if (!_payeeInBatch(v.payee) && (!currency.isRegistered(v.payee) || currency.isFrozen(v.payee))) {
+            return Rejection.PayeeInactive;
+        }
         return Rejection.None;
+    }
+
+    /// @dev Already paid in this batch, so checked active (only a defrauder freezes during a
+    /// batch, and that freeze waits until after the payout).
+    function _payeeInBatch(address payee) private view returns (bool found) {
+        assembly ("memory-safe") {
+            found := iszero(iszero(tload(payee)))
+        }
     }
 
     /// @dev Adds to the payee's total for this batch; a transient slot keyed by the payee
@@ -438,8 +459,9 @@ contract OfflinePurse is EIP712 {
         ) revert NotFraud();
         if (!(_overlap(a, b) || a.counter == b.counter || a.prevVoucherHash == b.prevVoucherHash)) revert NotFraud();
         Purse memory p = s;
-        _freeze(p, a.purse, hashA, hashB);
+        _markFraud(p, a.purse, hashA, hashB);
         s.frozen = true;
+        currency.freezeForFraud(p.owner);
     }
 
     /// @dev Two well-formed ranges [cumulative − amount, cumulative) that share a unit.
@@ -448,11 +470,11 @@ contract OfflinePurse is EIP712 {
         return a.cumulative - a.amount < b.cumulative && b.cumulative - b.amount < a.cumulative;
     }
 
-    /// @dev Marks the purse (in memory; the caller stores it), freezes the owner in the currency.
-    function _freeze(Purse memory p, address purse, bytes32 a, bytes32 b) private {
+    /// @dev Marks the purse (in memory; the caller stores it) and its owner; the caller freezes
+    /// the owner in the currency.
+    function _markFraud(Purse memory p, address purse, bytes32 a, bytes32 b) private {
         p.frozen = true;
         _defrauder[p.owner] = true;
-        currency.freezeForFraud(p.owner);
         emit FraudProven(purse, p.owner, a, b);
     }
 
@@ -546,21 +568,18 @@ contract OfflinePurse is EIP712 {
         return _hashTypedDataV4(_certificateStructHash(cert));
     }
 
-    function _voucherStructHash(Voucher calldata v) private pure returns (bytes32) {
-        return
-            keccak256(
-                abi.encode(
-                    VOUCHER_TYPEHASH,
-                    v.purse,
-                    v.epoch,
-                    v.payee,
-                    v.amount,
-                    v.counter,
-                    v.cumulative,
-                    v.prevVoucherHash,
-                    v.issuedAt
-                )
-            );
+    /// @dev keccak256(abi.encode(VOUCHER_TYPEHASH, v.purse, …, v.issuedAt)): the voucher is eight
+    /// static words in calldata, copied behind the typehash into free memory, which is not
+    /// claimed (a batch hashes many vouchers; allocating each would grow memory). A field with
+    /// dirty high bits hashes differently from what the purse key signed: its signature fails.
+    function _voucherStructHash(Voucher calldata v) private pure returns (bytes32 hash) {
+        bytes32 typehash = VOUCHER_TYPEHASH;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            mstore(ptr, typehash)
+            calldatacopy(add(ptr, 0x20), v, 0x100)
+            hash := keccak256(ptr, 0x120)
+        }
     }
 
     function _certificateStructHash(PurseCertificate calldata c) private pure returns (bytes32) {

@@ -264,7 +264,7 @@ export function chainContracts(ledger: DevChainHandle) {
     authorization,
     financeOffer,
     balance: (account: Address) => read<bigint>('currency', 'balanceOf', [account]),
-    role: (name: 'CENTRAL_BANK_ROLE' | 'OPERATOR_ROLE' | 'SYSTEM_CONTRACT_ROLE') =>
+    role: (name: 'CENTRAL_BANK_ROLE' | 'OPERATOR_ROLE' | 'SYSTEM_CONTRACT_ROLE' | 'ESCROW_ROLE') =>
       read<Hex>('currency', name),
   };
 }

@@ -1,0 +1,139 @@
+/**
+ * Deposits at the collection service: each offline payment is decoded
+ * strictly, checked offline (core/purse/verify.ts, for any payee) and stored
+ * as pending, or answered duplicate or refused with its reason. A payment
+ * that conflicts with one the service holds for the same purse (the same
+ * counter, overlapping ranges, the same previous voucher) is still stored, its
+ * payee is owed, and the pair is kept as a fraud proof to submit.
+ *
+ * All chain reads (which operator each certificate key belongs to) happen
+ * before anything is stored; the stores happen in one write transaction, so a
+ * request either leaves its outcomes in the store or, failing, nothing.
+ */
+import { type Address, getAddress, type Hex } from 'viem';
+import { SignetError } from '../api/errors.js';
+import type { DepositOutcome } from '../api/purse-transit.js';
+import { certificateDigest } from '../purse/eip712.js';
+import { type PaymentWithDomain, paymentFromJson, paymentToJson } from '../purse/payment-file.js';
+import type { PurseDomain, Voucher } from '../purse/typed-data.js';
+import { checkPayment, fraudKind, recoverSigner } from '../purse/verify.js';
+import type { Store } from '../store/database.js';
+import { getVoucher, insertFraud, insertVoucher, vouchersOfPurse } from './collect-store.js';
+
+export interface DepositContext {
+  store: Store;
+  domain: PurseDomain;
+  /** Certificate keys → operator (null: not listed) for the keys asked, read from the chain. */
+  lookupKeys(keys: Address[]): Promise<ReadonlyMap<Address, Address | null>>;
+}
+
+type Parsed = { payment: PaymentWithDomain } | { outcome: DepositOutcome };
+
+function refusedOutcome(error: unknown, voucherHash?: Hex): DepositOutcome {
+  if (error instanceof SignetError && error.code === 'VOUCHER_REFUSED') {
+    return {
+      status: 'refused',
+      reason: String(error.details?.reason ?? 'malformed'),
+      message: error.message,
+      ...(voucherHash ? { voucherHash } : {}),
+    };
+  }
+  throw error;
+}
+
+export async function depositPayments(
+  context: DepositContext,
+  items: readonly unknown[],
+): Promise<DepositOutcome[]> {
+  const parsed: Parsed[] = items.map((item) => {
+    try {
+      return { payment: paymentFromJson(item) };
+    } catch (error) {
+      return { outcome: refusedOutcome(error) };
+    }
+  });
+
+  // The certificate signers, asked of the chain once per request.
+  const signers = new Set<Address>();
+  for (const entry of parsed) {
+    if (!('payment' in entry)) continue;
+    const { certificate, certificateSignature } = entry.payment;
+    try {
+      const signer = recoverSigner(
+        certificateDigest(context.domain, certificate),
+        certificateSignature,
+      );
+      if (signer) signers.add(getAddress(signer));
+    } catch {
+      // Malformed fields: checkPayment below names the reason.
+    }
+  }
+  const listed = await context.lookupKeys([...signers]);
+  const certificateKeys = new Map<Address, Address>();
+  for (const [key, operator] of listed) if (operator) certificateKeys.set(key, operator);
+
+  const { store, domain } = context;
+  return store.transaction(() =>
+    parsed.map((entry) => {
+      if (!('payment' in entry)) return entry.outcome;
+      const { payment } = entry;
+      const { voucher } = payment;
+      let voucherHash: Hex;
+      try {
+        // Alone first: valid signatures, limits, range. The service takes any payee,
+        // and a voucher after its certificate's end (payees reconnect late): the
+        // voucher's issuedAt is still checked against the certificate's window.
+        ({ voucherHash } = checkPayment(payment, {
+          domain,
+          certificateKeys,
+          now: voucher.issuedAt,
+          payee: null,
+          held: [],
+          receiveLimit: null,
+          pendingTotal: 0n,
+        }));
+      } catch (error) {
+        return refusedOutcome(error);
+      }
+      if (getVoucher(store, voucherHash)) return { status: 'duplicate', voucherHash };
+
+      const held = vouchersOfPurse(store, domain.chainId, voucher.purse, voucher.epoch);
+      const conflict = findConflict(domain, voucher, held);
+      insertVoucher(store, {
+        hash: voucherHash,
+        chainId: domain.chainId,
+        purseContract: domain.verifyingContract,
+        purse: voucher.purse,
+        epoch: voucher.epoch,
+        counter: voucher.counter,
+        payee: voucher.payee,
+        amount: voucher.amount,
+        payment: paymentToJson(payment),
+      });
+      if (conflict) {
+        insertFraud(store, {
+          chainId: domain.chainId,
+          purse: voucher.purse,
+          epoch: voucher.epoch,
+          a: conflict.hash,
+          b: voucherHash,
+          kind: conflict.kind,
+        });
+      }
+      return { status: 'accepted', voucherHash, fraud: conflict !== null };
+    }),
+  );
+}
+
+function findConflict(
+  domain: PurseDomain,
+  voucher: Voucher,
+  held: ReturnType<typeof vouchersOfPurse>,
+): { hash: Hex; kind: string } | null {
+  for (const h of held) {
+    const other = paymentFromJson(h.payment).voucher;
+    const kind = fraudKind(other, voucher, domain);
+    if (kind) return { hash: h.hash, kind };
+  }
+  return null;
+}

@@ -1,0 +1,623 @@
+/**
+ * The operator's collection service, `signet collect serve`, as a real child
+ * process on the dev ledger, its submitter and certificate keys on a SoftHSM2
+ * token: a certificate it issues opens a purse on chain (and a non-customer
+ * gets none); vouchers deposited over HTTP settle on chain (payees' balances
+ * read over raw JSON-RPC), a duplicate deposit changes nothing, malformed
+ * bodies and vouchers are refused in one line storing nothing; killed with
+ * SIGKILL mid-way and restarted it loses nothing and pays nothing twice; a
+ * double spend among deposits is proven on chain (purse and owner frozen) and
+ * both payees are paid.
+ *
+ * The payers' purse keys and owner accounts are software keys here (FAKE for
+ * the token's purse key, which core/purse tests on SoftHSM2): what is under
+ * test is the service, which sees only signed vouchers.
+ */
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type Address,
+  decodeFunctionResult,
+  encodeEventTopics,
+  encodeFunctionData,
+  type Hex,
+  parseAbi,
+  parseEther,
+  recoverTypedDataAddress,
+} from 'viem';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { currencyAbi } from '../core/chain/abi.js';
+import { certificateKeyOperators } from '../core/collect/chain-reads.js';
+import { openCollectStore, startSettleBatch } from '../core/collect/collect-store.js';
+import { depositPayments } from '../core/collect/deposit.js';
+import { offlinePurseAbi } from '../core/purse/abi.js';
+import { encodePaymentFile, type PaymentWithDomain } from '../core/purse/payment-file.js';
+import {
+  type PurseCertificate,
+  type PurseDomain,
+  purseDomain,
+  purseTypes,
+  type Voucher,
+} from '../core/purse/typed-data.js';
+import { RpcPool } from '../core/rpc/rpc-pool.js';
+import { openStore } from '../core/store/database.js';
+import { listOutbox } from '../core/store/outbox.js';
+import { confirmed, devKeys } from '../ledger/deploy.js';
+import { signetProcess } from './support/cli.js';
+import { nextVoucher, payWith, signCertificate, type TestPurse } from './support/purse.js';
+import { useWallet } from './support/wallet-fixture.js';
+
+const w = useWallet(['submitter', 'certkey']);
+const signetJs = join(import.meta.dirname, '../bin/signet.js');
+const dataDir = mkdtempSync(join(tmpdir(), 'signet-collect-'));
+const devOperator = privateKeyToAccount(devKeys.operator);
+const approveAbi = parseAbi(['function approve(address spender, uint256 amount) returns (bool)']);
+
+let domain: PurseDomain;
+const purseContract = () => w.ledger.profile.contracts.offlinePurse as Address;
+
+async function rpc<T>(method: string, params: unknown[]): Promise<T> {
+  const response = await fetch(w.ledger.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  const reply = (await response.json()) as { result?: T; error?: unknown };
+  if (reply.error) throw new Error(`${method}: ${JSON.stringify(reply.error)}`);
+  return reply.result as T;
+}
+
+/** A view read over raw JSON-RPC at the latest block. */
+async function view<T>(to: Address, abi: any, functionName: string, args: unknown[]): Promise<T> {
+  const data = encodeFunctionData({ abi, functionName, args } as never);
+  const raw = await rpc<Hex>('eth_call', [{ to, data }, 'latest']);
+  return decodeFunctionResult({ abi, functionName, data: raw } as never) as T;
+}
+const balanceOf = (account: Address) =>
+  view<bigint>(w.ledger.profile.contracts.currency, currencyAbi, 'balanceOf', [account]);
+
+// ---- the service as a child process -----------------------------------------
+
+interface Running {
+  child: ChildProcessWithoutNullStreams;
+  url: string;
+  stderr: () => string;
+  exited: Promise<unknown>;
+}
+const running: Running[] = [];
+
+async function startService(): Promise<Running> {
+  const args = [
+    ...['collect', 'serve', '--listen', '127.0.0.1:0', '--data', dataDir],
+    ...['--submitter-key', w.keys.submitter!.uri, '--certificate-key', w.keys.certkey!.uri],
+    ...['--pin-file', w.pin, '--interval', '300', '--batch-size', '4', '--json'],
+  ];
+  const child = spawn(process.execPath, [signetJs, ...args], {
+    env: w.env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (stdout.includes('\n')) resolve(JSON.parse(stdout.split('\n')[0]!).url);
+    });
+    void exited.then(() => reject(new Error(`collect serve exited:\n${stderr}`)));
+  });
+  const service = { child, url, stderr: () => stderr, exited };
+  running.push(service);
+  return service;
+}
+
+async function stopService(service: Running, signal: NodeJS.Signals = 'SIGTERM') {
+  if (service.child.exitCode === null && service.child.signalCode === null) {
+    service.child.kill(signal);
+    await service.exited;
+  }
+}
+
+async function call(service: Running, method: string, path: string, body?: unknown, raw?: string) {
+  const response = await fetch(`${service.url}${path}`, {
+    method,
+    headers: body !== undefined || raw !== undefined ? { 'content-type': 'application/json' } : {},
+    body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
+  });
+  return { status: response.status, json: (await response.json()) as any };
+}
+
+const deposit = (service: Running, payments: PaymentWithDomain[]) =>
+  call(service, 'POST', '/v1/vouchers', {
+    payments: payments.map((p) => JSON.parse(encodePaymentFile(p))),
+  });
+
+async function statusOf(service: Running, hash: Hex): Promise<string> {
+  return (await call(service, 'GET', `/v1/vouchers/${hash}`)).json.status;
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, ms = 90_000) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function allSettled(service: Running, hashes: Hex[]) {
+  await waitFor(`${hashes.length} vouchers settled`, async () => {
+    for (const hash of hashes) if ((await statusOf(service, hash)) !== 'settled') return false;
+    return true;
+  });
+}
+
+// ---- purses opened on chain ---------------------------------------------------
+
+/** A customer (registered by the dev operator, funded), as a software key. */
+async function customer(amount = 10_000_00n) {
+  const key = generatePrivateKey();
+  const account = privateKeyToAccount(key);
+  await w.ledger.fund(account.address, amount);
+  return { key, address: account.address };
+}
+
+async function payee(): Promise<Address> {
+  return (await customer(1n)).address;
+}
+
+/** A certificate request for `owner`'s next purse with a fresh software purse key. */
+async function certificateRequest(
+  owner: Address,
+  purseKey = privateKeyToAccount(generatePrivateKey()),
+) {
+  const now = await w.ledger.now();
+  const epoch = await view<number>(purseContract(), offlinePurseAbi, 'epochOf', [owner]);
+  return {
+    purseKey,
+    request: {
+      owner,
+      purse: purseKey.address,
+      locked: '50000',
+      cap: '10000',
+      maxCount: 20,
+      validFrom: (now - 60n).toString(),
+      validUntil: (now + 3_600n).toString(),
+      epoch,
+    },
+  };
+}
+
+/** Approves and opens the purse on chain with `certificate` (the owner's two transactions). */
+async function openPurse(ownerKey: Hex, certificate: PurseCertificate, signature: Hex) {
+  const owner = w.ledger.wallet(ownerKey);
+  await confirmed(
+    w.ledger.publicClient,
+    await owner.writeContract({
+      address: w.ledger.profile.contracts.currency,
+      abi: approveAbi,
+      functionName: 'approve',
+      args: [purseContract(), certificate.locked],
+    }),
+  );
+  await confirmed(
+    w.ledger.publicClient,
+    await owner.writeContract({
+      address: purseContract(),
+      abi: offlinePurseAbi,
+      functionName: 'open',
+      args: [certificate, signature],
+    }),
+  );
+}
+
+/** A purse opened with a certificate the dev operator's software key signs (listed by deploy). */
+async function openedPurse(): Promise<TestPurse & { owner: Address }> {
+  const owner = await customer();
+  const { purseKey, request } = await certificateRequest(owner.address);
+  const certificate: PurseCertificate = {
+    purse: purseKey.address,
+    owner: owner.address,
+    locked: BigInt(request.locked),
+    cap: BigInt(request.cap),
+    maxCount: request.maxCount,
+    validFrom: BigInt(request.validFrom),
+    validUntil: BigInt(request.validUntil),
+    operator: devOperator.address,
+    epoch: request.epoch,
+  };
+  const certificateSignature = await signCertificate(devOperator, domain, certificate);
+  await openPurse(owner.key, certificate, certificateSignature);
+  return {
+    domain,
+    purseKey,
+    operatorKey: devOperator,
+    certificate,
+    certificateSignature,
+    owner: owner.address,
+  };
+}
+
+async function pay(purse: TestPurse, vouchers: Voucher[]): Promise<PaymentWithDomain[]> {
+  return Promise.all(vouchers.map(async (v) => ({ ...(await payWith(purse, v)), domain })));
+}
+
+/** A chain of vouchers from `purse`, `amounts` to `payees` in turn, issued now. */
+async function chainOf(purse: TestPurse, payees: Address[], amounts: bigint[]) {
+  const issuedAt = await w.ledger.now();
+  const vouchers: Voucher[] = [];
+  amounts.forEach((amount, i) => {
+    vouchers.push(
+      nextVoucher(purse, vouchers.at(-1) ?? null, payees[i % payees.length]!, amount, issuedAt),
+    );
+  });
+  return pay(purse, vouchers);
+}
+
+/** VoucherSettled events for `hash`, over raw JSON-RPC. */
+async function settledEvents(hash: Hex): Promise<number> {
+  const [topic0] = encodeEventTopics({ abi: offlinePurseAbi, eventName: 'VoucherSettled' });
+  const logs = await rpc<unknown[]>('eth_getLogs', [
+    { fromBlock: '0x0', toBlock: 'latest', address: purseContract(), topics: [topic0, null, hash] },
+  ]);
+  return logs.length;
+}
+
+/** The service's own outbox rows of `kind`, read from its data folder. */
+function serviceOutbox(kind: string) {
+  const store = openStore(join(dataDir, 'signet.sqlite'));
+  try {
+    return listOutbox(store, domain.chainId).filter((row) => row.kind === kind);
+  } finally {
+    store.close();
+  }
+}
+
+async function health(service: Running) {
+  return (await call(service, 'GET', '/v1/health')).json;
+}
+
+// ---- setup --------------------------------------------------------------------
+
+let service: Running;
+
+beforeAll(async () => {
+  domain = { chainId: w.ledger.profile.chainId, verifyingContract: purseContract() };
+  await w.ledger.setBalance(w.keys.submitter!.address, parseEther('100'));
+  // The dev operator lists the SoftHSM2 certificate key as one of its certificate keys.
+  const operator = w.ledger.wallet(devKeys.operator);
+  await confirmed(
+    w.ledger.publicClient,
+    await operator.writeContract({
+      address: purseContract(),
+      abi: offlinePurseAbi,
+      functionName: 'setCertificateKey',
+      args: [w.keys.certkey!.address, true],
+    }),
+  );
+  service = await startService();
+}, 180_000);
+
+afterAll(async () => {
+  for (const s of running) await stopService(s);
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+// ---- tests --------------------------------------------------------------------
+
+describe('signet collect serve', () => {
+  it('answers its health with the chain, the purse contract and its submitter', async () => {
+    const h = await health(service);
+    expect(h).toMatchObject({
+      ok: true,
+      chainId: domain.chainId,
+      purseContract: purseContract(),
+      submitter: w.keys.submitter!.address,
+      certificates: true,
+    });
+  });
+
+  it('issues a certificate that verifies and opens a purse; refuses a non-customer', async () => {
+    const owner = await customer();
+    const { request } = await certificateRequest(owner.address);
+    const issued = await call(service, 'POST', '/v1/certificates', request);
+    expect(issued.status, JSON.stringify(issued.json)).toBe(200);
+    const c = issued.json.certificate;
+    expect(c).toMatchObject({ ...request, operator: devOperator.address });
+    const certificate: PurseCertificate = {
+      ...c,
+      locked: BigInt(c.locked),
+      cap: BigInt(c.cap),
+      validFrom: BigInt(c.validFrom),
+      validUntil: BigInt(c.validUntil),
+    };
+    const signer = await recoverTypedDataAddress({
+      domain: purseDomain(domain),
+      types: purseTypes,
+      primaryType: 'PurseCertificate',
+      message: { ...certificate },
+      signature: issued.json.signature,
+    });
+    expect(signer).toBe(w.keys.certkey!.address);
+    // The chain takes it: the owner opens the purse with it.
+    await openPurse(owner.key, certificate, issued.json.signature);
+    const state = await view<{ owner: Address; locked: bigint }>(
+      purseContract(),
+      offlinePurseAbi,
+      'purseOf',
+      [certificate.purse],
+    );
+    expect(state.owner).toBe(owner.address);
+    expect(state.locked).toBe(50_000n);
+
+    // A stranger is no customer of this operator: refused in one line, nothing signed.
+    const stranger = privateKeyToAccount(generatePrivateKey()).address;
+    const refused = await call(service, 'POST', '/v1/certificates', {
+      ...(await certificateRequest(stranger)).request,
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.json.error.code).toBe('NOT_ACCOUNT_OPERATOR');
+    expect(refused.json.error.message).not.toContain('\n');
+    // Over the service's limits.
+    const greedy = await call(service, 'POST', '/v1/certificates', {
+      ...(await certificateRequest(owner.address)).request,
+      locked: '100000000',
+    });
+    expect(greedy.json.error.code).toBe('PURSE_LIMIT');
+  }, 120_000);
+
+  it('settles deposited vouchers on chain; a duplicate deposit changes nothing', async () => {
+    const purse = await openedPurse();
+    const [bob, carol] = [await payee(), await payee()];
+    const before = { bob: await balanceOf(bob), carol: await balanceOf(carol) };
+    const payments = await chainOf(purse, [bob, carol], [1_000n, 2_500n, 300n]);
+
+    const first = await deposit(service, payments);
+    expect(first.status).toBe(200);
+    expect(first.json.results.map((r: any) => r.status)).toEqual([
+      'accepted',
+      'accepted',
+      'accepted',
+    ]);
+    const hashes = first.json.results.map((r: any) => r.voucherHash as Hex);
+    await allSettled(service, hashes);
+    expect(await balanceOf(bob)).toBe(before.bob + 1_300n);
+    expect(await balanceOf(carol)).toBe(before.carol + 2_500n);
+
+    const counts = (await health(service)).vouchers;
+    const again = await deposit(service, payments);
+    expect(again.json.results).toEqual(
+      hashes.map((voucherHash: Hex) => ({ status: 'duplicate', voucherHash })),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect((await health(service)).vouchers).toEqual(counts);
+    expect(await balanceOf(bob)).toBe(before.bob + 1_300n);
+    expect(await balanceOf(carol)).toBe(before.carol + 2_500n);
+  }, 120_000);
+
+  it('refuses malformed bodies and vouchers in one line, storing nothing', async () => {
+    const purse = await openedPurse();
+    const [good] = await chainOf(purse, [await payee()], [100n]);
+    const counts = (await health(service)).vouchers;
+    const oneLine = (r: { json: any }) => {
+      expect(r.json.error.message).not.toContain('\n');
+      return r.json.error.code;
+    };
+
+    expect(oneLine(await call(service, 'POST', '/v1/vouchers', undefined, '{"payments": ['))).toBe(
+      'INVALID_ARGUMENT',
+    );
+    expect(oneLine(await call(service, 'POST', '/v1/vouchers', { payments: [] }))).toBe(
+      'INVALID_ARGUMENT',
+    );
+    expect(oneLine(await call(service, 'POST', '/v1/vouchers', { payments: [{}], extra: 1 }))).toBe(
+      'INVALID_ARGUMENT',
+    );
+    const plain = await fetch(`${service.url}/v1/vouchers`, { method: 'POST', body: '{}' });
+    expect(plain.status).toBe(415);
+    const huge = await call(
+      service,
+      'POST',
+      '/v1/vouchers',
+      undefined,
+      `{"payments":["${'x'.repeat(1_100_000)}"]}`,
+    );
+    expect(huge.status).toBe(413);
+
+    const file = JSON.parse(encodePaymentFile(good!));
+    const truncated = { ...file, voucherSignature: undefined };
+    const tampered = { ...file, voucher: { ...file.voucher, amount: '99' } };
+    const otherChain = { ...file, chainId: 1 };
+    const answered = await call(service, 'POST', '/v1/vouchers', {
+      payments: [truncated, tampered, otherChain, 'not a payment'],
+    });
+    expect(answered.status).toBe(200);
+    expect(answered.json.results.map((r: any) => [r.status, r.reason])).toEqual([
+      ['refused', 'malformed'],
+      ['refused', 'voucher-signature'],
+      ['refused', 'wrong-chain'],
+      ['refused', 'malformed'],
+    ]);
+    for (const r of answered.json.results) expect(r.message).not.toContain('\n');
+    expect((await health(service)).vouchers).toEqual(counts);
+    const unknown = await call(service, 'GET', `/v1/vouchers/0x${'ab'.repeat(32)}`);
+    expect(unknown.status).toBe(400);
+  }, 60_000);
+
+  it('killed with SIGKILL mid-way and restarted: nothing lost, nothing paid twice', async () => {
+    const purse = await openedPurse();
+    const payees = [await payee(), await payee(), await payee()];
+    const before = await Promise.all(payees.map(balanceOf));
+    const amounts = [100n, 200n, 300n, 400n, 500n, 600n, 700n, 800n, 900n];
+    const payments = await chainOf(purse, payees, amounts);
+    const owedTo = (p: number) =>
+      amounts.filter((_, i) => i % payees.length === p).reduce((a, b) => a + b, 0n);
+
+    const answered = await deposit(service, payments);
+    expect(answered.json.results.every((r: any) => r.status === 'accepted')).toBe(true);
+    const hashes = answered.json.results.map((r: any) => r.voucherHash as Hex);
+    // Killed while it submits: once the first batch (of 4) is out, two more to go.
+    await waitFor('the first batch submitted', async () => {
+      const statuses = await Promise.all(hashes.map((h: Hex) => statusOf(service, h)));
+      return statuses.some((s) => s !== 'pending');
+    });
+    await stopService(service, 'SIGKILL');
+    const atKill = await Promise.all(payees.map(balanceOf));
+    expect(atKill).not.toEqual(before.map((b, p) => b + owedTo(p)));
+
+    service = await startService();
+    await allSettled(service, hashes);
+    // Depositing everything again to the restarted service: all duplicates.
+    const again = await deposit(service, payments);
+    expect(again.json.results.every((r: any) => r.status === 'duplicate')).toBe(true);
+    const after = await Promise.all(payees.map(balanceOf));
+    expect(after).toEqual(before.map((b, p) => b + owedTo(p)));
+    // Each voucher paid once: one VoucherSettled event per hash on chain.
+    for (const hash of hashes) expect(await settledEvents(hash)).toBe(1);
+    expect(service.stderr()).not.toContain(w.pin);
+  }, 180_000);
+
+  it('a voucher the contract refuses for good is rejected with its reason; a retriable one is paid later', async () => {
+    // A purse certified offline but never opened on chain: its vouchers are worthless.
+    const owner = await customer();
+    const { purseKey, request } = await certificateRequest(owner.address);
+    const unopened: TestPurse = {
+      domain,
+      purseKey,
+      operatorKey: devOperator,
+      certificate: {
+        purse: purseKey.address,
+        owner: owner.address,
+        locked: BigInt(request.locked),
+        cap: BigInt(request.cap),
+        maxCount: request.maxCount,
+        validFrom: BigInt(request.validFrom),
+        validUntil: BigInt(request.validUntil),
+        operator: devOperator.address,
+        epoch: request.epoch,
+      },
+      certificateSignature: '0x',
+    };
+    unopened.certificateSignature = await signCertificate(
+      devOperator,
+      domain,
+      unopened.certificate,
+    );
+    const frank = await payee();
+    const [worthless] = await chainOf(unopened, [frank], [500n]);
+    // A payee not (yet) registered in the currency: the contract cannot pay it now.
+    const purse = await openedPurse();
+    const newcomer = privateKeyToAccount(generatePrivateKey()).address;
+    const [early] = await chainOf(purse, [newcomer], [700n]);
+
+    const answered = await deposit(service, [worthless!, early!]);
+    const [worthlessHash, earlyHash] = answered.json.results.map((r: any) => r.voucherHash as Hex);
+    await waitFor('the unopened purse voucher rejected', async () => {
+      const status = (await call(service, 'GET', `/v1/vouchers/${worthlessHash}`)).json;
+      return status.status === 'rejected' && status.reason === 'unknown-purse';
+    });
+    await waitFor('the newcomer voucher waiting', async () => {
+      const status = (await call(service, 'GET', `/v1/vouchers/${earlyHash}`)).json;
+      return status.status === 'pending' && status.reason === 'payee-inactive';
+    });
+    expect(await balanceOf(frank)).toBe(1n);
+    // Registered now: the next try pays it.
+    await w.ledger.fund(newcomer, 1n);
+    await allSettled(service, [earlyHash]);
+    expect(await balanceOf(newcomer)).toBe(701n);
+  }, 120_000);
+
+  it('a batch left signing by a crash is released and settled after a restart; one service per folder', async () => {
+    // A second service on the same data folder: refused in one line.
+    const second = signetProcess(
+      [
+        ...['collect', 'serve', '--listen', '127.0.0.1:0', '--data', dataDir],
+        ...['--submitter-key', w.keys.submitter!.uri, '--pin-file', w.pin],
+      ],
+      { env: w.env },
+    );
+    expect(second.code).toBe(1);
+    expect(second.stderr.trim().split('\n')).toHaveLength(1);
+    expect(second.stderr).toContain('already running');
+
+    const purse = await openedPurse();
+    const grace = await payee();
+    const before = await balanceOf(grace);
+    const payments = await chainOf(purse, [grace], [111n, 222n]);
+    await stopService(service);
+    // What a crash between taking vouchers into a batch and signing it leaves behind.
+    const store = openCollectStore(join(dataDir, 'collect.sqlite'));
+    const pool = new RpcPool({ urls: w.ledger.profile.rpc, chainId: domain.chainId });
+    let hashes: Hex[];
+    try {
+      const results = await depositPayments(
+        {
+          store,
+          domain,
+          lookupKeys: (keys) => certificateKeyOperators(pool, purseContract(), keys),
+        },
+        payments.map((p) => JSON.parse(encodePaymentFile(p))),
+      );
+      hashes = results.map((r) => r.voucherHash as Hex);
+      const started = startSettleBatch(store, domain.chainId, 10)!;
+      expect(started.vouchers).toHaveLength(2);
+    } finally {
+      store.close();
+    }
+
+    service = await startService();
+    await allSettled(service, hashes);
+    expect(await balanceOf(grace)).toBe(before + 333n);
+    for (const hash of hashes) expect(await settledEvents(hash)).toBe(1);
+  }, 120_000);
+
+  it('a double spend among deposits is proven on chain: purse and owner frozen, both payees paid', async () => {
+    const purse = await openedPurse();
+    const [dave, erin] = [await payee(), await payee()];
+    const before = { dave: await balanceOf(dave), erin: await balanceOf(erin) };
+    const issuedAt = await w.ledger.now();
+    // The same counter and range paid twice: to Dave, then to Erin.
+    const toDave = nextVoucher(purse, null, dave, 1_000n, issuedAt);
+    const toErin = { ...toDave, payee: erin };
+    const [paidDave, paidErin] = await pay(purse, [toDave, toErin]);
+
+    const first = await deposit(service, [paidDave!]);
+    expect(first.json.results[0]).toMatchObject({ status: 'accepted', fraud: false });
+    const second = await deposit(service, [paidErin!]);
+    expect(second.json.results[0]).toMatchObject({ status: 'accepted', fraud: true });
+
+    await waitFor('the purse frozen on chain', async () => {
+      const state = await view<{ frozen: boolean }>(purseContract(), offlinePurseAbi, 'purseOf', [
+        purse.certificate.purse,
+      ]);
+      return state.frozen;
+    });
+    expect(
+      await view<boolean>(w.ledger.profile.contracts.currency, currencyAbi, 'isFrozen', [
+        purse.owner,
+      ]),
+    ).toBe(true);
+    expect(
+      await view<boolean>(purseContract(), offlinePurseAbi, 'isDefrauder', [purse.owner]),
+    ).toBe(true);
+    await allSettled(service, [
+      first.json.results[0].voucherHash,
+      second.json.results[0].voucherHash,
+    ]);
+    // The service's proof did it: its proveFraud transaction confirmed, naming both vouchers.
+    const proofs = serviceOutbox('purse-fraud');
+    expect(proofs.map((p) => [p.status, p.summary.a, p.summary.b])).toContainEqual([
+      'confirmed',
+      first.json.results[0].voucherHash,
+      second.json.results[0].voucherHash,
+    ]);
+    expect(await balanceOf(dave)).toBe(before.dave + 1_000n);
+    expect(await balanceOf(erin)).toBe(before.erin + 1_000n);
+  }, 180_000);
+});
