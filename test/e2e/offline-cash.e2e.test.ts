@@ -267,6 +267,8 @@ describe('two holders pay each other offline on the Offline cash screen', () => 
   /** Alice's first payment as her screen showed it, and as its file. */
   let paymentParts: string[] = [];
   let paymentFile = '';
+  /** Alice's second payment with its amount raised: the purse's signature no longer covers it. */
+  let tampered: { voucher: { amount: string; cumulative: string } } | undefined;
 
   it('Alice opens a purse on the screen (form → PIN); once synced it is open, with its limits', async () => {
     const { page } = holders.alice;
@@ -450,17 +452,31 @@ describe('two holders pay each other offline on the Offline cash screen', () => 
   it('a second payment by file: a tampered file is refused and stores nothing; the real one is accepted', async () => {
     const bob = holders.bob.page;
     const alice = holders.alice.page;
-    await bob.getByRole('button', { name: en.offlineCash.receive.another }).click();
-    const form = bob.getByRole('form', { name: en.offlineCash.receive.formLabel });
-    await form.getByLabel(en.offlineCash.receive.amount).fill('5');
-    await form.getByRole('button', { name: en.offlineCash.receive.ask }).click();
-    const request = bob.getByRole('region', { name: en.offlineCash.receive.requestTitle });
-    const requestFile = await download(
-      bob,
-      request.getByRole('link', { name: en.offlineCash.receive.save }),
-    );
-
     const pay = alice.getByRole('region', { name: en.offlineCash.pay.title });
+    const askFile = async (amount: string) => {
+      await bob.getByRole('button', { name: en.offlineCash.receive.another }).click();
+      const form = bob.getByRole('form', { name: en.offlineCash.receive.formLabel });
+      await form.getByLabel(en.offlineCash.receive.amount).fill(amount);
+      await form.getByRole('button', { name: en.offlineCash.receive.ask }).click();
+      const request = bob.getByRole('region', { name: en.offlineCash.receive.requestTitle });
+      return download(bob, request.getByRole('link', { name: en.offlineCash.receive.save }));
+    };
+
+    // Over the purse's cap (20.00): refused in one line before any PIN, nothing signed.
+    const tooMuch = await askFile('25.00');
+    const aliceBefore = await status(holders.alice);
+    await pay.getByLabel(en.offlineCash.pay.file).setInputFiles({
+      name: tooMuch.name,
+      mimeType: 'application/json',
+      buffer: Buffer.from(tooMuch.text),
+    });
+    await expect
+      .poll(() => pay.getByRole('alert').allTextContents())
+      .toEqual([en.offlineCash.limit['over-cap']]);
+    await expect(alice.getByRole('dialog').count()).resolves.toBe(0);
+    expect(await status(holders.alice)).toEqual(aliceBefore);
+
+    const requestFile = await askFile('5');
     await pay.getByLabel(en.offlineCash.pay.file).setInputFiles({
       name: requestFile.name,
       mimeType: 'application/json',
@@ -483,9 +499,10 @@ describe('two holders pay each other offline on the Offline cash screen', () => 
 
     // The amount raised in the file: the purse's signature no longer covers it.
     const before = await status(holders.bob);
-    const tampered = JSON.parse(secondFile.text);
-    tampered.voucher.amount = String(SECOND * 10n);
-    tampered.voucher.cumulative = String(FIRST + SECOND * 10n);
+    const raised = JSON.parse(secondFile.text);
+    raised.voucher.amount = String(SECOND * 10n);
+    raised.voucher.cumulative = String(FIRST + SECOND * 10n);
+    tampered = raised;
     const payment = bob.getByRole('region', { name: en.offlineCash.receive.paymentTitle });
     const verdict = payment.locator('[data-verdict]');
     await payment.getByLabel(en.offlineCash.receive.file).setInputFiles({
@@ -562,6 +579,22 @@ describe('two holders pay each other offline on the Offline cash screen', () => 
     await form.getByLabel(zhCN.offlineCash.receive.amount).fill('1.00');
     await form.getByRole('button', { name: zhCN.offlineCash.receive.ask }).click();
     await page.getByRole('img', { name: zhCN.offlineCash.receive.qrLabel }).waitFor();
+    // The tampered payment again: the refusal says which check failed, in Chinese.
+    const before = await status(holders.bob);
+    const payment = page.getByRole('region', { name: zhCN.offlineCash.receive.paymentTitle });
+    await payment.getByLabel(zhCN.offlineCash.receive.file).setInputFiles({
+      name: 'tampered.signet-payment',
+      mimeType: 'application/json',
+      buffer: Buffer.from(JSON.stringify(tampered)),
+    });
+    await expect
+      .poll(() => payment.locator('[data-verdict]').textContent())
+      .toBe(
+        fillTemplate(zhCN.offlineCash.receive.refused, {
+          reason: zhCN.offlineCash.reason['voucher-signature'],
+        }),
+      );
+    expect(await status(holders.bob)).toEqual(before);
     const allowed = [...latinWordsOf(zhCN, /\p{Script=Han}/u), 'Signet', 'bob'];
     expect(await latinText(page, ['main'], allowed)).toEqual([]);
     await expectAccessible(page, 'payment request (zh-CN)');

@@ -991,6 +991,18 @@ export const en = {
       missing: 'No camera was found. Open the file instead.',
       failed: 'The camera could not be opened. Open the file instead.',
     },
+    /** Why the purse cannot pay or close (PURSE_LIMIT's details.reason); nothing was signed. */
+    limit: {
+      'over-cap': 'This is more than the purse pays at once, so nothing was signed.',
+      'over-count': 'The purse has made all of its payments, so nothing was signed.',
+      'over-locked': 'The purse has not that much left, so nothing was signed.',
+      'bad-amount': 'A payment must be more than zero, so nothing was signed.',
+      expired: 'The purse is not valid at this time, so nothing was signed.',
+      opening: 'The purse is not open on the ledger yet: sync once while online.',
+      frozen: 'The purse is frozen by a fraud proof, so nothing was signed.',
+      closed: 'The purse is closed, so nothing was signed.',
+      'not-thawed': 'The purse cannot be closed yet: late payees may still settle.',
+    },
     /** Why a payment was refused offline (VOUCHER_REFUSED's details.reason). */
     reason: {
       malformed: 'it is damaged, cut short or altered.',

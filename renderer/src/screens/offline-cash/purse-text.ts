@@ -34,10 +34,28 @@ export function voucherReason(error: SerializedError): VoucherReason | undefined
   return voucherReasons.find((r) => r === reason);
 }
 
-/** One line for a refusal: the failed check's sentence for a voucher, else the error's. */
+/** Why the purse cannot pay or close (PURSE_LIMIT's details.reason, core/purse/pay.ts). */
+export const limitReasons = [
+  'over-cap',
+  'over-count',
+  'over-locked',
+  'bad-amount',
+  'expired',
+  'opening',
+  'frozen',
+  'closed',
+  'not-thawed',
+] as const;
+
+/** One line for a refusal: the failed check's sentence for a voucher or a limit, else the error's. */
 export function purseErrorText(t: TFunction, error: SerializedError): string {
   const reason = voucherReason(error);
-  return reason ? t(`offlineCash.reason.${reason}`) : errorText(t, error);
+  if (reason) return t(`offlineCash.reason.${reason}`);
+  const limit =
+    error.code === 'PURSE_LIMIT'
+      ? limitReasons.find((r) => r === error.details?.reason)
+      : undefined;
+  return limit ? t(`offlineCash.limit.${limit}`) : errorText(t, error);
 }
 
 /**
