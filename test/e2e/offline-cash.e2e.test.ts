@@ -2,18 +2,20 @@
  * Offline cash through the UI (issue 13 §3), in Chromium, through the browser
  * bridge, against the dev ledger and SoftHSM2 tokens. Two holders, each with
  * a token of their own, a data folder of their own, an app instance and a
- * bridge: Alice opens a purse on the Offline cash screen (form → PIN) while
- * online; then both go offline (their profile's only node is a closed port).
- * Bob asks for 12.34: his screen shows the payment request as a QR code; Alice
- * scans it with a FAKE camera (Chromium plays a Y4M file of the QR code the
- * test read off Bob's screen with jsQR: there is no camera on this machine),
- * reviews payee, amount and payments left, enters her PIN and shows the
- * payment's QR code; Bob scans that and his screen says at once that it is
- * good, as pending offline income apart from his settled balance. A second
- * payment goes by file. A tampered QR code and a tampered file are each refused
- * in one translated line and store nothing. Back online, Bob settles (PIN) and
- * syncs: his settled balance and Alice's, read over raw JSON-RPC, are exact.
- * The screen in English and Chinese (no English left), axe clean.
+ * bridge: Alice and Bob each open a purse on the Offline cash screen (form →
+ * PIN) while online; then both go offline (their profile's only node is a
+ * closed port). Bob asks for 12.34: his screen shows the payment request as a
+ * QR code; Alice scans it with a FAKE camera (Chromium plays a Y4M file of the
+ * QR code the test read off Bob's screen with jsQR: there is no camera on this
+ * machine), reviews payee, amount and payments left, enters her PIN and shows
+ * the payment's animated QR code; Bob scans that and his screen says at once
+ * that it is good, as pending offline income apart from his settled balance. A
+ * second payment goes by file, and Bob pays Alice back by QR. A tampered QR
+ * code and a tampered file are each refused in one translated line and store
+ * nothing; a request over the purse's cap is refused before any PIN. Back
+ * online, Bob settles (PIN) and syncs: both settled balances, read over raw
+ * JSON-RPC, are exact, and settling again (Bob's or Alice's) pays nothing
+ * twice. The screen in English and Chinese (no English left), axe clean.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -82,6 +84,9 @@ const pageErrors: string[] = [];
 /** Minor units. */
 const FUNDED = 100_00n;
 const LOCKED = 50_00n;
+/** Bob's purse (he pays Alice back). */
+const LOCKED_BOB = 30_00n;
+const BACK = 3_00n;
 const FIRST = 12_34n;
 const SECOND = 5_00n;
 
@@ -313,10 +318,26 @@ describe('two holders pay each other offline on the Offline cash screen', () => 
     await expectAccessible(page, 'offline cash with an open purse (en)');
   }, 180_000);
 
-  it('offline, Bob asks for 12.34: the request shows as a QR code and a file', async () => {
+  it('Bob opens a purse too; then offline, Bob asks for 12.34: the request shows as a QR code and a file', async () => {
     const { page } = holders.bob;
-    // Online once: the screen reads the operators' certificate keys a payee checks offline.
+    // Online once: Bob's purse opens, and the screen reads the operators' certificate keys
+    // a payee checks offline.
     await openCash(page);
+    const form = page.getByRole('form', { name: en.offlineCash.open.title });
+    await form.getByLabel(en.offlineCash.open.locked).fill('30.00');
+    await form.getByLabel(en.offlineCash.open.cap).fill('10.00');
+    await form.getByLabel(en.offlineCash.open.count).fill('3');
+    await form.getByRole('button', { name: en.offlineCash.open.button }).click();
+    await enterPin(page, en.offlineCash.open.pinTitle);
+    await page
+      .getByRole('status')
+      .filter({ hasText: fillTemplate(en.offlineCash.open.done, { amount: '30.00' }) })
+      .waitFor();
+    await syncNow(page);
+    await openCash(page);
+    await expect
+      .poll(async () => (await purseFacts(page))[en.offlineCash.purse.state])
+      .toContain(en.offlineCash.state.open);
     await expect
       .poll(async () => (await status(holders.bob)).certificateKeysSyncedAt)
       .not.toBeNull();
@@ -324,11 +345,11 @@ describe('two holders pay each other offline on the Offline cash screen', () => 
     useChain(holders.bob, false);
     await openCash(page);
     await expect(incomeFacts(page)).resolves.toMatchObject({
-      [en.offlineCash.income.settled]: '100.00',
+      [en.offlineCash.income.settled]: '70.00',
     });
-    const form = page.getByRole('form', { name: en.offlineCash.receive.formLabel });
-    await form.getByLabel(en.offlineCash.receive.amount).fill('12.34');
-    await form.getByRole('button', { name: en.offlineCash.receive.ask }).click();
+    const ask = page.getByRole('form', { name: en.offlineCash.receive.formLabel });
+    await ask.getByLabel(en.offlineCash.receive.amount).fill('12.34');
+    await ask.getByRole('button', { name: en.offlineCash.receive.ask }).click();
     const request = page.getByRole('region', { name: en.offlineCash.receive.requestTitle });
     await request.waitFor();
     await expect(request.locator('[data-request-amount]').textContent()).resolves.toBe(
@@ -429,7 +450,7 @@ describe('two holders pay each other offline on the Offline cash screen', () => 
     );
     await settle(page);
     expect(await incomeFacts(page)).toMatchObject({
-      [en.offlineCash.income.settled]: '100.00',
+      [en.offlineCash.income.settled]: '70.00',
       [en.offlineCash.income.pending]: '12.34 (1 payment not yet settled)',
     });
     const held = await status(holders.bob);
@@ -530,11 +551,51 @@ describe('two holders pay each other offline on the Offline cash screen', () => 
       .toBe(fillTemplate(en.offlineCash.receive.accepted, { amount: '5.00', pending: '17.34' }));
     await settle(bob);
     expect(await incomeFacts(bob)).toMatchObject({
-      [en.offlineCash.income.settled]: '100.00',
+      [en.offlineCash.income.settled]: '70.00',
       [en.offlineCash.income.pending]: '17.34 (2 payments not yet settled)',
     });
     // Offline all along: nothing reached the chain yet.
-    expect(await rawBalance(holders.bob.key.address)).toBe(FUNDED);
+    expect(await rawBalance(holders.bob.key.address)).toBe(FUNDED - LOCKED_BOB);
+  }, 120_000);
+
+  it('still offline, Bob pays Alice 3.00 back by QR: her screen accepts it', async () => {
+    const alice = holders.alice.page;
+    const bob = holders.bob.page;
+    const ask = alice.getByRole('form', { name: en.offlineCash.receive.formLabel });
+    await ask.getByLabel(en.offlineCash.receive.amount).fill('3.00');
+    await ask.getByRole('button', { name: en.offlineCash.receive.ask }).click();
+    const request = alice.getByRole('region', { name: en.offlineCash.receive.requestTitle });
+    showToCamera(await readShownQr(request, en.offlineCash.receive.qrLabel));
+
+    const pay = bob.getByRole('region', { name: en.offlineCash.pay.title });
+    await pay.getByRole('button', { name: en.offlineCash.pay.scan }).click();
+    const review = bob.locator('dl[data-review="payment"]');
+    await review.waitFor({ timeout: 30_000 });
+    expect(await factsOf(review)).toMatchObject({
+      [en.offlineCash.pay.payee]: holders.alice.key.address,
+      [en.offlineCash.pay.amount]: '3.00',
+      [en.offlineCash.pay.leftAfter]: '2 payments, up to 27.00 in all',
+      [en.offlineCash.pay.counter]: '1 of 3',
+    });
+    await pay.getByRole('button', { name: en.offlineCash.pay.button, exact: true }).click();
+    await enterPin(bob, en.offlineCash.pay.pinTitle);
+    const paid = bob.getByRole('region', { name: en.offlineCash.pay.paidTitle });
+    showToCamera(await readShownQr(paid, en.offlineCash.pay.qrLabel));
+
+    const payment = alice.getByRole('region', { name: en.offlineCash.receive.paymentTitle });
+    await payment.getByRole('button', { name: en.offlineCash.receive.scan }).click();
+    const verdict = payment.locator('[data-verdict]');
+    await expect
+      .poll(() => verdict.getAttribute('data-verdict'), { timeout: 30_000 })
+      .toBe('accepted');
+    await expect(verdict.textContent()).resolves.toBe(
+      fillTemplate(en.offlineCash.receive.accepted, { amount: '3.00', pending: '3.00' }),
+    );
+    await settle(alice);
+    expect(await incomeFacts(alice)).toMatchObject({
+      [en.offlineCash.income.settled]: '50.00',
+      [en.offlineCash.income.pending]: '3.00 (1 payment not yet settled)',
+    });
   }, 120_000);
 
   it('back online, Bob settles (PIN) and syncs: the settled balances are exact on chain', async () => {
@@ -543,22 +604,36 @@ describe('two holders pay each other offline on the Offline cash screen', () => 
     const { page } = holders.bob;
     await openCash(page);
     await page.getByLabel(en.offlineCash.settle.via).selectOption('own');
-    await settleOwn(page, { submitted: '2', settled: '0' });
+    // The two payments he received, and the one his purse made to Alice.
+    await settleOwn(page, { submitted: '3', settled: '0' });
     await syncNow(page);
-    expect(await rawBalance(holders.bob.key.address)).toBe(FUNDED + FIRST + SECOND);
-    expect(await rawBalance(holders.alice.key.address)).toBe(FUNDED - LOCKED);
+    const bobSettled = FUNDED - LOCKED_BOB + FIRST + SECOND;
+    const aliceSettled = FUNDED - LOCKED + BACK;
+    expect(await rawBalance(holders.bob.key.address)).toBe(bobSettled);
+    expect(await rawBalance(holders.alice.key.address)).toBe(aliceSettled);
     await openCash(page);
     expect(await incomeFacts(page)).toMatchObject({
-      [en.offlineCash.income.settled]: shown(FUNDED + FIRST + SECOND),
+      [en.offlineCash.income.settled]: shown(bobSettled),
       [en.offlineCash.income.pending]: '0.00 (0 payments not yet settled)',
     });
+    expect(await purseFacts(page)).toMatchObject({ [en.offlineCash.purse.balance]: '27.00' });
 
-    // Settling again sends nothing and pays nothing twice.
+    // Settling again sends nothing and pays nothing twice; nor does Alice's settle.
     await settleOwn(page, { submitted: '0', settled: '\\d+' });
+    const alice = holders.alice.page;
+    await syncNow(alice);
+    await openCash(alice);
+    await settleOwn(alice, { submitted: '0', settled: '\\d+' });
     await syncNow(page);
-    expect(await rawBalance(holders.bob.key.address)).toBe(FUNDED + FIRST + SECOND);
+    expect(await rawBalance(holders.bob.key.address)).toBe(bobSettled);
+    expect(await rawBalance(holders.alice.key.address)).toBe(aliceSettled);
+    await openCash(alice);
+    expect(await incomeFacts(alice)).toMatchObject({
+      [en.offlineCash.income.settled]: shown(aliceSettled),
+      [en.offlineCash.income.pending]: '0.00 (0 payments not yet settled)',
+    });
     await shot(page, '7-settled');
-  }, 120_000);
+  }, 180_000);
 
   it('shows the screen in Chinese with no English left, and no serious axe violation', async () => {
     for (const holder of Object.values(holders)) {
