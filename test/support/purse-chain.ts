@@ -20,13 +20,12 @@ import { offlinePurseAbi } from '../../core/purse/abi.js';
 import {
   type PurseCertificate,
   type PurseDomain,
-  purseDomain,
-  purseTypes,
   type Voucher,
   voucherHash,
 } from '../../core/purse/typed-data.js';
 import { artifacts } from './chain-contracts.js';
 import type { DevChainHandle } from './dev-chain.js';
+import { signVoucher as signPurseVoucher, signCertificate as signWith } from './purse.js';
 
 /** The purse contract's ABI with the currency's errors, so reverts decode by name. */
 export const purseCallAbi = [
@@ -116,22 +115,11 @@ export function purseChain(ledger: DevChainHandle) {
   }
 
   /** Signs a certificate with `certificateKey` (EIP-712, the purse domain of this ledger). */
-  async function signCertificate(certificateKey: Hex, certificate: PurseCertificate) {
-    return privateKeyToAccount(certificateKey).signTypedData({
-      domain: purseDomain(domain()),
-      types: purseTypes,
-      primaryType: 'PurseCertificate',
-      message: certificate,
-    });
-  }
+  const signCertificate = (certificateKey: Hex, certificate: PurseCertificate) =>
+    signWith(privateKeyToAccount(certificateKey), domain(), certificate);
 
   async function signVoucher(purseKey: Hex, voucher: Voucher): Promise<SignedVoucher> {
-    const signature = await privateKeyToAccount(purseKey).signTypedData({
-      domain: purseDomain(domain()),
-      types: purseTypes,
-      primaryType: 'Voucher',
-      message: voucher,
-    });
+    const signature = await signPurseVoucher(privateKeyToAccount(purseKey), domain(), voucher);
     return { voucher, signature, hash: voucherHash(domain(), voucher) };
   }
 
