@@ -179,19 +179,29 @@ async function certificateRequest(
 ) {
   const now = await w.ledger.now();
   const epoch = await view<number>(purseContract(), offlinePurseAbi, 'epochOf', [owner]);
-  return {
-    purseKey,
-    request: {
-      owner,
-      purse: purseKey.address,
-      locked: '50000',
-      cap: '10000',
-      maxCount: 20,
-      validFrom: (now - 60n).toString(),
-      validUntil: (now + 3_600n).toString(),
-      epoch,
-    },
+  const request = {
+    owner,
+    purse: purseKey.address,
+    locked: '50000',
+    cap: '10000',
+    maxCount: 20,
+    validFrom: (now - 60n).toString(),
+    validUntil: (now + 3_600n).toString(),
+    epoch,
   };
+  /** The certificate the request asks for, with the dev operator as its operator. */
+  const certificate: PurseCertificate = {
+    purse: purseKey.address,
+    owner,
+    locked: BigInt(request.locked),
+    cap: BigInt(request.cap),
+    maxCount: request.maxCount,
+    validFrom: BigInt(request.validFrom),
+    validUntil: BigInt(request.validUntil),
+    operator: devOperator.address,
+    epoch: request.epoch,
+  };
+  return { purseKey, request, certificate };
 }
 
 /** Approves and opens the purse on chain with `certificate` (the owner's two transactions). */
@@ -220,18 +230,7 @@ async function openPurse(ownerKey: Hex, certificate: PurseCertificate, signature
 /** A purse opened with a certificate the dev operator's software key signs (listed by deploy). */
 async function openedPurse(): Promise<TestPurse & { owner: Address }> {
   const owner = await customer();
-  const { purseKey, request } = await certificateRequest(owner.address);
-  const certificate: PurseCertificate = {
-    purse: purseKey.address,
-    owner: owner.address,
-    locked: BigInt(request.locked),
-    cap: BigInt(request.cap),
-    maxCount: request.maxCount,
-    validFrom: BigInt(request.validFrom),
-    validUntil: BigInt(request.validUntil),
-    operator: devOperator.address,
-    epoch: request.epoch,
-  };
+  const { purseKey, certificate } = await certificateRequest(owner.address);
   const certificateSignature = await signCertificate(devOperator, domain, certificate);
   await openPurse(owner.key, certificate, certificateSignature);
   return {
@@ -486,22 +485,12 @@ describe('signet collect serve', () => {
   it('a voucher the contract refuses for good is rejected with its reason; a retriable one is paid later', async () => {
     // A purse certified offline but never opened on chain: its vouchers are worthless.
     const owner = await customer();
-    const { purseKey, request } = await certificateRequest(owner.address);
+    const { purseKey, certificate } = await certificateRequest(owner.address);
     const unopened: TestPurse = {
       domain,
       purseKey,
       operatorKey: devOperator,
-      certificate: {
-        purse: purseKey.address,
-        owner: owner.address,
-        locked: BigInt(request.locked),
-        cap: BigInt(request.cap),
-        maxCount: request.maxCount,
-        validFrom: BigInt(request.validFrom),
-        validUntil: BigInt(request.validUntil),
-        operator: devOperator.address,
-        epoch: request.epoch,
-      },
+      certificate,
       certificateSignature: '0x',
     };
     unopened.certificateSignature = await signCertificate(
