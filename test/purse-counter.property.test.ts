@@ -15,19 +15,17 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignetError } from '../core/api/errors.js';
 import { createPurse } from '../core/purse/open.js';
-import { nextVoucher, payOffline, tokenStateOf } from '../core/purse/pay.js';
-import { addVoucher, getPurse, setPurseState } from '../core/purse/purse-store.js';
-import { withPurseToken } from '../core/purse/purse-token.js';
+import { nextVoucher, payOffline } from '../core/purse/pay.js';
+import { getPurse, setPurseState } from '../core/purse/purse-store.js';
 import {
   FIRST_PREV_VOUCHER_HASH,
   type PurseDomain,
   type Voucher,
-  voucherHash,
 } from '../core/purse/typed-data.js';
 import { openStore, type Store } from '../core/store/database.js';
 import { anyModule } from '../native/pkcs11/module-policy.js';
 import { signCertificate } from './support/purse.js';
-import { purseStore, tokenAccount } from './support/purse-owner.js';
+import { crashAfterTokenWrite, purseStore, tokenAccount } from './support/purse-owner.js';
 import { createSoftHsmStore, softhsmModule } from './support/softhsm.js';
 
 const hsm = createSoftHsmStore();
@@ -122,24 +120,7 @@ describe('the purse counter', () => {
               const host = getPurse(store, domain.chainId, address)!;
               if (host.mismatch) continue;
               const voucher = nextVoucher(host, payee, op.amount, NOW);
-              const hash = voucherHash(domain, voucher);
-              addVoucher(store, {
-                chainId: domain.chainId,
-                purseContract: domain.verifyingContract,
-                voucherHash: hash,
-                direction: 'paid',
-                voucher,
-                signature: null,
-                certificate: host.certificate,
-                certificateSignature: host.certificateSignature,
-                status: 'intent',
-              });
-              await withPurseToken(host.keyUri, search, pins, async (t) => {
-                const { state, raw } = await t.readState(address);
-                if (state && !state.locked && state.counter === host.counter) {
-                  await t.writeState(address, tokenStateOf(domain, voucher, hash), raw);
-                }
-              });
+              await crashAfterTokenWrite(store, domain, search, pins, host, voucher);
             } else if (op.kind === 'pay') {
               try {
                 const { paid, resumed } = await payOffline(

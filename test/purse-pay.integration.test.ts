@@ -15,9 +15,8 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignetError } from '../core/api/errors.js';
 import { createPurse } from '../core/purse/open.js';
-import { nextVoucher, payOffline, tokenStateOf } from '../core/purse/pay.js';
+import { nextVoucher, payOffline } from '../core/purse/pay.js';
 import {
-  addVoucher,
   getPurse,
   listVouchers,
   type PurseRecord,
@@ -32,7 +31,7 @@ import { openStore, type Store } from '../core/store/database.js';
 import { anyModule } from '../native/pkcs11/module-policy.js';
 import { openKeySigner } from '../native/pkcs11/token-access.js';
 import { signCertificate } from './support/purse.js';
-import { purseStore, tokenAccount } from './support/purse-owner.js';
+import { crashAfterTokenWrite, purseStore, tokenAccount } from './support/purse-owner.js';
 import { createSoftHsmStore, softhsmModule } from './support/softhsm.js';
 
 const hsm = createSoftHsmStore();
@@ -279,23 +278,7 @@ describe('paying offline from a purse on the token', () => {
     // Steps 1 and 2 of a payment, then the crash: the intent row and the token's counter, no signature.
     const voucher = nextVoucher(own, bob.address, 7_00n, NOW);
     const hash = voucherHash(domain, voucher);
-    addVoucher(alice.store, {
-      chainId: domain.chainId,
-      purseContract: domain.verifyingContract,
-      voucherHash: hash,
-      direction: 'paid',
-      voucher,
-      signature: null,
-      certificate: own.certificate,
-      certificateSignature: own.certificateSignature,
-      status: 'intent',
-    });
-    await withPurseToken(own.keyUri, search, pins, async (t) => {
-      const { raw } = await t.readState(own.certificate.purse);
-      expect(
-        await t.writeState(own.certificate.purse, tokenStateOf(domain, voucher, hash), raw),
-      ).toBe(true);
-    });
+    expect(await crashAfterTokenWrite(alice.store, domain, search, pins, own, voucher)).toBe(true);
 
     const { paid, resumed } = await payOffline(
       payContext(alice, NOW + 5n),
