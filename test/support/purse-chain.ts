@@ -14,7 +14,6 @@ import {
   zeroHash,
 } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import { expect } from 'vitest';
 import { currencyAbi } from '../../core/chain/abi.js';
 import { offlinePurseAbi } from '../../core/purse/abi.js';
 import {
@@ -23,7 +22,7 @@ import {
   type Voucher,
   voucherHash,
 } from '../../core/purse/typed-data.js';
-import { artifacts } from './chain-contracts.js';
+import { artifacts, sendConfirmed } from './chain-contracts.js';
 import type { DevChainHandle } from './dev-chain.js';
 import { signVoucher as signPurseVoucher, signCertificate as signWith } from './purse.js';
 
@@ -78,28 +77,13 @@ export function purseChain(ledger: DevChainHandle) {
     args: readonly unknown[],
     { gas }: { gas?: bigint } = {},
   ): Promise<TransactionReceipt> {
-    const hash = await ledger.wallet(key).writeContract({
-      address: purseAddress(),
-      abi: purseCallAbi,
-      functionName,
-      args,
-      ...(gas === undefined ? {} : { gas }),
-    });
-    const receipt = await ledger.publicClient.waitForTransactionReceipt({ hash });
-    expect(receipt.status).toBe('success');
-    return receipt;
+    const contract = { address: purseAddress(), abi: purseCallAbi };
+    return sendConfirmed(ledger, key, contract, functionName, args, gas);
   }
 
   async function sendCurrency(key: Hex, functionName: string, args: readonly unknown[]) {
-    const hash = await ledger.wallet(key).writeContract({
-      address: currencyAddress(),
-      abi: artifacts.DigitalCurrency.abi as Abi,
-      functionName,
-      args,
-    });
-    const receipt = await ledger.publicClient.waitForTransactionReceipt({ hash });
-    expect(receipt.status).toBe('success');
-    return receipt;
+    const contract = { address: currencyAddress(), abi: artifacts.DigitalCurrency.abi as Abi };
+    return sendConfirmed(ledger, key, contract, functionName, args);
   }
 
   const balance = async (account: Address) =>
