@@ -48,6 +48,7 @@ import { listOutbox } from '../core/store/outbox.js';
 import { confirmed, devKeys } from '../ledger/deploy.js';
 import { signetProcess } from './support/cli.js';
 import { nextVoucher, payWith, signCertificate, type TestPurse } from './support/purse.js';
+import { rawCurrencyBalance, rawRpc } from './support/treasury-cli.js';
 import { useWallet } from './support/wallet-fixture.js';
 
 const w = useWallet(['submitter', 'certkey']);
@@ -59,25 +60,13 @@ const approveAbi = parseAbi(['function approve(address spender, uint256 amount) 
 let domain: PurseDomain;
 const purseContract = () => w.ledger.profile.contracts.offlinePurse as Address;
 
-async function rpc<T>(method: string, params: unknown[]): Promise<T> {
-  const response = await fetch(w.ledger.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  });
-  const reply = (await response.json()) as { result?: T; error?: unknown };
-  if (reply.error) throw new Error(`${method}: ${JSON.stringify(reply.error)}`);
-  return reply.result as T;
-}
-
 /** A view read over raw JSON-RPC at the latest block. */
 async function view<T>(to: Address, abi: any, functionName: string, args: unknown[]): Promise<T> {
   const data = encodeFunctionData({ abi, functionName, args } as never);
-  const raw = await rpc<Hex>('eth_call', [{ to, data }, 'latest']);
+  const raw = await rawRpc<Hex>(w.ledger.url, 'eth_call', [{ to, data }, 'latest']);
   return decodeFunctionResult({ abi, functionName, data: raw } as never) as T;
 }
-const balanceOf = (account: Address) =>
-  view<bigint>(w.ledger.profile.contracts.currency, currencyAbi, 'balanceOf', [account]);
+const balanceOf = (account: Address) => rawCurrencyBalance(w, account);
 
 // ---- the service as a child process -----------------------------------------
 
@@ -179,19 +168,29 @@ async function certificateRequest(
 ) {
   const now = await w.ledger.now();
   const epoch = await view<number>(purseContract(), offlinePurseAbi, 'epochOf', [owner]);
-  return {
-    purseKey,
-    request: {
-      owner,
-      purse: purseKey.address,
-      locked: '50000',
-      cap: '10000',
-      maxCount: 20,
-      validFrom: (now - 60n).toString(),
-      validUntil: (now + 3_600n).toString(),
-      epoch,
-    },
+  const request = {
+    owner,
+    purse: purseKey.address,
+    locked: '50000',
+    cap: '10000',
+    maxCount: 20,
+    validFrom: (now - 60n).toString(),
+    validUntil: (now + 3_600n).toString(),
+    epoch,
   };
+  /** The certificate the request asks for, with the dev operator as its operator. */
+  const certificate: PurseCertificate = {
+    purse: purseKey.address,
+    owner,
+    locked: BigInt(request.locked),
+    cap: BigInt(request.cap),
+    maxCount: request.maxCount,
+    validFrom: BigInt(request.validFrom),
+    validUntil: BigInt(request.validUntil),
+    operator: devOperator.address,
+    epoch: request.epoch,
+  };
+  return { purseKey, request, certificate };
 }
 
 /** Approves and opens the purse on chain with `certificate` (the owner's two transactions). */
@@ -220,18 +219,7 @@ async function openPurse(ownerKey: Hex, certificate: PurseCertificate, signature
 /** A purse opened with a certificate the dev operator's software key signs (listed by deploy). */
 async function openedPurse(): Promise<TestPurse & { owner: Address }> {
   const owner = await customer();
-  const { purseKey, request } = await certificateRequest(owner.address);
-  const certificate: PurseCertificate = {
-    purse: purseKey.address,
-    owner: owner.address,
-    locked: BigInt(request.locked),
-    cap: BigInt(request.cap),
-    maxCount: request.maxCount,
-    validFrom: BigInt(request.validFrom),
-    validUntil: BigInt(request.validUntil),
-    operator: devOperator.address,
-    epoch: request.epoch,
-  };
+  const { purseKey, certificate } = await certificateRequest(owner.address);
   const certificateSignature = await signCertificate(devOperator, domain, certificate);
   await openPurse(owner.key, certificate, certificateSignature);
   return {
@@ -263,7 +251,7 @@ async function chainOf(purse: TestPurse, payees: Address[], amounts: bigint[]) {
 /** VoucherSettled events for `hash`, over raw JSON-RPC. */
 async function settledEvents(hash: Hex): Promise<number> {
   const [topic0] = encodeEventTopics({ abi: offlinePurseAbi, eventName: 'VoucherSettled' });
-  const logs = await rpc<unknown[]>('eth_getLogs', [
+  const logs = await rawRpc<unknown[]>(w.ledger.url, 'eth_getLogs', [
     { fromBlock: '0x0', toBlock: 'latest', address: purseContract(), topics: [topic0, null, hash] },
   ]);
   return logs.length;
@@ -486,22 +474,12 @@ describe('signet collect serve', () => {
   it('a voucher the contract refuses for good is rejected with its reason; a retriable one is paid later', async () => {
     // A purse certified offline but never opened on chain: its vouchers are worthless.
     const owner = await customer();
-    const { purseKey, request } = await certificateRequest(owner.address);
+    const { purseKey, certificate } = await certificateRequest(owner.address);
     const unopened: TestPurse = {
       domain,
       purseKey,
       operatorKey: devOperator,
-      certificate: {
-        purse: purseKey.address,
-        owner: owner.address,
-        locked: BigInt(request.locked),
-        cap: BigInt(request.cap),
-        maxCount: request.maxCount,
-        validFrom: BigInt(request.validFrom),
-        validUntil: BigInt(request.validUntil),
-        operator: devOperator.address,
-        epoch: request.epoch,
-      },
+      certificate,
       certificateSignature: '0x',
     };
     unopened.certificateSignature = await signCertificate(

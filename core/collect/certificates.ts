@@ -16,6 +16,7 @@ import type { CertificateRequest } from '../api/purse-transit.js';
 import type { AccountSigner } from '../chain/account-signer.js';
 import { pinnedBlock, readStanding } from '../customers/registry.js';
 import { fastCertificateHash } from '../purse/eip712.js';
+import { certificateToJson } from '../purse/payment-file.js';
 import { type PurseCertificate, purseDomain, purseTypes } from '../purse/typed-data.js';
 import type { RpcPool } from '../rpc/rpc-pool.js';
 import type { Store } from '../store/database.js';
@@ -158,31 +159,17 @@ export async function issueCertificate(context: CertificateContext, request: Cer
       chainId: profile.chainId,
       purse,
       owner,
-      certificate: textCertificate(certificate),
+      certificate: certificateToJson(certificate),
       signature,
     });
     return {
       chainId: profile.chainId,
       purseContract,
-      certificate: textCertificate(certificate),
+      certificate: certificateToJson(certificate),
       signature: signature as Hex,
       signer: signer.address,
     };
   } finally {
     await signer.close();
   }
-}
-
-function textCertificate(c: PurseCertificate) {
-  return {
-    purse: c.purse,
-    owner: c.owner,
-    locked: c.locked.toString(),
-    cap: c.cap.toString(),
-    maxCount: c.maxCount,
-    validFrom: c.validFrom.toString(),
-    validUntil: c.validUntil.toString(),
-    operator: c.operator,
-    epoch: c.epoch,
-  };
 }
