@@ -674,6 +674,12 @@ describe('signet collect serve', () => {
     expect(
       await view<boolean>(purseContract(), offlinePurseAbi, 'isDefrauder', [purse.owner]),
     ).toBe(true);
+    // A frozen purse gets no certificate.
+    const refused = await call(service, 'POST', '/v1/certificates', {
+      purse: purse.certificate.purse,
+    });
+    expect(refused.json.error).toMatchObject({ code: 'PURSE_LIMIT' });
+    expect(refused.json.error.message).toMatch(/frozen/);
     await allSettled(service, [
       first.json.results[0].voucherHash,
       second.json.results[0].voucherHash,
