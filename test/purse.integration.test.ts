@@ -44,6 +44,7 @@ import { openKeySigner } from '../native/pkcs11/token-access.js';
 import { pinFile, signet } from './support/cli.js';
 import { useDevChain } from './support/dev-chain.js';
 import { createSoftHsmStore, softhsmModule } from './support/softhsm.js';
+import { rawRpc } from './support/treasury-cli.js';
 
 const PIN = '2468-purse';
 const ledger = useDevChain();
@@ -78,21 +79,10 @@ async function json(h: Holder, args: string[]) {
 const online = (h: Holder) => writeActiveProfile(ledger.profile, h.env);
 const offline = (h: Holder) => writeActiveProfile({ ...ledger.profile, rpc: [CLOSED_PORT] }, h.env);
 
-async function rpc<T>(method: string, params: unknown[]): Promise<T> {
-  const response = await fetch(ledger.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  });
-  const reply = (await response.json()) as { result?: T; error?: unknown };
-  if (reply.error) throw new Error(`${method}: ${JSON.stringify(reply.error)}`);
-  return reply.result as T;
-}
-
 /** A currency balance in minor units, read over raw JSON-RPC at the latest block. */
 async function balanceOf(account: Address): Promise<bigint> {
   const data = encodeFunctionData({ abi: currencyAbi, functionName: 'balanceOf', args: [account] });
-  const raw = await rpc<Hex>('eth_call', [
+  const raw = await rawRpc<Hex>(ledger.url, 'eth_call', [
     { to: ledger.profile.contracts.currency, data },
     'latest',
   ]);
@@ -101,7 +91,7 @@ async function balanceOf(account: Address): Promise<bigint> {
 
 async function purseOnChain(purse: Address) {
   const data = encodeFunctionData({ abi: offlinePurseAbi, functionName: 'purseOf', args: [purse] });
-  const raw = await rpc<Hex>('eth_call', [
+  const raw = await rawRpc<Hex>(ledger.url, 'eth_call', [
     { to: ledger.profile.contracts.offlinePurse, data },
     'latest',
   ]);
