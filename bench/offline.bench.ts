@@ -31,7 +31,7 @@ import {
 } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { currencyAbi } from '../core/chain/abi.js';
-import { offlinePurseAbi } from '../core/purse/abi.js';
+import { offlinePurseAbi, purseTerms } from '../core/purse/abi.js';
 import type { PurseDomain, Voucher } from '../core/purse/typed-data.js';
 import { checkPayment, type OfflinePayment } from '../core/purse/verify.js';
 import { devChain, devKeys } from '../ledger/deploy.js';
@@ -115,6 +115,7 @@ try {
     const owner = privateKeyToAccount(ownerKey).address;
     await fundAccount(profile, owner, AMOUNT * BigInt(PER_PURSE));
     const purse = await purseWith(owner, PER_PURSE);
+    // FIX-13: open takes the terms alone (within the dev operator's purse policy).
     await mined(
       await wallet(ownerKey).writeContract({
         address: currency,
@@ -128,7 +129,7 @@ try {
         address: purseContract,
         abi: offlinePurseAbi,
         functionName: 'open',
-        args: [purse.certificate, purse.certificateSignature],
+        args: [purseTerms(purse.certificate)],
       }),
     );
     all.push(...purse.vouchers);

@@ -20,7 +20,7 @@ import { readAtBlock } from '../chain/read-at-block.js';
 import type { RpcPool } from '../rpc/rpc-pool.js';
 import type { Store } from '../store/database.js';
 import type { Call } from '../wallet/transaction-plan.js';
-import { offlinePurseAbi } from './abi.js';
+import { offlinePurseAbi, purseTerms } from './abi.js';
 import {
   listPurses,
   listVouchers,
@@ -179,7 +179,7 @@ export function openCalls(
   profile: ChainProfile,
   domain: PurseDomain,
   certificate: PurseCertificate,
-  signature: Hex,
+  _signature: Hex, // unused since FIX-13 (open takes terms); fix-core reshapes this flow
 ): Call[] {
   return [
     {
@@ -203,7 +203,8 @@ export function openCalls(
       data: encodeFunctionData({
         abi: offlinePurseAbi,
         functionName: 'open',
-        args: [certificate, signature],
+        // FIX-13: open takes the terms alone; the certificate is signed after the open (fix-core).
+        args: [purseTerms(certificate)],
       }),
       kind: 'purse-open',
       summary: {
