@@ -32,7 +32,7 @@ import {
 } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { currencyAbi } from '../core/chain/abi.js';
-import { offlinePurseAbi } from '../core/purse/abi.js';
+import { offlinePurseAbi, purseTerms } from '../core/purse/abi.js';
 import {
   type PurseCertificate,
   type PurseDomain,
@@ -141,11 +141,7 @@ try {
     const owner = privateKeyToAccount(ownerKey).address;
     await fundAccount(profile, owner, AMOUNT * BigInt(PER_PURSE));
     const purse = await purseWith(owner, PER_PURSE, true);
-    const certificateSignature = await sign(
-      devKeys.operator,
-      'PurseCertificate',
-      purse.certificate,
-    );
+    // FIX-13: open takes the terms alone (within the dev operator's purse policy).
     await mined(
       await wallet(ownerKey).writeContract({
         address: currency,
@@ -159,7 +155,7 @@ try {
         address: purseContract,
         abi: offlinePurseAbi,
         functionName: 'open',
-        args: [purse.certificate, certificateSignature],
+        args: [purseTerms(purse.certificate)],
       }),
     );
     all.push(...purse.vouchers);

@@ -42,6 +42,18 @@ export const devPurseGraceSeconds = 24n * 60n * 60n;
 /** The dev operator's guarantee pool in the offline purse contract: 1,000,000.00. */
 export const devOperatorGuarantee = 1_000_000_00n;
 
+/**
+ * The dev operator's purse policy: the largest purse it certifies (the contract refuses to open
+ * larger ones). Generous for development: 100,000.00 locked, 10,000.00 a payment, the API's
+ * 10,000 payments and one year's validity (366 days).
+ */
+export const devPursePolicy = {
+  maxLocked: 100_000_00n,
+  maxCap: 10_000_00n,
+  maxCount: 10_000,
+  maxValidity: 366n * 24n * 60n * 60n,
+} as const;
+
 /** Fast polling: a dev node mines each transaction as it arrives. */
 const pollingInterval = 50;
 
@@ -102,7 +114,7 @@ export async function deployChain(url: string): Promise<ChainProfile> {
 
   // Offline cash (issue 13): the purse contract freezes defrauders, so it is a system contract,
   // and holds money, so it is an escrow; the dev operator signs purse certificates with its own key and backs its
-  // customers' purses with a guarantee pool.
+  // customers' purses with a guarantee pool; its purse policy bounds what its customers may open.
   const offlinePurse = await deploy(ledger.OfflinePurse, [currency.address, devPurseGraceSeconds]);
   await call('grantRole', [await role('SYSTEM_CONTRACT_ROLE'), offlinePurse.address]);
   await call('grantRole', [await role('ESCROW_ROLE'), offlinePurse.address]);
@@ -124,6 +136,12 @@ export async function deployChain(url: string): Promise<ChainProfile> {
     );
   const purseAbi = ledger.OfflinePurse.abi as Abi;
   await asOperator(offlinePurse.address, purseAbi, 'setCertificateKey', [operator.address, true]);
+  await asOperator(offlinePurse.address, purseAbi, 'setPursePolicy', [
+    devPursePolicy.maxLocked,
+    devPursePolicy.maxCap,
+    devPursePolicy.maxCount,
+    devPursePolicy.maxValidity,
+  ]);
   await asOperator(currency.address, ledger.DigitalCurrency.abi as Abi, 'approve', [
     offlinePurse.address,
     devOperatorGuarantee,

@@ -33,7 +33,7 @@ import { currencyAbi } from '../core/chain/abi.js';
 import { certificateKeyOperators } from '../core/collect/chain-reads.js';
 import { openCollectStore, startSettleBatch } from '../core/collect/collect-store.js';
 import { depositPayments } from '../core/collect/deposit.js';
-import { offlinePurseAbi } from '../core/purse/abi.js';
+import { offlinePurseAbi, purseTerms } from '../core/purse/abi.js';
 import { encodePaymentFile, type PaymentWithDomain } from '../core/purse/payment-file.js';
 import {
   type PurseCertificate,
@@ -212,7 +212,7 @@ async function openPurse(ownerKey: Hex, certificate: PurseCertificate, signature
       address: purseContract(),
       abi: offlinePurseAbi,
       functionName: 'open',
-      args: [certificate, signature],
+      args: [purseTerms(certificate)],
     }),
   );
 }

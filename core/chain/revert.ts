@@ -36,11 +36,10 @@ export const chainErrorsAbi = parseAbi([
   // Offline purses (OfflinePurse.sol).
   'error NotPurseOwner(address caller, address owner)',
   'error OwnerNotActive(address owner)',
-  'error WrongOperator(address owner, address operator)',
-  'error UnlistedCertificateKey(address signer, address operator)',
   'error WrongEpoch(uint32 expected, uint32 given)',
   'error PurseExists(address purse)',
-  'error InvalidCertificate()',
+  'error InvalidTerms()',
+  'error OutsidePolicy(address operator)',
   'error UnknownPurse(address purse)',
   'error PurseIsFrozen(address purse)',
   'error PurseIsClosed(address purse)',

@@ -21,7 +21,7 @@ import { readAtBlock } from '../chain/read-at-block.js';
 import type { RpcPool } from '../rpc/rpc-pool.js';
 import type { Store } from '../store/database.js';
 import type { Call } from '../wallet/transaction-plan.js';
-import { offlinePurseAbi } from './abi.js';
+import { offlinePurseAbi, purseTerms, voucherRejections } from './abi.js';
 import { type Certifier, certificateOf, certifyOpened, type OnChainTerms } from './open.js';
 import {
   applyCertificateKeySync,
@@ -248,7 +248,11 @@ async function tryCertify(
  * cumulative, outside the validity, over the purse's certified exposure.
  * Unknown purse, inactive payee and a short guarantee pool may pass later.
  */
-export const PERMANENT_REJECTIONS: ReadonlySet<number> = new Set([2, 3, 4, 5, 6, 7, 8, 11]);
+export const PERMANENT_REJECTIONS: ReadonlySet<number> = new Set(
+  Object.keys(voucherRejections)
+    .map(Number)
+    .filter((reason) => ![1, 9, 10].includes(reason)),
+);
 
 /** The vouchers a quorum of nodes shows rejected by settle for good, up to `block`. */
 async function permanentlyRejected(
@@ -277,18 +281,22 @@ async function permanentlyRejected(
     for (const log of logs) {
       const event = decodeEventLog({ abi: offlinePurseAbi, data: log.data, topics: log.topics });
       if (event.eventName !== 'VoucherRejected') continue;
-      if (PERMANENT_REJECTIONS.has(Number(event.args.reason))) rejected.push(event.args.voucherHash);
+      if (PERMANENT_REJECTIONS.has(Number(event.args.reason)))
+        rejected.push(event.args.voucherHash);
     }
   }
   return rejected;
 }
 
-/** approve + open: the owner's two transactions that lock the money into the purse. */
+/**
+ * approve + open(terms): the owner's two transactions that lock the money into
+ * the purse (the contract takes the operator from the currency, and refuses
+ * terms outside the operator's purse policy).
+ */
 export function openCalls(
   profile: ChainProfile,
   domain: PurseDomain,
   certificate: PurseCertificate,
-  signature: Hex,
 ): Call[] {
   return [
     {
@@ -312,7 +320,8 @@ export function openCalls(
       data: encodeFunctionData({
         abi: offlinePurseAbi,
         functionName: 'open',
-        args: [certificate, signature],
+        // The terms alone: the operator certifies the purse once it is open.
+        args: [purseTerms(certificate)],
       }),
       kind: 'purse-open',
       summary: {

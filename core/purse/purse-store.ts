@@ -539,11 +539,14 @@ export function applyCertificateKeySync(
     );
     for (const [key, operator] of changes) {
       remove.run(chainId, contract, getAddress(key));
-      if (operator !== null) insert.run(chainId, contract, getAddress(key), getAddress(operator), syncedAt);
+      if (operator !== null)
+        insert.run(chainId, contract, getAddress(key), getAddress(operator), syncedAt);
     }
     // Every row records the latest sync (the sentinel row marks "synced" when no key is listed).
     store.db
-      .prepare('UPDATE purse_certificate_keys SET synced_at = ? WHERE chain_id = ? AND purse_contract = ?')
+      .prepare(
+        'UPDATE purse_certificate_keys SET synced_at = ? WHERE chain_id = ? AND purse_contract = ?',
+      )
       .run(syncedAt, chainId, contract);
     store.db
       .prepare(

@@ -20,8 +20,10 @@ interface IPurseCurrency {
 /**
  * @title Signet offline purse (issue 13)
  * @notice Offline digital cash. A holder locks money into a purse bound to a fresh key on
- * their token (the purse key); their operator bank certifies it (EIP-712 PurseCertificate,
- * signed by a certificate key the operator lists here). Offline, the purse key signs vouchers
+ * their token (the purse key), on terms within their operator bank's purse policy; only then
+ * does the operator certify it (EIP-712 PurseCertificate with exactly the on-chain terms,
+ * signed by a certificate key the operator lists here), so no certificate names money that
+ * is not locked. Offline, the purse key signs vouchers
  * (EIP-712 Voucher): each claims the range [cumulative − amount, cumulative) of the locked
  * money and names the voucher before it. Anyone settles vouchers here, in batches, each paid
  * exactly once. Two vouchers of one purse that overlap, share a counter or fork the chain prove
@@ -46,6 +48,27 @@ contract OfflinePurse is EIP712 {
         uint64 validUntil;
         address operator;
         uint32 epoch;
+    }
+
+    /// @notice What the holder opens: the certificate's fields without the operator, which
+    /// is the owner's operator in the currency.
+    struct PurseTerms {
+        address purse;
+        address owner;
+        uint256 locked;
+        uint256 cap;
+        uint32 maxCount;
+        uint64 validFrom;
+        uint64 validUntil;
+        uint32 epoch;
+    }
+
+    /// @notice The largest purse an operator will certify. No policy (maxCount 0): no purse opens.
+    struct PursePolicy {
+        uint256 maxLocked;
+        uint256 maxCap;
+        uint32 maxCount;
+        uint64 maxValidity;
     }
 
     struct Voucher {
@@ -87,7 +110,8 @@ contract OfflinePurse is EIP712 {
         BadCumulative, // 7: amount > cumulative, or cumulative > locked
         OutsideValidity, // 8: issuedAt outside [validFrom, validUntil]
         PayeeInactive, // 9: payee not registered in the currency, or frozen (retriable later), or this contract
-        GuaranteeShort // 10: fraud overflow the operator's pool cannot cover yet (retriable later)
+        GuaranteeShort, // 10: fraud overflow the operator's pool cannot cover yet (retriable later)
+        ExposureExceeded // 11: the purse was paid maxCount × cap in all (the certified exposure)
     }
 
     bytes32 public constant PURSE_CERTIFICATE_TYPEHASH =
@@ -129,6 +153,7 @@ contract OfflinePurse is EIP712 {
     mapping(address owner => uint32) private _epochOf;
     mapping(address owner => bool) private _defrauder;
     mapping(address operator => uint256) private _guarantee;
+    mapping(address operator => PursePolicy) private _policy;
 
     event CertificateKeySet(address indexed operator, address indexed key, bool listed);
     event PurseOpened(
@@ -153,6 +178,7 @@ contract OfflinePurse is EIP712 {
     /// amount (so it overlaps vouchers already paid).
     event FraudProven(address indexed purse, address indexed owner, bytes32 a, bytes32 b);
     event GuaranteeDeposited(address indexed operator, uint256 amount);
+    event PursePolicySet(address indexed operator, uint256 maxLocked, uint256 maxCap, uint32 maxCount, uint64 maxValidity);
     event PurseClosed(address indexed purse, address indexed owner, uint256 refunded);
 
     error NotAnOperator(address account);
@@ -160,11 +186,10 @@ contract OfflinePurse is EIP712 {
     error NotCurrency(address caller);
     error NotPurseOwner(address caller, address owner);
     error OwnerNotActive(address owner);
-    error WrongOperator(address owner, address operator);
-    error UnlistedCertificateKey(address signer, address operator);
     error WrongEpoch(uint32 expected, uint32 given);
     error PurseExists(address purse);
-    error InvalidCertificate();
+    error InvalidTerms();
+    error OutsidePolicy(address operator);
     error UnknownPurse(address purse);
     error PurseIsFrozen(address purse);
     error PurseIsClosed(address purse);
@@ -212,52 +237,72 @@ contract OfflinePurse is EIP712 {
         return _guarantee[operator];
     }
 
+    /// @notice An operator sets the largest purse its customers may open (all zero: none).
+    /// It certifies every purse opened within it, so this bounds what it vouches for.
+    function setPursePolicy(
+        uint256 maxLocked,
+        uint256 maxCap,
+        uint32 maxCount,
+        uint64 maxValidity
+    ) external onlyOperator {
+        _policy[msg.sender] = PursePolicy(maxLocked, maxCap, maxCount, maxValidity);
+        emit PursePolicySet(msg.sender, maxLocked, maxCap, maxCount, maxValidity);
+    }
+
+    function pursePolicyOf(address operator) external view returns (PursePolicy memory) {
+        return _policy[operator];
+    }
+
     // ----------------------------------------------------------------------------------
     // Open
     // ----------------------------------------------------------------------------------
 
     /**
-     * @notice The owner locks `cert.locked` into the purse its operator certified (approve the
-     * amount to this contract first). Each open uses the owner's next epoch.
+     * @notice The owner locks `terms.locked` into a new purse (approve the amount to this
+     * contract first), within its operator's purse policy; the operator then certifies it.
+     * Each open uses the owner's next epoch.
      */
-    function open(PurseCertificate calldata cert, bytes calldata operatorSignature) external {
-        if (msg.sender != cert.owner) revert NotPurseOwner(msg.sender, cert.owner);
-        if (currency.operatorOf(cert.owner) == address(0) || currency.isFrozen(cert.owner)) {
-            revert OwnerNotActive(cert.owner);
-        }
-        if (currency.operatorOf(cert.owner) != cert.operator) revert WrongOperator(cert.owner, cert.operator);
-        address signer = ECDSA.recoverCalldata(_hashTypedDataV4(_certificateStructHash(cert)), operatorSignature);
-        if (_certificateKeyOperator[signer] != cert.operator || !currency.hasRole(_operatorRole, cert.operator)) {
-            revert UnlistedCertificateKey(signer, cert.operator);
-        }
-        uint32 epoch = _epochOf[cert.owner];
-        if (cert.epoch != epoch) revert WrongEpoch(epoch, cert.epoch);
-        if (cert.purse == address(0) || _purses[cert.purse].owner != address(0)) revert PurseExists(cert.purse);
+    function open(PurseTerms calldata terms) external {
+        if (msg.sender != terms.owner) revert NotPurseOwner(msg.sender, terms.owner);
+        address operator = currency.operatorOf(terms.owner);
+        if (operator == address(0) || currency.isFrozen(terms.owner)) revert OwnerNotActive(terms.owner);
+        if (!currency.hasRole(_operatorRole, operator)) revert NotAnOperator(operator);
+        uint32 epoch = _epochOf[terms.owner];
+        if (terms.epoch != epoch) revert WrongEpoch(epoch, terms.epoch);
+        if (terms.purse == address(0) || _purses[terms.purse].owner != address(0)) revert PurseExists(terms.purse);
         if (
-            cert.validFrom >= cert.validUntil ||
-            cert.cap == 0 ||
-            cert.cap > cert.locked ||
-            cert.maxCount == 0 ||
-            cert.locked > type(uint112).max
-        ) revert InvalidCertificate();
+            terms.validFrom >= terms.validUntil ||
+            terms.cap == 0 ||
+            terms.cap > terms.locked ||
+            terms.maxCount == 0 ||
+            terms.locked > type(uint112).max
+        ) revert InvalidTerms();
+        PursePolicy memory policy = _policy[operator];
+        if (
+            policy.maxCount == 0 ||
+            terms.locked > policy.maxLocked ||
+            terms.cap > policy.maxCap ||
+            terms.maxCount > policy.maxCount ||
+            terms.validUntil - terms.validFrom > policy.maxValidity
+        ) revert OutsidePolicy(operator);
 
-        _epochOf[cert.owner] = epoch + 1;
-        _purses[cert.purse] = Purse({
-            owner: cert.owner,
-            validFrom: cert.validFrom,
-            epoch: cert.epoch,
-            operator: cert.operator,
-            validUntil: cert.validUntil,
-            maxCount: cert.maxCount,
-            locked: uint128(cert.locked),
-            cap: uint128(cert.cap),
+        _epochOf[terms.owner] = epoch + 1;
+        _purses[terms.purse] = Purse({
+            owner: terms.owner,
+            validFrom: terms.validFrom,
+            epoch: terms.epoch,
+            operator: operator,
+            validUntil: terms.validUntil,
+            maxCount: terms.maxCount,
+            locked: uint128(terms.locked),
+            cap: uint128(terms.cap),
             paid: 0,
             fromGuarantee: 0,
             frozen: false,
             closed: false
         });
-        currency.transferFrom(cert.owner, address(this), cert.locked);
-        emit PurseOpened(cert.purse, cert.owner, cert.operator, cert.epoch, cert.locked, cert.validUntil);
+        currency.transferFrom(terms.owner, address(this), terms.locked);
+        emit PurseOpened(terms.purse, terms.owner, operator, terms.epoch, terms.locked, terms.validUntil);
     }
 
     // ----------------------------------------------------------------------------------
@@ -333,10 +378,16 @@ contract OfflinePurse is EIP712 {
             _markFraud(p, v.purse, bytes32(uint256(stored) << 128), hash);
             if (batch.defrauderCount == 0) batch.defrauders = new address[](batch.payees.length);
             batch.defrauders[batch.defrauderCount++] = p.owner;
+            batch.dirty = true; // the freeze
+        }
+        // Never more in all than the operator certified (maxCount payments of at most cap):
+        // otherwise twins at one counter would drain the guarantee pool without bound.
+        if (uint256(p.paid) + p.fromGuarantee + v.amount > uint256(p.maxCount) * p.cap) {
+            emit VoucherRejected(v.purse, hash, uint8(Rejection.ExposureExceeded));
+            return;
         }
         if (excess > 0) {
             if (_guarantee[p.operator] < excess) {
-                batch.dirty = true; // the freeze, if any
                 emit VoucherRejected(v.purse, hash, uint8(Rejection.GuaranteeShort));
                 return;
             }
@@ -447,6 +498,8 @@ contract OfflinePurse is EIP712 {
     ) external {
         Purse storage s = _purses[a.purse];
         if (s.owner == address(0)) revert UnknownPurse(a.purse);
+        // Proven once: a replayed proof must not re-freeze an owner the operator unfroze.
+        if (s.frozen) revert PurseIsFrozen(a.purse);
         bytes32 hashA = _hashTypedDataV4(_voucherStructHash(a));
         bytes32 hashB = _hashTypedDataV4(_voucherStructHash(b));
         if (

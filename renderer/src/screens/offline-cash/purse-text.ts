@@ -42,6 +42,7 @@ export const limitReasons = [
   'bad-amount',
   'expired',
   'opening',
+  'awaiting-certificate',
   'frozen',
   'closed',
   'not-thawed',
