@@ -14,14 +14,9 @@ import { getAddress, type Hex, toHex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount, publicKeyToAddress } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignetError } from '../core/api/errors.js';
-import { createPurse } from '../core/purse/open.js';
+import { certifyOpened, createPurse } from '../core/purse/open.js';
 import { nextVoucher, payOffline, tokenStateOf } from '../core/purse/pay.js';
-import {
-  addVoucher,
-  getPurse,
-  replaceCertificateKeys,
-  setPurseState,
-} from '../core/purse/purse-store.js';
+import { addVoucher, getPurse, replaceCertificateKeys } from '../core/purse/purse-store.js';
 import { withPurseToken } from '../core/purse/purse-token.js';
 import {
   FIRST_PREV_VOUCHER_HASH,
@@ -112,25 +107,29 @@ describe('the purse counter', () => {
           new Map([[operatorKey.address, owner]]),
           Number(NOW),
         );
-        const purse = await createPurse(
-          { store, search, pins },
+        const purse = await createPurse({ store, search, pins }, domain, ownerUri, {
+          owner,
+          operator: owner,
+          epoch: epoch++,
+          locked: 1_000_000n,
+          cap: 1_000n,
+          maxCount: 50,
+          validFrom: NOW - 10n,
+          validUntil: NOW + 1000n,
+        });
+        // Opened on chain with these terms: the operator's certificate, checked and stored.
+        await certifyOpened(
+          store,
           domain,
-          ownerUri,
-          {
-            owner,
-            operator: owner,
-            epoch: epoch++,
-            locked: 1_000_000n,
-            cap: 1_000n,
-            maxCount: 50,
-            validFrom: NOW - 10n,
-            validUntil: NOW + 1000n,
-          },
-          (certificate, d) => signCertificate(operatorKey, d, certificate),
+          purse,
+          purse.certificate,
+          async (certificate, d) => ({
+            certificate,
+            signature: await signCertificate(operatorKey, d, certificate),
+          }),
           new Map([[operatorKey.address, owner]]),
         );
         const address = purse.certificate.purse;
-        setPurseState(store, domain.chainId, address, 'open');
         const signed: Array<{ voucher: Voucher; hash: Hex }> = [];
         let backedUp = false;
         let mismatched = false;
@@ -159,7 +158,7 @@ describe('the purse counter', () => {
                 voucher,
                 signature: null,
                 certificate: host.certificate,
-                certificateSignature: host.certificateSignature,
+                certificateSignature: host.certificateSignature!,
                 status: 'intent',
               });
               await withPurseToken(host.keyUri, search, pins, async (t) => {
