@@ -59,19 +59,28 @@ export function purseReader(rpc: RpcPool, domain: PurseDomain, block: number) {
     );
 }
 
-/** A block's hash, as a quorum of nodes reports it (null: no such block). */
-async function blockHash(rpc: RpcPool, block: number): Promise<Hex | null> {
-  const header = await rpc.request<{ hash: Hex } | null>(
+/** A block's hash and time, as a quorum of nodes reports them (null: no such block). */
+async function blockHeader(
+  rpc: RpcPool,
+  block: number,
+): Promise<{ hash: Hex; timestamp: bigint } | null> {
+  const header = await rpc.request<{ hash: Hex; timestamp: Hex } | null>(
     'eth_getBlockByNumber',
     [toHex(block), false],
     {
       crossCheck: true,
       atBlock: block,
-      compareBy: (value) => (value as { hash?: Hex } | null)?.hash ?? null,
+      compareBy: (value) => {
+        const h = value as { hash?: Hex; timestamp?: Hex } | null;
+        return h ? [h.hash, h.timestamp] : null;
+      },
     },
   );
-  return header?.hash ?? null;
+  return header ? { hash: header.hash, timestamp: BigInt(header.timestamp) } : null;
 }
+
+const blockHash = async (rpc: RpcPool, block: number) =>
+  (await blockHeader(rpc, block))?.hash ?? null;
 
 /**
  * The certificate keys listed now. Reads only CertificateKeySet events (by
@@ -174,6 +183,8 @@ export async function refreshFromChain(
   const keys = await syncCertificateKeys(store, rpc, profile, domain, block, now);
   const read = purseReader(rpc, domain, block);
   const grace = await read<bigint>('grace', []);
+  // The chain's own clock decides what can no longer settle.
+  const chainNow = (await blockHeader(rpc, block))?.timestamp ?? BigInt(now);
   const awaitingCertificate: RefreshReport['awaitingCertificate'] = [];
   for (const purse of listPurses(store, domain.chainId)) {
     if (purse.state === 'closed') continue;
@@ -209,7 +220,7 @@ export async function refreshFromChain(
     const key = row.voucher.purse.toLowerCase();
     if (!purses.has(key)) purses.set(key, await readPurse(rpc, domain, row.voucher.purse, block));
     const state = purses.get(key);
-    const neverOpened = state === null && BigInt(now) > row.certificate.validUntil + grace;
+    const neverOpened = state === null && chainNow > row.certificate.validUntil + grace;
     if (state?.closed || neverOpened) {
       setVoucherStatus(store, domain.chainId, row.voucherHash, 'rejected', null);
     } else {
