@@ -49,6 +49,7 @@ import {
   listVouchers,
   type PurseRecord,
   pendingIncome,
+  removePurse,
   type VoucherRecord,
 } from '../purse/purse-store.js';
 import { DEFAULT_RECEIVE_LIMIT, receivePayment } from '../purse/receive.js';
@@ -154,27 +155,40 @@ export function purseHandlers(context: AppContext, sync: SyncDriver): Pick<Handl
         );
       }
       const now = unixNow();
+      const terms = {
+        owner,
+        operator: getAddress(operator),
+        epoch,
+        locked: parseAmount(request.locked),
+        cap: parseAmount(request.cap),
+        maxCount: request.maxCount,
+        // A minute early, for payees whose clocks run behind; the validity asked in all.
+        validFrom: now - 60n,
+        validUntil: now - 60n + BigInt(request.validitySeconds),
+      };
+      // The contract refuses terms outside the operator's purse policy: say so before the token.
+      requireWithinPolicy(
+        terms,
+        await purseReader(rpc, domain, block)<PursePolicy>('pursePolicyOf', [terms.operator]),
+      );
       const purse = await createPurse(
         { store, search: context.search(caller), pins: caller.pins },
         domain,
         account.keyUri,
-        {
-          owner,
-          operator: getAddress(operator),
-          epoch,
-          locked: parseAmount(request.locked),
-          cap: parseAmount(request.cap),
-          maxCount: request.maxCount,
-          // A minute early, for payees whose clocks run behind; the validity asked in all.
-          validFrom: now - 60n,
-          validUntil: now - 60n + BigInt(request.validitySeconds),
-        },
+        terms,
       );
       // approve + open(terms) first; the operator certifies the purse once a quorum shows it open.
-      const queued = await context.wallet(profile, caller).queue({
-        account,
-        calls: openCalls(profile, domain, purse.certificate),
-      });
+      let queued: Awaited<ReturnType<ReturnType<AppContext['wallet']>['queue']>>;
+      try {
+        queued = await context.wallet(profile, caller).queue({
+          account,
+          calls: openCalls(profile, domain, purse.certificate),
+        });
+      } catch (error) {
+        // Nothing was sent: no purse awaits (its unused key stays on the token).
+        removePurse(store, domain.chainId, purse.certificate.purse);
+        throw error;
+      }
       const signed = await sync.afterSigning(profile, queued);
       const report = await quietRefresh(context, profile, domain, certify);
       return openResult(store, domain, purse.certificate.purse, report, signed);
@@ -408,6 +422,44 @@ function certifierFor(context: AppContext, profile: ChainProfile): Certifier {
     'INVALID_ARGUMENT',
     'no collection service is configured to certify purses: set "purse": {"collectionService": URL} in config.json',
   );
+}
+
+interface PursePolicy {
+  maxLocked: bigint;
+  maxCap: bigint;
+  maxCount: number;
+  maxValidity: bigint;
+}
+
+/** The terms within the operator's on-chain purse policy (as OfflinePurse.open checks them). */
+function requireWithinPolicy(
+  terms: {
+    operator: Address;
+    locked: bigint;
+    cap: bigint;
+    maxCount: number;
+    validFrom: bigint;
+    validUntil: bigint;
+  },
+  policy: PursePolicy,
+): void {
+  const outside = (message: string) =>
+    new SignetError('PURSE_LIMIT', message, {
+      details: { reason: 'outside-policy', operator: terms.operator },
+    });
+  if (Number(policy.maxCount) === 0) {
+    throw outside(`operator ${terms.operator} has set no purse policy: it certifies no purse`);
+  }
+  if (
+    terms.locked > policy.maxLocked ||
+    terms.cap > policy.maxCap ||
+    terms.maxCount > Number(policy.maxCount) ||
+    terms.validUntil - terms.validFrom > policy.maxValidity
+  ) {
+    throw outside(
+      `operator ${terms.operator} certifies purses of at most ${formatAmount(policy.maxLocked)} locked, ${formatAmount(policy.maxCap)} a payment, ${policy.maxCount} payments and ${policy.maxValidity} seconds`,
+    );
+  }
 }
 
 function receiveLimit(context: AppContext): bigint {

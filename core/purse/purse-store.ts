@@ -161,6 +161,13 @@ export function setPurseState(
     .run(state, chainId, getAddress(purse));
 }
 
+/** A purse whose open was never sent (the transactions could not be queued). */
+export function removePurse(store: Store, chainId: number, purse: Address): void {
+  store.db
+    .prepare("DELETE FROM purses WHERE chain_id = ? AND purse = ? AND state = 'opening'")
+    .run(chainId, getAddress(purse));
+}
+
 /** The counter disagreed with the token's: this purse pays offline no more. */
 export function markMismatch(store: Store, chainId: number, purse: Address): void {
   store.db

@@ -1009,6 +1009,8 @@ export const en = {
       frozen: 'The purse is frozen by a fraud proof, so nothing was signed.',
       closed: 'The purse is closed, so nothing was signed.',
       'not-thawed': 'The purse cannot be closed yet: late payees may still settle.',
+      'outside-policy':
+        'The operator bank does not certify a purse this large, this long or with this many payments, so nothing was opened.',
     },
     /** Why a payment was refused offline (VOUCHER_REFUSED's details.reason). */
     reason: {

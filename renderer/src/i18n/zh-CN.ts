@@ -1287,6 +1287,7 @@ export const zhCN: Messages = {
       frozen: '离线钱包已被欺诈证明冻结，因此未签署任何内容。',
       closed: '离线钱包已关闭，因此未签署任何内容。',
       'not-thawed': '离线钱包暂不能关闭：迟到的收款人仍可结算。',
+      'outside-policy': '运营银行不认证如此金额、期限或付款笔数的离线钱包，因此未开立任何内容。',
     },
     reason: {
       malformed: '它已损坏、不完整或被篡改。',

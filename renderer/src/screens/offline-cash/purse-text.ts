@@ -46,6 +46,7 @@ export const limitReasons = [
   'frozen',
   'closed',
   'not-thawed',
+  'outside-policy',
 ] as const;
 
 /** One line for a refusal: the failed check's sentence for a voucher or a limit, else the error's. */
