@@ -57,6 +57,7 @@ import type { PurseDomain } from '../purse/typed-data.js';
 import { type Account, listAccounts } from '../store/accounts.js';
 import { getAccountState } from '../store/chain-state.js';
 import type { Store } from '../store/database.js';
+import { listOutbox } from '../store/outbox.js';
 import { findAccount } from '../wallet/find-account.js';
 import { requireActive, requireFunds, syncedState } from '../wallet/offline-checks.js';
 import type { AppContext } from './app-context.js';
@@ -88,6 +89,7 @@ export function purseHandlers(context: AppContext, sync: SyncDriver): Pick<Handl
     'purse.status': async (request) => {
       const { profile, store, domain } = setup();
       if (request.refresh) {
+        dropFailedOpens(store, domain.chainId);
         // Also fetches the certificate of a purse opened on chain and awaiting it.
         await refreshFromChain(
           store,
@@ -111,6 +113,7 @@ export function purseHandlers(context: AppContext, sync: SyncDriver): Pick<Handl
       requireTokenAccount(account);
       const owner = getAddress(account.address);
       const certify = certifierFor(context, profile);
+      dropFailedOpens(store, domain.chainId);
       // Opened before and awaiting its certificate (or its open's confirmation):
       // opening again asks for that certificate, and locks no more money.
       const waiting = listPurses(store, domain.chainId, owner).find(
@@ -422,6 +425,22 @@ function certifierFor(context: AppContext, profile: ChainProfile): Certifier {
     'INVALID_ARGUMENT',
     'no collection service is configured to certify purses: set "purse": {"collectionService": URL} in config.json',
   );
+}
+
+/**
+ * A purse whose open transaction failed (reverted, or dropped for good): it
+ * never locked anything, so it is not awaited any more and a new open may go.
+ */
+function dropFailedOpens(store: Store, chainId: number): void {
+  const opens = listOutbox(store, chainId).filter((tx) => tx.kind === 'purse-open');
+  for (const purse of listPurses(store, chainId).filter((p) => p.state === 'opening')) {
+    const mine = opens.filter(
+      (tx) => String(tx.summary.purse).toLowerCase() === purse.certificate.purse.toLowerCase(),
+    );
+    const failed = mine.some((tx) => tx.status === 'failed');
+    const alive = mine.some((tx) => tx.status !== 'failed' && tx.status !== 'replaced');
+    if (failed && !alive) removePurse(store, chainId, purse.certificate.purse);
+  }
 }
 
 interface PursePolicy {
