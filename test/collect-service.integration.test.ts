@@ -1,13 +1,15 @@
 /**
  * The operator's collection service, `signet collect serve`, as a real child
  * process on the dev ledger, its submitter and certificate keys on a SoftHSM2
- * token: a certificate it issues opens a purse on chain (and a non-customer
- * gets none); vouchers deposited over HTTP settle on chain (payees' balances
+ * token: it certifies a purse only once opened on chain, with exactly its
+ * on-chain terms (and never another operator's purse, a frozen or expired
+ * one, or terms a request names); vouchers deposited over HTTP settle on chain (payees' balances
  * read over raw JSON-RPC), a duplicate deposit changes nothing, malformed
  * bodies and vouchers are refused in one line storing nothing; killed with
  * SIGKILL mid-way and restarted it loses nothing and pays nothing twice; a
  * double spend among deposits is proven on chain (purse and owner frozen) and
- * both payees are paid.
+ * both payees are paid; a deposit for a purse never opened is refused, and
+ * twins beyond the purse's certified exposure are rejected for good.
  *
  * The payers' purse keys and owner accounts are software keys here (FAKE for
  * the token's purse key, which core/purse tests on SoftHSM2): what is under
@@ -30,7 +32,7 @@ import {
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { currencyAbi } from '../core/chain/abi.js';
-import { certificateKeyOperators } from '../core/collect/chain-reads.js';
+import { certificateKeyOperators, purseStates } from '../core/collect/chain-reads.js';
 import { openCollectStore, startSettleBatch } from '../core/collect/collect-store.js';
 import { depositPayments } from '../core/collect/deposit.js';
 import { offlinePurseAbi, purseTerms } from '../core/purse/abi.js';
@@ -46,6 +48,7 @@ import { RpcPool } from '../core/rpc/rpc-pool.js';
 import { openStore } from '../core/store/database.js';
 import { listOutbox } from '../core/store/outbox.js';
 import { confirmed, devKeys } from '../ledger/deploy.js';
+import { chainContracts } from './support/chain-contracts.js';
 import { signetProcess } from './support/cli.js';
 import { nextVoucher, payWith, signCertificate, type TestPurse } from './support/purse.js';
 import { useWallet } from './support/wallet-fixture.js';
@@ -172,30 +175,32 @@ async function payee(): Promise<Address> {
   return (await customer(1n)).address;
 }
 
-/** A certificate request for `owner`'s next purse with a fresh software purse key. */
-async function certificateRequest(
+/** Terms (as a certificate of `operator`) for `owner`'s next purse with a fresh software purse key. */
+async function termsFor(
   owner: Address,
-  purseKey = privateKeyToAccount(generatePrivateKey()),
+  overrides: Partial<PurseCertificate> = {},
+  operator: Address = devOperator.address,
 ) {
+  const purseKey = privateKeyToAccount(generatePrivateKey());
   const now = await w.ledger.now();
   const epoch = await view<number>(purseContract(), offlinePurseAbi, 'epochOf', [owner]);
-  return {
-    purseKey,
-    request: {
-      owner,
-      purse: purseKey.address,
-      locked: '50000',
-      cap: '10000',
-      maxCount: 20,
-      validFrom: (now - 60n).toString(),
-      validUntil: (now + 3_600n).toString(),
-      epoch,
-    },
+  const certificate: PurseCertificate = {
+    purse: purseKey.address,
+    owner,
+    locked: 50_000n,
+    cap: 10_000n,
+    maxCount: 20,
+    validFrom: now - 60n,
+    validUntil: now + 3_600n,
+    operator,
+    epoch,
+    ...overrides,
   };
+  return { purseKey, certificate };
 }
 
-/** Approves and opens the purse on chain with `certificate` (the owner's two transactions). */
-async function openPurse(ownerKey: Hex, certificate: PurseCertificate, signature: Hex) {
+/** Approves and opens the purse on chain on `certificate`'s terms (the owner's two transactions). */
+async function openPurse(ownerKey: Hex, certificate: PurseCertificate) {
   const owner = w.ledger.wallet(ownerKey);
   await confirmed(
     w.ledger.publicClient,
@@ -217,23 +222,17 @@ async function openPurse(ownerKey: Hex, certificate: PurseCertificate, signature
   );
 }
 
-/** A purse opened with a certificate the dev operator's software key signs (listed by deploy). */
-async function openedPurse(): Promise<TestPurse & { owner: Address }> {
+/**
+ * A purse opened on chain, certified by the dev operator's software key (listed by deploy):
+ * the same terms the service would certify, without a round trip per test.
+ */
+async function openedPurse(
+  overrides: Partial<PurseCertificate> = {},
+): Promise<TestPurse & { owner: Address }> {
   const owner = await customer();
-  const { purseKey, request } = await certificateRequest(owner.address);
-  const certificate: PurseCertificate = {
-    purse: purseKey.address,
-    owner: owner.address,
-    locked: BigInt(request.locked),
-    cap: BigInt(request.cap),
-    maxCount: request.maxCount,
-    validFrom: BigInt(request.validFrom),
-    validUntil: BigInt(request.validUntil),
-    operator: devOperator.address,
-    epoch: request.epoch,
-  };
+  const { purseKey, certificate } = await termsFor(owner.address, overrides);
+  await openPurse(owner.key, certificate);
   const certificateSignature = await signCertificate(devOperator, domain, certificate);
-  await openPurse(owner.key, certificate, certificateSignature);
   return {
     domain,
     purseKey,
@@ -267,6 +266,16 @@ async function settledEvents(hash: Hex): Promise<number> {
     { fromBlock: '0x0', toBlock: 'latest', address: purseContract(), topics: [topic0, null, hash] },
   ]);
   return logs.length;
+}
+
+/** Rows of a table in the service's own store (collect.sqlite). */
+function openCollectStoreCount(table: string): number {
+  const store = openCollectStore(join(dataDir, 'collect.sqlite'));
+  try {
+    return store.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+  } finally {
+    store.close();
+  }
 }
 
 /** The service's own outbox rows of `kind`, read from its data folder. */
@@ -323,53 +332,103 @@ describe('signet collect serve', () => {
     });
   });
 
-  it('issues a certificate that verifies and opens a purse; refuses a non-customer', async () => {
+  it('certifies an opened purse with exactly its on-chain terms, the same each time', async () => {
     const owner = await customer();
-    const { request } = await certificateRequest(owner.address);
-    const issued = await call(service, 'POST', '/v1/certificates', request);
+    const { certificate } = await termsFor(owner.address, { maxCount: 7, cap: 7_000n });
+    // Before the open: nothing to certify (the operator never signs unlocked money).
+    const early = await call(service, 'POST', '/v1/certificates', { purse: certificate.purse });
+    expect(early.status).toBe(400);
+    expect(early.json.error.code).toBe('PURSE_NOT_FOUND');
+    expect(early.json.error.message).not.toContain('\n');
+
+    await openPurse(owner.key, certificate);
+    const issued = await call(service, 'POST', '/v1/certificates', { purse: certificate.purse });
     expect(issued.status, JSON.stringify(issued.json)).toBe(200);
-    const c = issued.json.certificate;
-    expect(c).toMatchObject({ ...request, operator: devOperator.address });
-    const certificate: PurseCertificate = {
-      ...c,
-      locked: BigInt(c.locked),
-      cap: BigInt(c.cap),
-      validFrom: BigInt(c.validFrom),
-      validUntil: BigInt(c.validUntil),
-    };
+    expect(issued.json).toMatchObject({
+      chainId: domain.chainId,
+      purseContract: purseContract(),
+      signer: w.keys.certkey!.address,
+    });
+    expect(issued.json.certificate).toEqual({
+      purse: certificate.purse,
+      owner: owner.address,
+      locked: '50000',
+      cap: '7000',
+      maxCount: 7,
+      validFrom: certificate.validFrom.toString(),
+      validUntil: certificate.validUntil.toString(),
+      operator: devOperator.address,
+      epoch: certificate.epoch,
+    });
     const signer = await recoverTypedDataAddress({
       domain: purseDomain(domain),
       types: purseTypes,
       primaryType: 'PurseCertificate',
-      message: { ...certificate },
+      message: certificate,
       signature: issued.json.signature,
     });
     expect(signer).toBe(w.keys.certkey!.address);
-    // The chain takes it: the owner opens the purse with it.
-    await openPurse(owner.key, certificate, issued.json.signature);
-    const state = await view<{ owner: Address; locked: bigint }>(
-      purseContract(),
-      offlinePurseAbi,
-      'purseOf',
-      [certificate.purse],
-    );
-    expect(state.owner).toBe(owner.address);
-    expect(state.locked).toBe(50_000n);
-
-    // A stranger is no customer of this operator: refused in one line, nothing signed.
-    const stranger = privateKeyToAccount(generatePrivateKey()).address;
-    const refused = await call(service, 'POST', '/v1/certificates', {
-      ...(await certificateRequest(stranger)).request,
-    });
-    expect(refused.status).toBe(400);
-    expect(refused.json.error.code).toBe('NOT_ACCOUNT_OPERATOR');
-    expect(refused.json.error.message).not.toContain('\n');
-    // Over the service's limits.
+    // Idempotent: asked again, the same certificate and signature.
+    const again = await call(service, 'POST', '/v1/certificates', { purse: certificate.purse });
+    expect(again.json).toEqual(issued.json);
+    // No field of the request chooses a term.
     const greedy = await call(service, 'POST', '/v1/certificates', {
-      ...(await certificateRequest(owner.address)).request,
+      purse: certificate.purse,
       locked: '100000000',
     });
-    expect(greedy.json.error.code).toBe('PURSE_LIMIT');
+    expect(greedy.status).toBe(400);
+    expect(greedy.json.error.code).toBe('INVALID_ARGUMENT');
+  }, 120_000);
+
+  it('refuses another operator’s purse and an expired one, in one line, signing nothing', async () => {
+    // A second operator bank (hardhat account 2) with a customer and a purse policy.
+    const { send, read } = chainContracts(w.ledger);
+    const operator2Key: Hex = '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a';
+    const operator2 = privateKeyToAccount(operator2Key).address;
+    await send(devKeys.centralBank, 'currency', 'grantRole', [
+      await read<Hex>('currency', 'OPERATOR_ROLE'),
+      operator2,
+    ]);
+    await send(devKeys.centralBank, 'currency', 'issue', [operator2, 1_000_000n]);
+    await w.ledger.setBalance(operator2, parseEther('10'));
+    await confirmed(
+      w.ledger.publicClient,
+      await w.ledger.wallet(operator2Key).writeContract({
+        address: purseContract(),
+        abi: offlinePurseAbi,
+        functionName: 'setPursePolicy',
+        args: [1_000_000n, 100_000n, 100, 86_400n],
+      }),
+    );
+    const daveKey = generatePrivateKey();
+    const dave = privateKeyToAccount(daveKey).address;
+    await send(operator2Key, 'currency', 'registerAccount', [dave, `0x${'11'.repeat(32)}`]);
+    await send(operator2Key, 'currency', 'transfer', [dave, 100_000n]);
+    await w.ledger.setBalance(dave, parseEther('1'));
+    const theirs = await termsFor(dave, {}, operator2);
+    await openPurse(daveKey, theirs.certificate);
+
+    // Opened, but long expired (validity 1 s in 1970: the contract checks only the window).
+    const owner = await customer();
+    const expired = await termsFor(owner.address, { validFrom: 1n, validUntil: 2n });
+    await openPurse(owner.key, expired.certificate);
+
+    const counts = () => openCollectStoreCount('certificates');
+    const before = counts();
+    const other = await call(service, 'POST', '/v1/certificates', {
+      purse: theirs.certificate.purse,
+    });
+    expect(other.json.error.code).toBe('NOT_ACCOUNT_OPERATOR');
+    const late = await call(service, 'POST', '/v1/certificates', {
+      purse: expired.certificate.purse,
+    });
+    expect(late.json.error).toMatchObject({ code: 'PURSE_LIMIT' });
+    expect(late.json.error.message).toMatch(/expired/);
+    for (const r of [other, late]) {
+      expect(r.status).toBe(400);
+      expect(r.json.error.message).not.toContain('\n');
+    }
+    expect(counts()).toBe(before);
   }, 120_000);
 
   it('settles deposited vouchers on chain; a duplicate deposit changes nothing', async () => {
@@ -483,50 +542,58 @@ describe('signet collect serve', () => {
     expect(service.stderr()).not.toContain(w.pin);
   }, 180_000);
 
-  it('a voucher the contract refuses for good is rejected with its reason; a retriable one is paid later', async () => {
-    // A purse certified offline but never opened on chain: its vouchers are worthless.
+  it('refuses a deposit for a purse never opened, storing nothing', async () => {
+    // Certified offline by a listed key, but never opened: nothing backs it.
     const owner = await customer();
-    const { purseKey, request } = await certificateRequest(owner.address);
+    const { purseKey, certificate } = await termsFor(owner.address);
     const unopened: TestPurse = {
       domain,
       purseKey,
       operatorKey: devOperator,
-      certificate: {
-        purse: purseKey.address,
-        owner: owner.address,
-        locked: BigInt(request.locked),
-        cap: BigInt(request.cap),
-        maxCount: request.maxCount,
-        validFrom: BigInt(request.validFrom),
-        validUntil: BigInt(request.validUntil),
-        operator: devOperator.address,
-        epoch: request.epoch,
-      },
-      certificateSignature: '0x',
+      certificate,
+      certificateSignature: await signCertificate(devOperator, domain, certificate),
     };
-    unopened.certificateSignature = await signCertificate(
-      devOperator,
-      domain,
-      unopened.certificate,
-    );
-    const frank = await payee();
-    const [worthless] = await chainOf(unopened, [frank], [500n]);
+    const [worthless] = await chainOf(unopened, [await payee()], [500n]);
+    const counts = (await health(service)).vouchers;
+    const answered = await deposit(service, [worthless!]);
+    expect(answered.json.results).toEqual([
+      expect.objectContaining({ status: 'refused', reason: 'unknown-purse' }),
+    ]);
+    expect(answered.json.results[0].message).not.toContain('\n');
+    expect((await health(service)).vouchers).toEqual(counts);
+    const held = await call(service, 'GET', `/v1/vouchers/${answered.json.results[0].voucherHash}`);
+    expect(held.status).toBe(400);
+  }, 60_000);
+
+  it('a voucher the contract refuses for good is rejected with its reason; a retriable one is paid later', async () => {
+    // Twins beyond the certified exposure (1 payment of at most 100.00): the second is never paid.
+    const small = await openedPurse({ maxCount: 1, cap: 10_000n });
+    const [frank, gina] = [await payee(), await payee()];
+    const issuedAt = await w.ledger.now();
+    const toFrank = nextVoucher(small, null, frank, 10_000n, issuedAt);
+    const [paidFrank, paidGina] = await pay(small, [toFrank, { ...toFrank, payee: gina }]);
+    const answeredTwins = await deposit(service, [paidFrank!]);
+    await allSettled(service, [answeredTwins.json.results[0].voucherHash]);
+    const [twin] = (await deposit(service, [paidGina!])).json.results;
+    expect(twin).toMatchObject({ status: 'accepted', fraud: true });
+    await waitFor('the twin rejected for good', async () => {
+      const status = (await call(service, 'GET', `/v1/vouchers/${twin.voucherHash}`)).json;
+      return status.status === 'rejected' && status.reason === 'exposure-exceeded';
+    });
+    expect(await balanceOf(frank)).toBe(10_001n);
+    expect(await balanceOf(gina)).toBe(1n);
+
     // A payee not (yet) registered in the currency: the contract cannot pay it now.
     const purse = await openedPurse();
     const newcomer = privateKeyToAccount(generatePrivateKey()).address;
     const [early] = await chainOf(purse, [newcomer], [700n]);
 
-    const answered = await deposit(service, [worthless!, early!]);
-    const [worthlessHash, earlyHash] = answered.json.results.map((r: any) => r.voucherHash as Hex);
-    await waitFor('the unopened purse voucher rejected', async () => {
-      const status = (await call(service, 'GET', `/v1/vouchers/${worthlessHash}`)).json;
-      return status.status === 'rejected' && status.reason === 'unknown-purse';
-    });
+    const answered = await deposit(service, [early!]);
+    const [earlyHash] = answered.json.results.map((r: any) => r.voucherHash as Hex);
     await waitFor('the newcomer voucher waiting', async () => {
       const status = (await call(service, 'GET', `/v1/vouchers/${earlyHash}`)).json;
       return status.status === 'pending' && status.reason === 'payee-inactive';
     });
-    expect(await balanceOf(frank)).toBe(1n);
     // Registered now: the next try pays it.
     await w.ledger.fund(newcomer, 1n);
     await allSettled(service, [earlyHash]);
@@ -561,6 +628,7 @@ describe('signet collect serve', () => {
           store,
           domain,
           lookupKeys: (keys) => certificateKeyOperators(pool, purseContract(), keys),
+          lookupPurses: (purses) => purseStates(pool, purseContract(), purses),
         },
         payments.map((p) => JSON.parse(encodePaymentFile(p))),
       );
@@ -606,6 +674,12 @@ describe('signet collect serve', () => {
     expect(
       await view<boolean>(purseContract(), offlinePurseAbi, 'isDefrauder', [purse.owner]),
     ).toBe(true);
+    // A frozen purse gets no certificate.
+    const refused = await call(service, 'POST', '/v1/certificates', {
+      purse: purse.certificate.purse,
+    });
+    expect(refused.json.error).toMatchObject({ code: 'PURSE_LIMIT' });
+    expect(refused.json.error.message).toMatch(/frozen/);
     await allSettled(service, [
       first.json.results[0].voucherHash,
       second.json.results[0].voucherHash,

@@ -1,9 +1,11 @@
 /**
  * The offline purse contract's rules (ledger/contracts/OfflinePurse.sol), each with a
- * test that fails without it: who may open a purse and with which certificate; settle
+ * test that fails without it: who may open a purse and on which terms (the operator's
+ * purse policy: no signature at open, the operator certifies afterwards); settle
  * pays each valid voucher exactly once and rejects each invalid one changing nothing;
  * two vouchers that spend the same money prove fraud, freeze the purse and its owner,
- * and cost the honest payees nothing (the purse, then the operator's guarantee pool);
+ * and cost the honest payees nothing (the purse, then the operator's guarantee pool) up
+ * to the certified exposure maxCount × cap, and a replayed proof re-freezes no one;
  * the owner closes only after the thaw window. On a real dev node, vouchers and
  * certificates signed with software keys (core/purse/typed-data.ts); each test reverts
  * the chain to the state after the shared setup.
@@ -11,13 +13,19 @@
 import { type Address, type Hex, keccak256, parseAbi, zeroHash } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { purseTerms } from '../core/purse/abi.js';
 import {
   certificateHash,
   type PurseCertificate,
   type Voucher,
   voucherHash,
 } from '../core/purse/typed-data.js';
-import { devKeys, devOperatorGuarantee, devPurseGraceSeconds } from '../ledger/deploy.js';
+import {
+  devKeys,
+  devOperatorGuarantee,
+  devPurseGraceSeconds,
+  devPursePolicy,
+} from '../ledger/deploy.js';
 import { chainContracts } from './support/chain-contracts.js';
 import { useDevChain } from './support/dev-chain.js';
 import { purseChain, type SignedVoucher } from './support/purse-chain.js';
@@ -27,10 +35,19 @@ const { send, read, role } = chainContracts(ledger);
 const purse = purseChain(ledger);
 
 const operator = privateKeyToAccount(devKeys.operator).address;
-/** Hardhat account 2: a second operator bank with its own certificate key and no guarantee pool. */
+/**
+ * Hardhat account 2: a second operator bank with its own certificate key, no guarantee pool
+ * and a purse policy of its own (at most 1,000.00 locked, 200.00 a payment, 20 payments, 30 days).
+ */
 const operator2Key: Hex = '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a';
 const operator2 = privateKeyToAccount(operator2Key).address;
 const START = 10_000_00n;
+const policy2 = {
+  maxLocked: 1_000_00n,
+  maxCap: 200_00n,
+  maxCount: 20,
+  maxValidity: 30n * 86_400n,
+};
 
 interface Party {
   key: Hex;
@@ -62,6 +79,7 @@ beforeAll(async () => {
   ]);
   await send(devKeys.centralBank, 'currency', 'issue', [operator2, 100_000_00n]);
   await purse.send(operator2Key, 'setCertificateKey', [operator2, true]);
+  await purse.setPolicy(operator2Key, policy2);
   alice = await customer();
   bob = await customer(0n);
   carol = await customer(0n);
@@ -98,7 +116,7 @@ async function stateOf(purseAddress: Address, owner: Address) {
 /** Alice's open purse (locked 100.00, cap 50.00, 10 payments) and her honest voucher chain. */
 async function openAlicePurse(overrides: Partial<PurseCertificate> = {}) {
   const { purseKey, certificate } = await purse.certificateFor(alice.address, operator, overrides);
-  await purse.openPurse(alice.key, devKeys.operator, certificate);
+  await purse.openPurse(alice.key, certificate);
   return { purseKey, certificate, chain: purse.voucherChain(purseKey, certificate) };
 }
 
@@ -110,8 +128,9 @@ async function passThaw(certificate: PurseCertificate) {
 }
 
 describe('deployment', () => {
-  it('lists the dev operator key, seeds its guarantee pool and makes the purse contract a system contract', async () => {
+  it('lists the dev operator key, sets its purse policy, seeds its guarantee pool and makes the purse contract a system contract', async () => {
     expect(await purse.read('certificateKeyOperator', [operator])).toBe(operator);
+    expect(await purse.read('pursePolicyOf', [operator])).toEqual(devPursePolicy);
     expect(await purse.read('guaranteeOf', [operator])).toBe(devOperatorGuarantee);
     expect(await purse.balance(purse.address())).toBe(devOperatorGuarantee);
     expect(await purse.read('grace')).toBe(devPurseGraceSeconds);
@@ -135,7 +154,7 @@ describe('deployment', () => {
 });
 
 describe('certificate keys', () => {
-  it('an operator lists and unlists its keys; an unlisted key certifies nothing', async () => {
+  it('an operator lists and unlists its keys (payees check certificates against them offline)', async () => {
     const key = generatePrivateKey();
     const keyAddress = privateKeyToAccount(key).address;
     const listed = await purse.send(devKeys.operator, 'setCertificateKey', [keyAddress, true]);
@@ -143,8 +162,6 @@ describe('certificate keys', () => {
       { operator, key: keyAddress, listed: true },
     ]);
     expect(await purse.read('certificateKeyOperator', [keyAddress])).toBe(operator);
-    const { certificate } = await purse.certificateFor(alice.address, operator);
-    await purse.openPurse(alice.key, key, certificate);
 
     const unlisted = await purse.send(devKeys.operator, 'setCertificateKey', [keyAddress, false]);
     expect(purse.events(unlisted, 'CertificateKeySet')).toEqual([
@@ -152,10 +169,6 @@ describe('certificate keys', () => {
     ]);
     expect(await purse.read('certificateKeyOperator', [keyAddress])).toBe(
       '0x0000000000000000000000000000000000000000',
-    );
-    const next = await purse.certificateFor(alice.address, operator);
-    await expect(purse.openPurse(alice.key, key, next.certificate)).rejects.toThrow(
-      /UnlistedCertificateKey/,
     );
   });
 
@@ -192,7 +205,7 @@ describe('open', () => {
   it('locks the amount, records the purse and uses up the epoch', async () => {
     const { purseKey, certificate } = await purse.certificateFor(alice.address, operator);
     expect(certificate.epoch).toBe(0);
-    const receipt = await purse.openPurse(alice.key, devKeys.operator, certificate);
+    const receipt = await purse.openPurse(alice.key, certificate);
     expect(purse.events(receipt, 'PurseOpened')).toEqual([
       {
         purse: certificate.purse,
@@ -232,68 +245,66 @@ describe('open', () => {
     );
   });
 
-  /** Each refusal leaves alice's money, epoch and the purse untouched. */
+  /** Each refusal leaves the owner's money, epoch and the purse untouched. */
   async function refused(
     sender: Party,
-    certificateKey: Hex,
     certificate: PurseCertificate,
     error: RegExp,
+    owner: Address = alice.address,
   ) {
-    const before = await stateOf(certificate.purse, alice.address);
-    await expect(purse.openPurse(sender.key, certificateKey, certificate)).rejects.toThrow(error);
-    expect(await stateOf(certificate.purse, alice.address)).toEqual(before);
+    const before = await stateOf(certificate.purse, owner);
+    await expect(purse.openPurse(sender.key, certificate)).rejects.toThrow(error);
+    expect(await stateOf(certificate.purse, owner)).toEqual(before);
   }
 
-  it('refuses a sender who is not the certificate’s owner', async () => {
+  it('refuses a sender who is not the terms’ owner', async () => {
     const { certificate } = await purse.certificateFor(alice.address, operator);
     await purse.sendCurrency(bob.key, 'approve', [purse.address(), certificate.locked]);
-    await refused(bob, devKeys.operator, certificate, /NotPurseOwner/);
+    await refused(bob, certificate, /NotPurseOwner/);
   });
 
-  it('refuses a certificate signed by an unlisted key', async () => {
-    const { certificate } = await purse.certificateFor(alice.address, operator);
-    await refused(alice, generatePrivateKey(), certificate, /UnlistedCertificateKey/);
+  it('records the owner’s own operator: the holder cannot choose another', async () => {
+    const { certificate } = await purse.certificateFor(dave.address, operator);
+    const receipt = await purse.openPurse(dave.key, certificate);
+    expect(purse.events(receipt, 'PurseOpened')[0]).toMatchObject({ operator: operator2 });
+    expect((await purse.purseOf(certificate.purse)).operator).toBe(operator2);
   });
 
-  it('refuses a certificate signed by another operator’s key', async () => {
-    const { certificate } = await purse.certificateFor(alice.address, operator);
-    await refused(alice, operator2Key, certificate, /UnlistedCertificateKey/);
-  });
-
-  it('refuses a certificate naming an operator that is not the owner’s', async () => {
-    const { certificate } = await purse.certificateFor(alice.address, operator2);
-    await refused(alice, operator2Key, certificate, /WrongOperator/);
-  });
-
-  it('refuses a certificate of another epoch', async () => {
+  it('refuses terms of another epoch', async () => {
     const { certificate } = await purse.certificateFor(alice.address, operator, { epoch: 1 });
-    await refused(alice, devKeys.operator, certificate, /WrongEpoch/);
+    await refused(alice, certificate, /WrongEpoch/);
   });
 
   it('refuses a purse key already used, even in a later epoch', async () => {
     const { certificate } = await openAlicePurse();
     const again = await purse.certificateFor(alice.address, operator, { purse: certificate.purse });
     expect(again.certificate.epoch).toBe(1);
-    await refused(alice, devKeys.operator, again.certificate, /PurseExists/);
+    await refused(alice, again.certificate, /PurseExists/);
   });
 
   it('refuses a frozen owner', async () => {
     await send(devKeys.operator, 'currency', 'freeze', [alice.address]);
     const { certificate } = await purse.certificateFor(alice.address, operator);
-    await refused(alice, devKeys.operator, certificate, /OwnerNotActive/);
+    await refused(alice, certificate, /OwnerNotActive/);
   });
 
   it('refuses an unregistered owner', async () => {
     const { certificate } = await purse.certificateFor(stranger.address, operator);
     const before = await purse.balance(purse.address());
-    await expect(
-      purse.send(stranger.key, 'open', [
-        certificate,
-        await purse.signCertificate(devKeys.operator, certificate),
-      ]),
-    ).rejects.toThrow(/OwnerNotActive/);
+    await expect(purse.send(stranger.key, 'open', [purseTerms(certificate)])).rejects.toThrow(
+      /OwnerNotActive/,
+    );
     expect(await purse.balance(purse.address())).toBe(before);
     expect(await purse.read('epochOf', [stranger.address])).toBe(0);
+  });
+
+  it('refuses an owner whose operator is no longer an operator', async () => {
+    await send(devKeys.centralBank, 'currency', 'revokeRole', [
+      await role('OPERATOR_ROLE'),
+      operator2,
+    ]);
+    const { certificate } = await purse.certificateFor(dave.address, operator2);
+    await refused(dave, certificate, /NotAnOperator/, dave.address);
   });
 
   it.each([
@@ -303,18 +314,82 @@ describe('open', () => {
     ['an empty validity window', { validFrom: 2_000_000_000n, validUntil: 2_000_000_000n }],
   ] as const)('refuses %s', async (_, overrides) => {
     const { certificate } = await purse.certificateFor(alice.address, operator, overrides);
-    await refused(alice, devKeys.operator, certificate, /InvalidCertificate/);
+    await refused(alice, certificate, /InvalidTerms/);
   });
 
   it('refuses an owner who has not approved the locked amount', async () => {
     const { certificate } = await purse.certificateFor(alice.address, operator);
-    const signature = await purse.signCertificate(devKeys.operator, certificate);
     const before = await stateOf(certificate.purse, alice.address);
-    await expect(purse.send(alice.key, 'open', [certificate, signature])).rejects.toThrow(
+    await expect(purse.send(alice.key, 'open', [purseTerms(certificate)])).rejects.toThrow(
       /ERC20InsufficientAllowance/,
     );
     expect(await stateOf(certificate.purse, alice.address)).toEqual(before);
   });
+});
+
+describe('the operator’s purse policy', () => {
+  /** Dave's terms (operator 2), valid from now for `validity` seconds. */
+  async function daveTerms(overrides: Partial<PurseCertificate>, validity = 86_400n) {
+    const now = await ledger.now();
+    return purse.certificateFor(dave.address, operator2, {
+      validFrom: now,
+      validUntil: now + validity,
+      ...overrides,
+    });
+  }
+
+  it('is set by the operator alone, and read by anyone', async () => {
+    const receipt = await purse.setPolicy(devKeys.operator, policy2);
+    expect(purse.events(receipt, 'PursePolicySet')).toEqual([{ operator, ...policy2 }]);
+    expect(await purse.read('pursePolicyOf', [operator])).toEqual(policy2);
+    await expect(purse.setPolicy(alice.key, devPursePolicy)).rejects.toThrow(/NotAnOperator/);
+    expect(await purse.read('pursePolicyOf', [alice.address])).toEqual({
+      maxLocked: 0n,
+      maxCap: 0n,
+      maxCount: 0,
+      maxValidity: 0n,
+    });
+  });
+
+  it('opens a purse at every limit exactly', async () => {
+    const { certificate } = await daveTerms(
+      { locked: policy2.maxLocked, cap: policy2.maxCap, maxCount: policy2.maxCount },
+      policy2.maxValidity,
+    );
+    await purse.openPurse(dave.key, certificate);
+    expect((await purse.purseOf(certificate.purse)).locked).toBe(policy2.maxLocked);
+  });
+
+  it.each([
+    ['more locked', { locked: policy2.maxLocked + 1n }, 86_400n],
+    ['a larger cap', { cap: policy2.maxCap + 1n, locked: policy2.maxLocked }, 86_400n],
+    ['more payments', { maxCount: policy2.maxCount + 1 }, 86_400n],
+    ['a longer validity', {}, policy2.maxValidity + 1n],
+  ] as const)(
+    'refuses %s than the policy allows, changing nothing',
+    async (_, overrides, validity) => {
+      const { certificate } = await daveTerms(overrides, validity);
+      await refused(dave, certificate, /OutsidePolicy/);
+    },
+  );
+
+  it('refuses every purse of an operator without a policy (or that withdrew it)', async () => {
+    await purse.setPolicy(operator2Key, {
+      maxLocked: 0n,
+      maxCap: 0n,
+      maxCount: 0,
+      maxValidity: 0n,
+    });
+    const { certificate } = await daveTerms({ locked: 1_00n, cap: 1_00n, maxCount: 1 });
+    await refused(dave, certificate, /OutsidePolicy/);
+  });
+
+  /** As open's refusals: dave's money, epoch and the purse untouched. */
+  async function refused(sender: Party, certificate: PurseCertificate, error: RegExp) {
+    const before = await stateOf(certificate.purse, dave.address);
+    await expect(purse.openPurse(sender.key, certificate)).rejects.toThrow(error);
+    expect(await stateOf(certificate.purse, dave.address)).toEqual(before);
+  }
 });
 
 describe('settle', () => {
@@ -362,7 +437,7 @@ describe('settle', () => {
   it('pays vouchers of several purses in one batch, one transfer per payee', async () => {
     const a = await openAlicePurse();
     const { certificate, purseKey } = await purse.certificateFor(dave.address, operator2);
-    await purse.openPurse(dave.key, operator2Key, certificate);
+    await purse.openPurse(dave.key, certificate);
     const d = purse.voucherChain(purseKey, certificate);
     const batch = [
       await a.chain.pay(bob.address, 1_00n),
@@ -695,7 +770,7 @@ describe('fraud', () => {
   it('pays a defrauder who is also a payee in the batch, then freezes it: the batch does not revert', async () => {
     // Dave pays alice offline; alice double-spends her purse; one batch holds all three.
     const { certificate, purseKey } = await purse.certificateFor(dave.address, operator2);
-    await purse.openPurse(dave.key, operator2Key, certificate);
+    await purse.openPurse(dave.key, certificate);
     const toAlice = await purse.voucherChain(purseKey, certificate).pay(alice.address, 5_00n);
     const ctx = await openAlicePurse();
     const v1 = await ctx.chain.pay(bob.address, 10_00n);
@@ -713,7 +788,7 @@ describe('fraud', () => {
     const { certificate, purseKey } = await purse.certificateFor(dave.address, operator2, {
       cap: 100_00n,
     });
-    await purse.openPurse(dave.key, operator2Key, certificate);
+    await purse.openPurse(dave.key, certificate);
     const chain = purse.voucherChain(purseKey, certificate);
     const v1 = await chain.pay(bob.address, 90_00n);
     const twin = await purse.signVoucher(purseKey, { ...v1.voucher, payee: carol.address });
@@ -733,6 +808,84 @@ describe('fraud', () => {
     await purse.settle(stranger.key, [twin]);
     expect(await purse.balance(carol.address)).toBe(90_00n);
     expect(await purse.read('guaranteeOf', [operator2])).toBe(20_00n);
+  });
+});
+
+describe('fraud limits', () => {
+  it('pays twins at one counter only up to maxCount × cap in all: 6 twins cannot drain the guarantee pool', async () => {
+    // Certified exposure: 3 payments of at most 40.00 = 120.00 (100.00 locked).
+    const ctx = await openAlicePurse({ cap: 40_00n, maxCount: 3 });
+    const v1 = await ctx.chain.pay(bob.address, 40_00n);
+    const twins: SignedVoucher[] = [];
+    for (let i = 1n; i <= 6n; i++) {
+      twins.push(
+        await purse.signVoucher(ctx.purseKey, {
+          ...v1.voucher,
+          payee: carol.address,
+          issuedAt: v1.voucher.issuedAt + i,
+        }),
+      );
+    }
+    const receipt = await purse.settle(stranger.key, [v1, ...twins]);
+    // v1 and twin 1 from the purse, twin 2 half from the pool (120.00 in all); then no more.
+    expect(purse.events(receipt, 'VoucherSettled').map((e) => e.fromGuarantee)).toEqual([
+      0n,
+      0n,
+      20_00n,
+    ]);
+    expect(purse.events(receipt, 'VoucherRejected')).toEqual(
+      twins
+        .slice(2)
+        .map((t) => ({ purse: ctx.certificate.purse, voucherHash: t.hash, reason: 11 })),
+    );
+    expect(purse.events(receipt, 'FraudProven')).toHaveLength(1);
+    expect(await purse.purseOf(ctx.certificate.purse)).toMatchObject({
+      paid: 100_00n,
+      fromGuarantee: 20_00n,
+      frozen: true,
+    });
+    expect(await purse.read('guaranteeOf', [operator])).toBe(devOperatorGuarantee - 20_00n);
+    expect(await purse.balance(carol.address)).toBe(80_00n);
+
+    // Permanent: submitting them again (or in another batch) pays nothing more.
+    const before = await stateOf(ctx.certificate.purse, alice.address);
+    const again = await purse.settle(stranger.key, twins.slice(2));
+    expect(purse.events(again, 'VoucherRejected').map((e) => e.reason)).toEqual([11, 11, 11, 11]);
+    expect(await stateOf(ctx.certificate.purse, alice.address)).toEqual(before);
+    for (const t of twins.slice(2)) expect(await purse.read('isSettled', [t.voucher])).toBe(false);
+  });
+
+  it('refuses a replayed fraud proof: an owner its operator unfroze stays unfrozen', async () => {
+    const ctx = await openAlicePurse();
+    const v1 = await ctx.chain.pay(bob.address, 10_00n);
+    const twin = await purse.signVoucher(ctx.purseKey, { ...v1.voucher, payee: carol.address });
+    await purse.send(stranger.key, 'proveFraud', [
+      v1.voucher,
+      v1.signature,
+      twin.voucher,
+      twin.signature,
+    ]);
+    await send(devKeys.operator, 'currency', 'unfreeze', [alice.address]);
+    const before = await stateOf(ctx.certificate.purse, alice.address);
+    for (const [a, b] of [
+      [v1, twin],
+      [twin, v1],
+    ]) {
+      await expect(
+        purse.send(stranger.key, 'proveFraud', [
+          a!.voucher,
+          a!.signature,
+          b!.voucher,
+          b!.signature,
+        ]),
+      ).rejects.toThrow(/PurseIsFrozen/);
+    }
+    expect(await stateOf(ctx.certificate.purse, alice.address)).toEqual(before);
+    expect(await read('currency', 'isFrozen', [alice.address])).toBe(false);
+    // Settling the twins pays both payees and re-freezes no one either.
+    await purse.settle(stranger.key, [v1, twin]);
+    expect(await read('currency', 'isFrozen', [alice.address])).toBe(false);
+    expect(await purse.balance(carol.address)).toBe(10_00n);
   });
 });
 

@@ -10,10 +10,13 @@
  * - no voucher is paid twice: each hash is settled at most once, and each payee's
  *   balance is the sum of the vouchers settled to it;
  * - every valid voucher submitted (good signature, registered payee, purse not
- *   closed) is paid in full, since the guarantee pool always has the funds here;
- *   an invalid one is not;
+ *   closed) is paid in full, since the guarantee pool always has the funds here,
+ *   unless the purse would then have paid more than maxCount × cap in all (then it
+ *   is rejected ExposureExceeded); an invalid one is not paid;
+ * - no purse ever pays more than maxCount × cap (paid + fromGuarantee);
  * - proveFraud accepts a pair exactly when it proves fraud (same counter,
- *   overlapping ranges or the same previous voucher), and close succeeds exactly
+ *   overlapping ranges or the same previous voucher) and the purse is not frozen
+ *   yet (a replayed proof is refused PurseIsFrozen), and close succeeds exactly
  *   when its owner may close (thawed, not frozen, not closed, owner not frozen).
  *
  * Each sequence starts from the same chain state (evm_snapshot/evm_revert).
@@ -227,9 +230,7 @@ it('keeps its invariants over random sequences of purse operations', async () =>
               );
               const balance = await purse.balance(owner.address);
               const frozen = await read<boolean>('currency', 'isFrozen', [owner.address]);
-              const failure = await reverted(
-                purse.openPurse(owner.key, devKeys.operator, certificate),
-              );
+              const failure = await reverted(purse.openPurse(owner.key, certificate));
               const expected = !frozen && balance >= locked;
               if (failure && expected) throw new Error(`open failed: ${failure}`);
               if (!failure && !expected)
@@ -303,8 +304,12 @@ it('keeps its invariants over random sequences of purse operations', async () =>
               if (all.length === 0) return 'nothing to settle';
               const batch = op.picks.map((i) => all[i % all.length]!);
               const before = new Map<Address, boolean>();
+              /** What each purse has paid in all (purse + guarantee), as the batch goes. */
+              const spent = new Map<Address, bigint>();
               for (const p of purses) {
-                before.set(p.certificate.purse, (await purse.purseOf(p.certificate.purse)).closed);
+                const state = await purse.purseOf(p.certificate.purse);
+                before.set(p.certificate.purse, state.closed);
+                spent.set(p.certificate.purse, state.paid + state.fromGuarantee);
               }
               const settledBefore = new Set(settledOnce);
               const receipt = await purse.settle(devKeys.operator, batch);
@@ -313,11 +318,27 @@ it('keeps its invariants over random sequences of purse operations', async () =>
                 const v = batch.find((b) => b.hash === e.voucherHash)!;
                 expect(e.amount, 'paid in full').toBe(v.voucher.amount);
               }
+              const overExposure = new Set(
+                purse
+                  .events(receipt, 'VoucherRejected')
+                  .filter((e) => e.reason === 11)
+                  .map((e) => e.voucherHash as Hex),
+              );
+              const seen = new Set(settledBefore);
               for (const v of batch) {
                 const good = purses.some((p) => p.vouchers.includes(v));
                 const valid = good && v.voucher.payee !== stranger && !before.get(v.voucher.purse);
-                if (valid) {
-                  expect(settledOnce.has(v.hash), `valid voucher ${v.hash} paid`).toBe(true);
+                if (valid && !seen.has(v.hash)) {
+                  const c = purses.find((p) => p.vouchers.includes(v))!.certificate;
+                  const total = spent.get(c.purse)! + v.voucher.amount;
+                  const fits = total <= BigInt(c.maxCount) * c.cap;
+                  expect(settledOnce.has(v.hash), `valid voucher ${v.hash} paid`).toBe(fits);
+                  expect(overExposure.has(v.hash), `${v.hash} over the exposure`).toBe(!fits);
+                  if (fits) {
+                    spent.set(c.purse, total);
+                    seen.add(v.hash);
+                  }
+                } else if (valid) {
                   expect(await purse.read('isSettled', [v.voucher])).toBe(true);
                 } else {
                   expect(settledOnce.has(v.hash), `invalid voucher ${v.hash} not paid`).toBe(
@@ -333,6 +354,7 @@ it('keeps its invariants over random sequences of purse operations', async () =>
               const a = p.vouchers[op.a % p.vouchers.length]!;
               const b = p.vouchers[op.b % p.vouchers.length]!;
               const proves = a.hash !== b.hash && provesFraud(a.voucher, b.voucher);
+              const frozen = (await purse.purseOf(p.certificate.purse)).frozen;
               const failure = await reverted(
                 purse.send(devKeys.operator, 'proveFraud', [
                   a.voucher,
@@ -341,6 +363,10 @@ it('keeps its invariants over random sequences of purse operations', async () =>
                   b.signature,
                 ]),
               );
+              if (frozen) {
+                expect(failure ?? '', 'a frozen purse is proven once').toMatch(/PurseIsFrozen/);
+                return 'already frozen';
+              }
               if (proves) {
                 expect(failure, 'a real fraud proof is accepted').toBeNull();
                 expect((await purse.purseOf(p.certificate.purse)).frozen).toBe(true);
@@ -384,6 +410,10 @@ it('keeps its invariants over random sequences of purse operations', async () =>
           for (const p of purses) {
             const state = await purse.purseOf(p.certificate.purse);
             expect(state.paid).toBeLessThanOrEqual(state.locked);
+            expect(
+              state.paid + state.fromGuarantee,
+              'within the certified exposure',
+            ).toBeLessThanOrEqual(BigInt(state.maxCount) * state.cap);
             if (!state.closed) owed += state.locked - state.paid;
           }
           const pool = await purse.read<bigint>('guaranteeOf', [operator]);

@@ -2,8 +2,9 @@
  * A holder's purse with the operator's real collection service
  * (`signet collect serve` as a child process, its certificate key on a
  * SoftHSM2 token, listed on chain by the dev operator): `signet purse open`
- * asks it for the certificate over HTTP and opens with it; terms the service
- * will not certify are refused in one line with nothing signed, queued or
+ * opens the purse on chain, then asks the service (`{purse}`) for the
+ * certificate of its on-chain terms over HTTP; terms outside the operator's
+ * on-chain purse policy are refused in one line with nothing signed, queued or
  * kept (not even the purse key); the payee deposits its offline income with
  * `signet purse settle --service`, and the service settles it on chain.
  */
@@ -14,6 +15,7 @@ import { join } from 'node:path';
 import { type Address, decodeFunctionResult, encodeFunctionData, type Hex, parseEther } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { currencyAbi } from '../core/chain/abi.js';
+import { openCollectStore } from '../core/collect/collect-store.js';
 import { offlinePurseAbi } from '../core/purse/abi.js';
 import { listPurses } from '../core/purse/purse-store.js';
 import { openStore } from '../core/store/database.js';
@@ -74,6 +76,16 @@ beforeAll(async () => {
       args: [w.keys.certkey!.address, true],
     }),
   );
+  // The operator certifies purses of at most 100 payments (its on-chain purse policy).
+  await confirmed(
+    w.ledger.publicClient,
+    await operator.writeContract({
+      address: w.ledger.profile.contracts.offlinePurse as Address,
+      abi: offlinePurseAbi,
+      functionName: 'setPursePolicy',
+      args: [1_000_00n, 200_00n, 100, 30n * 86_400n],
+    }),
+  );
   for (const name of ['holder', 'payee']) await w.ledger.fund(w.keys[name]!.address, 300_00n);
   const args = [
     ...['collect', 'serve', '--listen', '127.0.0.1:0', '--data', dataDir],
@@ -115,16 +127,16 @@ afterAll(async () => {
 });
 
 describe('a purse certified by the collection service', () => {
-  it('refuses terms the service will not certify, in one line, keeping nothing', async () => {
+  it('refuses terms outside the operator’s purse policy, in one line, keeping nothing', async () => {
     const before = signedSoFar();
     const run = await w.cli([
-      // More payments than the service certifies (its limit is 100).
+      // More payments than the operator's policy allows (100).
       ...['purse', 'open', '--account', w.keys.holder!.uri, '--locked', '20.00'],
       ...['--cap', '10.00', '--max-count', '500', '--validity', '1h', '--pin-file', w.pin],
     ]);
     expect(run.code).not.toBe(0);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
-    expect(run.stderr).toMatch(/collection service refused/);
+    expect(run.stderr).toMatch(/polic/i);
     expect(signedSoFar()).toEqual(before);
     // Not even the purse key is left on the token.
     const { object: _object, id: _id, ...token } = parsePkcs11Uri(w.keys.holder!.uri);
@@ -145,6 +157,14 @@ describe('a purse certified by the collection service', () => {
       state: 'open',
       locked: '50.00',
     });
+    // The certificate came from the service, after the open: it holds the one it signed.
+    const collect = openCollectStore(join(dataDir, 'collect.sqlite'));
+    try {
+      const purses = collect.db.prepare('SELECT purse FROM certificates').pluck().all();
+      expect(purses).toEqual([opened.purse.purse.toLowerCase()]);
+    } finally {
+      collect.close();
+    }
 
     const payeeBefore = await balanceOf(w.keys.payee!.address);
     for (const amount of ['6.00', '4.50']) {

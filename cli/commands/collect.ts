@@ -3,15 +3,15 @@
  *
  * The operator's collection service (core/collect/service.ts): HTTP on the
  * address given, where payees and payers deposit offline payments and holders
- * ask for purse certificates; its vouchers go to the purse contract in
+ * of opened purses ask for their certificates (of exactly the purse's on-chain
+ * terms; what purses may open is the operator's on-chain purse policy,
+ * OfflinePurse.setPursePolicy); its vouchers go to the purse contract in
  * batches, signed by the submitter key. Runs until Ctrl-C or SIGTERM. PINs come
  * from --pin-file (read at each login), never argv.
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { SignetError } from '../../core/api/errors.js';
-import { parseAmount } from '../../core/chain/amount.js';
-import { defaultCertificateLimits } from '../../core/collect/certificates.js';
 import { startCollectService } from '../../core/collect/service.js';
 import { signetHome } from '../../core/config/paths.js';
 import type { CliContext } from '../context.js';
@@ -26,10 +26,6 @@ interface Flags {
   data?: string;
   batchSize: string;
   interval: string;
-  maxLocked?: string;
-  maxCap?: string;
-  maxCount?: string;
-  maxValidityDays?: string;
   json?: boolean;
 }
 
@@ -48,10 +44,6 @@ export function registerCollectCommands(program: Command, context: CliContext): 
     .option('--data <dir>', 'the service’s data folder (default: <Signet home>/collect)')
     .option('--batch-size <n>', 'vouchers per settle transaction', '100')
     .option('--interval <ms>', 'pause between submission rounds', '2000')
-    .option('--max-locked <amount>', 'most a certified purse may lock, like 1000.00')
-    .option('--max-cap <amount>', 'most one payment of a certified purse may pay')
-    .option('--max-count <n>', 'most payments a certified purse may make')
-    .option('--max-validity-days <n>', 'longest validity of a certificate, in days')
     .option('--json', 'print the service’s address as one JSON line once it listens')
     .action((flags: Flags) =>
       context.run(
@@ -79,18 +71,6 @@ export function registerCollectCommands(program: Command, context: CliContext): 
               pins,
               batchSize: positive(flags.batchSize, '--batch-size'),
               intervalMs: positive(flags.interval, '--interval'),
-              limits: {
-                maxLocked: flags.maxLocked
-                  ? parseAmount(flags.maxLocked)
-                  : defaultCertificateLimits.maxLocked,
-                maxCap: flags.maxCap ? parseAmount(flags.maxCap) : defaultCertificateLimits.maxCap,
-                maxCount: flags.maxCount
-                  ? positive(flags.maxCount, '--max-count')
-                  : defaultCertificateLimits.maxCount,
-                maxValiditySeconds: flags.maxValidityDays
-                  ? BigInt(positive(flags.maxValidityDays, '--max-validity-days')) * 86_400n
-                  : defaultCertificateLimits.maxValiditySeconds,
-              },
               onError: (error) => {
                 // A node down fails every round the same way: said once until it changes.
                 const line = `signet collect: ${error instanceof SignetError ? error.message : 'internal error'}`;

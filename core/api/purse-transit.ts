@@ -145,16 +145,12 @@ export const collectedVoucherSchema = z.strictObject({
   reason: z.string().nullable(),
 });
 
-/** POST /v1/certificates: what a holder asks the operator to certify. */
+/**
+ * POST /v1/certificates: which opened purse to certify. Nothing else: the operator
+ * certifies exactly the purse's terms as the chain holds them, never terms a request names.
+ */
 export const certificateRequestSchema = z.strictObject({
-  owner: purseAddressSchema,
   purse: purseAddressSchema,
-  locked: uint256TextSchema,
-  cap: uint256TextSchema,
-  maxCount: uint32Schema,
-  validFrom: uint64TextSchema,
-  validUntil: uint64TextSchema,
-  epoch: uint32Schema,
 });
 export type CertificateRequest = z.infer<typeof certificateRequestSchema>;
 

@@ -1,92 +1,115 @@
 /**
- * The operator bank certifies a purse (POST /v1/certificates): the owner must
- * be this operator's registered customer on chain and not frozen, the epoch
- * the owner's next one, the purse key unused, and the limits within the
- * service's; then the operator's certificate key (a pkcs11: key, listed on
- * chain for this operator) signs the EIP-712 certificate on its token.
+ * The operator bank certifies an opened purse (POST /v1/certificates, body
+ * `{purse}`): it reads the purse from the chain (a quorum of nodes, at the
+ * profile's confirmation depth) and refuses unless the purse exists, is of this
+ * service's operator, and is neither frozen, closed nor expired; then the
+ * operator's certificate key (a pkcs11: key, listed on chain for this operator)
+ * signs the EIP-712 certificate of exactly the on-chain terms.
  *
- * Anyone may ask: the certificate is of use only to its owner, since only the
- * owner's account can open the purse with it (OfflinePurse.open checks
- * msg.sender). Every refusal is one line and nothing is signed.
+ * So the operator never certifies money that is not locked: a purse opens only
+ * on terms within the operator's on-chain purse policy (OfflinePurse.open), and
+ * the request chooses no term. Asking again answers the certificate issued
+ * before (same terms, same signature, the token untouched). Anyone may ask: the
+ * certificate only lets the purse key's holder pay from money already locked.
+ * Every refusal is one line and nothing is signed or stored.
  */
 import { type Address, getAddress, type Hex, isAddressEqual, zeroAddress } from 'viem';
 import { SignetError } from '../api/errors.js';
 import type { ChainProfile } from '../api/profile.js';
 import type { CertificateRequest } from '../api/purse-transit.js';
 import type { AccountSigner } from '../chain/account-signer.js';
-import { pinnedBlock, readStanding } from '../customers/registry.js';
-import { fastCertificateHash } from '../purse/eip712.js';
+import { certificateDigest, fastCertificateHash } from '../purse/eip712.js';
 import { type PurseCertificate, purseDomain, purseTypes } from '../purse/typed-data.js';
+import { recoverSigner } from '../purse/verify.js';
 import type { RpcPool } from '../rpc/rpc-pool.js';
 import type { Store } from '../store/database.js';
-import { certificateKeyOperators, epochOf, purseState } from './chain-reads.js';
-import { recordCertificate } from './collect-store.js';
-
-/** The service's limits on what it certifies (minor units, seconds). */
-export interface CertificateLimits {
-  maxLocked: bigint;
-  maxCap: bigint;
-  maxCount: number;
-  maxValiditySeconds: bigint;
-}
-
-export const defaultCertificateLimits: CertificateLimits = {
-  maxLocked: 1_000_00n,
-  maxCap: 200_00n,
-  maxCount: 100,
-  maxValiditySeconds: 30n * 24n * 3600n,
-};
+import { freeingDepth } from '../sync/depth.js';
+import { certificateKeyOperators, purseState } from './chain-reads.js';
+import { issuedCertificate, recordCertificate } from './collect-store.js';
 
 export interface CertificateContext {
   store: Store;
   profile: ChainProfile;
   purseContract: Address;
   rpc: RpcPool;
-  limits: CertificateLimits;
   /** The certificate key's signer, opened for this one signature; closed here. */
   openSigner(): Promise<AccountSigner>;
   /** Unix seconds. */
   now(): bigint;
 }
 
-function limit(message: string, field: string): SignetError {
-  return new SignetError('PURSE_LIMIT', message, { details: { field } });
+export interface IssuedCertificate {
+  chainId: number;
+  purseContract: Address;
+  certificate: ReturnType<typeof textCertificate>;
+  signature: Hex;
+  signer: Address;
 }
 
-export function checkLimits(request: CertificateRequest, limits: CertificateLimits, now: bigint) {
-  const locked = BigInt(request.locked);
-  const cap = BigInt(request.cap);
-  const validFrom = BigInt(request.validFrom);
-  const validUntil = BigInt(request.validUntil);
-  if (locked === 0n || locked > limits.maxLocked)
-    throw limit(
-      `a purse locks more than 0 and at most ${limits.maxLocked}, not ${locked}`,
-      'locked',
-    );
-  if (cap === 0n || cap > locked || cap > limits.maxCap)
-    throw limit(
-      `a purse's cap per payment is more than 0 and at most ${limits.maxCap} and its locked amount, not ${cap}`,
-      'cap',
-    );
-  if (request.maxCount < 1 || request.maxCount > limits.maxCount)
-    throw limit(
-      `a purse makes 1 to ${limits.maxCount} payments, not ${request.maxCount}`,
-      'maxCount',
-    );
-  if (validFrom >= validUntil || validUntil <= now)
-    throw limit('the purse must be valid from before until a time still to come', 'validUntil');
-  if (validUntil - validFrom > limits.maxValiditySeconds)
-    throw limit(
-      `a purse is valid for at most ${limits.maxValiditySeconds} seconds, not ${validUntil - validFrom}`,
-      'validUntil',
-    );
+function refuse(code: 'PURSE_NOT_FOUND' | 'PURSE_LIMIT', message: string, purse: Address) {
+  return new SignetError(code, message, { details: { purse } });
 }
 
-export async function issueCertificate(context: CertificateContext, request: CertificateRequest) {
+/** The purse as the chain holds it, checked certifiable; throws a one-line refusal. */
+async function certifiableTerms(
+  context: CertificateContext,
+  purse: Address,
+  operator: Address,
+): Promise<PurseCertificate> {
+  const { rpc, profile, purseContract } = context;
+  // Deep enough that a reorg will not undo the open under the certificate.
+  const { pinned } = await rpc.heads();
+  const atBlock = Math.max(0, pinned - freeingDepth(profile.confirmations) + 1);
+  const state = await purseState(rpc, purseContract, purse, atBlock);
+  if (state === undefined) {
+    throw new SignetError(
+      'NODE_DISAGREES',
+      'the ledger nodes do not agree on the purse: try again',
+    );
+  }
+  if (isAddressEqual(state.owner, zeroAddress)) {
+    throw refuse(
+      'PURSE_NOT_FOUND',
+      `purse ${purse} is not opened on chain (or its open is not ${profile.confirmations} block(s) deep yet)`,
+      purse,
+    );
+  }
+  if (!isAddressEqual(state.operator, operator)) {
+    throw new SignetError(
+      'NOT_ACCOUNT_OPERATOR',
+      `purse ${purse} is of operator ${state.operator}, not ${operator}: it certifies only its own customers' purses`,
+      { details: { purse, operator: state.operator } },
+    );
+  }
+  if (state.frozen) throw refuse('PURSE_LIMIT', `purse ${purse} is frozen for fraud`, purse);
+  if (state.closed) throw refuse('PURSE_LIMIT', `purse ${purse} is closed`, purse);
+  if (state.validUntil <= context.now()) {
+    throw refuse(
+      'PURSE_LIMIT',
+      `purse ${purse} has expired (valid until ${state.validUntil})`,
+      purse,
+    );
+  }
+  return {
+    purse,
+    owner: getAddress(state.owner),
+    locked: state.locked,
+    cap: state.cap,
+    maxCount: state.maxCount,
+    validFrom: state.validFrom,
+    validUntil: state.validUntil,
+    operator: getAddress(state.operator),
+    epoch: state.epoch,
+  };
+}
+
+export async function issueCertificate(
+  context: CertificateContext,
+  request: CertificateRequest,
+): Promise<IssuedCertificate> {
   const { profile, rpc, purseContract } = context;
-  checkLimits(request, context.limits, context.now());
-  const owner = getAddress(request.owner);
   const purse = getAddress(request.purse);
+  const domain = { chainId: profile.chainId, verifyingContract: purseContract };
 
   const signer = await context.openSigner();
   try {
@@ -100,53 +123,25 @@ export async function issueCertificate(context: CertificateContext, request: Cer
         { details: { key: signer.address } },
       );
     }
-    const standing = await readStanding(rpc, profile, owner, await pinnedBlock(rpc));
+    const certificate = await certifiableTerms(context, purse, keyOperator);
+    const hash = fastCertificateHash(domain, certificate);
+    const answer = (signature: Hex): IssuedCertificate => ({
+      chainId: profile.chainId,
+      purseContract,
+      certificate: textCertificate(certificate),
+      signature,
+      signer: signer.address,
+    });
+    // Idempotent: a purse's terms never change, so neither does its certificate (unless
+    // the operator has moved to another certificate key since).
+    const before = issuedCertificate(context.store, hash);
     if (
-      !standing.registered ||
-      !standing.operator ||
-      !isAddressEqual(standing.operator, keyOperator)
+      before &&
+      same(recoverSigner(certificateDigest(domain, certificate), before), signer.address)
     ) {
-      throw new SignetError(
-        'NOT_ACCOUNT_OPERATOR',
-        `account ${owner} is not a registered customer of operator ${keyOperator}: it certifies only its own customers`,
-        { details: { owner, operator: keyOperator } },
-      );
-    }
-    if (standing.frozen) {
-      throw new SignetError('ACCOUNT_FROZEN', `account ${owner} is frozen: no purse is certified`, {
-        details: { owner },
-      });
-    }
-    const epoch = await epochOf(rpc, purseContract, owner);
-    if (epoch === undefined) {
-      throw new SignetError('NODE_DISAGREES', 'the ledger nodes do not agree on the owner epoch');
-    }
-    if (request.epoch !== epoch) {
-      throw new SignetError(
-        'INVALID_ARGUMENT',
-        `the owner's next purse epoch is ${epoch}, not ${request.epoch}`,
-        { details: { field: 'epoch', expected: epoch } },
-      );
-    }
-    const state = await purseState(rpc, purseContract, purse);
-    if (state && !isAddressEqual(state.owner, zeroAddress)) {
-      throw new SignetError('INVALID_ARGUMENT', `purse key ${purse} is used already`, {
-        details: { field: 'purse' },
-      });
+      return answer(before);
     }
 
-    const certificate: PurseCertificate = {
-      purse,
-      owner,
-      locked: BigInt(request.locked),
-      cap: BigInt(request.cap),
-      maxCount: request.maxCount,
-      validFrom: BigInt(request.validFrom),
-      validUntil: BigInt(request.validUntil),
-      operator: keyOperator,
-      epoch: request.epoch,
-    };
-    const domain = { chainId: profile.chainId, verifyingContract: purseContract };
     const { signature } = await signer.signTypedData({
       domain: purseDomain(domain),
       types: purseTypes,
@@ -154,24 +149,20 @@ export async function issueCertificate(context: CertificateContext, request: Cer
       message: { ...certificate },
     });
     recordCertificate(context.store, {
-      hash: fastCertificateHash(domain, certificate),
+      hash,
       chainId: profile.chainId,
       purse,
-      owner,
+      owner: certificate.owner,
       certificate: textCertificate(certificate),
       signature,
     });
-    return {
-      chainId: profile.chainId,
-      purseContract,
-      certificate: textCertificate(certificate),
-      signature: signature as Hex,
-      signer: signer.address,
-    };
+    return answer(signature as Hex);
   } finally {
     await signer.close();
   }
 }
+
+const same = (a: string | null, b: string) => a !== null && a.toLowerCase() === b.toLowerCase();
 
 function textCertificate(c: PurseCertificate) {
   return {

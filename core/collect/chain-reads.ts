@@ -1,7 +1,7 @@
 /**
  * What the collection service asks the chain, through the node pool at the
- * pinned head: which operator a certificate key belongs to, whether vouchers
- * are settled and a purse frozen, and a customer's standing. A settlement or
+ * pinned head (or a block under it): which operator a certificate key belongs
+ * to, a purse's terms and state, and whether vouchers are settled. A settlement or
  * a fraud proof is believed only when a quorum of the configured nodes says so
  * (RpcPool.poll): one node's word never marks a voucher paid.
  */
@@ -37,9 +37,10 @@ export async function quorumReads(
   rpc: RpcPool,
   contract: Address,
   calls: readonly PurseCall[],
+  atBlock?: number,
 ): Promise<unknown[]> {
   if (calls.length === 0) return [];
-  const { pinned } = await rpc.heads();
+  const pinned = atBlock ?? (await rpc.heads()).pinned;
   const polls = await rpc.poll(
     calls.map(({ functionName, args }) => ({
       method: 'eth_call',
@@ -102,19 +103,61 @@ export async function settledVouchers(
   )) as (boolean | undefined)[];
 }
 
+/** OfflinePurse.purseOf: a purse never opened has the zero owner. */
 export interface PurseState {
   owner: Address;
+  operator: Address;
+  locked: bigint;
+  cap: bigint;
+  maxCount: number;
+  validFrom: bigint;
+  validUntil: bigint;
+  epoch: number;
+  paid: bigint;
+  fromGuarantee: bigint;
   frozen: boolean;
   closed: boolean;
 }
 
+/** The purse as a quorum shows it at `atBlock` (default: the pinned head); undefined without a quorum. */
 export async function purseState(
   rpc: RpcPool,
   contract: Address,
   purse: Address,
+  atBlock?: number,
 ): Promise<PurseState | undefined> {
-  const [state] = await quorumReads(rpc, contract, [{ functionName: 'purseOf', args: [purse] }]);
+  const [state] = await quorumReads(
+    rpc,
+    contract,
+    [{ functionName: 'purseOf', args: [purse] }],
+    atBlock,
+  );
   return state as PurseState | undefined;
+}
+
+/** Purses' states at the pinned head, in one round of quorum reads; throws without a quorum. */
+export async function purseStates(
+  rpc: RpcPool,
+  contract: Address,
+  purses: readonly Address[],
+): Promise<Map<Address, PurseState>> {
+  const results = await quorumReads(
+    rpc,
+    contract,
+    purses.map((purse) => ({ functionName: 'purseOf', args: [purse] })),
+  );
+  const map = new Map<Address, PurseState>();
+  purses.forEach((purse, i) => {
+    const state = results[i] as PurseState | undefined;
+    if (state === undefined) {
+      throw new SignetError(
+        'NODE_DISAGREES',
+        'the ledger nodes do not agree on the purses: try again',
+      );
+    }
+    map.set(getAddress(purse), state);
+  });
+  return map;
 }
 
 export async function epochOf(
@@ -218,5 +261,43 @@ export class CertificateKeyCache {
       }
     }
     return new Map(wanted.map((key) => [key, this.#known.get(key)!.operator]));
+  }
+}
+
+/**
+ * The purses deposits name, as last read: an opened purse's terms never change,
+ * so it is read once (its frozen/closed flags only decide whether to keep a
+ * fraud pair, which the submitter checks again before proving); a purse not
+ * opened is asked again after `freshMs`. With the nodes down, a purse never
+ * seen opened cannot be taken (its deposits wait for the chain).
+ */
+export class PurseCache {
+  readonly #opened = new Map<Address, PurseState>();
+  readonly #unopened = new Map<Address, number>();
+
+  constructor(
+    private readonly read: (purses: Address[]) => Promise<Map<Address, PurseState>>,
+    private readonly freshMs = 10_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Purse → its state if opened on chain, null if not. */
+  async lookup(purses: readonly Address[]): Promise<Map<Address, PurseState | null>> {
+    const wanted = [...new Set(purses.map((purse) => getAddress(purse)))];
+    const ask = wanted.filter((purse) => {
+      if (this.#opened.has(purse)) return false;
+      const at = this.#unopened.get(purse);
+      return at === undefined || this.now() - at > this.freshMs;
+    });
+    if (ask.length > 0) {
+      for (const [purse, state] of await this.read(ask)) {
+        if (state.owner === zeroAddress) this.#unopened.set(purse, this.now());
+        else {
+          this.#opened.set(purse, state);
+          this.#unopened.delete(purse);
+        }
+      }
+    }
+    return new Map(wanted.map((purse) => [purse, this.#opened.get(purse) ?? null]));
   }
 }

@@ -3,8 +3,9 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { nextVoucher, payWith, type TestPurse, testPurse } from '../../test/support/purse.js';
 import { encodePaymentFile } from '../purse/payment-file.js';
-import type { PurseDomain, Voucher } from '../purse/typed-data.js';
+import type { PurseCertificate, PurseDomain, Voucher } from '../purse/typed-data.js';
 import type { Store } from '../store/database.js';
+import type { PurseState } from './chain-reads.js';
 import {
   finishBatch,
   getVoucher,
@@ -28,6 +29,8 @@ let store: Store;
 let clock: Date;
 let purse: TestPurse;
 let asked: Address[][];
+/** The purses the FAKE chain shows opened, with their on-chain terms. */
+let opened: Map<Address, PurseCertificate>;
 
 beforeEach(async () => {
   clock = new Date('2026-12-03T08:00:00Z');
@@ -35,10 +38,22 @@ beforeEach(async () => {
   (store as { now: () => Date }).now = () => clock;
   purse = await testPurse(domain, operatorKey);
   asked = [];
+  opened = new Map([[getAddress(purse.certificate.purse), purse.certificate]]);
 });
 afterEach(() => store.close());
 
-/** The chain's answer for certificate keys, as the service would have read it. */
+const stateOf = (c: PurseCertificate): PurseState => ({
+  ...c,
+  paid: 0n,
+  fromGuarantee: 0n,
+  frozen: false,
+  closed: false,
+});
+
+/**
+ * FAKE chain answers (certificate keys, purses), as the service would have read them; the
+ * real reads are in test/collect-service.integration.test.ts.
+ */
 const context = () => ({
   store,
   domain,
@@ -46,6 +61,13 @@ const context = () => ({
     asked.push(keys);
     return new Map(keys.map((k) => [k, k === operatorKey.address ? operatorKey.address : null]));
   },
+  lookupPurses: async (purses: Address[]) =>
+    new Map(
+      purses.map((p) => {
+        const c = opened.get(getAddress(p));
+        return [p, c ? stateOf(c) : null] as const;
+      }),
+    ),
 });
 
 async function files(vouchers: Voucher[], from = purse) {
@@ -100,6 +122,66 @@ describe('deposits', () => {
       results[0]!.voucherHash,
       results[1]!.voucherHash,
     ]);
+  });
+});
+
+describe('deposits and the chain (FIX-13 F3)', () => {
+  it('refuses a purse not opened on chain, storing nothing', async () => {
+    opened.clear();
+    const results = await depositPayments(context(), await files(chain(2)));
+    expect(results.map((r) => r.status === 'refused' && r.reason)).toEqual([
+      'unknown-purse',
+      'unknown-purse',
+    ]);
+    expect(results[0]!.status === 'refused' && results[0]!.message).not.toContain('\n');
+    expect(countRows('vouchers')).toBe(0);
+    expect(countRows('frauds')).toBe(0);
+  });
+
+  it('refuses a certificate whose terms are not the purse’s on chain, storing nothing', async () => {
+    opened.set(getAddress(purse.certificate.purse), { ...purse.certificate, cap: 100_00n });
+    const [result] = await depositPayments(context(), await files(chain(1)));
+    expect(result).toMatchObject({ status: 'refused', reason: 'wrong-purse' });
+    expect(countRows('vouchers')).toBe(0);
+  });
+
+  it('keeps at most two vouchers at a counter (the honest one and one conflict)', async () => {
+    const [v1] = chain(1);
+    const twins = Array.from({ length: 4 }, () => ({
+      ...v1!,
+      payee: privateKeyToAccount(generatePrivateKey()).address,
+    }));
+    const results = await depositPayments(context(), await files([v1!, ...twins]));
+    expect(results.map((r) => (r.status === 'refused' ? r.reason : r.status))).toEqual([
+      'accepted',
+      'accepted',
+      'purse-full',
+      'purse-full',
+      'purse-full',
+    ]);
+    expect(countRows('vouchers')).toBe(2);
+    expect(countRows('frauds')).toBe(1);
+    // The honest chain goes on at the next counters.
+    const [, v2] = chain(2);
+    const [next] = await depositPayments(context(), await files([v2!]));
+    expect(next).toMatchObject({ status: 'accepted', fraud: false });
+  });
+
+  it('finds each kind of conflict among many held vouchers by index', async () => {
+    const vouchers = chain(8);
+    await depositPayments(context(), await files(vouchers));
+    const v5 = vouchers[4]!;
+    const cases: [Voucher, string][] = [
+      [{ ...v5, payee: privateKeyToAccount(generatePrivateKey()).address }, 'same-counter'],
+      [{ ...v5, counter: 9, prevVoucherHash: `0x${'1'.repeat(64)}` }, 'overlap'],
+      [{ ...v5, counter: 10, cumulative: 1_000n, amount: 5n }, 'fork'],
+    ];
+    for (const [voucher, kind] of cases) {
+      store.db.prepare('DELETE FROM frauds').run();
+      const [result] = await depositPayments(context(), await files([voucher]));
+      expect(result, kind).toMatchObject({ status: 'accepted', fraud: true });
+      expect(store.db.prepare('SELECT kind FROM frauds').pluck().get()).toBe(kind);
+    }
   });
 });
 

@@ -12,7 +12,10 @@
  *                                 MAX_ATTEMPTS, then rejected)
  *
  * A voucher's primary key is its hash: depositing it again changes nothing.
- * Every state change is one UPDATE guarded by the state it leaves.
+ * Every state change is one UPDATE guarded by the state it leaves. Conflicts
+ * (another voucher at the counter, an overlapping range, the same previous
+ * voucher) are found by index: ranges are kept as fixed-width decimal text so
+ * that SQLite compares uint256 amounts in order.
  */
 import type { Hex } from 'viem';
 import type { OfflinePaymentJson } from '../api/purse-transit.js';
@@ -72,7 +75,19 @@ export const collectMigrations: readonly string[] = [
      signature TEXT NOT NULL,
      issued_at TEXT NOT NULL
    );`,
+  // FIX-13 F3: indexed conflict lookup (set for older rows by openCollectStore).
+  `ALTER TABLE vouchers ADD COLUMN range_start TEXT;
+   ALTER TABLE vouchers ADD COLUMN range_end TEXT;
+   ALTER TABLE vouchers ADD COLUMN prev_hash TEXT;
+   CREATE INDEX vouchers_by_counter ON vouchers (chain_id, purse, epoch, counter);
+   CREATE INDEX vouchers_by_range ON vouchers (chain_id, purse, epoch, range_start);
+   CREATE INDEX vouchers_by_prev ON vouchers (chain_id, purse, epoch, prev_hash);`,
 ];
+
+/** A uint256 as 78-digit decimal text: text order is number order. */
+export function sortableAmount(value: bigint): string {
+  return value.toString().padStart(78, '0');
+}
 
 /** Settle transactions a voucher may go out in without being paid before it is given up. */
 export const MAX_ATTEMPTS = 5;
@@ -130,7 +145,31 @@ function fromRow(row: VoucherRow): CollectedVoucher {
 }
 
 export function openCollectStore(path: string): Store {
-  return openStore(path, { migrations: collectMigrations });
+  const store = openStore(path, { migrations: collectMigrations });
+  // Rows stored before the range columns existed get them from their payment.
+  const old = store.db
+    .prepare<[], { hash: string; payment: string }>(
+      'SELECT hash, payment FROM vouchers WHERE range_start IS NULL',
+    )
+    .all();
+  if (old.length > 0) {
+    const set = store.db.prepare(
+      'UPDATE vouchers SET range_start = ?, range_end = ?, prev_hash = ? WHERE hash = ?',
+    );
+    store.transaction(() => {
+      for (const row of old) {
+        const v = (JSON.parse(row.payment) as OfflinePaymentJson).voucher;
+        const [start, end] = [BigInt(v.cumulative) - BigInt(v.amount), BigInt(v.cumulative)];
+        set.run(
+          sortableAmount(start),
+          sortableAmount(end),
+          v.prevVoucherHash.toLowerCase(),
+          row.hash,
+        );
+      }
+    });
+  }
+  return store;
 }
 
 export function getVoucher(store: Store, hash: string): CollectedVoucher | undefined {
@@ -154,6 +193,53 @@ export function vouchersOfPurse(
     .map(fromRow);
 }
 
+/** How many vouchers the service holds for a purse, and at one of its counters. */
+export function heldCounts(
+  store: Store,
+  chainId: number,
+  purse: string,
+  epoch: number,
+  counter: number,
+): { purse: number; counter: number } {
+  const row = store.db
+    .prepare<[number, number, string, number], { total: number; atCounter: number | null }>(
+      `SELECT count(*) AS total, sum(counter = ?) AS atCounter FROM vouchers
+       WHERE chain_id = ? AND purse = ? AND epoch = ?`,
+    )
+    .get(counter, chainId, purse.toLowerCase(), epoch)!;
+  return { purse: row.total, counter: row.atCounter ?? 0 };
+}
+
+/**
+ * The held vouchers that may conflict with one at `counter` claiming [start, end) after
+ * `prevHash`: the same counter, an overlapping range, or the same previous voucher
+ * (each found by index; the caller decides with verify.ts's fraudKind). Oldest first.
+ */
+export function conflictCandidates(
+  store: Store,
+  chainId: number,
+  purse: string,
+  epoch: number,
+  voucher: { counter: number; start: bigint; end: bigint; prevHash: string },
+): CollectedVoucher[] {
+  return store.db
+    .prepare<[number, string, number, number, string, string, string], VoucherRow>(
+      `SELECT * FROM vouchers WHERE chain_id = ? AND purse = ? AND epoch = ?
+         AND (counter = ? OR (range_start < ? AND range_end > ?) OR prev_hash = ?)
+       ORDER BY deposited_at, counter LIMIT 8`,
+    )
+    .all(
+      chainId,
+      purse.toLowerCase(),
+      epoch,
+      voucher.counter,
+      sortableAmount(voucher.end),
+      sortableAmount(voucher.start),
+      voucher.prevHash.toLowerCase(),
+    )
+    .map(fromRow);
+}
+
 export interface NewVoucher {
   hash: Hex;
   chainId: number;
@@ -171,13 +257,18 @@ export function insertVoucher(store: Store, voucher: NewVoucher): boolean {
   const { changes } = store.db
     .prepare(
       `INSERT INTO vouchers (hash, chain_id, purse_contract, purse, epoch, counter, payee, amount,
-                             payment, status, deposited_at)
+                             payment, status, deposited_at, range_start, range_end, prev_hash)
        VALUES (@hash, @chainId, @purseContract, @purse, @epoch, @counter, @payee, @amount,
-               @payment, 'pending', @now)
+               @payment, 'pending', @now, @rangeStart, @rangeEnd, @prevHash)
        ON CONFLICT (hash) DO NOTHING`,
     )
     .run({
       ...voucher,
+      rangeStart: sortableAmount(
+        BigInt(voucher.payment.voucher.cumulative) - BigInt(voucher.payment.voucher.amount),
+      ),
+      rangeEnd: sortableAmount(BigInt(voucher.payment.voucher.cumulative)),
+      prevHash: voucher.payment.voucher.prevVoucherHash.toLowerCase(),
       hash: voucher.hash.toLowerCase(),
       purseContract: voucher.purseContract.toLowerCase(),
       purse: voucher.purse.toLowerCase(),
@@ -444,6 +535,14 @@ export function countsByStatus(store: Store, chainId: number): Record<string, nu
   return Object.fromEntries(rows.map((r) => [r.status, r.n]));
 }
 
+/** The signature of a certificate issued before (by its EIP-712 hash), if any. */
+export function issuedCertificate(store: Store, hash: Hex): Hex | undefined {
+  return store.db
+    .prepare<[string], { signature: Hex }>('SELECT signature FROM certificates WHERE hash = ?')
+    .get(hash.toLowerCase())?.signature;
+}
+
+/** Records an issued certificate; a new signature of the same certificate replaces the old. */
 export function recordCertificate(
   store: Store,
   issued: {
@@ -458,7 +557,8 @@ export function recordCertificate(
   store.db
     .prepare(
       `INSERT INTO certificates (hash, chain_id, purse, owner, certificate, signature, issued_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING`,
+       VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (hash) DO UPDATE SET signature = excluded.signature, issued_at = excluded.issued_at`,
     )
     .run(
       issued.hash.toLowerCase(),

@@ -28,12 +28,13 @@ import { makePrivateDir } from '../config/private-files.js';
 import { findAccountByKeyUri } from '../store/accounts.js';
 import type { Store } from '../store/database.js';
 import { acquire, busy, type HeldLock } from '../store/process-lock.js';
+import { issueCertificate } from './certificates.js';
 import {
-  type CertificateLimits,
-  defaultCertificateLimits,
-  issueCertificate,
-} from './certificates.js';
-import { CertificateKeyCache, certificateKeyOperators } from './chain-reads.js';
+  CertificateKeyCache,
+  certificateKeyOperators,
+  PurseCache,
+  purseStates,
+} from './chain-reads.js';
 import { countsByStatus, getVoucher, openCollectStore } from './collect-store.js';
 import { depositPayments } from './deposit.js';
 import { createCollectServer, type Route } from './http-api.js';
@@ -56,7 +57,6 @@ export interface CollectServiceOptions {
   batchSize?: number;
   /** Milliseconds between submission rounds. */
   intervalMs?: number;
-  limits?: CertificateLimits;
   onError?: (error: unknown) => void;
 }
 
@@ -108,6 +108,7 @@ export async function startCollectService(options: CollectServiceOptions): Promi
     const certificateKeys = new CertificateKeyCache((keys) =>
       certificateKeyOperators(rpc, domain.verifyingContract, keys),
     );
+    const purses = new PurseCache((list) => purseStates(rpc, domain.verifyingContract, list));
 
     const submitter = new Submitter({
       profile,
@@ -147,6 +148,7 @@ export async function startCollectService(options: CollectServiceOptions): Promi
               store,
               domain,
               lookupKeys: (keys) => certificateKeys.lookup(keys),
+              lookupPurses: (list) => purses.lookup(list),
             },
             (body as { payments: unknown[] }).payments,
           );
@@ -194,7 +196,6 @@ export async function startCollectService(options: CollectServiceOptions): Promi
               profile,
               purseContract: domain.verifyingContract,
               rpc,
-              limits: options.limits ?? defaultCertificateLimits,
               openSigner: () =>
                 openAccountSigner(certificateKey, {
                   search: context.search(caller),

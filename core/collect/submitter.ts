@@ -168,6 +168,13 @@ export class Submitter {
     const started = startFraudBatch(collect, profile.chainId);
     if (!started) return 0;
     const { batch, fraud } = started;
+    // A purse frozen already (settle caught the fraud, or another prover) is proven: the
+    // contract refuses a second proof (PurseIsFrozen), so nothing is sent.
+    const state = await purseState(this.rpc(), purseContract, fraud.purse as Address);
+    if (state?.frozen) {
+      finishBatch(collect, batch, { ok: true, proven: true });
+      return 0;
+    }
     const a = paymentFromJson(fraud.a.payment);
     const b = paymentFromJson(fraud.b.payment);
     await this.sign(batch, {

@@ -277,9 +277,9 @@ contract OfflinePurse is EIP712 {
             terms.maxCount == 0 ||
             terms.locked > type(uint112).max
         ) revert InvalidTerms();
+        // No policy (all zero) refuses every purse: maxCount ≥ 1 exceeds it.
         PursePolicy memory policy = _policy[operator];
         if (
-            policy.maxCount == 0 ||
             terms.locked > policy.maxLocked ||
             terms.cap > policy.maxCap ||
             terms.maxCount > policy.maxCount ||

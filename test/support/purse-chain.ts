@@ -2,7 +2,8 @@
  * The offline purse contract from tests, with software keys (dev and test keys
  * only): certificates signed by a certificate key, vouchers signed by a purse key
  * (core/purse/typed-data.ts's types, via viem local accounts), opening a purse
- * (approve + open), settling, and reading a purse's state. A payer's chain of
+ * (approve + open with the certificate's terms: the contract takes no signature and
+ * checks the operator's purse policy), settling, and reading a purse's state. A payer's chain of
  * vouchers is built by `voucherChain`, so tests can also sign dishonest ones.
  */
 import {
@@ -16,7 +17,7 @@ import {
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { expect } from 'vitest';
 import { currencyAbi } from '../../core/chain/abi.js';
-import { offlinePurseAbi } from '../../core/purse/abi.js';
+import { offlinePurseAbi, purseTerms } from '../../core/purse/abi.js';
 import {
   type PurseCertificate,
   type PurseDomain,
@@ -161,11 +162,23 @@ export function purseChain(ledger: DevChainHandle) {
     return { purseKey, certificate };
   }
 
-  /** Approves and opens a purse as its owner, with a certificate signed by `certificateKey`. */
-  async function openPurse(ownerKey: Hex, certificateKey: Hex, certificate: PurseCertificate) {
-    const signature = await signCertificate(certificateKey, certificate);
+  /** Approves and opens a purse as its owner, on the certificate's terms (its operator is not sent). */
+  async function openPurse(ownerKey: Hex, certificate: PurseCertificate) {
     await sendCurrency(ownerKey, 'approve', [purseAddress(), certificate.locked]);
-    return sendPurse(ownerKey, 'open', [certificate, signature]);
+    return sendPurse(ownerKey, 'open', [purseTerms(certificate)]);
+  }
+
+  /** Sets `operatorKey`'s purse policy (the largest purse its customers may open). */
+  function setPolicy(
+    operatorKey: Hex,
+    policy: { maxLocked: bigint; maxCap: bigint; maxCount: number; maxValidity: bigint },
+  ) {
+    return sendPurse(operatorKey, 'setPursePolicy', [
+      policy.maxLocked,
+      policy.maxCap,
+      policy.maxCount,
+      policy.maxValidity,
+    ]);
   }
 
   /**
@@ -226,6 +239,7 @@ export function purseChain(ledger: DevChainHandle) {
     signVoucher,
     certificateFor,
     openPurse,
+    setPolicy,
     voucherChain,
     settle,
     events,
