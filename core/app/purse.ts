@@ -476,7 +476,7 @@ function requireWithinPolicy(
     terms.validUntil - terms.validFrom > policy.maxValidity
   ) {
     throw outside(
-      `operator ${terms.operator} certifies purses of at most ${formatAmount(policy.maxLocked)} locked, ${formatAmount(policy.maxCap)} a payment, ${policy.maxCount} payments and ${policy.maxValidity} seconds`,
+      `these terms are outside operator ${terms.operator}'s purse policy: at most ${formatAmount(policy.maxLocked)} locked, ${formatAmount(policy.maxCap)} a payment, ${policy.maxCount} payments and ${policy.maxValidity} seconds`,
     );
   }
 }
