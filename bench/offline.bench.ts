@@ -28,22 +28,15 @@ import {
   type Hex,
   http,
   type PublicClient,
-  zeroHash,
 } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { currencyAbi } from '../core/chain/abi.js';
 import { offlinePurseAbi, purseTerms } from '../core/purse/abi.js';
-import {
-  type PurseCertificate,
-  type PurseDomain,
-  purseDomain,
-  purseTypes,
-  type Voucher,
-  voucherHash,
-} from '../core/purse/typed-data.js';
+import type { PurseDomain, Voucher } from '../core/purse/typed-data.js';
 import { checkPayment, type OfflinePayment } from '../core/purse/verify.js';
 import { devChain, devKeys } from '../ledger/deploy.js';
 import { type DevChain, fundAccount, startDevChain } from '../ledger/dev-chain.js';
+import { nextVoucher, signVoucher, testPurse } from '../test/support/purse.js';
 
 const PURSES = 20;
 const PER_PURSE = 50;
@@ -84,14 +77,6 @@ try {
     if (receipt.status !== 'success') throw new Error(`transaction ${hash} reverted`);
     return receipt;
   };
-  const sign = (key: Hex, primaryType: 'Voucher' | 'PurseCertificate', message: unknown) =>
-    privateKeyToAccount(key).signTypedData({
-      domain: purseDomain(domain),
-      types: purseTypes,
-      primaryType,
-      message: message as Voucher,
-    });
-
   const merchants: Address[] = [];
   for (let i = 0; i < MERCHANTS; i++) {
     const address = privateKeyToAccount(generatePrivateKey()).address;
@@ -100,39 +85,28 @@ try {
   }
 
   /** A purse key's certificate (epoch 0 of a fresh owner) and its honest vouchers. */
-  async function purseWith(owner: Address, count: number, sign: boolean) {
-    const purseKey = generatePrivateKey();
+  async function purseWith(owner: Address, count: number) {
     const now = BigInt(Math.floor(Date.now() / 1000));
-    const certificate: PurseCertificate = {
-      purse: privateKeyToAccount(purseKey).address,
+    const purse = await testPurse(domain, operator, {
       owner,
       locked: AMOUNT * BigInt(count),
       cap: AMOUNT,
       maxCount: count,
       validFrom: now - 3600n,
       validUntil: now + 30n * 86_400n,
-      operator: operator.address,
       epoch: 0,
-    };
+    });
     const vouchers: Signed[] = [];
-    let prev: Hex = zeroHash;
+    let previous: Voucher | null = null;
     for (let counter = 1; counter <= count; counter++) {
-      const voucher: Voucher = {
-        purse: certificate.purse,
-        epoch: 0,
-        payee: merchants[(counter - 1) % MERCHANTS]!,
-        amount: AMOUNT,
-        counter,
-        cumulative: AMOUNT * BigInt(counter),
-        prevVoucherHash: prev,
-        issuedAt: certificate.validFrom + 60n + BigInt(counter),
-      };
-      vouchers.push({ voucher, signature: sign ? await signWith(purseKey, voucher) : '0x' });
-      prev = voucherHash(domain, voucher);
+      const payee = merchants[(counter - 1) % MERCHANTS]!;
+      const issuedAt = purse.certificate.validFrom + 60n + BigInt(counter);
+      const voucher = nextVoucher(purse, previous, payee, AMOUNT, issuedAt);
+      vouchers.push({ voucher, signature: await signVoucher(purse.purseKey, domain, voucher) });
+      previous = voucher;
     }
-    return { purseKey, certificate, vouchers };
+    return { ...purse, vouchers };
   }
-  const signWith = (key: Hex, voucher: Voucher) => sign(key, 'Voucher', voucher);
 
   // --- Settle on the chain ---
   const all: Signed[] = [];
@@ -140,7 +114,7 @@ try {
     const ownerKey = generatePrivateKey();
     const owner = privateKeyToAccount(ownerKey).address;
     await fundAccount(profile, owner, AMOUNT * BigInt(PER_PURSE));
-    const purse = await purseWith(owner, PER_PURSE, true);
+    const purse = await purseWith(owner, PER_PURSE);
     // FIX-13: open takes the terms alone (within the dev operator's purse policy).
     await mined(
       await wallet(ownerKey).writeContract({
@@ -222,17 +196,12 @@ try {
   const signStarted = performance.now();
   for (let p = 0; p < VERIFY_PURSES; p++) {
     const owner = privateKeyToAccount(generatePrivateKey()).address;
-    const purse = await purseWith(owner, VERIFY_PER_PURSE, true);
-    const certificateSignature = await sign(
-      devKeys.operator,
-      'PurseCertificate',
-      purse.certificate,
-    );
+    const purse = await purseWith(owner, VERIFY_PER_PURSE);
     purse.vouchers.forEach((s, i) => {
       payments.push({
         payment: {
           certificate: purse.certificate,
-          certificateSignature,
+          certificateSignature: purse.certificateSignature,
           voucher: s.voucher,
           voucherSignature: s.signature,
         },

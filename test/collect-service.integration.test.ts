@@ -51,6 +51,7 @@ import { confirmed, devKeys } from '../ledger/deploy.js';
 import { chainContracts } from './support/chain-contracts.js';
 import { signetProcess } from './support/cli.js';
 import { nextVoucher, payWith, signCertificate, type TestPurse } from './support/purse.js';
+import { rawCurrencyBalance, rawRpc } from './support/treasury-cli.js';
 import { useWallet } from './support/wallet-fixture.js';
 
 const w = useWallet(['submitter', 'certkey']);
@@ -62,25 +63,13 @@ const approveAbi = parseAbi(['function approve(address spender, uint256 amount) 
 let domain: PurseDomain;
 const purseContract = () => w.ledger.profile.contracts.offlinePurse as Address;
 
-async function rpc<T>(method: string, params: unknown[]): Promise<T> {
-  const response = await fetch(w.ledger.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  });
-  const reply = (await response.json()) as { result?: T; error?: unknown };
-  if (reply.error) throw new Error(`${method}: ${JSON.stringify(reply.error)}`);
-  return reply.result as T;
-}
-
 /** A view read over raw JSON-RPC at the latest block. */
 async function view<T>(to: Address, abi: any, functionName: string, args: unknown[]): Promise<T> {
   const data = encodeFunctionData({ abi, functionName, args } as never);
-  const raw = await rpc<Hex>('eth_call', [{ to, data }, 'latest']);
+  const raw = await rawRpc<Hex>(w.ledger.url, 'eth_call', [{ to, data }, 'latest']);
   return decodeFunctionResult({ abi, functionName, data: raw } as never) as T;
 }
-const balanceOf = (account: Address) =>
-  view<bigint>(w.ledger.profile.contracts.currency, currencyAbi, 'balanceOf', [account]);
+const balanceOf = (account: Address) => rawCurrencyBalance(w, account);
 
 // ---- the service as a child process -----------------------------------------
 
@@ -262,7 +251,7 @@ async function chainOf(purse: TestPurse, payees: Address[], amounts: bigint[]) {
 /** VoucherSettled events for `hash`, over raw JSON-RPC. */
 async function settledEvents(hash: Hex): Promise<number> {
   const [topic0] = encodeEventTopics({ abi: offlinePurseAbi, eventName: 'VoucherSettled' });
-  const logs = await rpc<unknown[]>('eth_getLogs', [
+  const logs = await rawRpc<unknown[]>(w.ledger.url, 'eth_getLogs', [
     { fromBlock: '0x0', toBlock: 'latest', address: purseContract(), topics: [topic0, null, hash] },
   ]);
   return logs.length;

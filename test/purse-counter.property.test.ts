@@ -10,28 +10,22 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { getAddress, type Hex, toHex } from 'viem';
-import { generatePrivateKey, privateKeyToAccount, publicKeyToAddress } from 'viem/accounts';
+import { getAddress, type Hex } from 'viem';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignetError } from '../core/api/errors.js';
 import { certifyOpened, createPurse } from '../core/purse/open.js';
-import { nextVoucher, payOffline, tokenStateOf } from '../core/purse/pay.js';
-import { addVoucher, getPurse, replaceCertificateKeys } from '../core/purse/purse-store.js';
-import { withPurseToken } from '../core/purse/purse-token.js';
+import { nextVoucher, payOffline } from '../core/purse/pay.js';
+import { getPurse } from '../core/purse/purse-store.js';
 import {
   FIRST_PREV_VOUCHER_HASH,
   type PurseDomain,
   type Voucher,
-  voucherHash,
 } from '../core/purse/typed-data.js';
 import { openStore, type Store } from '../core/store/database.js';
-import { TokenConnection } from '../native/pkcs11/connection.js';
-import { generateKeyPair } from '../native/pkcs11/keys.js';
-import { openModule } from '../native/pkcs11/module.js';
 import { anyModule } from '../native/pkcs11/module-policy.js';
-import { listTokens } from '../native/pkcs11/tokens.js';
-import { formatPkcs11Uri } from '../native/pkcs11/uri.js';
 import { signCertificate } from './support/purse.js';
+import { crashAfterTokenWrite, purseStore, tokenAccount } from './support/purse-owner.js';
 import { createSoftHsmStore, softhsmModule } from './support/softhsm.js';
 
 const hsm = createSoftHsmStore();
@@ -68,20 +62,8 @@ const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
 );
 
 beforeAll(async () => {
-  hsm.initToken('prop', PIN);
   hsm.activate();
-  const module = openModule(softhsmModule);
-  try {
-    const token = listTokens(module).find((t) => t.label === 'prop')!;
-    const connection = new TokenConnection(module, token, { write: true });
-    await connection.logIn('user', pins);
-    const key = await generateKeyPair(connection, 'secp256k1', 'owner');
-    connection.close();
-    ownerUri = formatPkcs11Uri(key.uri);
-    owner = publicKeyToAddress(toHex(key.publicKey));
-  } finally {
-    module.close();
-  }
+  ({ keyUri: ownerUri, address: owner } = await tokenAccount(hsm, 'prop', PIN, 'owner'));
 });
 afterAll(() => {
   hsm.remove();
@@ -99,14 +81,7 @@ describe('the purse counter', () => {
         run++;
         const path = join(dir, `run-${run}.sqlite`);
         const backupPath = join(dir, `run-${run}-backup.sqlite`);
-        let store = reopen(path);
-        replaceCertificateKeys(
-          store,
-          domain.chainId,
-          domain.verifyingContract,
-          new Map([[operatorKey.address, owner]]),
-          Number(NOW),
-        );
+        let store = purseStore(path, domain, new Map([[operatorKey.address, owner]]), NOW);
         const purse = await createPurse({ store, search, pins }, domain, ownerUri, {
           owner,
           operator: owner,
@@ -149,24 +124,7 @@ describe('the purse counter', () => {
               const host = getPurse(store, domain.chainId, address)!;
               if (host.mismatch) continue;
               const voucher = nextVoucher(host, payee, op.amount, NOW);
-              const hash = voucherHash(domain, voucher);
-              addVoucher(store, {
-                chainId: domain.chainId,
-                purseContract: domain.verifyingContract,
-                voucherHash: hash,
-                direction: 'paid',
-                voucher,
-                signature: null,
-                certificate: host.certificate,
-                certificateSignature: host.certificateSignature!,
-                status: 'intent',
-              });
-              await withPurseToken(host.keyUri, search, pins, async (t) => {
-                const { state, raw } = await t.readState(address);
-                if (state && !state.locked && state.counter === host.counter) {
-                  await t.writeState(address, tokenStateOf(domain, voucher, hash), raw);
-                }
-              });
+              await crashAfterTokenWrite(store, domain, search, pins, host, voucher);
             } else if (op.kind === 'pay') {
               try {
                 const { paid, resumed } = await payOffline(

@@ -11,18 +11,17 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Address, getAddress, type Hex, toHex } from 'viem';
-import { generatePrivateKey, privateKeyToAccount, publicKeyToAddress } from 'viem/accounts';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignetError } from '../core/api/errors.js';
 import { certifyOpened, createPurse } from '../core/purse/open.js';
-import { nextVoucher, payOffline, tokenStateOf } from '../core/purse/pay.js';
+import { nextVoucher, payOffline } from '../core/purse/pay.js';
 import {
   addVoucher,
   claimIntent,
   getPurse,
   listVouchers,
   type PurseRecord,
-  replaceCertificateKeys,
   setPurseState,
 } from '../core/purse/purse-store.js';
 import { withPurseToken } from '../core/purse/purse-token.js';
@@ -36,14 +35,10 @@ import {
 import type { OfflinePayment } from '../core/purse/verify.js';
 import { listAudit } from '../core/store/audit-log.js';
 import { openStore, type Store } from '../core/store/database.js';
-import { TokenConnection } from '../native/pkcs11/connection.js';
-import { generateKeyPair } from '../native/pkcs11/keys.js';
-import { openModule } from '../native/pkcs11/module.js';
 import { anyModule } from '../native/pkcs11/module-policy.js';
 import { openKeySigner } from '../native/pkcs11/token-access.js';
-import { listTokens } from '../native/pkcs11/tokens.js';
-import { formatPkcs11Uri } from '../native/pkcs11/uri.js';
 import { signCertificate } from './support/purse.js';
+import { crashAfterTokenWrite, purseStore, tokenAccount } from './support/purse-owner.js';
 import { createSoftHsmStore, softhsmModule } from './support/softhsm.js';
 
 const hsm = createSoftHsmStore();
@@ -71,34 +66,10 @@ let bob: Holder;
 let carol: Holder;
 
 async function holder(name: string): Promise<Holder> {
-  hsm.initToken(name, PIN);
-  const module = openModule(softhsmModule);
-  try {
-    const token = listTokens(module).find((t) => t.label === name)!;
-    const connection = new TokenConnection(module, token, { write: true });
-    await connection.logIn('user', pins);
-    const key = await generateKeyPair(connection, 'secp256k1', `${name}-account`);
-    connection.close();
-    const storePath = join(dir, `${name}.sqlite`);
-    const store = openStore(storePath, { now: () => new Date(Number(NOW) * 1000) });
-    // The certificate keys as a sync would have listed them.
-    replaceCertificateKeys(
-      store,
-      domain.chainId,
-      domain.verifyingContract,
-      new Map([[operatorKey.address, operator]]),
-      Number(NOW),
-    );
-    return {
-      name,
-      keyUri: formatPkcs11Uri(key.uri),
-      address: publicKeyToAddress(toHex(key.publicKey)),
-      store,
-      storePath,
-    };
-  } finally {
-    module.close();
-  }
+  const { keyUri, address } = await tokenAccount(hsm, name, PIN, `${name}-account`);
+  const storePath = join(dir, `${name}.sqlite`);
+  const store = purseStore(storePath, domain, new Map([[operatorKey.address, operator]]), NOW);
+  return { name, keyUri, address, store, storePath };
 }
 
 async function openPurse(
@@ -465,23 +436,7 @@ describe('paying offline from a purse on the token', () => {
     // Steps 1 and 2 of a payment, then the crash: the intent row and the token's counter, no signature.
     const voucher = nextVoucher(own, bob.address, 7_00n, NOW);
     const hash = voucherHash(domain, voucher);
-    addVoucher(alice.store, {
-      chainId: domain.chainId,
-      purseContract: domain.verifyingContract,
-      voucherHash: hash,
-      direction: 'paid',
-      voucher,
-      signature: null,
-      certificate: own.certificate,
-      certificateSignature: own.certificateSignature!,
-      status: 'intent',
-    });
-    await withPurseToken(own.keyUri, search, pins, async (t) => {
-      const { raw } = await t.readState(own.certificate.purse);
-      expect(
-        await t.writeState(own.certificate.purse, tokenStateOf(domain, voucher, hash), raw),
-      ).toBe(true);
-    });
+    expect(await crashAfterTokenWrite(alice.store, domain, search, pins, own, voucher)).toBe(true);
 
     const { paid, resumed } = await payOffline(
       payContext(alice, NOW + 5n),

@@ -12,9 +12,8 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Address, decodeFunctionResult, encodeFunctionData, type Hex, parseEther } from 'viem';
+import { type Address, parseEther } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { currencyAbi } from '../core/chain/abi.js';
 import { openCollectStore } from '../core/collect/collect-store.js';
 import { offlinePurseAbi } from '../core/purse/abi.js';
 import { listPurses } from '../core/purse/purse-store.js';
@@ -22,6 +21,7 @@ import { openStore } from '../core/store/database.js';
 import { listOutbox } from '../core/store/outbox.js';
 import { confirmed, devKeys } from '../ledger/deploy.js';
 import { formatPkcs11Uri, parsePkcs11Uri } from '../native/pkcs11/uri.js';
+import { rawCurrencyBalance } from './support/treasury-cli.js';
 import { useWallet } from './support/wallet-fixture.js';
 
 const w = useWallet(['submitter', 'certkey', 'holder', 'payee']);
@@ -31,26 +31,6 @@ const work = mkdtempSync(join(tmpdir(), 'signet-purse-files-'));
 let child: ChildProcessWithoutNullStreams | undefined;
 let exited: Promise<unknown> = Promise.resolve();
 let serviceUrl = '';
-
-async function balanceOf(account: Address): Promise<bigint> {
-  const data = encodeFunctionData({ abi: currencyAbi, functionName: 'balanceOf', args: [account] });
-  const response = await fetch(w.ledger.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'eth_call',
-      params: [{ to: w.ledger.profile.contracts.currency, data }, 'latest'],
-    }),
-  });
-  const { result } = (await response.json()) as { result: Hex };
-  return decodeFunctionResult({
-    abi: currencyAbi,
-    functionName: 'balanceOf',
-    data: result,
-  }) as bigint;
-}
 
 function signedSoFar() {
   const store = openStore(join(w.home, 'signet.sqlite'));
@@ -166,7 +146,7 @@ describe('a purse certified by the collection service', () => {
       collect.close();
     }
 
-    const payeeBefore = await balanceOf(w.keys.payee!.address);
+    const payeeBefore = await rawCurrencyBalance(w, w.keys.payee!.address);
     for (const amount of ['6.00', '4.50']) {
       const request = join(work, `request-${amount}.json`);
       const payment = join(work, `payment-${amount}.json`);
@@ -202,7 +182,7 @@ describe('a purse certified by the collection service', () => {
     });
 
     const deadline = Date.now() + 90_000;
-    while ((await balanceOf(w.keys.payee!.address)) !== payeeBefore + 10_50n) {
+    while ((await rawCurrencyBalance(w, w.keys.payee!.address)) !== payeeBefore + 10_50n) {
       if (Date.now() > deadline) throw new Error('the service did not settle the deposit');
       await new Promise((resolve) => setTimeout(resolve, 500));
     }

@@ -46,6 +46,7 @@ import { pinFile, signet } from './support/cli.js';
 import { useDevChain } from './support/dev-chain.js';
 import { signCertificate, signVoucher } from './support/purse.js';
 import { createSoftHsmStore, softhsmModule } from './support/softhsm.js';
+import { rawRpc } from './support/treasury-cli.js';
 
 const PIN = '2468-purse';
 const ledger = useDevChain();
@@ -80,21 +81,10 @@ async function json(h: Holder, args: string[]) {
 const online = (h: Holder) => writeActiveProfile(ledger.profile, h.env);
 const offline = (h: Holder) => writeActiveProfile({ ...ledger.profile, rpc: [CLOSED_PORT] }, h.env);
 
-async function rpc<T>(method: string, params: unknown[]): Promise<T> {
-  const response = await fetch(ledger.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  });
-  const reply = (await response.json()) as { result?: T; error?: unknown };
-  if (reply.error) throw new Error(`${method}: ${JSON.stringify(reply.error)}`);
-  return reply.result as T;
-}
-
 /** A currency balance in minor units, read over raw JSON-RPC at the latest block. */
 async function balanceOf(account: Address): Promise<bigint> {
   const data = encodeFunctionData({ abi: currencyAbi, functionName: 'balanceOf', args: [account] });
-  const raw = await rpc<Hex>('eth_call', [
+  const raw = await rawRpc<Hex>(ledger.url, 'eth_call', [
     { to: ledger.profile.contracts.currency, data },
     'latest',
   ]);
@@ -103,7 +93,7 @@ async function balanceOf(account: Address): Promise<bigint> {
 
 async function purseOnChain(purse: Address) {
   const data = encodeFunctionData({ abi: offlinePurseAbi, functionName: 'purseOf', args: [purse] });
-  const raw = await rpc<Hex>('eth_call', [
+  const raw = await rawRpc<Hex>(ledger.url, 'eth_call', [
     { to: ledger.profile.contracts.offlinePurse, data },
     'latest',
   ]);

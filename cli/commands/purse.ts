@@ -9,8 +9,8 @@
  * once online; close after the thaw window. The work is the app's handlers'
  * (core/app/purse.ts); PINs come from --pin-file or --pin-stdin, never argv.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import QRCode from 'qrcode';
 import { SignetError } from '../../core/api/errors.js';
@@ -18,6 +18,7 @@ import type { AppResult } from '../../core/api/methods.js';
 import { MAX_PAYMENT_TEXT } from '../../core/api/purse.js';
 import { QR_ERROR_CORRECTION, readQrImage } from '../../core/treasury/qr-images.js';
 import type { CliContext } from '../context.js';
+import { frameFileName, readLimited, writeAtomically } from '../files.js';
 import type { PinOptions } from '../pin-source.js';
 
 interface PinFlags {
@@ -305,7 +306,6 @@ function readFrames(dir: string): string[] {
 }
 
 async function writeFrames(dir: string, parts: string[]): Promise<number> {
-  const width = Math.max(3, String(parts.length).length);
   try {
     mkdirSync(dir, { recursive: true });
     for (const [i, part] of parts.entries()) {
@@ -315,38 +315,13 @@ async function writeFrames(dir: string, parts: string[]): Promise<number> {
         margin: 4,
         scale: 4,
       });
-      writeFileSync(join(dir, `frame-${String(i + 1).padStart(width, '0')}.png`), png);
+      writeFileSync(join(dir, frameFileName(i, parts.length)), png);
     }
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? 'unwritable';
     throw new SignetError('FILE_INVALID', `cannot write the QR frames to ${dir} (${reason})`);
   }
   return parts.length;
-}
-
-function readLimited(path: string, limit: number, what: string): Buffer {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new SignetError('FILE_INVALID', `cannot read ${path} (${reason})`);
-  }
-  if (bytes.length > limit)
-    throw new SignetError('FILE_INVALID', `${path} is larger than ${what} can be`);
-  return bytes;
-}
-
-/** Written whole or not at all (a temporary file renamed over the target). */
-function writeAtomically(path: string, content: string): void {
-  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  try {
-    writeFileSync(temporary, content, { flag: 'w' });
-    renameSync(temporary, path);
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? 'unwritable';
-    throw new SignetError('FILE_INVALID', `cannot write ${path} (${reason})`);
-  }
 }
 
 function integer(text: string, flag: string): number {

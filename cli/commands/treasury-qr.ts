@@ -6,8 +6,8 @@
  * `scan` decodes frames in any order, with gaps, and writes the bundle once the
  * fountain code has every fragment. Nothing is written from an incomplete scan.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { SignetError } from '../../core/api/errors.js';
 import {
@@ -22,6 +22,7 @@ import {
   renderApprovalFrames,
 } from '../../core/treasury/qr-images.js';
 import type { CliContext } from '../context.js';
+import { frameFileName, readLimited, writeAtomically } from '../files.js';
 
 /** A frame image is a few kilobytes; anything far larger is not one. */
 const MAX_FRAME_BYTES = 4 * 1024 * 1024;
@@ -59,10 +60,7 @@ export function registerTreasuryQrCommands(program: Command, context: CliContext
                 : {}),
               ...(flags.frames !== undefined ? { frames: integer(flags.frames, '--frames') } : {}),
             });
-            const width = String(rendered.images.length).length;
-            const files = rendered.images.map(
-              (_, i) => `frame-${String(i + 1).padStart(Math.max(width, 3), '0')}.png`,
-            );
+            const files = rendered.images.map((_, i) => frameFileName(i, rendered.images.length));
             try {
               mkdirSync(flags.out, { recursive: true });
               for (const [i, png] of rendered.images.entries()) {
@@ -134,7 +132,10 @@ export function registerTreasuryQrCommands(program: Command, context: CliContext
               { details: { reason: 'qr-incomplete' } },
             );
           }
-          writeAtomically(flags.out, await encodeBundle(await decoder.result()));
+          writeAtomically(flags.out, await encodeBundle(await decoder.result()), {
+            what: 'the bundle',
+            exclusive: true,
+          });
           return {
             file: flags.out,
             framesUsed: progress.frames,
@@ -173,34 +174,9 @@ function frameFiles(inputs: string[]): string[] {
   return files;
 }
 
-function readLimited(path: string, limit: number, what: string): Buffer {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new SignetError('FILE_INVALID', `cannot read ${path} (${reason})`);
-  }
-  if (bytes.length > limit)
-    throw new SignetError('FILE_INVALID', `${path} is larger than ${what} can be`);
-  return bytes;
-}
-
 function integer(text: string, flag: string): number {
   if (!/^[1-9]\d{0,4}$/.test(text)) {
     throw new SignetError('INVALID_ARGUMENT', `${flag} must be a positive integer, not "${text}"`);
   }
   return Number(text);
-}
-
-/** Written whole or not at all (a temporary file renamed over the target). */
-function writeAtomically(path: string, content: string): void {
-  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  try {
-    writeFileSync(temporary, content, { flag: 'wx' });
-    renameSync(temporary, path);
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? 'unwritable';
-    throw new SignetError('FILE_INVALID', `cannot write the bundle to ${path} (${reason})`);
-  }
 }

@@ -19,6 +19,7 @@ import type { ChainProfile } from '../api/profile.js';
 import type { CertificateRequest } from '../api/purse-transit.js';
 import type { AccountSigner } from '../chain/account-signer.js';
 import { certificateDigest, fastCertificateHash } from '../purse/eip712.js';
+import { certificateToJson } from '../purse/payment-file.js';
 import { type PurseCertificate, purseDomain, purseTypes } from '../purse/typed-data.js';
 import { recoverSigner } from '../purse/verify.js';
 import type { RpcPool } from '../rpc/rpc-pool.js';
@@ -41,7 +42,7 @@ export interface CertificateContext {
 export interface IssuedCertificate {
   chainId: number;
   purseContract: Address;
-  certificate: ReturnType<typeof textCertificate>;
+  certificate: ReturnType<typeof certificateToJson>;
   signature: Hex;
   signer: Address;
 }
@@ -128,7 +129,7 @@ export async function issueCertificate(
     const answer = (signature: Hex): IssuedCertificate => ({
       chainId: profile.chainId,
       purseContract,
-      certificate: textCertificate(certificate),
+      certificate: certificateToJson(certificate),
       signature,
       signer: signer.address,
     });
@@ -153,7 +154,7 @@ export async function issueCertificate(
       chainId: profile.chainId,
       purse,
       owner: certificate.owner,
-      certificate: textCertificate(certificate),
+      certificate: certificateToJson(certificate),
       signature,
     });
     return answer(signature as Hex);
@@ -163,17 +164,3 @@ export async function issueCertificate(
 }
 
 const same = (a: string | null, b: string) => a !== null && a.toLowerCase() === b.toLowerCase();
-
-function textCertificate(c: PurseCertificate) {
-  return {
-    purse: c.purse,
-    owner: c.owner,
-    locked: c.locked.toString(),
-    cap: c.cap.toString(),
-    maxCount: c.maxCount,
-    validFrom: c.validFrom.toString(),
-    validUntil: c.validUntil.toString(),
-    operator: c.operator,
-    epoch: c.epoch,
-  };
-}

@@ -74,25 +74,29 @@ function firstIssue(error: {
 
 // ---- offline payment --------------------------------------------------------
 
+/** A certificate as JSON (purseCertificateJsonSchema): amounts and times as decimal text. */
+export function certificateToJson(c: PurseCertificate) {
+  return {
+    purse: c.purse,
+    owner: c.owner,
+    locked: c.locked.toString(),
+    cap: c.cap.toString(),
+    maxCount: c.maxCount,
+    validFrom: c.validFrom.toString(),
+    validUntil: c.validUntil.toString(),
+    operator: c.operator,
+    epoch: c.epoch,
+  };
+}
+
 export function paymentToJson(payment: PaymentWithDomain): OfflinePaymentJson {
-  const c = payment.certificate;
   const v = payment.voucher;
   return {
     signet: OFFLINE_PAYMENT_KIND,
     version: 1,
     chainId: payment.domain.chainId,
     purseContract: payment.domain.verifyingContract,
-    certificate: {
-      purse: c.purse,
-      owner: c.owner,
-      locked: c.locked.toString(),
-      cap: c.cap.toString(),
-      maxCount: c.maxCount,
-      validFrom: c.validFrom.toString(),
-      validUntil: c.validUntil.toString(),
-      operator: c.operator,
-      epoch: c.epoch,
-    },
+    certificate: certificateToJson(payment.certificate),
     certificateSignature: payment.certificateSignature,
     voucher: {
       purse: v.purse,

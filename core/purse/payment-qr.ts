@@ -13,7 +13,7 @@
 import { UR, URDecoder, UREncoder } from '@ngraveio/bc-ur';
 import { SignetError } from '../api/errors.js';
 import { MAX_PAYMENT_FILE_BYTES } from '../api/purse-transit.js';
-import { maxMixedFrames } from '../treasury/bundle-qr.js';
+import { maxMixedFrames, sequenceOf } from '../treasury/bundle-qr.js';
 import {
   decodePaymentFile,
   decodePaymentRequest,
@@ -190,16 +190,6 @@ export class PaymentQrDecoder<K extends PaymentQrKind> {
       this.kind === 'payment' ? decodePaymentFile(bytes) : decodePaymentRequest(bytes)
     ) as K extends 'payment' ? PaymentWithDomain : PaymentRequest;
   }
-}
-
-/** A frame's `N-M` component: frame N of M fragments, mixed past M; a single-part UR is 1 of 1. */
-function sequenceOf(text: string): { number: number; length: number } {
-  const components = text.split('/');
-  if (components.length !== 3) return { number: 1, length: 1 };
-  const [number, length] = components[1]!.split('-').map(Number);
-  return Number.isFinite(number) && Number.isFinite(length)
-    ? { number: number!, length: length! }
-    : { number: 1, length: 1 };
 }
 
 /** Decodes a whole set of scanned frames (e.g. from images) at once. */

@@ -201,9 +201,10 @@ export class ApprovalQrDecoder {
 
 /**
  * A frame's `N-M` sequence component (bc-ur checks it equals its CBOR's): frame
- * N of M fragments, mixed past M. A single-part UR is frame 1 of 1.
+ * N of M fragments, mixed past M. A single-part UR is frame 1 of 1. Payment QR
+ * codes (core/purse/payment-qr.ts) read their frames with it too.
  */
-function sequenceOf(text: string): { number: number; length: number } {
+export function sequenceOf(text: string): { number: number; length: number } {
   const components = text.split('/');
   if (components.length !== 3) return { number: 1, length: 1 };
   const [number, length] = components[1]!.split('-').map(Number);

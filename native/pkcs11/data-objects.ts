@@ -16,6 +16,7 @@
  */
 import { SignetError } from '../../core/api/errors.js';
 import type { TokenConnection } from './connection.js';
+import { findObjects } from './find-objects.js';
 import { type Handle, pkcs11js } from './pkcs11js.js';
 import { fromPkcs11Error } from './return-codes.js';
 
@@ -61,7 +62,7 @@ export function listDataObjects(
   const p = pkcs11js();
   return connection.withSession((session) => {
     try {
-      const handles = find(connection, session, [
+      const handles = findObjects(connection, session, [
         { type: p.CKA_CLASS, value: p.CKO_DATA },
         { type: p.CKA_APPLICATION, value: Buffer.from(application, 'utf8') },
       ]);
@@ -185,33 +186,11 @@ function createObject(
 
 function findHandles(connection: TokenConnection, session: Handle, name: DataObjectName): Handle[] {
   const p = pkcs11js();
-  return find(connection, session, [
+  return findObjects(connection, session, [
     { type: p.CKA_CLASS, value: p.CKO_DATA },
     { type: p.CKA_APPLICATION, value: Buffer.from(name.application, 'utf8') },
     { type: p.CKA_LABEL, value: Buffer.from(name.label, 'utf8') },
   ]);
-}
-
-function find(
-  connection: TokenConnection,
-  session: Handle,
-  template: Array<{ type: number; value: number | Buffer }>,
-): Handle[] {
-  const api = connection.module.api;
-  api.C_FindObjectsInit(session, template);
-  try {
-    const found: Handle[] = [];
-    for (
-      let batch = api.C_FindObjects(session, 16);
-      batch.length > 0;
-      batch = api.C_FindObjects(session, 16)
-    ) {
-      found.push(...batch);
-    }
-    return found;
-  } finally {
-    api.C_FindObjectsFinal(session);
-  }
 }
 
 function readValue(connection: TokenConnection, session: Handle, handle: Handle): Uint8Array {

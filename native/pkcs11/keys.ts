@@ -7,6 +7,7 @@ import { SignetError } from '../../core/api/errors.js';
 import type { TokenConnection } from './connection.js';
 import { CKK_EC_EDWARDS } from './constants.js';
 import { type Curve, curveFromParams, curveSpec, publicKeyFromEcPoint } from './curves.js';
+import { findObjects } from './find-objects.js';
 import { type Handle, pkcs11js } from './pkcs11js.js';
 import { fromPkcs11Error } from './return-codes.js';
 import { tokenUri } from './tokens.js';
@@ -245,28 +246,6 @@ function readProtection(
     protection.neverExtractable &&
     protection.local;
   return { ...protection, hardwareProtected };
-}
-
-function findObjects(
-  connection: TokenConnection,
-  session: Handle,
-  template: Array<{ type: number; value: number | Buffer }>,
-): Handle[] {
-  const api = connection.module.api;
-  api.C_FindObjectsInit(session, template);
-  try {
-    const found: Handle[] = [];
-    for (
-      let batch = api.C_FindObjects(session, 64);
-      batch.length > 0;
-      batch = api.C_FindObjects(session, 64)
-    ) {
-      found.push(...batch);
-    }
-    return found;
-  } finally {
-    api.C_FindObjectsFinal(session);
-  }
 }
 
 function mechanismNameOfSign(curve: Curve): string {

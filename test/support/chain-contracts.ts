@@ -68,6 +68,30 @@ const financeOfferTypes = {
   ],
 } as const;
 
+/**
+ * Sends `functionName` to the contract as `key` and waits for it, which must succeed;
+ * a revert throws naming the custom error when `abi` has it. Gas is estimated unless given.
+ */
+export async function sendConfirmed(
+  ledger: DevChainHandle,
+  key: Hex,
+  { address, abi }: { address: Address; abi: Abi },
+  functionName: string,
+  args: readonly unknown[],
+  gas?: bigint,
+): Promise<TransactionReceipt> {
+  const hash = await ledger.wallet(key).writeContract({
+    address,
+    abi,
+    functionName,
+    args,
+    ...(gas === undefined ? {} : { gas }),
+  });
+  const receipt = await ledger.publicClient.waitForTransactionReceipt({ hash });
+  expect(receipt.status).toBe('success');
+  return receipt;
+}
+
 export function chainContracts(ledger: DevChainHandle) {
   const contract = (target: Target) => ({
     address: ledger.profile.contracts[target] as Address,
@@ -94,16 +118,7 @@ export function chainContracts(ledger: DevChainHandle) {
     { gas }: { gas?: bigint } = {},
   ): Promise<TransactionReceipt> {
     const { address, abi } = contract(target);
-    const hash = await ledger.wallet(key).writeContract({
-      address,
-      abi: allErrors(abi),
-      functionName,
-      args,
-      ...(gas === undefined ? {} : { gas }),
-    });
-    const receipt = await ledger.publicClient.waitForTransactionReceipt({ hash });
-    expect(receipt.status).toBe('success');
-    return receipt;
+    return sendConfirmed(ledger, key, { address, abi: allErrors(abi) }, functionName, args, gas);
   }
 
   function events(receipt: TransactionReceipt, target: Target, eventName: string) {

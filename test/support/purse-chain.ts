@@ -15,19 +15,17 @@ import {
   zeroHash,
 } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import { expect } from 'vitest';
 import { currencyAbi } from '../../core/chain/abi.js';
 import { offlinePurseAbi, purseTerms } from '../../core/purse/abi.js';
 import {
   type PurseCertificate,
   type PurseDomain,
-  purseDomain,
-  purseTypes,
   type Voucher,
   voucherHash,
 } from '../../core/purse/typed-data.js';
-import { artifacts } from './chain-contracts.js';
+import { artifacts, sendConfirmed } from './chain-contracts.js';
 import type { DevChainHandle } from './dev-chain.js';
+import { signVoucher as signPurseVoucher, signCertificate as signWith } from './purse.js';
 
 /** The purse contract's ABI with the currency's errors, so reverts decode by name. */
 export const purseCallAbi = [
@@ -80,28 +78,13 @@ export function purseChain(ledger: DevChainHandle) {
     args: readonly unknown[],
     { gas }: { gas?: bigint } = {},
   ): Promise<TransactionReceipt> {
-    const hash = await ledger.wallet(key).writeContract({
-      address: purseAddress(),
-      abi: purseCallAbi,
-      functionName,
-      args,
-      ...(gas === undefined ? {} : { gas }),
-    });
-    const receipt = await ledger.publicClient.waitForTransactionReceipt({ hash });
-    expect(receipt.status).toBe('success');
-    return receipt;
+    const contract = { address: purseAddress(), abi: purseCallAbi };
+    return sendConfirmed(ledger, key, contract, functionName, args, gas);
   }
 
   async function sendCurrency(key: Hex, functionName: string, args: readonly unknown[]) {
-    const hash = await ledger.wallet(key).writeContract({
-      address: currencyAddress(),
-      abi: artifacts.DigitalCurrency.abi as Abi,
-      functionName,
-      args,
-    });
-    const receipt = await ledger.publicClient.waitForTransactionReceipt({ hash });
-    expect(receipt.status).toBe('success');
-    return receipt;
+    const contract = { address: currencyAddress(), abi: artifacts.DigitalCurrency.abi as Abi };
+    return sendConfirmed(ledger, key, contract, functionName, args);
   }
 
   const balance = async (account: Address) =>
@@ -117,22 +100,11 @@ export function purseChain(ledger: DevChainHandle) {
   }
 
   /** Signs a certificate with `certificateKey` (EIP-712, the purse domain of this ledger). */
-  async function signCertificate(certificateKey: Hex, certificate: PurseCertificate) {
-    return privateKeyToAccount(certificateKey).signTypedData({
-      domain: purseDomain(domain()),
-      types: purseTypes,
-      primaryType: 'PurseCertificate',
-      message: certificate,
-    });
-  }
+  const signCertificate = (certificateKey: Hex, certificate: PurseCertificate) =>
+    signWith(privateKeyToAccount(certificateKey), domain(), certificate);
 
   async function signVoucher(purseKey: Hex, voucher: Voucher): Promise<SignedVoucher> {
-    const signature = await privateKeyToAccount(purseKey).signTypedData({
-      domain: purseDomain(domain()),
-      types: purseTypes,
-      primaryType: 'Voucher',
-      message: voucher,
-    });
+    const signature = await signPurseVoucher(privateKeyToAccount(purseKey), domain(), voucher);
     return { voucher, signature, hash: voucherHash(domain(), voucher) };
   }
 
