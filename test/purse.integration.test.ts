@@ -29,7 +29,7 @@ import {
   type Hex,
   toHex,
 } from 'viem';
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { generatePrivateKey, type LocalAccount, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAppApi } from '../core/app/app-api.js';
 import { currencyAbi } from '../core/chain/abi.js';
@@ -45,6 +45,7 @@ import { openKeySigner } from '../native/pkcs11/token-access.js';
 import { pinFile, signet } from './support/cli.js';
 import { useDevChain } from './support/dev-chain.js';
 import { signCertificate, signVoucher } from './support/purse.js';
+import { purseChain } from './support/purse-chain.js';
 import { createSoftHsmStore, softhsmModule } from './support/softhsm.js';
 import { rawRpc } from './support/treasury-cli.js';
 
@@ -164,6 +165,52 @@ afterAll(() => {
 
 const purses: Record<string, Address> = {};
 let ghostVoucher: Hex | undefined;
+
+/**
+ * A payment to Bob from a purse never opened on chain: a certificate signed by
+ * `certificateKey` behind the operator's service, a voucher by a software purse key.
+ */
+async function ghostPayment(certificateKey: LocalAccount, amount: bigint) {
+  const now = BigInt(Math.floor(Date.now() / 1000));
+  const ghost = privateKeyToAccount(generatePrivateKey());
+  const domain = {
+    chainId: ledger.profile.chainId,
+    verifyingContract: getAddress(ledger.profile.contracts.offlinePurse!),
+  };
+  const certificate = {
+    purse: ghost.address,
+    owner: carol().address,
+    locked: 10_00n,
+    cap: 5_00n,
+    maxCount: 2,
+    validFrom: now - 60n,
+    validUntil: now + 600n,
+    operator: privateKeyToAccount(ledger.profile.devOperatorKey as Hex).address,
+    epoch: 7,
+  };
+  const voucher: Voucher = {
+    purse: ghost.address,
+    epoch: 7,
+    payee: bob().address,
+    amount,
+    counter: 1,
+    cumulative: amount,
+    prevVoucherHash: FIRST_PREV_VOUCHER_HASH,
+    issuedAt: now,
+  };
+  const path = join(mkdtempSync(join(dir, 'ghost-')), 'payment.json');
+  writeFileSync(
+    path,
+    encodePaymentFile({
+      domain,
+      certificate,
+      certificateSignature: await signCertificate(certificateKey, domain, certificate),
+      voucher,
+      voucherSignature: await signVoucher(ghost, domain, voucher),
+    }),
+  );
+  return { path, hash: voucherHash(domain, voucher) };
+}
 
 /** payee requests, payer pays, payee receives: by QR frames (PNG → jsQR) or by file. */
 async function payOffline(payer: Holder, payee: Holder, amount: string, by: 'qr' | 'file') {
@@ -497,49 +544,43 @@ describe('offline digital cash on the dev ledger', () => {
   }, 120_000);
 
   it('Bob takes a payment from a purse never opened on chain (a certificate made behind the operator)', async () => {
-    const now = BigInt(Math.floor(Date.now() / 1000));
-    const ghost = privateKeyToAccount(generatePrivateKey());
     const operatorKey = privateKeyToAccount(ledger.profile.devOperatorKey as Hex);
-    const domain = {
-      chainId: ledger.profile.chainId,
-      verifyingContract: getAddress(ledger.profile.contracts.offlinePurse!),
-    };
-    const certificate = {
-      purse: ghost.address,
-      owner: carol().address,
-      locked: 10_00n,
-      cap: 5_00n,
-      maxCount: 2,
-      validFrom: now - 60n,
-      validUntil: now + 600n,
-      operator: operatorKey.address,
-      epoch: 7,
-    };
-    const voucher: Voucher = {
-      purse: ghost.address,
-      epoch: 7,
-      payee: bob().address,
-      amount: 1_00n,
-      counter: 1,
-      cumulative: 1_00n,
-      prevVoucherHash: FIRST_PREV_VOUCHER_HASH,
-      issuedAt: now,
-    };
-    ghostVoucher = voucherHash(domain, voucher);
-    const path = join(mkdtempSync(join(dir, 'ghost-')), 'payment.json');
-    writeFileSync(
-      path,
-      encodePaymentFile({
-        domain,
-        certificate,
-        certificateSignature: await signCertificate(operatorKey, domain, certificate),
-        voucher,
-        voucherSignature: await signVoucher(ghost, domain, voucher),
-      }),
-    );
-    const taken = await json(bob(), ['purse', 'receive', '--payment', path]);
+    const ghost = await ghostPayment(operatorKey, 1_00n);
+    ghostVoucher = ghost.hash;
+    const taken = await json(bob(), ['purse', 'receive', '--payment', ghost.path]);
     expect(taken).toMatchObject({ complete: true, voucher: { status: 'pending' } });
   });
+
+  it('a certificate key listed after the last sync is read by the next refresh (only newer events), and a delisted one no longer passes', async () => {
+    const operator = ledger.profile.devOperatorKey as Hex;
+    const newKey = privateKeyToAccount(generatePrivateKey());
+    const chain = purseChain(ledger);
+    const checkpoint = () => {
+      const store = openStore(join(bob().home, 'signet.sqlite'));
+      try {
+        return store.db.prepare('SELECT block FROM purse_key_sync').pluck().get() as number;
+      } finally {
+        store.close();
+      }
+    };
+    const before = checkpoint();
+    await chain.send(operator, 'setCertificateKey', [newKey.address, true]);
+    const first = await ghostPayment(newKey, 50n);
+    const refused = await cli(bob(), ['purse', 'receive', '--payment', first.path]);
+    expect(refused.stderr).toMatch(/operator|certificate/i);
+    await json(bob(), ['purse', 'status', '--refresh']);
+    expect(checkpoint()).toBeGreaterThan(before);
+    expect(await json(bob(), ['purse', 'receive', '--payment', first.path])).toMatchObject({
+      complete: true,
+      alreadyHeld: false,
+    });
+    await chain.send(operator, 'setCertificateKey', [newKey.address, false]);
+    await json(bob(), ['purse', 'status', '--refresh']);
+    const second = await ghostPayment(newKey, 50n);
+    const delisted = await cli(bob(), ['purse', 'receive', '--payment', second.path]);
+    expect(delisted.code).not.toBe(0);
+    expect(delisted.stderr.trim().split('\n')).toHaveLength(1);
+  }, 60_000);
 
   it('Alice closes after the thaw window; a voucher settled after the close changes nothing', async () => {
     // A last payment to Carol, not settled before the close.
