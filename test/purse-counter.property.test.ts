@@ -14,9 +14,9 @@ import { getAddress, type Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignetError } from '../core/api/errors.js';
-import { createPurse } from '../core/purse/open.js';
+import { certifyOpened, createPurse } from '../core/purse/open.js';
 import { nextVoucher, payOffline } from '../core/purse/pay.js';
-import { getPurse, setPurseState } from '../core/purse/purse-store.js';
+import { getPurse } from '../core/purse/purse-store.js';
 import {
   FIRST_PREV_VOUCHER_HASH,
   type PurseDomain,
@@ -82,25 +82,29 @@ describe('the purse counter', () => {
         const path = join(dir, `run-${run}.sqlite`);
         const backupPath = join(dir, `run-${run}-backup.sqlite`);
         let store = purseStore(path, domain, new Map([[operatorKey.address, owner]]), NOW);
-        const purse = await createPurse(
-          { store, search, pins },
+        const purse = await createPurse({ store, search, pins }, domain, ownerUri, {
+          owner,
+          operator: owner,
+          epoch: epoch++,
+          locked: 1_000_000n,
+          cap: 1_000n,
+          maxCount: 50,
+          validFrom: NOW - 10n,
+          validUntil: NOW + 1000n,
+        });
+        // Opened on chain with these terms: the operator's certificate, checked and stored.
+        await certifyOpened(
+          store,
           domain,
-          ownerUri,
-          {
-            owner,
-            operator: owner,
-            epoch: epoch++,
-            locked: 1_000_000n,
-            cap: 1_000n,
-            maxCount: 50,
-            validFrom: NOW - 10n,
-            validUntil: NOW + 1000n,
-          },
-          (certificate, d) => signCertificate(operatorKey, d, certificate),
+          purse,
+          purse.certificate,
+          async (certificate, d) => ({
+            certificate,
+            signature: await signCertificate(operatorKey, d, certificate),
+          }),
           new Map([[operatorKey.address, owner]]),
         );
         const address = purse.certificate.purse;
-        setPurseState(store, domain.chainId, address, 'open');
         const signed: Array<{ voucher: Voucher; hash: Hex }> = [];
         let backedUp = false;
         let mismatched = false;

@@ -8,15 +8,17 @@
  * and every offline refusal storing nothing.
  */
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Address, getAddress, type Hex, toHex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignetError } from '../core/api/errors.js';
-import { createPurse } from '../core/purse/open.js';
+import { certifyOpened, createPurse } from '../core/purse/open.js';
 import { nextVoucher, payOffline } from '../core/purse/pay.js';
 import {
+  addVoucher,
+  claimIntent,
   getPurse,
   listVouchers,
   type PurseRecord,
@@ -24,7 +26,12 @@ import {
 } from '../core/purse/purse-store.js';
 import { withPurseToken } from '../core/purse/purse-token.js';
 import { receivePayment } from '../core/purse/receive.js';
-import { type PurseDomain, type Voucher, voucherHash } from '../core/purse/typed-data.js';
+import {
+  type PurseCertificate,
+  type PurseDomain,
+  type Voucher,
+  voucherHash,
+} from '../core/purse/typed-data.js';
 import type { OfflinePayment } from '../core/purse/verify.js';
 import { listAudit } from '../core/store/audit-log.js';
 import { openStore, type Store } from '../core/store/database.js';
@@ -70,33 +77,33 @@ async function openPurse(
   epoch: number,
   terms: Partial<{ locked: bigint; cap: bigint; maxCount: number }> = {},
 ) {
-  const purse = await createPurse(
-    { store: owner.store, search, pins },
-    domain,
-    owner.keyUri,
-    {
-      owner: owner.address,
-      operator,
-      epoch,
-      locked: terms.locked ?? 100_00n,
-      cap: terms.cap ?? 40_00n,
-      maxCount: terms.maxCount ?? 5,
-      validFrom: NOW - 60n,
-      validUntil: NOW + 3600n,
-    },
-    (certificate, d) => signCertificate(operatorKey, d, certificate),
-    new Map([[operatorKey.address, operator]]),
-  );
-  setPurseState(owner.store, domain.chainId, purse.certificate.purse, 'open');
+  const purse = await createPurse({ store: owner.store, search, pins }, domain, owner.keyUri, {
+    owner: owner.address,
+    operator,
+    epoch,
+    locked: terms.locked ?? 100_00n,
+    cap: terms.cap ?? 40_00n,
+    maxCount: terms.maxCount ?? 5,
+    validFrom: NOW - 60n,
+    validUntil: NOW + 3600n,
+  });
+  // The chain showed it opened with these terms (the chain's part is purse.integration).
+  await certifyOpened(owner.store, domain, purse, purse.certificate, certifier, operatorKeys);
   return getPurse(owner.store, domain.chainId, purse.certificate.purse)!;
 }
+
+const operatorKeys = new Map([[operatorKey.address, operator]]);
+const certifier = async (certificate: PurseCertificate, d: PurseDomain) => ({
+  certificate,
+  signature: await signCertificate(operatorKey, d, certificate),
+});
 
 const payContext = (h: Holder, now = NOW) => ({ store: h.store, search, pins, now });
 
 function paymentOf(purse: PurseRecord, voucher: Voucher, voucherSignature: Hex): OfflinePayment {
   return {
     certificate: purse.certificate,
-    certificateSignature: purse.certificateSignature,
+    certificateSignature: purse.certificateSignature!,
     voucher,
     voucherSignature,
   };
@@ -271,6 +278,157 @@ describe('paying offline from a purse on the token', () => {
     expect([a.paid.voucher.counter, b.paid.voucher.counter]).toEqual([1, 2]);
     expect(b.paid.voucher.prevVoucherHash).toBe(a.paid.voucherHash);
     expect(getPurse(alice.store, domain.chainId, own.certificate.purse)!.mismatch).toBe(false);
+  });
+
+  it('two store handles racing for one counter: the second claim is DEVICE_BUSY, and only one voucher holds the counter', async () => {
+    const own = await openPurse(alice, 7);
+    const other = openStore(alice.storePath, { now: () => new Date(Number(NOW) * 1000) });
+    try {
+      // Both processes read counter 0 and build voucher #1, to different payees.
+      const intent = (store: Store, payee: Address) => {
+        const voucher = nextVoucher(own, payee, 1_00n, NOW);
+        return {
+          chainId: domain.chainId,
+          purseContract: domain.verifyingContract,
+          voucherHash: voucherHash(domain, voucher),
+          direction: 'paid' as const,
+          voucher,
+          signature: null,
+          certificate: own.certificate,
+          certificateSignature: own.certificateSignature!,
+          status: 'intent' as const,
+          settledTx: null,
+          storedAt: store.now().toISOString(),
+        };
+      };
+      claimIntent(other, intent(other, bob.address));
+      const refused = (() => {
+        try {
+          claimIntent(alice.store, intent(alice.store, carol.address));
+        } catch (error) {
+          return error as SignetError;
+        }
+      })();
+      expect(refused?.code).toBe('DEVICE_BUSY');
+      expect(refused?.message).not.toContain('\n');
+      const paid = listVouchers(alice.store, domain.chainId, { direction: 'paid' }).filter(
+        (v) => v.voucher.purse === own.certificate.purse,
+      );
+      expect(paid.map((v) => [v.voucher.counter, v.voucher.payee])).toEqual([[1, bob.address]]);
+    } finally {
+      other.close();
+    }
+  });
+
+  it("an intent another live process claimed is left alone: DEVICE_BUSY, nothing signed, token unmoved; a dead claimer's is resumed", async () => {
+    const own = await openPurse(alice, 8);
+    const voucher = nextVoucher(own, bob.address, 3_00n, NOW);
+    const hash = voucherHash(domain, voucher);
+    const row = {
+      chainId: domain.chainId,
+      purseContract: domain.verifyingContract,
+      voucherHash: hash,
+      direction: 'paid' as const,
+      voucher,
+      signature: null,
+      certificate: own.certificate,
+      certificateSignature: own.certificateSignature!,
+      status: 'intent' as const,
+    };
+    // The parent process is alive: it is "another process paying" right now.
+    addVoucher(alice.store, row, `${process.ppid}@${hostname()}`);
+    const audited = listAudit(alice.store, { limit: 500 }).length;
+    await expect(
+      payOffline(payContext(alice), domain, own.certificate.purse, carol.address, 1_00n),
+    ).rejects.toMatchObject({ code: 'DEVICE_BUSY' });
+    expect(listAudit(alice.store, { limit: 500 }).length).toBe(audited);
+    await withPurseToken(own.keyUri, search, pins, async (t) => {
+      expect((await t.readState(own.certificate.purse)).state?.counter).toBe(0);
+    });
+    expect(getPurse(alice.store, domain.chainId, own.certificate.purse)!.counter).toBe(0);
+    // The claimer died before moving the token: its intent is dropped and the payment goes on.
+    alice.store.db
+      .prepare('UPDATE purse_vouchers SET claimed_by = ? WHERE voucher_hash = ?')
+      .run(`2147483646@${hostname()}`, hash);
+    const { paid, resumed } = await payOffline(
+      payContext(alice),
+      domain,
+      own.certificate.purse,
+      carol.address,
+      1_00n,
+    );
+    expect(resumed).toBeNull();
+    expect(paid.voucher.counter).toBe(1);
+    expect(paid.voucher.payee).toBe(carol.address);
+  });
+
+  it('a purse opened on chain and awaiting its certificate pays nothing: one line, nothing stored or signed', async () => {
+    const purse = await createPurse({ store: alice.store, search, pins }, domain, alice.keyUri, {
+      owner: alice.address,
+      operator,
+      epoch: 9,
+      locked: 100_00n,
+      cap: 40_00n,
+      maxCount: 5,
+      validFrom: NOW - 60n,
+      validUntil: NOW + 3600n,
+    });
+    setPurseState(alice.store, domain.chainId, purse.certificate.purse, 'certifying');
+    const before = listVouchers(alice.store, domain.chainId).length;
+    const refusal = await payOffline(
+      payContext(alice),
+      domain,
+      purse.certificate.purse,
+      bob.address,
+      1_00n,
+    ).catch((error: SignetError) => error);
+    expect(refusal).toMatchObject({
+      code: 'PURSE_LIMIT',
+      details: { reason: 'awaiting-certificate' },
+    });
+    expect((refusal as SignetError).message).not.toContain('\n');
+    expect(listVouchers(alice.store, domain.chainId).length).toBe(before);
+    // A certificate of other terms, or by an unlisted key, is not stored.
+    const stranger = privateKeyToAccount(generatePrivateKey());
+    const record = getPurse(alice.store, domain.chainId, purse.certificate.purse)!;
+    await expect(
+      certifyOpened(
+        alice.store,
+        domain,
+        record,
+        record.certificate,
+        async (c, d) => ({
+          certificate: { ...c, cap: c.cap + 1n },
+          signature: await signCertificate(operatorKey, d, { ...c, cap: c.cap + 1n }),
+        }),
+        operatorKeys,
+      ),
+    ).rejects.toMatchObject({ code: 'SIGNATURE_INVALID' });
+    await expect(
+      certifyOpened(
+        alice.store,
+        domain,
+        record,
+        record.certificate,
+        async (c, d) => ({
+          certificate: c,
+          signature: await signCertificate(stranger, d, c),
+        }),
+        operatorKeys,
+      ),
+    ).rejects.toMatchObject({ code: 'SIGNATURE_INVALID' });
+    const still = getPurse(alice.store, domain.chainId, purse.certificate.purse)!;
+    expect([still.state, still.certificateSignature]).toEqual(['certifying', null]);
+    // The right certificate: the purse pays.
+    await certifyOpened(alice.store, domain, still, still.certificate, certifier, operatorKeys);
+    const { paid } = await payOffline(
+      payContext(alice),
+      domain,
+      purse.certificate.purse,
+      bob.address,
+      1_00n,
+    );
+    expect(paid.voucher.counter).toBe(1);
   });
 
   it('a crash between the token write and the signature resumes with the same voucher', async () => {

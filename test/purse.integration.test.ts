@@ -29,6 +29,7 @@ import {
   type Hex,
   toHex,
 } from 'viem';
+import { generatePrivateKey, type LocalAccount, privateKeyToAccount } from 'viem/accounts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAppApi } from '../core/app/app-api.js';
 import { currencyAbi } from '../core/chain/abi.js';
@@ -36,13 +37,15 @@ import { writeActiveProfile } from '../core/chain/profile-file.js';
 import { offlinePurseAbi } from '../core/purse/abi.js';
 import { encodePaymentFile } from '../core/purse/payment-file.js';
 import { getPurse } from '../core/purse/purse-store.js';
-import { type Voucher, voucherHash } from '../core/purse/typed-data.js';
+import { FIRST_PREV_VOUCHER_HASH, type Voucher, voucherHash } from '../core/purse/typed-data.js';
 import { openStore } from '../core/store/database.js';
 import { devPurseGraceSeconds } from '../ledger/deploy.js';
 import { anyModule } from '../native/pkcs11/module-policy.js';
 import { openKeySigner } from '../native/pkcs11/token-access.js';
 import { pinFile, signet } from './support/cli.js';
 import { useDevChain } from './support/dev-chain.js';
+import { signCertificate, signVoucher } from './support/purse.js';
+import { purseChain } from './support/purse-chain.js';
 import { createSoftHsmStore, softhsmModule } from './support/softhsm.js';
 import { rawRpc } from './support/treasury-cli.js';
 
@@ -161,6 +164,53 @@ afterAll(() => {
 });
 
 const purses: Record<string, Address> = {};
+let ghostVoucher: Hex | undefined;
+
+/**
+ * A payment to Bob from a purse never opened on chain: a certificate signed by
+ * `certificateKey` behind the operator's service, a voucher by a software purse key.
+ */
+async function ghostPayment(certificateKey: LocalAccount, amount: bigint) {
+  const now = BigInt(Math.floor(Date.now() / 1000));
+  const ghost = privateKeyToAccount(generatePrivateKey());
+  const domain = {
+    chainId: ledger.profile.chainId,
+    verifyingContract: getAddress(ledger.profile.contracts.offlinePurse!),
+  };
+  const certificate = {
+    purse: ghost.address,
+    owner: carol().address,
+    locked: 10_00n,
+    cap: 5_00n,
+    maxCount: 2,
+    validFrom: now - 60n,
+    validUntil: now + 600n,
+    operator: privateKeyToAccount(ledger.profile.devOperatorKey as Hex).address,
+    epoch: 7,
+  };
+  const voucher: Voucher = {
+    purse: ghost.address,
+    epoch: 7,
+    payee: bob().address,
+    amount,
+    counter: 1,
+    cumulative: amount,
+    prevVoucherHash: FIRST_PREV_VOUCHER_HASH,
+    issuedAt: now,
+  };
+  const path = join(mkdtempSync(join(dir, 'ghost-')), 'payment.json');
+  writeFileSync(
+    path,
+    encodePaymentFile({
+      domain,
+      certificate,
+      certificateSignature: await signCertificate(certificateKey, domain, certificate),
+      voucher,
+      voucherSignature: await signVoucher(ghost, domain, voucher),
+    }),
+  );
+  return { path, hash: voucherHash(domain, voucher) };
+}
 
 /** payee requests, payer pays, payee receives: by QR frames (PNG → jsQR) or by file. */
 async function payOffline(payer: Holder, payee: Holder, amount: string, by: 'qr' | 'file') {
@@ -223,6 +273,74 @@ describe('offline digital cash on the dev ledger', () => {
       });
       expect(await balanceOf(h.address)).toBe(STARTING - LOCKED);
     }
+  }, 120_000);
+
+  it("a purse opened while the operator's service is down awaits its certificate: status says so, pay refuses in one line; opening again fetches it", async () => {
+    const c = carol();
+    // The configured collection service does not answer (a closed port).
+    writeFileSync(
+      join(c.home, 'config.json'),
+      JSON.stringify({ purse: { collectionService: CLOSED_PORT } }),
+    );
+    const opened = await json(c, [
+      ...['purse', 'open', '--account', c.uri, '--locked', '20.00', '--cap', '5.00'],
+      ...['--max-count', '4', '--validity', '1h', '--pin-file', pin],
+    ]);
+    const purse = opened.purse.purse as Address;
+    // Awaiting the certificate, or (not yet at the confirmation depth) the open itself.
+    expect(['awaiting-certificate', 'opening']).toContain(opened.purse.state);
+    expect(opened.notice).toMatch(/certificate/);
+    await syncSettled(c);
+    // The money is locked on chain all the same.
+    expect((await purseOnChain(purse)).closed).toBe(false);
+    const text = (await cli(c, ['purse', 'status', '--refresh'])).stdout;
+    expect((await json(c, ['purse', 'status'])).purses[0]).toMatchObject({
+      purse,
+      state: 'awaiting-certificate',
+    });
+    expect(text).toMatch(/awaiting-certificate/);
+    expect(text).toMatch(/awaiting the operator's certificate: pays nothing yet/);
+    // The certificate-key sync keeps where it stopped (F7), per chain and purse contract.
+    const store = openStore(join(c.home, 'signet.sqlite'));
+    const checkpoint = store.db
+      .prepare('SELECT chain_id, block FROM purse_key_sync')
+      .all() as Array<{ chain_id: number; block: number }>;
+    const stored = getPurse(store, ledger.profile.chainId, purse)!;
+    store.close();
+    expect(checkpoint).toEqual([{ chain_id: ledger.profile.chainId, block: expect.any(Number) }]);
+    expect(stored.certificateSignature).toBeNull();
+
+    const step = mkdtempSync(join(dir, 'awaiting-'));
+    await json(alice(), [
+      ...['purse', 'request', '--account', alice().address, '--amount', '1.00'],
+      ...['--out', join(step, 'r.json')],
+    ]);
+    const before = await json(c, ['purse', 'status']);
+    const refused = await cli(c, [
+      ...['purse', 'pay', '--request', join(step, 'r.json'), '--out', join(step, 'p.json')],
+      ...['--pin-file', pin],
+    ]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/awaits its operator's certificate/),
+    ]);
+    expect(existsSync(join(step, 'p.json'))).toBe(false);
+    expect(await json(c, ['purse', 'status'])).toEqual(before);
+
+    // No service configured on the dev ledger: its operator key certifies. Opening again
+    // fetches the certificate of the purse already opened, and locks nothing more.
+    rmSync(join(c.home, 'config.json'));
+    const balance = await balanceOf(c.address);
+    const again = await json(c, [
+      ...['purse', 'open', '--account', c.uri, '--locked', '20.00', '--cap', '5.00'],
+      ...['--max-count', '4', '--validity', '1h', '--pin-file', pin],
+    ]);
+    expect(again).toMatchObject({
+      purse: { purse, state: 'open' },
+      notice: null,
+      transactions: [],
+    });
+    expect(await balanceOf(c.address)).toBe(balance);
   }, 120_000);
 
   it('with no node reachable, they pay each other three times by QR and three times by file', async () => {
@@ -383,7 +501,7 @@ describe('offline digital cash on the dev ledger', () => {
         encodePaymentFile({
           domain,
           certificate: purse.certificate,
-          certificateSignature: purse.certificateSignature,
+          certificateSignature: purse.certificateSignature!,
           voucher,
           voucherSignature: `${toHex(bytes)}${(27 + v!).toString(16)}` as Hex,
         }),
@@ -424,6 +542,45 @@ describe('offline digital cash on the dev ledger', () => {
     const bobStatus = await json(bob(), ['purse', 'status', '--refresh']);
     expect(bobStatus.purses[0]).toMatchObject({ state: 'frozen', frozen: true });
   }, 120_000);
+
+  it('Bob takes a payment from a purse never opened on chain (a certificate made behind the operator)', async () => {
+    const operatorKey = privateKeyToAccount(ledger.profile.devOperatorKey as Hex);
+    const ghost = await ghostPayment(operatorKey, 1_00n);
+    ghostVoucher = ghost.hash;
+    const taken = await json(bob(), ['purse', 'receive', '--payment', ghost.path]);
+    expect(taken).toMatchObject({ complete: true, voucher: { status: 'pending' } });
+  });
+
+  it('a certificate key listed after the last sync is read by the next refresh (only newer events), and a delisted one no longer passes', async () => {
+    const operator = ledger.profile.devOperatorKey as Hex;
+    const newKey = privateKeyToAccount(generatePrivateKey());
+    const chain = purseChain(ledger);
+    const checkpoint = () => {
+      const store = openStore(join(bob().home, 'signet.sqlite'));
+      try {
+        return store.db.prepare('SELECT block FROM purse_key_sync').pluck().get() as number;
+      } finally {
+        store.close();
+      }
+    };
+    const before = checkpoint();
+    await chain.send(operator, 'setCertificateKey', [newKey.address, true]);
+    const first = await ghostPayment(newKey, 50n);
+    const refused = await cli(bob(), ['purse', 'receive', '--payment', first.path]);
+    expect(refused.stderr).toMatch(/operator|certificate/i);
+    await json(bob(), ['purse', 'status', '--refresh']);
+    expect(checkpoint()).toBeGreaterThan(before);
+    expect(await json(bob(), ['purse', 'receive', '--payment', first.path])).toMatchObject({
+      complete: true,
+      alreadyHeld: false,
+    });
+    await chain.send(operator, 'setCertificateKey', [newKey.address, false]);
+    await json(bob(), ['purse', 'status', '--refresh']);
+    const second = await ghostPayment(newKey, 50n);
+    const delisted = await cli(bob(), ['purse', 'receive', '--payment', second.path]);
+    expect(delisted.code).not.toBe(0);
+    expect(delisted.stderr.trim().split('\n')).toHaveLength(1);
+  }, 60_000);
 
   it('Alice closes after the thaw window; a voucher settled after the close changes nothing', async () => {
     // A last payment to Carol, not settled before the close.
@@ -471,6 +628,19 @@ describe('offline digital cash on the dev ledger', () => {
     expect(again).toMatchObject({ submitted: 0, transactions: [] });
     expect(await balanceOf(carol().address)).toBe(carolBefore);
   }, 120_000);
+
+  it("the never-opened purse's voucher, once its validity and the grace are over on chain, is rejected: not income, not resent", async () => {
+    const status = await json(bob(), ['purse', 'status', '--refresh']);
+    const ghost = status.vouchers.find(
+      (v: { voucherHash: string }) => v.voucherHash === ghostVoucher,
+    );
+    expect(ghost).toMatchObject({ status: 'rejected', direction: 'received' });
+    expect(status.pendingIncome).toBe('0.00');
+    const settled = await json(bob(), [
+      ...['purse', 'settle', '--submitter', bob().uri, '--pin-file', pin],
+    ]);
+    expect(settled).toMatchObject({ submitted: 0, transactions: [] });
+  }, 60_000);
 
   it('a store restored from a backup cannot reuse a counter: PURSE_STATE_MISMATCH in one line, nothing signed', async () => {
     const c = carol();

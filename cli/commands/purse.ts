@@ -51,7 +51,10 @@ export function registerPurseCommands(program: Command, context: CliContext): vo
     .command('status')
     .description('your purses on the selected chain, and offline income pending vs settled')
     .option('--account <address>', 'one account only')
-    .option('--refresh', "read the purses, vouchers and operators' certificate keys from the chain")
+    .option(
+      '--refresh',
+      "read the purses, vouchers and operators' certificate keys from the chain, and fetch a purse's awaited certificate",
+    )
     .option('--json', 'machine-readable output')
     .action((flags: { account?: string; refresh?: boolean; json?: boolean }) =>
       context.run(
@@ -69,7 +72,7 @@ export function registerPurseCommands(program: Command, context: CliContext): vo
     purse
       .command('open')
       .description(
-        'lock money into a new purse (online): a purse key on your token, the operator’s certificate, approve + open',
+        'lock money into a new purse (online): a purse key on your token, approve + open, then the operator’s certificate (run again to fetch a certificate still awaited)',
       )
       .requiredOption(
         '--account <uri>',
@@ -106,6 +109,7 @@ export function registerPurseCommands(program: Command, context: CliContext): vo
         (r) =>
           [
             `purse ${r.purse.purse} (epoch ${r.purse.epoch}) locks ${r.purse.locked}: ${r.purse.state}`,
+            ...(r.notice ? [r.notice] : []),
             ...transactionLines(r),
           ].join('\n'),
       ),
@@ -362,6 +366,11 @@ function describeStatus(s: AppResult<'purse.status'>): string {
     lines.push(
       `purse ${p.purse}  epoch ${p.epoch}  ${p.state}${p.mismatch ? ' (counter mismatch)' : ''}  locked ${p.locked}  paid offline ${p.paidOffline}  left ${p.amountLeft} in ${p.paymentsLeft} payments (cap ${p.cap})  valid until ${new Date(p.validUntil * 1000).toISOString()}`,
     );
+    if (p.state === 'awaiting-certificate') {
+      lines.push(
+        `  opened on chain, awaiting the operator's certificate: pays nothing yet; \`signet purse status --refresh\` asks again`,
+      );
+    }
   }
   for (const v of s.vouchers) {
     lines.push(

@@ -96,14 +96,17 @@ export const transitOutputSchema = z.object({
 });
 
 /**
- * Where a purse stands. `opening`: certificate obtained, its transactions in the
- * outbox; `open`: on chain, pays offline; `mismatch`: its counter on the token
+ * Where a purse stands. `opening`: approve + open sent, not yet seen on chain
+ * at the confirmation depth; `awaiting-certificate`: open on chain, the
+ * operator's certificate not yet fetched (pays nothing; a refresh or opening
+ * again asks for it); `open`: certified, pays offline; `mismatch`: its counter on the token
  * and on this computer disagreed, it pays offline no more (a new purse does);
  * `expired`: past its validity, waiting for the thaw to close; `closable`: thaw
  * over; `frozen`: a fraud proof froze it; `closed`: refunded.
  */
 export const purseStates = [
   'opening',
+  'awaiting-certificate',
   'open',
   'mismatch',
   'expired',
@@ -210,9 +213,12 @@ export const purseRequests = {
     refresh: z.boolean().default(false),
   }),
   /**
-   * Lock money into a new purse: a fresh purse key on the account's token, the
-   * operator's certificate from its collection service, then approve + open
-   * through the outbox. Needs the PIN.
+   * Lock money into a new purse: a fresh purse key on the account's token,
+   * approve + open(terms) through the outbox, then, once the open is confirmed,
+   * the operator's certificate from its collection service (checked against
+   * the on-chain terms). An account with a purse awaiting its certificate gets
+   * that purse back (and the certificate asked again) instead of a new one.
+   * Needs the PIN.
    */
   'purse.open': z.object({
     /** The owner's account key (pkcs11: URI); the purse key is made on the same token. */
@@ -266,7 +272,12 @@ export const purseRequests = {
 
 export const purseResults = {
   'purse.status': purseStatusSchema,
-  'purse.open': z.object({ purse: purseSummarySchema, ...signedTransactions }),
+  'purse.open': z.object({
+    purse: purseSummarySchema,
+    /** Why the purse has no certificate yet (one line), or null once certified. */
+    notice: z.string().nullable(),
+    ...signedTransactions,
+  }),
   'purse.request': transitOutputSchema.extend({
     chainId: z.number().int().positive(),
     payee: z.string(),

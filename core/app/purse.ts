@@ -17,7 +17,7 @@ import { formatAmount, parseAmount } from '../chain/amount.js';
 import { readAtBlock } from '../chain/read-at-block.js';
 import { readConfig } from '../config/config.js';
 import { devCertifier, serviceCertifier } from '../purse/certify.js';
-import { createPurse } from '../purse/open.js';
+import { type Certifier, createPurse } from '../purse/open.js';
 import { nextVoucher, payOffline } from '../purse/pay.js';
 import {
   decodePaymentFile,
@@ -38,9 +38,9 @@ import {
   openCalls,
   purseDomainOf,
   purseReader,
+  type RefreshReport,
   refreshFromChain,
   settleCalls,
-  syncCertificateKeys,
 } from '../purse/purse-chain.js';
 import {
   certificateKeys,
@@ -49,6 +49,7 @@ import {
   listVouchers,
   type PurseRecord,
   pendingIncome,
+  removePurse,
   type VoucherRecord,
 } from '../purse/purse-store.js';
 import { DEFAULT_RECEIVE_LIMIT, receivePayment } from '../purse/receive.js';
@@ -56,6 +57,7 @@ import type { PurseDomain } from '../purse/typed-data.js';
 import { type Account, listAccounts } from '../store/accounts.js';
 import { getAccountState } from '../store/chain-state.js';
 import type { Store } from '../store/database.js';
+import { listOutbox } from '../store/outbox.js';
 import { findAccount } from '../wallet/find-account.js';
 import { requireActive, requireFunds, syncedState } from '../wallet/offline-checks.js';
 import type { AppContext } from './app-context.js';
@@ -87,7 +89,16 @@ export function purseHandlers(context: AppContext, sync: SyncDriver): Pick<Handl
     'purse.status': async (request) => {
       const { profile, store, domain } = setup();
       if (request.refresh) {
-        await refreshFromChain(store, context.rpc(profile), profile, domain, Number(unixNow()));
+        dropFailedOpens(store, domain.chainId);
+        // Also fetches the certificate of a purse opened on chain and awaiting it.
+        await refreshFromChain(
+          store,
+          context.rpc(profile),
+          profile,
+          domain,
+          Number(unixNow()),
+          optionalCertifier(context, profile),
+        );
       }
       const account = request.account ? parseAddress(request.account, 'account') : null;
       return {
@@ -101,6 +112,27 @@ export function purseHandlers(context: AppContext, sync: SyncDriver): Pick<Handl
       const account = findAccount(store, request.account);
       requireTokenAccount(account);
       const owner = getAddress(account.address);
+      const certify = certifierFor(context, profile);
+      dropFailedOpens(store, domain.chainId);
+      // Opened before and awaiting its certificate (or its open's confirmation):
+      // opening again asks for that certificate, and locks no more money.
+      const waiting = listPurses(store, domain.chainId, owner).find(
+        (p) => p.state === 'opening' || p.state === 'certifying',
+      );
+      if (waiting) {
+        const report = await refreshFromChain(
+          store,
+          context.rpc(profile),
+          profile,
+          domain,
+          Number(unixNow()),
+          certify,
+        );
+        return openResult(store, domain, waiting.certificate.purse, report, {
+          transactions: [],
+          sync: null,
+        });
+      }
       // Offline first, before any node, token or service is asked: synced, active, funded.
       const state = syncedState(store, profile.chainId, owner);
       requireActive(state);
@@ -126,35 +158,43 @@ export function purseHandlers(context: AppContext, sync: SyncDriver): Pick<Handl
         );
       }
       const now = unixNow();
-      const keys = await syncCertificateKeys(store, rpc, profile, domain, block, Number(now));
+      const terms = {
+        owner,
+        operator: getAddress(operator),
+        epoch,
+        locked: parseAmount(request.locked),
+        cap: parseAmount(request.cap),
+        maxCount: request.maxCount,
+        // A minute early, for payees whose clocks run behind; the validity asked in all.
+        validFrom: now - 60n,
+        validUntil: now - 60n + BigInt(request.validitySeconds),
+      };
+      // The contract refuses terms outside the operator's purse policy: say so before the token.
+      requireWithinPolicy(
+        terms,
+        await purseReader(rpc, domain, block)<PursePolicy>('pursePolicyOf', [terms.operator]),
+      );
       const purse = await createPurse(
         { store, search: context.search(caller), pins: caller.pins },
         domain,
         account.keyUri,
-        {
-          owner,
-          operator: getAddress(operator),
-          epoch,
-          locked: parseAmount(request.locked),
-          cap: parseAmount(request.cap),
-          maxCount: request.maxCount,
-          // A minute early, for payees whose clocks run behind; the validity asked in all.
-          validFrom: now - 60n,
-          validUntil: now - 60n + BigInt(request.validitySeconds),
-        },
-        certifierFor(context, profile),
-        keys,
+        terms,
       );
-      const queued = await context.wallet(profile, caller).queue({
-        account,
-        calls: openCalls(profile, domain, purse.certificate, purse.certificateSignature),
-      });
+      // approve + open(terms) first; the operator certifies the purse once a quorum shows it open.
+      let queued: Awaited<ReturnType<ReturnType<AppContext['wallet']>['queue']>>;
+      try {
+        queued = await context.wallet(profile, caller).queue({
+          account,
+          calls: openCalls(profile, domain, purse.certificate),
+        });
+      } catch (error) {
+        // Nothing was sent: no purse awaits (its unused key stays on the token).
+        removePurse(store, domain.chainId, purse.certificate.purse);
+        throw error;
+      }
       const signed = await sync.afterSigning(profile, queued);
-      await quietRefresh(context, profile, domain);
-      return {
-        purse: summary(getPurse(store, domain.chainId, purse.certificate.purse)!),
-        ...signed,
-      };
+      const report = await quietRefresh(context, profile, domain, certify);
+      return openResult(store, domain, purse.certificate.purse, report, signed);
     },
 
     'purse.request': async (request) => {
@@ -222,7 +262,7 @@ export function purseHandlers(context: AppContext, sync: SyncDriver): Pick<Handl
       const payment: PaymentWithDomain = {
         domain,
         certificate: purse.certificate,
-        certificateSignature: purse.certificateSignature,
+        certificateSignature: paid.record.certificateSignature,
         voucher: paid.voucher,
         voucherSignature: paid.signature,
       };
@@ -371,15 +411,74 @@ function positive(amount: bigint, field: string): bigint {
   return amount;
 }
 
-function certifierFor(context: AppContext, profile: ChainProfile) {
+/** Who certifies this wallet's purses: the configured collection service, else a dev ledger's key. */
+function optionalCertifier(context: AppContext, profile: ChainProfile): Certifier | undefined {
   const url = readConfig(context.env).purse?.collectionService;
   if (url) return serviceCertifier(url);
-  const dev = devCertifier(profile);
-  if (dev) return dev;
+  return devCertifier(profile) ?? undefined;
+}
+
+function certifierFor(context: AppContext, profile: ChainProfile): Certifier {
+  const certify = optionalCertifier(context, profile);
+  if (certify) return certify;
   throw new SignetError(
     'INVALID_ARGUMENT',
     'no collection service is configured to certify purses: set "purse": {"collectionService": URL} in config.json',
   );
+}
+
+/**
+ * A purse whose open transaction failed (reverted, or dropped for good): it
+ * never locked anything, so it is not awaited any more and a new open may go.
+ */
+function dropFailedOpens(store: Store, chainId: number): void {
+  const opens = listOutbox(store, chainId).filter((tx) => tx.kind === 'purse-open');
+  for (const purse of listPurses(store, chainId).filter((p) => p.state === 'opening')) {
+    const mine = opens.filter(
+      (tx) => String(tx.summary.purse).toLowerCase() === purse.certificate.purse.toLowerCase(),
+    );
+    const failed = mine.some((tx) => tx.status === 'failed');
+    const alive = mine.some((tx) => tx.status !== 'failed' && tx.status !== 'replaced');
+    if (failed && !alive) removePurse(store, chainId, purse.certificate.purse);
+  }
+}
+
+interface PursePolicy {
+  maxLocked: bigint;
+  maxCap: bigint;
+  maxCount: number;
+  maxValidity: bigint;
+}
+
+/** The terms within the operator's on-chain purse policy (as OfflinePurse.open checks them). */
+function requireWithinPolicy(
+  terms: {
+    operator: Address;
+    locked: bigint;
+    cap: bigint;
+    maxCount: number;
+    validFrom: bigint;
+    validUntil: bigint;
+  },
+  policy: PursePolicy,
+): void {
+  const outside = (message: string) =>
+    new SignetError('PURSE_LIMIT', message, {
+      details: { reason: 'outside-policy', operator: terms.operator },
+    });
+  if (Number(policy.maxCount) === 0) {
+    throw outside(`operator ${terms.operator} has set no purse policy: it certifies no purse`);
+  }
+  if (
+    terms.locked > policy.maxLocked ||
+    terms.cap > policy.maxCap ||
+    terms.maxCount > Number(policy.maxCount) ||
+    terms.validUntil - terms.validFrom > policy.maxValidity
+  ) {
+    throw outside(
+      `these terms are outside operator ${terms.operator}'s purse policy: at most ${formatAmount(policy.maxLocked)} locked, ${formatAmount(policy.maxCap)} a payment, ${policy.maxCount} payments and ${policy.maxValidity} seconds`,
+    );
+  }
 }
 
 function receiveLimit(context: AppContext): bigint {
@@ -394,11 +493,12 @@ function payingPurse(
   accountText: string | undefined,
 ): PurseRecord {
   const owner = accountText === undefined ? undefined : parseAddress(accountText, 'account');
-  const purses = listPurses(store, domain.chainId, owner).filter(
-    (p) => p.state === 'open' && !p.frozen,
-  );
+  const all = listPurses(store, domain.chainId, owner);
+  const purses = all.filter((p) => p.state === 'open' && !p.frozen);
   const usable = purses.filter((p) => !p.mismatch);
-  const chosen = usable[0] ?? purses[0];
+  // One opened on chain and not yet certified: pay says so (requireCanPay's one line).
+  const awaiting = all.find((p) => p.state === 'opening' || p.state === 'certifying');
+  const chosen = usable[0] ?? awaiting ?? purses[0];
   if (!chosen) {
     throw new SignetError(
       'PURSE_NOT_FOUND',
@@ -562,18 +662,44 @@ async function depositAtService(context: AppContext, store: Store, domain: Purse
   };
 }
 
-async function quietRefresh(context: AppContext, profile: ChainProfile, domain: PurseDomain) {
+async function quietRefresh(
+  context: AppContext,
+  profile: ChainProfile,
+  domain: PurseDomain,
+  certify?: Certifier,
+): Promise<RefreshReport | null> {
   try {
-    await refreshFromChain(
+    return await refreshFromChain(
       context.store(),
       context.rpc(profile),
       profile,
       domain,
       Number(unixNow()),
+      certify,
     );
   } catch {
     // Offline or not yet mined: the next status --refresh reads it.
+    return null;
   }
+}
+
+/** purse.open's answer: the purse, and in one line why it has no certificate yet (if so). */
+function openResult<S extends object>(
+  store: Store,
+  domain: PurseDomain,
+  address: Address,
+  report: RefreshReport | null,
+  signed: S,
+) {
+  const purse = getPurse(store, domain.chainId, address)!;
+  const why = report?.awaitingCertificate.find((a) => a.purse === address)?.reason;
+  const notice =
+    purse.state === 'opening'
+      ? `purse ${address} is not yet seen open on chain at the confirmation depth; signet purse status --refresh fetches its certificate once it is`
+      : purse.state === 'certifying'
+        ? `purse ${address} is open on chain and awaits its operator's certificate${why ? ` (${why})` : ''}; signet purse status --refresh asks again`
+        : null;
+  return { purse: summary(purse), notice, ...signed };
 }
 
 // ---- views -------------------------------------------------------------------
@@ -582,6 +708,7 @@ function stateOf(purse: PurseRecord, now: bigint): PurseStateName {
   if (purse.state === 'closed') return 'closed';
   if (purse.frozen) return 'frozen';
   if (purse.state === 'opening') return 'opening';
+  if (purse.state === 'certifying') return 'awaiting-certificate';
   if (purse.closableFrom !== null && now >= BigInt(purse.closableFrom)) return 'closable';
   if (now > purse.certificate.validUntil) return 'expired';
   if (purse.mismatch) return 'mismatch';

@@ -1,11 +1,13 @@
 /**
- * Where a holder's purse certificate comes from: the operator bank's
- * collection service (`POST /v1/certificates`, core/collect), or on a dev
+ * Where a holder's purse certificate comes from, once the purse is opened on
+ * chain: the operator bank's collection service (`POST /v1/certificates` with
+ * `{purse}`: the service reads the terms from the chain itself), or on a dev
  * ledger with no service configured, the dev profile's operator key (a
  * well-known test key: dev ledgers only). Whatever answers, the caller checks
- * the certificate (fields as asked, signer listed on chain) before using it.
+ * the certificate (exactly the on-chain terms, signer listed on chain) before
+ * storing it.
  */
-import { getAddress, type Hex } from 'viem';
+import { type Address, getAddress, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { SignetError } from '../api/errors.js';
 import type { ChainProfile } from '../api/profile.js';
@@ -14,25 +16,16 @@ import { type PurseCertificate, purseDomain, purseTypes } from './typed-data.js'
 
 const SERVICE_TIMEOUT_MS = 15_000;
 
-/** Asks the collection service at `url` to certify; its answer's certificate must be the one asked for. */
+/** Asks the collection service at `url` to certify the opened purse. */
 export function serviceCertifier(url: string): Certifier {
-  return async (certificate) => {
+  return async (onChain) => {
     const endpoint = new URL('v1/certificates', url.endsWith('/') ? url : `${url}/`);
     let response: Response;
     try {
       response = await fetch(endpoint, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          owner: certificate.owner,
-          purse: certificate.purse,
-          locked: certificate.locked.toString(),
-          cap: certificate.cap.toString(),
-          maxCount: certificate.maxCount,
-          validFrom: certificate.validFrom.toString(),
-          validUntil: certificate.validUntil.toString(),
-          epoch: certificate.epoch,
-        }),
+        body: JSON.stringify({ purse: onChain.purse }),
         signal: AbortSignal.timeout(SERVICE_TIMEOUT_MS),
       });
     } catch (error) {
@@ -55,46 +48,53 @@ export function serviceCertifier(url: string): Certifier {
         `the operator's collection service refused the certificate: ${String(said).split('\n')[0]}`,
       );
     }
-    requireSameCertificate(certificate, body.certificate);
     if (!/^0x[0-9a-fA-F]{130}$/.test(body.signature)) {
       throw new SignetError(
         'SIGNATURE_INVALID',
         'the collection service answered a malformed signature',
       );
     }
-    return body.signature as Hex;
+    return { certificate: parseCertificate(body.certificate), signature: body.signature as Hex };
   };
 }
 
-/** The dev ledger's operator key signs (dev profiles only). */
+/** The dev ledger's operator key signs the on-chain terms (dev profiles only). */
 export function devCertifier(profile: ChainProfile): Certifier | null {
   if (!profile.dev || !profile.devOperatorKey) return null;
   const key = privateKeyToAccount(profile.devOperatorKey as Hex);
-  return (certificate, domain) =>
-    key.signTypedData({
+  return async (onChain, domain) => ({
+    certificate: onChain,
+    signature: await key.signTypedData({
       domain: purseDomain(domain),
       types: purseTypes,
       primaryType: 'PurseCertificate',
-      message: certificate,
-    });
+      message: onChain,
+    }),
+  });
 }
 
-function requireSameCertificate(asked: PurseCertificate, got: Record<string, unknown>): void {
-  const text = (value: unknown) => String(value);
-  const same =
-    getAddress(text(got.purse)) === getAddress(asked.purse) &&
-    getAddress(text(got.owner)) === getAddress(asked.owner) &&
-    getAddress(text(got.operator)) === getAddress(asked.operator) &&
-    text(got.locked) === asked.locked.toString() &&
-    text(got.cap) === asked.cap.toString() &&
-    Number(got.maxCount) === asked.maxCount &&
-    text(got.validFrom) === asked.validFrom.toString() &&
-    text(got.validUntil) === asked.validUntil.toString() &&
-    Number(got.epoch) === asked.epoch;
-  if (!same) {
+/** The service's certificate (decimal strings for amounts); malformed → SIGNATURE_INVALID. */
+function parseCertificate(got: Record<string, unknown>): PurseCertificate {
+  try {
+    const text = (value: unknown) => {
+      if (typeof value !== 'string' && typeof value !== 'number') throw new Error('field');
+      return String(value);
+    };
+    return {
+      purse: getAddress(text(got.purse)) as Address,
+      owner: getAddress(text(got.owner)),
+      locked: BigInt(text(got.locked)),
+      cap: BigInt(text(got.cap)),
+      maxCount: Number(text(got.maxCount)),
+      validFrom: BigInt(text(got.validFrom)),
+      validUntil: BigInt(text(got.validUntil)),
+      operator: getAddress(text(got.operator)),
+      epoch: Number(text(got.epoch)),
+    };
+  } catch {
     throw new SignetError(
       'SIGNATURE_INVALID',
-      'the collection service certified other terms than the ones asked for; nothing was opened',
+      'the collection service answered a malformed certificate',
     );
   }
 }

@@ -1,9 +1,20 @@
 /**
- * Opening a purse, the token's and the store's part: a fresh purse key for the
- * epoch on the owner's token, the certificate the operator signs for it
- * (checked here: fields as asked, signer listed on chain for the operator),
- * the token's counter object at zero, and the purse row ('opening' until the
- * chain shows it open). The transactions (approve + open) are open-calls.ts's.
+ * Opening a purse, the token's and the store's part. The operator certifies
+ * only purses already opened on chain, with exactly their on-chain terms, so:
+ *
+ *   1. createPurse: a fresh purse key for the epoch on the owner's token, the
+ *      token's counter object at zero, and the purse row ('opening'; no
+ *      certificate yet). The caller then sends approve + open(terms)
+ *      (purse-chain.ts's openCalls) through the outbox.
+ *   2. once a quorum of nodes shows the open at the confirmation depth
+ *      ('certifying'), certifyOpened asks the operator (its collection service,
+ *      or a dev key) for the certificate, checks it is exactly the on-chain
+ *      terms and that its signer is listed for the operator, and stores it
+ *      ('open': the purse pays from now on).
+ *
+ * If the operator does not answer, the purse stays 'certifying' (opened,
+ * awaiting its certificate): it pays nothing, and a refresh or opening again
+ * asks once more.
  */
 import { type Address, getAddress, type Hex } from 'viem';
 import type { PinProvider } from '../../native/pin.js';
@@ -12,7 +23,7 @@ import { SignetError } from '../api/errors.js';
 import { appendAudit } from '../store/audit-log.js';
 import type { Store } from '../store/database.js';
 import { certificateDigest } from './eip712.js';
-import { addPurse, type PurseRecord } from './purse-store.js';
+import { addPurse, type PurseRecord, setCertificate } from './purse-store.js';
 import { withPurseToken } from './purse-token.js';
 import { FIRST_PREV_VOUCHER_HASH, type PurseCertificate, type PurseDomain } from './typed-data.js';
 import { recoverSigner } from './verify.js';
@@ -28,8 +39,15 @@ export interface PurseTerms {
   validUntil: bigint;
 }
 
-/** Asks the operator to sign the certificate (its collection service, or a dev key in tests). */
-export type Certifier = (certificate: PurseCertificate, domain: PurseDomain) => Promise<Hex>;
+/**
+ * Asks the operator to certify a purse opened on chain (its collection
+ * service, or a dev key in tests): `onChain` is the certificate the chain's
+ * terms make; the answer must be exactly it (the caller checks again).
+ */
+export type Certifier = (
+  onChain: PurseCertificate,
+  domain: PurseDomain,
+) => Promise<{ certificate: PurseCertificate; signature: Hex }>;
 
 export function requireTerms(terms: PurseTerms): void {
   const bad = (message: string, field: string) =>
@@ -65,13 +83,12 @@ export function requireCertified(
   return signer;
 }
 
+/** The purse key, the token's counter at zero, and the purse row 'opening' (no certificate yet). */
 export async function createPurse(
   context: { store: Store; search: ModuleSearch; pins: PinProvider },
   domain: PurseDomain,
   ownerKeyUri: string,
   terms: PurseTerms,
-  certify: Certifier,
-  certificateKeys: ReadonlyMap<Address, Address>,
 ): Promise<PurseRecord> {
   requireTerms(terms);
   return withPurseToken(ownerKeyUri, context.search, context.pins, async (token) => {
@@ -87,15 +104,6 @@ export async function createPurse(
       operator: getAddress(terms.operator),
       epoch: terms.epoch,
     };
-    let signature: Hex;
-    try {
-      signature = await certify(certificate, domain);
-      requireCertified(domain, certificate, signature, certificateKeys);
-    } catch (error) {
-      // Not certified: the fresh key is of no use; nothing of the purse is left behind.
-      await token.deleteKey(key.keyUri);
-      throw error;
-    }
     const written = await token.writeState(
       key.address,
       {
@@ -110,6 +118,7 @@ export async function createPurse(
       null,
     );
     if (!written) {
+      await token.deleteKey(key.keyUri);
       throw new SignetError(
         'PURSE_STATE_MISMATCH',
         `the token has a counter for ${key.address} already`,
@@ -119,7 +128,7 @@ export async function createPurse(
       chainId: domain.chainId,
       purseContract: domain.verifyingContract,
       certificate,
-      certificateSignature: signature,
+      certificateSignature: null,
       keyUri: key.keyUri,
       state: 'opening' as const,
       lastVoucherHash: FIRST_PREV_VOUCHER_HASH,
@@ -150,4 +159,72 @@ export async function createPurse(
       createdAt: context.store.now().toISOString(),
     };
   });
+}
+
+/** The on-chain terms as the certificate they make (purseOf at a pinned block). */
+export interface OnChainTerms {
+  owner: Address;
+  operator: Address;
+  locked: bigint;
+  cap: bigint;
+  maxCount: number;
+  validFrom: bigint;
+  validUntil: bigint;
+  epoch: number;
+}
+
+export function certificateOf(purse: Address, terms: OnChainTerms): PurseCertificate {
+  return {
+    purse: getAddress(purse),
+    owner: getAddress(terms.owner),
+    locked: terms.locked,
+    cap: terms.cap,
+    maxCount: Number(terms.maxCount),
+    validFrom: terms.validFrom,
+    validUntil: terms.validUntil,
+    operator: getAddress(terms.operator),
+    epoch: Number(terms.epoch),
+  };
+}
+
+const certificateFields = (c: PurseCertificate) =>
+  [c.purse, c.owner, c.locked, c.cap, c.maxCount, c.validFrom, c.validUntil, c.operator, c.epoch]
+    .map((field) => String(field).toLowerCase())
+    .join('|');
+
+export function sameCertificate(a: PurseCertificate, b: PurseCertificate): boolean {
+  return certificateFields(a) === certificateFields(b);
+}
+
+/**
+ * Step 2: the purse opened on chain with `onChain` terms gets the operator's
+ * certificate, checked (exactly the on-chain terms, which are the ones this
+ * wallet asked for; signer listed for the operator) and stored.
+ */
+export async function certifyOpened(
+  store: Store,
+  domain: PurseDomain,
+  purse: PurseRecord,
+  onChain: PurseCertificate,
+  certify: Certifier,
+  certificateKeys: ReadonlyMap<Address, Address>,
+): Promise<Hex> {
+  if (!sameCertificate(purse.certificate, onChain)) {
+    throw new SignetError(
+      'PURSE_STATE_MISMATCH',
+      `the chain shows purse ${onChain.purse} with other terms than this wallet opened it with`,
+      { details: { purse: onChain.purse } },
+    );
+  }
+  const answer = await certify(onChain, domain);
+  if (!sameCertificate(answer.certificate, onChain)) {
+    throw new SignetError(
+      'SIGNATURE_INVALID',
+      `the operator certified other terms than purse ${onChain.purse} has on chain; nothing was stored`,
+      { details: { purse: onChain.purse } },
+    );
+  }
+  requireCertified(domain, onChain, answer.signature, certificateKeys);
+  setCertificate(store, domain.chainId, onChain.purse, answer.signature);
+  return answer.signature;
 }

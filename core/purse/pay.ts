@@ -14,6 +14,11 @@
  * more (an online new epoch does). A crash between 2 and 4 leaves the intent:
  * the next pay finds the token at the intent's counter and hash, and signs that
  * same voucher (same hash) before anything new.
+ *
+ * Two processes paying from one purse at once: the intent row is claimed
+ * under a unique index on paid vouchers' (chain, purse, counter) before the
+ * token is touched, so only one takes a counter; the other is DEVICE_BUSY and
+ * signs nothing (and leaves alone an intent a live process claimed).
  */
 import type { Address, Hex } from 'viem';
 import type { PinProvider } from '../../native/pin.js';
@@ -22,7 +27,8 @@ import { SignetError } from '../api/errors.js';
 import { appendAudit } from '../store/audit-log.js';
 import type { Store } from '../store/database.js';
 import {
-  addVoucher,
+  claimedElsewhere,
+  claimIntent,
   completeIntent,
   dropIntent,
   findIntent,
@@ -80,7 +86,13 @@ export function requireCanPay(purse: PurseRecord, amount: bigint, now: bigint): 
       { details: { purse: c.purse } },
     );
   }
-  if (purse.state !== 'open')
+  if (purse.state === 'opening' || purse.state === 'certifying') {
+    throw limit(
+      `purse ${c.purse} is opened on chain but awaits its operator's certificate; refresh (signet purse status --refresh) to fetch it`,
+      'awaiting-certificate',
+    );
+  }
+  if (purse.state !== 'open' || purse.certificateSignature === null)
     throw limit(`purse ${c.purse} is ${purse.state}, not open`, purse.state);
   if (purse.frozen) throw limit(`purse ${c.purse} is frozen`, 'frozen');
   if (now < c.validFrom || now > c.validUntil) {
@@ -155,12 +167,12 @@ async function payNow(
       voucher,
       signature: null,
       certificate: purse.certificate,
-      certificateSignature: purse.certificateSignature,
+      certificateSignature: purse.certificateSignature!, // certified: requireCanPay checked
       status: 'intent',
       settledTx: null,
       storedAt: store.now().toISOString(),
     };
-    addVoucher(store, record); // 1. the intent
+    claimIntent(store, record); // 1. the intent (DEVICE_BUSY if another process took the counter)
     const { state, raw } = await token.readState(purseAddress);
     if (!agrees(purse, state)) {
       dropIntent(store, domain.chainId, hash);
@@ -199,6 +211,13 @@ async function resumeIntent(
   const { store } = context;
   const intent = findIntent(store, domain.chainId, purseAddress);
   if (!intent) return null;
+  if (claimedElsewhere(intent.claimedBy)) {
+    throw new SignetError(
+      'DEVICE_BUSY',
+      `another process is paying from purse ${purseAddress} (counter ${intent.voucher.counter}); nothing was signed, try again`,
+      { details: { purse: purseAddress, counter: intent.voucher.counter } },
+    );
+  }
   const purse = requirePurse(store, domain.chainId, purseAddress);
   const { state, raw } = await token.readState(purseAddress);
   if (

@@ -4,7 +4,9 @@
  * certificate keys as last synced. Every row names its chainId; money is
  * bigint here, canonical decimal text in SQLite.
  */
+import { hostname } from 'node:os';
 import { type Address, getAddress, type Hex } from 'viem';
+import { SignetError } from '../api/errors.js';
 import type { Store } from '../store/database.js';
 import type { PurseCertificate, Voucher } from './typed-data.js';
 
@@ -12,9 +14,15 @@ export interface PurseRecord {
   chainId: number;
   purseContract: Address;
   certificate: PurseCertificate;
-  certificateSignature: Hex;
+  /** Null until the operator certified the purse opened on chain ('opening', 'certifying'). */
+  certificateSignature: Hex | null;
   keyUri: string;
-  state: 'opening' | 'open' | 'closed';
+  /**
+   * 'opening': approve + open sent, not yet seen at the confirmation depth;
+   * 'certifying': opened on chain, awaiting the operator's certificate (pays
+   * nothing yet); 'open': certified; 'closed'.
+   */
+  state: 'opening' | 'certifying' | 'open' | 'closed';
   counter: number;
   cumulative: bigint;
   lastVoucherHash: Hex;
@@ -39,7 +47,7 @@ interface PurseRow {
   max_count: number;
   valid_from: number;
   valid_until: number;
-  certificate_sig: string;
+  certificate_sig: string | null;
   state: PurseRecord['state'];
   counter: number;
   cumulative: string;
@@ -65,7 +73,7 @@ const purseFromRow = (row: PurseRow): PurseRecord => ({
     operator: getAddress(row.operator),
     epoch: row.epoch,
   },
-  certificateSignature: row.certificate_sig as Hex,
+  certificateSignature: row.certificate_sig as Hex | null,
   keyUri: row.key_uri,
   state: row.state,
   counter: row.counter,
@@ -153,6 +161,13 @@ export function setPurseState(
     .run(state, chainId, getAddress(purse));
 }
 
+/** A purse whose open was never sent (the transactions could not be queued). */
+export function removePurse(store: Store, chainId: number, purse: Address): void {
+  store.db
+    .prepare("DELETE FROM purses WHERE chain_id = ? AND purse = ? AND state = 'opening'")
+    .run(chainId, getAddress(purse));
+}
+
 /** The counter disagreed with the token's: this purse pays offline no more. */
 export function markMismatch(store: Store, chainId: number, purse: Address): void {
   store.db
@@ -160,7 +175,26 @@ export function markMismatch(store: Store, chainId: number, purse: Address): voi
     .run(chainId, getAddress(purse));
 }
 
-/** What the chain said of the purse at the last read. */
+/**
+ * The operator's certificate, checked against the terms on chain: the purse
+ * pays from now on ('certifying' → 'open').
+ */
+export function setCertificate(
+  store: Store,
+  chainId: number,
+  purse: Address,
+  signature: Hex,
+): void {
+  store.db
+    .prepare(
+      `UPDATE purses SET certificate_sig = ?,
+         state = CASE WHEN state IN ('opening', 'certifying') THEN 'open' ELSE state END
+       WHERE chain_id = ? AND purse = ?`,
+    )
+    .run(signature, chainId, getAddress(purse));
+}
+
+/** What the chain said of the purse at the last read (seen at all: it is opened). */
 export function setChainView(
   store: Store,
   chainId: number,
@@ -170,7 +204,9 @@ export function setChainView(
   store.db
     .prepare(
       `UPDATE purses SET chain_paid = ?, frozen = ?, closable_from = ?,
-         state = CASE WHEN ? THEN 'closed' WHEN state = 'opening' THEN 'open' ELSE state END
+         state = CASE WHEN ? THEN 'closed'
+           WHEN state = 'opening' AND certificate_sig IS NULL THEN 'certifying'
+           WHEN state = 'opening' THEN 'open' ELSE state END
        WHERE chain_id = ? AND purse = ?`,
     )
     .run(
@@ -219,6 +255,7 @@ interface VoucherRow {
   certificate: string;
   certificate_sig: string;
   status: VoucherStatus;
+  claimed_by: string | null;
   settled_tx: string | null;
   stored_at: string;
 }
@@ -274,14 +311,15 @@ const voucherFromRow = (row: VoucherRow): VoucherRecord => ({
 export function addVoucher(
   store: Store,
   record: Omit<VoucherRecord, 'settledTx' | 'storedAt'>,
+  claimedBy: string | null = null,
 ): void {
   const v = record.voucher;
   store.db
     .prepare(
       `INSERT INTO purse_vouchers (chain_id, voucher_hash, direction, purse_contract, purse, epoch,
          payee, amount, counter, cumulative, prev_voucher_hash, issued_at, signature, certificate,
-         certificate_sig, status, stored_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         certificate_sig, status, stored_at, claimed_by)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .run(
       record.chainId,
@@ -301,7 +339,50 @@ export function addVoucher(
       record.certificateSignature,
       record.status,
       store.now().toISOString(),
+      claimedBy,
     );
+}
+
+/** The process that claims a paid voucher's counter: this one, on this host. */
+export const THIS_PROCESS = `${process.pid}@${hostname()}`;
+
+/**
+ * Claims the next counter of a purse for this process: the intent row, written
+ * before the token is touched. The unique index on paid vouchers' (chain,
+ * purse, counter) lets one process only take a counter; the other's claim is
+ * DEVICE_BUSY and it signs nothing.
+ */
+export function claimIntent(store: Store, record: VoucherRecord): void {
+  try {
+    addVoucher(store, record, THIS_PROCESS);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code !== 'SQLITE_CONSTRAINT_UNIQUE' && code !== 'SQLITE_CONSTRAINT_PRIMARYKEY') throw error;
+    const v = record.voucher;
+    throw new SignetError(
+      'DEVICE_BUSY',
+      `another payment from purse ${v.purse} took counter ${v.counter} first; nothing was signed, try again`,
+      { details: { purse: v.purse, counter: v.counter } },
+    );
+  }
+}
+
+/**
+ * Whether the process that claimed an intent may still be paying: another
+ * live process on this host. A dead one (a crash) left the intent to resume;
+ * this process's own intents are resumed too (one payment per purse at a time
+ * runs in here). A claim from another host is treated as live.
+ */
+export function claimedElsewhere(claimedBy: string | null): boolean {
+  if (claimedBy === null || claimedBy === THIS_PROCESS) return false;
+  const [pid, host] = claimedBy.split('@');
+  if (host !== hostname()) return true;
+  try {
+    process.kill(Number(pid), 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export function getVoucher(
@@ -318,19 +399,19 @@ export function getVoucher(
   return row && voucherFromRow(row);
 }
 
-/** A paid voucher written as an intent and not yet signed (a crash between): at most one per purse. */
+/** A paid voucher written as an intent and not yet signed (a crash, or another process paying). */
 export function findIntent(
   store: Store,
   chainId: number,
   purse: Address,
-): VoucherRecord | undefined {
+): (VoucherRecord & { claimedBy: string | null }) | undefined {
   const row = store.db
     .prepare<[number, string], VoucherRow>(
       `SELECT * FROM purse_vouchers WHERE chain_id = ? AND purse = ? AND direction = 'paid'
          AND status = 'intent' ORDER BY counter LIMIT 1`,
     )
     .get(chainId, getAddress(purse));
-  return row && voucherFromRow(row);
+  return row && { ...voucherFromRow(row), claimedBy: row.claimed_by };
 }
 
 export function dropIntent(store: Store, chainId: number, voucherHash: Hex): void {
@@ -423,6 +504,66 @@ export function setVoucherStatus(
 }
 
 // ---- certificate keys -------------------------------------------------------
+
+/** Where the last certificate-key sync of a purse contract stopped, or null (never synced). */
+export function keySyncCheckpoint(
+  store: Store,
+  chainId: number,
+  purseContract: Address,
+): { block: number; blockHash: Hex } | null {
+  const row = store.db
+    .prepare<[number, string], { block: number; block_hash: string }>(
+      'SELECT block, block_hash FROM purse_key_sync WHERE chain_id = ? AND purse_contract = ?',
+    )
+    .get(chainId, getAddress(purseContract));
+  return row ? { block: row.block, blockHash: row.block_hash as Hex } : null;
+}
+
+/**
+ * A sync's result: the keys it re-read (listed → operator, delisted → null)
+ * replace theirs, the others stay, and the checkpoint moves to `block`. With
+ * `full`, the contract's list is replaced whole (a sync from the deploy block).
+ */
+export function applyCertificateKeySync(
+  store: Store,
+  chainId: number,
+  purseContract: Address,
+  changes: ReadonlyMap<Address, Address | null>,
+  checkpoint: { block: number; blockHash: Hex; full: boolean },
+  syncedAt: number,
+): void {
+  const contract = getAddress(purseContract);
+  store.transaction(() => {
+    if (checkpoint.full) {
+      replaceCertificateKeys(store, chainId, contract, new Map(), syncedAt);
+    }
+    const remove = store.db.prepare(
+      'DELETE FROM purse_certificate_keys WHERE chain_id = ? AND purse_contract = ? AND key = ?',
+    );
+    const insert = store.db.prepare(
+      `INSERT INTO purse_certificate_keys (chain_id, purse_contract, key, operator, synced_at)
+       VALUES (?, ?, ?, ?, ?)`,
+    );
+    for (const [key, operator] of changes) {
+      remove.run(chainId, contract, getAddress(key));
+      if (operator !== null)
+        insert.run(chainId, contract, getAddress(key), getAddress(operator), syncedAt);
+    }
+    // Every row records the latest sync (the sentinel row marks "synced" when no key is listed).
+    store.db
+      .prepare(
+        'UPDATE purse_certificate_keys SET synced_at = ? WHERE chain_id = ? AND purse_contract = ?',
+      )
+      .run(syncedAt, chainId, contract);
+    store.db
+      .prepare(
+        `INSERT INTO purse_key_sync (chain_id, purse_contract, block, block_hash) VALUES (?, ?, ?, ?)
+         ON CONFLICT (chain_id, purse_contract) DO UPDATE SET block = excluded.block,
+           block_hash = excluded.block_hash`,
+      )
+      .run(chainId, contract, checkpoint.block, checkpoint.blockHash);
+  });
+}
 
 /** The operators' certificate keys as synced: replaces the contract's whole list. */
 export function replaceCertificateKeys(

@@ -39,6 +39,7 @@ describe('openStore', () => {
       'process_locks',
       'provision_journal',
       'purse_certificate_keys',
+      'purse_key_sync',
       'purse_vouchers',
       'purses',
       'treasuries',

@@ -364,4 +364,58 @@ CREATE TABLE purse_certificate_keys (
 ) STRICT, WITHOUT ROWID;
 `;
 
-export const migrations: readonly string[] = [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10];
+/**
+ * Step 11 (issue 13 fixes): the purse opens on chain before the operator
+ * certifies it, so a purse row may wait for its certificate ('certifying',
+ * no signature yet); the table is rebuilt to allow that (SQLite cannot alter a
+ * CHECK). Two processes paying from one purse cannot claim one counter: a
+ * unique index on paid vouchers, whose intent row is claimed (pid@host) before
+ * the token is touched. `purse_key_sync`: where the certificate-key sync of a
+ * purse contract stopped (block and hash), so the next one reads only newer
+ * CertificateKeySet events, and starts over if that block left the chain.
+ */
+const v11 = `
+CREATE TABLE purses_v11 (
+  chain_id          INTEGER NOT NULL,
+  purse             TEXT NOT NULL CHECK (purse GLOB '0x[0-9a-fA-F]*' AND length(purse) = 42),
+  purse_contract    TEXT NOT NULL,
+  owner             TEXT NOT NULL,
+  key_uri           TEXT NOT NULL,
+  operator          TEXT NOT NULL,
+  epoch             INTEGER NOT NULL CHECK (epoch >= 0),
+  locked            TEXT NOT NULL CHECK ${uint('locked')},
+  cap               TEXT NOT NULL CHECK ${uint('cap')},
+  max_count         INTEGER NOT NULL CHECK (max_count >= 1),
+  valid_from        INTEGER NOT NULL,
+  valid_until       INTEGER NOT NULL,
+  certificate_sig   TEXT,
+  state             TEXT NOT NULL CHECK (state IN ('opening', 'certifying', 'open', 'closed')),
+  counter           INTEGER NOT NULL DEFAULT 0 CHECK (counter >= 0),
+  cumulative        TEXT NOT NULL DEFAULT '0' CHECK ${uint('cumulative')},
+  last_voucher_hash TEXT NOT NULL,
+  mismatch          INTEGER NOT NULL DEFAULT 0 CHECK (mismatch IN (0, 1)),
+  chain_paid        TEXT NOT NULL DEFAULT '0' CHECK ${uint('chain_paid')},
+  frozen            INTEGER NOT NULL DEFAULT 0 CHECK (frozen IN (0, 1)),
+  closable_from     INTEGER,
+  created_at        TEXT NOT NULL,
+  PRIMARY KEY (chain_id, purse),
+  CHECK (state IN ('opening', 'certifying') OR certificate_sig IS NOT NULL)
+) STRICT, WITHOUT ROWID;
+INSERT INTO purses_v11 SELECT * FROM purses;
+DROP TABLE purses;
+ALTER TABLE purses_v11 RENAME TO purses;
+
+ALTER TABLE purse_vouchers ADD COLUMN claimed_by TEXT;
+CREATE UNIQUE INDEX purse_vouchers_paid_counter ON purse_vouchers (chain_id, purse, counter)
+  WHERE direction = 'paid';
+
+CREATE TABLE purse_key_sync (
+  chain_id       INTEGER NOT NULL,
+  purse_contract TEXT NOT NULL,
+  block          INTEGER NOT NULL CHECK (block >= 0),
+  block_hash     TEXT NOT NULL,
+  PRIMARY KEY (chain_id, purse_contract)
+) STRICT, WITHOUT ROWID;
+`;
+
+export const migrations: readonly string[] = [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11];

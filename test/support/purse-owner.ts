@@ -90,7 +90,7 @@ export async function crashAfterTokenWrite(
     voucher,
     signature: null,
     certificate: purse.certificate,
-    certificateSignature: purse.certificateSignature,
+    certificateSignature: purse.certificateSignature!, // certified: the purse pays
     status: 'intent',
   });
   return withPurseToken(purse.keyUri, search, pins, async (token) => {

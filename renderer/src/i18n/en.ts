@@ -868,6 +868,7 @@ export const en = {
     },
     state: {
       opening: 'Opening',
+      'awaiting-certificate': 'Awaiting certificate',
       open: 'Open',
       mismatch: 'Stopped',
       expired: 'Expired',
@@ -877,6 +878,8 @@ export const en = {
     },
     stateHint: {
       opening: 'Its transactions are in the outbox: it pays once they are on the ledger.',
+      'awaiting-certificate':
+        'It is open on the ledger and waits for its operator’s certificate: it pays once the certificate is fetched (this screen asks again whenever it refreshes).',
       open: 'It pays offline.',
       mismatch:
         'Its counter on the token and on this computer disagreed: it pays offline no more. Open a new purse.',
@@ -925,6 +928,8 @@ export const en = {
       pinTitle: 'Open a purse',
       pinIntro: 'Your token makes the purse key and signs the transactions that lock {{amount}}.',
       done: 'Purse opened with {{amount}}: it pays once its transactions are on the ledger.',
+      awaiting:
+        'Purse opened on the ledger with {{amount}}; its operator’s certificate could not be fetched yet. It pays once it is: this screen asks again when it refreshes.',
     },
     receive: {
       title: 'Receive',
@@ -999,9 +1004,13 @@ export const en = {
       'bad-amount': 'A payment must be more than zero, so nothing was signed.',
       expired: 'The purse is not valid at this time, so nothing was signed.',
       opening: 'The purse is not open on the ledger yet: sync once while online.',
+      'awaiting-certificate':
+        'The purse waits for its operator’s certificate, so nothing was signed: refresh once while online.',
       frozen: 'The purse is frozen by a fraud proof, so nothing was signed.',
       closed: 'The purse is closed, so nothing was signed.',
       'not-thawed': 'The purse cannot be closed yet: late payees may still settle.',
+      'outside-policy':
+        'The operator bank does not certify a purse this large, this long or with this many payments, so nothing was opened.',
     },
     /** Why a payment was refused offline (VOUCHER_REFUSED's details.reason). */
     reason: {

@@ -1152,6 +1152,7 @@ export const zhCN: Messages = {
     },
     state: {
       opening: '开立中',
+      'awaiting-certificate': '等待证书',
       open: '可用',
       mismatch: '已停用',
       expired: '已过期',
@@ -1161,6 +1162,8 @@ export const zhCN: Messages = {
     },
     stateHint: {
       opening: '其交易在发件箱中：上链后即可付款。',
+      'awaiting-certificate':
+        '已在账本上开立，正在等待运营机构的证书：取得证书后即可付款（本页面每次刷新都会再次请求）。',
       open: '可离线付款。',
       mismatch: '令牌上与本机上的计数器不一致：不再离线付款。请开立新离线钱包。',
       expired: '已过有效期：宽限期结束后可关闭。',
@@ -1206,6 +1209,8 @@ export const zhCN: Messages = {
       pinTitle: '开立离线钱包',
       pinIntro: '您的令牌生成离线钱包密钥，并签署锁定 {{amount}} 的交易。',
       done: '已开立离线钱包，锁定 {{amount}}：其交易上链后即可付款。',
+      awaiting:
+        '离线钱包已在账本上开立，锁定 {{amount}}；暂未取得运营机构的证书。取得后即可付款：本页面刷新时会再次请求。',
     },
     receive: {
       title: '收款',
@@ -1277,9 +1282,12 @@ export const zhCN: Messages = {
       'bad-amount': '付款金额必须大于零，因此未签署任何内容。',
       expired: '离线钱包此时不在有效期内，因此未签署任何内容。',
       opening: '离线钱包尚未在账本上开立：请联网同步一次。',
+      'awaiting-certificate':
+        '离线钱包正在等待运营机构的证书，因此未签署任何内容：请联网刷新一次。',
       frozen: '离线钱包已被欺诈证明冻结，因此未签署任何内容。',
       closed: '离线钱包已关闭，因此未签署任何内容。',
       'not-thawed': '离线钱包暂不能关闭：迟到的收款人仍可结算。',
+      'outside-policy': '运营银行不认证如此金额、期限或付款笔数的离线钱包，因此未开立任何内容。',
     },
     reason: {
       malformed: '它已损坏、不完整或被篡改。',

@@ -78,9 +78,12 @@ export function OpenPurse({
         try {
           const result = await call('purse.open', { ...request, ...(pin ? { pin } : {}) });
           setError(undefined);
-          onOpened((tr, lng) =>
-            tr('offlineCash.open.done', { amount: formatAmount(result.purse.locked, lng) }),
-          );
+          // Opened on chain, but the operator's certificate not fetched yet: say so.
+          const said =
+            result.purse.state === 'awaiting-certificate'
+              ? 'offlineCash.open.awaiting'
+              : 'offlineCash.open.done';
+          onOpened((tr, lng) => tr(said, { amount: formatAmount(result.purse.locked, lng) }));
         } catch (caught) {
           const problem = serialized(caught);
           // A wrong PIN stays in the dialog; any other refusal goes on the form.

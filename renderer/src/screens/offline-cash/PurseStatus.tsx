@@ -24,6 +24,7 @@ export type PurseSummary = PurseStatusResult['purses'][number];
 
 const stateTone: Record<PurseSummary['state'], BadgeTone> = {
   opening: 'info',
+  'awaiting-certificate': 'info',
   open: 'ok',
   mismatch: 'bad',
   expired: 'warn',

@@ -42,9 +42,11 @@ export const limitReasons = [
   'bad-amount',
   'expired',
   'opening',
+  'awaiting-certificate',
   'frozen',
   'closed',
   'not-thawed',
+  'outside-policy',
 ] as const;
 
 /** One line for a refusal: the failed check's sentence for a voucher or a limit, else the error's. */
