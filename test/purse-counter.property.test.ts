@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignetError } from '../core/api/errors.js';
 import { certifyOpened, createPurse } from '../core/purse/open.js';
 import { nextVoucher, payOffline } from '../core/purse/pay.js';
-import { getPurse } from '../core/purse/purse-store.js';
+import { findIntent, getPurse } from '../core/purse/purse-store.js';
 import {
   FIRST_PREV_VOUCHER_HASH,
   type PurseDomain,
@@ -122,7 +122,10 @@ describe('the purse counter', () => {
             } else if (op.kind === 'crash') {
               // Steps 1 and 2 of a payment, then the process dies: no signature.
               const host = getPurse(store, domain.chainId, address)!;
-              if (host.mismatch) continue;
+              // After a crash Signet resumes the intent it left before any new payment
+              // (pay.ts), so a second crash with that intent still pending is no new state:
+              // a new intent at the same counter is what the store's unique index refuses.
+              if (host.mismatch || findIntent(store, domain.chainId, address)) continue;
               const voucher = nextVoucher(host, payee, op.amount, NOW);
               await crashAfterTokenWrite(store, domain, search, pins, host, voucher);
             } else if (op.kind === 'pay') {
